@@ -1,0 +1,27 @@
+// `npm run bench`: runs every benchmark and prints one JSON document.
+// Names on the command line select benchmarks (default: all).
+
+import { benchEngineHold } from './engine.ts';
+import { benchNetworkUniform } from './network.ts';
+
+const BENCHES: Record<string, () => unknown> = {
+  engine: () => benchEngineHold(100_000, 10_000_000),
+  network: () => benchNetworkUniform(),
+};
+
+const wanted = process.argv.slice(2);
+for (const w of wanted) {
+  if (!(w in BENCHES)) {
+    process.stderr.write(`bench: unknown benchmark '${w}' (known: ${Object.keys(BENCHES).join(', ')})\n`);
+    process.exit(2);
+  }
+}
+const results: Record<string, unknown> = { node: process.version, date: new Date().toISOString() };
+for (const [name, fn] of Object.entries(BENCHES)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  process.stderr.write(`bench: ${name}...\n`);
+  results[name] = fn();
+}
+const engine = results.engine as { events_per_s?: number } | undefined;
+if (engine?.events_per_s !== undefined) results.events_per_s = engine.events_per_s;
+process.stdout.write(JSON.stringify(results, null, 2) + '\n');

@@ -1,0 +1,75 @@
+// The whole machine: profile, one event engine, one seeded PRNG, the
+// topology and network, and the nodes (built on first use).
+
+import { Engine } from './engine.ts';
+import { ConfigError } from './errors.ts';
+import { Network } from './network.ts';
+import type { NicMessage } from './nic.ts';
+import { Node } from './node.ts';
+import { type Profile, validateProfile } from './profile.ts';
+import { Rng } from './rng.ts';
+import { type Shape, Topology } from './topology.ts';
+
+export interface MachineConfig {
+  readonly profile: Profile;
+  /** Defaults to the profile's topology kind and shape. */
+  readonly shape?: Shape;
+  readonly seed?: number;
+}
+
+export class Machine {
+  readonly profile: Profile;
+  readonly engine = new Engine();
+  readonly rng: Rng;
+  readonly seed: number;
+  readonly topology: Topology;
+  readonly network: Network;
+  private readonly nodes: (Node | undefined)[];
+  private built = 0;
+
+  constructor(config: MachineConfig) {
+    validateProfile(config.profile);
+    this.profile = config.profile;
+    this.seed = config.seed ?? 1;
+    if (!Number.isSafeInteger(this.seed)) throw new ConfigError(`seed must be a whole number, got ${this.seed}`);
+    this.rng = new Rng(this.seed);
+    this.topology = new Topology(config.shape ?? { kind: config.profile.topology, dims: config.profile.shape });
+    const v = this.profile.values;
+    this.network = new Network(
+      this.topology,
+      this.engine,
+      { linkBandwidth: v['net.linkBandwidth'], routerLatencyPs: v['net.routerLatencyPs'], wireLatencyPs: v['net.wireLatencyPs'] },
+      {
+        arrive: (msg, tailTime) => this.node(msg.dst).nic.arrive(msg as NicMessage, tailTime),
+        undeliverable: (msg, reason) => this.node(msg.src).nic.undeliverable(msg as NicMessage, reason),
+      },
+    );
+    this.nodes = new Array(this.topology.size);
+  }
+
+  get size(): number {
+    return this.topology.size;
+  }
+
+  /** The node with this id, built on first use. */
+  node(id: number): Node {
+    let n = this.nodes[id];
+    if (n === undefined) {
+      this.topology.checkNode(id);
+      n = new Node(id, this.profile, this.engine, this.network);
+      this.nodes[id] = n;
+      this.built++;
+    }
+    return n;
+  }
+
+  /** The node if it has been built, without building it. */
+  existingNode(id: number): Node | undefined {
+    return this.nodes[id];
+  }
+
+  /** Nodes built so far. */
+  get builtNodes(): number {
+    return this.built;
+  }
+}

@@ -1,0 +1,136 @@
+// A node's physical memory. Frames of 4 KiB exist on the host only once
+// written, so an idle node costs a few bytes; reads of untouched memory see
+// zeros. Every access is bounds-checked and reports a MachineCheck rather
+// than a host exception. Copies go frame by frame with TypedArray.set.
+
+import { MachineCheck } from './errors.ts';
+
+export const FRAME_SIZE = 4096;
+const FRAME_MASK = FRAME_SIZE - 1;
+
+export class PhysicalMemory {
+  private frames: Map<number, Uint8Array> | null = null;
+
+  constructor(
+    readonly node: number,
+    readonly size: number,
+  ) {}
+
+  /** Frames that exist on the host. */
+  get touchedFrames(): number {
+    return this.frames?.size ?? 0;
+  }
+
+  check(addr: number, len: number): void {
+    if (!(Number.isSafeInteger(addr) && Number.isSafeInteger(len) && addr >= 0 && len >= 0 && addr + len <= this.size)) {
+      throw new MachineCheck(this.node, addr, len, `access outside physical memory (0..0x${this.size.toString(16)})`);
+    }
+  }
+
+  private frame(n: number): Uint8Array {
+    if (this.frames === null) this.frames = new Map();
+    let f = this.frames.get(n);
+    if (f === undefined) {
+      f = new Uint8Array(FRAME_SIZE);
+      this.frames.set(n, f);
+    }
+    return f;
+  }
+
+  /** Copies `dst.length` bytes starting at physical `addr` into `dst`. */
+  read(addr: number, dst: Uint8Array): void {
+    this.check(addr, dst.length);
+    let done = 0;
+    while (done < dst.length) {
+      const a = addr + done;
+      const off = a & FRAME_MASK;
+      const n = Math.min(FRAME_SIZE - off, dst.length - done);
+      const f = this.frames?.get(Math.floor(a / FRAME_SIZE));
+      if (f === undefined) dst.fill(0, done, done + n);
+      else dst.set(f.subarray(off, off + n), done);
+      done += n;
+    }
+  }
+
+  /** Copies `src` into physical memory at `addr`. */
+  write(addr: number, src: Uint8Array): void {
+    this.check(addr, src.length);
+    let done = 0;
+    while (done < src.length) {
+      const a = addr + done;
+      const off = a & FRAME_MASK;
+      const n = Math.min(FRAME_SIZE - off, src.length - done);
+      this.frame(Math.floor(a / FRAME_SIZE)).set(src.subarray(done, done + n), off);
+      done += n;
+    }
+  }
+
+  /** Zeroes a range (frames that do not exist stay absent). */
+  zero(addr: number, len: number): void {
+    this.check(addr, len);
+    if (this.frames === null) return;
+    let done = 0;
+    while (done < len) {
+      const a = addr + done;
+      const off = a & FRAME_MASK;
+      const n = Math.min(FRAME_SIZE - off, len - done);
+      const fn = Math.floor(a / FRAME_SIZE);
+      if (n === FRAME_SIZE) this.frames.delete(fn);
+      else this.frames.get(fn)?.fill(0, off, off + n);
+      done += n;
+    }
+  }
+
+  readU8(addr: number): number {
+    this.check(addr, 1);
+    const f = this.frames?.get(Math.floor(addr / FRAME_SIZE));
+    return f === undefined ? 0 : f[addr & FRAME_MASK];
+  }
+
+  writeU8(addr: number, v: number): void {
+    this.check(addr, 1);
+    this.frame(Math.floor(addr / FRAME_SIZE))[addr & FRAME_MASK] = v;
+  }
+
+  readU32(addr: number): number {
+    this.check(addr, 4);
+    const off = addr & FRAME_MASK;
+    if (off <= FRAME_SIZE - 4) {
+      const f = this.frames?.get(Math.floor(addr / FRAME_SIZE));
+      if (f === undefined) return 0;
+      return (f[off] | (f[off + 1] << 8) | (f[off + 2] << 16) | (f[off + 3] << 24)) >>> 0;
+    }
+    const b = new Uint8Array(4);
+    this.read(addr, b);
+    return (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
+  }
+
+  writeU32(addr: number, v: number): void {
+    const b = new Uint8Array(4);
+    b[0] = v;
+    b[1] = v >>> 8;
+    b[2] = v >>> 16;
+    b[3] = v >>> 24;
+    this.write(addr, b);
+  }
+
+  /** A 64-bit little-endian value as a BigInt. */
+  readU64(addr: number): bigint {
+    const lo = this.readU32(addr);
+    const hi = this.readU32(addr + 4);
+    return (BigInt(hi) << 32n) | BigInt(lo);
+  }
+
+  writeU64(addr: number, v: bigint): void {
+    const x = BigInt.asUintN(64, v);
+    this.writeU32(addr, Number(x & 0xffffffffn));
+    this.writeU32(addr + 4, Number(x >> 32n));
+  }
+
+  /** Copies `len` bytes from this memory to another node's memory (what a DMA engine does). */
+  copyTo(dst: PhysicalMemory, srcAddr: number, dstAddr: number, len: number): void {
+    const buf = new Uint8Array(len);
+    this.read(srcAddr, buf);
+    dst.write(dstAddr, buf);
+  }
+}

@@ -1,0 +1,292 @@
+// Machine profiles: every cost the simulation charges, per named machine, each
+// number with its source. This file is the one source of truth for the
+// parameter table; docs/profiles.md is generated from it (and a test checks
+// that the doc is current).
+
+import { ConfigError } from './errors.ts';
+
+export type TopologyKind = 'mesh' | 'torus';
+
+interface ParamSpec {
+  readonly unit: string;
+  readonly doc: string;
+  readonly min: number;
+  readonly max: number;
+  readonly integer: boolean;
+}
+
+const int = (unit: string, min: number, max: number, doc: string): ParamSpec => ({ unit, doc, min, max, integer: true });
+const real = (unit: string, min: number, max: number, doc: string): ParamSpec => ({ unit, doc, min, max, integer: false });
+
+/** Every numeric parameter a profile sets, with its unit and legal range. */
+export const PARAMETERS = {
+  'cpu.clockHz': int('Hz', 1e6, 1e11, 'core clock rate; every cycle cost below is converted with it'),
+  'cpu.cores': int('cores', 1, 256, 'cores per node'),
+  'memory.bytes': int('bytes', 1 << 24, 2 ** 46, 'physical memory per node (allocated on the host only when touched)'),
+  'tlb.entries': int('entries', 1, 65536, 'TLB entries per core (unified 4 KiB / 2 MiB, LRU)'),
+  'tlb.missCycles': int('cycles', 0, 1e6, 'page-walk cost of a TLB miss'),
+  'tlb.invlpgCycles': int('cycles', 0, 1e6, 'cost of invalidating one TLB entry (invlpg)'),
+  'tlb.flushCycles': int('cycles', 0, 1e6, 'cost of flushing one address space from the TLB (cr3 reload)'),
+  'apic.timerHz': int('Hz', 1e3, 1e11, 'local APIC timer tick rate'),
+  'apic.ipiLatencyPs': int('ps', 0, 1e12, 'time from an IPI being sent to it being pending at the target APIC'),
+  'net.linkBandwidth': real('bytes/s', 1e3, 1e13, 'link bandwidth per direction'),
+  'net.routerLatencyPs': int('ps', 0, 1e12, 'router traversal latency per hop (head of a message)'),
+  'net.wireLatencyPs': int('ps', 0, 1e12, 'wire latency per hop'),
+  'nic.dmaBandwidth': real('bytes/s', 1e3, 1e13, 'NIC DMA bandwidth to and from host memory'),
+  'nic.injectionBandwidth': real('bytes/s', 1e3, 1e13, 'host-to-network injection bandwidth'),
+  'nic.txSetupPs': int('ps', 0, 1e12, 'NIC time from a transmit command to the first byte of DMA'),
+  'nic.rxHeaderPs': int('ps', 0, 1e12, 'NIC time from a header arriving to the receive interrupt being raised'),
+  'nic.rxSetupPs': int('ps', 0, 1e12, 'NIC time from a deposit command to the first byte of receive DMA'),
+  'kernel.trapEntryCycles': int('cycles', 0, 1e7, 'user-to-kernel transition: save user context, switch stacks'),
+  'kernel.trapExitCycles': int('cycles', 0, 1e7, 'kernel-to-user transition: restore context, return'),
+  'kernel.syscallDispatchCycles': int('cycles', 0, 1e7, 'check the number against the table and call the handler'),
+  'kernel.syscallWorkCycles': int('cycles', 0, 1e7, 'base cost of a simple syscall handler body'),
+  'kernel.copyBytesPerCycle': real('bytes/cycle', 0.001, 1024, 'copy_from_user / copy_to_user throughput'),
+  'kernel.irqEntryCycles': int('cycles', 0, 1e7, 'interrupt entry: save context, read the vector'),
+  'kernel.irqExitCycles': int('cycles', 0, 1e7, 'interrupt exit: EOI and return to the interrupted context'),
+  'kernel.contextSwitchCycles': int('cycles', 0, 1e7, 'scheduler switch between threads (registers, cr3)'),
+  'kernel.ipiSendCycles': int('cycles', 0, 1e7, 'write the APIC ICR to send one IPI'),
+  'kernel.pageFaultCycles': int('cycles', 0, 1e7, 'page-fault handler body (decode, look up the region)'),
+  'kernel.mapPageCycles': int('cycles', 0, 1e7, 'write one page-table entry'),
+  'kernel.portalsMatchCycles': int('cycles', 0, 1e7, 'Portals match: walk one list entry in the receive path'),
+  'kernel.portalsEventCycles': int('cycles', 0, 1e7, 'post one Portals event or counter update'),
+  'kernel.portalsSetupCycles': int('cycles', 0, 1e7, 'Portals send path: validate the MD, build the header, ring the NIC'),
+} as const satisfies Record<string, ParamSpec>;
+
+export type ParamName = keyof typeof PARAMETERS;
+export type ProfileValues = Record<ParamName, number>;
+
+/** A named machine: topology, default shape and every parameter with its source. */
+export interface Profile {
+  readonly name: string;
+  readonly description: string;
+  readonly topology: TopologyKind;
+  readonly shape: readonly number[];
+  readonly shapeSource: string;
+  readonly values: Readonly<ProfileValues>;
+  readonly sources: Readonly<Record<ParamName, string>>;
+}
+
+type Sourced = { readonly [K in ParamName]: readonly [number, string] };
+
+function profile(
+  name: string,
+  description: string,
+  topology: TopologyKind,
+  shape: number[],
+  shapeSource: string,
+  table: Sourced,
+): Profile {
+  const values = {} as ProfileValues;
+  const sources = {} as Record<ParamName, string>;
+  for (const key of Object.keys(PARAMETERS) as ParamName[]) {
+    values[key] = table[key][0];
+    sources[key] = table[key][1];
+  }
+  const p: Profile = { name, description, topology, shape, shapeSource, values, sources };
+  validateProfile(p);
+  return p;
+}
+
+const BRIEF = 'Margay architecture brief (Red Storm anchors)';
+const EST = 'estimate';
+
+const redstorm = profile(
+  'redstorm',
+  'Sandia/Cray Red Storm (XT3 lineage): dual-core 2.4 GHz Opteron nodes, SeaStar NIC, 3D mesh, Catamount LWK',
+  'mesh',
+  [27, 16, 24],
+  '10,368 compute nodes as a 27x16x24 3D mesh (architecture brief)',
+  {
+    'cpu.clockHz': [2.4e9, 'dual-core 2.4 GHz AMD Opteron after the 2006 Red Storm upgrade (Sandia Red Storm fact sheet)'],
+    'cpu.cores': [2, 'dual-core Opteron sockets, one per node (2006 upgrade)'],
+    'memory.bytes': [2 * 2 ** 30, '2 GiB per dual-core node, 1 GiB per core (Sandia Red Storm fact sheet)'],
+    'tlb.entries': [512, 'Opteron (K8) L2 data TLB: 512 4 KiB entries (AMD K8 BKDG)'],
+    'tlb.missCycles': [40, `${EST}: K8 page walk with page-table entries hitting in L2`],
+    'tlb.invlpgCycles': [100, `${EST}: invlpg on K8 (AMD software optimization guide lists ~100 cycles)`],
+    'tlb.flushCycles': [200, `${EST}: cr3 reload plus refill pressure`],
+    'apic.timerHz': [200e6, 'HyperTransport reference bus clock used by the Opteron local APIC timer'],
+    'apic.ipiLatencyPs': [500_000, `${EST}: ~0.5 us IPI delivery on a two-core Opteron`],
+    'net.linkBandwidth': [2.0e9, `${BRIEF}: SeaStar links 2.0 GB/s per direction`],
+    'net.routerLatencyPs': [40_000, 'derived: MPI latency 2 us nearest vs 5 us farthest over the 64-hop diameter gives ~47 ns per hop, split 40 ns router'],
+    'net.wireLatencyPs': [7_000, 'derived: remainder of the ~47 ns per hop (see net.routerLatencyPs), ~1.4 m of cable'],
+    'nic.dmaBandwidth': [1.6e9, 'HyperTransport 6.4 GB/s link, SeaStar DMA engine sustained ~1.6 GB/s (Cray XT3 SeaStar paper, Brightwell et al. 2006)'],
+    'nic.injectionBandwidth': [1.5e9, `${BRIEF}: 1.5 GB/s injection`],
+    'nic.txSetupPs': [600_000, `${EST}: SeaStar firmware (PowerPC 440) command processing, part of the <6 us Portals 3.3 put`],
+    'nic.rxHeaderPs': [500_000, `${EST}: SeaStar firmware header processing before the host interrupt`],
+    'nic.rxSetupPs': [300_000, `${EST}: firmware programs the receive DMA after the host's match`],
+    'kernel.trapEntryCycles': [120, `${EST}: syscall instruction plus Catamount's register save on K8`],
+    'kernel.trapExitCycles': [100, `${EST}: register restore plus sysret on K8`],
+    'kernel.syscallDispatchCycles': [20, `${EST}: bounds check and indirect call through the syscall table`],
+    'kernel.syscallWorkCycles': [30, `${EST}: body of a trivial handler such as getpid`],
+    'kernel.copyBytesPerCycle': [4, `${EST}: copy_to/from_user at ~10 GB/s on a 2.4 GHz K8 (cache-resident)`],
+    'kernel.irqEntryCycles': [1500, `${BRIEF}: Portals 3.3 on SeaStar spends most of its <6 us in host interrupt processing; ~0.6 us entry`],
+    'kernel.irqExitCycles': [1000, `${EST}: EOI plus return from interrupt, ~0.4 us`],
+    'kernel.contextSwitchCycles': [2000, `${EST}: Catamount thread switch incl. cr3 reload on K8`],
+    'kernel.ipiSendCycles': [300, `${EST}: APIC ICR write with xAPIC serialization`],
+    'kernel.pageFaultCycles': [800, `${EST}: fault decode and region lookup`],
+    'kernel.mapPageCycles': [50, `${EST}: one PTE write plus bookkeeping`],
+    'kernel.portalsMatchCycles': [60, `${EST}: one match-list entry compare in the interrupt path`],
+    'kernel.portalsEventCycles': [200, `${EST}: write one event into a user event queue`],
+    'kernel.portalsSetupCycles': [1200, `${EST}: Portals 3.3 host-side send path (validate MD, build header, post to SeaStar mailbox)`],
+  },
+);
+
+const paragon = profile(
+  'paragon',
+  'Intel Paragon XP/S: 50 MHz i860 XP nodes on a 2D mesh, Puma/SUNMOS-era kernels',
+  'mesh',
+  [16, 64],
+  'a 1,024-node 16x64 2D mesh (Sandia\'s XP/S 140 had 1,840 nodes in a 16-row mesh; trimmed to a power of two)',
+  {
+    'cpu.clockHz': [50e6, 'Intel i860 XP at 50 MHz (Intel Paragon XP/S product overview)'],
+    'cpu.cores': [2, 'two i860 XP per GP node: one compute, one message co-processor (used here as a second core)'],
+    'memory.bytes': [64 * 2 ** 20, '64 MiB per node on Sandia\'s XP/S 140 (large configuration; 32 MiB standard)'],
+    'tlb.entries': [64, 'i860 XP TLB: 64 entries, 4-way (i860 XP data sheet)'],
+    'tlb.missCycles': [20, `${EST}: i860 XP hardware two-level page walk`],
+    'tlb.invlpgCycles': [10, `${EST}: i860 flushes the whole TLB; modelled as a cheap single-entry flush`],
+    'tlb.flushCycles': [50, `${EST}: i860 TLB flush via dirbase write`],
+    'apic.timerHz': [10e6, `${EST}: node timer at 10 MHz`],
+    'apic.ipiLatencyPs': [2_000_000, `${EST}: inter-processor signal between the compute and message processors`],
+    'net.linkBandwidth': [175e6, 'architecture brief: Paragon mesh links 175 MB/s per direction'],
+    'net.routerLatencyPs': [40_000, 'Intel Mesh Routing Chip: ~40 ns per hop (Paragon MRC documentation)'],
+    'net.wireLatencyPs': [5_000, `${EST}: backplane wire between neighbouring MRCs`],
+    'nic.dmaBandwidth': [400e6, 'Paragon NIC on the 400 MB/s i860 XP memory bus (Intel Paragon XP/S product overview)'],
+    'nic.injectionBandwidth': [175e6, 'injection no faster than one mesh link (175 MB/s)'],
+    'nic.txSetupPs': [10_000_000, `${EST}: message co-processor send setup (~10 us on SUNMOS)`],
+    'nic.rxHeaderPs': [5_000_000, `${EST}: message co-processor header handling`],
+    'nic.rxSetupPs': [2_000_000, `${EST}: receive DMA setup`],
+    'kernel.trapEntryCycles': [150, `${EST}: i860 trap entry with register save`],
+    'kernel.trapExitCycles': [120, `${EST}: i860 trap return`],
+    'kernel.syscallDispatchCycles': [20, EST],
+    'kernel.syscallWorkCycles': [30, EST],
+    'kernel.copyBytesPerCycle': [2, `${EST}: 100 MB/s copy at 50 MHz`],
+    'kernel.irqEntryCycles': [1000, `${EST}: i860 interrupt entry saves a large pipelined context (seed 000: expensive on RISC)`],
+    'kernel.irqExitCycles': [800, EST],
+    'kernel.contextSwitchCycles': [2500, `${EST}: seed 000 notes user-handler context switches are costly on the i860`],
+    'kernel.ipiSendCycles': [100, EST],
+    'kernel.pageFaultCycles': [600, EST],
+    'kernel.mapPageCycles': [40, EST],
+    'kernel.portalsMatchCycles': [40, EST],
+    'kernel.portalsEventCycles': [150, EST],
+    'kernel.portalsSetupCycles': [800, EST],
+  },
+);
+
+const modern = profile(
+  'modern',
+  'A present-day HPC node: 2.0 GHz x86-64 cores, 200 Gb/s-class NIC, 3D torus',
+  'torus',
+  [16, 16, 16],
+  'a 4,096-node 16x16x16 torus (representative, in the line of Tofu and Blue Gene tori)',
+  {
+    'cpu.clockHz': [2.0e9, 'representative 2.0 GHz server core (AMD EPYC / Intel Xeon base clocks)'],
+    'cpu.cores': [4, 'four cores simulated per node (real nodes have 64+; four keep large runs cheap)'],
+    'memory.bytes': [16 * 2 ** 30, 'a 16 GiB slice of a modern node (the simulated cores\' share)'],
+    'tlb.entries': [2048, 'Zen 4 L2 DTLB: 2,048 entries (AMD Zen 4 optimization guide)'],
+    'tlb.missCycles': [30, `${EST}: page walk with page-walk caches`],
+    'tlb.invlpgCycles': [150, `${EST}: invlpg on a modern x86`],
+    'tlb.flushCycles': [300, `${EST}: cr3 write without PCID reuse`],
+    'apic.timerHz': [100e6, 'x2APIC timer at a 100 MHz bus clock'],
+    'apic.ipiLatencyPs': [300_000, `${EST}: x2APIC IPI on one socket`],
+    'net.linkBandwidth': [25e9, '200 Gb/s links (HPE Slingshot / InfiniBand HDR) = 25 GB/s per direction'],
+    'net.routerLatencyPs': [100_000, 'Slingshot Rosetta switch latency ~100 ns per hop (HPE Slingshot paper, SC20)'],
+    'net.wireLatencyPs': [10_000, `${EST}: ~2 m copper per hop`],
+    'nic.dmaBandwidth': [25e9, 'PCIe Gen4 x16 ~25 GB/s usable'],
+    'nic.injectionBandwidth': [25e9, '200 Gb/s NIC injection'],
+    'nic.txSetupPs': [200_000, `${EST}: doorbell plus descriptor fetch over PCIe`],
+    'nic.rxHeaderPs': [250_000, `${EST}: header arrival to MSI-X interrupt`],
+    'nic.rxSetupPs': [150_000, `${EST}: host command over PCIe to start receive DMA`],
+    'kernel.trapEntryCycles': [100, `${EST}: syscall entry with speculation mitigations off (LWK)`],
+    'kernel.trapExitCycles': [80, `${EST}: sysret`],
+    'kernel.syscallDispatchCycles': [15, EST],
+    'kernel.syscallWorkCycles': [25, EST],
+    'kernel.copyBytesPerCycle': [16, `${EST}: 32 GB/s copy at 2 GHz (AVX2, cache-resident)`],
+    'kernel.irqEntryCycles': [600, `${EST}: interrupt entry`],
+    'kernel.irqExitCycles': [400, EST],
+    'kernel.contextSwitchCycles': [1500, EST],
+    'kernel.ipiSendCycles': [200, EST],
+    'kernel.pageFaultCycles': [700, EST],
+    'kernel.mapPageCycles': [40, EST],
+    'kernel.portalsMatchCycles': [40, EST],
+    'kernel.portalsEventCycles': [120, EST],
+    'kernel.portalsSetupCycles': [600, EST],
+  },
+);
+
+export const PROFILES: Readonly<Record<string, Profile>> = { redstorm, paragon, modern };
+export const DEFAULT_PROFILE = 'redstorm';
+
+export function getProfile(name: string): Profile {
+  const p = PROFILES[name];
+  if (!p) throw new ConfigError(`unknown profile '${name}' (known: ${Object.keys(PROFILES).join(', ')})`);
+  return p;
+}
+
+/** Checks every value against its range; throws a ConfigError naming the first bad one. */
+export function validateProfile(p: Profile): void {
+  for (const key of Object.keys(PARAMETERS) as ParamName[]) {
+    checkParam(key, p.values[key]);
+  }
+}
+
+function checkParam(key: ParamName, value: number): void {
+  const spec: ParamSpec = PARAMETERS[key];
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new ConfigError(`${key} must be a finite number of ${spec.unit}, got ${String(value)}`);
+  }
+  if (spec.integer && !Number.isInteger(value)) {
+    throw new ConfigError(`${key} must be a whole number of ${spec.unit}, got ${value}`);
+  }
+  if (value < spec.min || value > spec.max) {
+    throw new ConfigError(`${key} must be between ${spec.min} and ${spec.max} ${spec.unit}, got ${value}`);
+  }
+}
+
+export function isParamName(key: string): key is ParamName {
+  return Object.prototype.hasOwnProperty.call(PARAMETERS, key);
+}
+
+/**
+ * Returns a new profile with overrides applied. Keys are parameter names
+ * ("nic.dmaBandwidth") or "topology"; values may be numbers or strings with
+ * an optional SI suffix ("1.5G", "40k"). Nested objects are flattened, so a
+ * JSON file may say {"nic": {"dmaBandwidth": 1e9}}.
+ */
+export function withOverrides(base: Profile, overrides: Record<string, unknown>, origin: string): Profile {
+  const values = { ...base.values };
+  const sources = { ...base.sources };
+  let topology = base.topology;
+  for (const [key, raw] of flatten(overrides)) {
+    if (key === 'topology') {
+      if (raw !== 'mesh' && raw !== 'torus') throw new ConfigError(`topology must be 'mesh' or 'torus', got '${String(raw)}'`);
+      topology = raw;
+      continue;
+    }
+    if (!isParamName(key)) throw new ConfigError(`unknown profile parameter '${key}' (${origin}; list them with 'margay machine --params')`);
+    const value = parseNumber(raw, key);
+    checkParam(key, value);
+    values[key] = value;
+    sources[key] = `override (${origin})`;
+  }
+  return { ...base, topology, values, sources };
+}
+
+function* flatten(obj: Record<string, unknown>, prefix = ''): Generator<[string, unknown]> {
+  for (const [k, v] of Object.entries(obj)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) yield* flatten(v as Record<string, unknown>, key);
+    else yield [key, v];
+  }
+}
+
+const SI: Record<string, number> = { k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+
+function parseNumber(raw: unknown, key: string): number {
+  if (typeof raw === 'number') return raw;
+  if (typeof raw === 'string') {
+    const m = /^\s*(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*(Ki|Mi|Gi|Ti|k|K|M|G|T)?\s*$/.exec(raw);
+    if (m) return Number(m[1]) * (m[2] ? SI[m[2]] : 1);
+  }
+  throw new ConfigError(`${key}: cannot read '${String(raw)}' as a number (examples: 1.5e9, 1.5G, 64Ki)`);
+}

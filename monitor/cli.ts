@@ -1,0 +1,61 @@
+// The `margay` command: dispatches to one module per command. Every command
+// has --help; a bad flag is one line on stderr and exit code 2; a failure of
+// the simulated machine is reported, never a host stack trace.
+
+import { UsageError } from './args.ts';
+import * as docs from './commands/docs.ts';
+import * as machine from './commands/machine.ts';
+import * as start from './commands/start.ts';
+import { consoleOutput } from './output.ts';
+
+interface Command {
+  readonly HELP: string;
+  run(argv: string[], out: ReturnType<typeof consoleOutput>): number | Promise<number>;
+}
+
+const COMMANDS: Readonly<Record<string, { summary: string; module: Command }>> = {
+  start: { summary: 'boot the default machine and describe it (what `npm start` runs)', module: start },
+  machine: { summary: 'describe a machine: shape, topology, resources, profile parameters', module: machine },
+  docs: { summary: 'regenerate the generated files in docs/ (profiles, ABI)', module: docs },
+};
+
+export const HELP = `usage: margay <command> [options]
+
+Margay: a lightweight-kernel emulator (a simulated mesh/torus machine).
+
+commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`)
+  .join('\n')}
+
+Run 'margay <command> --help' for a command's options.`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(HELP + '\n');
+    return name === undefined ? 2 : 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    process.stderr.write(`margay: unknown command '${name}' (try 'margay --help')\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(cmd.module.HELP + '\n');
+    return 0;
+  }
+  const out = consoleOutput(rest.includes('--json'));
+  try {
+    return await cmd.module.run(rest, out);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`margay ${name}: ${e.message}\n`);
+      return 2;
+    }
+    const err = e as Error;
+    process.stderr.write(`margay ${name}: internal error: ${err.message}\n`);
+    if (process.env.MARGAY_DEBUG) process.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}

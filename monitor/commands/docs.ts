@@ -1,0 +1,37 @@
+// `margay docs`: regenerates the generated files in docs/ from their tables.
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { flag, parse } from '../args.ts';
+import { PROFILES_DOC, PROFILES_PROSE, profilesDoc } from '../docsgen.ts';
+import type { Output } from '../output.ts';
+
+export const HELP = `usage: margay docs [--check]
+
+Regenerates docs/profiles.md from hw/profile.ts (run from the repository root).
+
+  --check            exit 1 if a generated file is out of date, writing nothing`;
+
+export function generatedDocs(): Record<string, string> {
+  return { [PROFILES_DOC]: profilesDoc(readFileSync(PROFILES_PROSE, 'utf8')) };
+}
+
+export function run(argv: string[], out: Output): number {
+  const p = parse(argv, { check: { type: 'boolean' } }, 0);
+  let stale = 0;
+  for (const [file, text] of Object.entries(generatedDocs())) {
+    let current = '';
+    try {
+      current = readFileSync(file, 'utf8');
+    } catch {
+      current = '';
+    }
+    if (current === text) continue;
+    stale++;
+    if (flag(p, 'check')) out.say(`${file} is out of date (run npm run docs)`);
+    else {
+      writeFileSync(file, text);
+      out.say(`wrote ${file}`);
+    }
+  }
+  return flag(p, 'check') && stale > 0 ? 1 : 0;
+}

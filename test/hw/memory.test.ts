@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { MachineCheck } from '../../hw/errors.ts';
+import { PhysicalMemory } from '../../hw/memory.ts';
+import { ContiguousAllocator } from '../../hw/physalloc.ts';
+
+describe('physical memory', () => {
+  it('costs nothing until written and reads zeros from untouched frames', () => {
+    const m = new PhysicalMemory(0, 1 << 30);
+    expect(m.touchedFrames).toBe(0);
+    const buf = new Uint8Array(100).fill(9);
+    m.read(12345, buf);
+    expect(buf.every((b) => b === 0)).toBe(true);
+    expect(m.touchedFrames).toBe(0);
+  });
+
+  it('reads back what was written across frame boundaries', () => {
+    const m = new PhysicalMemory(0, 1 << 24);
+    const data = new Uint8Array(10_000).map((_, i) => i & 0xff);
+    m.write(4000, data);
+    const got = new Uint8Array(10_000);
+    m.read(4000, got);
+    expect(got).toEqual(data);
+    expect(m.touchedFrames).toBe(4);
+  });
+
+  it('stores 32- and 64-bit values little-endian', () => {
+    const m = new PhysicalMemory(0, 1 << 24);
+    m.writeU32(4094, 0xdeadbeef);
+    expect(m.readU32(4094)).toBe(0xdeadbeef);
+    expect(m.readU8(4094)).toBe(0xef);
+    m.writeU64(8, 0x1122334455667788n);
+    expect(m.readU64(8)).toBe(0x1122334455667788n);
+    expect(m.readU8(8)).toBe(0x88);
+  });
+
+  it('raises a machine check, not a host error, for an access outside memory', () => {
+    const m = new PhysicalMemory(3, 1 << 24);
+    expect(() => m.read((1 << 24) - 2, new Uint8Array(4))).toThrow(MachineCheck);
+    expect(() => m.writeU8(-1, 0)).toThrow(/machine check on node 3/);
+    expect(() => m.readU32(Number.NaN)).toThrow(MachineCheck);
+  });
+
+  it('copies between two nodes\' memories like a DMA engine', () => {
+    const a = new PhysicalMemory(0, 1 << 24);
+    const b = new PhysicalMemory(1, 1 << 24);
+    a.write(100, new Uint8Array([1, 2, 3, 4]));
+    a.copyTo(b, 100, 9000, 4);
+    expect(b.readU32(9000)).toBe(0x04030201);
+  });
+});
+
+describe('the contiguous allocator', () => {
+  it('hands out aligned, non-overlapping, physically contiguous extents', () => {
+    const al = new ContiguousAllocator(0, 1 << 24);
+    const a = al.alloc(5000)!;
+    const b = al.alloc(2 * 1024 * 1024, 2 * 1024 * 1024)!;
+    expect(a % 4096).toBe(0);
+    expect(b % (2 * 1024 * 1024)).toBe(0);
+    expect(a + 5000 <= b || b + 2 * 1024 * 1024 <= a).toBe(true);
+  });
+
+  it('returns null when no extent fits, and coalesces on release', () => {
+    const al = new ContiguousAllocator(0, 16384);
+    const a = al.alloc(8192)!;
+    const b = al.alloc(8192)!;
+    expect(al.alloc(4096)).toBeNull();
+    expect(al.release(a)).toBe(true);
+    expect(al.release(a)).toBe(false);
+    expect(al.release(b)).toBe(true);
+    expect(al.freeExtents()).toEqual([{ base: 0, size: 16384 }]);
+    expect(al.alloc(16384)).toBe(0);
+  });
+
+  it('rejects nonsense sizes and alignments', () => {
+    const al = new ContiguousAllocator(0, 16384);
+    expect(al.alloc(0)).toBeNull();
+    expect(al.alloc(-5)).toBeNull();
+    expect(al.alloc(100, 3)).toBeNull();
+  });
+});
