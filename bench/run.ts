@@ -2,11 +2,13 @@
 // Names on the command line select benchmarks (default: all).
 
 import { benchEngineHold } from './engine.ts';
+import { benchKernel } from './kernel.ts';
 import { benchNetworkUniform } from './network.ts';
 
 const BENCHES: Record<string, () => unknown> = {
   engine: () => benchEngineHold(100_000, 10_000_000),
   network: () => benchNetworkUniform(),
+  kernel: () => ['redstorm', 'paragon', 'modern'].map((p) => benchKernel(p)),
 };
 
 const wanted = process.argv.slice(2);

@@ -68,7 +68,20 @@ export class PhysicalMemory {
   /** Zeroes a range (frames that do not exist stay absent). */
   zero(addr: number, len: number): void {
     this.check(addr, len);
-    if (this.frames === null) return;
+    if (this.frames === null || this.frames.size === 0) return;
+    const first = Math.floor(addr / FRAME_SIZE);
+    const last = Math.floor((addr + len - 1) / FRAME_SIZE);
+    if (last - first + 1 > this.frames.size * 4) {
+      // A large range over a sparse memory: visit the frames that exist, not the range.
+      for (const [n, f] of [...this.frames]) {
+        if (n < first || n > last) continue;
+        const lo = Math.max(addr, n * FRAME_SIZE) - n * FRAME_SIZE;
+        const hi = Math.min(addr + len, (n + 1) * FRAME_SIZE) - n * FRAME_SIZE;
+        if (lo === 0 && hi === FRAME_SIZE) this.frames.delete(n);
+        else f.fill(0, lo, hi);
+      }
+      return;
+    }
     let done = 0;
     while (done < len) {
       const a = addr + done;
@@ -106,6 +119,16 @@ export class PhysicalMemory {
   }
 
   writeU32(addr: number, v: number): void {
+    this.check(addr, 4);
+    const off = addr & FRAME_MASK;
+    if (off <= FRAME_SIZE - 4) {
+      const f = this.frame(Math.floor(addr / FRAME_SIZE));
+      f[off] = v;
+      f[off + 1] = v >>> 8;
+      f[off + 2] = v >>> 16;
+      f[off + 3] = v >>> 24;
+      return;
+    }
     const b = new Uint8Array(4);
     b[0] = v;
     b[1] = v >>> 8;

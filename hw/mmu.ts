@@ -38,9 +38,11 @@ export interface WalkFault {
 
 export type WalkResult = Translation | WalkFault;
 
+const LEVEL_SHIFT = [0, 2 ** 12, 2 ** 21, 2 ** 30, 2 ** 39];
+
 /** Index into the table at `level` (4 = PML4 ... 1 = PT) for virtual address `va`. */
 export function tableIndex(va: number, level: number): number {
-  return Math.floor(va / 2 ** (12 + 9 * (level - 1))) % 512;
+  return Math.floor(va / LEVEL_SHIFT[level]) % 512;
 }
 
 /** Writes one page-table entry (8 bytes) at `entryAddr`. */

@@ -1,6 +1,8 @@
 // The LWK physical allocator: regions are physically contiguous and handed
 // out up front (Kitten's and Catamount's model, no demand paging). First fit
-// over a sorted list of free extents, coalescing on free.
+// or next fit over a sorted list of free extents, coalescing on free. Next
+// fit (a roving start) keeps a just-freed extent from being handed straight
+// back, as a real allocator under load would not.
 
 export interface Extent {
   readonly base: number;
@@ -10,10 +12,13 @@ export interface Extent {
 export class ContiguousAllocator {
   private free: { base: number; size: number }[];
   private readonly used = new Map<number, number>();
+  /** Next fit starts searching at the first free extent at or above this address. */
+  private rover = 0;
 
   constructor(
     readonly base: number,
     readonly size: number,
+    readonly policy: 'first-fit' | 'next-fit' = 'first-fit',
   ) {
     this.free = size > 0 ? [{ base, size }] : [];
   }
@@ -23,9 +28,19 @@ export class ContiguousAllocator {
     if (!(Number.isSafeInteger(size) && size > 0 && Number.isSafeInteger(align) && align > 0 && (align & (align - 1)) === 0)) {
       return null;
     }
-    for (let i = 0; i < this.free.length; i++) {
+    const n = this.free.length;
+    if (n === 0) return null;
+    // Next fit starts in the extent holding the rover (or the first above it), at the rover;
+    // after going round once it may use the part of that extent below the rover.
+    let first = 0;
+    if (this.policy === 'next-fit') while (first < n && this.free[first].base + this.free[first].size <= this.rover) first++;
+    if (first === n) first = 0;
+    const rounds = this.policy === 'next-fit' ? n + 1 : n;
+    for (let k = 0; k < rounds; k++) {
+      const i = (first + k) % n;
       const e = this.free[i];
-      const start = Math.ceil(e.base / align) * align;
+      const from = this.policy === 'next-fit' && k === 0 ? Math.max(e.base, this.rover) : e.base;
+      const start = Math.ceil(from / align) * align;
       const pad = start - e.base;
       if (pad + size > e.size) continue;
       const tail = e.size - pad - size;
@@ -34,6 +49,7 @@ export class ContiguousAllocator {
       if (tail > 0) pieces.push({ base: start + size, size: tail });
       this.free.splice(i, 1, ...pieces);
       this.used.set(start, size);
+      this.rover = start + size;
       return start;
     }
     return null;

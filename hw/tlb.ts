@@ -1,6 +1,7 @@
 // A core's TLB: entries tagged by address-space id, 4 KiB and 2 MiB pages in
 // one LRU array of the profile's size, with hit and miss counters. Arrays are
-// allocated on the first insert so that an idle core costs nothing.
+// allocated on the first insert and grow with use up to the capacity, so an
+// idle or lightly used core costs little.
 
 import { PAGE_2M, PAGE_4K } from './mmu.ts';
 
@@ -68,12 +69,14 @@ export class Tlb {
   /** Caches a translation of the page holding `va`. Evicts the least recently used entry when full. */
   insert(asid: number, va: number, pageBase: number, pageSize: number, flags: number): void {
     if (!Number.isInteger(asid) || asid < 0 || asid >= ASID_LIMIT) throw new RangeError(`asid ${asid} out of range`);
-    this.ensureArrays();
     const isHuge = pageSize === PAGE_2M;
     const k = key(asid, va, isHuge);
     let i = this.index.get(k);
     if (i === undefined) {
-      i = this.used < this.capacity ? this.used++ : this.victim();
+      if (this.used < this.capacity) {
+        this.ensureRoom(this.used + 1);
+        i = this.used++;
+      } else i = this.victim();
       if (this.keys![i] >= 0) this.index.delete(this.keys![i]);
       this.index.set(k, i);
     }
@@ -151,15 +154,23 @@ export class Tlb {
     return best;
   }
 
-  private ensureArrays(): void {
-    if (this.keys !== null) return;
-    const n = this.capacity;
-    this.keys = new Float64Array(n).fill(-1);
-    this.bases = new Float64Array(n);
-    this.vas = new Float64Array(n);
-    this.asids = new Int32Array(n);
-    this.flags = new Uint8Array(n);
-    this.huge = new Uint8Array(n);
-    this.stamps = new Float64Array(n);
+  private ensureRoom(n: number): void {
+    const have = this.keys?.length ?? 0;
+    if (n <= have) return;
+    const size = Math.min(this.capacity, Math.max(8, have * 2));
+    const grow = <T extends Float64Array | Int32Array | Uint8Array>(old: T | null, make: (n: number) => T): T => {
+      const a = make(size);
+      if (old) a.set(old as never);
+      return a;
+    };
+    const keys = new Float64Array(size).fill(-1);
+    if (this.keys) keys.set(this.keys);
+    this.keys = keys;
+    this.bases = grow(this.bases, (k) => new Float64Array(k));
+    this.vas = grow(this.vas, (k) => new Float64Array(k));
+    this.asids = grow(this.asids, (k) => new Int32Array(k));
+    this.flags = grow(this.flags, (k) => new Uint8Array(k));
+    this.huge = grow(this.huge, (k) => new Uint8Array(k));
+    this.stamps = grow(this.stamps, (k) => new Float64Array(k));
   }
 }

@@ -5,6 +5,7 @@
 import { UsageError } from './args.ts';
 import * as docs from './commands/docs.ts';
 import * as machine from './commands/machine.ts';
+import * as run from './commands/run.ts';
 import * as start from './commands/start.ts';
 import { consoleOutput } from './output.ts';
 
@@ -14,7 +15,8 @@ interface Command {
 }
 
 const COMMANDS: Readonly<Record<string, { summary: string; module: Command }>> = {
-  start: { summary: 'boot the default machine and describe it (what `npm start` runs)', module: start },
+  start: { summary: 'boot the default machine and run the default job (what `npm start` runs)', module: start },
+  run: { summary: 'boot a machine and run a program on its compute nodes', module: run },
   machine: { summary: 'describe a machine: shape, topology, resources, profile parameters', module: machine },
   docs: { summary: 'regenerate the generated files in docs/ (profiles, ABI)', module: docs },
 };

@@ -2,17 +2,21 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { flag, parse } from '../args.ts';
-import { PROFILES_DOC, PROFILES_PROSE, profilesDoc } from '../docsgen.ts';
+import { ABI_DOC, ABI_PROSE, PROFILES_DOC, PROFILES_PROSE, USER_ABI, abiDoc, profilesDoc, userAbi } from '../docsgen.ts';
 import type { Output } from '../output.ts';
 
 export const HELP = `usage: margay docs [--check]
 
-Regenerates docs/profiles.md from hw/profile.ts (run from the repository root).
+Regenerates docs/profiles.md, docs/ABI.md and userland/lib/abi.gen.ts from\ntheir tables (run from the repository root).
 
   --check            exit 1 if a generated file is out of date, writing nothing`;
 
 export function generatedDocs(): Record<string, string> {
-  return { [PROFILES_DOC]: profilesDoc(readFileSync(PROFILES_PROSE, 'utf8')) };
+  return {
+    [PROFILES_DOC]: profilesDoc(readFileSync(PROFILES_PROSE, 'utf8')),
+    [ABI_DOC]: abiDoc(readFileSync(ABI_PROSE, 'utf8')),
+    [USER_ABI]: userAbi(),
+  };
 }
 
 export function run(argv: string[], out: Output): number {

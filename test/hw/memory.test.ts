@@ -78,3 +78,17 @@ describe('the contiguous allocator', () => {
     expect(al.alloc(100, 3)).toBeNull();
   });
 });
+
+describe('the next-fit allocator', () => {
+  it('does not hand a just-freed extent straight back', () => {
+    const al = new ContiguousAllocator(0, 1 << 20, 'next-fit');
+    const a = al.alloc(4096)!;
+    al.release(a);
+    const b = al.alloc(4096)!;
+    expect(b).not.toBe(a);
+    // ...but wraps around to it when nothing else is free.
+    const all: number[] = [];
+    for (let x = al.alloc(4096); x !== null; x = al.alloc(4096)) all.push(x);
+    expect(all).toContain(a);
+  });
+});

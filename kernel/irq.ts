@@ -1,0 +1,28 @@
+// The interrupt wrapper: entry, dispatch through the vector table, one EOI
+// after the handler (not in every handler, as the OSR meeting notes ask),
+// exit. Drivers attach handlers by vector name at boot (request_irq).
+
+import type { Cpu } from './cpu.ts';
+import type { Kernel } from './kernel.ts';
+import { type KPath, step } from './step.ts';
+import { vectorName } from './vectors.ts';
+
+export type IrqHandler = (k: Kernel, cpu: Cpu) => KPath;
+
+export function* interruptPath(k: Kernel, cpu: Cpu, vector: number): KPath {
+  const v = k.profile.values;
+  const name = vectorName(vector);
+  yield step('irq', 'entry', v['kernel.irqEntryCycles'], name);
+  const handler = k.irqHandler(vector);
+  if (handler) yield* handler(k, cpu);
+  else yield step('irq', 'unhandled', 0, name);
+  cpu.core.apic.eoi();
+  yield step('irq', 'eoi', v['kernel.irqExitCycles'], name);
+}
+
+export function* nmiPath(k: Kernel, cpu: Cpu): KPath {
+  const v = k.profile.values;
+  yield step('nmi', 'entry', v['kernel.irqEntryCycles'], '');
+  yield* k.nmiHandler(cpu);
+  yield step('nmi', 'exit', v['kernel.irqExitCycles'], '');
+}

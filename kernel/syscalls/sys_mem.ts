@@ -1,0 +1,118 @@
+// Memory calls: mmap, munmap, mprotect, brk, and the LWK address-space
+// queries. Mappings are backed by contiguous memory allocated at the call;
+// changes to existing mappings shoot down stale TLB entries on other cores
+// before any frame is freed.
+
+import { fail } from '../errno.ts';
+import { PAGE_2M, PAGE_4K, type PageFlags } from '../pagetable.ts';
+import { type KPath, step } from '../step.ts';
+import { shootdown } from '../tlbflush.ts';
+import { copyout, i64bytes } from '../uaccess.ts';
+import { type SyscallCtx, argInt, argPtr, argSize } from './context.ts';
+
+export const PROT_READ = 1;
+export const PROT_WRITE = 2;
+export const PROT_EXEC = 4;
+export const MAP_SHARED = 0x01;
+export const MAP_PRIVATE = 0x02;
+export const MAP_FIXED = 0x10;
+export const MAP_ANONYMOUS = 0x20;
+const USER_TOP = 2 ** 47;
+
+function protFlags(prot: number): PageFlags {
+  if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) fail('EINVAL', `unknown prot bits 0x${prot.toString(16)}`);
+  return { readable: prot !== 0, writable: (prot & PROT_WRITE) !== 0, executable: (prot & PROT_EXEC) !== 0 };
+}
+
+function pageRound(len: number): number {
+  if (len === 0) fail('EINVAL', 'length 0');
+  const r = Math.ceil(len / PAGE_4K) * PAGE_4K;
+  if (r > USER_TOP) fail('ENOMEM', 'length larger than the address space');
+  return r;
+}
+
+function* unmapRange(c: SyscallCtx, start: number, len: number): KPath {
+  const { pages, release } = c.p.aspace.unmap(start, len);
+  if (pages.length === 0) return;
+  yield step('mm', 'unmap', c.k.profile.values['kernel.mapPageCycles'] * pages.length, `0x${start.toString(16)} ${pages.length} page(s)`);
+  yield* shootdown(c.k, c.cpu, c.p.aspace, pages);
+  // Frames go back only now that no TLB can reach them.
+  for (const base of release) c.k.phys.release(base);
+}
+
+export function* sys_mmap(c: SyscallCtx): KPath<number> {
+  const addr = argPtr(c, 0);
+  const len = pageRound(argSize(c, 1));
+  const prot = argInt(c, 2);
+  const flags = argInt(c, 3);
+  const fd = argInt(c, 4);
+  if (!(flags & MAP_ANONYMOUS)) fail(fd === -1 ? 'EINVAL' : 'ENODEV', 'only anonymous mappings (no file system on a compute node)');
+  if (((flags & MAP_SHARED) !== 0) === ((flags & MAP_PRIVATE) !== 0)) fail('EINVAL', 'exactly one of MAP_SHARED and MAP_PRIVATE');
+  const pflags = protFlags(prot);
+  const aspace = c.p.aspace;
+  const huge = len % PAGE_2M === 0;
+  let start: number;
+  if (flags & MAP_FIXED) {
+    if (addr % PAGE_4K !== 0 || addr < PAGE_4K || addr + len > USER_TOP) fail('EINVAL', 'MAP_FIXED address must be page aligned and in user space');
+    start = addr;
+    if (aspace.overlaps(start, len)) yield* unmapRange(c, start, len);
+  } else {
+    start = aspace.findFree(len, huge ? PAGE_2M : PAGE_4K);
+  }
+  const region = aspace.addRegion('mmap', start, len, pflags, huge && start % PAGE_2M === 0);
+  const pages = len / region.pageSize;
+  yield step('mm', 'mmap', c.k.profile.values['kernel.mapPageCycles'] * pages, `0x${start.toString(16)} ${len} B (${region.pageSize === PAGE_2M ? '2M' : '4K'} pages) phys 0x${region.pa.toString(16)}`);
+  return start;
+}
+
+export function* sys_munmap(c: SyscallCtx): KPath<number> {
+  const addr = argPtr(c, 0);
+  const len = pageRound(argSize(c, 1));
+  if (addr % PAGE_4K !== 0) fail('EINVAL', 'address must be page aligned');
+  yield* unmapRange(c, addr, len);
+  return 0;
+}
+
+export function* sys_mprotect(c: SyscallCtx): KPath<number> {
+  const addr = argPtr(c, 0);
+  const len = pageRound(argSize(c, 1));
+  const pflags = protFlags(argInt(c, 2));
+  if (addr % PAGE_4K !== 0) fail('EINVAL', 'address must be page aligned');
+  const pages = c.p.aspace.protect(addr, len, pflags);
+  yield step('mm', 'mprotect', c.k.profile.values['kernel.mapPageCycles'] * pages.length, `0x${addr.toString(16)} ${pages.length} page(s)`);
+  yield* shootdown(c.k, c.cpu, c.p.aspace, pages);
+  return 0;
+}
+
+export function* sys_brk(c: SyscallCtx): KPath<number> {
+  const addr = argPtr(c, 0);
+  const a = c.p.aspace;
+  // The heap was reserved and mapped at creation, so moving the break maps nothing.
+  if (addr >= a.brkStart && addr <= a.brkEnd) a.brk = addr;
+  yield step('mm', 'brk', c.k.profile.values['kernel.syscallWorkCycles'], `0x${a.brk.toString(16)}`);
+  return a.brk;
+}
+
+export function* sys_lwk_aspace_regions(c: SyscallCtx): KPath<number> {
+  const buf = argPtr(c, 0);
+  const max = argSize(c, 1);
+  const regions = c.p.aspace.view().slice(0, Math.min(max, 4096));
+  const words: number[] = [];
+  for (const r of regions) words.push(r.start, r.end, r.pa, (r.perms.includes('r') ? 1 : 0) | (r.perms.includes('w') ? 2 : 0) | (r.perms.includes('x') ? 4 : 0));
+  if (words.length > 0) yield* copyout(c.k, c.cpu, c.p, buf, i64bytes(...words));
+  return regions.length;
+}
+
+export function* sys_lwk_set_fault_handler(c: SyscallCtx): KPath<number> {
+  const handler = argPtr(c, 0);
+  const previous = c.p.faultHandler;
+  c.p.faultHandler = handler;
+  yield step('fault', 'set-handler', c.k.profile.values['kernel.syscallWorkCycles'], `0x${handler.toString(16)}`);
+  return previous;
+}
+
+export function* sys_lwk_tlb_stats(c: SyscallCtx): KPath<number> {
+  const tlb = c.cpu.core.tlb;
+  yield* copyout(c.k, c.cpu, c.p, argPtr(c, 0), i64bytes(tlb.hits, tlb.misses, tlb.flushes, tlb.invalidations));
+  return 0;
+}

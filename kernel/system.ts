@@ -1,0 +1,289 @@
+// The whole simulated system: the machine, a kernel on every node (booted
+// when first used), the trace, breakpoints and jobs. This is the control and
+// inspection API the CLI, the tests and the monitors use: step one event,
+// run to the next trace record, run to a breakpoint or a time, and look at
+// nodes, cores, TLBs, APICs, processes and memory.
+
+import { LocalApic } from '../hw/apic.ts';
+import { REGISTERS } from '../hw/core.ts';
+import { Machine } from '../hw/machine.ts';
+import type { Profile } from '../hw/profile.ts';
+import type { Shape } from '../hw/topology.ts';
+import type { UserProgram } from './abi.ts';
+import { type Breakpoint, type BreakpointSpec, Breakpoints } from './breakpoints.ts';
+import { Kernel, type KernelHost } from './kernel.ts';
+import type { Process } from './process.ts';
+import { Trace, type TraceRecord } from './trace.ts';
+import { peekUser } from './uaccess.ts';
+
+export interface SystemConfig {
+  readonly profile: Profile;
+  readonly shape: Shape;
+  readonly seed: number;
+  /** TLB shootdown IPIs on munmap/mprotect (default true). */
+  readonly shootdown?: boolean;
+  readonly traceCapacity?: number;
+}
+
+export type StopReason =
+  | { readonly kind: 'breakpoint'; readonly breakpoint: Breakpoint; readonly record: TraceRecord }
+  | { readonly kind: 'time'; readonly time: number }
+  | { readonly kind: 'idle' }
+  | { readonly kind: 'done' }
+  | { readonly kind: 'events'; readonly events: number };
+
+export interface RankState {
+  readonly rank: number;
+  readonly node: number;
+  readonly process: Process | null;
+  /** Set when the rank could not be started. */
+  readonly error: string | null;
+}
+
+export interface Job {
+  readonly program: string;
+  readonly ranks: RankState[];
+  readonly startedAt: number;
+  /** Ranks whose process was created, and how many of those have ended. */
+  started: number;
+  finished: number;
+  endedAt: number;
+}
+
+export class System implements KernelHost {
+  readonly machine: Machine;
+  readonly trace: Trace;
+  readonly breakpoints = new Breakpoints();
+  readonly shootdown: boolean;
+  private readonly kernels: (Kernel | undefined)[];
+  private hit: StopReason | null = null;
+  private lastRecord: TraceRecord | null = null;
+  jobs: Job[] = [];
+  private readonly jobOf = new Map<Process, Job>();
+
+  constructor(config: SystemConfig) {
+    this.machine = new Machine({ profile: config.profile, shape: config.shape, seed: config.seed });
+    this.trace = new Trace(config.traceCapacity);
+    this.shootdown = config.shootdown ?? true;
+    this.kernels = new Array(this.machine.size);
+  }
+
+  get engine() {
+    return this.machine.engine;
+  }
+
+  get profile(): Profile {
+    return this.machine.profile;
+  }
+
+  get now(): number {
+    return this.engine.now;
+  }
+
+  /** The kernel of node `nid`, booting it on first use. */
+  kernel(nid: number): Kernel {
+    let k = this.kernels[nid];
+    if (k === undefined) {
+      k = new Kernel(this.machine.node(nid), this, { shootdown: this.shootdown });
+      this.kernels[nid] = k;
+      k.boot();
+    }
+    return k;
+  }
+
+  existingKernel(nid: number): Kernel | undefined {
+    return this.kernels[nid];
+  }
+
+  bootedKernels(): Kernel[] {
+    return this.kernels.filter((k): k is Kernel => k !== undefined);
+  }
+
+  // ---- KernelHost ----------------------------------------------------------
+
+  /** Whether trace records are kept or matched (otherwise steps are only counted). */
+  get wantsRecords(): boolean {
+    return this.trace.enabled || !this.breakpoints.empty || this.recordWatchers > 0;
+  }
+
+  /** Users of `next()` and the monitors that need every record. */
+  recordWatchers = 0;
+
+  countStep(): void {
+    this.trace.count++;
+  }
+
+  record(r: TraceRecord): void {
+    this.trace.record(r);
+    this.lastRecord = r;
+    if (!this.breakpoints.empty && this.hit === null) {
+      const b = this.breakpoints.match(r);
+      if (b) this.hit = { kind: 'breakpoint', breakpoint: b, record: r };
+    }
+  }
+
+  processExited(_k: Kernel, p: Process): void {
+    const job = this.jobOf.get(p);
+    if (job === undefined) return;
+    job.finished++;
+    if (job.finished === job.started) job.endedAt = this.now;
+  }
+
+  // ---- jobs ------------------------------------------------------------------
+
+  /** Starts `program` as the init task on each of `nodes` (Kitten's create_init_task), rank i on nodes[i]. */
+  launchDirect(program: UserProgram, nodes: readonly number[], argv: readonly string[], uid = 1000): Job {
+    const job: Job = { program: program.name, ranks: [], startedAt: this.now, started: 0, finished: 0, endedAt: -1 };
+    nodes.forEach((nid, rank) => {
+      try {
+        const p = this.kernel(nid).spawn(program, { rank, jobSize: nodes.length, uid, argv: [program.name, ...argv], envp: [`MARGAY_RANK=${rank}`] });
+        job.ranks.push({ rank, node: nid, process: p, error: null });
+        job.started++;
+        this.jobOf.set(p, job);
+      } catch (e) {
+        job.ranks.push({ rank, node: nid, process: null, error: (e as Error).message });
+      }
+    });
+    this.jobs.push(job);
+    return job;
+  }
+
+  jobDone(job: Job): boolean {
+    return job.finished === job.started;
+  }
+
+  // ---- control ---------------------------------------------------------------
+
+  /** Fires one event. */
+  step(): boolean {
+    return this.engine.step();
+  }
+
+  /** Runs until the next trace record; returns it (null when nothing is left). */
+  next(): TraceRecord | null {
+    const before = this.trace.count;
+    this.recordWatchers++;
+    try {
+      while (this.trace.count === before) if (!this.engine.step()) return null;
+    } finally {
+      this.recordWatchers--;
+    }
+    return this.lastRecord;
+  }
+
+  /**
+   * Runs until a breakpoint hits, `until` (a time) is reached, `done()` holds,
+   * `maxEvents` have fired, or nothing is pending.
+   */
+  run(opts: { until?: number; maxEvents?: number; done?: () => boolean } = {}): StopReason {
+    this.hit = null;
+    const until = opts.until ?? Infinity;
+    const max = opts.maxEvents ?? Infinity;
+    const done = opts.done;
+    let n = 0;
+    const engine = this.engine;
+    for (;;) {
+      if (done !== undefined && done()) return { kind: 'done' };
+      if (n >= max) return { kind: 'events', events: n };
+      const t = engine.nextTime();
+      if (t === Infinity) return { kind: 'idle' };
+      if (t > until) {
+        engine.runUntil(until);
+        return { kind: 'time', time: until };
+      }
+      engine.step();
+      n++;
+      if (this.hit !== null) {
+        const h = this.hit;
+        this.hit = null;
+        return h;
+      }
+    }
+  }
+
+  addBreakpoint(spec: BreakpointSpec): Breakpoint {
+    return this.breakpoints.add(spec);
+  }
+
+  // ---- inspection ---------------------------------------------------------------
+
+  cpuView(nid: number, core: number) {
+    const k = this.kernel(nid);
+    const cpu = k.cpus[core];
+    if (cpu === undefined) throw new RangeError(`node ${nid} has cores 0..${k.cpus.length - 1}`);
+    const c = cpu.core;
+    return {
+      node: nid,
+      core,
+      mode: c.mode,
+      interrupts: c.interruptsEnabled,
+      busyUntil: c.busyUntil,
+      current: cpu.current ? { pid: cpu.current.process.pid, tid: cpu.current.tid, program: cpu.current.process.name } : null,
+      runQueue: cpu.runQueue.map((t) => t.tid),
+      halted: cpu.halted,
+      inInterrupt: cpu.inInterrupt,
+      spinning: cpu.spinning,
+      asid: c.asid,
+      timeInMode: c.modeTimes(this.now),
+      steps: cpu.steps,
+      interruptsTaken: cpu.interrupts,
+    };
+  }
+
+  registers(nid: number, core: number): Record<string, bigint> {
+    const c = this.kernel(nid).cpus[core]?.core;
+    if (c === undefined) throw new RangeError(`node ${nid} has no core ${core}`);
+    return Object.fromEntries(REGISTERS.map((r) => [r, c.get(r)]));
+  }
+
+  tlbView(nid: number, core: number) {
+    const t = this.kernel(nid).cpus[core]?.core.tlb;
+    if (t === undefined) throw new RangeError(`node ${nid} has no core ${core}`);
+    return { capacity: t.capacity, hits: t.hits, misses: t.misses, hitRate: t.hitRate, flushes: t.flushes, invalidations: t.invalidations, entries: t.entries() };
+  }
+
+  apicView(nid: number, core: number) {
+    const a = this.kernel(nid).cpus[core]?.core.apic;
+    if (a === undefined) throw new RangeError(`node ${nid} has no core ${core}`);
+    return {
+      irr: LocalApic.vectors(a.irr),
+      isr: LocalApic.vectors(a.isr),
+      tpr: a.tpr,
+      nmiPending: a.nmiPending,
+      timer: a.timerView(),
+      ipisSent: a.ipisSent,
+      ipisReceived: a.ipisReceived,
+    };
+  }
+
+  processes(nid?: number) {
+    const ks = nid === undefined ? this.bootedKernels() : [this.kernel(nid)];
+    return ks.flatMap((k) =>
+      [...k.processes.values()].map((p) => ({
+        node: k.nid,
+        pid: p.pid,
+        name: p.name,
+        rank: p.info.rank,
+        alive: p.alive,
+        exitStatus: p.exitStatus,
+        exitReason: p.exitReason,
+        threads: p.threads.map((t) => ({ tid: t.tid, core: t.home, state: t.state, userOps: t.userOps, syscalls: t.syscalls })),
+        regions: p.alive ? p.aspace.view() : [],
+      })),
+    );
+  }
+
+  /** Reads physical memory of a node. */
+  physical(nid: number, addr: number, len: number): Uint8Array {
+    const out = new Uint8Array(len);
+    this.machine.node(nid).memory.read(addr, out);
+    return out;
+  }
+
+  /** Reads a process's virtual memory through its page tables (EFAULT-style error if unmapped). */
+  virtual(nid: number, pid: number, addr: number, len: number): Uint8Array {
+    const p = this.kernel(nid).processes.get(pid);
+    if (p === undefined || !p.alive) throw new RangeError(`no live process ${pid} on node ${nid}`);
+    return peekUser(this.kernel(nid), p, addr, len);
+  }
+}

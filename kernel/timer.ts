@@ -1,0 +1,84 @@
+// Per-core kernel timers on the local APIC's one-shot timer: sleep and futex
+// deadlines and the round-robin quantum. The earliest deadline is always the
+// one programmed; the timer interrupt expires what is due and re-arms.
+
+import { transferPs } from '../hw/time.ts';
+import type { Cpu } from './cpu.ts';
+import type { Kernel } from './kernel.ts';
+import type { Thread } from './process.ts';
+import { type KPath, step } from './step.ts';
+import { VECTOR } from './vectors.ts';
+
+export interface Deadline {
+  readonly at: number;
+  readonly kind: 'sleep' | 'futex-timeout' | 'quantum';
+  readonly thread: Thread | null;
+  /** Called at expiry (inside the timer interrupt path). */
+  readonly expire: (k: Kernel, cpu: Cpu) => KPath;
+}
+
+export class CpuTimers {
+  private deadlines: Deadline[] = [];
+
+  constructor(
+    private readonly k: Kernel,
+    private readonly cpu: Cpu,
+  ) {}
+
+  add(d: Deadline): Deadline {
+    let i = 0;
+    while (i < this.deadlines.length && this.deadlines[i].at <= d.at) i++;
+    this.deadlines.splice(i, 0, d);
+    if (i === 0) this.program();
+    return d;
+  }
+
+  remove(d: Deadline): void {
+    const i = this.deadlines.indexOf(d);
+    if (i < 0) return;
+    this.deadlines.splice(i, 1);
+    if (i === 0) this.program();
+  }
+
+  /** Drops every deadline of a thread (it was killed). */
+  removeThread(t: Thread): void {
+    const before = this.deadlines.length;
+    const head = this.deadlines[0];
+    this.deadlines = this.deadlines.filter((d) => d.thread !== t);
+    if (this.deadlines.length !== before && this.deadlines[0] !== head) this.program();
+  }
+
+  hasQuantum(): boolean {
+    return this.deadlines.some((d) => d.kind === 'quantum');
+  }
+
+  get pending(): readonly Deadline[] {
+    return this.deadlines;
+  }
+
+  /** Programs the APIC one-shot timer for the earliest deadline (or stops it). */
+  private program(): void {
+    const apic = this.cpu.core.apic;
+    const first = this.deadlines[0];
+    if (first === undefined) {
+      apic.stopTimer();
+      return;
+    }
+    const hz = this.k.profile.values['apic.timerHz'];
+    const delta = Math.max(0, first.at - this.k.engine.now);
+    // Ticks rounded up so the interrupt never comes before the deadline.
+    let ticks = Math.max(1, Math.ceil((delta * hz) / 1e12));
+    while (transferPs(ticks, hz) < delta) ticks++;
+    apic.setTimer('oneshot', VECTOR['apic-timer'], ticks);
+  }
+
+  /** The APIC timer's interrupt handler. */
+  *onInterrupt(): KPath {
+    const now = this.k.engine.now;
+    const due: Deadline[] = [];
+    while (this.deadlines.length > 0 && this.deadlines[0].at <= now) due.push(this.deadlines.shift()!);
+    yield step('timer', 'expire', 20 + 20 * due.length, `${due.length} deadline(s)`);
+    for (const d of due) yield* d.expire(this.k, this.cpu);
+    this.program();
+  }
+}

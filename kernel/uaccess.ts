@@ -1,0 +1,92 @@
+// copy_from_user / copy_to_user: the kernel reaches user memory only by
+// walking the process's page tables in software, checking that every page
+// is present, user-accessible and (for writes) writable. Anything else is
+// -EFAULT, never a host exception.
+
+import { PAGE_4K } from '../hw/mmu.ts';
+import type { Cpu } from './cpu.ts';
+import { fail } from './errno.ts';
+import type { Kernel } from './kernel.ts';
+import type { Process } from './process.ts';
+import { type KPath, step } from './step.ts';
+
+/** Largest single copy the kernel will make (bigger requests are -EFAULT). */
+export const MAX_COPY = 64 * 1024 * 1024;
+
+interface Piece {
+  readonly pa: number;
+  readonly len: number;
+}
+
+/** Physical pieces of [va, va+len), or EFAULT. */
+export function userPieces(p: Process, va: number, len: number, write: boolean): Piece[] {
+  if (!Number.isSafeInteger(va) || !Number.isSafeInteger(len) || va < 0 || len < 0 || len > MAX_COPY) {
+    fail('EFAULT', `bad user range 0x${Number.isFinite(va) ? va.toString(16) : va}+${len}`);
+  }
+  const pieces: Piece[] = [];
+  let done = 0;
+  while (done < len) {
+    const a = va + done;
+    const w = p.aspace.pt.translate(a);
+    if (!w.ok || !w.user || (write && !w.writable)) fail('EFAULT', `user address 0x${a.toString(16)} is not ${write ? 'writable' : 'readable'}`);
+    const off = a - (a - (a % w.pageSize));
+    const n = Math.min(w.pageSize - off, len - done);
+    pieces.push({ pa: w.pageBase + off, len: n });
+    done += n;
+  }
+  return pieces;
+}
+
+function copyCycles(k: Kernel, len: number): number {
+  return Math.ceil(len / k.profile.values['kernel.copyBytesPerCycle']) + Math.ceil(len / PAGE_4K) * k.profile.values['tlb.missCycles'];
+}
+
+export function* copyin(k: Kernel, _cpu: Cpu, p: Process, va: number, len: number): KPath<Uint8Array> {
+  const out = new Uint8Array(len);
+  let at = 0;
+  for (const piece of userPieces(p, va, len, false)) {
+    k.node.memory.read(piece.pa, out.subarray(at, at + piece.len));
+    at += piece.len;
+  }
+  yield step('uaccess', 'copyin', copyCycles(k, len), `0x${va.toString(16)} ${len} B`);
+  return out;
+}
+
+export function* copyout(k: Kernel, _cpu: Cpu, p: Process, va: number, bytes: Uint8Array): KPath {
+  let at = 0;
+  for (const piece of userPieces(p, va, bytes.length, true)) {
+    k.node.memory.write(piece.pa, bytes.subarray(at, at + piece.len));
+    at += piece.len;
+  }
+  yield step('uaccess', 'copyout', copyCycles(k, bytes.length), `0x${va.toString(16)} ${bytes.length} B`);
+}
+
+/** Writes without a traced step (used where the caller charges the cost itself). */
+export function pokeUser(k: Kernel, p: Process, va: number, bytes: Uint8Array): void {
+  let at = 0;
+  for (const piece of userPieces(p, va, bytes.length, true)) {
+    k.node.memory.write(piece.pa, bytes.subarray(at, at + piece.len));
+    at += piece.len;
+  }
+}
+
+export function peekUser(k: Kernel, p: Process, va: number, len: number): Uint8Array {
+  const out = new Uint8Array(len);
+  let at = 0;
+  for (const piece of userPieces(p, va, len, false)) {
+    k.node.memory.read(piece.pa, out.subarray(at, at + piece.len));
+    at += piece.len;
+  }
+  return out;
+}
+
+export function u64(bytes: Uint8Array, off = 0): bigint {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(off, true);
+}
+
+export function i64bytes(...values: (bigint | number)[]): Uint8Array {
+  const b = new Uint8Array(8 * values.length);
+  const dv = new DataView(b.buffer);
+  values.forEach((v, i) => dv.setBigUint64(8 * i, BigInt.asUintN(64, BigInt(v)), true));
+  return b;
+}

@@ -1,0 +1,145 @@
+// The run report: what `margay run --json` prints (schema in docs/REPORT.md)
+// and the readable summary. Everything outside `host` is deterministic: the
+// same inputs and seed give the same report.
+
+import { formatShape } from '../hw/topology.ts';
+import type { Job, StopReason, System } from '../kernel/system.ts';
+
+/** Up to this many ranks the report lists every rank; beyond, counts plus every failure. */
+export const LIST_ALL_RANKS = 1024;
+
+export interface RankReport {
+  rank: number;
+  node: number;
+  pid: number | null;
+  exit_status: number | null;
+  reason: string | null;
+  stdout: string;
+  stderr: string;
+  results: Record<string, number>;
+}
+
+export interface RunReport {
+  machine: { profile: string; shape: string; nodes: number; cores_per_node: number; seed: number; shootdown: boolean };
+  job: { app: string; load: string; ranks: number; status: 'completed' | 'failed' | 'incomplete'; stop: string; exit_status_counts: Record<string, number> };
+  ranks: RankReport[];
+  ranks_listed: 'all' | 'failures';
+  results: Record<string, { count: number; min: number; max: number; mean: number }>;
+  sim_end_ns: number;
+  events: number;
+  kernel: { syscalls: number; page_faults: number; shootdowns: number; shootdown_ns: number; shootdown_ipis: number; ipis_sent: number; oopses: number; oops_log: string[] };
+  trace: { steps: number; kept: number; hash: string };
+  host: { wall_s: number; events_per_s: number; peak_rss_bytes: number; heap_used_bytes: number };
+}
+
+function stopText(s: StopReason): string {
+  switch (s.kind) {
+    case 'done':
+      return 'all ranks exited';
+    case 'idle':
+      return 'nothing left to do (ranks blocked forever)';
+    case 'time':
+      return `simulated time limit reached at ${s.time / 1000} ns`;
+    case 'events':
+      return `event limit reached (${s.events})`;
+    case 'breakpoint':
+      return `breakpoint ${s.breakpoint.id} at ${s.record.path}/${s.record.step}`;
+  }
+}
+
+export function buildReport(sys: System, job: Job, stop: StopReason, load: string, wallS: number): RunReport {
+  const counts: Record<string, number> = {};
+  const ranks: RankReport[] = [];
+  const agg = new Map<string, number[]>();
+  let failures = 0;
+  let running = 0;
+  for (const r of job.ranks) {
+    const p = r.process;
+    const status = p?.exitStatus ?? null;
+    const key = p === null ? 'not started' : status === null ? 'running' : String(status);
+    counts[key] = (counts[key] ?? 0) + 1;
+    if (p !== null && status === null) running++;
+    const failed = p === null || (status !== null && status !== 0);
+    if (failed) failures++;
+    if (p) for (const [k, v] of p.results) (agg.get(k) ?? agg.set(k, []).get(k)!).push(v);
+    if (job.ranks.length <= LIST_ALL_RANKS || failed) {
+      ranks.push({
+        rank: r.rank,
+        node: r.node,
+        pid: p?.pid ?? null,
+        exit_status: status,
+        reason: p === null ? r.error : p.exitReason,
+        stdout: p?.stdout.join('') ?? '',
+        stderr: p?.stderr.join('') ?? '',
+        results: p ? Object.fromEntries(p.results) : {},
+      });
+    }
+  }
+  const results: RunReport['results'] = {};
+  for (const [k, vs] of [...agg].sort(([a], [b]) => a.localeCompare(b))) {
+    results[k] = { count: vs.length, min: Math.min(...vs), max: Math.max(...vs), mean: vs.reduce((a, b) => a + b, 0) / vs.length };
+  }
+  const kernels = sys.bootedKernels();
+  const sum = (f: (k: (typeof kernels)[number]) => number) => kernels.reduce((a, k) => a + f(k), 0);
+  const usage = process.resourceUsage();
+  return {
+    machine: {
+      profile: sys.profile.name,
+      shape: formatShape({ kind: sys.machine.topology.kind, dims: sys.machine.topology.dims }),
+      nodes: sys.machine.size,
+      cores_per_node: sys.profile.values['cpu.cores'],
+      seed: sys.machine.seed,
+      shootdown: sys.shootdown,
+    },
+    job: {
+      app: job.program,
+      load,
+      ranks: job.ranks.length,
+      status: running > 0 ? 'incomplete' : failures > 0 ? 'failed' : 'completed',
+      stop: stopText(stop),
+      exit_status_counts: counts,
+    },
+    ranks,
+    ranks_listed: job.ranks.length <= LIST_ALL_RANKS ? 'all' : 'failures',
+    results,
+    sim_end_ns: sys.now / 1000,
+    events: sys.engine.fired,
+    kernel: {
+      syscalls: sum((k) => k.stats.syscalls),
+      page_faults: sum((k) => k.stats.pageFaults),
+      shootdowns: sum((k) => k.stats.shootdowns),
+      shootdown_ns: sum((k) => k.stats.shootdownPs) / 1000,
+      shootdown_ipis: sum((k) => k.stats.shootdownIpis),
+      ipis_sent: sum((k) => k.stats.ipisSent),
+      oopses: sum((k) => k.stats.oopses),
+      oops_log: kernels.flatMap((k) => k.oopsLog).slice(0, 20),
+    },
+    trace: { steps: sys.trace.count, kept: sys.trace.kept, hash: sys.trace.hash.toString(16).padStart(8, '0') },
+    host: {
+      wall_s: +wallS.toFixed(3),
+      events_per_s: wallS > 0 ? Math.round(sys.engine.fired / wallS) : 0,
+      peak_rss_bytes: usage.maxRSS * 1024,
+      heap_used_bytes: process.memoryUsage().heapUsed,
+    },
+  };
+}
+
+export function summaryLines(r: RunReport, maxRanks = 16): string[] {
+  const lines: string[] = [];
+  lines.push(`${r.job.app} on ${r.job.ranks} rank(s), ${r.machine.profile} ${r.machine.shape} (${r.machine.nodes} nodes), load ${r.job.load}: ${r.job.status.toUpperCase()} (${r.job.stop})`);
+  const shown = r.ranks.slice(0, maxRanks);
+  for (const k of shown) {
+    const status = k.exit_status === null ? 'running' : `exit ${k.exit_status}`;
+    lines.push(`  rank ${k.rank} (node ${k.node}, pid ${k.pid ?? '-'}): ${status}${k.reason ? ` - ${k.reason}` : ''}`);
+    for (const l of (k.stdout + k.stderr).split('\n').filter((x) => x.length > 0).slice(0, 8)) lines.push(`    | ${l}`);
+  }
+  if (r.ranks.length > shown.length) lines.push(`  ... ${r.ranks.length - shown.length} more rank(s) listed in --json`);
+  lines.push(`  exit statuses: ${Object.entries(r.job.exit_status_counts).map(([k, v]) => `${k} x${v}`).join(', ')}`);
+  for (const [k, v] of Object.entries(r.results)) {
+    lines.push(v.count === 1 ? `  result ${k} = ${v.mean}` : `  result ${k}: mean ${+v.mean.toFixed(3)} min ${v.min} max ${v.max} over ${v.count} ranks`);
+  }
+  const kk = r.kernel;
+  lines.push(`  kernel: ${kk.syscalls} syscalls, ${kk.page_faults} page faults, ${kk.shootdowns} shootdowns (${kk.shootdown_ns} ns), ${kk.ipis_sent} IPIs${kk.oopses ? `, ${kk.oopses} OOPSES` : ''}`);
+  lines.push(`  simulated ${r.sim_end_ns.toFixed(3)} ns in ${r.events} events; host ${r.host.wall_s} s (${r.host.events_per_s} events/s), peak RSS ${(r.host.peak_rss_bytes / 2 ** 20).toFixed(0)} MiB`);
+  return lines;
+}

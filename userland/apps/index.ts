@@ -1,0 +1,8 @@
+// The apps `margay run` knows by name.
+
+import type { UserProgram } from '../../kernel/abi.ts';
+import hello from './hello.ts';
+import sysexercise from './sysexercise.ts';
+import tlbstale from './tlbstale.ts';
+
+export const APPS: Readonly<Record<string, UserProgram>> = { hello, tlbstale, sysexercise };

@@ -1,0 +1,143 @@
+// User memory from the user side: typed loads and stores through the TLB
+// (retrying after the process's fault handler when one is installed), C
+// strings, and a heap allocator on brk.
+
+import { SYS } from './abi.gen.ts';
+import { type FaultUpcall, type U, isFault, rawLoad, rawStore } from './ops.ts';
+import { syscallN } from './syscall.ts';
+import type { UserCpu } from './ops.ts';
+
+export type FaultHandler = (address: number, write: boolean) => U;
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** What the threads of one process share on the user side: the heap and the fault handler. */
+export class ProcessShared {
+  heapTop = 0;
+  heapEnd = 0;
+  faultHandler: FaultHandler | null = null;
+}
+
+/** One thread's view of its process's memory. */
+export class Memory {
+  constructor(
+    private readonly cpu: UserCpu,
+    readonly shared: ProcessShared,
+  ) {}
+
+  private *handle(f: FaultUpcall): U {
+    const h = this.shared.faultHandler;
+    if (h === null) throw new Error(`fault upcall at 0x${f.address.toString(16)} with no handler`);
+    yield* h(f.address, f.write);
+  }
+
+  /** Reads `len` bytes at `va`. */
+  *load(va: number, len: number): U<Uint8Array> {
+    for (;;) {
+      const r = yield* rawLoad(va, len);
+      if (!isFault(r)) return r;
+      yield* this.handle(r);
+    }
+  }
+
+  /** Writes `bytes` at `va`. */
+  *store(va: number, bytes: Uint8Array): U {
+    for (;;) {
+      const f = yield* rawStore(va, bytes);
+      if (f === undefined) return;
+      yield* this.handle(f);
+    }
+  }
+
+  *loadU32(va: number): U<number> {
+    const b = yield* this.load(va, 4);
+    return new DataView(b.buffer).getUint32(0, true);
+  }
+
+  *storeU32(va: number, v: number): U {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, v >>> 0, true);
+    yield* this.store(va, b);
+  }
+
+  *loadU64(va: number): U<bigint> {
+    const b = yield* this.load(va, 8);
+    return new DataView(b.buffer).getBigUint64(0, true);
+  }
+
+  *storeU64(va: number, v: bigint | number): U {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, BigInt(v)), true);
+    yield* this.store(va, b);
+  }
+
+  *loadF64(va: number): U<number> {
+    const b = yield* this.load(va, 8);
+    return new DataView(b.buffer).getFloat64(0, true);
+  }
+
+  *storeF64(va: number, v: number): U {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setFloat64(0, v, true);
+    yield* this.store(va, b);
+  }
+
+  /** Reads a NUL-terminated string (at most `max` bytes). */
+  *cstring(va: number, max = 4096): U<string> {
+    const parts: Uint8Array[] = [];
+    // Read in chunks that never cross a page boundary, so a string at the end of a mapping is fine.
+    for (let off = 0; off < max; ) {
+      const at = va + off;
+      const n = Math.min(64, max - off, 4096 - (at % 4096));
+      const b = yield* this.load(at, n);
+      off += n;
+      const z = b.indexOf(0);
+      if (z >= 0) {
+        parts.push(b.subarray(0, z));
+        break;
+      }
+      parts.push(b);
+    }
+    return dec.decode(concat(parts));
+  }
+
+  /** Copies a string (NUL-terminated) into fresh heap memory; returns its address and length. */
+  *string(s: string): U<{ va: number; len: number }> {
+    const bytes = enc.encode(s);
+    const va = yield* this.alloc(bytes.length + 1);
+    const withNul = new Uint8Array(bytes.length + 1);
+    withNul.set(bytes);
+    yield* this.store(va, withNul);
+    return { va, len: bytes.length };
+  }
+
+  /** Allocates `n` bytes (16-byte aligned) from the heap, moving the break with brk. */
+  *alloc(n: number): U<number> {
+    const h = this.shared;
+    if (h.heapTop === 0) {
+      h.heapTop = yield* syscallN(this.cpu, SYS.brk, 0);
+      h.heapEnd = h.heapTop;
+    }
+    const va = Math.ceil(h.heapTop / 16) * 16;
+    const end = va + Math.max(1, n);
+    if (end > h.heapEnd) {
+      const want = Math.ceil(end / 65536) * 65536;
+      const got = yield* syscallN(this.cpu, SYS.brk, want);
+      if (got < end) throw new Error(`out of heap: brk stopped at 0x${got.toString(16)}`);
+      h.heapEnd = got;
+    }
+    h.heapTop = end;
+    return va;
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

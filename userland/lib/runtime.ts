@@ -1,0 +1,133 @@
+// The user runtime: crt0 and thread start-up. A program is a `main`
+// generator; `program()` turns it into loadable code. The kernel "jumps" to
+// the code with rip at the entry point: the first thread reads argc, argv
+// and envp off its stack (SysV layout), calls main and exits with its
+// status; a thread made by clone finds its function and argument at the top
+// of its new stack, as libc's clone trampoline does.
+//
+// Program state belongs in simulated memory or in locals: a module-level
+// variable would be shared by every process on every node.
+
+import type { UserCode, UserProgram } from '../../kernel/abi.ts';
+import { ENTRY_START, LAYOUT } from './abi.gen.ts';
+import { type FaultHandler, Memory, ProcessShared } from './memory.ts';
+import { type U, type UserCpu, compute } from './ops.ts';
+import { FUTEX_WAIT, MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, Sys } from './sys.ts';
+
+export const CLONE_THREAD_FLAGS = 0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000 | 0x100000 | 0x200000;
+const THREAD_STACK = 256 * 1024;
+
+export interface ThreadHandle {
+  readonly tid: number;
+  /** Holds the tid until the thread exits, then 0 (CLONE_CHILD_CLEARTID). */
+  readonly tidWord: number;
+}
+
+export interface Env {
+  readonly argv: readonly string[];
+  readonly envp: readonly string[];
+  readonly sys: Sys;
+  readonly mem: Memory;
+  readonly cpu: UserCpu;
+  /** Works for `cycles` cycles. */
+  compute(cycles: number): U;
+  /** Starts `fn(env, arg)` on a new thread (on the least loaded core). */
+  spawn(fn: ThreadFn, arg?: number): U<ThreadHandle>;
+  /** Waits for a thread to exit. */
+  join(h: ThreadHandle): U;
+  /** Installs a user-level page-fault handler; the faulting access is retried after it returns. */
+  onFault(handler: FaultHandler): U;
+}
+
+export type Main = (env: Env) => U<number | void>;
+export type ThreadFn = (env: Env, arg: number) => U<number | void>;
+
+export interface ProgramOptions {
+  readonly textBytes?: number;
+  readonly dataBytes?: number;
+  readonly bssBytes?: number;
+  readonly data?: Uint8Array;
+}
+
+export function program(name: string, main: Main, opts: ProgramOptions = {}): UserProgram {
+  return {
+    name,
+    textBytes: opts.textBytes ?? 64 * 1024,
+    dataBytes: opts.dataBytes ?? 4096,
+    bssBytes: opts.bssBytes ?? 4096,
+    data: opts.data,
+    instantiate: () => processCode(main),
+  };
+}
+
+/** Fresh code for one process: its own function table and shared heap state. */
+function processCode(main: Main): UserCode {
+  const shared = new ProcessShared();
+  // User "functions" live at addresses in the text region, as real code would.
+  const functions = new Map<number, ThreadFn | FaultHandler>();
+  let nextFn = LAYOUT.TEXT_BASE + 0x1000;
+  const register = (f: ThreadFn | FaultHandler): number => {
+    const va = nextFn;
+    nextFn += 16;
+    functions.set(va, f);
+    return va;
+  };
+
+  return function* code(cpu: UserCpu) {
+    const mem = new Memory(cpu, shared);
+    const sys = new Sys(cpu, mem);
+    const argv: string[] = [];
+    const envp: string[] = [];
+    const env: Env = {
+      argv,
+      envp,
+      sys,
+      mem,
+      cpu,
+      compute,
+      *spawn(fn, arg = 0) {
+        const stack = yield* sys.mmap(0, THREAD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+        if (stack < 0) throw new Error(`no stack for a new thread (errno ${-stack})`);
+        const top = stack + THREAD_STACK - 16;
+        yield* mem.storeU64(top, register(fn));
+        yield* mem.storeU64(top + 8, arg);
+        const tidWord = yield* mem.alloc(8);
+        const tid = yield* sys.clone(CLONE_THREAD_FLAGS, top, tidWord, tidWord);
+        if (tid < 0) throw new Error(`clone failed (errno ${-tid})`);
+        return { tid, tidWord };
+      },
+      *join(h) {
+        for (;;) {
+          const v = yield* mem.loadU32(h.tidWord);
+          if (v === 0) return;
+          yield* sys.futex(h.tidWord, FUTEX_WAIT, v);
+        }
+      },
+      *onFault(handler) {
+        shared.faultHandler = handler;
+        yield* sys.setFaultHandler(register(handler));
+      },
+    };
+
+    const sp = Number(cpu.get('rsp'));
+    if (cpu.get('rip') === BigInt(ENTRY_START)) {
+      // crt0: argc, argv[], NULL, envp[], NULL at the stack pointer.
+      const argc = Number(yield* mem.loadU64(sp));
+      for (let i = 0; i < argc; i++) argv.push(yield* mem.cstring(Number(yield* mem.loadU64(sp + 8 + 8 * i))));
+      for (let at = sp + 8 + 8 * (argc + 1); ; at += 8) {
+        const p = Number(yield* mem.loadU64(at));
+        if (p === 0) break;
+        envp.push(yield* mem.cstring(p));
+      }
+      const status = yield* main(env);
+      yield* sys.exitGroup(typeof status === 'number' ? status : 0);
+      return;
+    }
+    // A thread made by clone: function and argument at the top of its stack.
+    const fn = functions.get(Number(yield* mem.loadU64(sp)));
+    const arg = Number(yield* mem.loadU64(sp + 8));
+    if (fn === undefined) yield* sys.exit(127);
+    const status = yield* (fn as ThreadFn)(env, arg);
+    yield* sys.exit(typeof status === 'number' ? status : 0);
+  };
+}

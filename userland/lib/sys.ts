@@ -1,0 +1,138 @@
+// Typed wrappers over the raw syscall, one per call in the ABI. Results are
+// returned as the kernel gave them: a negative number is -errno.
+
+import { SYS } from './abi.gen.ts';
+import type { Memory } from './memory.ts';
+import type { U, UserCpu } from './ops.ts';
+import { type Arg, syscallN } from './syscall.ts';
+
+export const PROT_NONE = 0;
+export const PROT_READ = 1;
+export const PROT_WRITE = 2;
+export const PROT_EXEC = 4;
+export const MAP_SHARED = 0x01;
+export const MAP_PRIVATE = 0x02;
+export const MAP_FIXED = 0x10;
+export const MAP_ANONYMOUS = 0x20;
+export const FUTEX_WAIT = 0;
+export const FUTEX_WAKE = 1;
+export const CLOCK_MONOTONIC = 1;
+
+export class Sys {
+  constructor(
+    private readonly cpu: UserCpu,
+    private readonly mem: Memory,
+  ) {}
+
+  /** Any call by number (for numbers the wrappers do not cover, or deliberate mistakes). */
+  *raw(nr: number, ...args: Arg[]): U<number> {
+    return yield* syscallN(this.cpu, nr, ...args);
+  }
+
+  *read(fd: number, buf: number, count: number): U<number> {
+    return yield* this.raw(SYS.read, fd, buf, count);
+  }
+
+  *write(fd: number, buf: number, count: number): U<number> {
+    return yield* this.raw(SYS.write, fd, buf, count);
+  }
+
+  /** Writes text to stdout (copying it into user memory first). */
+  *print(text: string, fd = 1): U<number> {
+    const s = yield* this.mem.string(text);
+    return yield* this.write(fd, s.va, s.len);
+  }
+
+  *mmap(addr: number, length: number, prot: number, flags: number, fd = -1, offset = 0): U<number> {
+    return yield* this.raw(SYS.mmap, addr, length, prot, flags, fd, offset);
+  }
+
+  *munmap(addr: number, length: number): U<number> {
+    return yield* this.raw(SYS.munmap, addr, length);
+  }
+
+  *mprotect(addr: number, length: number, prot: number): U<number> {
+    return yield* this.raw(SYS.mprotect, addr, length, prot);
+  }
+
+  *brk(addr: number): U<number> {
+    return yield* this.raw(SYS.brk, addr);
+  }
+
+  *schedYield(): U<number> {
+    return yield* this.raw(SYS.sched_yield);
+  }
+
+  /** Sleeps for `ns` nanoseconds of simulated time. */
+  *nanosleep(ns: number): U<number> {
+    const ts = yield* this.mem.alloc(16);
+    yield* this.mem.storeU64(ts, Math.floor(ns / 1e9));
+    yield* this.mem.storeU64(ts + 8, ns % 1e9);
+    return yield* this.raw(SYS.nanosleep, ts, 0);
+  }
+
+  *getpid(): U<number> {
+    return yield* this.raw(SYS.getpid);
+  }
+
+  *gettid(): U<number> {
+    return yield* this.raw(SYS.gettid);
+  }
+
+  *clone(flags: number, stack: number, parentTid: number, childTid: number, tls = 0): U<number> {
+    return yield* this.raw(SYS.clone, flags, stack, parentTid, childTid, tls);
+  }
+
+  *exit(status: number): U<never> {
+    yield* this.raw(SYS.exit, status);
+    throw new Error('exit returned');
+  }
+
+  *exitGroup(status: number): U<never> {
+    yield* this.raw(SYS.exit_group, status);
+    throw new Error('exit_group returned');
+  }
+
+  *futex(uaddr: number, op: number, val: number, timeout = 0): U<number> {
+    return yield* this.raw(SYS.futex, uaddr, op, val, timeout, 0, 0);
+  }
+
+  /** Simulated nanoseconds since boot (CLOCK_MONOTONIC). */
+  *clockNs(): U<number> {
+    const ts = yield* this.mem.alloc(16);
+    const r = yield* this.raw(SYS.clock_gettime, CLOCK_MONOTONIC, ts);
+    if (r < 0) return r;
+    const sec = Number(yield* this.mem.loadU64(ts));
+    const nsec = Number(yield* this.mem.loadU64(ts + 8));
+    return sec * 1e9 + nsec;
+  }
+
+  *getcpu(): U<number> {
+    return yield* this.raw(SYS.lwk_getcpu);
+  }
+
+  *getnid(): U<number> {
+    return yield* this.raw(SYS.lwk_getnid);
+  }
+
+  *getrank(): U<number> {
+    return yield* this.raw(SYS.lwk_getrank);
+  }
+
+  *getsize(): U<number> {
+    return yield* this.raw(SYS.lwk_getsize);
+  }
+
+  *setFaultHandler(va: number): U<number> {
+    return yield* this.raw(SYS.lwk_set_fault_handler, va);
+  }
+
+  /** Publishes a named number for the run report. Integers exactly; others as doubles. */
+  *publish(name: string, value: number): U<number> {
+    const s = yield* this.mem.string(name);
+    if (Number.isSafeInteger(value)) return yield* this.raw(SYS.lwk_publish, s.va, s.len, BigInt(value), 0);
+    const dv = new DataView(new ArrayBuffer(8));
+    dv.setFloat64(0, value, true);
+    return yield* this.raw(SYS.lwk_publish, s.va, s.len, dv.getBigUint64(0, true), 1);
+  }
+}
