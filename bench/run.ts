@@ -1,6 +1,7 @@
 // `npm run bench`: runs every benchmark and prints one JSON document.
 // Names on the command line select benchmarks (default: all).
 
+import { benchEbpf } from './ebpf.ts';
 import { benchEngineHold } from './engine.ts';
 import { benchKernel } from './kernel.ts';
 import { benchNetworkUniform } from './network.ts';
@@ -8,6 +9,7 @@ import { benchNetworkUniform } from './network.ts';
 const BENCHES: Record<string, () => unknown> = {
   engine: () => benchEngineHold(100_000, 10_000_000),
   network: () => benchNetworkUniform(),
+  ebpf: () => benchEbpf(),
   kernel: () => ['redstorm', 'paragon', 'modern'].map((p) => benchKernel(p)),
 };
 

@@ -3,6 +3,7 @@
 // the simulated machine is reported, never a host stack trace.
 
 import { UsageError } from './args.ts';
+import * as conformance from './commands/conformance.ts';
 import * as docs from './commands/docs.ts';
 import * as machine from './commands/machine.ts';
 import * as run from './commands/run.ts';
@@ -18,6 +19,7 @@ const COMMANDS: Readonly<Record<string, { summary: string; module: Command }>> =
   start: { summary: 'boot the default machine and run the default job (what `npm start` runs)', module: start },
   run: { summary: 'boot a machine and run a program on its compute nodes', module: run },
   machine: { summary: 'describe a machine: shape, topology, resources, profile parameters', module: machine },
+  conformance: { summary: 'run a conformance suite (ebpf) and report pass/fail per script', module: conformance },
   docs: { summary: 'regenerate the generated files in docs/ (profiles, ABI)', module: docs },
 };
 

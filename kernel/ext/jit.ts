@@ -1,0 +1,257 @@
+// The compiler from verified eBPF to JavaScript. Each register becomes two
+// local int32 variables (high and low word); each basic block a `case` of a
+// dispatch switch, so straight-line code runs without dispatch and jumps are
+// `pc = target; continue`. Results, memory effects, faults and instruction
+// counts are the interpreter's. Only bytecode that passed the verifier is
+// handed to `compile` (the loader enforces it): the generated code still
+// bounds-checks every memory access, but it trusts the control flow.
+
+import { isConditionalJump, type VmHelper, type VmStatus } from './interp.ts';
+import { LDDW, type Program } from './isa.ts';
+import { RES, bswap16, bswap32, mul64, sdiv32, sdiv64, smod32, smod64, udiv32, udiv64, umod32, umod64 } from './ops64.ts';
+import { MAX_CALL_DEPTH, STACK_BYTES, STACK_FRAME, STACK_REGION, type VmMemory, VmFault } from './vmmem.ts';
+
+export interface CompiledRun {
+  (mem: VmMemory, args: readonly bigint[], budget: number): { status: VmStatus; insns: number };
+}
+
+/** What the generated code calls for the long operations. */
+const RUNTIME = { RES, bswap16, bswap32, mul64, sdiv32, sdiv64, smod32, smod64, udiv32, udiv64, umod32, umod64, VmFault, isConditionalJump };
+
+const CMP32: Record<number, string> = {
+  0x10: 'a === b', 0x20: 'a >>> 0 > b >>> 0', 0x30: 'a >>> 0 >= b >>> 0', 0x40: '(a & b) !== 0', 0x50: 'a !== b',
+  0x60: 'a > b', 0x70: 'a >= b', 0xa0: 'a >>> 0 < b >>> 0', 0xb0: 'a >>> 0 <= b >>> 0', 0xc0: 'a < b', 0xd0: 'a <= b',
+};
+const CMP64: Record<number, string> = {
+  0x10: 'a === b && ah === bh', 0x50: 'a !== b || ah !== bh', 0x40: '(a & b) !== 0 || (ah & bh) !== 0',
+  0x20: 'ah >>> 0 > bh >>> 0 || (ah === bh && a >>> 0 > b >>> 0)', 0x30: 'ah >>> 0 > bh >>> 0 || (ah === bh && a >>> 0 >= b >>> 0)',
+  0xa0: 'ah >>> 0 < bh >>> 0 || (ah === bh && a >>> 0 < b >>> 0)', 0xb0: 'ah >>> 0 < bh >>> 0 || (ah === bh && a >>> 0 <= b >>> 0)',
+  0x60: 'ah > bh || (ah === bh && a >>> 0 > b >>> 0)', 0x70: 'ah > bh || (ah === bh && a >>> 0 >= b >>> 0)',
+  0xc0: 'ah < bh || (ah === bh && a >>> 0 < b >>> 0)', 0xd0: 'ah < bh || (ah === bh && a >>> 0 <= b >>> 0)',
+};
+
+function leaders(p: Program): boolean[] {
+  const lead = new Array<boolean>(p.length + 1).fill(false);
+  lead[0] = true;
+  for (let pc = 0; pc < p.length; pc++) {
+    const op = p.op[pc];
+    const c = op & 0x07;
+    if (op === LDDW) {
+      pc++;
+      continue;
+    }
+    if (c !== 0x05 && c !== 0x06) continue;
+    lead[pc + 1] = true;
+    const code = op & 0xf0;
+    if (op === 0x06) lead[pc + 1 + p.imm[pc]] = true;
+    else if (code === 0x80 && p.src[pc] === 1 && !(op & 0x08)) lead[pc + 1 + p.imm[pc]] = true;
+    else if (code !== 0x80 && code !== 0x90) lead[pc + 1 + p.off[pc]] = true;
+  }
+  return lead;
+}
+
+/** Generates the JavaScript source of a program's body (exposed for inspection and tests). */
+export function generate(p: Program): string {
+  const lead = leaders(p);
+  const out: string[] = [];
+  const R = (r: number) => `l${r}`;
+  const Hh = (r: number) => `h${r}`;
+  const sync = (regs: number[]) => regs.map((r) => `L[${r}] = l${r}; H[${r}] = h${r};`).join(' ');
+  const all = Array.from({ length: 11 }, (_, i) => i);
+  const back = (pc: number, status: string) => `${sync(all)} return { status: ${status}, insns: n, pc: ${pc} };`;
+  const addr = (base: number, off: number) =>
+    `{ const o = (${R(base)} >>> 0) + (${off}); A_HI = ${Hh(base)} + (o > 0xffffffff ? 1 : o < 0 ? -1 : 0); A_LO = o | 0; }`;
+  // r10 always points into the stack (it is read-only and the verifier checks its uses),
+  // so accesses through it go straight to the stack's DataView, still bounds-checked.
+  const region = (base: number, size: number, write: boolean, pc: number) =>
+    base === 10
+      ? `const at = A_LO >>> 0; if (at + ${size} > ${STACK_BYTES}) throw new rt.VmFault(${pc}, 'stack access out of bounds'); const Rg = STK;`
+      : `const Rg = mem.region(A_HI, A_LO, ${size}, ${write}, ${pc}); const at = A_LO >>> 0;`;
+  // Basic-block lengths, for the instruction budget.
+  const blockLen: number[] = [];
+  for (let pc = 0; pc < p.length; ) {
+    let end = pc + 1;
+    while (end < p.length && !lead[end]) end++;
+    let count = 0;
+    for (let i = pc; i < end; i++) {
+      count++;
+      if (p.op[i] === LDDW) i++;
+    }
+    blockLen[pc] = count;
+    pc = end;
+  }
+  for (let pc = 0; pc < p.length; pc++) {
+    if (lead[pc]) out.push(`case ${pc}: n += ${blockLen[pc]}; if (n > budget) { n -= ${blockLen[pc]}; ${back(pc, '{ kind: "limit" }')} }`);
+    const op = p.op[pc];
+    const d = p.dst[pc];
+    const s = p.src[pc];
+    const off = p.off[pc];
+    const imm = p.imm[pc];
+    const c = op & 0x07;
+    const x = (op & 0x08) !== 0;
+    const code = op & 0xf0;
+    const bl = x ? R(s) : `${imm}`;
+    const bh = x ? Hh(s) : `${imm >> 31}`;
+    const dl = R(d);
+    const dh = Hh(d);
+    if (op === LDDW) {
+      out.push(`${dl} = ${imm}; ${dh} = ${p.imm[pc + 1]};`);
+      pc++;
+      continue;
+    }
+    if (c === 0x07) {
+      switch (code) {
+        case 0x00: out.push(`{ const a = ${dl}, b = ${bl}; ${dl} = (a + b) | 0; ${dh} = (${dh} + ${bh} + ((a >>> 0) + (b >>> 0) > 0xffffffff ? 1 : 0)) | 0; }`); break;
+        case 0x10: out.push(`{ const a = ${dl}, b = ${bl}; ${dl} = (a - b) | 0; ${dh} = (${dh} - ${bh} - ((a >>> 0) < (b >>> 0) ? 1 : 0)) | 0; }`); break;
+        case 0x20: out.push(`rt.mul64(${dh}, ${dl}, ${bh}, ${bl}); ${dh} = RES[0]; ${dl} = RES[1];`); break;
+        case 0x30: out.push(`rt.${off ? 'sdiv64' : 'udiv64'}(${dh}, ${dl}, ${bh}, ${bl}); ${dh} = RES[0]; ${dl} = RES[1];`); break;
+        case 0x90: out.push(`rt.${off ? 'smod64' : 'umod64'}(${dh}, ${dl}, ${bh}, ${bl}); ${dh} = RES[0]; ${dl} = RES[1];`); break;
+        case 0x40: out.push(`${dl} |= ${bl}; ${dh} |= ${bh};`); break;
+        case 0x50: out.push(`${dl} &= ${bl}; ${dh} &= ${bh};`); break;
+        case 0xa0: out.push(`${dl} ^= ${bl}; ${dh} ^= ${bh};`); break;
+        case 0x80: out.push(`{ const a = ${dl}; ${dl} = -a | 0; ${dh} = (~${dh} + (a === 0 ? 1 : 0)) | 0; }`); break;
+        case 0xb0:
+          if (!x || off === 0) out.push(`${dl} = ${bl}; ${dh} = ${bh};`);
+          else if (off === 32) out.push(`${dl} = ${bl}; ${dh} = ${bl} >> 31;`);
+          else out.push(`${dl} = (${bl} << ${32 - off}) >> ${32 - off}; ${dh} = ${dl} >> 31;`);
+          break;
+        case 0x60: case 0x70: case 0xc0: {
+          const sh = x ? `(${bl} & 63)` : `${imm & 63}`;
+          const kind = code === 0x60 ? 'lsh' : code === 0x70 ? 'rsh' : 'arsh';
+          out.push(`{ const k = ${sh}; if (k !== 0) { ${shift64(kind, dl, dh)} } }`);
+          break;
+        }
+        case 0xd0: out.push(`${imm === 16 ? `${dl} = rt.bswap16(${dl}); ${dh} = 0;` : imm === 32 ? `${dl} = rt.bswap32(${dl}); ${dh} = 0;` : `{ const t = ${dl}; ${dl} = rt.bswap32(${dh}); ${dh} = rt.bswap32(t); }`}`); break;
+      }
+      continue;
+    }
+    if (c === 0x04) {
+      const b = x ? R(s) : `${imm}`;
+      const set = (e: string) => out.push(`${dl} = ${e}; ${dh} = 0;`);
+      switch (code) {
+        case 0x00: set(`(${dl} + ${b}) | 0`); break;
+        case 0x10: set(`(${dl} - ${b}) | 0`); break;
+        case 0x20: set(`Math.imul(${dl}, ${b})`); break;
+        case 0x30: set(`rt.${off ? 'sdiv32' : 'udiv32'}(${dl}, ${b})`); break;
+        case 0x90: set(`rt.${off ? 'smod32' : 'umod32'}(${dl}, ${b})`); break;
+        case 0x40: set(`${dl} | ${b}`); break;
+        case 0x50: set(`${dl} & ${b}`); break;
+        case 0xa0: set(`${dl} ^ ${b}`); break;
+        case 0x60: set(`${dl} << (${b} & 31)`); break;
+        case 0x70: set(`(${dl} >>> (${b} & 31)) | 0`); break;
+        case 0xc0: set(`${dl} >> (${b} & 31)`); break;
+        case 0x80: set(`-${dl} | 0`); break;
+        case 0xb0: set(x && off ? `(${b} << ${32 - off}) >> ${32 - off}` : b); break;
+        case 0xd0:
+          if (x) out.push(imm === 16 ? `${dl} = rt.bswap16(${dl}); ${dh} = 0;` : imm === 32 ? `${dl} = rt.bswap32(${dl}); ${dh} = 0;` : `{ const t = ${dl}; ${dl} = rt.bswap32(${dh}); ${dh} = rt.bswap32(t); }`);
+          else out.push(imm === 16 ? `${dl} &= 0xffff; ${dh} = 0;` : imm === 32 ? `${dh} = 0;` : '');
+          break;
+      }
+      continue;
+    }
+    if (c === 0x01) {
+      const size = { 0x61: 4, 0x69: 2, 0x71: 1, 0x79: 8, 0x81: 4, 0x89: 2, 0x91: 1 }[op]!;
+      const read = {
+        0x79: `${dl} = Rg.dv.getInt32(at, true); ${dh} = Rg.dv.getInt32(at + 4, true);`,
+        0x61: `${dl} = Rg.dv.getInt32(at, true); ${dh} = 0;`,
+        0x69: `${dl} = Rg.dv.getUint16(at, true); ${dh} = 0;`,
+        0x71: `${dl} = Rg.bytes[at]; ${dh} = 0;`,
+        0x81: `${dl} = Rg.dv.getInt32(at, true); ${dh} = ${dl} >> 31;`,
+        0x89: `${dl} = Rg.dv.getInt16(at, true); ${dh} = ${dl} >> 31;`,
+        0x91: `${dl} = Rg.dv.getInt8(at); ${dh} = ${dl} >> 31;`,
+      }[op]!;
+      out.push(`${addr(s, off)} { ${region(s, size, false, pc)} ${read} }`);
+      continue;
+    }
+    if (c === 0x02 || c === 0x03) {
+      const size = { 0x18: 8, 0x00: 4, 0x08: 2, 0x10: 1 }[op & 0x18]!;
+      if ((op & 0xe0) === 0xc0) {
+        out.push(`${sync(all)} ${addr(d, off)} rt_atomic(${op}, A_HI, A_LO, ${s}, ${imm}, ${pc}); ${all.map((r) => `l${r} = L[${r}]; h${r} = H[${r}];`).join(' ')}`);
+        continue;
+      }
+      const vl = c === 0x03 ? R(s) : `${imm}`;
+      const vh = c === 0x03 ? Hh(s) : `${imm >> 31}`;
+      const write = size === 8 ? `Rg.dv.setInt32(at, ${vl}, true); Rg.dv.setInt32(at + 4, ${vh}, true);` : size === 4 ? `Rg.dv.setInt32(at, ${vl}, true);` : size === 2 ? `Rg.dv.setInt16(at, ${vl}, true);` : `Rg.bytes[at] = ${vl};`;
+      out.push(`${addr(d, off)} { ${region(d, size, true, pc)} ${write} }`);
+      continue;
+    }
+    // jumps, calls, exit
+    if (op === 0x05) {
+      out.push(`pc = ${pc + 1 + off}; continue;`);
+      continue;
+    }
+    if (op === 0x06) {
+      out.push(`pc = ${pc + 1 + imm}; continue;`);
+      continue;
+    }
+    if (op === 0x95) {
+      out.push(`if (frames.length === 0) { ${back(pc, '{ kind: "exit", r0: (BigInt(h0 >>> 0) << 32n) | BigInt(l0 >>> 0) }')} } { const f = frames.pop(); l6 = f[0]; h6 = f[1]; l7 = f[2]; h7 = f[3]; l8 = f[4]; h8 = f[5]; l9 = f[6]; h9 = f[7]; l10 = f[8]; h10 = f[9]; pc = f[10]; continue; }`);
+      continue;
+    }
+    if (op === 0x85 && s === 1) {
+      out.push(`if (frames.length >= ${MAX_CALL_DEPTH - 1}) throw new rt.VmFault(${pc}, 'call depth exceeds ${MAX_CALL_DEPTH}'); frames.push([l6, h6, l7, h7, l8, h8, l9, h9, l10, h10, ${pc + 1}]); l10 = (l10 - ${STACK_FRAME}) | 0; pc = ${pc + 1 + imm}; continue;`);
+      continue;
+    }
+    if (op === 0x85 || op === 0x8d) {
+      const id = op === 0x85 ? `${imm}` : R(d);
+      out.push(`${sync(all)} if (rt_helper(${id}, ${pc})) { L[0] = 0; H[0] = 0; ${back(pc, '{ kind: "exit", r0: 0n }')} } l0 = L[0]; h0 = H[0]; l1 = 0; h1 = 0; l2 = 0; h2 = 0; l3 = 0; h3 = 0; l4 = 0; h4 = 0; l5 = 0; h5 = 0; pc = ${pc + 1}; continue;`);
+      continue;
+    }
+    if (isConditionalJump(op)) {
+      const cmp = c === 0x06 ? CMP32[code] : CMP64[code];
+      out.push(`{ const a = ${dl}, b = ${bl}, ah = ${dh}, bh = ${bh}; if (${cmp}) { pc = ${pc + 1 + off}; continue; } }`);
+      continue;
+    }
+    out.push(`throw new rt.VmFault(${pc}, 'unknown opcode 0x${op.toString(16)}');`);
+  }
+  out.push(`default: throw new rt.VmFault(pc, 'fell off the program');`);
+  const decl = all.map((r) => `l${r} = L[${r}], h${r} = H[${r}]`).join(', ');
+  return `let ${decl}; let A_HI = 0, A_LO = 0; const RES = rt.RES; const STK = mem.regions[${STACK_REGION - 1}];
+for (;;) { switch (pc) {
+${out.join('\n')}
+} }`;
+}
+
+function shift64(kind: 'lsh' | 'rsh' | 'arsh', dl: string, dh: string): string {
+  if (kind === 'lsh') return `if (k < 32) { ${dh} = (${dh} << k) | (${dl} >>> (32 - k)); ${dl} <<= k; } else { ${dh} = ${dl} << (k - 32); ${dl} = 0; }`;
+  if (kind === 'rsh') return `if (k < 32) { ${dl} = (${dl} >>> k) | (${dh} << (32 - k)); ${dh} = (${dh} >>> k) | 0; } else { ${dl} = (${dh} >>> (k - 32)) | 0; ${dh} = 0; }`;
+  return `if (k < 32) { ${dl} = (${dl} >>> k) | (${dh} << (32 - k)); ${dh} >>= k; } else { ${dl} = ${dh} >> (k - 32); ${dh} >>= 31; }`;
+}
+
+export interface CompileEnv {
+  readonly helpers: ReadonlyMap<number, VmHelper>;
+  /** Performs an atomic on memory through a VM-shaped view (shared with the interpreter). */
+  readonly atomic: (mem: VmMemory, L: Int32Array, H: Int32Array, op: number, hi: number, lo: number, src: number, imm: number, pc: number) => void;
+  /** Calls helper `id` with registers in L/H; returns true to unwind. */
+  readonly helper: (mem: VmMemory, L: Int32Array, H: Int32Array, id: number, pc: number) => boolean;
+}
+
+/** Compiles a verified program into a JavaScript function. */
+export function compile(p: Program, env: CompileEnv): CompiledRun {
+  const body = generate(p);
+  const factory = new Function('rt', 'rt_env', `return function run(mem, L, H, budget) {
+  let n = 0; let pc = 0; const frames = [];
+  const rt_atomic = (op, hi, lo, src, imm, at) => rt_env.atomic(mem, L, H, op, hi, lo, src, imm, at);
+  const rt_helper = (id, at) => rt_env.helper(mem, L, H, id, at);
+  try {
+${body}
+  } catch (e) {
+    if (e instanceof rt.VmFault) return { status: { kind: 'fault', pc: e.pc, message: e.message }, insns: n };
+    throw e;
+  }
+};`) as (rt: typeof RUNTIME, env: CompileEnv) => (mem: VmMemory, L: Int32Array, H: Int32Array, budget: number) => { status: VmStatus; insns: number };
+  const run = factory(RUNTIME, env);
+  return (mem, args, budget) => {
+    const L = new Int32Array(11);
+    const H = new Int32Array(11);
+    args.forEach((v, i) => {
+      const u = BigInt.asUintN(64, v);
+      H[i + 1] = Number(BigInt.asIntN(32, u >> 32n));
+      L[i + 1] = Number(BigInt.asIntN(32, u));
+    });
+    H[10] = STACK_REGION;
+    L[10] = STACK_BYTES;
+    const r = run(mem, L, H, budget);
+    return { status: r.status, insns: r.insns };
+  };
+}

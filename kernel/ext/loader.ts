@@ -1,0 +1,60 @@
+// Loading an extension: decode, verify against the hook, then run it with
+// either engine. The compiler only ever sees a program that verified.
+
+import { assemble } from './asm.ts';
+import { type Program, decode } from './isa.ts';
+import { Vm, type VmHelper, type VmStatus, atomicOp, callHelper } from './interp.ts';
+import { type CompiledRun, compile } from './jit.ts';
+import { type HookSpec, type VerifyResult, verify } from './verifier.ts';
+import type { VmMemory } from './vmmem.ts';
+
+export type Engine = 'interp' | 'jit';
+
+export interface RunOutcome {
+  readonly status: VmStatus;
+  readonly insns: number;
+}
+
+export class LoadedProgram {
+  private compiled: CompiledRun | null = null;
+
+  constructor(
+    readonly prog: Program,
+    readonly hook: HookSpec,
+    readonly helpers: ReadonlyMap<number, VmHelper>,
+    readonly verification: VerifyResult,
+  ) {}
+
+  /** A fresh interpreter positioned at the entry (for stepping). */
+  interpreter(mem: VmMemory, args: readonly bigint[]): Vm {
+    const vm = new Vm(this.prog, mem, this.helpers);
+    args.forEach((a, i) => vm.set(i + 1, a));
+    return vm;
+  }
+
+  /** Runs to completion (or the budget) on the chosen engine. */
+  run(engine: Engine, mem: VmMemory, args: readonly bigint[], budget: number): RunOutcome {
+    if (engine === 'interp') {
+      const vm = this.interpreter(mem, args);
+      const status = vm.run(budget);
+      return { status, insns: vm.insns };
+    }
+    this.compiled ??= compile(this.prog, {
+      helpers: this.helpers,
+      atomic: atomicOp,
+      helper: (m, L, H, id, pc) => callHelper(this.helpers, m, L, H, id, pc),
+    });
+    return this.compiled(mem, args, budget);
+  }
+}
+
+/** Decodes and verifies bytecode for a hook; throws DecodeError or VerifyError with the reason. */
+export function load(bytes: Uint8Array, hook: HookSpec, helpers: ReadonlyMap<number, VmHelper>): LoadedProgram {
+  const prog = decode(bytes);
+  const result = verify(prog, hook);
+  return new LoadedProgram(prog, hook, helpers, result);
+}
+
+export function loadAsm(source: string, hook: HookSpec, helpers: ReadonlyMap<number, VmHelper>): LoadedProgram {
+  return load(assemble(source), hook, helpers);
+}

@@ -1,0 +1,567 @@
+// The load-time verifier. Structural checks first (opcodes, registers,
+// jump targets, lddw), then an abstract interpretation over every path, as
+// the Linux verifier does: each register is uninitialised, a scalar with a
+// signed range, or a pointer into a region with an offset range; the stack
+// tracks which bytes hold data and which slots hold spilled pointers. Every
+// memory access must be provably inside its region, every read of a
+// register or of stack bytes must be of initialised data, and every helper
+// call must be allowed for the hook with arguments of the right kind.
+//
+// Termination: loops are accepted (the analysis widens at loop heads and
+// branch conditions re-bound loop counters); a run is stopped by the
+// instruction budget the hook gives it. Rejections name the instruction.
+
+import { BPF_JMP, BPF_JMP32, BPF_LDX, BPF_ST, BPF_STX, CALL, CALLX, EXIT, LDDW, MODE_ATOMIC, type Program, SIZE_BYTES, cls, knownOpcode } from './isa.ts';
+import { isConditionalJump } from './interp.ts';
+import { MAX_CALL_DEPTH, STACK_BYTES, STACK_FRAME, STACK_REGION } from './vmmem.ts';
+
+export interface RegionSpec {
+  readonly id: number;
+  readonly name: string;
+  readonly size: number;
+  readonly writable: boolean;
+}
+
+export type ArgSpec =
+  | { readonly kind: 'scalar' }
+  | { readonly kind: 'any' }
+  /** A pointer to at least `sizeArg`'s value bytes (or `bytes`) of readable (or writable) memory. */
+  | { readonly kind: 'mem'; readonly write: boolean; readonly sizeArg?: number; readonly bytes?: number };
+
+export interface HelperSpec {
+  readonly id: number;
+  readonly name: string;
+  readonly args: readonly ArgSpec[];
+}
+
+export type InitialReg = { readonly kind: 'uninit' } | { readonly kind: 'scalar'; readonly value?: bigint } | { readonly kind: 'ptr'; readonly region: number; readonly offset: number };
+
+/** What a hook promises a program: its regions, its registers at entry, its helpers. */
+export interface HookSpec {
+  readonly name: string;
+  /** Regions other than the stack. */
+  readonly regions: readonly RegionSpec[];
+  /** r1..r5 at entry. */
+  readonly args: readonly InitialReg[];
+  readonly helpers: readonly HelperSpec[];
+  readonly maxInsns: number;
+  /** Whether r0 may hold a pointer at exit (a leak a kernel hook must refuse). */
+  readonly pointerReturn: boolean;
+}
+
+export class VerifyError extends Error {
+  constructor(
+    readonly pc: number,
+    readonly reason: string,
+  ) {
+    super(`instruction ${pc}: ${reason}`);
+    this.name = 'VerifyError';
+  }
+}
+
+const I64_MIN = -(2n ** 63n);
+const I64_MAX = 2n ** 63n - 1n;
+const U32_MAX = 2n ** 32n - 1n;
+/** Pointer offsets beyond this are "unbounded". */
+const OFF_LIMIT = 2 ** 40;
+
+type Reg =
+  | { readonly t: 'uninit' }
+  | { readonly t: 'scalar'; readonly min: bigint; readonly max: bigint }
+  | { readonly t: 'ptr'; readonly region: number; readonly min: number; readonly max: number };
+
+const UNINIT: Reg = { t: 'uninit' };
+const UNKNOWN: Reg = { t: 'scalar', min: I64_MIN, max: I64_MAX };
+const scalar = (min: bigint, max: bigint): Reg => (min > max || min < I64_MIN || max > I64_MAX ? UNKNOWN : { t: 'scalar', min, max });
+const konst = (v: bigint): Reg => ({ t: 'scalar', min: BigInt.asIntN(64, v), max: BigInt.asIntN(64, v) });
+
+interface Frame {
+  readonly ret: number;
+  readonly saved: readonly Reg[];
+}
+
+interface State {
+  regs: Reg[];
+  /** Per stack byte: 1 when it holds data written by the program. */
+  init: Uint8Array;
+  /** 8-byte-aligned stack slots holding a spilled pointer. */
+  spills: Map<number, Reg>;
+  frames: Frame[];
+}
+
+function clone(s: State): State {
+  return { regs: [...s.regs], init: s.init.slice(), spills: new Map(s.spills), frames: [...s.frames] };
+}
+
+function sameReg(a: Reg, b: Reg): boolean {
+  if (a.t !== b.t) return false;
+  if (a.t === 'scalar' && b.t === 'scalar') return a.min === b.min && a.max === b.max;
+  if (a.t === 'ptr' && b.t === 'ptr') return a.region === b.region && a.min === b.min && a.max === b.max;
+  return true;
+}
+
+function joinReg(a: Reg, b: Reg, widen: boolean): Reg {
+  if (a.t === 'scalar' && b.t === 'scalar') {
+    if (widen && (b.min < a.min || b.max > a.max)) return UNKNOWN;
+    return scalar(a.min < b.min ? a.min : b.min, a.max > b.max ? a.max : b.max);
+  }
+  if (a.t === 'ptr' && b.t === 'ptr' && a.region === b.region) {
+    if (widen && (b.min < a.min || b.max > a.max)) return { t: 'ptr', region: a.region, min: b.min < a.min ? -OFF_LIMIT : a.min, max: b.max > a.max ? OFF_LIMIT : a.max };
+    return { t: 'ptr', region: a.region, min: Math.min(a.min, b.min), max: Math.max(a.max, b.max) };
+  }
+  return UNINIT;
+}
+
+export interface VerifyResult {
+  /** Abstract instructions analysed (a measure of verification effort). */
+  readonly steps: number;
+  /** Instructions reachable from the entry. */
+  readonly reachable: number;
+}
+
+const MAX_STEPS = 1_000_000;
+const WIDEN_AFTER = 6;
+
+export function verify(p: Program, hook: HookSpec): VerifyResult {
+  const second = structural(p, hook);
+  const regionSize = new Map<number, RegionSpec>([[STACK_REGION, { id: STACK_REGION, name: 'stack', size: STACK_BYTES, writable: true }], ...hook.regions.map((r) => [r.id, r] as const)]);
+  const helpers = new Map(hook.helpers.map((h) => [h.id, h]));
+
+  const entry: State = { regs: new Array<Reg>(11).fill(UNINIT), init: new Uint8Array(STACK_BYTES), spills: new Map(), frames: [] };
+  hook.args.forEach((a, i) => {
+    entry.regs[i + 1] = a.kind === 'uninit' ? UNINIT : a.kind === 'scalar' ? (a.value === undefined ? UNKNOWN : konst(a.value)) : { t: 'ptr', region: a.region, min: a.offset, max: a.offset };
+  });
+  entry.regs[10] = { t: 'ptr', region: STACK_REGION, min: STACK_BYTES, max: STACK_BYTES };
+
+  const seen = new Map<string, { state: State; visits: number }>();
+  const work: { pc: number; state: State }[] = [{ pc: 0, state: entry }];
+  const reachable = new Set<number>();
+  let steps = 0;
+
+  const push = (pc: number, s: State) => {
+    const key = `${pc}|${s.frames.map((f) => f.ret).join(',')}`;
+    const prev = seen.get(key);
+    if (prev === undefined) {
+      // Keep a copy: the worker mutates the state it pops.
+      seen.set(key, { state: clone(s), visits: 1 });
+      work.push({ pc, state: s });
+      return;
+    }
+    const widen = prev.visits >= WIDEN_AFTER;
+    const joined = clone(prev.state);
+    let changed = false;
+    for (let r = 0; r < 11; r++) {
+      const j = joinReg(prev.state.regs[r], s.regs[r], widen);
+      if (!sameReg(j, prev.state.regs[r])) changed = true;
+      joined.regs[r] = j;
+    }
+    for (let i = 0; i < STACK_BYTES; i++) {
+      if (joined.init[i] && !s.init[i]) {
+        joined.init[i] = 0;
+        changed = true;
+      }
+    }
+    for (const [slot, v] of prev.state.spills) {
+      const other = s.spills.get(slot);
+      if (other === undefined || !sameReg(other, v)) {
+        joined.spills.delete(slot);
+        changed = true;
+      }
+    }
+    if (!changed) return;
+    prev.state = joined;
+    prev.visits++;
+    work.push({ pc, state: clone(joined) });
+  };
+
+  while (work.length > 0) {
+    const { pc, state: s } = work.pop()!;
+    if (++steps > MAX_STEPS) throw new VerifyError(pc, `program too complex to verify (over ${MAX_STEPS} steps)`);
+    if (pc >= p.length) throw new VerifyError(pc - 1, 'execution falls off the end of the program');
+    reachable.add(pc);
+    const op = p.op[pc];
+    const d = p.dst[pc];
+    const src = p.src[pc];
+    const off = p.off[pc];
+    const imm = p.imm[pc];
+    const c = cls(op);
+    const need = (r: number): Reg => {
+      const v = s.regs[r];
+      if (v.t === 'uninit') throw new VerifyError(pc, `reads r${r}, which is not initialised`);
+      return v;
+    };
+
+    if (op === LDDW) {
+      s.regs[d] = konst((BigInt(p.imm[pc + 1] >>> 0) << 32n) | BigInt(imm >>> 0));
+      push(pc + 2, s);
+      continue;
+    }
+    if (c === 0x04 || c === 0x07) {
+      s.regs[d] = alu(pc, op, off, imm, c === 0x07, s.regs[d], (op & 0x08) !== 0 ? need(src) : konst(BigInt(imm)), need);
+      push(pc + 1, s);
+      continue;
+    }
+    if (c === BPF_LDX) {
+      const size = SIZE_BYTES[op & 0x18];
+      const base = need(src);
+      const r = access(pc, base, off, size, false, regionSize);
+      if (r.region === STACK_REGION) {
+        checkStackInit(pc, s, r.lo, r.hi);
+        const spilled = size === 8 && r.lo === r.hi - 8 + 0 && r.lo % 8 === 0 ? s.spills.get(r.lo) : undefined;
+        s.regs[d] = spilled ?? loadedScalar(op, size);
+      } else s.regs[d] = loadedScalar(op, size);
+      push(pc + 1, s);
+      continue;
+    }
+    if (c === BPF_ST || c === BPF_STX) {
+      const size = SIZE_BYTES[op & 0x18];
+      const base = need(d);
+      const value = c === BPF_STX ? need(src) : konst(BigInt(imm));
+      const atomic = c === BPF_STX && (op & 0xe0) === MODE_ATOMIC;
+      if (value.t === 'ptr' && !(size === 8 && !atomic)) throw new VerifyError(pc, 'a pointer may only be spilled whole (8 bytes) to the stack');
+      const r = access(pc, base, off, size, true, regionSize);
+      if (value.t === 'ptr' && r.region !== STACK_REGION) throw new VerifyError(pc, `storing a pointer into ${regionSize.get(r.region)!.name} would leak it`);
+      if (r.region === STACK_REGION) {
+        if (atomic) checkStackInit(pc, s, r.lo, r.hi);
+        for (let i = Math.max(0, r.lo); i < Math.min(STACK_BYTES, r.hi); i++) s.init[i] = 1;
+        for (const slot of [...s.spills.keys()]) if (slot < r.hi && slot + 8 > r.lo) s.spills.delete(slot);
+        if (value.t === 'ptr' && r.lo === r.hi - 8 && r.lo % 8 === 0) s.spills.set(r.lo, value);
+      }
+      if (atomic) {
+        if (imm === 0xf1) {
+          need(0);
+          s.regs[0] = size === 4 ? scalar(0n, U32_MAX) : UNKNOWN;
+        } else if (imm & 0x01) s.regs[src] = size === 4 ? scalar(0n, U32_MAX) : UNKNOWN;
+        if (value.t === 'ptr') throw new VerifyError(pc, 'atomic operation on a pointer value');
+      }
+      push(pc + 1, s);
+      continue;
+    }
+    // Jumps and calls.
+    if (op === EXIT) {
+      const r0 = need(0);
+      if (s.frames.length === 0) {
+        if (r0.t === 'ptr' && !hook.pointerReturn) throw new VerifyError(pc, 'returns a pointer (would leak a kernel address)');
+        continue;
+      }
+      const f = s.frames.pop()!;
+      for (let r = 6; r <= 10; r++) s.regs[r] = f.saved[r - 6];
+      for (let r = 1; r <= 5; r++) s.regs[r] = UNINIT;
+      push(f.ret, s);
+      continue;
+    }
+    if (op === CALL && src === 1) {
+      if (s.frames.length >= MAX_CALL_DEPTH - 1) throw new VerifyError(pc, `local calls nest deeper than ${MAX_CALL_DEPTH}`);
+      s.frames.push({ ret: pc + 1, saved: s.regs.slice(6, 11) });
+      const r10 = s.regs[10] as Extract<Reg, { t: 'ptr' }>;
+      const top = r10.min - STACK_FRAME;
+      // The callee's frame starts out holding nothing.
+      for (let i = Math.max(0, top - STACK_FRAME); i < top; i++) s.init[i] = 0;
+      for (const slot of [...s.spills.keys()]) if (slot < top) s.spills.delete(slot);
+      s.regs[10] = { t: 'ptr', region: STACK_REGION, min: top, max: top };
+      push(pc + 1 + imm, s);
+      continue;
+    }
+    if (op === CALL || op === CALLX) {
+      let id = imm;
+      if (op === CALLX) {
+        const t = need(d);
+        if (t.t !== 'scalar' || t.min !== t.max) throw new VerifyError(pc, `callx through r${d}, whose value is not a known helper id`);
+        id = Number(t.min);
+      }
+      const h = helpers.get(id);
+      if (h === undefined) throw new VerifyError(pc, `helper ${id} is not allowed for the ${hook.name} hook`);
+      h.args.forEach((a, i) => checkArg(pc, h, i, a, s, need, regionSize));
+      s.regs[0] = UNKNOWN;
+      for (let r = 1; r <= 5; r++) s.regs[r] = UNINIT;
+      push(pc + 1, s);
+      continue;
+    }
+    if (op === (BPF_JMP | 0x00)) {
+      push(pc + 1 + off, s);
+      continue;
+    }
+    if (op === (BPF_JMP32 | 0x00)) {
+      push(pc + 1 + imm, s);
+      continue;
+    }
+    if (isConditionalJump(op)) {
+      const a = need(d);
+      const b = (op & 0x08) !== 0 ? need(src) : konst(BigInt(imm));
+      const outcome = decide(op, a, b, c === BPF_JMP32);
+      const k = b.t === 'scalar' && b.min === b.max ? b.min : null;
+      if (outcome !== false) {
+        const t = clone(s);
+        refine(t, op, d, k, true, c === BPF_JMP32);
+        push(pc + 1 + off, t);
+      }
+      if (outcome !== true) {
+        refine(s, op, d, k, false, c === BPF_JMP32);
+        push(pc + 1, s);
+      }
+      continue;
+    }
+    throw new VerifyError(pc, `unhandled instruction 0x${op.toString(16)}`);
+  }
+  void second;
+  return { steps, reachable: reachable.size };
+}
+
+/** Structural checks; returns the set of lddw second halves. */
+function structural(p: Program, hook: HookSpec): Set<number> {
+  if (p.length === 0) throw new VerifyError(0, 'empty program');
+  if (p.length > hook.maxInsns) throw new VerifyError(hook.maxInsns, `${p.length} instructions is more than the ${hook.name} hook allows (${hook.maxInsns})`);
+  const second = new Set<number>();
+  for (let pc = 0; pc < p.length; pc++) {
+    const op = p.op[pc];
+    if (p.dst[pc] > 10) throw new VerifyError(pc, `bad destination register r${p.dst[pc]}`);
+    if (p.src[pc] > 10) throw new VerifyError(pc, `bad source register r${p.src[pc]}`);
+    const bad = knownOpcode(op, p.src[pc], p.off[pc], p.imm[pc]);
+    if (bad !== null) throw new VerifyError(pc, bad);
+    const c = cls(op);
+    const writesDst = c === 0x04 || c === 0x07 || c === BPF_LDX || op === LDDW;
+    if (writesDst && p.dst[pc] === 10) throw new VerifyError(pc, 'writes r10, the read-only frame pointer');
+    if (c === BPF_STX && (op & 0xe0) === MODE_ATOMIC && (p.imm[pc] & 0x01) && p.src[pc] === 10) throw new VerifyError(pc, 'atomic fetch into r10');
+    if (op === LDDW) {
+      if (pc + 1 >= p.length) throw new VerifyError(pc, 'incomplete lddw (no second half)');
+      if (p.op[pc + 1] !== 0 || p.dst[pc + 1] !== 0 || p.src[pc + 1] !== 0 || p.off[pc + 1] !== 0) throw new VerifyError(pc + 1, 'malformed second half of lddw');
+      second.add(pc + 1);
+      pc++;
+    }
+  }
+  for (let pc = 0; pc < p.length; pc++) {
+    const op = p.op[pc];
+    if (second.has(pc)) continue;
+    const c = cls(op);
+    if (c !== BPF_JMP && c !== BPF_JMP32) continue;
+    if (op === EXIT || op === CALLX || (op === CALL && p.src[pc] === 0)) continue;
+    const target = op === (BPF_JMP32 | 0x00) || op === CALL ? pc + 1 + p.imm[pc] : pc + 1 + p.off[pc];
+    if (target < 0 || target >= p.length) throw new VerifyError(pc, `jump to ${target}, outside the program (0..${p.length - 1})`);
+    if (second.has(target)) throw new VerifyError(pc, `jump into the middle of the lddw at ${target - 1}`);
+  }
+  return second;
+}
+
+function loadedScalar(op: number, size: number): Reg {
+  const signed = (op & 0xe0) === 0x80;
+  if (size === 8) return UNKNOWN;
+  const bits = BigInt(size * 8);
+  return signed ? scalar(-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n) : scalar(0n, (1n << bits) - 1n);
+}
+
+/** Checks a memory access and returns its byte range in the region. */
+function access(pc: number, base: Reg, off: number, size: number, write: boolean, regions: Map<number, RegionSpec>): { region: number; lo: number; hi: number } {
+  if (base.t !== 'ptr') throw new VerifyError(pc, `memory access through a ${base.t === 'scalar' ? 'scalar (not a pointer)' : 'uninitialised register'}`);
+  const r = regions.get(base.region)!;
+  const lo = base.min + off;
+  const hi = base.max + off + size;
+  if (lo < 0 || hi > r.size) {
+    throw new VerifyError(pc, `${size}-byte ${write ? 'write' : 'read'} at ${r.name}${fmtRange(base.min + off, base.max + off)} is outside ${r.name} (0..${r.size})`);
+  }
+  if (write && !r.writable) throw new VerifyError(pc, `write to read-only ${r.name}`);
+  return { region: base.region, lo, hi };
+}
+
+function fmtRange(lo: number, hi: number): string {
+  const f = (x: number) => (Math.abs(x) >= OFF_LIMIT ? (x < 0 ? '-inf' : '+inf') : String(x));
+  return lo === hi ? `+${f(lo)}` : `+[${f(lo)}, ${f(hi)}]`;
+}
+
+function checkStackInit(pc: number, s: State, lo: number, hi: number): void {
+  for (let i = lo; i < hi; i++) if (!s.init[i]) throw new VerifyError(pc, `reads stack byte ${i - STACK_BYTES} (relative to the frame top), which was never written`);
+}
+
+function checkArg(pc: number, h: HelperSpec, i: number, a: ArgSpec, s: State, need: (r: number) => Reg, regions: Map<number, RegionSpec>): void {
+  const r = i + 1;
+  const v = need(r);
+  if (a.kind === 'any') return;
+  if (a.kind === 'scalar') {
+    if (v.t !== 'scalar') throw new VerifyError(pc, `${h.name} wants a number in r${r}, got a pointer`);
+    return;
+  }
+  if (v.t !== 'ptr') throw new VerifyError(pc, `${h.name} wants a pointer in r${r}`);
+  let bytes = a.bytes ?? 0;
+  if (a.sizeArg !== undefined) {
+    const sz = need(a.sizeArg);
+    if (sz.t !== 'scalar' || sz.min < 0n || sz.max > 1n << 30n) throw new VerifyError(pc, `${h.name}: the size in r${a.sizeArg} is not bounded`);
+    bytes = Number(sz.max);
+  }
+  const range = access(pc, v, 0, bytes, a.write, regions);
+  if (!a.write && range.region === STACK_REGION) checkStackInit(pc, s, range.lo, range.hi);
+}
+
+/** The abstract result of an ALU operation. */
+function alu(pc: number, op: number, off: number, imm: number, wide: boolean, dst: Reg, srcv: Reg, need: (r: number) => Reg): Reg {
+  const code = op & 0xf0;
+  const x = (op & 0x08) !== 0;
+  if (code === 0xb0) {
+    // mov: copies a pointer whole; sign extension makes a scalar.
+    if (!wide || off !== 0) return srcv.t === 'ptr' ? (() => { throw new VerifyError(pc, 'partial copy of a pointer'); })() : truncate(signExtendMov(srcv, off, wide), wide);
+    return srcv;
+  }
+  if (code === 0xd0) {
+    if (dst.t === 'uninit') throw new VerifyError(pc, 'byte swap of an uninitialised register');
+    if (dst.t === 'ptr') throw new VerifyError(pc, 'byte swap of a pointer');
+    if (dst.min === dst.max) return konst(swapConst(op, imm, dst.min, wide));
+    return imm === 64 ? UNKNOWN : scalar(0n, (1n << BigInt(imm)) - 1n);
+  }
+  if (dst.t === 'uninit') throw new VerifyError(pc, 'arithmetic on an uninitialised register');
+  if (code === 0x80) {
+    if (dst.t === 'ptr') throw new VerifyError(pc, 'negating a pointer');
+    return truncate(dst.min === dst.max ? konst(-dst.min) : UNKNOWN, wide);
+  }
+  void need;
+  void x;
+  if (dst.t === 'ptr' || srcv.t === 'ptr') {
+    if (!wide) throw new VerifyError(pc, '32-bit arithmetic on a pointer');
+    if (dst.t === 'ptr' && srcv.t === 'scalar' && (code === 0x00 || code === 0x10)) {
+      const lo = code === 0x00 ? srcv.min : -srcv.max;
+      const hi = code === 0x00 ? srcv.max : -srcv.min;
+      const clamp = (v: bigint) => (v < -BigInt(OFF_LIMIT) ? -OFF_LIMIT : v > BigInt(OFF_LIMIT) ? OFF_LIMIT : Number(v));
+      return { t: 'ptr', region: dst.region, min: clamp(BigInt(dst.min) + lo), max: clamp(BigInt(dst.max) + hi) };
+    }
+    if (dst.t === 'scalar' && srcv.t === 'ptr' && code === 0x00) return alu(pc, op, off, imm, wide, srcv, dst, need);
+    if (dst.t === 'ptr' && srcv.t === 'ptr' && code === 0x10 && dst.region === srcv.region) {
+      return scalar(BigInt(dst.min - srcv.max), BigInt(dst.max - srcv.min));
+    }
+    throw new VerifyError(pc, `${aluName(code)} on a pointer (only adding or subtracting a number, or subtracting two pointers into one region)`);
+  }
+  const a = dst;
+  const b = srcv as Extract<Reg, { t: 'scalar' }>;
+  if (a.min === a.max && b.min === b.max) return konst(constAlu(code, off, a.min, b.min, wide));
+  const w = (r: Reg) => truncate(r, wide);
+  switch (code) {
+    case 0x00: return w(scalar(a.min + b.min, a.max + b.max));
+    case 0x10: return w(scalar(a.min - b.max, a.max - b.min));
+    case 0x50: // and with a non-negative mask bounds the result
+      if (b.min === b.max && b.min >= 0n) return scalar(0n, wide ? b.min : b.min & U32_MAX);
+      if (a.min >= 0n && b.min >= 0n) return scalar(0n, a.max < b.max ? a.max : b.max);
+      return w(UNKNOWN);
+    case 0x70:
+      if (b.min === b.max && a.min >= 0n) {
+        const k = b.min & (wide ? 63n : 31n);
+        return scalar(a.min >> k, (wide ? a.max : a.max & U32_MAX) >> k);
+      }
+      return w(UNKNOWN);
+    case 0x90:
+      if (off === 0 && b.min === b.max && b.min > 0n) return scalar(0n, b.min - 1n);
+      return w(UNKNOWN);
+    case 0x30:
+      if (off === 0 && a.min >= 0n && b.min > 0n) return scalar(a.min / b.max, a.max / b.min);
+      return w(UNKNOWN);
+    default:
+      return w(UNKNOWN);
+  }
+}
+
+function aluName(code: number): string {
+  return ({ 0x20: 'multiplication', 0x30: 'division', 0x40: 'or', 0x50: 'and', 0x60: 'shift', 0x70: 'shift', 0x90: 'modulo', 0xa0: 'xor', 0xc0: 'shift' } as Record<number, string>)[code] ?? 'this operation';
+}
+
+function truncate(r: Reg, wide: boolean): Reg {
+  if (wide || r.t !== 'scalar') return r;
+  if (r.min === r.max) return konst(BigInt.asUintN(32, r.min));
+  if (r.min >= 0n && r.max <= U32_MAX) return r;
+  return scalar(0n, U32_MAX);
+}
+
+function signExtendMov(v: Reg, off: number, wide: boolean): Reg {
+  if (v.t !== 'scalar') return v;
+  if (off === 0) return v;
+  if (v.min === v.max) {
+    const x = BigInt.asIntN(off, v.min);
+    return konst(wide ? x : BigInt.asUintN(32, x));
+  }
+  const half = 1n << BigInt(off - 1);
+  return wide ? scalar(-half, half - 1n) : scalar(0n, U32_MAX);
+}
+
+function swapConst(op: number, imm: number, v: bigint, _wide: boolean): bigint {
+  const u = BigInt.asUintN(64, v);
+  const bytes = imm / 8;
+  const toBe = (op & 0x08) !== 0 || (op & 0x07) === 0x07;
+  const trunc = BigInt.asUintN(imm, u);
+  if (!toBe) return trunc;
+  let out = 0n;
+  for (let i = 0; i < bytes; i++) out = (out << 8n) | ((trunc >> BigInt(8 * i)) & 0xffn);
+  return out;
+}
+
+/** Exact 64-bit (or 32-bit) arithmetic on constants, as the engines compute it. */
+function constAlu(code: number, off: number, a: bigint, b: bigint, wide: boolean): bigint {
+  const bits = wide ? 64 : 32;
+  const U = (v: bigint) => BigInt.asUintN(bits, v);
+  const S = (v: bigint) => BigInt.asIntN(bits, v);
+  const ua = U(a);
+  const ub = U(b);
+  let r: bigint;
+  switch (code) {
+    case 0x00: r = ua + ub; break;
+    case 0x10: r = ua - ub; break;
+    case 0x20: r = ua * ub; break;
+    case 0x30: r = ub === 0n ? 0n : off ? S(a) / S(b) : ua / ub; break;
+    case 0x90: r = ub === 0n ? ua : off ? S(a) % S(b) : ua % ub; break;
+    case 0x40: r = ua | ub; break;
+    case 0x50: r = ua & ub; break;
+    case 0xa0: r = ua ^ ub; break;
+    case 0x60: r = ua << (ub & BigInt(bits - 1)); break;
+    case 0x70: r = ua >> (ub & BigInt(bits - 1)); break;
+    case 0xc0: r = S(a) >> (ub & BigInt(bits - 1)); break;
+    default: r = 0n;
+  }
+  return wide ? BigInt.asIntN(64, r) : BigInt.asUintN(32, r);
+}
+
+/** true: always taken; false: never taken; null: either. */
+function decide(op: number, a: Reg, b: Reg, narrow: boolean): boolean | null {
+  if (a.t !== 'scalar' || b.t !== 'scalar' || a.min !== a.max || b.min !== b.max) return null;
+  const bits = narrow ? 32 : 64;
+  const ua = BigInt.asUintN(bits, a.min);
+  const ub = BigInt.asUintN(bits, b.min);
+  const sa = BigInt.asIntN(bits, a.min);
+  const sb = BigInt.asIntN(bits, b.min);
+  switch (op & 0xf0) {
+    case 0x10: return ua === ub;
+    case 0x50: return ua !== ub;
+    case 0x20: return ua > ub;
+    case 0x30: return ua >= ub;
+    case 0xa0: return ua < ub;
+    case 0xb0: return ua <= ub;
+    case 0x40: return (ua & ub) !== 0n;
+    case 0x60: return sa > sb;
+    case 0x70: return sa >= sb;
+    case 0xc0: return sa < sb;
+    case 0xd0: return sa <= sb;
+  }
+  return null;
+}
+
+/** Narrows a register's range on one side of a branch against a constant. */
+function refine(s: State, op: number, d: number, k: bigint | null, taken: boolean, narrow: boolean): void {
+  if (narrow || k === null) return;
+  const a = s.regs[d];
+  if (a.t !== 'scalar') return;
+  // Unsigned and signed comparisons agree when both sides are non-negative.
+  const code = op & 0xf0;
+  const unsignedOk = a.min >= 0n && k >= 0n;
+  const signed = code === 0x60 || code === 0x70 || code === 0xc0 || code === 0xd0;
+  if (!signed && !unsignedOk && code !== 0x10 && code !== 0x50) return;
+  let min = a.min;
+  let max = a.max;
+  const gt = code === 0x20 || code === 0x60;
+  const ge = code === 0x30 || code === 0x70;
+  const lt = code === 0xa0 || code === 0xc0;
+  const le = code === 0xb0 || code === 0xd0;
+  if (code === 0x10 || code === 0x50) {
+    if ((code === 0x10) === taken) {
+      min = k;
+      max = k;
+    } else return;
+  } else if ((gt && taken) || (le && !taken)) min = k + 1n > min ? k + 1n : min;
+  else if ((ge && taken) || (lt && !taken)) min = k > min ? k : min;
+  else if ((lt && taken) || (ge && !taken)) max = k - 1n < max ? k - 1n : max;
+  else if ((le && taken) || (gt && !taken)) max = k < max ? k : max;
+  s.regs[d] = min > max ? a : scalar(min, max);
+}
+
+export { I64_MAX, I64_MIN };

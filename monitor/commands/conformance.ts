@@ -1,0 +1,41 @@
+// `margay conformance <suite> <dir|file>`: runs a conformance suite through
+// Margay and prints pass/fail per script, the reason for each failure, and
+// a summary (or the JSON document with --json).
+
+import { existsSync } from 'node:fs';
+import { UsageError, flag, parse, str } from '../args.ts';
+import { type SuiteSummary, runEbpfSuite } from '../conformance/ebpf.ts';
+import type { Output } from '../output.ts';
+
+export const HELP = `usage: margay conformance ebpf <dir|file.data> [--engine interp|jit] [--json]
+
+Runs the BPF conformance suite (RFC 9669 semantics) through Margay's
+assembler, verifier and the chosen engine (default: interp). Each test
+passes when it assembles, verifies and returns the expected r0.
+
+  --engine E         interp (the stepping interpreter) or jit (compiled to JavaScript)
+  --json             {"passed", "failed", "skipped", "total", "scripts": [...]} on stdout
+  --verbose          list passing scripts too`;
+
+export function run(argv: string[], out: Output): number {
+  const p = parse(argv, { engine: { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' } }, 2);
+  const [suite, path] = p.positionals;
+  if (suite === undefined) throw new UsageError('name a suite: ebpf');
+  if (suite !== 'ebpf') throw new UsageError(`unknown suite '${suite}' (known: ebpf)`);
+  if (path === undefined) throw new UsageError('give the suite directory or one test file');
+  if (!existsSync(path)) throw new UsageError(`no such file or directory: ${path}`);
+  const engine = str(p, 'engine') ?? 'interp';
+  if (engine !== 'interp' && engine !== 'jit') throw new UsageError(`--engine must be interp or jit, got '${engine}'`);
+  const start = process.hrtime.bigint();
+  const summary: SuiteSummary = runEbpfSuite(path, engine);
+  const wall = Number(process.hrtime.bigint() - start) / 1e9;
+  if (flag(p, 'json')) out.json({ suite, engine, ...summary, wall_s: +wall.toFixed(3) });
+  else {
+    for (const s of summary.scripts) {
+      if (s.status === 'passed' && !flag(p, 'verbose')) continue;
+      out.say(`${s.status.toUpperCase().padEnd(7)} ${s.name}${s.reason ? `: ${s.reason}` : ''}`);
+    }
+    out.say(`${suite} (${engine}): ${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped, ${summary.total} total in ${wall.toFixed(2)} s`);
+  }
+  return summary.failed === 0 ? 0 : 1;
+}
