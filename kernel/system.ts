@@ -207,6 +207,18 @@ export class System implements KernelHost {
 
   // ---- inspection ---------------------------------------------------------------
 
+  /** One line per booted node: its cores' modes and its live processes. */
+  nodesView() {
+    return this.bootedKernels().map((k) => ({
+      node: k.nid,
+      coords: this.machine.topology.coords(k.nid),
+      down: this.machine.network.isNodeDown(k.nid),
+      cores: k.cpus.map((c) => (c.inInterrupt ? 'interrupt' : c.core.mode)),
+      processes: k.liveProcesses().map((p) => p.pid),
+      syscalls: k.stats.syscalls,
+    }));
+  }
+
   cpuView(nid: number, core: number) {
     const k = this.kernel(nid);
     const cpu = k.cpus[core];

@@ -45,6 +45,16 @@ describe('the control and inspection API', () => {
     expect(stop.kind === 'breakpoint' && `${stop.record.path}/${stop.record.step}@${stop.record.core}`).toBe('xcall/run@1');
   });
 
+  it('summarises the booted nodes', () => {
+    const sys = boot({ nodes: 4 });
+    const job = sys.launchDirect(APPS.hello, [0, 2], []);
+    sys.run({ done: () => sys.jobDone(job) });
+    expect(sys.nodesView().map((n) => [n.node, n.coords, n.cores, n.processes])).toEqual([
+      [0, [0], ['idle', 'idle'], []],
+      [2, [2], ['idle', 'idle'], []],
+    ]);
+  });
+
   it('runs until a time and reports it', () => {
     const sys = boot();
     sys.launchDirect(APPS.sysexercise, [0], []);
