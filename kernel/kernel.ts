@@ -18,6 +18,8 @@ import type { IrqHandler } from './irq.ts';
 import { PAGE_2M, PAGE_4K } from './pagetable.ts';
 import { Process, type ProcessInfo, Thread } from './process.ts';
 import { type KPath, step } from './step.ts';
+import { PortalsDriver } from './portals/driver.ts';
+import { registerPortals } from './portals/calls.ts';
 import { HANDLERS, type SyscallHandler } from './syscalls/handlers.ts';
 import { SYSCALL_BY_NR, type SyscallName, type SyscallSpec } from './syscalls/table.ts';
 import { CpuTimers, type Deadline } from './timer.ts';
@@ -44,6 +46,8 @@ export interface KernelOptions {
 export interface KernelHost {
   readonly engine: Engine;
   readonly profile: Profile;
+  /** Nodes in the machine (valid destinations). */
+  readonly nodeCount: number;
   /** False when nobody keeps or matches records: steps are then only counted. */
   readonly wantsRecords: boolean;
   countStep(): void;
@@ -67,6 +71,7 @@ export class Kernel {
   readonly processes = new Map<number, Process>();
   readonly phys: ContiguousAllocator;
   readonly futex = new FutexTable();
+  readonly portals: PortalsDriver;
   readonly stats: KernelStats = { syscalls: 0, pageFaults: 0, shootdowns: 0, shootdownPs: 0, shootdownIpis: 0, ipisSent: 0, oopses: 0 };
   readonly oopsLog: string[] = [];
   /** The core whose event is being handled right now, if any. */
@@ -90,6 +95,7 @@ export class Kernel {
     this.cpus = node.cores.map((core, i) => new Cpu(this, core, i));
     this.timers = this.cpus.map((cpu) => new CpuTimers(this, cpu));
     this.mailboxes = this.cpus.map(() => []);
+    this.portals = new PortalsDriver(this);
   }
 
   get nid(): number {
@@ -127,6 +133,8 @@ export class Kernel {
       const n = k.node.nic.takeCompletions().length;
       yield step('nic', 'completions', 20, `${n}`);
     });
+    this.portals.attach();
+    registerPortals(this);
     this.node.nic.irq = { core: 0, rxVector: VECTOR['nic-rx'], completionVector: VECTOR['nic-completion'] };
     for (const cpu of this.cpus) {
       cpu.core.setInterruptsEnabled(true);
@@ -374,6 +382,7 @@ export class Kernel {
     p.exitReason = reason;
     p.endedAt = this.engine.now;
     this.futex.forget(p.aspace);
+    this.portals.forget(p);
     p.aspace.destroy();
     this.record(this.executing ?? this.cpus[0], 'proc', 'exit', `pid ${p.pid} status ${status}${reason ? `: ${reason}` : ''}`);
     this.host.processExited(this, p);

@@ -76,6 +76,10 @@ export class System implements KernelHost {
     return this.machine.profile;
   }
 
+  get nodeCount(): number {
+    return this.machine.size;
+  }
+
   get now(): number {
     return this.engine.now;
   }

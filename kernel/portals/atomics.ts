@@ -9,8 +9,10 @@ import { PTL, TYPE_SIZE } from './defs.ts';
 
 export class AtomicError extends Error {}
 
-const FLOATING = new Set<number>([PTL.FLOAT, PTL.DOUBLE, PTL.LONG_DOUBLE]);
-const COMPLEX = new Set<number>([PTL.FLOAT_COMPLEX, PTL.DOUBLE_COMPLEX, PTL.LONG_DOUBLE_COMPLEX]);
+// As in the reference's check_atomic/check_swap, only float/double and their
+// complex forms are screened; the long double types are not.
+const FLOATING = new Set<number>([PTL.FLOAT, PTL.DOUBLE]);
+const COMPLEX = new Set<number>([PTL.FLOAT_COMPLEX, PTL.DOUBLE_COMPLEX]);
 
 /** Per operation: floats allowed, complex allowed, a reduction (atomic/fetch), a swap, uses the operand. */
 const OP_INFO: readonly (readonly [boolean, boolean, boolean, boolean, boolean])[] = [

@@ -48,23 +48,23 @@ export const PTL = {
 /** Bytes per element of each datatype (long double is the x86 80-bit format in 16 bytes). */
 export const TYPE_SIZE: readonly number[] = [1, 1, 2, 2, 4, 4, 4, 8, 8, 8, 8, 16, 16, 32];
 
-/** The limits an NI grants (PtlNIInit's `actual`), from the reference implementation's defaults. */
+/** The limits an NI grants when none are asked for (the reference implementation's ptl_param.c defaults, LP64). */
 export const DEFAULT_LIMITS = {
-  max_entries: 16384,
-  max_unexpected_headers: 256,
-  max_mds: 16384,
-  max_cts: 16384,
-  max_eqs: 16384,
-  max_pt_index: 255,
-  max_iovecs: 16384,
-  max_list_size: 16384,
-  max_triggered_ops: 16384,
-  max_msg_size: 4 * 1024 * 1024,
-  max_atomic_size: 256,
-  max_fetch_atomic_size: 256,
-  max_waw_ordered_size: 256,
-  max_war_ordered_size: 256,
-  max_volatile_size: 256,
+  max_entries: 1024,
+  max_unexpected_headers: 1024,
+  max_mds: 1024,
+  max_cts: 1024,
+  max_eqs: 1024,
+  max_pt_index: 63,
+  max_iovecs: 1024,
+  max_list_size: 1024,
+  max_triggered_ops: 1024,
+  max_msg_size: 4 * 2 ** 30,
+  max_atomic_size: 512,
+  max_fetch_atomic_size: 512,
+  max_waw_ordered_size: 8,
+  max_war_ordered_size: 8,
+  max_volatile_size: 8,
   features: 0,
 } as const;
 

@@ -5,13 +5,20 @@
 import { existsSync } from 'node:fs';
 import { UsageError, flag, parse, str } from '../args.ts';
 import { type SuiteSummary, runEbpfSuite } from '../conformance/ebpf.ts';
+import { runPortalsSuite } from '../conformance/portals4.ts';
 import type { Output } from '../output.ts';
 
 export const HELP = `usage: margay conformance ebpf <dir|file.data> [--engine interp|jit] [--json]
+       margay conformance portals4 <dir|file.xml> [--json]
 
-Runs the BPF conformance suite (RFC 9669 semantics) through Margay's
+ebpf: runs the BPF conformance suite (RFC 9669 semantics) through Margay's
 assembler, verifier and the chosen engine (default: interp). Each test
 passes when it assembles, verifies and returns the expected r0.
+
+portals4: runs the Portals 4 reference implementation's XML test scripts
+(the scripts listed in ACTIVE.txt of a directory) on a simulated node,
+through the user-level Portals library. Prints each failure with its first
+failing check, skipped scripts with the reason, and a summary.
 
   --engine E         interp (the stepping interpreter) or jit (compiled to JavaScript)
   --json             {"passed", "failed", "skipped", "total", "scripts": [...]} on stdout
@@ -21,21 +28,22 @@ export function run(argv: string[], out: Output): number {
   const p = parse(argv, { engine: { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' } }, 2);
   const [suite, path] = p.positionals;
   if (suite === undefined) throw new UsageError('name a suite: ebpf');
-  if (suite !== 'ebpf') throw new UsageError(`unknown suite '${suite}' (known: ebpf)`);
+  if (suite !== 'ebpf' && suite !== 'portals4') throw new UsageError(`unknown suite '${suite}' (known: ebpf, portals4)`);
   if (path === undefined) throw new UsageError('give the suite directory or one test file');
   if (!existsSync(path)) throw new UsageError(`no such file or directory: ${path}`);
   const engine = str(p, 'engine') ?? 'interp';
   if (engine !== 'interp' && engine !== 'jit') throw new UsageError(`--engine must be interp or jit, got '${engine}'`);
+  if (suite === 'portals4' && str(p, 'engine') !== undefined) throw new UsageError('--engine applies to the ebpf suite only');
   const start = process.hrtime.bigint();
-  const summary: SuiteSummary = runEbpfSuite(path, engine);
+  const summary: SuiteSummary = suite === 'ebpf' ? runEbpfSuite(path, engine) : runPortalsSuite(path);
   const wall = Number(process.hrtime.bigint() - start) / 1e9;
-  if (flag(p, 'json')) out.json({ suite, engine, ...summary, wall_s: +wall.toFixed(3) });
+  if (flag(p, 'json')) out.json({ suite, ...(suite === 'ebpf' ? { engine } : {}), ...summary, wall_s: +wall.toFixed(3) });
   else {
     for (const s of summary.scripts) {
       if (s.status === 'passed' && !flag(p, 'verbose')) continue;
       out.say(`${s.status.toUpperCase().padEnd(7)} ${s.name}${s.reason ? `: ${s.reason}` : ''}`);
     }
-    out.say(`${suite} (${engine}): ${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped, ${summary.total} total in ${wall.toFixed(2)} s`);
+    out.say(`${suite}${suite === 'ebpf' ? ` (${engine})` : ''}: ${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped, ${summary.total} total in ${wall.toFixed(2)} s`);
   }
   return summary.failed === 0 ? 0 : 1;
 }

@@ -2,7 +2,7 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { flag, parse } from '../args.ts';
-import { ABI_DOC, ABI_PROSE, PROFILES_DOC, PROFILES_PROSE, USER_ABI, abiDoc, profilesDoc, userAbi } from '../docsgen.ts';
+import { ABI_DOC, ABI_PROSE, PROFILES_DOC, PROFILES_PROSE, USER_ABI, USER_PORTALS, abiDoc, profilesDoc, userAbi, userPortals } from '../docsgen.ts';
 import type { Output } from '../output.ts';
 
 export const HELP = `usage: margay docs [--check]
@@ -16,6 +16,7 @@ export function generatedDocs(): Record<string, string> {
     [PROFILES_DOC]: profilesDoc(readFileSync(PROFILES_PROSE, 'utf8')),
     [ABI_DOC]: abiDoc(readFileSync(ABI_PROSE, 'utf8')),
     [USER_ABI]: userAbi(),
+    [USER_PORTALS]: userPortals(),
   };
 }
 

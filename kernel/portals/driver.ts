@@ -1,0 +1,794 @@
+// The Portals driver of one node's kernel: every process's Portals state,
+// the send path (validate, build the header, ring the NIC), and the receive
+// path in the NIC interrupt handlers (match in the interrupt path, as
+// Catamount's generic mode does; tell the NIC where to deposit; post events
+// and counters; send acks and replies). Each piece of work is a traced step
+// with a profile cost.
+
+import { type Cpu } from '../cpu.ts';
+import type { Kernel } from '../kernel.ts';
+import type { Process, Thread } from '../process.ts';
+import { type KPath, step } from '../step.ts';
+import { applyAtomic, usesOperand, validAtomic } from './atomics.ts';
+import { PTL, TYPE_SIZE } from './defs.ts';
+import { type Incoming, type PtlOp, matches, permission, place } from './match.ts';
+import {
+  Counter,
+  EventQueue,
+  type Limits,
+  type ListEntry,
+  type MemoryDescriptor,
+  NetworkInterface,
+  PortalTableEntry,
+  type PtlEvent,
+  blankEvent,
+  clampLimits,
+  handleKind,
+  handleNi,
+} from './objects.ts';
+import { HEADER_BYTES, type Header, MSG, decodeHeader, emptyHeader, encodeHeader } from './wire.ts';
+
+/** The four NI kinds of a process, by index. */
+export function niIndex(options: number): number {
+  return ((options & PTL.NI_NO_MATCHING) !== 0 ? 1 : 0) | ((options & PTL.NI_LOGICAL) !== 0 ? 2 : 0);
+}
+
+/** Portals state of one process. */
+export class PortalsProcess {
+  initCount = 0;
+  readonly nis: (NetworkInterface | null)[] = [null, null, null, null];
+  /** Threads blocked in EQ/CT waits. */
+  readonly waiters = new Set<Thread>();
+  constructor(readonly process: Process) {}
+
+  ni(handle: number): NetworkInterface | null {
+    if (handleKind(handle) !== 'ni') return null;
+    const ni = this.nis[handleNi(handle)];
+    return ni !== null && ni.handle === handle ? ni : null;
+  }
+
+  /** The NI an object handle belongs to, if the handle is live. */
+  owner(handle: number): NetworkInterface | null {
+    const kind = handleKind(handle);
+    if (kind === null) return null;
+    return this.nis[handleNi(handle)] ?? null;
+  }
+}
+
+export interface TargetId {
+  readonly nid: number;
+  readonly pid: number;
+  readonly rank: number;
+}
+
+export interface SendArgs {
+  readonly op: PtlOp;
+  readonly putMd: number | null;
+  readonly putOffset: number;
+  readonly getMd: number | null;
+  readonly getOffset: number;
+  readonly length: number;
+  readonly ackReq: number;
+  readonly target: TargetId;
+  readonly ptIndex: number;
+  readonly matchBits: bigint;
+  readonly remoteOffset: number;
+  readonly userPtr: bigint;
+  readonly hdrData: bigint;
+  readonly atomOp: number;
+  readonly atomType: number;
+  readonly operand: Uint8Array;
+}
+
+interface Pending {
+  readonly args: SendArgs;
+  readonly ni: NetworkInterface;
+  readonly pp: PortalsProcess;
+  readonly putMd: MemoryDescriptor | null;
+  readonly getMd: MemoryDescriptor | null;
+}
+
+/** What to do when a receive DMA completes. */
+type RxDone = (cpu: Cpu) => KPath;
+
+/** Valid option bits of an LE (up to CT_BYTES) and of an ME (up to LOCAL_INC_UH_RLENGTH). */
+const LE_OPTIONS_MASK = (1 << 15) - 1;
+const ME_OPTIONS_MASK = (1 << 19) - 1;
+
+const BOUNCE_BASE = 1 * 1024 * 1024;
+const BOUNCE_SLOT = 512;
+const BOUNCE_SLOTS = 4096;
+
+export class PortalsDriver {
+  private readonly procs = new Map<number, PortalsProcess>();
+  private readonly pending = new Map<number, Pending>();
+  private readonly rxDone = new Map<number, RxDone>();
+  private nextOp = 1;
+  private bounce = 0;
+
+  constructor(readonly k: Kernel) {}
+
+  /** Registers the NIC interrupt handlers (the Portals driver replaces the default drop). */
+  attach(): void {
+    const self = this;
+    this.k.requestIrq('nic-rx', function* (_k, cpu) {
+      yield* self.receive(cpu);
+    });
+    this.k.requestIrq('nic-completion', function* (_k, cpu) {
+      yield* self.completions(cpu);
+    });
+  }
+
+  state(p: Process): PortalsProcess {
+    let s = this.procs.get(p.pid);
+    if (s === undefined) {
+      s = new PortalsProcess(p);
+      this.procs.set(p.pid, s);
+    }
+    return s;
+  }
+
+  /** Drops a process's Portals state when it exits. */
+  forget(p: Process): void {
+    this.procs.delete(p.pid);
+  }
+
+  private get v() {
+    return this.k.profile.values;
+  }
+
+  private bounceSlot(): number {
+    const at = BOUNCE_BASE + (this.bounce % BOUNCE_SLOTS) * BOUNCE_SLOT;
+    this.bounce++;
+    return at;
+  }
+
+  // ---- NI and objects -------------------------------------------------------
+
+  niInit(pp: PortalsProcess, options: number, desired: Partial<Limits> | null): { rc: number; ni?: NetworkInterface } {
+    if (pp.initCount === 0) return { rc: PTL.NO_INIT };
+    const m = options & (PTL.NI_MATCHING | PTL.NI_NO_MATCHING);
+    const l = options & (PTL.NI_LOGICAL | PTL.NI_PHYSICAL);
+    if ((m !== PTL.NI_MATCHING && m !== PTL.NI_NO_MATCHING) || (l !== PTL.NI_LOGICAL && l !== PTL.NI_PHYSICAL) || options & ~15) return { rc: PTL.ARG_INVALID };
+    const idx = niIndex(options);
+    const existing = pp.nis[idx];
+    if (existing !== null) {
+      existing.refs++;
+      return { rc: PTL.OK, ni: existing };
+    }
+    const ni = new NetworkInterface(idx, options, clampLimits(desired), pp.process.pid);
+    pp.nis[idx] = ni;
+    return { rc: PTL.OK, ni };
+  }
+
+  niFini(pp: PortalsProcess, handle: number): number {
+    const ni = pp.ni(handle);
+    if (ni === null) return PTL.ARG_INVALID;
+    if (--ni.refs === 0) pp.nis[ni.index] = null;
+    return PTL.OK;
+  }
+
+  ptAlloc(ni: NetworkInterface, options: number, eqHandle: number, index: number): { rc: number; index?: number } {
+    if (options & ~31) return { rc: PTL.ARG_INVALID };
+    const eq = ni.eqByHandle(eqHandle);
+    if (eq === undefined) return { rc: PTL.ARG_INVALID };
+    if (options & PTL.PT_FLOWCTRL && eq === null) return { rc: PTL.PT_EQ_NEEDED };
+    let i = index;
+    if (index === PTL.PT_ANY) {
+      i = ni.pts.findIndex((p) => p === null);
+      if (i < 0) return { rc: PTL.PT_FULL };
+    } else if (!(index >= 0 && index < ni.pts.length)) return { rc: PTL.ARG_INVALID };
+    else if (ni.pts[i] !== null) return { rc: PTL.PT_IN_USE };
+    ni.pts[i] = new PortalTableEntry(i, options, eq);
+    return { rc: PTL.OK, index: i };
+  }
+
+  ptFree(ni: NetworkInterface, index: number): number {
+    const pt = ni.pts[index];
+    if (!(index >= 0 && index < ni.pts.length) || pt === null || pt === undefined) return PTL.ARG_INVALID;
+    if (pt.priority.length > 0 || pt.overflow.length > 0) return PTL.PT_IN_USE;
+    ni.pts[index] = null;
+    return PTL.OK;
+  }
+
+  ptEnable(ni: NetworkInterface, index: number, on: boolean): number {
+    const pt = ni.pts[index];
+    if (!(index >= 0 && index < ni.pts.length) || !pt) return PTL.ARG_INVALID;
+    pt.enabled = on;
+    return PTL.OK;
+  }
+
+  eqAlloc(ni: NetworkInterface, count: number): { rc: number; eq?: EventQueue } {
+    if (!(count > 0) || ni.eqs.size >= ni.limits.max_eqs) return { rc: count > 0 ? PTL.NO_SPACE : PTL.ARG_INVALID };
+    const eq = new EventQueue(ni.newHandle('eq'), count);
+    ni.eqs.set(eq.handle, eq);
+    return { rc: PTL.OK, eq };
+  }
+
+  eqFree(pp: PortalsProcess, h: number): number {
+    const ni = pp.owner(h);
+    if (ni === null || handleKind(h) !== 'eq' || !ni.eqs.has(h)) return PTL.ARG_INVALID;
+    ni.eqs.delete(h);
+    return PTL.OK;
+  }
+
+  findEq(pp: PortalsProcess, h: number): EventQueue | null {
+    const ni = pp.owner(h);
+    return ni !== null && handleKind(h) === 'eq' ? (ni.eqs.get(h) ?? null) : null;
+  }
+
+  findCt(pp: PortalsProcess, h: number): Counter | null {
+    const ni = pp.owner(h);
+    return ni !== null && handleKind(h) === 'ct' ? (ni.cts.get(h) ?? null) : null;
+  }
+
+  ctAlloc(ni: NetworkInterface): { rc: number; ct?: Counter } {
+    if (ni.cts.size >= ni.limits.max_cts) return { rc: PTL.NO_SPACE };
+    const ct = new Counter(ni.newHandle('ct'));
+    ni.cts.set(ct.handle, ct);
+    return { rc: PTL.OK, ct };
+  }
+
+  ctFree(pp: PortalsProcess, h: number): number {
+    const ni = pp.owner(h);
+    if (ni === null || handleKind(h) !== 'ct' || !ni.cts.has(h)) return PTL.ARG_INVALID;
+    ni.cts.delete(h);
+    return PTL.OK;
+  }
+
+  /** Adds to a counter and fires triggered operations whose threshold is reached. */
+  *ctAdd(pp: PortalsProcess, ct: Counter, success: number, failure: number, cpu: Cpu, set = false): KPath {
+    if (set) {
+      ct.success = success;
+      ct.failure = failure;
+    } else {
+      ct.success += success;
+      ct.failure += failure;
+    }
+    const reached = ct.triggered.filter((t) => ct.success + ct.failure >= t.threshold);
+    ct.triggered = ct.triggered.filter((t) => ct.success + ct.failure < t.threshold);
+    for (const t of reached) yield* t.fire(cpu);
+    yield* this.wakeWaiters(pp, cpu);
+  }
+
+  mdBind(pp: PortalsProcess, ni: NetworkInterface, start: number, length: number, options: number, eqH: number, ctH: number): { rc: number; md?: MemoryDescriptor } {
+    const eq = ni.eqByHandle(eqH);
+    const ct = ni.ctByHandle(ctH);
+    if (eq === undefined || ct === undefined || options & ~1023 || options & PTL.IOVEC) return { rc: PTL.ARG_INVALID };
+    if (ni.mds.size >= ni.limits.max_mds) return { rc: PTL.NO_SPACE };
+    const pa = this.physical(pp.process, start, length);
+    if (pa === null) return { rc: PTL.ARG_INVALID };
+    const md: MemoryDescriptor = { handle: ni.newHandle('md'), start, length, options, eq, ct, pa, busy: 0 };
+    ni.mds.set(md.handle, md);
+    return { rc: PTL.OK, md };
+  }
+
+  mdRelease(pp: PortalsProcess, h: number): number {
+    const ni = pp.owner(h);
+    const md = ni !== null && handleKind(h) === 'md' ? ni.mds.get(h) : undefined;
+    if (ni === null || md === undefined) return PTL.ARG_INVALID;
+    if (md.busy > 0) return PTL.IN_USE;
+    ni.mds.delete(h);
+    return PTL.OK;
+  }
+
+  /** Physical address of a user range that lies in one physically contiguous region, or null. */
+  physical(p: Process, start: number, length: number): number | null {
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(length) || start < 0 || length < 0) return null;
+    if (length === 0) return 0;
+    const r = p.aspace.find(start);
+    if (r === undefined || start + length > r.start + r.size || !r.readable) return null;
+    return r.pa + (start - r.start);
+  }
+
+  append(pp: PortalsProcess, ni: NetworkInterface, ptIndex: number, kind: 'me' | 'le', d: EntryDesc, list: number, userPtr: bigint, cpu: Cpu): { rc: number; entry?: ListEntry; work?: KPath } {
+    const pt = ni.pts[ptIndex];
+    if (!(ptIndex >= 0 && ptIndex < ni.pts.length) || !pt) return { rc: PTL.ARG_INVALID };
+    if ((kind === 'me') !== ni.matching) return { rc: PTL.ARG_INVALID };
+    if (list !== PTL.PRIORITY_LIST && list !== PTL.OVERFLOW_LIST) return { rc: PTL.ARG_INVALID };
+    if (d.options & ~(kind === 'me' ? ME_OPTIONS_MASK : LE_OPTIONS_MASK)) return { rc: PTL.ARG_INVALID };
+    const ct = ni.ctByHandle(d.ct);
+    if (ct === undefined || d.options & PTL.IOVEC) return { rc: PTL.ARG_INVALID };
+    if (ni.entries.size >= ni.limits.max_entries) return { rc: PTL.NO_SPACE };
+    if (pt.priority.length + pt.overflow.length >= ni.limits.max_list_size) return { rc: PTL.LIST_TOO_LONG };
+    const pa = this.physical(pp.process, d.start, d.length);
+    if (pa === null) return { rc: PTL.ARG_INVALID };
+    const entry: ListEntry = {
+      handle: ni.newHandle(kind),
+      kind,
+      pt,
+      list,
+      start: d.start,
+      length: d.length,
+      pa,
+      options: d.options,
+      matchBits: kind === 'me' ? d.matchBits : 0n,
+      ignoreBits: kind === 'me' ? d.ignoreBits : 0n,
+      uid: d.uid,
+      matchNid: d.matchNid,
+      matchPid: d.matchPid,
+      matchRank: d.matchRank,
+      minFree: kind === 'me' ? d.minFree : 0,
+      offset: 0,
+      ct,
+      userPtr,
+      linked: true,
+    };
+    ni.entries.set(entry.handle, entry);
+    (list === PTL.PRIORITY_LIST ? pt.priority : pt.overflow).push(entry);
+    const self = this;
+    const work = (function* (): KPath {
+      yield step('portals', 'append', self.v['kernel.portalsMatchCycles'], `${kind} on pt ${ptIndex} ${list === 0 ? 'priority' : 'overflow'}`);
+      if (pt.eq && !(d.options & PTL.ME_EVENT_LINK_DISABLE)) {
+        const ev = blankEvent(PTL.EVENT_LINK);
+        ev.userPtr = userPtr;
+        ev.ptIndex = ptIndex;
+        yield* self.post(pp, pt.eq, ev, cpu);
+      }
+    })();
+    return { rc: PTL.OK, entry, work };
+  }
+
+  unlink(pp: PortalsProcess, h: number): number {
+    const ni = pp.owner(h);
+    const kind = handleKind(h);
+    const e = ni !== null && (kind === 'me' || kind === 'le') ? ni.entries.get(h) : undefined;
+    if (ni === null || e === undefined) return PTL.ARG_INVALID;
+    this.remove(ni, e);
+    return PTL.OK;
+  }
+
+  private remove(ni: NetworkInterface, e: ListEntry): void {
+    e.linked = false;
+    ni.entries.delete(e.handle);
+    for (const l of [e.pt.priority, e.pt.overflow]) {
+      const i = l.indexOf(e);
+      if (i >= 0) l.splice(i, 1);
+    }
+  }
+
+  // ---- events and waiting ---------------------------------------------------
+
+  *post(pp: PortalsProcess, eq: EventQueue, ev: PtlEvent, cpu: Cpu): KPath {
+    eq.post(ev);
+    yield step('portals', 'event', this.v['kernel.portalsEventCycles'], `${EVENT_NAMES[ev.type] ?? ev.type}${ev.niFail ? ` ni_fail ${ev.niFail}` : ''}`);
+    yield* this.wakeWaiters(pp, cpu);
+  }
+
+  private *wakeWaiters(pp: PortalsProcess, cpu: Cpu): KPath {
+    const ws = [...pp.waiters];
+    pp.waiters.clear();
+    for (const t of ws) yield* this.k.wake(t, 'portals', cpu);
+  }
+
+  // ---- initiator ------------------------------------------------------------
+
+  /** Resolves a target to (nid, pid), validating it for the NI. */
+  resolve(ni: NetworkInterface, t: TargetId): { nid: number; pid: number } | null {
+    if (ni.logical) {
+      const map = ni.map;
+      if (map === null || !(t.rank >= 0 && t.rank < map.length)) return null;
+      return map[t.rank];
+    }
+    if (!(t.nid >= 0 && t.nid < this.k.host.nodeCount)) return null;
+    return { nid: t.nid, pid: t.pid };
+  }
+
+  /** Validates and sends a put, get, atomic, fetch-atomic or swap. Returns a PTL code. */
+  send(pp: PortalsProcess, a: SendArgs, cpu: Cpu, triggered = false): { rc: number; work?: KPath } {
+    const mdOf = (h: number | null) => {
+      if (h === null) return null;
+      const ni = pp.owner(h);
+      return ni !== null && handleKind(h) === 'md' ? (ni.mds.get(h) ?? undefined) : undefined;
+    };
+    const putMd = mdOf(a.putMd);
+    const getMd = mdOf(a.getMd);
+    if (putMd === undefined || getMd === undefined) return { rc: PTL.ARG_INVALID };
+    const md = putMd ?? getMd!;
+    const ni = pp.owner(md.handle)!;
+    if (putMd && getMd && pp.owner(getMd.handle) !== ni) return { rc: PTL.ARG_INVALID };
+    const limits = ni.limits;
+    if (!Number.isSafeInteger(a.length) || a.length < 0) return { rc: PTL.ARG_INVALID };
+    if (putMd && (a.putOffset < 0 || a.putOffset + a.length > putMd.length)) return { rc: PTL.ARG_INVALID };
+    if (getMd && (a.getOffset < 0 || a.getOffset + a.length > getMd.length)) return { rc: PTL.ARG_INVALID };
+    // The reference's check_put/get/atomic/swap, in its order.
+    if (a.length > limits.max_msg_size) return { rc: PTL.ARG_INVALID };
+    if (a.op === 'atomic' || a.op === 'fetch' || a.op === 'swap') {
+      if (a.length > limits.max_atomic_size) return { rc: PTL.ARG_INVALID };
+      if (!validAtomic(a.atomOp, a.atomType, a.op === 'swap')) return { rc: PTL.ARG_INVALID };
+      if (a.op === 'swap' && usesOperand(a.atomOp) && a.length > TYPE_SIZE[a.atomType]) return { rc: PTL.ARG_INVALID };
+    }
+    if (a.ackReq < 0 || a.ackReq > PTL.OC_ACK_REQ) return { rc: PTL.ARG_INVALID };
+    if ((a.op === 'put' || a.op === 'atomic') && putMd) {
+      if (a.ackReq === PTL.ACK_REQ && putMd.eq === null) return { rc: PTL.ARG_INVALID };
+      if (a.ackReq === PTL.CT_ACK_REQ && putMd.ct === null) return { rc: PTL.ARG_INVALID };
+      if (putMd.options & PTL.MD_VOLATILE && a.length > limits.max_volatile_size) return { rc: PTL.ARG_INVALID };
+    }
+    if (!(a.ptIndex >= 0 && a.ptIndex <= limits.max_pt_index)) return { rc: PTL.ARG_INVALID };
+    const dst = this.resolve(ni, a.target);
+    if (dst === null) return { rc: PTL.ARG_INVALID };
+    const opId = this.nextOp++;
+    const pend: Pending = { args: a, ni, pp, putMd, getMd };
+    this.pending.set(opId, pend);
+    if (putMd) putMd.busy++;
+    if (getMd) getMd.busy++;
+    const h = emptyHeader(MSG[a.op]);
+    h.ni = ni.index;
+    h.dstPid = dst.pid;
+    h.srcNid = this.k.nid;
+    h.srcPid = ni.pid;
+    h.srcRank = pp.process.info.rank;
+    h.uid = pp.process.info.uid;
+    h.ptIndex = a.ptIndex;
+    h.matchBits = a.matchBits;
+    h.roffset = a.remoteOffset;
+    h.rlength = a.length;
+    h.hdrData = a.hdrData;
+    h.ackReq = a.ackReq;
+    h.atomOp = a.atomOp;
+    h.atomType = a.atomType;
+    h.opId = opId;
+    h.operand = a.operand;
+    const payloadLen = a.op === 'get' ? 0 : a.length;
+    const payloadAddr = a.op === 'get' ? 0 : putMd!.pa + a.putOffset;
+    const self = this;
+    const work = (function* (): KPath {
+      yield step('portals', triggered ? 'trig-send' : 'send', self.v['kernel.portalsSetupCycles'], `${a.op} ${a.length} B -> ${dst.nid}:${dst.pid} pt ${a.ptIndex}`);
+      self.k.node.nic.transmit({ dst: dst.nid, header: encodeHeader(h), payloadAddr, payloadLen, cookie: opId });
+    })();
+    return { rc: PTL.OK, work };
+  }
+
+  /** Registers a triggered operation on a counter (run at once if the threshold is already met). */
+  *trigger(ct: Counter, threshold: number, fire: (cpu: Cpu) => KPath, cpu: Cpu): KPath {
+    if (ct.success + ct.failure >= threshold) yield* fire(cpu);
+    else ct.triggered.push({ threshold, fire });
+  }
+
+  // ---- NIC interrupts ---------------------------------------------------------
+
+  private *completions(cpu: Cpu): KPath {
+    for (const c of this.k.node.nic.takeCompletions()) {
+      yield step('portals', 'completion', 20, c.kind);
+      if (c.kind === 'rx-done') {
+        const then = this.rxDone.get(c.rxId);
+        this.rxDone.delete(c.rxId);
+        if (then) yield* then(cpu);
+      } else if (c.kind === 'tx-done') {
+        yield* this.sent(c.cookie, cpu);
+      } else if (c.kind === 'tx-undeliverable' || c.kind === 'tx-error') {
+        yield* this.failed(c.cookie, cpu);
+      } else if (c.kind === 'rx-error') {
+        this.rxDone.delete(c.rxId);
+      }
+    }
+  }
+
+  /** Local completion of a request: the SEND event (the payload has left the MD). */
+  private *sent(opId: number, cpu: Cpu): KPath {
+    const p = this.pending.get(opId);
+    if (p === undefined || p.args.op === 'get') return;
+    const md = p.putMd!;
+    if (md.eq && !(md.options & PTL.MD_EVENT_SEND_DISABLE) && !(md.options & PTL.MD_EVENT_SUCCESS_DISABLE)) {
+      const ev = blankEvent(PTL.EVENT_SEND);
+      ev.mlength = p.args.length;
+      ev.userPtr = p.args.userPtr;
+      ev.ptIndex = p.args.ptIndex;
+      ev.matchBits = p.args.matchBits;
+      ev.hdrData = p.args.hdrData;
+      ev.remoteOffset = p.args.remoteOffset;
+      if (p.args.op !== 'put') {
+        ev.atomicOp = p.args.atomOp;
+        ev.atomicType = p.args.atomType;
+      }
+      yield* this.post(p.pp, md.eq, ev, cpu);
+    }
+    if (md.ct && md.options & PTL.MD_EVENT_CT_SEND) yield* this.ctAdd(p.pp, md.ct, md.options & PTL.MD_EVENT_CT_BYTES ? p.args.length : 1, 0, cpu);
+    // A put without an ack and an atomic without one are finished at the initiator.
+    if ((p.args.op === 'put' || p.args.op === 'atomic') && p.args.ackReq === PTL.NO_ACK_REQ) this.finish(opId);
+  }
+
+  private *failed(opId: number, cpu: Cpu): KPath {
+    const p = this.pending.get(opId);
+    if (p === undefined) return;
+    const md = p.putMd ?? p.getMd!;
+    if (md.eq) {
+      const ev = blankEvent(p.args.op === 'get' ? PTL.EVENT_REPLY : PTL.EVENT_SEND);
+      ev.niFail = PTL.NI_UNDELIVERABLE;
+      ev.userPtr = p.args.userPtr;
+      yield* this.post(p.pp, md.eq, ev, cpu);
+    }
+    if (md.ct) yield* this.ctAdd(p.pp, md.ct, 0, 1, cpu);
+    this.finish(opId);
+  }
+
+  private finish(opId: number): void {
+    const p = this.pending.get(opId);
+    if (p === undefined) return;
+    this.pending.delete(opId);
+    if (p.putMd) p.putMd.busy--;
+    if (p.getMd) p.getMd.busy--;
+  }
+
+  /** The receive interrupt: match every arrived header in the interrupt path. */
+  private *receive(cpu: Cpu): KPath {
+    const nic = this.k.node.nic;
+    for (const rx of nic.takeRxHeaders()) {
+      const h = decodeHeader(rx.header);
+      if (h === null) {
+        nic.discard(rx.rxId);
+        yield step('portals', 'drop', 50, 'not a Portals header');
+        continue;
+      }
+      if (h.kind === MSG.ack || h.kind === MSG.reply) yield* this.response(h, rx.rxId, rx.payloadLen, cpu);
+      else yield* this.request(h, rx.rxId, rx.src, cpu);
+    }
+  }
+
+  /** An ack or a reply arrived for one of our operations. */
+  private *response(h: Header, rxId: number, payloadLen: number, cpu: Cpu): KPath {
+    const nic = this.k.node.nic;
+    const p = this.pending.get(h.opId);
+    if (p === undefined) {
+      nic.discard(rxId);
+      return;
+    }
+    if (h.kind === MSG.ack) {
+      nic.discard(rxId);
+      yield step('portals', 'ack', this.v['kernel.portalsMatchCycles'], `op ${h.opId} ni_fail ${h.niFail}`);
+      const md = p.putMd!;
+      if (p.args.ackReq === PTL.ACK_REQ && md.eq && !(md.options & PTL.MD_EVENT_SUCCESS_DISABLE && h.niFail === PTL.NI_OK)) {
+        const ev = blankEvent(PTL.EVENT_ACK);
+        ev.mlength = h.mlength;
+        ev.remoteOffset = h.moffset;
+        ev.userPtr = p.args.userPtr;
+        ev.ptIndex = p.args.ptIndex;
+        ev.niFail = h.niFail;
+        yield* this.post(p.pp, md.eq, ev, cpu);
+      }
+      if (md.ct && md.options & PTL.MD_EVENT_CT_ACK) {
+        if (h.niFail === PTL.NI_OK) yield* this.ctAdd(p.pp, md.ct, md.options & PTL.MD_EVENT_CT_BYTES ? h.mlength : 1, 0, cpu);
+        else yield* this.ctAdd(p.pp, md.ct, 0, 1, cpu);
+      }
+      this.finish(h.opId);
+      return;
+    }
+    // A reply: its data goes into the get MD.
+    const md = p.getMd!;
+    const len = Math.min(payloadLen, h.mlength, md.length - p.args.getOffset);
+    yield step('portals', 'reply', this.v['kernel.portalsMatchCycles'], `op ${h.opId} ${len} B`);
+    const self = this;
+    const done: RxDone = function* (c) {
+      if (md.eq && !(md.options & PTL.MD_EVENT_SUCCESS_DISABLE && h.niFail === PTL.NI_OK)) {
+        const ev = blankEvent(PTL.EVENT_REPLY);
+        ev.mlength = h.niFail === PTL.NI_OK ? len : 0;
+        ev.remoteOffset = h.moffset;
+        ev.userPtr = p.args.userPtr;
+        ev.ptIndex = p.args.ptIndex;
+        ev.niFail = h.niFail;
+        yield* self.post(p.pp, md.eq, ev, c);
+      }
+      if (md.ct && md.options & PTL.MD_EVENT_CT_REPLY) {
+        if (h.niFail === PTL.NI_OK) yield* self.ctAdd(p.pp, md.ct, md.options & PTL.MD_EVENT_CT_BYTES ? len : 1, 0, c);
+        else yield* self.ctAdd(p.pp, md.ct, 0, 1, c);
+      }
+      self.finish(h.opId);
+    };
+    if (len > 0 && h.niFail === PTL.NI_OK) {
+      this.rxDone.set(rxId, done);
+      nic.deposit(rxId, md.pa + p.args.getOffset, len);
+    } else {
+      nic.discard(rxId);
+      yield* done(cpu);
+    }
+  }
+
+  /** A request (put, get, atomic, fetch, swap) arrived: match it and move the data. */
+  private *request(h: Header, rxId: number, src: number, cpu: Cpu): KPath {
+    const nic = this.k.node.nic;
+    const v = this.v;
+    const op = (['', 'put', 'get', 'atomic', 'fetch', 'swap'] as const)[h.kind] as PtlOp;
+    const target = [...this.procs.values()].find((s) => s.process.pid === h.dstPid && s.process.alive);
+    const ni = target?.nis[h.ni] ?? null;
+    const respond = (niFail: number, mlength: number, moffset: number) => this.respond(h, src, niFail, mlength, moffset, null);
+    if (target === undefined || ni === null) {
+      nic.discard(rxId);
+      yield step('portals', 'drop', v['kernel.portalsMatchCycles'], `no NI for pid ${h.dstPid}`);
+      if (op !== 'put' && op !== 'atomic') respond(PTL.NI_UNDELIVERABLE, 0, 0);
+      return;
+    }
+    const pt = ni.pts[h.ptIndex];
+    if (!pt || !pt.enabled) {
+      ni.status[PTL.SR_DROP_COUNT]++;
+      nic.discard(rxId);
+      yield step('portals', 'drop', v['kernel.portalsMatchCycles'], `pt ${h.ptIndex} ${pt ? 'disabled' : 'not allocated'}`);
+      if (h.ackReq !== PTL.NO_ACK_REQ || (op !== 'put' && op !== 'atomic')) respond(PTL.NI_PT_DISABLED, 0, 0);
+      return;
+    }
+    const m: Incoming = { op, matchBits: h.matchBits, rlength: h.rlength, roffset: h.roffset, uid: h.uid, nid: h.srcNid, pid: h.srcPid, rank: h.srcRank, atomicType: h.atomType, swapOp: h.atomOp };
+    let list = PTL.PRIORITY_LIST as number;
+    let steps = 0;
+    let entry: ListEntry | undefined;
+    for (const e of pt.priority) {
+      steps++;
+      if (matches(m, e, ni.logical, ni.matching)) {
+        entry = e;
+        break;
+      }
+    }
+    if (entry === undefined) {
+      list = PTL.OVERFLOW_LIST;
+      for (const e of pt.overflow) {
+        steps++;
+        if (matches(m, e, ni.logical, ni.matching)) {
+          entry = e;
+          break;
+        }
+      }
+    }
+    yield step('portals', 'match', v['kernel.portalsMatchCycles'] * Math.max(1, steps), `${op} pt ${h.ptIndex} bits 0x${h.matchBits.toString(16)}: ${entry ? `${entry.kind} on ${list === 0 ? 'priority' : 'overflow'}` : 'no match'}`);
+    if (entry === undefined) {
+      ni.status[PTL.SR_DROP_COUNT]++;
+      nic.discard(rxId);
+      if (pt.options & PTL.PT_FLOWCTRL) yield* this.disablePt(target, pt, cpu);
+      if (h.ackReq !== PTL.NO_ACK_REQ || (op !== 'put' && op !== 'atomic')) respond(pt.options & PTL.PT_FLOWCTRL ? PTL.NI_PT_DISABLED : PTL.NI_DROPPED, 0, 0);
+      return;
+    }
+    const fail = permission(m, entry);
+    if (fail !== PTL.NI_OK) {
+      ni.status[fail === PTL.NI_PERM_VIOLATION ? PTL.SR_PERMISSION_VIOLATIONS : PTL.SR_OPERATION_VIOLATIONS]++;
+      nic.discard(rxId);
+      if (h.ackReq !== PTL.NO_ACK_REQ || (op !== 'put' && op !== 'atomic')) respond(fail, 0, 0);
+      return;
+    }
+    const pl = place(m, entry, { maxMsgSize: ni.limits.max_msg_size, maxAtomicSize: ni.limits.max_atomic_size });
+    if (pl.unlink) this.remove(ni, entry);
+    const e = entry;
+    const listNow = list;
+    const self = this;
+    const mem = this.k.node.memory;
+    const deliver = function* (c: Cpu, data: Uint8Array | null): KPath {
+      // Apply atomics, then send the reply or ack, then post events.
+      let old: Uint8Array | null = null;
+      if ((op === 'atomic' || op === 'fetch' || op === 'swap') && data !== null && pl.mlength > 0) {
+        const cur = new Uint8Array(pl.mlength);
+        mem.read(e.pa + pl.moffset, cur);
+        old = applyAtomic(h.atomOp, h.atomType, cur, data.subarray(0, pl.mlength), usesOperand(h.atomOp) ? h.operand : null);
+        mem.write(e.pa + pl.moffset, cur);
+        yield step('portals', 'atomic', 100 + pl.mlength, `op ${h.atomOp} type ${h.atomType} ${pl.mlength} B`);
+      }
+      if (op === 'get') self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, { pa: e.pa + pl.moffset, len: pl.mlength });
+      else if (op === 'fetch' || op === 'swap') {
+        const slot = self.bounceSlot();
+        if (old) mem.write(slot, old);
+        self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, { pa: slot, len: old ? old.length : 0 });
+      } else if (h.ackReq !== PTL.NO_ACK_REQ) self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, null);
+      yield* self.targetEvents(target, ni, pt, e, listNow, h, op, pl.mlength, pl.moffset, pl.unlink, c);
+    };
+    if ((op === 'put' || op === 'atomic' || op === 'fetch' || op === 'swap') && pl.mlength > 0) {
+      if (op === 'put') {
+        this.rxDone.set(rxId, (c) => deliver(c, null));
+        nic.deposit(rxId, e.pa + pl.moffset, pl.mlength);
+      } else {
+        const slot = this.bounceSlot();
+        this.rxDone.set(rxId, function* (c) {
+          const data = new Uint8Array(pl.mlength);
+          mem.read(slot, data);
+          yield* deliver(c, data);
+        });
+        nic.deposit(rxId, slot, pl.mlength);
+      }
+      return;
+    }
+    nic.discard(rxId);
+    yield* deliver(cpu, null);
+  }
+
+  private *disablePt(pp: PortalsProcess, pt: PortalTableEntry, cpu: Cpu): KPath {
+    if (!pt.enabled) return;
+    pt.enabled = false;
+    if (pt.eq) {
+      const ev = blankEvent(PTL.EVENT_PT_DISABLED);
+      ev.ptIndex = pt.index;
+      ev.niFail = PTL.NI_PT_DISABLED;
+      yield* this.post(pp, pt.eq, ev, cpu);
+    }
+  }
+
+  /** Sends an ack or a reply (with data from physical memory) back to the initiator. */
+  private respond(req: Header, src: number, niFail: number, mlength: number, moffset: number, data: { pa: number; len: number } | null): void {
+    const h = emptyHeader(data !== null || (req.kind !== MSG.put && req.kind !== MSG.atomic) ? MSG.reply : MSG.ack);
+    h.ni = req.ni;
+    h.dstPid = req.srcPid;
+    h.srcNid = this.k.nid;
+    h.opId = req.opId;
+    h.mlength = mlength;
+    h.moffset = moffset;
+    h.niFail = niFail;
+    this.k.node.nic.transmit({ dst: src, header: encodeHeader(h), payloadAddr: data?.pa ?? 0, payloadLen: data?.len ?? 0, cookie: 0 });
+  }
+
+  private *targetEvents(pp: PortalsProcess, ni: NetworkInterface, pt: PortalTableEntry, e: ListEntry, list: number, h: Header, op: PtlOp, mlength: number, moffset: number, unlinked: boolean, cpu: Cpu): KPath {
+    const overflow = list === PTL.OVERFLOW_LIST;
+    const base = { put: PTL.EVENT_PUT, get: PTL.EVENT_GET, atomic: PTL.EVENT_ATOMIC, fetch: PTL.EVENT_FETCH_ATOMIC, swap: PTL.EVENT_FETCH_ATOMIC }[op];
+    const ev = blankEvent(base + (overflow ? 1 : 0));
+    ev.start = e.start + moffset;
+    ev.userPtr = e.userPtr;
+    ev.hdrData = h.hdrData;
+    ev.matchBits = h.matchBits;
+    ev.rlength = h.rlength;
+    ev.mlength = mlength;
+    ev.remoteOffset = h.roffset;
+    ev.uid = h.uid;
+    ev.nid = h.srcNid;
+    ev.pid = h.srcPid;
+    ev.rank = h.srcRank;
+    ev.ptIndex = pt.index;
+    ev.atomicOp = h.atomOp;
+    ev.atomicType = h.atomType;
+    ev.list = list;
+    if (overflow && !(e.options & PTL.ME_UNEXPECTED_HDR_DISABLE)) pt.unexpected.push({ event: { ...ev }, entry: e, op });
+    if (pt.eq && !(e.options & PTL.ME_EVENT_COMM_DISABLE) && !(e.options & PTL.ME_EVENT_SUCCESS_DISABLE) && !(overflow && e.options & PTL.ME_EVENT_OVER_DISABLE)) {
+      yield* this.post(pp, pt.eq, ev, cpu);
+    }
+    if (e.ct && e.options & (overflow ? PTL.ME_EVENT_CT_OVERFLOW : PTL.ME_EVENT_CT_COMM)) {
+      yield* this.ctAdd(pp, e.ct, e.options & PTL.ME_EVENT_CT_BYTES ? mlength : 1, 0, cpu);
+    }
+    if (unlinked && pt.eq && !(e.options & PTL.ME_EVENT_UNLINK_DISABLE)) {
+      const u = blankEvent(PTL.EVENT_AUTO_UNLINK);
+      u.userPtr = e.userPtr;
+      u.ptIndex = pt.index;
+      u.list = list;
+      yield* this.post(pp, pt.eq, u, cpu);
+    }
+    void ni;
+  }
+
+  /** PtlMESearch / PtlLESearch over the unexpected headers. */
+  *search(pp: PortalsProcess, ni: NetworkInterface, ptIndex: number, kind: 'me' | 'le', d: EntryDesc, searchOp: number, userPtr: bigint, cpu: Cpu): KPath<number> {
+    const pt = ni.pts[ptIndex];
+    if (!(ptIndex >= 0 && ptIndex < ni.pts.length) || !pt) return PTL.ARG_INVALID;
+    if ((kind === 'me') !== ni.matching || (searchOp !== PTL.SEARCH_ONLY && searchOp !== PTL.SEARCH_DELETE)) return PTL.ARG_INVALID;
+    const ct = ni.ctByHandle(d.ct);
+    if (ct === undefined) return PTL.ARG_INVALID;
+    const probe = { length: d.length, options: d.options, matchBits: kind === 'me' ? d.matchBits : 0n, ignoreBits: kind === 'me' ? d.ignoreBits : 0n, uid: d.uid, matchNid: d.matchNid, matchPid: d.matchPid, matchRank: d.matchRank, minFree: 0, offset: 0 };
+    const found = pt.unexpected.filter((u) => {
+      const ev = u.event;
+      return matches({ op: 'put', matchBits: ev.matchBits, rlength: ev.rlength, roffset: ev.remoteOffset, uid: ev.uid, nid: ev.nid, pid: ev.pid, rank: ev.rank, atomicType: 0, swapOp: 0 }, probe, ni.logical, ni.matching);
+    });
+    yield step('portals', 'search', this.v['kernel.portalsMatchCycles'] * Math.max(1, pt.unexpected.length), `${found.length} unexpected header(s)`);
+    if (searchOp === PTL.SEARCH_DELETE) for (const u of found) pt.unexpected.splice(pt.unexpected.indexOf(u), 1);
+    if (pt.eq && !(d.options & PTL.ME_EVENT_COMM_DISABLE)) {
+      if (found.length === 0) {
+        const ev = blankEvent(PTL.EVENT_SEARCH);
+        ev.niFail = PTL.NI_NO_MATCH;
+        ev.userPtr = userPtr;
+        ev.ptIndex = ptIndex;
+        yield* this.post(pp, pt.eq, ev, cpu);
+      } else {
+        for (const u of searchOp === PTL.SEARCH_ONLY ? found.slice(0, 1) : found) {
+          const ev = { ...u.event, type: PTL.EVENT_SEARCH, userPtr };
+          yield* this.post(pp, pt.eq, ev, cpu);
+        }
+      }
+    }
+    if (ct && d.options & PTL.ME_EVENT_CT_COMM) yield* this.ctAdd(pp, ct, found.length > 0 ? 1 : 0, 0, cpu);
+    return PTL.OK;
+  }
+}
+
+export interface EntryDesc {
+  readonly start: number;
+  readonly length: number;
+  readonly options: number;
+  readonly ct: number;
+  readonly uid: number;
+  readonly matchBits: bigint;
+  readonly ignoreBits: bigint;
+  readonly matchNid: number;
+  readonly matchPid: number;
+  readonly matchRank: number;
+  readonly minFree: number;
+}
+
+export const EVENT_NAMES: readonly string[] = ['GET', 'GET_OVERFLOW', 'PUT', 'PUT_OVERFLOW', 'ATOMIC', 'ATOMIC_OVERFLOW', 'FETCH_ATOMIC', 'FETCH_ATOMIC_OVERFLOW', 'REPLY', 'SEND', 'ACK', 'PT_DISABLED', 'LINK', 'AUTO_UNLINK', 'AUTO_FREE', 'SEARCH'];
