@@ -323,7 +323,8 @@ const HANDLERS: Partial<Record<SyscallName, Handler>> = {
     const ct = c.k.portals.findCt(pp, u32(a[0]));
     const test = num(a[1]);
     if (ct === null || num(a[2]) === 0) return PTL.ARG_INVALID;
-    yield* waitUntil(c, pp, () => ct.success + ct.failure >= test, PTL.TIME_FOREVER);
+    // A counter is done when it reaches the test or records any failure.
+    yield* waitUntil(c, pp, () => ct.success >= test || ct.failure > 0, PTL.TIME_FOREVER);
     return (yield* out(c, num(a[2]), [ct.success, ct.failure])) ? PTL.OK : PTL.ARG_INVALID;
   },
   *ptl_ct_poll(c, pp, a) {
@@ -334,7 +335,7 @@ const HANDLERS: Partial<Record<SyscallName, Handler>> = {
     if (hs === null || tests === null) return PTL.ARG_INVALID;
     const cts = hs.map((h) => c.k.portals.findCt(pp, u32(h)));
     if (cts.some((x) => x === null)) return PTL.ARG_INVALID;
-    const hit = () => cts.findIndex((x, i) => x!.success + x!.failure >= num(tests[i]));
+    const hit = () => cts.findIndex((x, i) => x!.success >= num(tests[i]) || x!.failure > 0);
     if (!(yield* waitUntil(c, pp, () => hit() >= 0, u32(a[3])))) return PTL.CT_NONE_REACHED;
     const i = hit();
     if (num(a[5]) !== 0) yield* out(c, num(a[5]), [i]);
@@ -348,13 +349,15 @@ const HANDLERS: Partial<Record<SyscallName, Handler>> = {
   },
   *ptl_ct_inc(c, pp, a) {
     const ct = c.k.portals.findCt(pp, u32(a[0]));
-    if (ct === null) return PTL.ARG_INVALID;
+    // An increment adds to successes or to failures, not both (the reference refuses that).
+    if (ct === null || (a[1] !== 0n && a[2] !== 0n)) return PTL.ARG_INVALID;
     yield* c.k.portals.ctAdd(pp, ct, num(a[1]), num(a[2]), c.cpu);
     return PTL.OK;
   },
   *ptl_ct_cancel_triggered(c, pp, a) {
     const ct = c.k.portals.findCt(pp, u32(a[0]));
     if (ct === null) return PTL.ARG_INVALID;
+    for (const t of ct.triggered) t.cancel?.();
     ct.triggered = [];
     return PTL.OK;
   },
@@ -417,7 +420,7 @@ const HANDLERS: Partial<Record<SyscallName, Handler>> = {
     const probe = k.portals.send(pp, args, c.cpu, true);
     if (probe.rc !== PTL.OK) return probe.rc;
     yield step('portals', 'trigger', k.profile.values['kernel.portalsEventCycles'], `${kind} at ${num(a[3])}`);
-    yield* k.portals.trigger(ct, num(a[3]), () => probe.work!, c.cpu);
+    yield* k.portals.trigger(ct, num(a[3]), () => probe.work!, c.cpu, () => k.portals.abandon(probe.opId!));
     return PTL.OK;
   },
   *ptl_triggered_ct(c, pp, a) {

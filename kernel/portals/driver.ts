@@ -26,7 +26,9 @@ import {
   handleKind,
   handleNi,
 } from './objects.ts';
-import { HEADER_BYTES, type Header, MSG, decodeHeader, emptyHeader, encodeHeader } from './wire.ts';
+import { type Piece, StagingRing, gather, scatter, slice, total } from './iov.ts';
+import { type Header, MSG, decodeHeader, emptyHeader, encodeHeader } from './wire.ts';
+import { peekUser } from '../uaccess.ts';
 
 /** The four NI kinds of a process, by index. */
 export function niIndex(options: number): number {
@@ -95,18 +97,21 @@ type RxDone = (cpu: Cpu) => KPath;
 const LE_OPTIONS_MASK = (1 << 15) - 1;
 const ME_OPTIONS_MASK = (1 << 19) - 1;
 
-const BOUNCE_BASE = 1 * 1024 * 1024;
-const BOUNCE_SLOT = 512;
-const BOUNCE_SLOTS = 4096;
+/** Kernel memory for staging non-contiguous transfers and atomic operands. */
+const STAGING_BASE = 1 * 1024 * 1024;
+const STAGING_BYTES = 12 * 1024 * 1024;
 
 export class PortalsDriver {
   private readonly procs = new Map<number, PortalsProcess>();
   private readonly pending = new Map<number, Pending>();
   private readonly rxDone = new Map<number, RxDone>();
   private nextOp = 1;
-  private bounce = 0;
+  private readonly staging: StagingRing;
 
-  constructor(readonly k: Kernel) {}
+  constructor(readonly k: Kernel) {
+    const reserved = Math.min(16 * 1024 * 1024, k.node.memory.size / 8);
+    this.staging = new StagingRing(Math.min(STAGING_BASE, reserved / 4), Math.min(STAGING_BYTES, reserved / 2));
+  }
 
   /** Registers the NIC interrupt handlers (the Portals driver replaces the default drop). */
   attach(): void {
@@ -137,10 +142,31 @@ export class PortalsDriver {
     return this.k.profile.values;
   }
 
-  private bounceSlot(): number {
-    const at = BOUNCE_BASE + (this.bounce % BOUNCE_SLOTS) * BOUNCE_SLOT;
-    this.bounce++;
+  /** A physical source for sending [off, off+len) of `pieces`: direct when contiguous, else gathered into staging. */
+  private txSource(pieces: readonly Piece[], off: number, len: number): number {
+    if (len === 0) return 0;
+    const part = slice(pieces, off, len);
+    if (part.length === 1) return part[0].pa;
+    const at = this.staging.take(len);
+    if (at < 0) return -1;
+    this.k.node.memory.write(at, gather(this.k.node.memory, part));
     return at;
+  }
+
+  /** Where to deposit [off, off+len) of `pieces`, and what to do once the DMA is done. */
+  private rxTarget(pieces: readonly Piece[], off: number, len: number): { pa: number; after: (() => void) | null } {
+    const part = slice(pieces, off, len);
+    if (part.length <= 1) return { pa: part[0]?.pa ?? 0, after: null };
+    const at = this.staging.take(len);
+    const mem = this.k.node.memory;
+    return {
+      pa: at,
+      after: () => {
+        const data = new Uint8Array(len);
+        mem.read(at, data);
+        scatter(mem, part, data);
+      },
+    };
   }
 
   // ---- NI and objects -------------------------------------------------------
@@ -254,11 +280,11 @@ export class PortalsDriver {
   mdBind(pp: PortalsProcess, ni: NetworkInterface, start: number, length: number, options: number, eqH: number, ctH: number): { rc: number; md?: MemoryDescriptor } {
     const eq = ni.eqByHandle(eqH);
     const ct = ni.ctByHandle(ctH);
-    if (eq === undefined || ct === undefined || options & ~1023 || options & PTL.IOVEC) return { rc: PTL.ARG_INVALID };
+    if (eq === undefined || ct === undefined || options & ~1023) return { rc: PTL.ARG_INVALID };
     if (ni.mds.size >= ni.limits.max_mds) return { rc: PTL.NO_SPACE };
-    const pa = this.physical(pp.process, start, length);
-    if (pa === null) return { rc: PTL.ARG_INVALID };
-    const md: MemoryDescriptor = { handle: ni.newHandle('md'), start, length, options, eq, ct, pa, busy: 0 };
+    const pieces = this.memoryOf(pp.process, ni, start, length, (options & PTL.IOVEC) !== 0);
+    if (pieces === null) return { rc: PTL.ARG_INVALID };
+    const md: MemoryDescriptor = { handle: ni.newHandle('md'), start, length: total(pieces), options, eq, ct, pieces, busy: 0 };
     ni.mds.set(md.handle, md);
     return { rc: PTL.OK, md };
   }
@@ -272,13 +298,38 @@ export class PortalsDriver {
     return PTL.OK;
   }
 
-  /** Physical address of a user range that lies in one physically contiguous region, or null. */
-  physical(p: Process, start: number, length: number): number | null {
+  /** The physical pieces of a user range (one per region it crosses), or null if any byte is unmapped. */
+  physical(p: Process, start: number, length: number): Piece[] | null {
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(length) || start < 0 || length < 0) return null;
-    if (length === 0) return 0;
-    const r = p.aspace.find(start);
-    if (r === undefined || start + length > r.start + r.size || !r.readable) return null;
-    return r.pa + (start - r.start);
+    const out: Piece[] = [];
+    for (let at = start; at < start + length; ) {
+      const r = p.aspace.find(at);
+      if (r === undefined || !r.readable) return null;
+      const n = Math.min(r.start + r.size, start + length) - at;
+      out.push({ pa: r.pa + (at - r.start), len: n });
+      at += n;
+    }
+    return out;
+  }
+
+  /** A buffer's pieces: the range itself, or (PTL_IOVEC) the list of `count` {base, length} pairs at `start`. */
+  private memoryOf(p: Process, ni: NetworkInterface, start: number, length: number, iovec: boolean): Piece[] | null {
+    if (!iovec) return this.physical(p, start, length);
+    if (!Number.isSafeInteger(length) || length < 0 || length > ni.limits.max_iovecs) return null;
+    let words: Uint8Array;
+    try {
+      words = peekUser(this.k, p, start, 16 * length);
+    } catch {
+      return null;
+    }
+    const dv = new DataView(words.buffer);
+    const out: Piece[] = [];
+    for (let i = 0; i < length; i++) {
+      const part = this.physical(p, Number(dv.getBigUint64(16 * i, true)), Number(dv.getBigUint64(16 * i + 8, true)));
+      if (part === null) return null;
+      out.push(...part);
+    }
+    return out;
   }
 
   append(pp: PortalsProcess, ni: NetworkInterface, ptIndex: number, kind: 'me' | 'le', d: EntryDesc, list: number, userPtr: bigint, cpu: Cpu): { rc: number; entry?: ListEntry; work?: KPath } {
@@ -288,19 +339,19 @@ export class PortalsDriver {
     if (list !== PTL.PRIORITY_LIST && list !== PTL.OVERFLOW_LIST) return { rc: PTL.ARG_INVALID };
     if (d.options & ~(kind === 'me' ? ME_OPTIONS_MASK : LE_OPTIONS_MASK)) return { rc: PTL.ARG_INVALID };
     const ct = ni.ctByHandle(d.ct);
-    if (ct === undefined || d.options & PTL.IOVEC) return { rc: PTL.ARG_INVALID };
+    if (ct === undefined) return { rc: PTL.ARG_INVALID };
     if (ni.entries.size >= ni.limits.max_entries) return { rc: PTL.NO_SPACE };
-    if (pt.priority.length + pt.overflow.length >= ni.limits.max_list_size) return { rc: PTL.LIST_TOO_LONG };
-    const pa = this.physical(pp.process, d.start, d.length);
-    if (pa === null) return { rc: PTL.ARG_INVALID };
+    if (pt.priority.length + pt.overflow.length >= ni.limits.max_list_size) return { rc: PTL.NO_SPACE };
+    const pieces = this.memoryOf(pp.process, ni, d.start, d.length, (d.options & PTL.IOVEC) !== 0);
+    if (pieces === null) return { rc: PTL.ARG_INVALID };
     const entry: ListEntry = {
       handle: ni.newHandle(kind),
       kind,
       pt,
       list,
       start: d.start,
-      length: d.length,
-      pa,
+      length: total(pieces),
+      pieces,
       options: d.options,
       matchBits: kind === 'me' ? d.matchBits : 0n,
       ignoreBits: kind === 'me' ? d.ignoreBits : 0n,
@@ -375,7 +426,7 @@ export class PortalsDriver {
   }
 
   /** Validates and sends a put, get, atomic, fetch-atomic or swap. Returns a PTL code. */
-  send(pp: PortalsProcess, a: SendArgs, cpu: Cpu, triggered = false): { rc: number; work?: KPath } {
+  send(pp: PortalsProcess, a: SendArgs, cpu: Cpu, triggered = false): { rc: number; work?: KPath; opId?: number } {
     const mdOf = (h: number | null) => {
       if (h === null) return null;
       const ni = pp.owner(h);
@@ -430,19 +481,28 @@ export class PortalsDriver {
     h.opId = opId;
     h.operand = a.operand;
     const payloadLen = a.op === 'get' ? 0 : a.length;
-    const payloadAddr = a.op === 'get' ? 0 : putMd!.pa + a.putOffset;
+    const payloadAddr = a.op === 'get' ? 0 : this.txSource(putMd!.pieces, a.putOffset, a.length);
+    if (payloadAddr < 0) {
+      this.finish(opId);
+      return { rc: PTL.NO_SPACE };
+    }
     const self = this;
     const work = (function* (): KPath {
       yield step('portals', triggered ? 'trig-send' : 'send', self.v['kernel.portalsSetupCycles'], `${a.op} ${a.length} B -> ${dst.nid}:${dst.pid} pt ${a.ptIndex}`);
       self.k.node.nic.transmit({ dst: dst.nid, header: encodeHeader(h), payloadAddr, payloadLen, cookie: opId });
     })();
-    return { rc: PTL.OK, work };
+    return { rc: PTL.OK, work, opId };
   }
 
   /** Registers a triggered operation on a counter (run at once if the threshold is already met). */
-  *trigger(ct: Counter, threshold: number, fire: (cpu: Cpu) => KPath, cpu: Cpu): KPath {
+  *trigger(ct: Counter, threshold: number, fire: (cpu: Cpu) => KPath, cpu: Cpu, cancel?: () => void): KPath {
     if (ct.success + ct.failure >= threshold) yield* fire(cpu);
-    else ct.triggered.push({ threshold, fire });
+    else ct.triggered.push({ threshold, fire, cancel });
+  }
+
+  /** Forgets an operation that will never be sent (a cancelled triggered operation). */
+  abandon(opId: number): void {
+    this.finish(opId);
   }
 
   // ---- NIC interrupts ---------------------------------------------------------
@@ -575,8 +635,12 @@ export class PortalsDriver {
       self.finish(h.opId);
     };
     if (len > 0 && h.niFail === PTL.NI_OK) {
-      this.rxDone.set(rxId, done);
-      nic.deposit(rxId, md.pa + p.args.getOffset, len);
+      const where = this.rxTarget(md.pieces, p.args.getOffset, len);
+      this.rxDone.set(rxId, function* (c) {
+        where.after?.();
+        yield* done(c);
+      });
+      nic.deposit(rxId, where.pa, len);
     } else {
       nic.discard(rxId);
       yield* done(cpu);
@@ -651,15 +715,15 @@ export class PortalsDriver {
       // Apply atomics, then send the reply or ack, then post events.
       let old: Uint8Array | null = null;
       if ((op === 'atomic' || op === 'fetch' || op === 'swap') && data !== null && pl.mlength > 0) {
-        const cur = new Uint8Array(pl.mlength);
-        mem.read(e.pa + pl.moffset, cur);
+        const part = slice(e.pieces, pl.moffset, pl.mlength);
+        const cur = gather(mem, part);
         old = applyAtomic(h.atomOp, h.atomType, cur, data.subarray(0, pl.mlength), usesOperand(h.atomOp) ? h.operand : null);
-        mem.write(e.pa + pl.moffset, cur);
+        scatter(mem, part, cur);
         yield step('portals', 'atomic', 100 + pl.mlength, `op ${h.atomOp} type ${h.atomType} ${pl.mlength} B`);
       }
-      if (op === 'get') self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, { pa: e.pa + pl.moffset, len: pl.mlength });
+      if (op === 'get') self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, { pa: self.txSource(e.pieces, pl.moffset, pl.mlength), len: pl.mlength });
       else if (op === 'fetch' || op === 'swap') {
-        const slot = self.bounceSlot();
+        const slot = self.staging.take(old ? old.length : 0);
         if (old) mem.write(slot, old);
         self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, { pa: slot, len: old ? old.length : 0 });
       } else if (h.ackReq !== PTL.NO_ACK_REQ) self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, null);
@@ -667,10 +731,14 @@ export class PortalsDriver {
     };
     if ((op === 'put' || op === 'atomic' || op === 'fetch' || op === 'swap') && pl.mlength > 0) {
       if (op === 'put') {
-        this.rxDone.set(rxId, (c) => deliver(c, null));
-        nic.deposit(rxId, e.pa + pl.moffset, pl.mlength);
+        const where = this.rxTarget(e.pieces, pl.moffset, pl.mlength);
+        this.rxDone.set(rxId, function* (c) {
+          where.after?.();
+          yield* deliver(c, null);
+        });
+        nic.deposit(rxId, where.pa, pl.mlength);
       } else {
-        const slot = this.bounceSlot();
+        const slot = this.staging.take(pl.mlength);
         this.rxDone.set(rxId, function* (c) {
           const data = new Uint8Array(pl.mlength);
           mem.read(slot, data);

@@ -7,6 +7,7 @@
 import { DEFAULT_LIMITS, type LimitName, PTL } from './defs.ts';
 import type { Cpu } from '../cpu.ts';
 import type { KPath } from '../step.ts';
+import type { Piece } from './iov.ts';
 import type { Entry } from './match.ts';
 
 export const KIND = { ni: 0x1, eq: 0x2, ct: 0x4, md: 0x6, me: 0x7, le: 0x8 } as const;
@@ -78,6 +79,8 @@ export class EventQueue {
 export interface Triggered {
   readonly threshold: number;
   readonly fire: (cpu: Cpu) => KPath;
+  /** Releases what the operation holds if it is cancelled. */
+  readonly cancel?: () => void;
 }
 
 export class Counter {
@@ -94,8 +97,8 @@ export interface MemoryDescriptor {
   readonly options: number;
   readonly eq: EventQueue | null;
   readonly ct: Counter | null;
-  /** Physical address of `start` (the region is physically contiguous). */
-  readonly pa: number;
+  /** The physical memory behind the descriptor, `length` bytes in all. */
+  readonly pieces: readonly Piece[];
   /** Operations in flight that still reference it. */
   busy: number;
 }
@@ -106,7 +109,8 @@ export interface ListEntry extends Entry {
   readonly pt: PortalTableEntry;
   list: number;
   readonly start: number;
-  readonly pa: number;
+  /** The physical memory behind the entry, `length` bytes in all. */
+  readonly pieces: readonly Piece[];
   readonly ct: Counter | null;
   readonly userPtr: bigint;
   linked: boolean;

@@ -280,6 +280,28 @@ function* setAttrs(env: Env, info: Info, el: XmlElement): U {
     const bytes = fillValue(info.type, data.value, info.bufSize);
     if (info.buf !== 0 && bytes.length > 0) yield* env.mem.store(info.buf, bytes);
   }
+  // PTL_IOVEC: the descriptor points at IOV_SIZE iovecs of iovec_length bytes over the buffer.
+  for (const k of ['md', 'le', 'me'] as const) {
+    const d = info[k];
+    if (!(d.options & PTL.IOVEC) || d.options === 0xffffffff) continue;
+    if (!el.order.includes(`${k}_start`)) d.start = yield* iovecs(env, info);
+    if (!el.order.includes(`${k}_length`)) d.length = IOV_SIZE;
+  }
+}
+
+const IOV_SIZE = 32;
+const IOVEC_LENGTH = 1024;
+
+function* iovecs(env: Env, info: Info): U<number> {
+  const va = yield* env.mem.alloc(16 * IOV_SIZE);
+  const b = new Uint8Array(16 * IOV_SIZE);
+  const dv = new DataView(b.buffer);
+  for (let i = 0; i < IOV_SIZE; i++) {
+    dv.setBigUint64(16 * i, BigInt(info.buf + IOVEC_LENGTH * i), true);
+    dv.setBigUint64(16 * i + 8, BigInt(IOVEC_LENGTH), true);
+  }
+  yield* env.mem.store(va, b);
+  return va;
 }
 
 function targetId(info: Info, v: string): Info['target'] {
@@ -516,8 +538,10 @@ function* exec(ctx: Ctx, info: Info, el: XmlElement): U<number> {
     }
     case 'ptl_pt': {
       const made: number[] = [];
+      // Each of `count` entries is allocated with the element's own attributes (the harness re-reads them).
+      const requested = info.ptIndex;
       for (let i = 0; i < info.count; i++) {
-        const r = yield* ptl.PtlPTAlloc(info.niHandle, info.ptOpt, info.eqHandle, info.ptIndex, out(info));
+        const r = yield* ptl.PtlPTAlloc(info.niHandle, info.ptOpt, info.eqHandle, requested, out(info));
         errs += rc('PtlPTAlloc', r.rc);
         if (r.rc === PTL.OK && info.ptr === undefined) {
           info.ptIndex = r.index;

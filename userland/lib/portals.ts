@@ -227,6 +227,7 @@ export class Portals {
   }
 
   *PtlEQPoll(eqs: readonly number[], timeoutMs: number, o?: Out & { which?: number }): U<{ rc: number; event: PtlEvent | null; which: number }> {
+    yield* this.buffers();
     const va = yield* this.mem.alloc(Math.max(1, eqs.length) * WORD);
     yield* this.writeWords(va, eqs);
     const whichPtr = o?.which !== undefined ? o.which : this.outBuf + 200 * WORD;
@@ -260,6 +261,7 @@ export class Portals {
   }
 
   *PtlCTPoll(cts: readonly number[], tests: readonly number[], timeoutMs: number, o?: Out): U<{ rc: number; success: number; failure: number; which: number }> {
+    yield* this.buffers();
     const hv = yield* this.mem.alloc(Math.max(1, cts.length) * WORD);
     const tv = yield* this.mem.alloc(Math.max(1, tests.length) * WORD);
     yield* this.writeWords(hv, cts);

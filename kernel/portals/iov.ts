@@ -1,0 +1,76 @@
+// Memory behind Portals descriptors and list entries: a list of physically
+// contiguous pieces (one for an ordinary buffer in one region; several for
+// a buffer that crosses regions or a PTL_IOVEC list). The NIC DMAs to and
+// from one physical range, so a transfer that spans pieces goes through a
+// staging ring in kernel memory: gathered before a send, scattered after a
+// receive, as an LWK does for non-contiguous user buffers.
+
+import type { PhysicalMemory } from '../../hw/memory.ts';
+
+export interface Piece {
+  readonly pa: number;
+  readonly len: number;
+}
+
+/** The pieces covering [offset, offset + len) of a piece list. */
+export function slice(pieces: readonly Piece[], offset: number, len: number): Piece[] {
+  const out: Piece[] = [];
+  let skip = offset;
+  let want = len;
+  for (const p of pieces) {
+    if (want <= 0) break;
+    if (skip >= p.len) {
+      skip -= p.len;
+      continue;
+    }
+    const n = Math.min(p.len - skip, want);
+    out.push({ pa: p.pa + skip, len: n });
+    want -= n;
+    skip = 0;
+  }
+  return out;
+}
+
+export function total(pieces: readonly Piece[]): number {
+  return pieces.reduce((a, p) => a + p.len, 0);
+}
+
+export function gather(mem: PhysicalMemory, pieces: readonly Piece[]): Uint8Array {
+  const out = new Uint8Array(total(pieces));
+  let at = 0;
+  for (const p of pieces) {
+    mem.read(p.pa, out.subarray(at, at + p.len));
+    at += p.len;
+  }
+  return out;
+}
+
+export function scatter(mem: PhysicalMemory, pieces: readonly Piece[], data: Uint8Array): void {
+  let at = 0;
+  for (const p of pieces) {
+    if (at >= data.length) break;
+    const n = Math.min(p.len, data.length - at);
+    mem.write(p.pa, data.subarray(at, at + n));
+    at += n;
+  }
+}
+
+/** A ring of kernel memory for staging transfers (and atomic operands). */
+export class StagingRing {
+  private next = 0;
+
+  constructor(
+    readonly base: number,
+    readonly size: number,
+  ) {}
+
+  /** Space for `len` bytes (8-byte aligned), or -1 if it cannot fit at all. */
+  take(len: number): number {
+    if (len > this.size) return -1;
+    const n = Math.ceil(len / 8) * 8;
+    if (this.next + n > this.size) this.next = 0;
+    const at = this.base + this.next;
+    this.next += n;
+    return at;
+  }
+}
