@@ -111,7 +111,7 @@ const redstorm = profile(
     'net.linkBandwidth': [2.0e9, `${BRIEF}: SeaStar links 2.0 GB/s per direction`],
     'net.routerLatencyPs': [40_000, 'derived: MPI latency 2 us nearest vs 5 us farthest over the 64-hop diameter gives ~47 ns per hop, split 40 ns router'],
     'net.wireLatencyPs': [7_000, 'derived: remainder of the ~47 ns per hop (see net.routerLatencyPs), ~1.4 m of cable'],
-    'nic.dmaBandwidth': [1.6e9, 'HyperTransport 6.4 GB/s link, SeaStar DMA engine sustained ~1.6 GB/s (Cray XT3 SeaStar paper, Brightwell et al. 2006)'],
+    'nic.dmaBandwidth': [1.1e9, 'calibrated: Portals puts on SeaStar reach about 1.1 GB/s for large messages (issue brief; Brightwell et al., Cray XT3 SeaStar); the DMA engine behind HyperTransport is the bottleneck'],
     'nic.injectionBandwidth': [1.5e9, `${BRIEF}: 1.5 GB/s injection`],
     'nic.txSetupPs': [600_000, `${EST}: SeaStar firmware (PowerPC 440) command processing, part of the <6 us Portals 3.3 put`],
     'nic.rxHeaderPs': [500_000, `${EST}: SeaStar firmware header processing before the host interrupt`],

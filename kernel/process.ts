@@ -65,6 +65,8 @@ export class Thread {
 export interface ProcessInfo {
   readonly rank: number;
   readonly jobSize: number;
+  /** Where every rank of the job runs (filled in by the launcher once all are placed). */
+  readonly jobMap?: readonly { nid: number; pid: number }[];
   readonly uid: number;
   readonly argv: readonly string[];
   readonly envp: readonly string[];

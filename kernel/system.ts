@@ -138,13 +138,17 @@ export class System implements KernelHost {
   /** Starts `program` as the init task on each of `nodes` (Kitten's create_init_task), rank i on nodes[i]. */
   launchDirect(program: UserProgram, nodes: readonly number[], argv: readonly string[], uid = 1000): Job {
     const job: Job = { program: program.name, ranks: [], startedAt: this.now, started: 0, finished: 0, endedAt: -1 };
+    // The job's map of where each rank runs, completed once every rank is placed.
+    const jobMap: { nid: number; pid: number }[] = [];
     nodes.forEach((nid, rank) => {
       try {
-        const p = this.kernel(nid).spawn(program, { rank, jobSize: nodes.length, uid, argv: [program.name, ...argv], envp: [`MARGAY_RANK=${rank}`] });
+        const p = this.kernel(nid).spawn(program, { rank, jobSize: nodes.length, uid, argv: [program.name, ...argv], envp: [`MARGAY_RANK=${rank}`], jobMap });
+        jobMap[rank] = { nid, pid: p.pid };
         job.ranks.push({ rank, node: nid, process: p, error: null });
         job.started++;
         this.jobOf.set(p, job);
       } catch (e) {
+        jobMap[rank] = { nid, pid: 0 };
         job.ranks.push({ rank, node: nid, process: null, error: (e as Error).message });
       }
     });

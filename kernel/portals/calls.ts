@@ -70,8 +70,9 @@ function entryDesc(w: Words, logical: boolean): EntryDesc {
     ct: u32(f('ct_handle')),
     uid: u32(f('uid')),
     options: num(f('options')),
-    matchNid: logical ? PTL.NID_ANY : u32(f('match_id_nid')),
-    matchPid: logical ? PTL.PID_ANY : u32(f('match_id_pid')),
+    // All ones is "any" in either form (PTL_RANK_ANY; never a valid nid or pid).
+    matchNid: logical ? PTL.NID_ANY : u32(f('match_id_nid')) === 0xffffffff ? PTL.NID_ANY : u32(f('match_id_nid')),
+    matchPid: logical ? PTL.PID_ANY : u32(f('match_id_pid')) === 0xffffffff ? PTL.PID_ANY : u32(f('match_id_pid')),
     matchRank: logical ? u32(f('match_id_nid')) : PTL.RANK_ANY,
     matchBits: f('match_bits'),
     ignoreBits: f('ignore_bits'),

@@ -16,6 +16,7 @@ import {
   sys_lwk_getnid,
   sys_lwk_getrank,
   sys_lwk_getsize,
+  sys_lwk_job_map,
   sys_lwk_task_info,
 } from './sys_proc.ts';
 import { sys_clock_gettime, sys_nanosleep, sys_sched_yield } from './sys_time.ts';
@@ -46,4 +47,5 @@ export const HANDLERS: Partial<Record<SyscallName, SyscallHandler>> = {
   lwk_set_fault_handler: sys_lwk_set_fault_handler,
   lwk_publish: sys_lwk_publish,
   lwk_tlb_stats: sys_lwk_tlb_stats,
+  lwk_job_map: sys_lwk_job_map,
 };

@@ -110,3 +110,13 @@ export function* sys_lwk_task_info(c: SyscallCtx): KPath<number> {
   yield* copyout(c.k, c.cpu, c.p, buf, i64bytes(t.tid, t.home, STATE_CODE[t.state], t.userOps));
   return 0;
 }
+
+export function* sys_lwk_job_map(c: SyscallCtx): KPath<number> {
+  const buf = argPtr(c, 0);
+  const max = Math.min(Number(c.args[1] > 1n << 20n ? 1n << 20n : c.args[1]), 1 << 20);
+  const map = c.p.info.jobMap ?? [];
+  const n = Math.min(max, map.length);
+  if (n > 0) yield* copyout(c.k, c.cpu, c.p, buf, i64bytes(...map.slice(0, n).flatMap((m) => [m.nid, m.pid])));
+  else yield step('syscall', 'job_map', work(c));
+  return map.length;
+}

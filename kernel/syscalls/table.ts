@@ -38,6 +38,7 @@ export const SYSCALLS = [
   { nr: 505, name: 'lwk_task_info', args: [['tid', 'int'], ['buf', 'ptr']], returns: '0', doc: 'write {tid, core, state, user ops} (4 x u64) for a thread of the caller\'s process' },
   { nr: 506, name: 'lwk_set_fault_handler', args: [['handler', 'ptr']], returns: 'previous handler', doc: 'install a user-level page-fault handler (0 removes it)' },
   { nr: 507, name: 'lwk_publish', args: [['name', 'ptr'], ['len', 'size'], ['value', 'uint'], ['kind', 'int']], returns: '0', doc: 'publish a named result for the run report (kind 0: signed integer, 1: IEEE double bits)' },
+  { nr: 509, name: 'lwk_job_map', args: [['buf', 'ptr'], ['max', 'size']], returns: 'ranks', doc: 'write up to max {nid, pid} pairs (2 x u64), one per rank of the caller\'s job, in rank order' },
   { nr: 508, name: 'lwk_tlb_stats', args: [['buf', 'ptr']], returns: '0', doc: 'write {hits, misses, flushes, invalidations} (4 x u64) of the caller\'s core TLB' },
   // Portals 4: each call takes a pointer to its arguments as 64-bit words, in the C API's order
   // (pointers are user addresses); kernel/portals/calls.ts reads them.

@@ -2,7 +2,9 @@
 
 import type { UserProgram } from '../../kernel/abi.ts';
 import hello from './hello.ts';
+import pingpong from './pingpong.ts';
+import ring from './ring.ts';
 import sysexercise from './sysexercise.ts';
 import tlbstale from './tlbstale.ts';
 
-export const APPS: Readonly<Record<string, UserProgram>> = { hello, tlbstale, sysexercise };
+export const APPS: Readonly<Record<string, UserProgram>> = { hello, tlbstale, sysexercise, pingpong, ring };

@@ -26,6 +26,7 @@ export const SYS = {
   lwk_task_info: 505,
   lwk_set_fault_handler: 506,
   lwk_publish: 507,
+  lwk_job_map: 509,
   lwk_tlb_stats: 508,
   ptl_init: 600,
   ptl_fini: 601,

@@ -34,7 +34,7 @@ export interface PtlEntry {
   ct_handle?: number;
   uid?: number;
   options?: number;
-  /** nid (physical) or rank (logical) to match, and pid */
+  /** nid (physical) or rank (logical) to match, and pid; default any */
   match_id_nid?: number;
   match_id_pid?: number;
   match_bits?: bigint;
@@ -301,8 +301,9 @@ export class Portals {
       ct_handle: e.ct_handle ?? PTL.CT_NONE,
       uid: e.uid ?? PTL.UID_ANY,
       options: e.options ?? 0,
-      match_id_nid: e.match_id_nid ?? PTL.NID_ANY,
-      match_id_pid: e.match_id_pid ?? PTL.PID_ANY,
+      // Unspecified: any source, in the all-ones form both NI kinds accept.
+      match_id_nid: e.match_id_nid ?? 0xffffffff,
+      match_id_pid: e.match_id_pid ?? 0xffffffff,
       match_bits: e.match_bits ?? 0n,
       ignore_bits: e.ignore_bits ?? 0n,
       min_free: e.min_free ?? 0,

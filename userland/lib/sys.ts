@@ -123,6 +123,17 @@ export class Sys {
     return yield* this.raw(SYS.lwk_getsize);
   }
 
+  /** Where each rank of the job runs: {nid, pid} in rank order. */
+  *jobMap(): U<{ nid: number; pid: number }[]> {
+    const n = yield* this.raw(SYS.lwk_job_map, 0, 0);
+    if (n <= 0) return [];
+    const buf = yield* this.mem.alloc(16 * n);
+    yield* this.raw(SYS.lwk_job_map, buf, n);
+    const out: { nid: number; pid: number }[] = [];
+    for (let i = 0; i < n; i++) out.push({ nid: Number(yield* this.mem.loadU64(buf + 16 * i)), pid: Number(yield* this.mem.loadU64(buf + 16 * i + 8)) });
+    return out;
+  }
+
   *setFaultHandler(va: number): U<number> {
     return yield* this.raw(SYS.lwk_set_fault_handler, va);
   }

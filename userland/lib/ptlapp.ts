@@ -1,0 +1,77 @@
+// Set-up shared by Portals apps: a logical matching NI mapped over the job,
+// an event queue, portal table entry 0 with one persistent receive ME, a
+// send MD, and a start-up handshake so that nobody sends before its peer's
+// ME is in place (sends are retried until acknowledged).
+
+import type { Env } from './runtime.ts';
+import { PTL, Portals, type PtlEvent } from './portals.ts';
+import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from './sys.ts';
+
+export interface PtlApp {
+  readonly P: Portals;
+  readonly ni: number;
+  readonly eq: number;
+  readonly rank: number;
+  readonly size: number;
+  /** Receive buffer (the ME) and send buffer (the MD), `bytes` each. */
+  readonly rbuf: number;
+  readonly sbuf: number;
+  readonly md: number;
+  /** MD with an event queue, for acknowledged control messages. */
+  readonly ctlMd: number;
+  readonly ctlEq: number;
+}
+
+export const DATA_BITS = 1n;
+export const CTL_BITS = 2n;
+
+export function* setup(env: Env, bytes: number) {
+  const { sys } = env;
+  const P = new Portals(env.cpu, env.mem);
+  const rank = yield* sys.getrank();
+  const size = yield* sys.getsize();
+  const check = (what: string, rc: number) => {
+    if (rc !== PTL.OK) throw new Error(`${what} failed with PTL code ${rc}`);
+  };
+  check('PtlInit', yield* P.PtlInit());
+  const n = yield* P.PtlNIInit(PTL.IFACE_DEFAULT, PTL.NI_MATCHING | PTL.NI_LOGICAL, PTL.PID_ANY, null);
+  check('PtlNIInit', n.rc);
+  check('PtlSetMap', yield* P.PtlSetMap(n.ni, yield* sys.jobMap()));
+  const eq = yield* P.PtlEQAlloc(n.ni, 256);
+  check('PtlEQAlloc', eq.rc);
+  check('PtlPTAlloc', (yield* P.PtlPTAlloc(n.ni, 0, eq.eq, 0)).rc);
+  const map = (len: number) => sys.mmap(0, Math.max(len, 4096), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+  const rbuf = yield* map(bytes);
+  const sbuf = yield* map(bytes);
+  const ctl = yield* map(4096);
+  const opts = PTL.ME_OP_PUT | PTL.ME_EVENT_LINK_DISABLE;
+  check('PtlMEAppend', (yield* P.PtlMEAppend(n.ni, 0, { start: rbuf, length: Math.max(bytes, 4096), options: opts, match_bits: DATA_BITS }, PTL.PRIORITY_LIST, 0)).rc);
+  check('PtlMEAppend', (yield* P.PtlMEAppend(n.ni, 0, { start: ctl, length: 4096, options: opts, match_bits: CTL_BITS }, PTL.PRIORITY_LIST, 0)).rc);
+  const md = yield* P.PtlMDBind(n.ni, { start: sbuf, length: Math.max(bytes, 4096), options: PTL.MD_EVENT_SEND_DISABLE });
+  check('PtlMDBind', md.rc);
+  const ctlEq = yield* P.PtlEQAlloc(n.ni, 64);
+  const ctlMd = yield* P.PtlMDBind(n.ni, { start: ctl + 2048, length: 2048, eq_handle: ctlEq.eq, options: PTL.MD_EVENT_SEND_DISABLE });
+  check('PtlMDBind', ctlMd.rc);
+  return { P, ni: n.ni, eq: eq.eq, rank, size, rbuf, sbuf, md: md.md, ctlMd: ctlMd.md, ctlEq: ctlEq.eq } satisfies PtlApp;
+}
+
+/** Sends a control message to `rank`, retrying (after 10 us) until it is acknowledged without failure. */
+export function* sendControl(env: Env, app: PtlApp, rank: number) {
+  for (;;) {
+    const rc = yield* app.P.PtlPut(app.ctlMd, 0, 8, PTL.ACK_REQ, { rank }, 0, CTL_BITS, 0, 0, 0);
+    if (rc !== PTL.OK) throw new Error(`control put failed with ${rc}`);
+    const ack = yield* app.P.PtlEQWait(app.ctlEq);
+    if (ack.event?.type === PTL.EVENT_ACK && ack.event.ni_fail_type === PTL.NI_OK) return;
+    yield* env.sys.nanosleep(10_000);
+  }
+}
+
+/** Waits for the next event on the main EQ whose match bits are `bits`. */
+export function* waitFor(app: PtlApp, bits: bigint) {
+  for (;;) {
+    const r = yield* app.P.PtlEQWait(app.eq);
+    if (r.rc !== PTL.OK && r.rc !== PTL.EQ_DROPPED) throw new Error(`PtlEQWait failed with ${r.rc}`);
+    const ev = r.event as PtlEvent;
+    if (ev.match_bits === bits) return ev;
+  }
+}
