@@ -5,11 +5,13 @@ import { benchEbpf } from './ebpf.ts';
 import { benchEngineHold } from './engine.ts';
 import { benchKernel } from './kernel.ts';
 import { benchNetworkUniform } from './network.ts';
+import { benchPortals } from './portals.ts';
 
 const BENCHES: Record<string, () => unknown> = {
   engine: () => benchEngineHold(100_000, 10_000_000),
   network: () => benchNetworkUniform(),
   ebpf: () => benchEbpf(),
+  portals: () => ['redstorm', 'paragon', 'modern'].map((p) => benchPortals(p)),
   kernel: () => ['redstorm', 'paragon', 'modern'].map((p) => benchKernel(p)),
 };
 
