@@ -52,6 +52,8 @@ export const PARAMETERS = {
   'kernel.portalsMatchCycles': int('cycles', 0, 1e7, 'Portals match: walk one list entry in the receive path'),
   'kernel.portalsEventCycles': int('cycles', 0, 1e7, 'post one Portals event or counter update'),
   'kernel.portalsSetupCycles': int('cycles', 0, 1e7, 'Portals send path: validate the MD, build the header, ring the NIC'),
+  'kernel.extRunCycles': int('cycles', 0, 1e7, 'fixed cost of running an extension handler (set up its context, check its verdict)'),
+  'kernel.extInsnCycles': real('cycles', 0.01, 1e3, 'cycles per eBPF instruction of an extension handler (compiled to native code in a real kernel)'),
 } as const satisfies Record<string, ParamSpec>;
 
 export type ParamName = keyof typeof PARAMETERS;
@@ -131,6 +133,8 @@ const redstorm = profile(
     'kernel.portalsMatchCycles': [60, `${EST}: one match-list entry compare in the interrupt path`],
     'kernel.portalsEventCycles': [200, `${EST}: write one event into a user event queue`],
     'kernel.portalsSetupCycles': [1200, `${EST}: Portals 3.3 host-side send path (validate MD, build header, post to SeaStar mailbox)`],
+    'kernel.extRunCycles': [150, `${EST}: handler context set-up and verdict`],
+    'kernel.extInsnCycles': [1.5, `${EST}: JIT-compiled eBPF on an out-of-order x86 core (Linux BPF JIT runs near 1-2 cycles per instruction)`],
   },
 );
 
@@ -173,6 +177,8 @@ const paragon = profile(
     'kernel.portalsMatchCycles': [40, EST],
     'kernel.portalsEventCycles': [100, EST],
     'kernel.portalsSetupCycles': [300, EST],
+    'kernel.extRunCycles': [100, EST],
+    'kernel.extInsnCycles': [2, `${EST}: in-order i860`],
   },
 );
 
@@ -215,6 +221,8 @@ const modern = profile(
     'kernel.portalsMatchCycles': [40, EST],
     'kernel.portalsEventCycles': [120, EST],
     'kernel.portalsSetupCycles': [600, EST],
+    'kernel.extRunCycles': [100, EST],
+    'kernel.extInsnCycles': [1, `${EST}: Linux BPF JIT on a modern core`],
   },
 );
 

@@ -340,7 +340,10 @@ export class Cpu implements EventSink {
    */
   enqueue(t: Thread): void {
     t.state = 'runnable';
-    this.runQueue.push(t);
+    if (t.urgent) {
+      this.runQueue.unshift(t);
+      this.needResched = true;
+    } else this.runQueue.push(t);
     if (this.current !== null) this.kernel.armQuantum(this);
   }
 

@@ -20,6 +20,7 @@ import { Process, type ProcessInfo, Thread } from './process.ts';
 import { type KPath, step } from './step.ts';
 import { PortalsDriver } from './portals/driver.ts';
 import { registerPortals } from './portals/calls.ts';
+import { registerExtensions } from './portals/extcalls.ts';
 import { HANDLERS, type SyscallHandler } from './syscalls/handlers.ts';
 import { SYSCALL_BY_NR, type SyscallName, type SyscallSpec } from './syscalls/table.ts';
 import { CpuTimers, type Deadline } from './timer.ts';
@@ -135,6 +136,7 @@ export class Kernel {
     });
     this.portals.attach();
     registerPortals(this);
+    registerExtensions(this);
     this.node.nic.irq = { core: 0, rxVector: VECTOR['nic-rx'], completionVector: VECTOR['nic-completion'] };
     for (const cpu of this.cpus) {
       cpu.core.setInterruptsEnabled(true);

@@ -25,6 +25,8 @@ export class Thread {
   kresume: unknown = undefined;
   /** Woken before it got round to blocking: the block returns at once. */
   wakePending = false;
+  /** Woken urgently: goes to the front of its core's queue and preempts at the next return to user mode. */
+  urgent = false;
   /** A sleep or futex timeout armed for this thread. */
   timerDeadline: Deadline | null = null;
   /** CLONE_CHILD_CLEARTID address: zeroed and futex-woken at exit. */

@@ -17,13 +17,17 @@ export interface RunOutcome {
 
 export class LoadedProgram {
   private compiled: CompiledRun | null = null;
+  /** Helpers of the run in progress (a hook may bind helpers to the event it serves). */
+  private active: ReadonlyMap<number, VmHelper>;
 
   constructor(
     readonly prog: Program,
     readonly hook: HookSpec,
     readonly helpers: ReadonlyMap<number, VmHelper>,
     readonly verification: VerifyResult,
-  ) {}
+  ) {
+    this.active = helpers;
+  }
 
   /** A fresh interpreter positioned at the entry (for stepping). */
   interpreter(mem: VmMemory, args: readonly bigint[]): Vm {
@@ -32,17 +36,19 @@ export class LoadedProgram {
     return vm;
   }
 
-  /** Runs to completion (or the budget) on the chosen engine. */
-  run(engine: Engine, mem: VmMemory, args: readonly bigint[], budget: number): RunOutcome {
+  /** Runs to completion (or the budget) on the chosen engine, with the hook's helpers or the given ones. */
+  run(engine: Engine, mem: VmMemory, args: readonly bigint[], budget: number, helpers: ReadonlyMap<number, VmHelper> = this.helpers): RunOutcome {
+    this.active = helpers;
     if (engine === 'interp') {
-      const vm = this.interpreter(mem, args);
+      const vm = new Vm(this.prog, mem, helpers);
+      args.forEach((a, i) => vm.set(i + 1, a));
       const status = vm.run(budget);
       return { status, insns: vm.insns };
     }
     this.compiled ??= compile(this.prog, {
       helpers: this.helpers,
       atomic: atomicOp,
-      helper: (m, L, H, id, pc) => callHelper(this.helpers, m, L, H, id, pc),
+      helper: (m, L, H, id, pc) => callHelper(this.active, m, L, H, id, pc),
     });
     return this.compiled(mem, args, budget);
   }

@@ -26,6 +26,7 @@ import {
   handleKind,
   handleNi,
 } from './objects.ts';
+import { type AttachedExtension, runExtension } from './extension.ts';
 import { type Piece, StagingRing, gather, scatter, slice, total } from './iov.ts';
 import { type Header, MSG, decodeHeader, emptyHeader, encodeHeader } from './wire.ts';
 import { peekUser } from '../uaccess.ts';
@@ -364,6 +365,7 @@ export class PortalsDriver {
       ct,
       userPtr,
       linked: true,
+      ext: null,
     };
     ni.entries.set(entry.handle, entry);
     (list === PTL.PRIORITY_LIST ? pt.priority : pt.overflow).push(entry);
@@ -492,6 +494,38 @@ export class PortalsDriver {
       self.k.node.nic.transmit({ dst: dst.nid, header: encodeHeader(h), payloadAddr, payloadLen, cookie: opId });
     })();
     return { rc: PTL.OK, work, opId };
+  }
+
+  /**
+   * A put sent by the kernel on a process's behalf (an extension forwarding
+   * or replying): no descriptor, no events at the sender.
+   */
+  sendFromKernel(pp: PortalsProcess, ni: NetworkInterface, t: TargetId, ptIndex: number, matchBits: bigint, data: Uint8Array, direct = false): boolean {
+    const dst = direct ? { nid: t.nid, pid: t.pid } : this.resolve(ni, t);
+    if (dst === null) return false;
+    const at = this.staging.take(data.length);
+    if (at < 0) return false;
+    if (data.length > 0) this.k.node.memory.write(at, data);
+    const h = emptyHeader(MSG.put);
+    h.ni = ni.index;
+    h.dstPid = dst.pid;
+    h.srcNid = this.k.nid;
+    h.srcPid = ni.pid;
+    h.srcRank = pp.process.info.rank;
+    h.uid = pp.process.info.uid;
+    h.ptIndex = ptIndex;
+    h.matchBits = matchBits;
+    h.rlength = data.length;
+    this.k.node.nic.transmit({ dst: dst.nid, header: encodeHeader(h), payloadAddr: at, payloadLen: data.length, cookie: 0 });
+    return true;
+  }
+
+  /** The extensions attached by each process, by id. */
+  readonly extensions = new Map<number, AttachedExtension>();
+  private nextExt = 1;
+
+  newExtensionId(): number {
+    return this.nextExt++;
   }
 
   /** Registers a triggered operation on a counter (run at once if the threshold is already met). */
@@ -729,6 +763,31 @@ export class PortalsDriver {
       } else if (h.ackReq !== PTL.NO_ACK_REQ) self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, null);
       yield* self.targetEvents(target, ni, pt, e, listNow, h, op, pl.mlength, pl.moffset, pl.unlink, c);
     };
+    if (op === 'put' && e.ext !== null) {
+      // An extension sees the whole payload first, in kernel staging memory, then decides.
+      const ext = e.ext;
+      const len = Math.min(h.rlength, ext.payloadMax, STAGING_BYTES);
+      const slot = this.staging.take(len);
+      const run = function* (c: Cpu): KPath {
+        const payload = new Uint8Array(len);
+        if (len > 0) mem.read(slot, payload);
+        const verdict = yield* runExtension(self, ext, h, payload, c);
+        if (verdict === 'drop') {
+          if (h.ackReq !== PTL.NO_ACK_REQ) self.respond(h, src, PTL.NI_OK, 0, pl.moffset, null);
+          return;
+        }
+        if (pl.mlength > 0) scatter(mem, slice(e.pieces, pl.moffset, pl.mlength), payload.subarray(0, pl.mlength));
+        yield* deliver(c, null);
+      };
+      if (len > 0) {
+        this.rxDone.set(rxId, run);
+        nic.deposit(rxId, slot, len);
+      } else {
+        nic.discard(rxId);
+        yield* run(cpu);
+      }
+      return;
+    }
     if ((op === 'put' || op === 'atomic' || op === 'fetch' || op === 'swap') && pl.mlength > 0) {
       if (op === 'put') {
         const where = this.rxTarget(e.pieces, pl.moffset, pl.mlength);

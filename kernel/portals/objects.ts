@@ -8,6 +8,7 @@ import { DEFAULT_LIMITS, type LimitName, PTL } from './defs.ts';
 import type { Cpu } from '../cpu.ts';
 import type { KPath } from '../step.ts';
 import type { Piece } from './iov.ts';
+import type { AttachedExtension } from './extension.ts';
 import type { Entry } from './match.ts';
 
 export const KIND = { ni: 0x1, eq: 0x2, ct: 0x4, md: 0x6, me: 0x7, le: 0x8 } as const;
@@ -114,6 +115,8 @@ export interface ListEntry extends Entry {
   readonly ct: Counter | null;
   readonly userPtr: bigint;
   linked: boolean;
+  /** An extension handler attached to this entry, run on every put that matches it. */
+  ext: AttachedExtension | null;
 }
 
 /** A header that arrived on the overflow list, kept for searches. */

@@ -19,7 +19,7 @@ import {
   sys_lwk_job_map,
   sys_lwk_task_info,
 } from './sys_proc.ts';
-import { sys_clock_gettime, sys_nanosleep, sys_sched_yield } from './sys_time.ts';
+import { sys_clock_gettime, sys_lwk_sched_urgent, sys_nanosleep, sys_sched_yield } from './sys_time.ts';
 
 export type { SyscallHandler };
 
@@ -48,4 +48,5 @@ export const HANDLERS: Partial<Record<SyscallName, SyscallHandler>> = {
   lwk_publish: sys_lwk_publish,
   lwk_tlb_stats: sys_lwk_tlb_stats,
   lwk_job_map: sys_lwk_job_map,
+  lwk_sched_urgent: sys_lwk_sched_urgent,
 };

@@ -52,3 +52,9 @@ export function* sys_sched_yield(c: SyscallCtx): KPath<number> {
   yield* block();
   return 0;
 }
+
+export function* sys_lwk_sched_urgent(c: SyscallCtx): KPath<number> {
+  c.t.urgent = argInt(c, 0) !== 0;
+  yield step('sched', 'urgent', c.k.profile.values['kernel.syscallWorkCycles'], `tid ${c.t.tid} ${c.t.urgent ? 'urgent' : 'normal'}`);
+  return 0;
+}

@@ -39,6 +39,7 @@ export const SYSCALLS = [
   { nr: 506, name: 'lwk_set_fault_handler', args: [['handler', 'ptr']], returns: 'previous handler', doc: 'install a user-level page-fault handler (0 removes it)' },
   { nr: 507, name: 'lwk_publish', args: [['name', 'ptr'], ['len', 'size'], ['value', 'uint'], ['kind', 'int']], returns: '0', doc: 'publish a named result for the run report (kind 0: signed integer, 1: IEEE double bits)' },
   { nr: 509, name: 'lwk_job_map', args: [['buf', 'ptr'], ['max', 'size']], returns: 'ranks', doc: 'write up to max {nid, pid} pairs (2 x u64), one per rank of the caller\'s job, in rank order' },
+  { nr: 510, name: 'lwk_sched_urgent', args: [['on', 'int']], returns: '0', doc: 'mark the calling thread urgent: when woken it preempts the thread running on its core at the next return to user mode (a user-level handler run by an interrupt)' },
   { nr: 508, name: 'lwk_tlb_stats', args: [['buf', 'ptr']], returns: '0', doc: 'write {hits, misses, flushes, invalidations} (4 x u64) of the caller\'s core TLB' },
   // Portals 4: each call takes a pointer to its arguments as 64-bit words, in the C API's order
   // (pointers are user addresses); kernel/portals/calls.ts reads them.
@@ -85,6 +86,9 @@ export const SYSCALLS = [
   { nr: 640, name: 'ptl_end_bundle', args: [['args', 'ptr']], returns: 'PTL_* code', doc: 'PtlEndBundle(ni)' },
   { nr: 641, name: 'ptl_handle_is_equal', args: [['args', 'ptr']], returns: 'PTL_* code', doc: 'PtlHandleIsEqual(a, b): 1 or 0' },
   { nr: 642, name: 'ptl_atomic_sync', args: [['args', 'ptr']], returns: 'PTL_* code', doc: 'PtlAtomicSync()' },
+  // Extensions: verified eBPF handlers attached to Portals match entries.
+  { nr: 700, name: 'ext_attach', args: [['args', 'ptr']], returns: 'extension id', doc: 'ext_attach(code*, code_len, format (0 bytecode, 1 ELF, 2 assembly text), section*, section_len, me_handle, region*, region_len, payload_max, engine (0 interp, 1 jit), err*, err_len): verify a handler and attach it to an ME; -EINVAL with the verifier\'s reason in err' },
+  { nr: 701, name: 'ext_stats', args: [['id', 'int'], ['buf', 'ptr']], returns: '0', doc: 'write {runs, instructions, drops, forwards, faults} (5 x u64) of one of the caller\'s extensions' },
 ] as const satisfies readonly SyscallSpec[];
 
 export type SyscallName = (typeof SYSCALLS)[number]['name'];

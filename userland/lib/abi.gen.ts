@@ -27,6 +27,7 @@ export const SYS = {
   lwk_set_fault_handler: 506,
   lwk_publish: 507,
   lwk_job_map: 509,
+  lwk_sched_urgent: 510,
   lwk_tlb_stats: 508,
   ptl_init: 600,
   ptl_fini: 601,
@@ -71,6 +72,8 @@ export const SYS = {
   ptl_end_bundle: 640,
   ptl_handle_is_equal: 641,
   ptl_atomic_sync: 642,
+  ext_attach: 700,
+  ext_stats: 701,
 } as const;
 
 export const ERRNO = {

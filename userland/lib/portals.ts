@@ -124,10 +124,12 @@ export class Portals {
   }
 
   *PtlInit(): U<number> {
+    yield* this.buffers();
     return yield* this.call(SYS.ptl_init, []);
   }
 
   *PtlFini(): U<number> {
+    yield* this.buffers();
     return yield* this.call(SYS.ptl_fini, []);
   }
 
@@ -143,26 +145,31 @@ export class Portals {
   }
 
   *PtlNIFini(ni: number): U<number> {
+    yield* this.buffers();
     return yield* this.call(SYS.ptl_ni_fini, [ni]);
   }
 
   *PtlNIStatus(ni: number, register: number, o?: Out): U<{ rc: number; status: number }> {
+    yield* this.buffers();
     const rc = yield* this.call(SYS.ptl_ni_status, [ni, register, this.outPtr(o)]);
     return { rc, status: yield* this.outWord(o) };
   }
 
   *PtlNIHandle(handle: number, o?: Out): U<{ rc: number; ni: number }> {
+    yield* this.buffers();
     const rc = yield* this.call(SYS.ptl_ni_handle, [handle, this.outPtr(o)]);
     return { rc, ni: yield* this.outWord(o) };
   }
 
   *PtlSetMap(ni: number, map: readonly { nid: number; pid: number }[]): U<number> {
+    yield* this.buffers();
     const va = yield* this.mem.alloc(Math.max(1, map.length) * 2 * WORD);
     yield* this.writeWords(va, map.flatMap((m) => [m.nid, m.pid]));
     return yield* this.call(SYS.ptl_set_map, [ni, map.length, va]);
   }
 
   *PtlGetMap(ni: number, size: number, o?: Out): U<{ rc: number; map: { nid: number; pid: number }[]; actualSize: number }> {
+    yield* this.buffers();
     const va = yield* this.mem.alloc(Math.max(1, size) * 2 * WORD);
     const rc = yield* this.call(SYS.ptl_get_map, [ni, size, size > 0 ? va : 0, this.outPtr(o)]);
     const actualSize = yield* this.outWord(o);
@@ -171,11 +178,13 @@ export class Portals {
   }
 
   *PtlGetUid(ni: number, o?: Out): U<{ rc: number; uid: number }> {
+    yield* this.buffers();
     const rc = yield* this.call(SYS.ptl_get_uid, [ni, this.outPtr(o)]);
     return { rc, uid: yield* this.outWord(o) };
   }
 
   *PtlGetId(ni: number, o?: Out): U<{ rc: number; nid: number; pid: number; rank: number }> {
+    yield* this.buffers();
     const rc = yield* this.call(SYS.ptl_get_id, [ni, this.outPtr(o)]);
     const first = yield* this.outWord(o, 0);
     const pid = yield* this.outWord(o, 1);
@@ -183,28 +192,34 @@ export class Portals {
   }
 
   *PtlPTAlloc(ni: number, options: number, eq: number, index: number, o?: Out): U<{ rc: number; index: number }> {
+    yield* this.buffers();
     const rc = yield* this.call(SYS.ptl_pt_alloc, [ni, options, eq, index, this.outPtr(o)]);
     return { rc, index: yield* this.outWord(o) };
   }
 
   *PtlPTFree(ni: number, index: number): U<number> {
+    yield* this.buffers();
     return yield* this.call(SYS.ptl_pt_free, [ni, index]);
   }
 
   *PtlPTDisable(ni: number, index: number): U<number> {
+    yield* this.buffers();
     return yield* this.call(SYS.ptl_pt_disable, [ni, index]);
   }
 
   *PtlPTEnable(ni: number, index: number): U<number> {
+    yield* this.buffers();
     return yield* this.call(SYS.ptl_pt_enable, [ni, index]);
   }
 
   *PtlEQAlloc(ni: number, count: number, o?: Out): U<{ rc: number; eq: number }> {
+    yield* this.buffers();
     const rc = yield* this.call(SYS.ptl_eq_alloc, [ni, count, this.outPtr(o)]);
     return { rc, eq: yield* this.outWord(o) };
   }
 
   *PtlEQFree(eq: number): U<number> {
+    yield* this.buffers();
     return yield* this.call(SYS.ptl_eq_free, [eq]);
   }
 
@@ -217,11 +232,13 @@ export class Portals {
   }
 
   *PtlEQGet(eq: number, o?: Out): U<{ rc: number; event: PtlEvent | null }> {
+    yield* this.buffers();
     const rc = yield* this.call(SYS.ptl_eq_get, [eq, this.outPtr(o)]);
     return { rc, event: rc === PTL.OK || rc === PTL.EQ_DROPPED ? yield* this.event(o) : null };
   }
 
   *PtlEQWait(eq: number, o?: Out): U<{ rc: number; event: PtlEvent | null }> {
+    yield* this.buffers();
     const rc = yield* this.call(SYS.ptl_eq_wait, [eq, this.outPtr(o)]);
     return { rc, event: rc === PTL.OK || rc === PTL.EQ_DROPPED ? yield* this.event(o) : null };
   }
@@ -238,11 +255,13 @@ export class Portals {
   }
 
   *PtlCTAlloc(ni: number, o?: Out): U<{ rc: number; ct: number }> {
+    yield* this.buffers();
     const rc = yield* this.call(SYS.ptl_ct_alloc, [ni, this.outPtr(o)]);
     return { rc, ct: yield* this.outWord(o) };
   }
 
   *PtlCTFree(ct: number): U<number> {
+    yield* this.buffers();
     return yield* this.call(SYS.ptl_ct_free, [ct]);
   }
 
@@ -251,11 +270,13 @@ export class Portals {
   }
 
   *PtlCTGet(ct: number, o?: Out): U<{ rc: number; success: number; failure: number }> {
+    yield* this.buffers();
     const rc = yield* this.call(SYS.ptl_ct_get, [ct, this.outPtr(o)]);
     return { rc, ...(yield* this.ctEvent(o)) };
   }
 
   *PtlCTWait(ct: number, test: number, o?: Out): U<{ rc: number; success: number; failure: number }> {
+    yield* this.buffers();
     const rc = yield* this.call(SYS.ptl_ct_wait, [ct, test, this.outPtr(o)]);
     return { rc, ...(yield* this.ctEvent(o)) };
   }
@@ -273,24 +294,29 @@ export class Portals {
   }
 
   *PtlCTSet(ct: number, success: number, failure: number): U<number> {
+    yield* this.buffers();
     return yield* this.call(SYS.ptl_ct_set, [ct, success, failure]);
   }
 
   *PtlCTInc(ct: number, success: number, failure: number): U<number> {
+    yield* this.buffers();
     return yield* this.call(SYS.ptl_ct_inc, [ct, success, failure]);
   }
 
   *PtlCTCancelTriggered(ct: number): U<number> {
+    yield* this.buffers();
     return yield* this.call(SYS.ptl_ct_cancel_triggered, [ct]);
   }
 
   *PtlMDBind(ni: number, md: PtlMd, o?: Out): U<{ rc: number; md: number }> {
+    yield* this.buffers();
     const va = yield* this.struct('md', { start: md.start, length: md.length, options: md.options ?? 0, eq_handle: md.eq_handle ?? PTL.EQ_NONE, ct_handle: md.ct_handle ?? PTL.CT_NONE });
     const rc = yield* this.call(SYS.ptl_md_bind, [ni, va, this.outPtr(o)]);
     return { rc, md: yield* this.outWord(o) };
   }
 
   *PtlMDRelease(md: number): U<number> {
+    yield* this.buffers();
     return yield* this.call(SYS.ptl_md_release, [md]);
   }
 
@@ -311,28 +337,34 @@ export class Portals {
   }
 
   *PtlMEAppend(ni: number, pt: number, me: PtlEntry, list: number, userPtr: Word, o?: Out): U<{ rc: number; handle: number }> {
+    yield* this.buffers();
     const rc = yield* this.call(SYS.ptl_append, [ni, pt, yield* this.entry(me), list, userPtr, this.outPtr(o), 0]);
     return { rc, handle: yield* this.outWord(o) };
   }
 
   *PtlLEAppend(ni: number, pt: number, le: PtlEntry, list: number, userPtr: Word, o?: Out): U<{ rc: number; handle: number }> {
+    yield* this.buffers();
     const rc = yield* this.call(SYS.ptl_append, [ni, pt, yield* this.entry(le), list, userPtr, this.outPtr(o), 1]);
     return { rc, handle: yield* this.outWord(o) };
   }
 
   *PtlMEUnlink(handle: number): U<number> {
+    yield* this.buffers();
     return yield* this.call(SYS.ptl_unlink, [handle]);
   }
 
   *PtlLEUnlink(handle: number): U<number> {
+    yield* this.buffers();
     return yield* this.call(SYS.ptl_unlink, [handle]);
   }
 
   *PtlMESearch(ni: number, pt: number, me: PtlEntry, searchOp: number, userPtr: Word): U<number> {
+    yield* this.buffers();
     return yield* this.call(SYS.ptl_search, [ni, pt, yield* this.entry(me), searchOp, userPtr, 0]);
   }
 
   *PtlLESearch(ni: number, pt: number, le: PtlEntry, searchOp: number, userPtr: Word): U<number> {
+    yield* this.buffers();
     return yield* this.call(SYS.ptl_search, [ni, pt, yield* this.entry(le), searchOp, userPtr, 1]);
   }
 
@@ -353,6 +385,7 @@ export class Portals {
   }
 
   *PtlPut(md: number, localOffset: number, length: number, ackReq: number, target: PtlProcess, pt: number, match: bigint, remoteOffset: number, userPtr: Word, hdrData: Word): U<number> {
+    yield* this.buffers();
     return yield* this.call(SYS.ptl_put, yield* this.putWords(md, localOffset, length, ackReq, target, pt, match, remoteOffset, userPtr, hdrData));
   }
 
@@ -361,6 +394,7 @@ export class Portals {
   }
 
   *PtlGet(md: number, localOffset: number, length: number, target: PtlProcess, pt: number, match: bigint, remoteOffset: number, userPtr: Word): U<number> {
+    yield* this.buffers();
     return yield* this.call(SYS.ptl_get, yield* this.getWords(md, localOffset, length, target, pt, match, remoteOffset, userPtr));
   }
 
@@ -369,6 +403,7 @@ export class Portals {
   }
 
   *PtlAtomic(md: number, localOffset: number, length: number, ackReq: number, target: PtlProcess, pt: number, match: bigint, remoteOffset: number, userPtr: Word, hdrData: Word, op: number, type: number): U<number> {
+    yield* this.buffers();
     return yield* this.call(SYS.ptl_atomic, yield* this.atomicWords(md, localOffset, length, ackReq, target, pt, match, remoteOffset, userPtr, hdrData, op, type));
   }
 
@@ -377,6 +412,7 @@ export class Portals {
   }
 
   *PtlFetchAtomic(getMd: number, getOffset: number, putMd: number, putOffset: number, length: number, target: PtlProcess, pt: number, match: bigint, remoteOffset: number, userPtr: Word, hdrData: Word, op: number, type: number): U<number> {
+    yield* this.buffers();
     return yield* this.call(SYS.ptl_fetch_atomic, yield* this.fetchWords(getMd, getOffset, putMd, putOffset, length, target, pt, match, remoteOffset, userPtr, hdrData, op, type));
   }
 
@@ -385,6 +421,7 @@ export class Portals {
   }
 
   *PtlSwap(getMd: number, getOffset: number, putMd: number, putOffset: number, length: number, target: PtlProcess, pt: number, match: bigint, remoteOffset: number, userPtr: Word, hdrData: Word, operand: Uint8Array | null, op: number, type: number): U<number> {
+    yield* this.buffers();
     return yield* this.call(SYS.ptl_swap, yield* this.swapWords(getMd, getOffset, putMd, putOffset, length, target, pt, match, remoteOffset, userPtr, hdrData, operand, op, type));
   }
 
@@ -395,46 +432,57 @@ export class Portals {
   }
 
   *PtlTriggeredPut(md: number, localOffset: number, length: number, ackReq: number, target: PtlProcess, pt: number, match: bigint, remoteOffset: number, userPtr: Word, hdrData: Word, ct: number, threshold: number): U<number> {
+    yield* this.buffers();
     return yield* this.triggered(0, yield* this.putWords(md, localOffset, length, ackReq, target, pt, match, remoteOffset, userPtr, hdrData), ct, threshold);
   }
 
   *PtlTriggeredGet(md: number, localOffset: number, length: number, target: PtlProcess, pt: number, match: bigint, remoteOffset: number, userPtr: Word, ct: number, threshold: number): U<number> {
+    yield* this.buffers();
     return yield* this.triggered(1, yield* this.getWords(md, localOffset, length, target, pt, match, remoteOffset, userPtr), ct, threshold);
   }
 
   *PtlTriggeredAtomic(md: number, localOffset: number, length: number, ackReq: number, target: PtlProcess, pt: number, match: bigint, remoteOffset: number, userPtr: Word, hdrData: Word, op: number, type: number, ct: number, threshold: number): U<number> {
+    yield* this.buffers();
     return yield* this.triggered(2, yield* this.atomicWords(md, localOffset, length, ackReq, target, pt, match, remoteOffset, userPtr, hdrData, op, type), ct, threshold);
   }
 
   *PtlTriggeredFetchAtomic(getMd: number, getOffset: number, putMd: number, putOffset: number, length: number, target: PtlProcess, pt: number, match: bigint, remoteOffset: number, userPtr: Word, hdrData: Word, op: number, type: number, ct: number, threshold: number): U<number> {
+    yield* this.buffers();
     return yield* this.triggered(3, yield* this.fetchWords(getMd, getOffset, putMd, putOffset, length, target, pt, match, remoteOffset, userPtr, hdrData, op, type), ct, threshold);
   }
 
   *PtlTriggeredSwap(getMd: number, getOffset: number, putMd: number, putOffset: number, length: number, target: PtlProcess, pt: number, match: bigint, remoteOffset: number, userPtr: Word, hdrData: Word, operand: Uint8Array | null, op: number, type: number, ct: number, threshold: number): U<number> {
+    yield* this.buffers();
     return yield* this.triggered(4, yield* this.swapWords(getMd, getOffset, putMd, putOffset, length, target, pt, match, remoteOffset, userPtr, hdrData, operand, op, type), ct, threshold);
   }
 
   *PtlTriggeredCTInc(ct: number, success: number, failure: number, trigCt: number, threshold: number): U<number> {
+    yield* this.buffers();
     return yield* this.call(SYS.ptl_triggered_ct, [ct, success, failure, trigCt, threshold, 0]);
   }
 
   *PtlTriggeredCTSet(ct: number, success: number, failure: number, trigCt: number, threshold: number): U<number> {
+    yield* this.buffers();
     return yield* this.call(SYS.ptl_triggered_ct, [ct, success, failure, trigCt, threshold, 1]);
   }
 
   *PtlStartBundle(ni: number): U<number> {
+    yield* this.buffers();
     return yield* this.call(SYS.ptl_start_bundle, [ni]);
   }
 
   *PtlEndBundle(ni: number): U<number> {
+    yield* this.buffers();
     return yield* this.call(SYS.ptl_end_bundle, [ni]);
   }
 
   *PtlHandleIsEqual(a: number, b: number): U<boolean> {
+    yield* this.buffers();
     return (yield* this.call(SYS.ptl_handle_is_equal, [a, b])) === 1;
   }
 
   *PtlAtomicSync(): U<number> {
+    yield* this.buffers();
     return yield* this.call(SYS.ptl_atomic_sync, []);
   }
 }

@@ -24,6 +24,7 @@ export interface PtlApp {
 
 export const DATA_BITS = 1n;
 export const CTL_BITS = 2n;
+export const GO_BITS = 3n;
 
 export function* setup(env: Env, bytes: number) {
   const { sys } = env;
@@ -46,7 +47,8 @@ export function* setup(env: Env, bytes: number) {
   const ctl = yield* map(4096);
   const opts = PTL.ME_OP_PUT | PTL.ME_EVENT_LINK_DISABLE;
   check('PtlMEAppend', (yield* P.PtlMEAppend(n.ni, 0, { start: rbuf, length: Math.max(bytes, 4096), options: opts, match_bits: DATA_BITS }, PTL.PRIORITY_LIST, 0)).rc);
-  check('PtlMEAppend', (yield* P.PtlMEAppend(n.ni, 0, { start: ctl, length: 4096, options: opts, match_bits: CTL_BITS }, PTL.PRIORITY_LIST, 0)).rc);
+  check('PtlMEAppend', (yield* P.PtlMEAppend(n.ni, 0, { start: ctl, length: 1024, options: opts, match_bits: CTL_BITS }, PTL.PRIORITY_LIST, 0)).rc);
+  check('PtlMEAppend', (yield* P.PtlMEAppend(n.ni, 0, { start: ctl + 1024, length: 1024, options: opts, match_bits: GO_BITS }, PTL.PRIORITY_LIST, 0)).rc);
   const md = yield* P.PtlMDBind(n.ni, { start: sbuf, length: Math.max(bytes, 4096), options: PTL.MD_EVENT_SEND_DISABLE });
   check('PtlMDBind', md.rc);
   const ctlEq = yield* P.PtlEQAlloc(n.ni, 64);
@@ -56,9 +58,9 @@ export function* setup(env: Env, bytes: number) {
 }
 
 /** Sends a control message to `rank`, retrying (after 10 us) until it is acknowledged without failure. */
-export function* sendControl(env: Env, app: PtlApp, rank: number) {
+export function* sendControl(env: Env, app: PtlApp, rank: number, bits = CTL_BITS) {
   for (;;) {
-    const rc = yield* app.P.PtlPut(app.ctlMd, 0, 8, PTL.ACK_REQ, { rank }, 0, CTL_BITS, 0, 0, 0);
+    const rc = yield* app.P.PtlPut(app.ctlMd, 0, 8, PTL.ACK_REQ, { rank }, 0, bits, 0, 0, 0);
     if (rc !== PTL.OK) throw new Error(`control put failed with ${rc}`);
     const ack = yield* app.P.PtlEQWait(app.ctlEq);
     if (ack.event?.type === PTL.EVENT_ACK && ack.event.ni_fail_type === PTL.NI_OK) return;
@@ -73,5 +75,16 @@ export function* waitFor(app: PtlApp, bits: bigint) {
     if (r.rc !== PTL.OK && r.rc !== PTL.EQ_DROPPED) throw new Error(`PtlEQWait failed with ${r.rc}`);
     const ev = r.event as PtlEvent;
     if (ev.match_bits === bits) return ev;
+  }
+}
+
+/** Every rank reports to rank 0; rank 0 then releases them all. Returns when released. */
+export function* barrier(env: Env, app: PtlApp) {
+  if (app.rank === 0) {
+    for (let i = 1; i < app.size; i++) yield* waitFor(app, CTL_BITS);
+    for (let i = 1; i < app.size; i++) yield* sendControl(env, app, i, GO_BITS);
+  } else {
+    yield* sendControl(env, app, 0);
+    yield* waitFor(app, GO_BITS);
   }
 }
