@@ -1,11 +1,13 @@
 // The apps `margay run` knows by name.
 
 import type { UserProgram } from '../../kernel/abi.ts';
+import allsum from './allsum.ts';
 import bcast from './bcast.ts';
 import hello from './hello.ts';
 import pingpong from './pingpong.ts';
 import ring from './ring.ts';
+import steal from './steal.ts';
 import sysexercise from './sysexercise.ts';
 import tlbstale from './tlbstale.ts';
 
-export const APPS: Readonly<Record<string, UserProgram>> = { hello, tlbstale, sysexercise, pingpong, ring, bcast };
+export const APPS: Readonly<Record<string, UserProgram>> = { hello, tlbstale, sysexercise, pingpong, ring, bcast, allsum, steal };
