@@ -3,6 +3,7 @@
 
 import { benchEbpf } from './ebpf.ts';
 import { benchEngineHold } from './engine.ts';
+import { benchExtCompare } from './extcompare.ts';
 import { benchKernel } from './kernel.ts';
 import { benchNetworkUniform } from './network.ts';
 import { benchPortals } from './portals.ts';
@@ -11,6 +12,7 @@ const BENCHES: Record<string, () => unknown> = {
   engine: () => benchEngineHold(100_000, 10_000_000),
   network: () => benchNetworkUniform(),
   ebpf: () => benchEbpf(),
+  ext_compare: () => benchExtCompare(),
   portals: () => ['redstorm', 'paragon', 'modern'].map((p) => benchPortals(p)),
   kernel: () => ['redstorm', 'paragon', 'modern'].map((p) => benchKernel(p)),
 };
