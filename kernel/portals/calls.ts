@@ -280,7 +280,7 @@ const HANDLERS: Partial<Record<SyscallName, Handler>> = {
     return PTL.OK;
   },
   *ptl_eq_free(c, pp, a) {
-    return c.k.portals.eqFree(pp, u32(a[0]));
+    return yield* c.k.portals.eqFree(pp, u32(a[0]), c.cpu);
   },
   *ptl_eq_get(c, pp, a) {
     return yield* eqTake(c, pp, u32(a[0]), num(a[1]));
@@ -288,7 +288,9 @@ const HANDLERS: Partial<Record<SyscallName, Handler>> = {
   *ptl_eq_wait(c, pp, a) {
     const eq = c.k.portals.findEq(pp, u32(a[0]));
     if (eq === null || num(a[1]) === 0) return PTL.ARG_INVALID;
-    yield* waitUntil(c, pp, () => eq.events.length > 0 || !c.k.portals.findEq(pp, eq.handle), PTL.TIME_FOREVER);
+    const freed = () => c.k.portals.findEq(pp, eq.handle) === null;
+    yield* waitUntil(c, pp, () => eq.events.length > 0 || freed(), PTL.TIME_FOREVER);
+    if (freed()) return PTL.INTERRUPTED;
     return yield* eqTake(c, pp, eq.handle, num(a[1]));
   },
   *ptl_eq_poll(c, pp, a) {
@@ -313,7 +315,7 @@ const HANDLERS: Partial<Record<SyscallName, Handler>> = {
     return PTL.OK;
   },
   *ptl_ct_free(c, pp, a) {
-    return c.k.portals.ctFree(pp, u32(a[0]));
+    return yield* c.k.portals.ctFree(pp, u32(a[0]), c.cpu);
   },
   *ptl_ct_get(c, pp, a) {
     const ct = c.k.portals.findCt(pp, u32(a[0]));
@@ -324,8 +326,11 @@ const HANDLERS: Partial<Record<SyscallName, Handler>> = {
     const ct = c.k.portals.findCt(pp, u32(a[0]));
     const test = num(a[1]);
     if (ct === null || num(a[2]) === 0) return PTL.ARG_INVALID;
-    // A counter is done when it reaches the test or records any failure.
-    yield* waitUntil(c, pp, () => ct.success >= test || ct.failure > 0, PTL.TIME_FOREVER);
+    // A counter is done when it reaches the test or records any failure;
+    // freeing it under a waiter interrupts the wait, as in the reference.
+    const freed = () => c.k.portals.findCt(pp, ct.handle) === null;
+    yield* waitUntil(c, pp, () => ct.success >= test || ct.failure > 0 || freed(), PTL.TIME_FOREVER);
+    if (freed()) return PTL.INTERRUPTED;
     return (yield* out(c, num(a[2]), [ct.success, ct.failure])) ? PTL.OK : PTL.ARG_INVALID;
   },
   *ptl_ct_poll(c, pp, a) {

@@ -232,10 +232,12 @@ export class PortalsDriver {
     return { rc: PTL.OK, eq };
   }
 
-  eqFree(pp: PortalsProcess, h: number): number {
+  /** Frees an EQ; threads waiting on it wake and see PTL_INTERRUPTED. */
+  *eqFree(pp: PortalsProcess, h: number, cpu: Cpu): KPath<number> {
     const ni = pp.owner(h);
     if (ni === null || handleKind(h) !== 'eq' || !ni.eqs.has(h)) return PTL.ARG_INVALID;
     ni.eqs.delete(h);
+    yield* this.wakeWaiters(pp, cpu);
     return PTL.OK;
   }
 
@@ -256,10 +258,12 @@ export class PortalsDriver {
     return { rc: PTL.OK, ct };
   }
 
-  ctFree(pp: PortalsProcess, h: number): number {
+  /** Frees a counter; threads waiting on it wake and see PTL_INTERRUPTED. */
+  *ctFree(pp: PortalsProcess, h: number, cpu: Cpu): KPath<number> {
     const ni = pp.owner(h);
     if (ni === null || handleKind(h) !== 'ct' || !ni.cts.has(h)) return PTL.ARG_INVALID;
     ni.cts.delete(h);
+    yield* this.wakeWaiters(pp, cpu);
     return PTL.OK;
   }
 
