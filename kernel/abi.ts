@@ -53,6 +53,12 @@ export interface UserProgram {
   readonly bssBytes: number;
   /** Initial contents of the data region, if any. */
   readonly data?: Uint8Array;
+  /**
+   * The bytes of the text segment as an executable image carries them. The
+   * kernel finds a loaded image's code by the hash of these bytes, so a
+   * program can be run from an image only if they are intact.
+   */
+  readonly text?: Uint8Array;
   instantiate(): UserCode;
 }
 
@@ -68,6 +74,86 @@ export const LAYOUT = {
   STACK_BYTES: 2 * 1024 * 1024,
   /** Stacks of further threads, each STACK_BYTES below the previous. */
   THREAD_STACKS_TOP: 0x7ffe_0000_0000,
+  /** A loaded process finds the job-load message it was created from here (read-only): its image, then the job block. */
+  IMAGE_BASE: 0x1000_0000_0000,
+} as const;
+
+/**
+ * The job block: what the service node appends to the init image (the seed's
+ * "nid map and parameters at the end of the image") and the kernel places at
+ * the bottom of BSS. Little-endian u32 words at these indices, then
+ * `ranges` x RANGE_WORDS (first nid, count, image index), `images` x
+ * IMAGE_WORDS (offset in the image store, length), then argv and envp as
+ * NUL-terminated strings.
+ */
+export const JOB_BLOCK = {
+  MAGIC: 0x424f4a4d,
+  VERSION: 1,
+  W_MAGIC: 0,
+  W_VERSION: 1,
+  W_TOTAL_BYTES: 2,
+  W_JOB_ID: 3,
+  W_PID: 4,
+  W_SIZE: 5,
+  W_FANOUT: 6,
+  W_ARITY: 7,
+  W_MODE: 8,
+  W_SERVICE_NID: 9,
+  W_SERVICE_PID: 10,
+  W_INIT_LEN: 11,
+  W_TIMEOUT_US: 12,
+  W_START_US: 13,
+  W_RANGES: 14,
+  W_IMAGES: 15,
+  W_ARGC: 16,
+  W_ENVC: 17,
+  W_STRING_BYTES: 18,
+  W_STORE_BYTES: 19,
+  HEADER_WORDS: 20,
+  RANGE_WORDS: 3,
+  IMAGE_WORDS: 2,
+  /** Fan-out shapes (W_FANOUT) and load modes (W_MODE). */
+  FANOUT_FLAT: 0,
+  FANOUT_FLAT_CONCURRENT: 1,
+  FANOUT_TREE: 2,
+  FANOUT_BINOMIAL: 3,
+  MODE_TWO_PHASE: 0,
+  MODE_ONE_PHASE: 1,
+  /** Largest job block the kernel accepts. */
+  MAX_BYTES: 1 << 20,
+} as const;
+
+/**
+ * Kernel-interpreted messages (kernel/jobmsg.ts). A process sends LOAD,
+ * STATUS and KILL with lwk_kmsg_send; kernels answer with the replies and
+ * fan exit status in with EXIT; lwk_kmsg_recv returns what arrives for the
+ * process as KMSG_RECORD words.
+ */
+export const KMSG = {
+  LOAD: 1,
+  LOAD_ACK: 2,
+  LOAD_NACK: 3,
+  STATUS: 4,
+  STATUS_REPLY: 5,
+  KILL: 6,
+  KILL_ACK: 7,
+  EXIT: 8,
+  /** Record words lwk_kmsg_recv writes before the reason/payload bytes. */
+  R_TYPE: 0,
+  R_SRC_NID: 1,
+  R_SRC_PID: 2,
+  R_RANK: 3,
+  R_JOB_ID: 4,
+  R_CODE: 5,
+  R_RANKS: 6,
+  R_FAILED: 7,
+  R_FIRST_FAILED_RANK: 8,
+  R_FIRST_FAILED_STATUS: 9,
+  R_BYTES: 10,
+  RECORD_WORDS: 11,
+  /** Phases a process reports with lwk_job_phase. */
+  PHASE_MAIN: 1,
+  PHASE_MAIN_DONE: 2,
 } as const;
 
 /** rip value at which the runtime starts a process's first thread. */

@@ -10,7 +10,7 @@ import { LAYOUT } from './abi.ts';
 import { fail } from './errno.ts';
 import { PAGE_2M, PAGE_4K, type PageFlags, PageTables } from './pagetable.ts';
 
-export type RegionKind = 'text' | 'data' | 'bss' | 'heap' | 'stack' | 'mmap';
+export type RegionKind = 'text' | 'data' | 'bss' | 'heap' | 'stack' | 'mmap' | 'image';
 
 interface Extent {
   readonly base: number;

@@ -13,6 +13,8 @@ import { AddressSpace } from './aspace.ts';
 import { registerConsole } from './console.ts';
 import { Cpu } from './cpu.ts';
 import { fail } from './errno.ts';
+import type { CodeCatalog } from './codecatalog.ts';
+import { JobControl } from './jobctl.ts';
 import { FutexTable } from './futex.ts';
 import type { IrqHandler } from './irq.ts';
 import { PAGE_2M, PAGE_4K } from './pagetable.ts';
@@ -54,7 +56,22 @@ export interface KernelHost {
   countStep(): void;
   record(r: TraceRecord): void;
   processExited(k: Kernel, p: Process): void;
+  /** Where a loaded image's code is found (by the hash of its text). */
+  readonly catalog: CodeCatalog;
 }
+
+/** How a loaded process differs from an init task started directly. */
+export interface SpawnOptions {
+  /** The pid to use (a job's pid, the same on every node); it must not be alive. */
+  readonly pid?: number;
+  /** The job block, placed at the bottom of BSS (its address is in the auxv as AT_MARGAY_JOB). */
+  readonly jobBlock?: Uint8Array;
+  /** The job-load message the process was created from, mapped read-only at LAYOUT.IMAGE_BASE. */
+  readonly image?: Uint8Array;
+}
+
+/** auxv type under which the kernel passes the job block's address (a Margay extension). */
+export const AT_MARGAY_JOB = 0x4d4a;
 
 export interface KernelStats {
   syscalls: number;
@@ -73,6 +90,7 @@ export class Kernel {
   readonly phys: ContiguousAllocator;
   readonly futex = new FutexTable();
   readonly portals: PortalsDriver;
+  readonly jobs: JobControl;
   readonly stats: KernelStats = { syscalls: 0, pageFaults: 0, shootdowns: 0, shootdownPs: 0, shootdownIpis: 0, ipisSent: 0, oopses: 0 };
   readonly oopsLog: string[] = [];
   /** The core whose event is being handled right now, if any. */
@@ -97,6 +115,7 @@ export class Kernel {
     this.timers = this.cpus.map((cpu) => new CpuTimers(this, cpu));
     this.mailboxes = this.cpus.map(() => []);
     this.portals = new PortalsDriver(this);
+    this.jobs = new JobControl(this);
   }
 
   get nid(): number {
@@ -212,8 +231,10 @@ export class Kernel {
    * regions are allocated and mapped up front, argv/envp laid out on the
    * stack SysV-style, and its first thread queued on core 0.
    */
-  spawn(program: UserProgram, info: ProcessInfo): Process {
+  spawn(program: UserProgram, info: ProcessInfo, opts: SpawnOptions = {}): Process {
     if (!this.booted) this.boot();
+    const pid = opts.pid ?? this.freePid();
+    if (this.processes.get(pid)?.alive) fail('EBUSY', `pid ${pid} is in use`);
     const asid = this.allocAsid();
     const aspace = new AddressSpace(asid, this.node.memory, this.phys);
     try {
@@ -221,14 +242,23 @@ export class Kernel {
       const text = { readable: true, writable: false, executable: true };
       const rw = { readable: true, writable: true, executable: false };
       let va: number = LAYOUT.TEXT_BASE;
-      aspace.addRegion('text', va, page(program.textBytes), text);
-      va += page(program.textBytes);
+      const textBytes = Math.max(program.textBytes, program.text?.length ?? 0);
+      const textRegion = aspace.addRegion('text', va, page(textBytes), text);
+      if (program.text) this.node.memory.write(textRegion.pa, program.text);
+      va += page(textBytes);
       const dataBytes = page(program.dataBytes);
       const data = aspace.addRegion('data', va, dataBytes, rw);
       if (program.data) this.node.memory.write(data.pa, program.data.subarray(0, dataBytes));
       va += dataBytes;
-      aspace.addRegion('bss', va, page(program.bssBytes), rw);
-      va += page(program.bssBytes);
+      const jobBlock = opts.jobBlock ?? new Uint8Array(0);
+      const bss = aspace.addRegion('bss', va, page(program.bssBytes + jobBlock.length), rw);
+      if (jobBlock.length > 0) this.node.memory.write(bss.pa, jobBlock);
+      const jobBlockVa = jobBlock.length > 0 ? va : 0;
+      va += page(program.bssBytes + jobBlock.length);
+      if (opts.image) {
+        const img = aspace.addRegion('image', LAYOUT.IMAGE_BASE, page(opts.image.length), { readable: true, writable: false, executable: false });
+        this.node.memory.write(img.pa, opts.image);
+      }
       const heapStart = Math.ceil(va / PAGE_2M) * PAGE_2M;
       // The heap is reserved up front: HEAP_RESERVE, or what a small node can spare.
       const spare = Math.floor((this.phys.freeBytes - LAYOUT.STACK_BYTES - HEAP_SLACK) / PAGE_2M) * PAGE_2M;
@@ -237,10 +267,9 @@ export class Kernel {
       aspace.brkStart = aspace.brk = heapStart;
       aspace.brkEnd = heapStart + heapBytes;
       const stack = aspace.addRegion('stack', LAYOUT.STACK_TOP - LAYOUT.STACK_BYTES, LAYOUT.STACK_BYTES, rw);
-      const pid = this.nextPid++;
       const p = new Process(pid, program.name, aspace, info, program.instantiate(), this.engine.now);
       this.processes.set(pid, p);
-      const sp = this.layoutStack(stack.pa, stack.start, stack.size, info.argv, info.envp);
+      const sp = this.layoutStack(stack.pa, stack.start, stack.size, info.argv, info.envp, jobBlockVa ? [AT_MARGAY_JOB, jobBlockVa] : []);
       const t = this.newThread(p, 0);
       t.setSaved('rip', ENTRY_START);
       t.setSaved('rsp', sp);
@@ -256,6 +285,12 @@ export class Kernel {
     }
   }
 
+  /** The next pid not in use (a dead process's pid may be taken again by a job's pid only). */
+  private freePid(): number {
+    while (this.processes.has(this.nextPid)) this.nextPid++;
+    return this.nextPid++;
+  }
+
   private allocAsid(): number {
     const asid = ((this.nextAsid++ - 1) % 4095) + 1;
     // An asid may be reused: no core may keep entries of its previous owner.
@@ -263,14 +298,14 @@ export class Kernel {
     return asid;
   }
 
-  /** SysV initial stack: argc, argv[], NULL, envp[], NULL, auxv AT_NULL, then the strings. */
-  private layoutStack(pa: number, start: number, size: number, argv: readonly string[], envp: readonly string[]): number {
+  /** SysV initial stack: argc, argv[], NULL, envp[], NULL, auxv pairs, AT_NULL, then the strings. */
+  private layoutStack(pa: number, start: number, size: number, argv: readonly string[], envp: readonly string[], auxv: readonly number[]): number {
     const enc = new TextEncoder();
     const strings = [...argv, ...envp].map((s) => enc.encode(s + '\0'));
     const stringBytes = strings.reduce((a, s) => a + s.length, 0);
     const top = start + size;
     let strAt = top - stringBytes;
-    const words = 1 + argv.length + 1 + envp.length + 1 + 2;
+    const words = 1 + argv.length + 1 + envp.length + 1 + auxv.length + 2;
     const sp = Math.floor((strAt - 8 * words) / 16) * 16;
     if (sp < start + 4096) fail('E2BIG', 'arguments do not fit on the stack');
     const ptrs: number[] = [];
@@ -279,7 +314,7 @@ export class Kernel {
       ptrs.push(strAt);
       strAt += s.length;
     }
-    const vec = [argv.length, ...ptrs.slice(0, argv.length), 0, ...ptrs.slice(argv.length), 0, 0, 0];
+    const vec = [argv.length, ...ptrs.slice(0, argv.length), 0, ...ptrs.slice(argv.length), 0, ...auxv, 0, 0];
     const bytes = new Uint8Array(8 * vec.length);
     const dv = new DataView(bytes.buffer);
     vec.forEach((w, i) => dv.setBigUint64(8 * i, BigInt(w), true));
@@ -386,6 +421,7 @@ export class Kernel {
     this.futex.forget(p.aspace);
     this.portals.forget(p);
     p.aspace.destroy();
+    this.jobs.processEnded(p);
     this.record(this.executing ?? this.cpus[0], 'proc', 'exit', `pid ${p.pid} status ${status}${reason ? `: ${reason}` : ''}`);
     this.host.processExited(this, p);
   }

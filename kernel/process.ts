@@ -64,11 +64,17 @@ export class Thread {
   }
 }
 
+/** The node and pid of each rank: an array, or a compact map from a job block. */
+export interface JobMapView {
+  readonly length: number;
+  at(rank: number): { nid: number; pid: number } | undefined;
+}
+
 export interface ProcessInfo {
   readonly rank: number;
   readonly jobSize: number;
   /** Where every rank of the job runs (filled in by the launcher once all are placed). */
-  readonly jobMap?: readonly { nid: number; pid: number }[];
+  readonly jobMap?: JobMapView;
   readonly uid: number;
   readonly argv: readonly string[];
   readonly envp: readonly string[];

@@ -11,6 +11,8 @@ import type { Profile } from '../hw/profile.ts';
 import type { Shape } from '../hw/topology.ts';
 import type { UserProgram } from './abi.ts';
 import { type Breakpoint, type BreakpointSpec, Breakpoints } from './breakpoints.ts';
+import { CodeCatalog } from './codecatalog.ts';
+import type { MailItem } from './jobctl.ts';
 import { Kernel, type KernelHost } from './kernel.ts';
 import type { Process } from './process.ts';
 import { Trace, type TraceRecord } from './trace.ts';
@@ -23,6 +25,8 @@ export interface SystemConfig {
   /** TLB shootdown IPIs on munmap/mprotect (default true). */
   readonly shootdown?: boolean;
   readonly traceCapacity?: number;
+  /** Programs images may name (the launcher registers what it builds images of). */
+  readonly catalog?: CodeCatalog;
 }
 
 export type StopReason =
@@ -40,9 +44,26 @@ export interface RankState {
   readonly error: string | null;
 }
 
+export type LoadKind = 'direct' | 'two-phase' | 'one-phase';
+
+/** Ranks firstNid.. run image `image` (the job's nid map). */
+export interface JobRange {
+  readonly firstNid: number;
+  readonly count: number;
+  readonly image: number;
+}
+
 export interface Job {
   readonly program: string;
+  readonly load: LoadKind;
+  /** Direct jobs: every rank, filled in at launch. Loaded jobs: see System.rankStates. */
   readonly ranks: RankState[];
+  /** Loaded jobs: the job id, the nid map, the service node and yod. */
+  readonly jobId: number;
+  readonly size: number;
+  readonly map: readonly JobRange[];
+  readonly serviceNid: number;
+  readonly yod: Process | null;
   readonly startedAt: number;
   /** Ranks whose process was created, and how many of those have ended. */
   started: number;
@@ -61,8 +82,11 @@ export class System implements KernelHost {
   jobs: Job[] = [];
   private readonly jobOf = new Map<Process, Job>();
 
+  readonly catalog: CodeCatalog;
+
   constructor(config: SystemConfig) {
     this.machine = new Machine({ profile: config.profile, shape: config.shape, seed: config.seed });
+    this.catalog = config.catalog ?? new CodeCatalog();
     this.trace = new Trace(config.traceCapacity);
     this.shootdown = config.shootdown ?? true;
     this.kernels = new Array(this.machine.size);
@@ -137,7 +161,7 @@ export class System implements KernelHost {
 
   /** Starts `program` as the init task on each of `nodes` (Kitten's create_init_task), rank i on nodes[i]. */
   launchDirect(program: UserProgram, nodes: readonly number[], argv: readonly string[], uid = 1000): Job {
-    const job: Job = { program: program.name, ranks: [], startedAt: this.now, started: 0, finished: 0, endedAt: -1 };
+    const job: Job = { program: program.name, load: 'direct', ranks: [], jobId: 0, size: nodes.length, map: [], serviceNid: -1, yod: null, startedAt: this.now, started: 0, finished: 0, endedAt: -1 };
     // The job's map of where each rank runs, completed once every rank is placed.
     const jobMap: { nid: number; pid: number }[] = [];
     nodes.forEach((nid, rank) => {
@@ -156,8 +180,90 @@ export class System implements KernelHost {
     return job;
   }
 
+  /**
+   * Starts yod on the service node to launch a job through the job loader.
+   * yod's argv carries the job's parameters and its data segment the images
+   * (the service node's "disk"); the map says where the ranks go.
+   */
+  launchLoaded(yod: UserProgram, o: { program: string; load: 'two-phase' | 'one-phase'; jobId: number; serviceNid: number; map: readonly JobRange[]; argv: readonly string[]; uid?: number }): Job {
+    const size = o.map.reduce((a, r) => a + r.count, 0);
+    // The compute partition boots with the machine: every node of the map runs its kernel.
+    for (const r of o.map) for (let i = 0; i < r.count; i++) this.kernel(r.firstNid + i);
+    const p = this.kernel(o.serviceNid).spawn(yod, { rank: 0, jobSize: 1, uid: o.uid ?? 1000, argv: ['yod', ...o.argv], envp: [] });
+    const job: Job = { program: o.program, load: o.load, ranks: [], jobId: o.jobId, size, map: o.map, serviceNid: o.serviceNid, yod: p, startedAt: this.now, started: 1, finished: 0, endedAt: -1 };
+    this.jobOf.set(p, job);
+    this.jobs.push(job);
+    return job;
+  }
+
   jobDone(job: Job): boolean {
     return job.finished === job.started;
+  }
+
+  /** The node of each rank of a job. */
+  rankNode(job: Job, rank: number): number {
+    if (job.load === 'direct') return job.ranks[rank]?.node ?? -1;
+    let base = 0;
+    for (const r of job.map) {
+      if (rank < base + r.count) return r.firstNid + (rank - base);
+      base += r.count;
+    }
+    return -1;
+  }
+
+  /** Every rank of a job with its process (the current one, after exec) or why it has none. */
+  rankStates(job: Job): RankState[] {
+    if (job.load === 'direct') return job.ranks;
+    const out: RankState[] = [];
+    for (let rank = 0; rank < job.size; rank++) out.push(this.rankState(job, rank));
+    return out;
+  }
+
+  rankState(job: Job, rank: number): RankState {
+    if (job.load === 'direct') return job.ranks[rank];
+    const node = this.rankNode(job, rank);
+    const k = this.kernels[node];
+    const rec = k?.jobs.records.get(job.jobId);
+    if (rec !== undefined && rec.rank === rank) return { rank, node, process: rec.process, error: null };
+    const refusal = k?.jobs.refusals.findLast((r) => r.jobId === job.jobId && r.rank === rank);
+    const down = this.machine.network.isNodeDown(node);
+    return { rank, node, process: null, error: refusal?.reason ?? (down ? `node ${node} is down` : 'not loaded (see yod\'s output)') };
+  }
+
+  /** When each rank of a loaded job entered main and when main returned (-1: not yet). */
+  mainTimes(job: Job): { firstMain: number; lastMain: number; lastMainDone: number } {
+    let firstMain = Infinity;
+    let lastMain = -1;
+    let lastMainDone = -1;
+    for (let rank = 0; rank < job.size; rank++) {
+      const rec = this.kernels[this.rankNode(job, rank)]?.jobs.records.get(job.jobId);
+      if (rec === undefined) continue;
+      if (rec.mainAt >= 0) {
+        firstMain = Math.min(firstMain, rec.mainAt);
+        lastMain = Math.max(lastMain, rec.mainAt);
+      }
+      if (rec.mainDoneAt >= 0) lastMainDone = Math.max(lastMainDone, rec.mainDoneAt);
+    }
+    return { firstMain: firstMain === Infinity ? -1 : firstMain, lastMain, lastMainDone };
+  }
+
+  /**
+   * The service node's kernel sends an app-status (or app-kill) message to
+   * every node of the job, 1-to-n, and the machine runs until every node has
+   * answered or `waitPs` of simulated time has passed. Returns the answers.
+   */
+  control(job: Job, kind: 'status' | 'kill', waitPs = 1e9): { answered: number; asked: number; replies: MailItem[] } {
+    if (job.load === 'direct') throw new Error('app status and kill need a job launched by yod (--load two-phase or one-phase)');
+    const svc = this.kernel(job.serviceNid);
+    svc.jobs.takeControlReplies();
+    for (let rank = 0; rank < job.size; rank++) {
+      const nid = this.rankNode(job, rank);
+      svc.jobs.send(nid, svc.jobs.header(kind, { dstPid: 0, srcPid: 0, rank, jobId: job.jobId }), null);
+    }
+    const replies: MailItem[] = [];
+    const deadline = this.now + waitPs;
+    this.run({ until: deadline, done: () => (replies.push(...svc.jobs.takeControlReplies()), replies.length >= job.size) });
+    return { answered: replies.length, asked: job.size, replies };
   }
 
   // ---- control ---------------------------------------------------------------

@@ -3,7 +3,8 @@
 // truth. `margay docs` regenerates; tests check the files are current.
 
 import { PARAMETERS, PROFILES, type ParamName } from '../hw/profile.ts';
-import { ENTRY_START, LAYOUT } from '../kernel/abi.ts';
+import { ENTRY_START, JOB_BLOCK, KMSG, LAYOUT } from '../kernel/abi.ts';
+import { AT_MARGAY_JOB } from '../kernel/kernel.ts';
 import { ERRNO } from '../kernel/errno.ts';
 import { SYSCALLS } from '../kernel/syscalls/table.ts';
 import { VECTORS } from '../kernel/vectors.ts';
@@ -76,6 +77,16 @@ export function userAbi(): string {
     '',
     'export const LAYOUT = {',
     ...Object.entries(LAYOUT).map(([k, v]) => `  ${k}: 0x${v.toString(16)},`),
+    '} as const;',
+    '',
+    `export const AT_MARGAY_JOB = 0x${AT_MARGAY_JOB.toString(16)};`,
+    '',
+    'export const JOB_BLOCK = {',
+    ...Object.entries(JOB_BLOCK).map(([k, v]) => `  ${k}: ${v},`),
+    '} as const;',
+    '',
+    'export const KMSG = {',
+    ...Object.entries(KMSG).map(([k, v]) => `  ${k}: ${v},`),
     '} as const;',
   ];
   return lines.join('\n') + '\n';

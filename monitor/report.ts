@@ -4,6 +4,7 @@
 
 import { formatShape } from '../hw/topology.ts';
 import type { Job, StopReason, System } from '../kernel/system.ts';
+import { type Fanout, formatFanout } from '../userland/lib/jobblock.ts';
 
 /** Up to this many ranks the report lists every rank; beyond, counts plus every failure. */
 export const LIST_ALL_RANKS = 1024;
@@ -21,7 +22,20 @@ export interface RankReport {
 
 export interface RunReport {
   machine: { profile: string; shape: string; nodes: number; cores_per_node: number; seed: number; shootdown: boolean };
-  job: { app: string; load: string; ranks: number; status: 'completed' | 'failed' | 'incomplete'; stop: string; exit_status_counts: Record<string, number> };
+  job: {
+    app: string;
+    load: string;
+    fanout: string | null;
+    ranks: number;
+    service_node: number | null;
+    status: 'completed' | 'failed' | 'incomplete';
+    stop: string;
+    exit_status_counts: Record<string, number>;
+  };
+  /** Simulated time per phase of a loaded job (null for --load direct, or a phase not reached). */
+  phases_ns: { load: number | null; start: number | null; run: number | null; exit: number | null } | null;
+  /** yod's output (loaded jobs): load failures are named here. */
+  yod: { exit_status: number | null; stdout: string; stderr: string; results: Record<string, number> } | null;
   ranks: RankReport[];
   ranks_listed: 'all' | 'failures';
   results: Record<string, { count: number; min: number; max: number; mean: number }>;
@@ -47,13 +61,32 @@ function stopText(s: StopReason): string {
   }
 }
 
-export function buildReport(sys: System, job: Job, stop: StopReason, load: string, wallS: number): RunReport {
+/** Phases of a loaded job from yod's time stamps and the kernels' records of main. */
+function phases(sys: System, job: Job): RunReport['phases_ns'] {
+  if (job.load === 'direct' || job.yod === null) return null;
+  const y = job.yod.results;
+  const ns = (ps: number) => ps / 1000;
+  const statusAt = y.get('yod_status_at_ns');
+  const exitAt = y.get('yod_exit_at_ns');
+  const m = sys.mainTimes(job);
+  const loadEnd = statusAt !== undefined ? statusAt * 1000 : -1;
+  return {
+    load: loadEnd >= 0 ? ns(loadEnd - job.startedAt) : null,
+    start: loadEnd >= 0 && m.lastMain >= 0 ? ns(m.lastMain - loadEnd) : null,
+    run: m.lastMain >= 0 && m.lastMainDone >= 0 ? ns(m.lastMainDone - m.lastMain) : null,
+    exit: exitAt !== undefined && m.lastMainDone >= 0 ? ns(exitAt * 1000 - m.lastMainDone) : null,
+  };
+}
+
+export function buildReport(sys: System, job: Job, stop: StopReason, fanout: Fanout | null, wallS: number): RunReport {
+  const load = job.load;
   const counts: Record<string, number> = {};
   const ranks: RankReport[] = [];
   const agg = new Map<string, number[]>();
   let failures = 0;
   let running = 0;
-  for (const r of job.ranks) {
+  const states = sys.rankStates(job);
+  for (const r of states) {
     const p = r.process;
     const status = p?.exitStatus ?? null;
     const key = p === null ? 'not started' : status === null ? 'running' : String(status);
@@ -62,7 +95,7 @@ export function buildReport(sys: System, job: Job, stop: StopReason, load: strin
     const failed = p === null || (status !== null && status !== 0);
     if (failed) failures++;
     if (p) for (const [k, v] of p.results) (agg.get(k) ?? agg.set(k, []).get(k)!).push(v);
-    if (job.ranks.length <= LIST_ALL_RANKS || failed) {
+    if (states.length <= LIST_ALL_RANKS || failed) {
       ranks.push({
         rank: r.rank,
         node: r.node,
@@ -94,13 +127,17 @@ export function buildReport(sys: System, job: Job, stop: StopReason, load: strin
     job: {
       app: job.program,
       load,
-      ranks: job.ranks.length,
-      status: running > 0 ? 'incomplete' : failures > 0 ? 'failed' : 'completed',
+      fanout: fanout === null ? null : formatFanout(fanout),
+      ranks: states.length,
+      service_node: job.load === 'direct' ? null : job.serviceNid,
+      status: running > 0 || (job.yod !== null && job.yod.alive) ? 'incomplete' : failures > 0 || (job.yod !== null && job.yod.exitStatus !== 0) ? 'failed' : 'completed',
       stop: stopText(stop),
       exit_status_counts: counts,
     },
+    phases_ns: phases(sys, job),
+    yod: job.yod === null ? null : { exit_status: job.yod.exitStatus, stdout: job.yod.stdout.join(''), stderr: job.yod.stderr.join(''), results: Object.fromEntries(job.yod.results) },
     ranks,
-    ranks_listed: job.ranks.length <= LIST_ALL_RANKS ? 'all' : 'failures',
+    ranks_listed: states.length <= LIST_ALL_RANKS ? 'all' : 'failures',
     results,
     sim_end_ns: sys.now / 1000,
     events: sys.engine.fired,
@@ -126,10 +163,15 @@ export function buildReport(sys: System, job: Job, stop: StopReason, load: strin
 
 export function summaryLines(r: RunReport, maxRanks = 16): string[] {
   const lines: string[] = [];
-  lines.push(`${r.job.app} on ${r.job.ranks} rank(s), ${r.machine.profile} ${r.machine.shape} (${r.machine.nodes} nodes), load ${r.job.load}: ${r.job.status.toUpperCase()} (${r.job.stop})`);
+  lines.push(`${r.job.app} on ${r.job.ranks} rank(s), ${r.machine.profile} ${r.machine.shape} (${r.machine.nodes} nodes), load ${r.job.load}${r.job.fanout ? ` over ${r.job.fanout}` : ''}: ${r.job.status.toUpperCase()} (${r.job.stop})`);
+  if (r.phases_ns) {
+    const f = (v: number | null) => (v === null ? '-' : v >= 1e6 ? `${(v / 1e6).toFixed(3)} ms` : `${(v / 1e3).toFixed(1)} us`);
+    lines.push(`  phases: load ${f(r.phases_ns.load)}, start ${f(r.phases_ns.start)}, run ${f(r.phases_ns.run)}, exit ${f(r.phases_ns.exit)}`);
+  }
+  if (r.yod) for (const l of (r.yod.stdout + r.yod.stderr).split('\n').filter((x) => x.length > 0).slice(0, 8)) lines.push(`  yod | ${l}`);
   const shown = r.ranks.slice(0, maxRanks);
   for (const k of shown) {
-    const status = k.exit_status === null ? 'running' : `exit ${k.exit_status}`;
+    const status = k.pid === null ? 'not started' : k.exit_status === null ? 'running' : `exit ${k.exit_status}`;
     lines.push(`  rank ${k.rank} (node ${k.node}, pid ${k.pid ?? '-'}): ${status}${k.reason ? ` - ${k.reason}` : ''}`);
     for (const l of (k.stdout + k.stderr).split('\n').filter((x) => x.length > 0).slice(0, 8)) lines.push(`    | ${l}`);
   }

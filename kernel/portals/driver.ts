@@ -5,6 +5,8 @@
 // and counters; send acks and replies). Each piece of work is a traced step
 // with a profile cost.
 
+import { KMSG_COOKIE_BASE } from '../jobctl.ts';
+import { isKernelMessage } from '../jobmsg.ts';
 import { type Cpu } from '../cpu.ts';
 import type { Kernel } from '../kernel.ts';
 import type { Process, Thread } from '../process.ts';
@@ -538,6 +540,11 @@ export class PortalsDriver {
     else ct.triggered.push({ threshold, fire, cancel });
   }
 
+  /** Runs `then` when the receive DMA of `rxId` completes (used by the job-control messages). */
+  expectRx(rxId: number, then: RxDone): void {
+    this.rxDone.set(rxId, then);
+  }
+
   /** Forgets an operation that will never be sent (a cancelled triggered operation). */
   abandon(opId: number): void {
     this.finish(opId);
@@ -548,6 +555,10 @@ export class PortalsDriver {
   private *completions(cpu: Cpu): KPath {
     for (const c of this.k.node.nic.takeCompletions()) {
       yield step('portals', 'completion', 20, c.kind);
+      if ((c.kind === 'tx-done' || c.kind === 'tx-undeliverable' || c.kind === 'tx-error') && c.cookie >= KMSG_COOKIE_BASE) {
+        yield* this.k.jobs.txComplete(c.cookie, c.kind === 'tx-done', c.kind === 'tx-done' ? '' : c.reason, cpu);
+        continue;
+      }
       if (c.kind === 'rx-done') {
         const then = this.rxDone.get(c.rxId);
         this.rxDone.delete(c.rxId);
@@ -612,6 +623,10 @@ export class PortalsDriver {
   private *receive(cpu: Cpu): KPath {
     const nic = this.k.node.nic;
     for (const rx of nic.takeRxHeaders()) {
+      if (isKernelMessage(rx.header)) {
+        yield* this.k.jobs.receive(rx, cpu);
+        continue;
+      }
       const h = decodeHeader(rx.header);
       if (h === null) {
         nic.discard(rx.rxId);

@@ -116,7 +116,14 @@ export function* sys_lwk_job_map(c: SyscallCtx): KPath<number> {
   const max = Math.min(Number(c.args[1] > 1n << 20n ? 1n << 20n : c.args[1]), 1 << 20);
   const map = c.p.info.jobMap ?? [];
   const n = Math.min(max, map.length);
-  if (n > 0) yield* copyout(c.k, c.cpu, c.p, buf, i64bytes(...map.slice(0, n).flatMap((m) => [m.nid, m.pid])));
+  const bytes = new Uint8Array(16 * n);
+  const dv = new DataView(bytes.buffer);
+  for (let i = 0; i < n; i++) {
+    const m = map.at(i) ?? { nid: 0, pid: 0 };
+    dv.setBigUint64(16 * i, BigInt(m.nid), true);
+    dv.setBigUint64(16 * i + 8, BigInt(m.pid), true);
+  }
+  if (n > 0) yield* copyout(c.k, c.cpu, c.p, buf, bytes);
   else yield step('syscall', 'job_map', work(c));
   return map.length;
 }

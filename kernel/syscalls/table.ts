@@ -41,6 +41,10 @@ export const SYSCALLS = [
   { nr: 509, name: 'lwk_job_map', args: [['buf', 'ptr'], ['max', 'size']], returns: 'ranks', doc: 'write up to max {nid, pid} pairs (2 x u64), one per rank of the caller\'s job, in rank order' },
   { nr: 510, name: 'lwk_sched_urgent', args: [['on', 'int']], returns: '0', doc: 'mark the calling thread urgent: when woken it preempts the thread running on its core at the next return to user mode (a user-level handler run by an interrupt)' },
   { nr: 508, name: 'lwk_tlb_stats', args: [['buf', 'ptr']], returns: '0', doc: 'write {hits, misses, flushes, invalidations} (4 x u64) of the caller\'s core TLB' },
+  { nr: 520, name: 'lwk_kmsg_send', args: [['args', 'ptr']], returns: '0', doc: 'send a kernel-interpreted message: args -> {type (LOAD, STATUS or KILL), dst_nid, dst_pid, rank, job_id, payload*, payload_len, image_len, job_size} (9 x u64); the payload must be physically contiguous (one region); replies arrive in the mailbox' },
+  { nr: 521, name: 'lwk_kmsg_recv', args: [['buf', 'ptr'], ['len', 'size'], ['timeout_ns', 'int']], returns: 'bytes written', doc: 'wait for the next kernel message for this process (timeout_ns < 0: forever, 0: poll); writes KMSG.RECORD_WORDS u64 words, then the payload (a reason or a status dump); -ETIMEDOUT, -EAGAIN when polling an empty mailbox' },
+  { nr: 522, name: 'lwk_exec', args: [['image', 'ptr'], ['len', 'size']], returns: 'does not return', doc: 'replace the calling (single-threaded) rank of a loaded job by the ELF image at image: same pid, same job, argv/envp and job block carried over; -ENOEXEC with the reason in the trace if the image is bad' },
+  { nr: 523, name: 'lwk_job_phase', args: [['phase', 'int']], returns: '0', doc: 'crt0 reports entering main (1) and main returning (2), for the job report\'s phase times; -ESRCH outside a loaded job' },
   // Portals 4: each call takes a pointer to its arguments as 64-bit words, in the C API's order
   // (pointers are user addresses); kernel/portals/calls.ts reads them.
   { nr: 600, name: 'ptl_init', args: [['args', 'ptr']], returns: 'PTL_* code', doc: 'PtlInit()' },

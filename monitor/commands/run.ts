@@ -1,26 +1,39 @@
-// `margay run`: boots a machine, starts a program on every compute node and
-// runs it to the end; prints a summary or, with --json, the report.
+// `margay run`: boots a machine with compute nodes and a service node,
+// launches a program through yod (two-phase by default) or directly as the
+// init task on every node, runs it to the end and prints a summary or, with
+// --json, the report.
 
 import { parseTime } from '../../hw/time.ts';
 import { System } from '../../kernel/system.ts';
+import { type Fanout, type LoadMode, parseFanout } from '../../userland/lib/jobblock.ts';
 import { MACHINE_HELP, MACHINE_OPTIONS, type Parsed, UsageError, flag, intOption, machineChoice, parse, str } from '../args.ts';
+import { launch } from '../launch.ts';
 import type { Output } from '../output.ts';
 import { appNames, resolveProgram } from '../programs.ts';
 import { buildReport, summaryLines } from '../report.ts';
 
 export const HELP = `usage: margay run <app | ./path/to/program.ts> [options] [-- args]
 
-Boots the machine, starts the program as the init task on every compute node
-(--load direct, as Kitten starts its init_task), runs until every rank has
-exited, and reports per-rank exit status, output and published results.
+Boots the machine (compute nodes plus a service node, the last node), has
+yod on the service node launch the program over a fan-out tree, runs until
+yod has the job's exit status, and reports per-phase times, per-rank exit
+status, output and published results.
 
-  --ranks N          ranks on nodes 0..N-1 (default: every node of the machine)
+  --load L           two-phase (default: init is loaded first and fetches the
+                     executable), one-phase (the executable, init linked in),
+                     or direct (no loader: the program starts as the init task
+                     on every node, as Kitten starts its init_task)
+  --fanout F         flat, flat-concurrent, tree:K or binomial (default)
+  --load-timeout T   give up on nodes that do not answer within T (default 1s)
+  --ranks N          ranks on nodes 0..N-1 (default: every compute node)
   --no-shootdown     do not send TLB shootdown IPIs (stale TLB entries stay)
   --time-limit T     stop after T of simulated time (default 10s; e.g. 500ms, 2s)
   --trace FILE       write every kernel step to FILE as JSON lines
   --json             print the report as one JSON document (schema: docs/REPORT.md)
 
-With neither --nodes nor --shape, the machine has 16 nodes.
+With neither --nodes nor --shape the machine has 16 compute nodes. --nodes N
+gives N compute nodes plus the service node; with --shape the last node of
+the shape is the service node (direct loads use every node).
 apps: ${appNames().join(', ')}
 
 ${MACHINE_HELP}`;
@@ -29,9 +42,11 @@ export const RUN_OPTIONS = {
   ...MACHINE_OPTIONS,
   'no-shootdown': { type: 'boolean' },
   'time-limit': { type: 'string' },
+  'load-timeout': { type: 'string' },
   trace: { type: 'string' },
   json: { type: 'boolean' },
   load: { type: 'string' },
+  fanout: { type: 'string' },
   ranks: { type: 'string' },
 } as const;
 
@@ -39,31 +54,57 @@ export async function run(argv: string[], out: Output): Promise<number> {
   return runJob(parse(argv, RUN_OPTIONS, 1), out);
 }
 
+function timeOption(p: Parsed, name: string, dflt: string): number {
+  try {
+    return parseTime(str(p, name) ?? dflt);
+  } catch (e) {
+    throw new UsageError(`--${name}: ${(e as Error).message}`);
+  }
+}
+
+export interface JobChoice {
+  readonly load: LoadMode | 'direct';
+  readonly fanout: Fanout;
+  readonly timeoutPs: number;
+}
+
+/** Resolves --load, --fanout and --load-timeout. */
+export function jobChoice(p: Parsed): JobChoice {
+  const load = str(p, 'load') ?? 'two-phase';
+  if (load !== 'two-phase' && load !== 'one-phase' && load !== 'direct') throw new UsageError(`--load must be two-phase, one-phase or direct, got '${load}'`);
+  const fanout = parseFanout(str(p, 'fanout') ?? 'binomial');
+  if (fanout === null) throw new UsageError(`--fanout must be flat, flat-concurrent, tree:K (K 1..1024) or binomial, got '${str(p, 'fanout')}'`);
+  if (load === 'direct' && str(p, 'fanout') !== undefined) throw new UsageError('--fanout needs a loaded job (--load two-phase or one-phase)');
+  const timeoutPs = timeOption(p, 'load-timeout', '1s');
+  if (timeoutPs < 1e6 || timeoutPs > 3600e12) throw new UsageError('--load-timeout must be between 1us and 1h');
+  return { load, fanout, timeoutPs };
+}
+
 /** Runs a parsed `margay run` command line (shared with `margay start`). */
 export async function runJob(p: Parsed, out: Output): Promise<number> {
   const name = p.positionals[0];
   if (name === undefined) throw new UsageError('name an app or a program file (try margay run hello)');
-  const load = str(p, 'load') ?? 'direct';
-  if (load !== 'direct') throw new UsageError(`--load ${load} is not available yet (only direct)`);
+  const jc = jobChoice(p);
+  const loaded = jc.load !== 'direct';
   if (str(p, 'shape') === undefined && str(p, 'nodes') === undefined) p.values.nodes = '16';
-  const choice = machineChoice(p);
-  let limit: number;
-  try {
-    limit = parseTime(str(p, 'time-limit') ?? '10s');
-  } catch (e) {
-    throw new UsageError(`--time-limit: ${(e as Error).message}`);
-  }
+  const choice = machineChoice(p, loaded && str(p, 'nodes') !== undefined ? 1 : 0);
+  const limit = timeOption(p, 'time-limit', '10s');
   const program = await resolveProgram(name);
   const sys = new System({ ...choice, shootdown: !flag(p, 'no-shootdown') });
+  const computeNodes = loaded ? sys.machine.size - 1 : sys.machine.size;
+  if (computeNodes < 1) throw new UsageError('a loaded job needs at least 2 nodes (compute nodes and the service node)');
+  const asked = str(p, 'nodes') !== undefined ? Number(str(p, 'nodes')) : computeNodes;
+  const ranks = intOption(p, 'ranks', 1, computeNodes) ?? Math.min(asked, computeNodes);
   const traceFile = str(p, 'trace');
   if (traceFile !== undefined) sys.trace.streamTo(traceFile);
-  const nodes = intOption(p, 'ranks', 1, sys.machine.size) ?? (str(p, 'nodes') !== undefined ? Number(str(p, 'nodes')) : sys.machine.size);
   const start = process.hrtime.bigint();
-  const job = sys.launchDirect(program, Array.from({ length: nodes }, (_, i) => i), p.rest);
+  const job = loaded
+    ? launch(sys, { load: jc.load as LoadMode, fanout: jc.fanout, programs: [program], map: [{ firstNid: 0, count: ranks, image: 0 }], argv: p.rest, timeoutUs: Math.round(jc.timeoutPs / 1e6) })
+    : sys.launchDirect(program, Array.from({ length: ranks }, (_, i) => i), p.rest);
   const stop = sys.run({ done: () => sys.jobDone(job), until: limit });
   const wall = Number(process.hrtime.bigint() - start) / 1e9;
   sys.trace.close();
-  const report = buildReport(sys, job, stop, load, wall);
+  const report = buildReport(sys, job, stop, loaded ? jc.fanout : null, wall);
   if (flag(p, 'json')) out.json(report);
   else for (const l of summaryLines(report)) out.say(l);
   return report.job.status === 'completed' ? 0 : 1;

@@ -9,7 +9,7 @@ function run(seed: number, trace: boolean, app = 'tlbstale') {
   sys.trace.enabled = trace;
   const job = sys.launchDirect(APPS[app], [0, 1, 2, 3], []);
   const stop = sys.run({ done: () => sys.jobDone(job) });
-  const { host: _host, trace: t, ...report } = buildReport(sys, job, stop, 'direct', 0);
+  const { host: _host, trace: t, ...report } = buildReport(sys, job, stop, null, 0);
   return { report, hash: t.hash, steps: t.steps };
 }
 

@@ -5,11 +5,18 @@
 // status; a thread made by clone finds its function and argument at the top
 // of its new stack, as libc's clone trampoline does.
 //
+// A process created by the job loader also finds the job block (nid map and
+// job parameters) at the bottom of its BSS, its address in the auxv; crt0
+// reads it into env.job, runs the load protocol itself when init is linked
+// into the executable (one-phase), and reports main's start and end.
+//
 // Program state belongs in simulated memory or in locals: a module-level
 // variable would be shared by every process on every node.
 
 import type { UserCode, UserProgram } from '../../kernel/abi.ts';
-import { ENTRY_START, LAYOUT } from './abi.gen.ts';
+import { AT_MARGAY_JOB, ENTRY_START, JOB_BLOCK, KMSG, LAYOUT } from './abi.gen.ts';
+import { type JobInfo, decodeJobBlock } from './jobblock.ts';
+import { loadSubtree } from './loader.ts';
 import { type FaultHandler, Memory, ProcessShared } from './memory.ts';
 import { type U, type UserCpu, compute } from './ops.ts';
 import { FUTEX_WAIT, MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, Sys } from './sys.ts';
@@ -37,6 +44,10 @@ export interface Env {
   join(h: ThreadHandle): U;
   /** Installs a user-level page-fault handler; the faulting access is retried after it returns. */
   onFault(handler: FaultHandler): U;
+  /** The job block, when the job loader created this process (null when started directly). */
+  readonly job: JobInfo | null;
+  /** Where the data segment starts (a program's initial data, e.g. yod's image store). */
+  readonly dataVa: number;
 }
 
 export type Main = (env: Env) => U<number | void>;
@@ -47,21 +58,35 @@ export interface ProgramOptions {
   readonly dataBytes?: number;
   readonly bssBytes?: number;
   readonly data?: Uint8Array;
+  /** The program is the job loader's init, not the job's main (crt0 then reports no main phases). */
+  readonly loader?: boolean;
 }
 
 export function program(name: string, main: Main, opts: ProgramOptions = {}): UserProgram {
+  const text = programText(name, main);
+  const textBytes = Math.max(opts.textBytes ?? 64 * 1024, text.length);
+  const dataVa = LAYOUT.TEXT_BASE + Math.ceil(textBytes / 4096) * 4096;
   return {
     name,
-    textBytes: opts.textBytes ?? 64 * 1024,
-    dataBytes: opts.dataBytes ?? 4096,
+    textBytes,
+    dataBytes: Math.max(opts.dataBytes ?? 4096, opts.data?.length ?? 0),
     bssBytes: opts.bssBytes ?? 4096,
     data: opts.data,
-    instantiate: () => processCode(main),
+    text,
+    instantiate: () => processCode(main, dataVa, opts.loader === true),
   };
 }
 
+/**
+ * The text segment an image carries for a program: its name and the source
+ * of its main, so that an image's hash changes whenever its code does.
+ */
+function programText(name: string, main: Main): Uint8Array {
+  return new TextEncoder().encode(`margay-text 1\0${name}\0${main.toString()}\0`);
+}
+
 /** Fresh code for one process: its own function table and shared heap state. */
-function processCode(main: Main): UserCode {
+function processCode(main: Main, dataVa: number, isLoader: boolean): UserCode {
   const shared = new ProcessShared();
   // User "functions" live at addresses in the text region, as real code would.
   const functions = new Map<number, ThreadFn | FaultHandler>();
@@ -78,9 +103,14 @@ function processCode(main: Main): UserCode {
     const sys = new Sys(cpu, mem);
     const argv: string[] = [];
     const envp: string[] = [];
+    let job: JobInfo | null = null;
     const env: Env = {
       argv,
       envp,
+      get job() {
+        return job;
+      },
+      dataVa,
       sys,
       mem,
       cpu,
@@ -114,12 +144,37 @@ function processCode(main: Main): UserCode {
       // crt0: argc, argv[], NULL, envp[], NULL at the stack pointer.
       const argc = Number(yield* mem.loadU64(sp));
       for (let i = 0; i < argc; i++) argv.push(yield* mem.cstring(Number(yield* mem.loadU64(sp + 8 + 8 * i))));
-      for (let at = sp + 8 + 8 * (argc + 1); ; at += 8) {
+      let at = sp + 8 + 8 * (argc + 1);
+      for (; ; at += 8) {
         const p = Number(yield* mem.loadU64(at));
         if (p === 0) break;
         envp.push(yield* mem.cstring(p));
       }
+      // auxv: (type, value) pairs up to AT_NULL.
+      let jobVa = 0;
+      for (at += 8; ; at += 16) {
+        const type = Number(yield* mem.loadU64(at));
+        if (type === 0) break;
+        if (type === AT_MARGAY_JOB) jobVa = Number(yield* mem.loadU64(at + 8));
+      }
+      let jobBytes = 0;
+      if (jobVa !== 0) {
+        jobBytes = yield* mem.loadU32(jobVa + 4 * JOB_BLOCK.W_TOTAL_BYTES);
+        job = decodeJobBlock(yield* mem.load(jobVa, jobBytes));
+      }
+      if (job !== null && job.mode === 'one-phase') {
+        // init is linked in: this rank loads its subtree before main.
+        const rank = yield* sys.getrank();
+        const r = yield* loadSubtree(env, job, rank, jobBytes);
+        if (r.status.failed > 0) {
+          yield* sys.exitGroup(1);
+          return;
+        }
+      }
+      const phases = job !== null && !isLoader;
+      if (phases) yield* sys.jobPhase(KMSG.PHASE_MAIN);
       const status = yield* main(env);
+      if (phases) yield* sys.jobPhase(KMSG.PHASE_MAIN_DONE);
       yield* sys.exitGroup(typeof status === 'number' ? status : 0);
       return;
     }

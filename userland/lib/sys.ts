@@ -138,6 +138,28 @@ export class Sys {
     return yield* this.raw(SYS.lwk_set_fault_handler, va);
   }
 
+  /** Sends a kernel-interpreted message (LOAD, STATUS or KILL); the payload must lie in one region. */
+  *kmsgSend(m: { type: number; dstNid: number; dstPid: number; rank: number; jobId: number; payload: number; payloadLen: number; imageLen: number; jobSize: number }): U<number> {
+    const args = yield* this.mem.alloc(9 * 8);
+    const words = [m.type, m.dstNid, m.dstPid, m.rank, m.jobId, m.payload, m.payloadLen, m.imageLen, m.jobSize];
+    for (let i = 0; i < words.length; i++) yield* this.mem.storeU64(args + 8 * i, words[i]);
+    return yield* this.raw(SYS.lwk_kmsg_send, args);
+  }
+
+  /** Waits for the next kernel message into `buf` (timeoutNs < 0: forever); bytes written or -errno. */
+  *kmsgRecv(buf: number, len: number, timeoutNs: number): U<number> {
+    return yield* this.raw(SYS.lwk_kmsg_recv, buf, len, BigInt.asUintN(64, BigInt(Math.trunc(timeoutNs))));
+  }
+
+  /** Replaces this rank by the image at [va, va+len); returns only on failure (-errno). */
+  *exec(va: number, len: number): U<number> {
+    return yield* this.raw(SYS.lwk_exec, va, len);
+  }
+
+  *jobPhase(phase: number): U<number> {
+    return yield* this.raw(SYS.lwk_job_phase, phase);
+  }
+
   /** Publishes a named number for the run report. Integers exactly; others as doubles. */
   *publish(name: string, value: number): U<number> {
     const s = yield* this.mem.string(name);
