@@ -26,6 +26,10 @@ export class Machine {
   readonly network: Network;
   private readonly nodes: (Node | undefined)[];
   private built = 0;
+  /** Fault switch: payload bit flips still to make, and the smallest payload they hit. */
+  private corruptions = { remaining: 0, minBytes: 1 };
+  /** Bit flips made in transit so far. */
+  corrupted = 0;
 
   constructor(config: MachineConfig) {
     validateProfile(config.profile);
@@ -40,7 +44,10 @@ export class Machine {
       this.engine,
       { linkBandwidth: v['net.linkBandwidth'], routerLatencyPs: v['net.routerLatencyPs'], wireLatencyPs: v['net.wireLatencyPs'] },
       {
-        arrive: (msg, tailTime) => this.node(msg.dst).nic.arrive(msg as NicMessage, tailTime),
+        arrive: (msg, tailTime) => {
+          this.maybeCorrupt(msg as NicMessage);
+          this.node(msg.dst).nic.arrive(msg as NicMessage, tailTime);
+        },
         undeliverable: (msg, reason) => this.node(msg.src).nic.undeliverable(msg as NicMessage, reason),
       },
     );
@@ -66,6 +73,23 @@ export class Machine {
   /** The node if it has been built, without building it. */
   existingNode(id: number): Node | undefined {
     return this.nodes[id];
+  }
+
+  /**
+   * Fault switch: flips one bit (at a seeded position) in the payload of each
+   * of the next `count` messages carrying at least `minBytes` on the wire.
+   */
+  corruptInTransit(count: number, minBytes = 1): void {
+    this.corruptions = { remaining: count, minBytes };
+  }
+
+  private maybeCorrupt(msg: NicMessage): void {
+    const c = this.corruptions;
+    if (c.remaining === 0 || msg.payload.length < c.minBytes) return;
+    c.remaining--;
+    this.corrupted++;
+    const bit = Math.floor(this.rng.nextFloat() * msg.payload.length * 8);
+    msg.payload[bit >> 3] ^= 1 << (bit & 7);
   }
 
   /** Nodes built so far. */

@@ -89,6 +89,8 @@ export class JobControl {
   private readonly tx = new Map<number, TxRecord>();
   private nextCookie = KMSG_COOKIE_BASE;
   private loading = false;
+  /** Fault switch: a hung kernel that never answers kernel messages. */
+  silent = false;
 
   constructor(private readonly k: Kernel) {}
 
@@ -163,6 +165,10 @@ export class JobControl {
     const nic = this.k.node.nic;
     const h = decodeKMsg(rx.header);
     this.stats.received++;
+    if (this.silent) {
+      nic.discard(rx.rxId);
+      return;
+    }
     if (h === null) {
       nic.discard(rx.rxId);
       yield step('jobctl', 'drop', this.v['kernel.portalsMatchCycles'], 'malformed kernel message');

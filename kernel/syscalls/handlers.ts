@@ -4,7 +4,7 @@
 import type { SyscallName } from './table.ts';
 import type { SyscallHandler } from './context.ts';
 import { sys_futex } from './sys_futex.ts';
-import { sys_lwk_exec, sys_lwk_job_phase, sys_lwk_kmsg_recv, sys_lwk_kmsg_send } from './sys_job.ts';
+import { sys_lwk_exec, sys_lwk_image_check, sys_lwk_job_phase, sys_lwk_kmsg_recv, sys_lwk_kmsg_send } from './sys_job.ts';
 import { sys_lwk_publish, sys_read } from './sys_io.ts';
 import { sys_brk, sys_lwk_aspace_regions, sys_lwk_set_fault_handler, sys_lwk_tlb_stats, sys_mmap, sys_mprotect, sys_munmap } from './sys_mem.ts';
 import {
@@ -54,4 +54,5 @@ export const HANDLERS: Partial<Record<SyscallName, SyscallHandler>> = {
   lwk_kmsg_recv: sys_lwk_kmsg_recv,
   lwk_exec: sys_lwk_exec,
   lwk_job_phase: sys_lwk_job_phase,
+  lwk_image_check: sys_lwk_image_check,
 };

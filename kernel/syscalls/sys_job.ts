@@ -126,6 +126,23 @@ export function* sys_lwk_exec(c: SyscallCtx): KPath<number> {
   return 0;
 }
 
+export function* sys_lwk_image_check(c: SyscallCtx): KPath<number> {
+  const len = argSize(c, 1);
+  const bytes = yield* copyin(c.k, c.cpu, c.p, argPtr(c, 0), len);
+  yield step('jobload', 'image-check', Math.ceil(len / c.k.profile.values['kernel.copyBytesPerCycle']), `${len}-byte image`);
+  const img = parseImage(bytes);
+  const reason = !img.ok ? img.reason : c.k.host.catalog.instantiate(img.image.textHash) === null ? `no code for the text of '${img.image.name}'` : null;
+  if (reason === null) return 0;
+  const room = argSize(c, 3);
+  if (room > 0) {
+    const text = new TextEncoder().encode(reason).subarray(0, room - 1);
+    const out = new Uint8Array(text.length + 1);
+    out.set(text);
+    yield* copyout(c.k, c.cpu, c.p, argPtr(c, 2), out);
+  }
+  fail('ENOEXEC', reason);
+}
+
 export function* sys_lwk_job_phase(c: SyscallCtx): KPath<number> {
   const phase = argInt(c, 0);
   if (phase !== KMSG.PHASE_MAIN && phase !== KMSG.PHASE_MAIN_DONE) fail('EINVAL', `unknown phase ${phase}`);

@@ -28,6 +28,10 @@ status, output and published results.
   --ranks N          ranks on nodes 0..N-1 (default: every compute node)
   --no-shootdown     do not send TLB shootdown IPIs (stale TLB entries stay)
   --time-limit T     stop after T of simulated time (default 10s; e.g. 500ms, 2s)
+  --down NODES       fault switch: these nodes are down (e.g. 3,5,8-11)
+  --hang NODES       fault switch: these nodes' kernels never answer
+  --corrupt-in-transit  fault switch: flip one bit of the first message
+                     carrying 512 bytes or more (an image on its way)
   --trace FILE       write every kernel step to FILE as JSON lines
   --json             print the report as one JSON document (schema: docs/REPORT.md)
 
@@ -48,7 +52,33 @@ export const RUN_OPTIONS = {
   load: { type: 'string' },
   fanout: { type: 'string' },
   ranks: { type: 'string' },
+  down: { type: 'string' },
+  hang: { type: 'string' },
+  'corrupt-in-transit': { type: 'boolean' },
 } as const;
+
+/** Parses a node list such as 3,5,8-11 (every node must exist). */
+export function nodeList(text: string, flagName: string, size: number): number[] {
+  const out: number[] = [];
+  for (const part of text.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (m === null) throw new UsageError(`--${flagName}: '${part}' is not a node or a range of nodes`);
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    if (b < a || b >= size) throw new UsageError(`--${flagName}: nodes must be in 0..${size - 1}, got '${part}'`);
+    for (let n = a; n <= b; n++) out.push(n);
+  }
+  return out;
+}
+
+/** Applies the fault switches of a run command line to a booted system. */
+export function applyFaults(p: Parsed, sys: System): void {
+  const down = str(p, 'down');
+  if (down !== undefined) for (const n of nodeList(down, 'down', sys.machine.size)) sys.machine.network.setNodeDown(n, true);
+  const hang = str(p, 'hang');
+  if (hang !== undefined) for (const n of nodeList(hang, 'hang', sys.machine.size)) sys.kernel(n).jobs.silent = true;
+  if (flag(p, 'corrupt-in-transit')) sys.machine.corruptInTransit(1, 512);
+}
 
 export async function run(argv: string[], out: Output): Promise<number> {
   return runJob(parse(argv, RUN_OPTIONS, 1), out);
@@ -95,6 +125,7 @@ export async function runJob(p: Parsed, out: Output): Promise<number> {
   if (computeNodes < 1) throw new UsageError('a loaded job needs at least 2 nodes (compute nodes and the service node)');
   const asked = str(p, 'nodes') !== undefined ? Number(str(p, 'nodes')) : computeNodes;
   const ranks = intOption(p, 'ranks', 1, computeNodes) ?? Math.min(asked, computeNodes);
+  applyFaults(p, sys);
   const traceFile = str(p, 'trace');
   if (traceFile !== undefined) sys.trace.streamTo(traceFile);
   const start = process.hrtime.bigint();

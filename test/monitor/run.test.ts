@@ -10,13 +10,15 @@ function margay(...args: string[]) {
 }
 
 describe('margay run', () => {
-  it('runs hello on 16 nodes and reports every rank as JSON', () => {
+  it('launches hello on 16 nodes through yod and reports every rank and phase as JSON', () => {
     const r = margay('run', 'hello', '--nodes', '16', '--json');
     expect(r.code).toBe(0);
     const rep = JSON.parse(r.stdout);
-    expect(rep.job).toMatchObject({ app: 'hello', load: 'direct', ranks: 16, status: 'completed', exit_status_counts: { '0': 16 } });
+    expect(rep.job).toMatchObject({ app: 'hello', load: 'two-phase', fanout: 'binomial', ranks: 16, service_node: 17, status: 'completed', exit_status_counts: { '0': 16 } });
     expect(rep.ranks).toHaveLength(16);
-    expect(rep.ranks[5].stdout).toMatch(/^hello from rank 5 of 16 on node 5 core 0, pid 1\n$/);
+    expect(rep.ranks[5].stdout).toMatch(/^hello from rank 5 of 16 on node 5 core 0, pid 100\n$/);
+    for (const phase of ['load', 'start', 'run', 'exit']) expect(rep.phases_ns[phase], phase).toBeGreaterThan(0);
+    expect(rep.yod.stdout).toMatch(/16 rank\(s\) loaded and exited with status 0/);
     expect(rep.sim_end_ns).toBeGreaterThan(0);
     expect(rep.host.events_per_s).toBeGreaterThan(0);
   });
@@ -52,9 +54,9 @@ export default program('echo', function* main(env) {
 });
 `,
     );
-    const r = margay('run', file, '--nodes', '1', '--json', '--', 'a', 'b c');
+    const r = margay('run', file, '--nodes', '2', '--json', '--', 'a', 'b c');
     const rep = JSON.parse(r.stdout);
-    expect(rep.ranks[0]).toMatchObject({ stdout: 'a b c\n', exit_status: 3 });
+    expect(rep.ranks[1]).toMatchObject({ stdout: 'a b c\n', exit_status: 3 });
     expect(rep.job.status).toBe('failed');
     expect(r.code).toBe(1);
   });

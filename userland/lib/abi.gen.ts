@@ -32,6 +32,7 @@ export const SYS = {
   lwk_kmsg_send: 520,
   lwk_kmsg_recv: 521,
   lwk_exec: 522,
+  lwk_image_check: 524,
   lwk_job_phase: 523,
   ptl_init: 600,
   ptl_fini: 601,

@@ -234,6 +234,10 @@ export function* loadSubtree(env: Env, job: JobInfo, rank: number, jobBlockBytes
     }
   }
 
+  if (fetchFailure === null && job.mode === 'two-phase') {
+    const check = yield* env.sys.imageCheck(lp.store + image.offset, image.length);
+    if (check.rc < 0) fetchFailure = `bad executable: ${check.reason}`;
+  }
   const acked: number[] = [];
   if (fetchFailure !== null) {
     addFailure(status, subtreeOf(f, rank, job.size).length, { rank, reason: fetchFailure });

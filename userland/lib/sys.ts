@@ -156,6 +156,13 @@ export class Sys {
     return yield* this.raw(SYS.lwk_exec, va, len);
   }
 
+  /** Checks an ELF image as the loader would; 0, or -errno with the reason returned. */
+  *imageCheck(va: number, len: number): U<{ rc: number; reason: string }> {
+    const buf = yield* this.mem.alloc(256);
+    const rc = yield* this.raw(SYS.lwk_image_check, va, len, buf, 256);
+    return { rc, reason: rc < 0 ? yield* this.mem.cstring(buf, 256) : '' };
+  }
+
   *jobPhase(phase: number): U<number> {
     return yield* this.raw(SYS.lwk_job_phase, phase);
   }
