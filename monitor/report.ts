@@ -61,6 +61,17 @@ function stopText(s: StopReason): string {
   }
 }
 
+/**
+ * A direct job is over when every rank has exited. A loaded job is over when
+ * yod is: it failed if yod did or any rank did (ranks yod could not kill, say
+ * behind a down router, stay listed as running).
+ */
+function jobStatus(job: Job, running: number, failures: number): RunReport['job']['status'] {
+  if (job.yod === null) return running > 0 ? 'incomplete' : failures > 0 ? 'failed' : 'completed';
+  if (job.yod.alive) return 'incomplete';
+  return job.yod.exitStatus !== 0 || failures > 0 || running > 0 ? 'failed' : 'completed';
+}
+
 /** Phases of a loaded job from yod's time stamps and the kernels' records of main. */
 function phases(sys: System, job: Job): RunReport['phases_ns'] {
   if (job.load === 'direct' || job.yod === null) return null;
@@ -130,7 +141,7 @@ export function buildReport(sys: System, job: Job, stop: StopReason, fanout: Fan
       fanout: fanout === null ? null : formatFanout(fanout),
       ranks: states.length,
       service_node: job.load === 'direct' ? null : job.serviceNid,
-      status: running > 0 || (job.yod !== null && job.yod.alive) ? 'incomplete' : failures > 0 || (job.yod !== null && job.yod.exitStatus !== 0) ? 'failed' : 'completed',
+      status: jobStatus(job, running, failures),
       stop: stopText(stop),
       exit_status_counts: counts,
     },
