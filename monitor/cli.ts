@@ -5,10 +5,12 @@
 import { UsageError } from './args.ts';
 import * as conformance from './commands/conformance.ts';
 import * as docs from './commands/docs.ts';
+import * as image from './commands/image.ts';
 import * as machine from './commands/machine.ts';
 import * as monitor from './commands/monitor.ts';
 import * as run from './commands/run.ts';
 import * as start from './commands/start.ts';
+import * as sweep from './commands/sweep.ts';
 import { consoleOutput } from './output.ts';
 
 interface Command {
@@ -19,7 +21,9 @@ interface Command {
 const COMMANDS: Readonly<Record<string, { summary: string; module: Command }>> = {
   start: { summary: 'boot the default machine and run the default job (what `npm start` runs)', module: start },
   run: { summary: 'boot a machine and run a program on its compute nodes', module: run },
+  image: { summary: 'write a program\'s ELF64 executable image, or check an image file', module: image },
   monitor: { summary: 'the plain-text monitor: boot, run, step, break and inspect (a script or stdin)', module: monitor },
+  sweep: { summary: 'load the same job over a range of node counts and fan-outs; JSON and SVG curve', module: sweep },
   machine: { summary: 'describe a machine: shape, topology, resources, profile parameters', module: machine },
   conformance: { summary: 'run a conformance suite (ebpf) and report pass/fail per script', module: conformance },
   docs: { summary: 'regenerate the generated files in docs/ (profiles, ABI)', module: docs },

@@ -1,0 +1,98 @@
+// `margay sweep`: launches the same job over a range of node counts with
+// each fan-out shape and writes the load-time curve as JSON (and an SVG
+// plot), to compare flat and hierarchical loading as the seed does.
+
+import { writeFileSync } from 'node:fs';
+import { System } from '../../kernel/system.ts';
+import { type Fanout, type LoadMode, formatFanout, parseFanout } from '../../userland/lib/jobblock.ts';
+import { MACHINE_HELP, MACHINE_OPTIONS, UsageError, flag, machineChoice, parse, str } from '../args.ts';
+import { launch } from '../launch.ts';
+import type { Output } from '../output.ts';
+import { resolveProgram } from '../programs.ts';
+import { buildReport } from '../report.ts';
+import { svgPlot } from '../svgplot.ts';
+
+export const HELP = `usage: margay sweep [options]
+
+Runs one job per (fan-out, node count) and reports the simulated time of
+each phase; the load phase is the seed's "remote task creation" time.
+
+  --app A            program to launch (default hello)
+  --load L           two-phase (default) or one-phase
+  --fanouts LIST     fan-outs to compare (default flat,flat-concurrent,tree:2,binomial)
+  --counts LIST      node counts, e.g. 1-64,1024 (default 1-64,1024)
+  --image-bytes N    pad the executable with N bytes of initialised data
+  -o, --output FILE  write the curve as JSON to FILE (default: stdout)
+  --svg FILE         also plot load time against nodes as SVG
+  --json             print the JSON on stdout (the default without -o)
+
+${MACHINE_HELP}`;
+
+export interface SweepPoint {
+  nodes: number;
+  load_ns: number | null;
+  total_ns: number;
+  status: string;
+}
+
+export interface SweepResult {
+  app: string;
+  load: LoadMode;
+  profile: string;
+  image_bytes: number;
+  series: { fanout: string; points: SweepPoint[] }[];
+}
+
+function counts(text: string): number[] {
+  const out: number[] = [];
+  for (const part of text.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (m === null) throw new UsageError(`--counts: '${part}' is not a count or a range`);
+    for (let n = Number(m[1]); n <= Number(m[2] ?? m[1]); n++) if (n >= 1) out.push(n);
+  }
+  if (out.length === 0 || out.some((n) => n > 100_000)) throw new UsageError('--counts must name node counts from 1 to 100000');
+  return out;
+}
+
+export async function run(argv: string[], out: Output): Promise<number> {
+  const p = parse(argv, { ...MACHINE_OPTIONS, app: { type: 'string' }, load: { type: 'string' }, fanouts: { type: 'string' }, counts: { type: 'string' }, 'image-bytes': { type: 'string' }, output: { type: 'string', short: 'o' }, svg: { type: 'string' }, json: { type: 'boolean' } }, 0);
+  if (str(p, 'shape') !== undefined || str(p, 'nodes') !== undefined) throw new UsageError('sweep chooses the machine for each count: use --counts, not --shape or --nodes');
+  const load = str(p, 'load') ?? 'two-phase';
+  if (load !== 'two-phase' && load !== 'one-phase') throw new UsageError(`--load must be two-phase or one-phase, got '${load}'`);
+  const fanouts: Fanout[] = (str(p, 'fanouts') ?? 'flat,flat-concurrent,tree:2,binomial').split(',').map((t) => {
+    const f = parseFanout(t.trim());
+    if (f === null) throw new UsageError(`--fanouts: bad fan-out '${t}'`);
+    return f;
+  });
+  const ns = counts(str(p, 'counts') ?? '1-64,1024');
+  const pad = str(p, 'image-bytes') === undefined ? 0 : Number(str(p, 'image-bytes'));
+  if (!Number.isSafeInteger(pad) || pad < 0 || pad > 64 << 20) throw new UsageError('--image-bytes must be 0..64M');
+  const base = await resolveProgram(str(p, 'app') ?? 'hello');
+  const program = pad > 0 ? { ...base, data: new Uint8Array(pad), dataBytes: Math.max(base.dataBytes, pad) } : base;
+  const result: SweepResult = { app: base.name, load, profile: '', image_bytes: pad, series: [] };
+  for (const f of fanouts) {
+    const points: SweepPoint[] = [];
+    for (const n of ns) {
+      p.values.nodes = String(n);
+      const choice = machineChoice(p, 1);
+      result.profile = choice.profile.name;
+      const sys = new System(choice);
+      const job = launch(sys, { load, fanout: f, programs: [program], map: [{ firstNid: 0, count: n, image: 0 }], argv: [], timeoutUs: 10_000_000 });
+      const stop = sys.run({ done: () => sys.jobDone(job), until: 60e12 });
+      const r = buildReport(sys, job, stop, f, 0);
+      points.push({ nodes: n, load_ns: r.phases_ns?.load ?? null, total_ns: r.sim_end_ns, status: r.job.status });
+      if (str(p, 'output') !== undefined) out.note(`${formatFanout(f)} ${n} nodes: load ${r.phases_ns?.load ?? '-'} ns (${r.job.status})`);
+    }
+    result.series.push({ fanout: formatFanout(f), points });
+  }
+  const file = str(p, 'output');
+  if (file !== undefined) writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  if (file === undefined || flag(p, 'json')) out.json(result);
+  const svg = str(p, 'svg');
+  if (svg !== undefined) {
+    const series = result.series.map((s) => ({ name: s.fanout, points: s.points.filter((q) => q.load_ns !== null).map((q) => ({ x: q.nodes, y: q.load_ns! / 1000 })) }));
+    writeFileSync(svg, svgPlot(`${result.app}: ${load} job load on ${result.profile}`, 'compute nodes (log scale)', 'load phase (us, simulated)', series));
+    out.note(`wrote ${svg}`);
+  }
+  return 0;
+}
