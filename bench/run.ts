@@ -4,6 +4,7 @@
 import { benchEbpf } from './ebpf.ts';
 import { benchEngineHold } from './engine.ts';
 import { benchExtCompare } from './extcompare.ts';
+import { benchJobLaunch, benchScale } from './joblaunch.ts';
 import { benchKernel } from './kernel.ts';
 import { benchNetworkUniform } from './network.ts';
 import { benchPortals } from './portals.ts';
@@ -15,18 +16,25 @@ const BENCHES: Record<string, () => unknown> = {
   ext_compare: () => benchExtCompare(),
   portals: () => ['redstorm', 'paragon', 'modern'].map((p) => benchPortals(p)),
   kernel: () => ['redstorm', 'paragon', 'modern'].map((p) => benchKernel(p)),
+  joblaunch: () => benchJobLaunch(),
+};
+
+/** Long benchmarks, run only when named: `npm run bench scale` (about a minute), `scale100k`. */
+const HEAVY: Record<string, () => unknown> = {
+  scale: () => benchScale('27x16x24'),
+  scale100k: () => benchScale('torus:50x50x40'),
 };
 
 const wanted = process.argv.slice(2);
 for (const w of wanted) {
-  if (!(w in BENCHES)) {
-    process.stderr.write(`bench: unknown benchmark '${w}' (known: ${Object.keys(BENCHES).join(', ')})\n`);
+  if (!(w in BENCHES) && !(w in HEAVY)) {
+    process.stderr.write(`bench: unknown benchmark '${w}' (known: ${[...Object.keys(BENCHES), ...Object.keys(HEAVY)].join(', ')})\n`);
     process.exit(2);
   }
 }
 const results: Record<string, unknown> = { node: process.version, date: new Date().toISOString() };
-for (const [name, fn] of Object.entries(BENCHES)) {
-  if (wanted.length > 0 && !wanted.includes(name)) continue;
+for (const [name, fn] of [...Object.entries(BENCHES), ...Object.entries(HEAVY)]) {
+  if (wanted.length > 0 ? !wanted.includes(name) : name in HEAVY) continue;
   process.stderr.write(`bench: ${name}...\n`);
   results[name] = fn();
 }

@@ -55,6 +55,11 @@ export class ContiguousAllocator {
     return null;
   }
 
+  /** The size of the allocation at `base`, or 0. */
+  sizeOf(base: number): number {
+    return this.used.get(base) ?? 0;
+  }
+
   /** Frees an allocation by its base. Returns false if `base` was not allocated. */
   release(base: number): boolean {
     const size = this.used.get(base);

@@ -168,6 +168,8 @@ export class AddressSpace {
     for (const r of this.regions) {
       if (!released.has(r.extent.base)) {
         released.add(r.extent.base);
+        // Scrubbed as it is freed: the next owner sees zeros, and the host drops the frames.
+        this.mem.zero(r.extent.base, this.alloc.sizeOf(r.extent.base));
         this.alloc.release(r.extent.base);
       }
     }

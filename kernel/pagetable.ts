@@ -78,7 +78,10 @@ export class PageTables {
 
   /** Frees every table frame. */
   destroy(): void {
-    for (const f of this.tableFrames) this.alloc.release(f);
+    for (const f of this.tableFrames) {
+      this.mem.zero(f, PAGE_4K);
+      this.alloc.release(f);
+    }
     this.tableFrames.length = 0;
   }
 
