@@ -132,6 +132,13 @@ export class JobControl {
     this.k.node.nic.transmit({ dst: dstNid, header: encodeKMsg(header), payloadAddr: pa ?? 0, payloadLen: len, cookie });
   }
 
+  /** Kernel messages a process sent from its own memory that the NIC has not finished reading. */
+  inflight(pid: number): number {
+    let n = 0;
+    for (const t of this.tx.values()) if (t.buffer === null && t.header.srcPid === pid) n++;
+    return n;
+  }
+
   /** A header for a message from this kernel. */
   header(type: KMsgType, fields: Partial<KMsgHeader>): KMsgHeader {
     return { type, dstPid: 0, srcNid: this.k.nid, srcPid: 0, rank: 0, uid: 0, jobId: 0, imageLen: 0, code: 0, jobSize: 0, summary: NO_SUMMARY, ...fields };
@@ -143,6 +150,7 @@ export class JobControl {
     if (t === undefined) return;
     this.tx.delete(cookie);
     if (t.buffer !== null) this.k.phys.release(t.buffer);
+    if (t.header.srcPid !== 0) this.k.reapZombies();
     if (delivered) return;
     yield step('jobctl', 'undeliverable', this.v['kernel.syscallWorkCycles'], `${t.header.type} to node ${t.dstNid}: ${reason}`);
     // A process's request that cannot be delivered is answered here, as a NACK would be.

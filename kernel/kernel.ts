@@ -100,6 +100,8 @@ export class Kernel {
   private readonly timers: CpuTimers[];
   private readonly mailboxes: XcallRequest[][];
   private nextPid = 1;
+  /** Ended processes whose memory waits for in-flight DMA (see reapZombies). */
+  private zombies: Process[] = [];
   private nextTid = 1;
   private nextAsid = 1;
   booted = false;
@@ -420,7 +422,8 @@ export class Kernel {
     p.endedAt = this.engine.now;
     this.futex.forget(p.aspace);
     this.portals.forget(p);
-    p.aspace.destroy();
+    this.zombies.push(p);
+    this.reapZombies();
     this.jobs.processEnded(p);
     this.record(this.executing ?? this.cpus[0], 'proc', 'exit', `pid ${p.pid} status ${status}${reason ? `: ${reason}` : ''}`);
     this.host.processExited(this, p);
@@ -435,6 +438,19 @@ export class Kernel {
       return;
     }
     sink.push(text);
+  }
+
+  /**
+   * Frees the memory of ended processes once no DMA can touch it: a process
+   * that exits right after a put keeps its pages until the NIC has read them.
+   */
+  reapZombies(): void {
+    if (this.zombies.length === 0) return;
+    this.zombies = this.zombies.filter((p) => {
+      if (this.portals.inflight(p) > 0 || this.jobs.inflight(p.pid) > 0) return true;
+      p.aspace.destroy();
+      return false;
+    });
   }
 
   liveProcesses(): Process[] {

@@ -617,6 +617,14 @@ export class PortalsDriver {
     this.pending.delete(opId);
     if (p.putMd) p.putMd.busy--;
     if (p.getMd) p.getMd.busy--;
+    if (!p.pp.process.alive) this.k.reapZombies();
+  }
+
+  /** Operations of `p` whose DMA may still touch its memory. */
+  inflight(p: Process): number {
+    let n = 0;
+    for (const op of this.pending.values()) if (op.pp.process === p) n++;
+    return n;
   }
 
   /** The receive interrupt: match every arrived header in the interrupt path. */

@@ -1,6 +1,7 @@
 // The apps `margay run` knows by name.
 
 import type { UserProgram } from '../../kernel/abi.ts';
+import allreduce from './allreduce.ts';
 import allsum from './allsum.ts';
 import bcast from './bcast.ts';
 import hello from './hello.ts';
@@ -10,4 +11,4 @@ import steal from './steal.ts';
 import sysexercise from './sysexercise.ts';
 import tlbstale from './tlbstale.ts';
 
-export const APPS: Readonly<Record<string, UserProgram>> = { hello, tlbstale, sysexercise, pingpong, ring, bcast, allsum, steal };
+export const APPS: Readonly<Record<string, UserProgram>> = { hello, tlbstale, sysexercise, pingpong, ring, allreduce, bcast, allsum, steal };

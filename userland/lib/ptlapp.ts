@@ -57,14 +57,19 @@ export function* setup(env: Env, bytes: number) {
   return { P, ni: n.ni, eq: eq.eq, rank, size, rbuf, sbuf, md: md.md, ctlMd: ctlMd.md, ctlEq: ctlEq.eq } satisfies PtlApp;
 }
 
-/** Sends a control message to `rank`, retrying (after 10 us) until it is acknowledged without failure. */
+/**
+ * Sends a control message to `rank`, retrying until it is acknowledged
+ * without failure. The wait between tries doubles from 10 us to 1.28 ms:
+ * with a fixed short retry, a hundred ranks knocking on a rank that is not
+ * ready yet keep its core in receive interrupts and it never gets ready.
+ */
 export function* sendControl(env: Env, app: PtlApp, rank: number, bits = CTL_BITS) {
-  for (;;) {
+  for (let wait = 10_000; ; wait = Math.min(2 * wait, 1_280_000)) {
     const rc = yield* app.P.PtlPut(app.ctlMd, 0, 8, PTL.ACK_REQ, { rank }, 0, bits, 0, 0, 0);
     if (rc !== PTL.OK) throw new Error(`control put failed with ${rc}`);
     const ack = yield* app.P.PtlEQWait(app.ctlEq);
     if (ack.event?.type === PTL.EVENT_ACK && ack.event.ni_fail_type === PTL.NI_OK) return;
-    yield* env.sys.nanosleep(10_000);
+    yield* env.sys.nanosleep(wait);
   }
 }
 
