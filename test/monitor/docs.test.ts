@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { getProfile } from '../../hw/profile.ts';
 import { System } from '../../kernel/system.ts';
+import { launch } from '../../monitor/launch.ts';
 import { resolveProgram } from '../../monitor/programs.ts';
 
 describe('docs/WRITING-PROGRAMS.md', () => {
@@ -13,11 +14,13 @@ describe('docs/WRITING-PROGRAMS.md', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'margay-doc-')), 'myprog.ts');
     writeFileSync(file, code);
     const prog = await resolveProgram(file);
-    const sys = new System({ profile: getProfile('redstorm'), shape: { kind: 'mesh', dims: [2] }, seed: 1 });
-    const job = sys.launchDirect(prog, [0, 1], []);
-    sys.run({ done: () => sys.jobDone(job) });
-    const out = job.ranks.map((r) => r.process!.stdout.join(''));
-    expect(out[1]).toMatch(/^rank 1\/2: 1\^2 = 1, took \d+ ns, helper says 1\n$/);
-    expect(job.ranks.every((r) => r.process!.exitStatus === 0)).toBe(true);
+    const sys = new System({ profile: getProfile('redstorm'), shape: { kind: 'mesh', dims: [4] }, seed: 1 });
+    const job = launch(sys, { load: 'two-phase', fanout: { kind: 'binomial' }, programs: [prog], map: [{ firstNid: 0, count: 3, image: 0 }], argv: [], timeoutUs: 1_000_000 });
+    sys.run({ done: () => sys.jobDone(job), until: 10e12 });
+    const ranks = sys.rankStates(job);
+    const out = ranks.map((r) => r.process!.stdout.join(''));
+    expect(out[1]).toMatch(/^rank 1\/3: got 0 from rank 0, read back 1 \(event 8\), worked \d+ ns, helper says 1\n$/);
+    expect(ranks.every((r) => r.process!.exitStatus === 0)).toBe(true);
+    expect(job.yod?.exitStatus).toBe(0);
   });
 });

@@ -20,6 +20,8 @@ export interface PtlApp {
   /** MD with an event queue, for acknowledged control messages. */
   readonly ctlMd: number;
   readonly ctlEq: number;
+  /** Events taken from the EQ while waiting for other match bits, oldest first. */
+  readonly backlog: PtlEvent[];
 }
 
 export const DATA_BITS = 1n;
@@ -46,7 +48,8 @@ export function* setup(env: Env, bytes: number) {
   const sbuf = yield* map(bytes);
   const ctl = yield* map(4096);
   const opts = PTL.ME_OP_PUT | PTL.ME_EVENT_LINK_DISABLE;
-  check('PtlMEAppend', (yield* P.PtlMEAppend(n.ni, 0, { start: rbuf, length: Math.max(bytes, 4096), options: opts, match_bits: DATA_BITS }, PTL.PRIORITY_LIST, 0)).rc);
+  // The data entry also answers GETs, so a peer can read a rank's receive buffer.
+  check('PtlMEAppend', (yield* P.PtlMEAppend(n.ni, 0, { start: rbuf, length: Math.max(bytes, 4096), options: opts | PTL.ME_OP_GET, match_bits: DATA_BITS }, PTL.PRIORITY_LIST, 0)).rc);
   check('PtlMEAppend', (yield* P.PtlMEAppend(n.ni, 0, { start: ctl, length: 1024, options: opts, match_bits: CTL_BITS }, PTL.PRIORITY_LIST, 0)).rc);
   check('PtlMEAppend', (yield* P.PtlMEAppend(n.ni, 0, { start: ctl + 1024, length: 1024, options: opts, match_bits: GO_BITS }, PTL.PRIORITY_LIST, 0)).rc);
   const md = yield* P.PtlMDBind(n.ni, { start: sbuf, length: Math.max(bytes, 4096), options: PTL.MD_EVENT_SEND_DISABLE });
@@ -54,7 +57,7 @@ export function* setup(env: Env, bytes: number) {
   const ctlEq = yield* P.PtlEQAlloc(n.ni, 64);
   const ctlMd = yield* P.PtlMDBind(n.ni, { start: ctl + 2048, length: 2048, eq_handle: ctlEq.eq, options: PTL.MD_EVENT_SEND_DISABLE });
   check('PtlMDBind', ctlMd.rc);
-  return { P, ni: n.ni, eq: eq.eq, rank, size, rbuf, sbuf, md: md.md, ctlMd: ctlMd.md, ctlEq: ctlEq.eq } satisfies PtlApp;
+  return { P, ni: n.ni, eq: eq.eq, rank, size, rbuf, sbuf, md: md.md, ctlMd: ctlMd.md, ctlEq: ctlEq.eq, backlog: [] } satisfies PtlApp;
 }
 
 /**
@@ -73,13 +76,20 @@ export function* sendControl(env: Env, app: PtlApp, rank: number, bits = CTL_BIT
   }
 }
 
-/** Waits for the next event on the main EQ whose match bits are `bits`. */
+/**
+ * Waits for the next event on the main EQ whose match bits are `bits`.
+ * Events for other bits are kept for later waits, not dropped: a peer's
+ * data may well arrive while this rank still waits in a barrier.
+ */
 export function* waitFor(app: PtlApp, bits: bigint) {
+  const kept = app.backlog.findIndex((e) => e.match_bits === bits);
+  if (kept >= 0) return app.backlog.splice(kept, 1)[0];
   for (;;) {
     const r = yield* app.P.PtlEQWait(app.eq);
     if (r.rc !== PTL.OK && r.rc !== PTL.EQ_DROPPED) throw new Error(`PtlEQWait failed with ${r.rc}`);
     const ev = r.event as PtlEvent;
     if (ev.match_bits === bits) return ev;
+    app.backlog.push(ev);
   }
 }
 
