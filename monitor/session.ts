@@ -99,7 +99,7 @@ export class MonitorSession {
   }
 }
 
-const ALIASES: Readonly<Record<string, string>> = { s: 'step', n: 'next', c: 'continue', cont: 'continue', q: 'quit', b: 'break', i: 'info', '?': 'help' };
+export const ALIASES: Readonly<Record<string, string>> = { s: 'step', n: 'next', c: 'continue', cont: 'continue', q: 'quit', b: 'break', i: 'info', '?': 'help' };
 
 export const COMMANDS: Readonly<Record<string, MonitorCommand>> = {
   help: {

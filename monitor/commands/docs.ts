@@ -2,12 +2,12 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { flag, parse } from '../args.ts';
-import { ABI_DOC, ABI_PROSE, PROFILES_DOC, PROFILES_PROSE, USER_ABI, USER_PORTALS, abiDoc, profilesDoc, userAbi, userPortals } from '../docsgen.ts';
+import { ABI_DOC, ABI_PROSE, MONITOR_DOC, MONITOR_PROSE, monitorDoc, PROFILES_DOC, PROFILES_PROSE, USER_ABI, USER_PORTALS, abiDoc, profilesDoc, userAbi, userPortals } from '../docsgen.ts';
 import type { Output } from '../output.ts';
 
 export const HELP = `usage: margay docs [--check]
 
-Regenerates docs/profiles.md, docs/ABI.md and userland/lib/abi.gen.ts from\ntheir tables (run from the repository root).
+Regenerates docs/profiles.md, docs/ABI.md, docs/MONITOR.md and userland/lib/*.gen.ts from\ntheir tables (run from the repository root).
 
   --check            exit 1 if a generated file is out of date, writing nothing`;
 
@@ -15,6 +15,7 @@ export function generatedDocs(): Record<string, string> {
   return {
     [PROFILES_DOC]: profilesDoc(readFileSync(PROFILES_PROSE, 'utf8')),
     [ABI_DOC]: abiDoc(readFileSync(ABI_PROSE, 'utf8')),
+    [MONITOR_DOC]: monitorDoc(readFileSync(MONITOR_PROSE, 'utf8')),
     [USER_ABI]: userAbi(),
     [USER_PORTALS]: userPortals(),
   };

@@ -7,9 +7,10 @@ import { RUN_OPTIONS, runJob } from './run.ts';
 
 export const HELP = `usage: margay start [run options]
 
-Boots the default machine (Red Storm: 10,368 nodes in a 27x16x24 mesh) and
-runs the default job: hello on the first 64 nodes. Takes every option of
-'margay run' (see margay run --help).
+Boots the default machine (Red Storm: 10,368 nodes in a 27x16x24 mesh, the
+last one the service node) and runs the default job: yod launches hello on
+the first 64 compute nodes over a binomial tree (two-phase load). Takes
+every option of 'margay run' (see margay run --help).
 
 ${MACHINE_HELP}`;
 
@@ -20,6 +21,7 @@ export async function run(argv: string[], out: Output): Promise<number> {
   if (p.values.ranks === undefined) p.values.ranks = '64';
   const code = await runJob(p, out);
   out.say('');
-  out.say('Next: margay run --help, margay run tlbstale --nodes 1 --cores 2 [--no-shootdown], margay machine --params');
+  out.say('Next: margay monitor (boot, step and inspect; try: boot --nodes 8, load hello, break jobload/*, continue),');
+  out.say('      margay run hello --nodes 1024 --fanout flat, margay sweep --counts 1-64 --svg curve.svg, margay run --help');
   return code;
 }
