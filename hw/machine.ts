@@ -30,6 +30,8 @@ export class Machine {
   private corruptions = { remaining: 0, minBytes: 1 };
   /** Bit flips made in transit so far. */
   corrupted = 0;
+  /** Observer of every message whose head reaches its destination (the trace export's flows). */
+  onArrive: ((msg: NicMessage) => void) | null = null;
 
   constructor(config: MachineConfig) {
     validateProfile(config.profile);
@@ -46,6 +48,7 @@ export class Machine {
       {
         arrive: (msg, tailTime) => {
           this.maybeCorrupt(msg as NicMessage);
+          this.onArrive?.(msg as NicMessage);
           this.node(msg.dst).nic.arrive(msg as NicMessage, tailTime);
         },
         undeliverable: (msg, reason) => this.node(msg.src).nic.undeliverable(msg as NicMessage, reason),

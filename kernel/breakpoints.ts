@@ -2,6 +2,7 @@
 // core, pid and syscall name. A run stops after the step that matches.
 
 import type { TraceRecord } from './trace.ts';
+import { VECTOR, type VectorName } from './vectors.ts';
 
 export interface BreakpointSpec {
   /** Glob over "path/step", e.g. "syscall/*", "irq/eoi", "tlb/*". */
@@ -11,6 +12,8 @@ export interface BreakpointSpec {
   readonly pid?: number;
   /** Stops at the dispatch of this syscall. */
   readonly syscall?: string;
+  /** Stops at the entry of this interrupt vector (name such as nic-rx, or number). */
+  readonly vector?: string;
 }
 
 export interface Breakpoint extends BreakpointSpec {
@@ -58,6 +61,7 @@ export class Breakpoints {
       if (b.core !== undefined && b.core !== r.core) continue;
       if (b.pid !== undefined && b.pid !== r.pid) continue;
       if (b.syscall !== undefined && !(r.path === 'syscall' && r.step === 'dispatch' && r.detail === b.syscall)) continue;
+      if (b.vector !== undefined && !(r.path === 'irq' && r.step === 'entry' && (r.detail === b.vector || String(VECTOR[r.detail as VectorName]) === b.vector))) continue;
       if (b.re !== null && !b.re.test(`${r.path}/${r.step}`)) continue;
       b.hits++;
       return b;

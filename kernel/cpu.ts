@@ -215,9 +215,12 @@ export class Cpu implements EventSink {
       case 'step':
         this.steps++;
         this.core.setMode('kernel', this.now);
-        this.kernel.traceStep(this, d.path, d.step, d.detail);
-        this.resumeIn(cyclesToPs(d.cycles, this.kernel.profile.values['cpu.clockHz']));
+      {
+        const ps = cyclesToPs(d.cycles, this.kernel.profile.values['cpu.clockHz']);
+        this.kernel.traceStep(this, d.path, d.step, d.detail, ps);
+        this.resumeIn(ps);
         return 'timed';
+      }
       case 'block':
         return 'blocked';
       case 'spin':

@@ -58,6 +58,8 @@ export interface KernelHost {
   processExited(k: Kernel, p: Process): void;
   /** Where a loaded image's code is found (by the hash of its text). */
   readonly catalog: CodeCatalog;
+  /** Newly attached extensions step one instruction per kernel step (the monitor's `ext step on`). */
+  readonly extStepping: boolean;
 }
 
 /** How a loaded process differs from an init task started directly. */
@@ -205,16 +207,16 @@ export class Kernel {
 
   // ---- tracing ------------------------------------------------------------
 
-  traceStep(cpu: Cpu, path: string, stepName: string, detail: string): void {
-    this.record(cpu, path, stepName, detail);
+  traceStep(cpu: Cpu, path: string, stepName: string, detail: string, durPs = 0): void {
+    this.record(cpu, path, stepName, detail, durPs);
   }
 
-  private record(cpu: Cpu, path: string, stepName: string, detail: string): void {
+  private record(cpu: Cpu, path: string, stepName: string, detail: string, durPs = 0): void {
     if (!this.host.wantsRecords) {
       this.host.countStep();
       return;
     }
-    this.host.record({ t: this.engine.now, node: this.nid, core: cpu.index, pid: cpu.pid, path, step: stepName, detail });
+    this.host.record({ t: this.engine.now, node: this.nid, core: cpu.index, pid: cpu.pid, path, step: stepName, detail, dur: durPs });
   }
 
   /** A host exception inside a kernel path: a kernel bug. Logged; the process dies; the machine goes on. */

@@ -71,7 +71,21 @@ export interface Job {
   endedAt: number;
 }
 
+/** A message seen on the network while tracing (the trace export draws it as a flow arrow). */
+export interface MessageRecord {
+  readonly src: number;
+  readonly dst: number;
+  readonly bytes: number;
+  /** When the sender's NIC injected it and when its head reached the receiver (ps). */
+  readonly sentAt: number;
+  readonly arrivedAt: number;
+}
+
+const MESSAGE_RECORDS = 65_536;
+
 export class System implements KernelHost {
+  /** Messages seen while tracing, oldest first (bounded). */
+  readonly messages: MessageRecord[] = [];
   readonly machine: Machine;
   readonly trace: Trace;
   readonly breakpoints = new Breakpoints();
@@ -87,6 +101,11 @@ export class System implements KernelHost {
   constructor(config: SystemConfig) {
     this.machine = new Machine({ profile: config.profile, shape: config.shape, seed: config.seed });
     this.catalog = config.catalog ?? new CodeCatalog();
+    this.machine.onArrive = (msg) => {
+      if (!this.trace.enabled) return;
+      if (this.messages.length >= MESSAGE_RECORDS) this.messages.splice(0, MESSAGE_RECORDS / 4);
+      this.messages.push({ src: msg.src, dst: msg.dst, bytes: msg.wireBytes, sentAt: msg.injectedAt, arrivedAt: this.now });
+    };
     this.trace = new Trace(config.traceCapacity);
     this.shootdown = config.shootdown ?? true;
     this.kernels = new Array(this.machine.size);
@@ -133,6 +152,9 @@ export class System implements KernelHost {
   get wantsRecords(): boolean {
     return this.trace.enabled || !this.breakpoints.empty || this.recordWatchers > 0;
   }
+
+  /** Extensions attached from now on step one instruction per kernel step. */
+  extStepping = false;
 
   /** Users of `next()` and the monitors that need every record. */
   recordWatchers = 0;

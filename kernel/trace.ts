@@ -13,6 +13,8 @@ export interface TraceRecord {
   readonly path: string;
   readonly step: string;
   readonly detail: string;
+  /** How long the step takes on its core (ps); 0 for marks such as a context switch. */
+  readonly dur?: number;
 }
 
 export class Trace {

@@ -4,7 +4,9 @@
 // lines to show. It looks at the machine only through the System's control
 // and inspection API and changes it only through its controls.
 
+import { writeFileSync } from 'node:fs';
 import { formatPs as formatTime, parseTime } from '../hw/time.ts';
+import { disassemble } from '../kernel/ext/disasm.ts';
 import { formatShape } from '../hw/topology.ts';
 import type { BreakpointSpec } from '../kernel/breakpoints.ts';
 import { type Job, type StopReason, System } from '../kernel/system.ts';
@@ -12,6 +14,7 @@ import type { TraceRecord } from '../kernel/trace.ts';
 import { type Fanout, parseFanout } from '../userland/lib/jobblock.ts';
 import { UsageError, machineChoice, parse } from './args.ts';
 import { launch } from './launch.ts';
+import { traceEvents } from './perfetto.ts';
 import { resolveProgram } from './programs.ts';
 import { buildReport, summaryLines } from './report.ts';
 import { MACHINE_OPTIONS } from './args.ts';
@@ -89,6 +92,13 @@ export class MonitorSession {
       case 'events':
         return [`stopped: after ${stop.events} events ${where}`];
     }
+  }
+
+  /** The trace record the machine stopped at (the last one kept). */
+  lastRecord(): TraceRecord {
+    const r = this.system.trace.last(1)[0];
+    if (r === undefined) throw new UsageError('no kernel step yet: step or continue first');
+    return r;
   }
 
   runUntil(opts: { until?: number; maxEvents?: number }): StopReason {
@@ -196,7 +206,7 @@ export const COMMANDS: Readonly<Record<string, MonitorCommand>> = {
     },
   },
   break: {
-    usage: 'break PATTERN [node N] [core C] [pid P] [syscall NAME]',
+    usage: 'break PATTERN [node N] [core C] [pid P] [syscall NAME] [vector V]',
     help: 'stop after a kernel step matching PATTERN (glob on path/step, e.g. jobload/*)',
     run(s, args) {
       if (args.length === 0) throw new UsageError('break needs a pattern (e.g. break syscall/dispatch syscall write)');
@@ -204,8 +214,9 @@ export const COMMANDS: Readonly<Record<string, MonitorCommand>> = {
       for (let i = 1; i < args.length; i += 2) {
         const v = args[i + 1];
         if (args[i] === 'syscall') spec.syscall = v;
+        else if (args[i] === 'vector') spec.vector = v;
         else if (args[i] === 'node' || args[i] === 'core' || args[i] === 'pid') spec[args[i] as 'node' | 'core' | 'pid'] = int(v, args[i]);
-        else throw new UsageError(`break: unknown qualifier '${args[i]}' (node, core, pid, syscall)`);
+        else throw new UsageError(`break: unknown qualifier '${args[i]}' (node, core, pid, syscall, vector)`);
       }
       const b = s.system.addBreakpoint(spec);
       return [`breakpoint ${b.id}: ${args.join(' ')}`];
@@ -347,6 +358,79 @@ export const COMMANDS: Readonly<Record<string, MonitorCommand>> = {
       const r = s.system.control(s.job, 'kill');
       const killed = r.replies.filter((m) => m.header.code > 0).length;
       return [`${r.answered} of ${r.asked} node(s) answered; ${killed} process(es) killed`];
+    },
+  },
+  export: {
+    usage: 'export trace FILE',
+    help: 'write the kept trace as Chrome/Perfetto trace-event JSON (open in ui.perfetto.dev)',
+    run(s, args) {
+      if (args[0] !== 'trace' || args[1] === undefined) throw new UsageError('export trace FILE');
+      const sys = s.system;
+      const doc = traceEvents(sys.trace.last(), sys.messages, sys.profile.values['cpu.cores']);
+      try {
+        writeFileSync(args[1], JSON.stringify(doc));
+      } catch (e) {
+        throw new UsageError(`cannot write ${args[1]}: ${(e as Error).message}`);
+      }
+      return [`wrote ${args[1]}: ${doc.traceEvents.length} events (${sys.trace.kept} kernel steps, ${sys.messages.length} messages)`];
+    },
+  },
+  over: {
+    usage: 'over',
+    help: 'step over the syscall the stopped core is in: run to its syscall/exit',
+    run(s) {
+      const at = s.lastRecord();
+      const sys = s.system;
+      const bp = sys.addBreakpoint({ pattern: 'syscall/exit', node: at.node, core: at.core });
+      try {
+        return s.stopLines(s.runUntil({}));
+      } finally {
+        sys.breakpoints.delete(bp.id);
+      }
+    },
+  },
+  finish: {
+    usage: 'finish',
+    help: 'run to the end of the kernel path the stopped core is in (the next step of another path there)',
+    run(s) {
+      const at = s.lastRecord();
+      const sys = s.system;
+      sys.recordWatchers++;
+      try {
+        for (;;) {
+          const r = sys.next();
+          if (r === null) return ['nothing left to do'];
+          if (r.node === at.node && r.core === at.core && r.path !== at.path) return [`finished ${at.path} on node ${at.node} core ${at.core}; now:`, `  ${recordLine(r)}`];
+        }
+      } finally {
+        sys.recordWatchers--;
+      }
+    },
+  },
+  ext: {
+    usage: 'ext list|step on|step off|show NODE ID',
+    help: 'extension handlers: list them, step them instruction by instruction, show one with its disassembly and registers',
+    run(s, args) {
+      const sys = s.system;
+      const exts = sys.bootedKernels().flatMap((k) => [...k.portals.extensions.values()].map((e) => ({ node: k.nid, e })));
+      if (args[0] === 'list') return exts.length === 0 ? ['no extensions attached'] : exts.map(({ node, e }) => `node ${node} ext ${e.id} (pid ${e.owner.process.pid}, ${e.engine}): ${e.prog.prog.length} insns, runs ${e.stats.runs}, insns run ${e.stats.insns}${e.stepping ? ', stepping' : ''}`);
+      if (args[0] === 'step' && (args[1] === 'on' || args[1] === 'off')) {
+        sys.extStepping = args[1] === 'on';
+        for (const { e } of exts) e.stepping = sys.extStepping;
+        return [`extension stepping ${args[1]}: each instruction is a kernel step (break ext/insn to stop on one)`];
+      }
+      if (args[0] === 'show') {
+        const node = int(args[1], 'NODE');
+        const id = int(args[2], 'ID');
+        const found = exts.find((x) => x.node === node && x.e.id === id);
+        if (found === undefined) throw new UsageError(`no extension ${id} on node ${node}`);
+        const vm = found.e.lastVm;
+        const pc = vm?.pc ?? -1;
+        const lines = disassemble(found.e.prog.prog).map((l, i) => `${i === pc ? '=>' : '  '} ${l}`);
+        const regs = vm === null ? ['  (no stepped run yet: ext step on)'] : [Array.from({ length: 11 }, (_, i) => `r${i}=0x${vm.get(i).toString(16)}`).join(' ')];
+        return [...regs, ...lines];
+      }
+      throw new UsageError(COMMANDS.ext.usage);
     },
   },
   quit: {

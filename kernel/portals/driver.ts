@@ -136,6 +136,12 @@ export class PortalsDriver {
     return s;
   }
 
+  /** A process's Portals state if it has any (inspection; creates nothing). */
+  peek(p: Process): PortalsProcess | undefined {
+    const s = this.procs.get(p.pid);
+    return s?.process === p ? s : undefined;
+  }
+
   /** Drops a process's Portals state when it exits. */
   forget(p: Process): void {
     this.procs.delete(p.pid);

@@ -85,7 +85,7 @@ function* extAttach(c: SyscallCtx): KPath<number> {
     throw e;
   }
   const id = c.k.portals.newExtensionId();
-  const ext = { id, prog, engine: engine === 1 ? ('jit' as const) : ('interp' as const), owner: pp, ni, payloadMax, grant: grant!, grantLen: regionLen, stats: { runs: 0, insns: 0, drops: 0, forwards: 0, faults: 0 }, stepping: false, lastVm: null };
+  const ext = { id, prog, engine: engine === 1 ? ('jit' as const) : ('interp' as const), owner: pp, ni, payloadMax, grant: grant!, grantLen: regionLen, stats: { runs: 0, insns: 0, drops: 0, forwards: 0, faults: 0 }, stepping: c.k.host.extStepping, lastVm: null };
   entry.ext = ext;
   c.k.portals.extensions.set(id, ext);
   yield step('ext', 'attach', c.k.profile.values['kernel.syscallWorkCycles'] + prog.verification.steps, `ext ${id}: ${prog.prog.length} insns verified in ${prog.verification.steps} steps, on ${kind} 0x${meHandle.toString(16)}`);

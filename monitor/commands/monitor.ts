@@ -6,26 +6,46 @@
 
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { UsageError, flag, parse, str } from '../args.ts';
+import { MACHINE_OPTIONS, UsageError, flag, parse, str } from '../args.ts';
+import { runConsole } from '../console/console.ts';
 import type { Output } from '../output.ts';
 import { COMMANDS, MonitorSession } from '../session.ts';
 
-export const HELP = `usage: margay monitor [--script FILE] [--plain]
+export const HELP = `usage: margay monitor [--script FILE] [--plain] [machine options]
 
-The plain-text monitor: boot a machine, launch a job, step through kernel
-paths, set breakpoints and inspect nodes, cores, registers, TLBs, APICs,
-processes and memory. Commands come from FILE (--script, unattended; each is
-echoed after '(margay) ') or from standard input, one per line; '#' starts
-a comment. An error in a script stops it with exit code 1.
+On a terminal: the console (docs/MONITOR.md), on the default machine or the
+one the machine options describe. Otherwise, or with --plain or --script,
+the plain-text monitor: commands come from FILE (--script, unattended; each
+is echoed after '(margay) ') or from standard input, one per line; '#'
+starts a comment. An error in a script stops it with exit code 1. Both boot
+a machine, launch a job, step through kernel paths, set breakpoints and
+inspect nodes, cores, registers, TLBs, APICs, processes and memory.
 
 commands:
 ${Object.values(COMMANDS)
   .map((c) => `  ${c.usage.padEnd(34)} ${c.help}`)
   .join('\n')}`;
 
+/** Why the console cannot run here, or null when it can. */
+function consoleUnavailable(): string | null {
+  if (!process.stdin.isTTY || !process.stdout.isTTY) return 'standard input or output is not a terminal';
+  const term = process.env.TERM ?? '';
+  if (term === '' || term === 'dumb') return `the terminal type '${term || '(unset)'}' cannot draw it`;
+  if ((process.stdout.columns ?? 0) < 80 || (process.stdout.rows ?? 0) < 24) return `the terminal is ${process.stdout.columns}x${process.stdout.rows}; the console needs 80x24`;
+  return null;
+}
+
 export async function run(argv: string[], out: Output): Promise<number> {
-  const p = parse(argv, { script: { type: 'string' }, plain: { type: 'boolean' } }, 0);
+  const p = parse(argv, { ...MACHINE_OPTIONS, script: { type: 'string' }, plain: { type: 'boolean' } }, 0);
+  const bootArgs = argv.filter((a, i) => !['--script', '--plain'].includes(a) && argv[i - 1] !== '--script');
+  const boot = `boot ${bootArgs.length > 0 ? bootArgs.join(' ') : '--shape 27x16x24'}`;
+  if (str(p, 'script') === undefined && !flag(p, 'plain')) {
+    const why = consoleUnavailable();
+    if (why === null) return runConsole({ boot });
+    out.note(`margay monitor: using the plain-text monitor (${why}; --plain chooses it)`);
+  }
   const s = new MonitorSession();
+  if (bootArgs.length > 0) for (const l of await s.exec(boot)) out.say(l);
   const script = str(p, 'script');
   if (script !== undefined) {
     let text: string;
@@ -45,7 +65,6 @@ export async function run(argv: string[], out: Output): Promise<number> {
     return 0;
   }
   const tty = process.stdin.isTTY === true;
-  if (tty && !flag(p, 'plain')) out.note('margay monitor: the blessed console is not available yet; using the plain-text monitor');
   const rl = createInterface({ input: process.stdin, terminal: false });
   const prompt = () => {
     if (tty) process.stdout.write('(margay) ');

@@ -21,7 +21,7 @@ export async function run(argv: string[], out: Output): Promise<number> {
   if (p.values.ranks === undefined) p.values.ranks = '64';
   const code = await runJob(p, out);
   out.say('');
-  out.say('Next: margay monitor (boot, step and inspect; try: boot --nodes 8, load hello, break jobload/*, continue),');
+  out.say('Next: margay monitor (the console: watch and step this machine; try load hello, break jobload/*, F5, F7),');
   out.say('      margay run hello --nodes 1024 --fanout flat, margay sweep --counts 1-64 --svg curve.svg, margay run --help');
   return code;
 }
