@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -43,6 +43,36 @@ describe('the plain-text monitor', () => {
     expect((await s.exec('info apic 0.1'))[0]).toMatch(/irr \[.*\]\s+isr/);
     expect((await s.exec('x 0/100 0x400000 16'))[0]).toMatch(/^\s+0x400000  6d 61 72 67 61 79 2d 74 65 78 74 20 31 00 68 65  margay-text 1.he/);
     expect(await s.exec('frobnicate')).toEqual(["error: unknown command 'frobnicate' (try 'help')"]);
+  });
+
+  it('steps an extension handler instruction by instruction and shows its disassembly and registers', async () => {
+    const s = new MonitorSession();
+    await s.exec('boot --nodes 7 --cores 1');
+    expect(await s.exec('ext step on')).toEqual(['extension stepping on: each instruction is a kernel step (break ext/insn to stop on one)']);
+    await s.exec('load bcast -- ext');
+    await s.exec('break ext/insn');
+    const stop = await s.exec('continue');
+    expect(stop[0]).toMatch(/stopped: breakpoint 1/);
+    expect(stop[1]).toMatch(/ext\/insn  ext \d+ 0: /);
+    const node = Number(/node (\d+) core/.exec(stop[1])![1]);
+    const list = (await s.exec('ext list')).join('\n');
+    const id = Number(new RegExp(`node ${node} ext (\\d+)`).exec(list)![1]);
+    const shown = await s.exec(`ext show ${node} ${id}`);
+    expect(shown[0]).toMatch(/^r0=0x[0-9a-f]+ r1=0x[0-9a-f]+ .* r10=0x/);
+    expect(shown.filter((l) => l.startsWith('=>'))).toHaveLength(1);
+    await s.exec('delete');
+    expect((await s.exec('next'))[0]).toMatch(/ext\/insn|ext\/run/);
+  });
+
+  it('exports the trace as Perfetto JSON', async () => {
+    const s = new MonitorSession();
+    await s.exec('boot --nodes 3');
+    await s.exec('run hello');
+    const file = join(mkdtempSync(join(tmpdir(), 'margay-')), 'trace.json');
+    const r = await s.exec(`export trace ${file}`);
+    expect(r[0]).toMatch(/^wrote .*trace\.json: \d+ events \(\d+ kernel steps, \d+ messages\)$/);
+    const doc = JSON.parse(readFileSync(file, 'utf8'));
+    expect(doc.traceEvents.some((e: { ph: string }) => e.ph === 's')).toBe(true);
   });
 
   it('sends app status and app kill to a running job', async () => {
