@@ -135,6 +135,7 @@ export class Vm {
     const L = this.lo;
     const H = this.hi;
     const mem = this.mem;
+    const STK = mem.regions[STACK_REGION - 1].dv;
     let pc = this.pc;
     let n = 0;
     try {
@@ -155,8 +156,18 @@ export class Vm {
           case 0x37: if (off) sdiv64(H[d], L[d], imm >> 31, imm); else udiv64(H[d], L[d], imm >> 31, imm); H[d] = RES[0]; L[d] = RES[1]; break;
           case 0x47: L[d] |= imm; H[d] |= imm >> 31; break;
           case 0x57: L[d] &= imm; H[d] &= imm >> 31; break;
-          case 0x67: this.lsh(d, imm & 63); break;
-          case 0x77: this.rsh(d, imm & 63); break;
+          case 0x67: {
+            const k = imm & 63;
+            if (k === 0) break;
+            if (k < 32) { H[d] = (H[d] << k) | (L[d] >>> (32 - k)); L[d] <<= k; } else { H[d] = L[d] << (k - 32); L[d] = 0; }
+            break;
+          }
+          case 0x77: {
+            const k = imm & 63;
+            if (k === 0) break;
+            if (k < 32) { L[d] = (L[d] >>> k) | (H[d] << (32 - k)); H[d] = (H[d] >>> k) | 0; } else { L[d] = (H[d] >>> (k - 32)) | 0; H[d] = 0; }
+            break;
+          }
           case 0x87: { const al = L[d]; L[d] = -al | 0; H[d] = (~H[d] + (al === 0 ? 1 : 0)) | 0; break; }
           case 0x97: if (off) smod64(H[d], L[d], imm >> 31, imm); else umod64(H[d], L[d], imm >> 31, imm); H[d] = RES[0]; L[d] = RES[1]; break;
           case 0xa7: L[d] ^= imm; H[d] ^= imm >> 31; break;
@@ -217,10 +228,28 @@ export class Vm {
           // ---- lddw ----
           case LDDW: L[d] = imm; H[d] = IMM[pc]; pc++; break;
           // ---- loads ----
-          case 0x61: case 0x69: case 0x71: case 0x79: case 0x81: case 0x89: case 0x91: this.load(op, d, s, off, pc - 1); break;
+          // Doublewords at r10 + off (spills and locals) take a fast path: r10's
+          // low word is an offset in the stack region, checked here as the JIT does.
+          case 0x79:
+            if (s === 10) {
+              const at = L[10] + off;
+              if (at < 0 || at + 8 > STACK_BYTES) throw new VmFault(pc - 1, 'stack access out of bounds');
+              L[d] = STK.getInt32(at, true);
+              H[d] = STK.getInt32(at + 4, true);
+            } else this.load(op, d, s, off, pc - 1);
+            break;
+          case 0x61: case 0x69: case 0x71: case 0x81: case 0x89: case 0x91: this.load(op, d, s, off, pc - 1); break;
           // ---- stores ----
+          case 0x7b:
+            if (d === 10) {
+              const at = L[10] + off;
+              if (at < 0 || at + 8 > STACK_BYTES) throw new VmFault(pc - 1, 'stack access out of bounds');
+              STK.setInt32(at, L[s], true);
+              STK.setInt32(at + 4, H[s], true);
+            } else this.store(op, d, off, L[s], H[s], pc - 1);
+            break;
           case 0x62: case 0x6a: case 0x72: case 0x7a: this.store(op, d, off, imm, imm >> 31, pc - 1); break;
-          case 0x63: case 0x6b: case 0x73: case 0x7b: this.store(op, d, off, L[s], H[s], pc - 1); break;
+          case 0x63: case 0x6b: case 0x73: this.store(op, d, off, L[s], H[s], pc - 1); break;
           // ---- atomics ----
           case 0xc3: case 0xdb: this.atomic(op, d, s, off, imm, pc - 1); break;
           // ---- jumps ----

@@ -67,6 +67,10 @@ export function generate(p: Program): string {
     base === 10
       ? `const at = A_LO >>> 0; if (at + ${size} > ${STACK_BYTES}) throw new rt.VmFault(${pc}, 'stack access out of bounds'); const Rg = STK;`
       : `const Rg = mem.region(A_HI, A_LO, ${size}, ${write}, ${pc}); const at = A_LO >>> 0;`;
+  // An access at r10 + off: r10's low word is an offset in the stack region
+  // (only calls move it), so the address is that plus off, still bounds-checked.
+  const stackAt = (off: number, size: number, pc: number) =>
+    `const at = l10 + (${off}); if (at < 0 || at + ${size} > ${STACK_BYTES}) throw new rt.VmFault(${pc}, 'stack access out of bounds'); const Rg = STK;`;
   // Basic-block lengths, for the instruction budget.
   const blockLen: number[] = [];
   for (let pc = 0; pc < p.length; ) {
@@ -80,8 +84,24 @@ export function generate(p: Program): string {
     blockLen[pc] = count;
     pc = end;
   }
+  // A block whose last instruction branches back to its own start (a tight
+  // loop) runs as a JavaScript loop inside its case: no switch dispatch per
+  // iteration. Within a basic block only the last instruction transfers control.
+  const selfLoop = new Set<number>();
+  for (let pc = 0, start = 0; pc < p.length; pc++) {
+    if (lead[pc]) start = pc;
+    const last = pc + (p.op[pc] === LDDW ? 2 : 1);
+    if (isConditionalJump(p.op[pc]) && last - 1 + 1 + p.off[pc] === start && (last >= p.length || lead[last])) selfLoop.add(pc);
+    if (p.op[pc] === LDDW) pc++;
+  }
+  const loopStarts = new Set<number>();
+  for (let pc = 0, start = 0; pc < p.length; pc++) {
+    if (lead[pc]) start = pc;
+    if (selfLoop.has(pc)) loopStarts.add(start);
+    if (p.op[pc] === LDDW) pc++;
+  }
   for (let pc = 0; pc < p.length; pc++) {
-    if (lead[pc]) out.push(`case ${pc}: n += ${blockLen[pc]}; if (n > budget) { n -= ${blockLen[pc]}; ${back(pc, '{ kind: "limit" }')} }`);
+    if (lead[pc]) out.push(`case ${pc}: ${loopStarts.has(pc) ? 'for (;;) { ' : ''}n += ${blockLen[pc]}; if (n > budget) { n -= ${blockLen[pc]}; ${back(pc, '{ kind: "limit" }')} }`);
     const op = p.op[pc];
     const d = p.dst[pc];
     const s = p.src[pc];
@@ -160,7 +180,7 @@ export function generate(p: Program): string {
         0x89: `${dl} = Rg.dv.getInt16(at, true); ${dh} = ${dl} >> 31;`,
         0x91: `${dl} = Rg.dv.getInt8(at); ${dh} = ${dl} >> 31;`,
       }[op]!;
-      out.push(`${addr(s, off)} { ${region(s, size, false, pc)} ${read} }`);
+      out.push(s === 10 ? `{ ${stackAt(off, size, pc)} ${read} }` : `${addr(s, off)} { ${region(s, size, false, pc)} ${read} }`);
       continue;
     }
     if (c === 0x02 || c === 0x03) {
@@ -172,7 +192,7 @@ export function generate(p: Program): string {
       const vl = c === 0x03 ? R(s) : `${imm}`;
       const vh = c === 0x03 ? Hh(s) : `${imm >> 31}`;
       const write = size === 8 ? `Rg.dv.setInt32(at, ${vl}, true); Rg.dv.setInt32(at + 4, ${vh}, true);` : size === 4 ? `Rg.dv.setInt32(at, ${vl}, true);` : size === 2 ? `Rg.dv.setInt16(at, ${vl}, true);` : `Rg.bytes[at] = ${vl};`;
-      out.push(`${addr(d, off)} { ${region(d, size, true, pc)} ${write} }`);
+      out.push(d === 10 ? `{ ${stackAt(off, size, pc)} ${write} }` : `${addr(d, off)} { ${region(d, size, true, pc)} ${write} }`);
       continue;
     }
     // jumps, calls, exit
@@ -199,7 +219,8 @@ export function generate(p: Program): string {
     }
     if (isConditionalJump(op)) {
       const cmp = c === 0x06 ? CMP32[code] : CMP64[code];
-      out.push(`{ const a = ${dl}, b = ${bl}, ah = ${dh}, bh = ${bh}; if (${cmp}) { pc = ${pc + 1 + off}; continue; } }`);
+      if (selfLoop.has(pc)) out.push(`{ const a = ${dl}, b = ${bl}, ah = ${dh}, bh = ${bh}; if (${cmp}) continue; } break; }`);
+      else out.push(`{ const a = ${dl}, b = ${bl}, ah = ${dh}, bh = ${bh}; if (${cmp}) { pc = ${pc + 1 + off}; continue; } }`);
       continue;
     }
     out.push(`throw new rt.VmFault(${pc}, 'unknown opcode 0x${op.toString(16)}');`);
