@@ -10,7 +10,11 @@ import type { StopReason } from '../../kernel/system.ts';
 import type { TraceRecord } from '../../kernel/trace.ts';
 import { parseTime } from '../../hw/time.ts';
 import { ALIASES, COMMANDS, MonitorSession } from '../session.ts';
-import { STATE_STYLE, type TraceFilter, jobPane, meshView, nodePane, tracePane } from './views.ts';
+import { INITIAL_VIEW, type ViewState, selectCore, viewCommand } from './viewstate.ts';
+import { CONSOLE_COMMANDS } from './viewstate.ts';
+import { STATE_STYLE, jobPane, meshView, nodePane, tracePane } from './views.ts';
+
+export { CONSOLE_COMMANDS };
 
 const REFRESH_MS = 100;
 const SLICE_EVENTS = 20_000;
@@ -24,15 +28,6 @@ export const KEYS: readonly { readonly keys: string[]; readonly label: string; r
 ];
 
 export const HELP_BAR = `${KEYS.map((k) => k.label).join('  ')}  Esc stop  F2/F3 zoom  F4 heat  Tab complete  Up/Down history  quit`;
-
-/** Console-only commands (views), on top of the monitor's. */
-export const CONSOLE_COMMANDS: Readonly<Record<string, string>> = {
-  'select N[.C]': 'show node N (core C) in the node pane and centre the map on it',
-  'filter [node N] [core C] [path P] [pid P]': 'filter the trace pane (no arguments: clear)',
-  'rank R': "show rank R's output in the job pane",
-  'zoom in|out': 'fewer or more nodes per map cell',
-  'map state|heat': 'colour the map by node state or by link load',
-};
 
 export interface ConsoleOptions {
   /** The boot command the console starts with. */
@@ -54,11 +49,7 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
   const input = blessed.textbox({ parent: screen, bottom: 1, left: 0, width: '100%', height: 1, inputOnFocus: false, keys: true, style: { fg: 'white', bg: 'blue' } });
   void help;
 
-  let selected = { node: 0, core: 0 };
-  let filter: TraceFilter = {};
-  let shownRank = 0;
-  let zoom = 0;
-  let heat = false;
+  let view: ViewState = INITIAL_VIEW;
   let message = '';
   let stoppedAt: TraceRecord | null = null;
   let running: { until?: number } | null = null;
@@ -83,29 +74,29 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
     } else {
       const cols = Math.max(1, (map.width as number) - 2);
       const rows = Math.max(1, (map.height as number) - 3);
-      const mv = meshView(sys, cols, rows, zoom, selected.node);
+      const mv = meshView(sys, cols, rows, view.zoom, view.selected.node);
       const cells = mv.rows.map((row) =>
         row
           .map((c) => {
-            if (heat) return c.heat === 0 ? '{gray-fg}.{/}' : `{${c.heat > 6 ? 'red' : c.heat > 3 ? 'yellow' : 'green'}-fg}${c.heat}{/}`;
+            if (view.heat) return c.heat === 0 ? '{gray-fg}.{/}' : `{${c.heat > 6 ? 'red' : c.heat > 3 ? 'yellow' : 'green'}-fg}${c.heat}{/}`;
             const st = STATE_STYLE[c.state];
-            const mark = selected.node >= c.first && selected.node < c.first + mv.perCell;
+            const mark = view.selected.node >= c.first && view.selected.node < c.first + mv.perCell;
             return mark ? `{inverse}{${st.colour}-fg}${st.ch}{/}{/inverse}` : `{${st.colour}-fg}${st.ch}{/}`;
           })
           .join(''),
       );
-      const legend = heat ? 'link load 0-9' : (Object.keys(STATE_STYLE) as (keyof typeof STATE_STYLE)[]).filter((k) => mv.counts[k] > 0).map((k) => `${STATE_STYLE[k].ch}=${k} ${mv.counts[k]}`).join(' ');
+      const legend = view.heat ? 'link load 0-9' : (Object.keys(STATE_STYLE) as (keyof typeof STATE_STYLE)[]).filter((k) => mv.counts[k] > 0).map((k) => `${STATE_STYLE[k].ch}=${k} ${mv.counts[k]}`).join(' ');
       map.setLabel(` mesh: nodes ${mv.first}-${mv.last} of ${mv.nodes}, ${mv.perCell}/cell `);
       map.setContent([...cells, legend].join('\n'));
-      const np = output ?? nodePane(sys, selected.node, selected.core);
+      const np = output ?? nodePane(sys, view.selected.node, view.selected.core);
       node.setLabel(` ${np.title} `);
       node.setContent(np.lines.map((l) => blessed.escape(l.slice(0, (node.width as number) - 2))).join('\n'));
       const rowsT = Math.max(1, (trace.height as number) - 2);
-      const tp = tracePane(sys.trace.last(2000), filter, rowsT, stoppedAt);
-      trace.setLabel(` trace${Object.keys(filter).length ? ` (${Object.entries(filter).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}, t=${sys.now / 1e6}us ${running ? 'RUNNING' : 'stopped'} `);
+      const tp = tracePane(sys.trace.last(2000), view.filter, rowsT, stoppedAt);
+      trace.setLabel(` trace${Object.keys(view.filter).length ? ` (${Object.entries(view.filter).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}, t=${sys.now / 1e6}us ${running ? 'RUNNING' : 'stopped'} `);
       const w = (trace.width as number) - 2;
       trace.setContent(tp.map((l) => (l.current ? `{inverse}${blessed.escape(l.line.slice(0, w))}{/inverse}` : blessed.escape(l.line.slice(0, w)))).join('\n'));
-      jobBox.setContent(jobPane(sys, s.job, shownRank).lines.map((l) => blessed.escape(l.slice(0, (jobBox.width as number) - 2))).join('\n'));
+      jobBox.setContent(jobPane(sys, s.job, view.rank).lines.map((l) => blessed.escape(l.slice(0, (jobBox.width as number) - 2))).join('\n'));
     }
     log.setContent(message);
     screen.render();
@@ -116,7 +107,7 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
     stoppedAt = s.system.trace.last(1)[0] ?? null;
     if (stop.kind === 'breakpoint') {
       stoppedAt = stop.record;
-      selected = { node: stop.record.node, core: stop.record.core };
+      view = selectCore(view, stop.record.node, stop.record.core);
     }
     say(s.stopLines(stop).join('  ').split('\n'));
     output = null;
@@ -143,41 +134,6 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
     setImmediate(slice);
   };
 
-  const consoleCommand = (words: string[]): string[] | null => {
-    const [name, ...args] = words;
-    switch (name) {
-      case 'select': {
-        const m = /^(\d+)(?:\.(\d+))?$/.exec(args[0] ?? '');
-        if (m === null) return ['error: select N or N.C'];
-        selected = { node: Math.min(Number(m[1]), (s.sys?.machine.size ?? 1) - 1), core: Number(m[2] ?? 0) };
-        return [`node ${selected.node} core ${selected.core}`];
-      }
-      case 'filter': {
-        const f: TraceFilter = {};
-        for (let i = 0; i < args.length; i += 2) {
-          const v = args[i + 1];
-          if (v === undefined) return ['error: filter [node N] [core C] [path P] [pid P]'];
-          if (args[i] === 'path') f.path = v;
-          else if (args[i] === 'node' || args[i] === 'core' || args[i] === 'pid') f[args[i] as 'node' | 'core' | 'pid'] = Number(v);
-          else return [`error: unknown filter '${args[i]}'`];
-        }
-        filter = f;
-        return [Object.keys(f).length ? 'trace filtered' : 'trace filter cleared'];
-      }
-      case 'rank':
-        shownRank = Number(args[0] ?? 0);
-        return [`showing rank ${shownRank}`];
-      case 'zoom':
-        zoom = Math.max(0, zoom + (args[0] === 'out' ? -1 : 1));
-        return [`zoom ${zoom}`];
-      case 'map':
-        heat = args[0] === 'heat';
-        return [`map shows ${heat ? 'link load' : 'node state'}`];
-      default:
-        return null;
-    }
-  };
-
   const execute = async (line: string) => {
     const words = line.trim().split(/\s+/).filter((w) => w);
     if (words.length === 0) return;
@@ -186,9 +142,10 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
       say(['running: Esc stops first']);
       return draw();
     }
-    const own = consoleCommand(words);
+    const own = viewCommand(view, words, s.sys?.machine.size ?? 1);
     if (own !== null) {
-      say(own);
+      view = own.view;
+      say([own.line]);
       return draw();
     }
     // Long runs go in slices here; everything else is the monitor's own command.
@@ -210,9 +167,9 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
       message = result.map((l) => l.trim()).join('  ');
       output = null;
       stoppedAt = s.sys?.trace.last(1)[0] ?? null;
-      if (stoppedAt) selected = { node: stoppedAt.node, core: stoppedAt.core };
+      if (stoppedAt) view = selectCore(view, stoppedAt.node, stoppedAt.core);
     } else say(result, words.join(' '));
-    if (name === 'boot') selected = { node: 0, core: 0 };
+    if (name === 'boot') view = INITIAL_VIEW;
     if (s.done) {
       screen.destroy();
       finish(0);
@@ -260,18 +217,13 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
       draw();
     }
   });
-  screen.key(['f2'], () => {
-    zoom++;
+  const viewKey = (words: string[]) => () => {
+    view = viewCommand(view, words, s.sys?.machine.size ?? 1)?.view ?? view;
     draw();
-  });
-  screen.key(['f3'], () => {
-    zoom = Math.max(0, zoom - 1);
-    draw();
-  });
-  screen.key(['f4'], () => {
-    heat = !heat;
-    draw();
-  });
+  };
+  screen.key(['f2'], viewKey(['zoom', 'in']));
+  screen.key(['f3'], viewKey(['zoom', 'out']));
+  screen.key(['f4'], () => viewKey(['map', view.heat ? 'state' : 'heat'])());
   screen.key(['C-c'], () => {
     screen.destroy();
     finish(0);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getProfile } from '../../hw/profile.ts';
 import { System } from '../../kernel/system.ts';
+import { INITIAL_VIEW, selectCore, viewCommand } from '../../monitor/console/viewstate.ts';
 import { jobPane, meshView, nodePane, nodeState, tracePane } from '../../monitor/console/views.ts';
 import { launch } from '../../monitor/launch.ts';
 import { traceEvents } from '../../monitor/perfetto.ts';
@@ -88,5 +89,30 @@ describe('the trace export', () => {
       expect(f.ts!).toBeGreaterThanOrEqual(s.ts!);
     }
     expect(JSON.parse(JSON.stringify(doc)).displayTimeUnit).toBe('ns');
+  });
+});
+
+describe('the console\'s view state', () => {
+  it('changes only through console commands, each giving a new frozen snapshot', () => {
+    const a = INITIAL_VIEW;
+    const b = viewCommand(a, ['select', '7.1'], 16)!;
+    expect(b.view.selected).toEqual({ node: 7, core: 1 });
+    expect(a.selected).toEqual({ node: 0, core: 0 });
+    expect(Object.isFrozen(b.view)).toBe(true);
+    const c = viewCommand(b.view, ['filter', 'node', '3', 'path', 'jobload'], 16)!;
+    expect(c.view.filter).toEqual({ node: 3, path: 'jobload' });
+    expect(viewCommand(c.view, ['filter'], 16)!.view.filter).toEqual({});
+    expect(viewCommand(a, ['zoom', 'out'], 16)!.view.zoom).toBe(0);
+    expect(viewCommand(a, ['map', 'heat'], 16)!.view.heat).toBe(true);
+    expect(selectCore(a, 2, 1).selected).toEqual({ node: 2, core: 1 });
+  });
+
+  it('refuses bad arguments without changing the view, and leaves other commands to the monitor', () => {
+    for (const words of [['select', '99'], ['filter', 'node'], ['filter', 'colour', 'red'], ['rank', 'x'], ['zoom', 'sideways'], ['map', 'pink']]) {
+      const r = viewCommand(INITIAL_VIEW, words, 16)!;
+      expect(r.line, words.join(' ')).toMatch(/^error: /);
+      expect(r.view).toBe(INITIAL_VIEW);
+    }
+    expect(viewCommand(INITIAL_VIEW, ['continue'], 16)).toBeNull();
   });
 });
