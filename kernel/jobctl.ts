@@ -302,6 +302,7 @@ export class JobControl {
     const r = this.records.get(h.jobId);
     const lines: string[] = [];
     if (r === undefined || !r.process.alive) lines.push(`node ${this.k.nid}: no live process of job ${h.jobId}`);
+    else if (!permitted(h, r)) lines.push(`node ${this.k.nid}: job ${h.jobId} belongs to uid ${r.uid}, not ${h.uid}`);
     else {
       const p = r.process;
       for (const t of p.threads) {
@@ -319,7 +320,7 @@ export class JobControl {
   private *kill(h: KMsgHeader, _cpu: Cpu): KPath {
     const r = this.records.get(h.jobId);
     let killed = 0;
-    if (r !== undefined && r.process.alive) {
+    if (r !== undefined && r.process.alive && permitted(h, r)) {
       this.k.killProcess(r.process, 137, `killed by app kill from node ${h.srcNid}`);
       killed = 1;
     }
@@ -416,4 +417,9 @@ export class JobControl {
     else if (phase === KMSG.PHASE_MAIN_DONE && r.mainDoneAt < 0) r.mainDoneAt = now;
     return true;
   }
+}
+
+/** App status and app kill come from the job's own user or from root (uid 0, the service node's kernel). */
+function permitted(h: KMsgHeader, r: JobRecord): boolean {
+  return h.uid === 0 || h.uid === r.uid;
 }

@@ -134,6 +134,23 @@ describe('the job loader', () => {
     expect(r.yod?.stderr).toMatch(/8 of 8 rank\(s\) failed; first: rank 0 with status 137/);
   });
 
+  it('honours app kill only from the job\'s user or root', () => {
+    const sys = boot({ kind: 'mesh', dims: [3, 3] });
+    const job = start(sys, { ranks: 8, programs: [busy] });
+    sys.run({ until: 5e9, done: () => sys.rankStates(job).every((s) => s.process?.name === 'busy') });
+    // Another user on the service node tries to kill rank 4's process.
+    const intruder = program('intruder', function* (env) {
+      yield* env.sys.kmsgSend({ type: 6, dstNid: 4, dstPid: 100, rank: 4, jobId: 1, payload: 0, payloadLen: 0, imageLen: 0, jobSize: 8 });
+      yield* env.sys.nanosleep(1e6);
+      return 0;
+    });
+    sys.kernel(8).spawn(intruder, { rank: 0, jobSize: 1, uid: 4242, argv: ['intruder'], envp: [] });
+    sys.run({ until: sys.now + 2e9 });
+    expect(sys.rankState(job, 4).process?.alive).toBe(true);
+    sys.control(job, 'kill');
+    expect(sys.rankState(job, 4).process?.alive).toBe(false);
+  });
+
   it('reports a rank that faults: the job fails with that rank\'s reason, and exit status still fans in', () => {
     const sys = boot({ kind: 'mesh', dims: [3, 3] });
     const faulty = program('faulty', function* main(env) {
