@@ -19,6 +19,8 @@ export const FUTEX_WAKE = 1;
 export const CLOCK_MONOTONIC = 1;
 
 export class Sys {
+  private kmsgArgs = 0;
+
   constructor(
     private readonly cpu: UserCpu,
     private readonly mem: Memory,
@@ -140,7 +142,9 @@ export class Sys {
 
   /** Sends a kernel-interpreted message (LOAD, STATUS or KILL); the payload must lie in one region. */
   *kmsgSend(m: { type: number; dstNid: number; dstPid: number; rank: number; jobId: number; payload: number; payloadLen: number; imageLen: number; jobSize: number }): U<number> {
-    const args = yield* this.mem.alloc(9 * 8);
+    // One argument block per thread, reused: a launcher sends one message per rank.
+    if (this.kmsgArgs === 0) this.kmsgArgs = yield* this.mem.alloc(9 * 8);
+    const args = this.kmsgArgs;
     const words = [m.type, m.dstNid, m.dstPid, m.rank, m.jobId, m.payload, m.payloadLen, m.imageLen, m.jobSize];
     for (let i = 0; i < words.length; i++) yield* this.mem.storeU64(args + 8 * i, words[i]);
     return yield* this.raw(SYS.lwk_kmsg_send, args);
