@@ -5,7 +5,7 @@
 // job-load messages, collects the children's ACK/NACK and then their
 // subtree status, reports to its parent, waits for GO and passes it on.
 
-import { KMSG, LAYOUT } from './abi.gen.ts';
+import { ERRNO, KMSG, LAYOUT } from './abi.gen.ts';
 import { childrenOf, depthOf, parentOf, subtreeOf, treeDepth } from './fanout.ts';
 import { type JobInfo, placeOf } from './jobblock.ts';
 import { PTL, Portals, type PtlEvent, type PtlProcess } from './portals.ts';
@@ -23,7 +23,8 @@ export const STATUS_BYTES = 256;
 const MAX_LISTED = 3;
 const REASON_BYTES = 72;
 const KMSG_BUF = KMSG.RECORD_WORDS * 8 + 1024;
-const ETIMEDOUT = 110;
+const ETIMEDOUT = ERRNO.ETIMEDOUT;
+const EAGAIN = ERRNO.EAGAIN;
 
 export interface Failure {
   readonly rank: number;
@@ -95,7 +96,8 @@ export interface KMsgRecord {
 /** Waits for a kernel message; null on timeout. */
 export function* recvKMsg(env: Env, buf: number, timeoutNs: number) {
   const n = yield* env.sys.kmsgRecv(buf, KMSG_BUF, timeoutNs);
-  if (n === -ETIMEDOUT) return null;
+  // A deadline already past polls: an empty mailbox is then EAGAIN, also "nothing in time".
+  if (n === -ETIMEDOUT || n === -EAGAIN) return null;
   if (n < 0) throw new Error(`lwk_kmsg_recv failed (errno ${-n})`);
   const w: number[] = [];
   for (let i = 0; i < KMSG.RECORD_WORDS; i++) w.push(Number(BigInt.asIntN(64, yield* env.mem.loadU64(buf + 8 * i))));
