@@ -243,6 +243,7 @@ export const COMMANDS: Readonly<Record<string, MonitorCommand>> = {
       const what = args[0];
       switch (what) {
         case 'nodes':
+          if (sys.bootedKernels().length === 0) return [`no kernel has booted yet on the ${sys.machine.size} nodes (they boot when a job is loaded)`];
           return sys.nodesView().map((n) => `node ${String(n.node).padStart(5)} (${n.coords.join(',')})${n.down ? ' DOWN' : ''}  cores ${n.cores.join(' ')}  pids ${n.processes.join(',') || '-'}  syscalls ${n.syscalls}`);
         case 'node': {
           const nid = s['checkNode'](int(args[1], 'node'));
