@@ -42,9 +42,11 @@ function copyCycles(k: Kernel, len: number): number {
 }
 
 export function* copyin(k: Kernel, _cpu: Cpu, p: Process, va: number, len: number): KPath<Uint8Array> {
+  // The range is checked (and refused with EFAULT) before any host memory is allocated for it.
+  const pieces = userPieces(p, va, len, false);
   const out = new Uint8Array(len);
   let at = 0;
-  for (const piece of userPieces(p, va, len, false)) {
+  for (const piece of pieces) {
     k.node.memory.read(piece.pa, out.subarray(at, at + piece.len));
     at += piece.len;
   }
