@@ -127,7 +127,6 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
   };
 
   const startRunning = (until?: number) => {
-    s.system;
     running = { until };
     message = until === undefined ? 'running (Esc stops)' : `running until ${until / 1e6} us (Esc stops)`;
     draw();
@@ -142,6 +141,7 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
       say(['running: Esc stops first']);
       return draw();
     }
+    running = null;
     const own = viewCommand(view, words, s.sys?.machine.size ?? 1);
     if (own !== null) {
       view = own.view;
@@ -149,6 +149,11 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
       return draw();
     }
     // Long runs go in slices here; everything else is the monitor's own command.
+    const runs = name === 'continue' || name === 'until' || name === 'run';
+    if (runs && s.sys === null) {
+      say(["error: no machine: 'boot' first (e.g. boot --nodes 8)"]);
+      return draw();
+    }
     try {
       if (name === 'continue') return startRunning();
       if (name === 'until') return startRunning(parseTime(words[1] ?? ''));
