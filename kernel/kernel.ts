@@ -334,6 +334,14 @@ export class Kernel {
     return t;
   }
 
+  /** Undoes newThread for a thread that was never started (a clone that failed after making it). */
+  discardThread(t: Thread): void {
+    const i = t.process.threads.indexOf(t);
+    if (i >= 0) t.process.threads.splice(i, 1);
+    t.state = 'dead';
+    t.user = null;
+  }
+
   /** The core with the fewest live threads homed on it (lowest index on ties). */
   leastLoadedCore(): number {
     const load = this.cpus.map(() => 0);
