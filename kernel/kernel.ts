@@ -23,6 +23,7 @@ import { type KPath, step } from './step.ts';
 import { PortalsDriver } from './portals/driver.ts';
 import { registerPortals } from './portals/calls.ts';
 import { registerExtensions } from './portals/extcalls.ts';
+import { withCheckedArgs } from './syscalls/context.ts';
 import { HANDLERS, type SyscallHandler } from './syscalls/handlers.ts';
 import { SYSCALL_BY_NR, type SyscallName, type SyscallSpec } from './syscalls/table.ts';
 import { CpuTimers, type Deadline } from './timer.ts';
@@ -173,7 +174,8 @@ export class Kernel {
   registerSyscall(name: SyscallName, handler: SyscallHandler): void {
     const spec = [...SYSCALL_BY_NR.values()].find((s) => s.name === name);
     if (spec === undefined) throw new Error(`no syscall named ${name} in the table`);
-    this.syscalls.set(spec.nr, { spec, handler });
+    // Arguments are checked by their ABI types before any handler code runs.
+    this.syscalls.set(spec.nr, { spec, handler: withCheckedArgs(spec, handler) });
   }
 
   syscallEntry(nr: number): { spec: SyscallSpec; handler: SyscallHandler } | undefined {
