@@ -101,7 +101,7 @@ type Handler = (c: SyscallCtx, pp: PortalsProcess, a: Words) => KPath<number>;
  * would alias another handle), a pointer outside user space, or a size or
  * offset that is not an exact JS number.
  */
-type WordType =
+export type WordType =
   | 'u32' // handles, interface, pid, nid, portal index: 32 bits
   | 'ptr' // a user address (0 is NULL)
   | 'size' // ptl_size_t lengths, counts and thresholds: exact in a JS number (< 2^53)
@@ -113,7 +113,7 @@ type WordType =
 const H = 'u32', P = 'ptr', S = 'size', O = 'offset', T = 'timeout', I = 'int', B = 'bits';
 
 /** Each call's argument words, in the C API's order (the number of words each call reads). */
-const ARGS: Partial<Record<SyscallName, readonly WordType[]>> = {
+export const PTL_ARG_TYPES: Partial<Record<SyscallName, readonly WordType[]>> = {
   ptl_init: [], ptl_fini: [], ptl_ni_init: [H, S, H, P, P, P], ptl_ni_fini: [H], ptl_ni_status: [H, S, P], ptl_ni_handle: [H, P],
   ptl_set_map: [H, S, P], ptl_get_map: [H, S, P, P], ptl_get_uid: [H, P], ptl_get_id: [H, P],
   ptl_pt_alloc: [H, S, H, H, P], ptl_pt_free: [H, H], ptl_pt_disable: [H, H], ptl_pt_enable: [H, H],
@@ -493,7 +493,7 @@ const HANDLERS: Partial<Record<SyscallName, Handler>> = {
     const kind = SEND_KIND[num(a[0])];
     const ct = c.k.portals.findCt(pp, u32(a[2]));
     if (kind === undefined || ct === null) return PTL.ARG_INVALID;
-    const types = ARGS[SEND_CALL[kind]]!;
+    const types = PTL_ARG_TYPES[SEND_CALL[kind]]!;
     const inner = yield* readStruct(c, num(a[1]), types.length);
     if (inner === null || !wordsFit(inner, types)) return PTL.ARG_INVALID;
     const args = yield* sendArgs(c, kind, inner);
@@ -547,7 +547,7 @@ function* eqTake(c: SyscallCtx, pp: PortalsProcess, h: number, eventPtr: number)
 
 export function registerPortals(k: Kernel): void {
   for (const [name, h] of Object.entries(HANDLERS) as [SyscallName, Handler][]) {
-    const types = ARGS[name];
+    const types = PTL_ARG_TYPES[name];
     if (types === undefined) throw new Error(`no argument types for ${name}`);
     const n = types.length;
     k.registerSyscall(name, function* (c) {
