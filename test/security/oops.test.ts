@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { getProfile, withOverrides } from '../../hw/profile.ts';
 import { MAX_TIME_PS } from '../../hw/time.ts';
 import { type StopReason, System } from '../../kernel/system.ts';
+import { buildReport } from '../../monitor/report.ts';
 import { ERRNO, SYS } from '../../userland/lib/abi.gen.ts';
 import { attachExtension } from '../../userland/lib/ext.ts';
 import { PTL, Portals } from '../../userland/lib/portals.ts';
@@ -31,7 +32,7 @@ function attack(main: Main, opts: { nodes?: number; overrides?: Record<string, n
   const job = sys.launchDirect(program('attack', main), [0], []);
   const stop: StopReason = sys.run({ done: () => sys.jobDone(job), until: opts.until });
   const p = job.ranks[0].process!;
-  return { sys, stop, p, results: Object.fromEntries(p.results), oopses: oopses(sys) };
+  return { sys, job, stop, p, results: Object.fromEntries(p.results), oopses: oopses(sys) };
 }
 
 function* openNi(env: Env) {
@@ -54,6 +55,17 @@ describe('the end of simulated time (issue 10, item 8)', () => {
     expect(stop.kind).toBe('end-of-time');
     expect(n).toBe(0);
     expect(p.exitStatus).toBeNull();
+  });
+
+  it('gives a run report that says the run reached the end of simulated time', () => {
+    const { sys, job, stop } = attack(function* (env) {
+      yield* env.compute(3e13);
+      return 0;
+    });
+    const report = buildReport(sys, job, stop, null, 0);
+    expect(report.job.stop).toMatch(/reached the end of simulated time/);
+    expect(report.job.status).toBe('incomplete');
+    expect(report.kernel.oopses).toBe(0);
   });
 
   it('still runs everything that happens before the end of time', () => {
