@@ -6,7 +6,7 @@
 
 import { getProfile, withOverrides } from '../../hw/profile.ts';
 import { System } from '../../kernel/system.ts';
-import { SYSCALLS } from '../../kernel/syscalls/table.ts';
+import { type ArgType, SYSCALL_BY_NR, SYSCALLS } from '../../kernel/syscalls/table.ts';
 import { program } from '../../userland/lib/runtime.ts';
 import { type FuzzCounts, Gen, newCounts, runMachine } from './harness.ts';
 
@@ -15,6 +15,29 @@ const NRS = SYSCALLS.map((s) => s.nr);
 const ENDS_CALLER = new Set<number>(SYSCALLS.filter((s) => ['exit', 'exit_group', 'lwk_exec'].includes(s.name)).map((s) => s.nr));
 const CALLS_PER_PROCESS = 400;
 const BUF = 65536;
+
+/** A value that is plausible for the argument's declared type, so that calls get past their first check. */
+function plausible(g: Gen, type: ArgType, buf: number): bigint {
+  switch (type) {
+    case 'ptr':
+      return BigInt(buf + 8 * g.int(BUF / 8 - 64));
+    case 'size':
+      return BigInt(g.pick([0, 1, 8, 88, 128, 4096, BUF / 2, g.int(BUF)]));
+    case 'offset':
+      return 0n;
+    case 'timeout':
+      // Forever, polling, a short wait, or a deadline at or past the end of simulated time.
+      return g.pick([-1n & (2n ** 64n - 1n), 0n, 1000n, 2n ** 46n, 2n ** 52n, 2n ** 53n - 1n]);
+    case 'fd':
+      return BigInt(g.pick([0, 1, 2, 3])) | (g.chance(0.2) ? 2n ** 64n - 1n : 0n);
+    case 'flags':
+      return BigInt(g.pick([0, 1, 2, 3, 0x22, 0x32, 0x100 | 0x10000, g.int(1 << 24)]));
+    case 'int':
+      return g.chance(0.2) ? g.edge() : BigInt(g.int(8));
+    case 'uint':
+      return g.chance(0.5) ? BigInt(g.int(64)) : g.u64();
+  }
+}
 
 /** One value for an argument register. */
 function arg(g: Gen, buf: number): bigint | number {
@@ -59,7 +82,9 @@ export function fuzzSyscalls(seed: number, iterations: number): FuzzCounts {
           }
           let nr: number = pg.chance(0.9) ? pg.pick(NRS) : pg.pick([-1, 2 ** 16, 2 ** 32 + 1, pg.int(1000), 2 ** 53]);
           if (ENDS_CALLER.has(nr) && pg.chance(0.9)) nr = 39; // getpid instead
-          const args = Array.from({ length: 6 }, () => arg(pg, buf));
+          // Mostly arguments plausible for their types with one or two hostile ones, sometimes all hostile.
+          const spec = SYSCALL_BY_NR.get(nr);
+          const args: (bigint | number)[] = Array.from({ length: 6 }, (_, i) => (spec !== undefined && i < spec.args.length && pg.chance(0.7) ? plausible(pg, spec.args[i][1], buf) : arg(pg, buf)));
           counts.calls++;
           if (log.length < 8) log.push(`${nr}(${args.join(',')})`);
           else log[counts.calls % 8] = `${nr}(${args.join(',')})`;
