@@ -4,6 +4,13 @@
 // kind, argument, generation and sink number together; sinks are numbered
 // on first use and payloads kept aside only for events that have one, so
 // firing an event touches one record and nothing is allocated per event.
+//
+// Time ends at MAX_TIME_PS (2^53-1 ps, about 2.5 simulated hours): past it
+// picoseconds are no longer exact integers. An event due past the end is
+// not an error of whoever scheduled it (a long computation, a timeout of
+// hours) and it never fires: the engine keeps it aside, cancellable like any
+// other, so that a run with nothing left before the end can say it stopped
+// at the end of time rather than for want of work.
 
 import { SimTimeError } from './errors.ts';
 import { LadderQueue, REC_SEQ, REC_STRIDE, REC_TIME } from './ladder.ts';
@@ -62,6 +69,9 @@ export class Engine {
   private capacity = 1024;
   private nextSeq = 0;
   private live = 0;
+  /** Events due past the end of time, by their (negative) ids, with their times. */
+  private readonly pastEnd = new Map<EventId, number>();
+  private nextPastEndId = -2;
 
   /** Events scheduled and not yet fired or cancelled. */
   get pending(): number {
@@ -73,9 +83,27 @@ export class Engine {
     return this.at(this.now + delay, sink, kind, arg, payload);
   }
 
-  /** Schedules an event at absolute time `time` (not before now). */
+  /** Events due past the end of time (they never fire); see pastEndTime. */
+  get pendingPastEnd(): number {
+    return this.pastEnd.size;
+  }
+
+  /** The earliest time of an event due past the end of time, or Infinity. */
+  pastEndTime(): number {
+    let t = Infinity;
+    for (const v of this.pastEnd.values()) if (v < t) t = v;
+    return t;
+  }
+
+  /** Schedules an event at absolute time `time` (not before now; past MAX_TIME_PS it never fires). */
   at(time: number, sink: EventSink, kind: number, arg = 0, payload?: unknown): EventId {
     if (!(time >= this.now && time <= MAX_TIME_PS && Number.isInteger(time))) {
+      if (time > MAX_TIME_PS) {
+        // Ids of past-end events are negative and never reused (-1 is "no event" to callers).
+        const id = this.nextPastEndId--;
+        this.pastEnd.set(id, time);
+        return id;
+      }
       checkTime(time, 'schedule');
       throw new SimTimeError(`schedule: time ${time} ps is before now (${this.now} ps)`);
     }
@@ -113,6 +141,7 @@ export class Engine {
 
   /** Cancels a pending event. Returns false if it already fired or was cancelled. */
   cancel(id: EventId): boolean {
+    if (id < 0) return this.pastEnd.delete(id);
     if (!this.isPending(id)) return false;
     const slot = id % SLOT_LIMIT;
     // Lazy deletion: the queue entry stays until it surfaces, then is dropped.
@@ -124,6 +153,7 @@ export class Engine {
 
   /** True if the event is still pending. */
   isPending(id: EventId): boolean {
+    if (id < 0) return this.pastEnd.has(id);
     const slot = id % SLOT_LIMIT;
     const gen = (id - slot) / SLOT_LIMIT;
     const m = slot * REC_STRIDE;

@@ -72,7 +72,15 @@ export class AddressSpace {
     if (pa === null) fail('ENOMEM', `no ${size}-byte contiguous physical extent for ${kind}`);
     this.mem.zero(pa, size);
     const region: Region = { kind, start, size, pa, pageSize, ...flags, extent: { base: pa, refs: 1 } };
-    for (let off = 0; off < size; off += pageSize) this.pt.map(start + off, pa + off, pageSize, flags);
+    let mapped = 0;
+    try {
+      for (; mapped < size; mapped += pageSize) this.pt.map(start + mapped, pa + mapped, pageSize, flags);
+    } catch (e) {
+      // No frame for a page table: undo, so the caller gets ENOMEM and keeps nothing.
+      for (let off = 0; off < mapped; off += pageSize) this.pt.unmap(start + off, pageSize);
+      this.alloc.release(pa);
+      throw e;
+    }
     this.insert(region);
     return region;
   }

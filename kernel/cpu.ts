@@ -66,7 +66,7 @@ export class Cpu implements EventSink {
 
   /** Wakes a halted or spinning core so it re-examines its state now. */
   kick(): void {
-    if (this.event >= 0 && this.kernel.engine.isPending(this.event)) return;
+    if (this.event !== -1 && this.kernel.engine.isPending(this.event)) return;
     if (this.halted || this.spinUntil !== null || this.computing === null) this.resumeIn(0);
   }
 
@@ -373,7 +373,7 @@ export class Cpu implements EventSink {
   evict(t: Thread): void {
     this.dequeue(t);
     if (this.current !== t || this.kernel.executing === this || this.irq !== null) return;
-    if (this.event >= 0) this.kernel.engine.cancel(this.event);
+    if (this.event !== -1) this.kernel.engine.cancel(this.event);
     this.event = -1;
     this.computing = null;
     this.spinUntil = null;

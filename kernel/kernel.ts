@@ -23,6 +23,7 @@ import { type KPath, step } from './step.ts';
 import { PortalsDriver } from './portals/driver.ts';
 import { registerPortals } from './portals/calls.ts';
 import { registerExtensions } from './portals/extcalls.ts';
+import { withCheckedArgs } from './syscalls/context.ts';
 import { HANDLERS, type SyscallHandler } from './syscalls/handlers.ts';
 import { SYSCALL_BY_NR, type SyscallName, type SyscallSpec } from './syscalls/table.ts';
 import { CpuTimers, type Deadline } from './timer.ts';
@@ -173,7 +174,8 @@ export class Kernel {
   registerSyscall(name: SyscallName, handler: SyscallHandler): void {
     const spec = [...SYSCALL_BY_NR.values()].find((s) => s.name === name);
     if (spec === undefined) throw new Error(`no syscall named ${name} in the table`);
-    this.syscalls.set(spec.nr, { spec, handler });
+    // Arguments are checked by their ABI types before any handler code runs.
+    this.syscalls.set(spec.nr, { spec, handler: withCheckedArgs(spec, handler) });
   }
 
   syscallEntry(nr: number): { spec: SyscallSpec; handler: SyscallHandler } | undefined {
@@ -332,6 +334,14 @@ export class Kernel {
     t.user = p.code(t.cpu);
     p.threads.push(t);
     return t;
+  }
+
+  /** Undoes newThread for a thread that was never started (a clone that failed after making it). */
+  discardThread(t: Thread): void {
+    const i = t.process.threads.indexOf(t);
+    if (i >= 0) t.process.threads.splice(i, 1);
+    t.state = 'dead';
+    t.user = null;
   }
 
   /** The core with the fewest live threads homed on it (lowest index on ties). */

@@ -5,6 +5,7 @@
 import type { PhysicalMemory } from '../hw/memory.ts';
 import { PAGE_2M, PAGE_4K, PTE_HUGE, PTE_PRESENT, PTE_USER, PTE_WRITABLE, decodePte, encodePte, tableIndex, walk, type WalkResult } from '../hw/mmu.ts';
 import type { ContiguousAllocator } from '../hw/physalloc.ts';
+import { fail } from './errno.ts';
 
 export interface PageFlags {
   /** False for PROT_NONE: the page stays allocated but its entry is not present. */
@@ -28,7 +29,7 @@ export class PageTables {
 
   private newTable(): number {
     const f = this.alloc.alloc(PAGE_4K, PAGE_4K);
-    if (f === null) throw new RangeError('out of physical memory for page tables');
+    if (f === null) fail('ENOMEM', 'out of physical memory for page tables');
     this.mem.zero(f, PAGE_4K);
     this.tableFrames.push(f);
     return f;

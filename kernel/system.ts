@@ -9,6 +9,7 @@ import { REGISTERS } from '../hw/core.ts';
 import { Machine } from '../hw/machine.ts';
 import type { Profile } from '../hw/profile.ts';
 import type { Shape } from '../hw/topology.ts';
+import { MAX_TIME_PS } from '../hw/time.ts';
 import type { UserProgram } from './abi.ts';
 import { type Breakpoint, type BreakpointSpec, Breakpoints } from './breakpoints.ts';
 import { CodeCatalog } from './codecatalog.ts';
@@ -33,6 +34,8 @@ export type StopReason =
   | { readonly kind: 'breakpoint'; readonly breakpoint: Breakpoint; readonly record: TraceRecord }
   | { readonly kind: 'time'; readonly time: number }
   | { readonly kind: 'idle' }
+  /** Nothing is left to happen before the last representable picosecond; `next` is when something would. */
+  | { readonly kind: 'end-of-time'; readonly time: number; readonly next: number }
   | { readonly kind: 'done' }
   | { readonly kind: 'events'; readonly events: number };
 
@@ -322,7 +325,10 @@ export class System implements KernelHost {
       if (done !== undefined && done()) return { kind: 'done' };
       if (n >= max) return { kind: 'events', events: n };
       const t = engine.nextTime();
-      if (t === Infinity) return { kind: 'idle' };
+      if (t === Infinity) {
+        if (engine.pendingPastEnd > 0) return { kind: 'end-of-time', time: MAX_TIME_PS, next: engine.pastEndTime() };
+        return { kind: 'idle' };
+      }
       if (t > until) {
         engine.runUntil(until);
         return { kind: 'time', time: until };

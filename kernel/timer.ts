@@ -2,7 +2,7 @@
 // deadlines and the round-robin quantum. The earliest deadline is always the
 // one programmed; the timer interrupt expires what is due and re-arms.
 
-import { transferPs } from '../hw/time.ts';
+import { MAX_TIME_PS, transferPs } from '../hw/time.ts';
 import type { Cpu } from './cpu.ts';
 import type { Kernel } from './kernel.ts';
 import type { Thread } from './process.ts';
@@ -65,7 +65,8 @@ export class CpuTimers {
       return;
     }
     const hz = this.k.profile.values['apic.timerHz'];
-    const delta = Math.max(0, first.at - this.k.engine.now);
+    // A deadline past the end of time is programmed just past the end: it never fires.
+    const delta = Math.max(0, Math.min(first.at, MAX_TIME_PS + 1) - this.k.engine.now);
     // Ticks rounded up so the interrupt never comes before the deadline.
     let ticks = Math.max(1, Math.ceil((delta * hz) / 1e12));
     while (transferPs(ticks, hz) < delta) ticks++;

@@ -52,6 +52,8 @@ function stopText(s: StopReason): string {
       return 'all ranks exited';
     case 'idle':
       return 'nothing left to do (ranks blocked forever)';
+    case 'end-of-time':
+      return `reached the end of simulated time (${s.time} ps, about 2.5 hours): the next event was due at ${s.next} ps`;
     case 'time':
       return `simulated time limit reached at ${s.time / 1000} ns`;
     case 'events':

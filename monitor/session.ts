@@ -87,6 +87,8 @@ export class MonitorSession {
         return [`stopped: job finished ${where}`];
       case 'idle':
         return [`stopped: nothing left to do ${where}`];
+      case 'end-of-time':
+        return [`stopped: reached the end of simulated time (${formatTime(stop.time)}); nothing else can happen before it`];
       case 'time':
         return [`stopped: reached ${formatTime(stop.time)}`];
       case 'events':

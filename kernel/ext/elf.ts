@@ -95,6 +95,8 @@ export function loadElf(buf: Uint8Array, name?: string): ElfProgram {
   let total = 0;
   for (const s of layout) {
     if (s.size % 8 !== 0) throw new ElfError(`section ${s.name} is not a whole number of instructions`);
+    // Code must be bytes in the file: a NOBITS code section has none (and its offset may lie past the end).
+    if (s.type === 8 /* NOBITS */) throw new ElfError(`code section ${s.name} has no bytes in the file (SHT_NOBITS)`);
     base.set(s.index, total / 8);
     total += s.size;
   }

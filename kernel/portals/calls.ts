@@ -33,7 +33,7 @@ function* writeWords(c: SyscallCtx, va: number, ws: readonly (bigint | number)[]
   yield* copyout(c.k, c.cpu, c.p, va, b);
 }
 
-/** Reads a struct through a user pointer; null when the pointer is 0 or unreadable. */
+/** Reads n words through a user pointer; null when the pointer is 0 or unreadable. */
 function* readStruct(c: SyscallCtx, va: number, n: number): KPath<Words | null> {
   if (va === 0) return null;
   try {
@@ -41,6 +41,18 @@ function* readStruct(c: SyscallCtx, va: number, n: number): KPath<Words | null> 
   } catch {
     return null;
   }
+}
+
+/** Reads a structure and checks each field by its type; null when unreadable or a field does not fit. */
+function* readTyped(c: SyscallCtx, va: number, name: keyof typeof STRUCT_TYPES): KPath<Words | null> {
+  const w = yield* readStruct(c, va, words(name));
+  return w !== null && wordsFit(w, STRUCT_TYPES[name]) ? w : null;
+}
+
+/** Reads an array of handles; null when unreadable or one is not a 32-bit handle. */
+function* readHandles(c: SyscallCtx, va: number, n: number): KPath<Words | null> {
+  const w = yield* readStruct(c, va, n);
+  return w !== null && w.every((h) => h <= 0xffffffffn) ? w : null;
 }
 
 /** Writes through an out-pointer; false when it is null or not writable. */
@@ -82,15 +94,78 @@ function entryDesc(w: Words, logical: boolean): EntryDesc {
 
 type Handler = (c: SyscallCtx, pp: PortalsProcess, a: Words) => KPath<number>;
 
-/** How many argument words each call reads. */
-const ARGC: Partial<Record<SyscallName, number>> = {
-  ptl_init: 0, ptl_fini: 0, ptl_ni_init: 6, ptl_ni_fini: 1, ptl_ni_status: 3, ptl_ni_handle: 2, ptl_set_map: 3, ptl_get_map: 4,
-  ptl_get_uid: 2, ptl_get_id: 2, ptl_pt_alloc: 5, ptl_pt_free: 2, ptl_pt_disable: 2, ptl_pt_enable: 2, ptl_eq_alloc: 3,
-  ptl_eq_free: 1, ptl_eq_get: 2, ptl_eq_wait: 2, ptl_eq_poll: 5, ptl_ct_alloc: 2, ptl_ct_free: 1, ptl_ct_get: 2, ptl_ct_wait: 3,
-  ptl_ct_poll: 6, ptl_ct_set: 3, ptl_ct_inc: 3, ptl_ct_cancel_triggered: 1, ptl_md_bind: 3, ptl_md_release: 1, ptl_append: 7,
-  ptl_unlink: 1, ptl_search: 6, ptl_put: 10, ptl_get: 8, ptl_atomic: 12, ptl_fetch_atomic: 13, ptl_swap: 14, ptl_triggered: 4,
-  ptl_triggered_ct: 6, ptl_start_bundle: 1, ptl_end_bundle: 1, ptl_handle_is_equal: 2, ptl_atomic_sync: 0,
+/**
+ * What an argument word is, by the C API's type. Every word is checked
+ * against its type before any handler code runs, and a word that does not fit
+ * is PTL_ARG_INVALID: handlers never see a handle with high bits set (which
+ * would alias another handle), a pointer outside user space, or a size or
+ * offset that is not an exact JS number.
+ */
+export type WordType =
+  | 'u32' // handles, interface, pid, nid, portal index: 32 bits
+  | 'ptr' // a user address (0 is NULL)
+  | 'size' // ptl_size_t lengths, counts and thresholds: exact in a JS number (< 2^53)
+  | 'offset' // ptl_size_t offsets: exact in a JS number (< 2^53)
+  | 'timeout' // ptl_time_t milliseconds: 32 bits, PTL_TIME_FOREVER = all ones
+  | 'int' // C int (ack_req, list, op, datatype): a sign-extended 32-bit value
+  | 'bits'; // match bits, user_ptr, hdr_data, booleans: any 64-bit value
+
+const H = 'u32', P = 'ptr', S = 'size', O = 'offset', T = 'timeout', I = 'int', B = 'bits';
+
+/** Each call's argument words, in the C API's order (the number of words each call reads). */
+export const PTL_ARG_TYPES: Partial<Record<SyscallName, readonly WordType[]>> = {
+  ptl_init: [], ptl_fini: [], ptl_ni_init: [H, S, H, P, P, P], ptl_ni_fini: [H], ptl_ni_status: [H, S, P], ptl_ni_handle: [H, P],
+  ptl_set_map: [H, S, P], ptl_get_map: [H, S, P, P], ptl_get_uid: [H, P], ptl_get_id: [H, P],
+  ptl_pt_alloc: [H, S, H, H, P], ptl_pt_free: [H, H], ptl_pt_disable: [H, H], ptl_pt_enable: [H, H],
+  ptl_eq_alloc: [H, S, P], ptl_eq_free: [H], ptl_eq_get: [H, P], ptl_eq_wait: [H, P], ptl_eq_poll: [P, S, T, P, P],
+  ptl_ct_alloc: [H, P], ptl_ct_free: [H], ptl_ct_get: [H, P], ptl_ct_wait: [H, S, P], ptl_ct_poll: [P, P, S, T, P, P],
+  ptl_ct_set: [H, S, S], ptl_ct_inc: [H, S, S], ptl_ct_cancel_triggered: [H], ptl_md_bind: [H, P, P], ptl_md_release: [H],
+  ptl_append: [H, H, P, I, B, P, B], ptl_unlink: [H], ptl_search: [H, H, P, I, B, B],
+  ptl_put: [H, O, S, I, P, H, B, O, B, B],
+  ptl_get: [H, O, S, P, H, B, O, B],
+  ptl_atomic: [H, O, S, I, P, H, B, O, B, B, I, I],
+  ptl_fetch_atomic: [H, O, H, O, S, P, H, B, O, B, B, I, I],
+  ptl_swap: [H, O, H, O, S, P, H, B, O, B, B, P, I, I],
+  ptl_triggered: [S, P, H, S], ptl_triggered_ct: [H, S, S, H, S, B],
+  ptl_start_bundle: [H], ptl_end_bundle: [H], ptl_handle_is_equal: [B, B], ptl_atomic_sync: [],
 };
+
+/** The fields of the structures the kernel reads, by the same types (limits are read saturating, see ptl_ni_init). */
+const STRUCT_TYPES = {
+  md: [P, S, S, H, H],
+  entry: [P, S, H, H, S, H, H, B, B, S],
+  process: [H, H],
+} as const satisfies Partial<Record<keyof typeof STRUCTS, readonly WordType[]>>;
+
+const USER_TOP = 2n ** 47n;
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const I32_MIN = -(2n ** 31n);
+const I32_MAX = 2n ** 31n - 1n;
+
+function fits(w: bigint, type: WordType): boolean {
+  switch (type) {
+    case 'u32':
+    case 'timeout':
+      return w <= 0xffffffffn;
+    case 'ptr':
+      return w < USER_TOP;
+    case 'size':
+    case 'offset':
+      return w <= SAFE;
+    case 'int': {
+      const v = BigInt.asIntN(64, w);
+      return v >= I32_MIN && v <= I32_MAX;
+    }
+    case 'bits':
+      return true;
+  }
+}
+
+/** True when every word fits its declared type. */
+function wordsFit(ws: Words, types: readonly WordType[]): boolean {
+  for (let i = 0; i < types.length; i++) if (!fits(ws[i], types[i])) return false;
+  return true;
+}
 
 function niOf(pp: PortalsProcess, w: bigint): NetworkInterface | null {
   return pp.ni(u32(w));
@@ -98,7 +173,7 @@ function niOf(pp: PortalsProcess, w: bigint): NetworkInterface | null {
 
 /** Decodes an operation's words into send arguments (PtlPut, PtlGet, PtlAtomic, PtlFetchAtomic, PtlSwap). */
 function* sendArgs(c: SyscallCtx, kind: 'put' | 'get' | 'atomic' | 'fetch' | 'swap', a: Words): KPath<SendArgs | null> {
-  const proc = (w: bigint) => readStruct(c, num(w), 2);
+  const proc = (w: bigint) => readTyped(c, num(w), 'process');
   let t: Words | null;
   const common = (md: number | null, getMd: number | null, putOff: number, getOff: number, length: number, ackReq: number, tw: Words, pt: bigint, match: bigint, roff: bigint, up: bigint, hdr: bigint, op: number, type: number, operand: Uint8Array): SendArgs => ({
     op: kind,
@@ -194,7 +269,8 @@ const HANDLERS: Partial<Record<SyscallName, Handler>> = {
     if (desiredPtr !== 0) {
       const w = yield* readStruct(c, desiredPtr, words('limits'));
       if (w === null) return PTL.ARG_INVALID;
-      desired = Object.fromEntries(LIMIT_NAMES.map((n, i) => [n, num(w[i])]));
+      // A limit asks for at most that much: one too large for a JS number asks for the most there is.
+      desired = Object.fromEntries(LIMIT_NAMES.map((n, i) => [n, w[i] > SAFE ? Number.MAX_SAFE_INTEGER : Number(w[i])]));
     }
     const iface = u32(a[0]);
     if (iface !== PTL.IFACE_DEFAULT && iface !== 0) return PTL.ARG_INVALID;
@@ -227,7 +303,7 @@ const HANDLERS: Partial<Record<SyscallName, Handler>> = {
     if (ni === null || !ni.logical || !(size > 0 && size <= 1 << 20)) return PTL.ARG_INVALID;
     if (ni.map !== null) return PTL.IGNORED;
     const w = yield* readStruct(c, num(a[2]), 2 * size);
-    if (w === null) return PTL.ARG_INVALID;
+    if (w === null || w.some((x) => x > 0xffffffffn)) return PTL.ARG_INVALID;
     ni.map = Array.from({ length: size }, (_, i) => ({ nid: u32(w[2 * i]), pid: u32(w[2 * i + 1]) }));
     return PTL.OK;
   },
@@ -296,7 +372,7 @@ const HANDLERS: Partial<Record<SyscallName, Handler>> = {
   *ptl_eq_poll(c, pp, a) {
     const size = num(a[1]);
     if (!(size > 0 && size <= 1024) || num(a[3]) === 0) return PTL.ARG_INVALID;
-    const hs = yield* readStruct(c, num(a[0]), size);
+    const hs = yield* readHandles(c, num(a[0]), size);
     if (hs === null) return PTL.ARG_INVALID;
     const eqs = hs.map((h) => c.k.portals.findEq(pp, u32(h)));
     if (eqs.some((e) => e === null)) return PTL.ARG_INVALID;
@@ -336,9 +412,9 @@ const HANDLERS: Partial<Record<SyscallName, Handler>> = {
   *ptl_ct_poll(c, pp, a) {
     const size = num(a[2]);
     if (!(size > 0 && size <= 1024) || num(a[4]) === 0) return PTL.ARG_INVALID;
-    const hs = yield* readStruct(c, num(a[0]), size);
+    const hs = yield* readHandles(c, num(a[0]), size);
     const tests = yield* readStruct(c, num(a[1]), size);
-    if (hs === null || tests === null) return PTL.ARG_INVALID;
+    if (hs === null || tests === null || tests.some((t) => t > SAFE)) return PTL.ARG_INVALID;
     const cts = hs.map((h) => c.k.portals.findCt(pp, u32(h)));
     if (cts.some((x) => x === null)) return PTL.ARG_INVALID;
     const hit = () => cts.findIndex((x, i) => x!.success >= num(tests[i]) || x!.failure > 0);
@@ -369,7 +445,7 @@ const HANDLERS: Partial<Record<SyscallName, Handler>> = {
   },
   *ptl_md_bind(c, pp, a) {
     const ni = niOf(pp, a[0]);
-    const w = yield* readStruct(c, num(a[1]), words('md'));
+    const w = yield* readTyped(c, num(a[1]), 'md');
     if (ni === null || w === null || num(a[2]) === 0) return PTL.ARG_INVALID;
     const r = c.k.portals.mdBind(pp, ni, num(w[0]), num(w[1]), num(w[2]), u32(w[3]), u32(w[4]));
     if (r.rc !== PTL.OK) return r.rc;
@@ -381,7 +457,7 @@ const HANDLERS: Partial<Record<SyscallName, Handler>> = {
   },
   *ptl_append(c, pp, a) {
     const ni = niOf(pp, a[0]);
-    const w = yield* readStruct(c, num(a[2]), words('entry'));
+    const w = yield* readTyped(c, num(a[2]), 'entry');
     if (ni === null || w === null || num(a[5]) === 0) return PTL.ARG_INVALID;
     const r = c.k.portals.append(pp, ni, u32(a[1]), a[6] !== 0n ? 'le' : 'me', entryDesc(w, ni.logical), num(a[3]), a[4], c.cpu);
     if (r.rc !== PTL.OK) return r.rc;
@@ -394,7 +470,7 @@ const HANDLERS: Partial<Record<SyscallName, Handler>> = {
   },
   *ptl_search(c, pp, a) {
     const ni = niOf(pp, a[0]);
-    const w = yield* readStruct(c, num(a[2]), words('entry'));
+    const w = yield* readTyped(c, num(a[2]), 'entry');
     if (ni === null || w === null) return PTL.ARG_INVALID;
     return yield* c.k.portals.search(pp, ni, u32(a[1]), a[5] !== 0n ? 'le' : 'me', entryDesc(w, ni.logical), num(a[3]), a[4], c.cpu);
   },
@@ -417,8 +493,9 @@ const HANDLERS: Partial<Record<SyscallName, Handler>> = {
     const kind = SEND_KIND[num(a[0])];
     const ct = c.k.portals.findCt(pp, u32(a[2]));
     if (kind === undefined || ct === null) return PTL.ARG_INVALID;
-    const inner = yield* readStruct(c, num(a[1]), ARGC[SEND_CALL[kind]]!);
-    if (inner === null) return PTL.ARG_INVALID;
+    const types = PTL_ARG_TYPES[SEND_CALL[kind]]!;
+    const inner = yield* readStruct(c, num(a[1]), types.length);
+    if (inner === null || !wordsFit(inner, types)) return PTL.ARG_INVALID;
     const args = yield* sendArgs(c, kind, inner);
     if (args === null) return PTL.ARG_INVALID;
     // Validate now (a bad operation fails at the call), send when the counter gets there.
@@ -470,8 +547,9 @@ function* eqTake(c: SyscallCtx, pp: PortalsProcess, h: number, eventPtr: number)
 
 export function registerPortals(k: Kernel): void {
   for (const [name, h] of Object.entries(HANDLERS) as [SyscallName, Handler][]) {
-    const n = ARGC[name];
-    if (n === undefined) throw new Error(`no argument count for ${name}`);
+    const types = PTL_ARG_TYPES[name];
+    if (types === undefined) throw new Error(`no argument types for ${name}`);
+    const n = types.length;
     k.registerSyscall(name, function* (c) {
       const ptr = argPtr(c, 0);
       let a: Words;
@@ -480,6 +558,7 @@ export function registerPortals(k: Kernel): void {
       else a = yield* readWords(c, ptr, n);
       const pp = c.k.portals.state(c.p);
       if (pp.initCount === 0 && name !== 'ptl_init' && name !== 'ptl_fini' && name !== 'ptl_handle_is_equal') return PTL.NO_INIT;
+      if (!wordsFit(a, types)) return PTL.ARG_INVALID;
       return yield* h(c, pp, a);
     });
   }

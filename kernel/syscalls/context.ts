@@ -1,12 +1,15 @@
 // What a syscall handler receives, and the argument fetchers (xv6's argint
-// and argaddr): every numeric argument is checked here, every user pointer
-// later by copyin/copyout.
+// and argaddr). Every argument is checked by its declared ABI type
+// (table.ts) before the handler runs, so no handler sees a size that is not
+// an exact number or a pointer outside user space; every user pointer is
+// checked again, page by page, by copyin/copyout.
 
 import type { Cpu } from '../cpu.ts';
 import { fail } from '../errno.ts';
 import type { Kernel } from '../kernel.ts';
 import type { Process, Thread } from '../process.ts';
 import type { KPath } from '../step.ts';
+import type { ArgType, SyscallSpec } from './table.ts';
 
 export interface SyscallCtx {
   readonly k: Kernel;
@@ -21,6 +24,48 @@ export interface SyscallCtx {
 export type SyscallHandler = (c: SyscallCtx) => KPath<number | bigint>;
 
 const MAX = BigInt(Number.MAX_SAFE_INTEGER);
+const USER_TOP = 2n ** 47n;
+const I32_MIN = -(2n ** 31n);
+const I32_MAX = 2n ** 31n - 1n;
+
+/** Refuses argument `i` if its raw 64-bit value does not fit its ABI type. */
+function checkArg(v: bigint, type: ArgType, i: number, name: string): void {
+  const s = BigInt.asIntN(64, v);
+  switch (type) {
+    case 'int':
+    case 'timeout':
+      if (s > MAX || s < -MAX) fail('EINVAL', `argument ${i} (${name}) does not fit in 53 bits`);
+      return;
+    case 'size':
+    case 'offset':
+      if (v > MAX) fail('EINVAL', `argument ${i} (${name}) is too large`);
+      return;
+    case 'ptr':
+      if (v >= USER_TOP) fail('EFAULT', `argument ${i} (${name}) is not a user address`);
+      return;
+    case 'fd':
+      if (s < I32_MIN || s > I32_MAX) fail('EBADF', `argument ${i} (${name}) is not a file descriptor`);
+      return;
+    case 'flags':
+      if (v > 0xffffffffn) fail('EINVAL', `argument ${i} (${name}) has unknown flag bits`);
+      return;
+    case 'uint':
+      return;
+  }
+}
+
+/** Checks every declared argument of a call by its type (-EINVAL, -EFAULT or -EBADF). */
+export function checkArgs(spec: SyscallSpec, args: readonly bigint[]): void {
+  spec.args.forEach(([name, type], i) => checkArg(args[i], type, i, name));
+}
+
+/** The handler run only once its arguments passed checkArgs: what the kernel registers. */
+export function withCheckedArgs(spec: SyscallSpec, handler: SyscallHandler): SyscallHandler {
+  return function* checked(c) {
+    checkArgs(spec, c.args);
+    return yield* handler(c);
+  };
+}
 
 /** Argument i as a signed 64-bit integer; EINVAL if it does not fit in a JS number. */
 export function argInt(c: SyscallCtx, i: number): number {

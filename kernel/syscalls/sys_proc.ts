@@ -39,8 +39,14 @@ export function* sys_clone(c: SyscallCtx): KPath<number> {
   child.setSaved('rax', 0);
   child.setSaved('rsp', stack);
   if (child.getSaved('rip') === BigInt(ENTRY_START)) child.setSaved('rip', ENTRY_START + 4);
-  if (flags & CLONE_PARENT_SETTID) pokeUser(c.k, c.p, ptid, u32(child.tid));
-  if (flags & CLONE_CHILD_SETTID) pokeUser(c.k, c.p, ctid, u32(child.tid));
+  try {
+    if (flags & CLONE_PARENT_SETTID) pokeUser(c.k, c.p, ptid, u32(child.tid));
+    if (flags & CLONE_CHILD_SETTID) pokeUser(c.k, c.p, ctid, u32(child.tid));
+  } catch (e) {
+    // The child never ran and is on no run queue: it must not stay a live thread of the process.
+    c.k.discardThread(child);
+    throw e;
+  }
   if (flags & CLONE_CHILD_CLEARTID) child.clearChildTid = ctid;
   yield step('proc', 'clone', c.k.profile.values['kernel.contextSwitchCycles'], `tid ${child.tid} on core ${home}`);
   yield* c.k.startThread(child, c.cpu);

@@ -4,7 +4,14 @@
 // from it. Linux x86-64 numbers where Linux has the call; LWK calls from 500
 // (Kitten's convention); Portals from 600; extensions from 700.
 
-export type ArgType = 'int' | 'uint' | 'size' | 'ptr' | 'fd' | 'flags';
+/**
+ * How an argument register is read. The kernel checks every argument by its
+ * type before the handler runs (syscalls/context.ts, checkArgs): int, size,
+ * offset and timeout must be exact in a JS number (-EINVAL), ptr a user
+ * address (-EFAULT), fd a C int (-EBADF), flags 32 bits (-EINVAL); uint is
+ * any 64-bit value.
+ */
+export type ArgType = 'int' | 'uint' | 'size' | 'offset' | 'timeout' | 'ptr' | 'fd' | 'flags';
 
 export interface SyscallSpec {
   readonly nr: number;
@@ -17,7 +24,7 @@ export interface SyscallSpec {
 export const SYSCALLS = [
   { nr: 0, name: 'read', args: [['fd', 'fd'], ['buf', 'ptr'], ['count', 'size']], returns: 'bytes read', doc: 'read from a file descriptor; fd 0 is an empty console (returns 0)' },
   { nr: 1, name: 'write', args: [['fd', 'fd'], ['buf', 'ptr'], ['count', 'size']], returns: 'bytes written', doc: 'write to fd 1 (stdout) or 2 (stderr); registered by the console driver at boot' },
-  { nr: 9, name: 'mmap', args: [['addr', 'ptr'], ['length', 'size'], ['prot', 'flags'], ['flags', 'flags'], ['fd', 'fd'], ['offset', 'size']], returns: 'address', doc: 'anonymous private or shared mapping backed by contiguous memory, zeroed; MAP_FIXED replaces' },
+  { nr: 9, name: 'mmap', args: [['addr', 'ptr'], ['length', 'size'], ['prot', 'flags'], ['flags', 'flags'], ['fd', 'fd'], ['offset', 'offset']], returns: 'address', doc: 'anonymous private or shared mapping backed by contiguous memory, zeroed; MAP_FIXED replaces' },
   { nr: 10, name: 'mprotect', args: [['addr', 'ptr'], ['length', 'size'], ['prot', 'flags']], returns: '0', doc: 'change protection; shoots down stale TLB entries on other cores' },
   { nr: 11, name: 'munmap', args: [['addr', 'ptr'], ['length', 'size']], returns: '0', doc: 'unmap; shoots down stale TLB entries, then frees the frames' },
   { nr: 12, name: 'brk', args: [['addr', 'ptr']], returns: 'new break', doc: 'move the program break within the heap reserved at creation; 0 queries' },
@@ -42,7 +49,7 @@ export const SYSCALLS = [
   { nr: 510, name: 'lwk_sched_urgent', args: [['on', 'int']], returns: '0', doc: 'mark the calling thread urgent: when woken it preempts the thread running on its core at the next return to user mode (a user-level handler run by an interrupt)' },
   { nr: 508, name: 'lwk_tlb_stats', args: [['buf', 'ptr']], returns: '0', doc: 'write {hits, misses, flushes, invalidations} (4 x u64) of the caller\'s core TLB' },
   { nr: 520, name: 'lwk_kmsg_send', args: [['args', 'ptr']], returns: '0', doc: 'send a kernel-interpreted message: args -> {type (LOAD, STATUS or KILL), dst_nid, dst_pid, rank, job_id, payload*, payload_len, image_len, job_size} (9 x u64); the payload must be physically contiguous (one region); replies arrive in the mailbox' },
-  { nr: 521, name: 'lwk_kmsg_recv', args: [['buf', 'ptr'], ['len', 'size'], ['timeout_ns', 'int']], returns: 'bytes written', doc: 'wait for the next kernel message for this process (timeout_ns < 0: forever, 0: poll); writes KMSG.RECORD_WORDS u64 words, then the payload (a reason or a status dump); -ETIMEDOUT, -EAGAIN when polling an empty mailbox' },
+  { nr: 521, name: 'lwk_kmsg_recv', args: [['buf', 'ptr'], ['len', 'size'], ['timeout_ns', 'timeout']], returns: 'bytes written', doc: 'wait for the next kernel message for this process (timeout_ns < 0: forever, 0: poll); writes KMSG.RECORD_WORDS u64 words, then the payload (a reason or a status dump); -ETIMEDOUT, -EAGAIN when polling an empty mailbox' },
   { nr: 522, name: 'lwk_exec', args: [['image', 'ptr'], ['len', 'size']], returns: 'does not return', doc: 'replace the calling (single-threaded) rank of a loaded job by the ELF image at image: same pid, same job, argv/envp and job block carried over; -ENOEXEC with the reason in the trace if the image is bad' },
   { nr: 524, name: 'lwk_image_check', args: [['image', 'ptr'], ['len', 'size'], ['reason', 'ptr'], ['reason_len', 'size']], returns: '0', doc: 'check an ELF image as the loader would (headers, segments, note, content hash, known code) without running it; -ENOEXEC with the reason (NUL-terminated, truncated) in reason' },
   { nr: 523, name: 'lwk_job_phase', args: [['phase', 'int']], returns: '0', doc: 'crt0 reports entering main (1) and main returning (2), for the job report\'s phase times; -ESRCH outside a loaded job' },

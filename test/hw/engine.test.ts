@@ -97,15 +97,27 @@ describe('the event engine', () => {
     expect(count).toBe(42);
   });
 
-  it('refuses to schedule past the last representable picosecond', () => {
+  it('keeps events due past the last representable picosecond aside: they never fire and can be cancelled', () => {
     const e = new Engine();
-    const { sink } = recorder();
-    expect(() => e.at(Number.MAX_SAFE_INTEGER + 2, sink, 0)).toThrow(SimTimeError);
-    expect(() => e.at(Number.MAX_SAFE_INTEGER + 2, sink, 0)).toThrow(/last representable picosecond/);
+    const { sink, log } = recorder();
     expect(() => e.at(1.5, sink, 0)).toThrow(SimTimeError);
-    e.at(Number.MAX_SAFE_INTEGER, sink, 0);
-    e.runUntilIdle();
-    expect(() => e.after(1, sink, 0)).toThrow(/last representable picosecond/);
+    expect(() => e.at(Number.NaN, sink, 0)).toThrow(SimTimeError);
+    const late = e.at(Number.MAX_SAFE_INTEGER + 2, sink, 0);
+    const never = e.at(Infinity, sink, 1);
+    e.at(Number.MAX_SAFE_INTEGER, sink, 2);
+    expect(e.pendingPastEnd).toBe(2);
+    expect(e.pastEndTime()).toBe(Number.MAX_SAFE_INTEGER + 2);
+    expect(e.runUntilIdle()).toBe(1);
+    expect(log).toEqual(['2:0']);
+    expect(e.now).toBe(Number.MAX_SAFE_INTEGER);
+    e.after(1, sink, 3);
+    expect(e.pendingPastEnd).toBe(3);
+    expect(e.isPending(late)).toBe(true);
+    expect(e.cancel(late)).toBe(true);
+    expect(e.cancel(late)).toBe(false);
+    expect(e.isPending(never)).toBe(true);
+    expect(e.pendingPastEnd).toBe(2);
+    expect(e.pastEndTime()).toBe(Number.MAX_SAFE_INTEGER + 1);
   });
 
   it('refuses to schedule in the past', () => {
