@@ -118,3 +118,67 @@ describe('the kernel staging ring under two users\' large puts', () => {
     expect([acks[1], acks[2]].sort()).toEqual([PTL.NI_OK, PTL.NI_DROPPED].sort());
   });
 });
+
+describe('a message refused for want of staging', () => {
+  it('leaves a use-once entry in place for the next message', () => {
+    const sys = machine([2, 2], 1);
+    const s = { ready: 0, go: false, firstDone: 0, retry: false };
+    const acks: number[][] = [[], []];
+    let result: { bytes: Set<number>; events: number[] } | null = null;
+    const target = spawn(sys, 0, 1, 'target', function* (env) {
+      const { P, ni, eq } = yield* openPortals(env);
+      yield* P.PtlPTAlloc(ni, 0, eq, 1);
+      // Table 0: a plain staged entry; table 1: a use-once staged entry.
+      for (const pt of [0, 1]) {
+        const a = yield* mmapRw(env, PIECE);
+        const b = yield* mmapRw(env, PIECE);
+        const iov = yield* env.mem.alloc(32);
+        for (const [i, w] of [a, PIECE, b, PIECE].entries()) yield* env.mem.storeU64(iov + 8 * i, w);
+        const le = yield* P.PtlLEAppend(ni, pt, { start: iov, length: 2, options: PTL.ME_OP_PUT | PTL.ME_EVENT_LINK_DISABLE | PTL.IOVEC | (pt === 1 ? PTL.ME_USE_ONCE : 0) }, PTL.PRIORITY_LIST, 0);
+        expect(le.rc).toBe(PTL.OK);
+        if (pt === 1) {
+          s.ready++;
+          while (acks[1].length < 2) yield* env.sys.nanosleep(50_000);
+          const events: number[] = [];
+          for (;;) {
+            const r = yield* P.PtlEQGet(eq);
+            if (r.rc !== PTL.OK) break;
+            events.push(r.event!.type);
+          }
+          const bytes = yield* bytesIn(env, a, PIECE);
+          for (const x of yield* bytesIn(env, b, PIECE)) bytes.add(x);
+          result = { bytes, events };
+        }
+      }
+    });
+    for (const nid of [1, 2]) {
+      spawn(sys, nid, 1, `sender${nid}`, function* (env) {
+        const { P, ni, eq } = yield* openPortals(env);
+        const src = yield* mmapRw(env, 2 * PIECE);
+        const page = new Uint8Array(4096).fill(nid === 1 ? 0x11 : 0x22);
+        for (let off = 0; off < 2 * PIECE; off += 4096) yield* env.mem.store(src + off, page);
+        const { md } = yield* P.PtlMDBind(ni, { start: src, length: 2 * PIECE, eq_handle: eq });
+        s.ready++;
+        while (s.ready < 3) yield* env.sys.nanosleep(1_000);
+        // Node 1's put to table 0 takes the staging; node 2's, a moment later, finds none, then retries.
+        if (nid === 2) yield* env.sys.nanosleep(2_000);
+        for (let attempt = 0; attempt < (nid === 2 ? 2 : 1); attempt++) {
+          if (attempt === 1) yield* env.sys.nanosleep(20_000_000);
+          yield* P.PtlPut(md, 0, 2 * PIECE, PTL.ACK_REQ, { nid: 0, pid: target.pid }, nid - 1, 0n, 0, 0, 0);
+          for (;;) {
+            const ev = (yield* P.PtlEQWait(eq)).event!;
+            if (ev.type === PTL.EVENT_ACK) {
+              acks[nid - 1].push(ev.ni_fail_type);
+              break;
+            }
+          }
+        }
+      });
+    }
+    sys.run({ until: 5e12, done: () => result !== null });
+    expect(acks).toEqual([[PTL.NI_OK], [PTL.NI_DROPPED, PTL.NI_OK]]);
+    expect([...result!.bytes]).toEqual([0x22]);
+    // One EQ for both tables: table 0's put, then the retried put and the use-once entry's unlink.
+    expect(result!.events).toEqual([PTL.EVENT_PUT, PTL.EVENT_PUT, PTL.EVENT_AUTO_UNLINK]);
+  });
+});
