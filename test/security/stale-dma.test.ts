@@ -64,9 +64,10 @@ describe('a memory descriptor over memory its owner has unmapped', () => {
     let sinkPid = 0;
     const sink = spawn(sys, 1, 2, 'sink', function* (env) {
       const { P, ni } = yield* openPortals(env);
-      const buf = yield* env.mem.alloc(64);
-      yield* P.PtlLEAppend(ni, 0, { start: buf, length: 64, options: PTL.ME_OP_PUT | PTL.ME_OP_GET | PTL.ME_EVENT_LINK_DISABLE }, PTL.PRIORITY_LIST, 0);
-      yield* env.mem.store(buf, OWNED);
+      // Bytes 0..63 receive what the attacker sends; bytes 64.. hold what it gets back.
+      const buf = yield* env.mem.alloc(128);
+      yield* P.PtlLEAppend(ni, 0, { start: buf, length: 128, options: PTL.ME_OP_PUT | PTL.ME_OP_GET | PTL.ME_EVENT_LINK_DISABLE }, PTL.PRIORITY_LIST, 0);
+      yield* env.mem.store(buf + 64, OWNED);
       yield* waitFor(env, () => s.attacked);
       seen.leaked = yield* env.mem.load(buf, 64);
     });
@@ -82,8 +83,7 @@ describe('a memory descriptor over memory its owner has unmapped', () => {
       // Get OWNED into the stale MD (a reply lands in its frames) after sending what the frames hold.
       yield* P.PtlPut(md, 0, 64, PTL.ACK_REQ, { nid: 1, pid: sinkPid }, 0, 0n, 0, 0, 0);
       for (;;) if ((yield* P.PtlEQWait(eq)).event!.type === PTL.EVENT_ACK) break;
-      seen.leaked = new Uint8Array(0) as Uint8Array;
-      yield* P.PtlGet(md, 32, 32, { nid: 1, pid: sinkPid }, 0, 0n, 0, 0);
+      yield* P.PtlGet(md, 0, 32, { nid: 1, pid: sinkPid }, 0, 0n, 64, 0);
       for (;;) if ((yield* P.PtlEQWait(eq)).event!.type === PTL.EVENT_REPLY) break;
       s.attacked = true;
     });
