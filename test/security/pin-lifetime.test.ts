@@ -54,7 +54,7 @@ describe('pins on physical allocations', () => {
 });
 
 describe('memory behind a Portals object after munmap', () => {
-  it('stays allocated while the descriptor, entry or grant exists, and returns when it is released or unlinked', () => {
+  it('stays allocated while the descriptor, entry or grant exists, and returns when it is released, unlinked or its NI finalized', () => {
     const sys = machine(1);
     const k = sys.kernel(0);
     const orphaned: number[] = [];
@@ -71,9 +71,17 @@ describe('memory behind a Portals object after munmap', () => {
       orphaned.push(k.phys.orphanedBytes);
       expect(yield* P.PtlLEUnlink(le.handle)).toBe(PTL.OK);
       orphaned.push(k.phys.orphanedBytes);
+      // Objects still bound when their NI goes let their memory go with it.
+      const c = yield* mmapRw(env, 2 * MiB);
+      yield* P.PtlMDBind(ni, { start: c, length: 2 * MiB });
+      yield* P.PtlLEAppend(ni, 0, { start: c, length: 2 * MiB, options: PTL.ME_OP_PUT | PTL.ME_EVENT_LINK_DISABLE }, PTL.PRIORITY_LIST, 0);
+      expect(yield* env.sys.munmap(c, 2 * MiB)).toBe(0);
+      orphaned.push(k.phys.orphanedBytes);
+      expect(yield* P.PtlNIFini(ni)).toBe(PTL.OK);
+      orphaned.push(k.phys.orphanedBytes);
     });
     sys.run({ until: 1e12, done: () => !p.alive });
-    expect(orphaned).toEqual([6 * MiB, 4 * MiB, 0]);
+    expect(orphaned).toEqual([6 * MiB, 4 * MiB, 0, 2 * MiB, 0]);
   });
 
   it('returns every frame to the allocator when a process exits with objects, unmapped memory and transfers in flight', () => {
