@@ -30,6 +30,8 @@ export class ContiguousAllocator {
     readonly base: number,
     readonly size: number,
     readonly policy: 'first-fit' | 'next-fit' = 'first-fit',
+    /** Wipes an orphan's frames as they come back: a device may have written into them after their owner let go. */
+    private readonly scrub: (base: number, size: number) => void = () => {},
   ) {
     this.free = size > 0 ? [{ base, size }] : [];
   }
@@ -108,7 +110,10 @@ export class ContiguousAllocator {
       return true;
     }
     this.pins.delete(base);
-    if (this.orphans.delete(base)) this.returnFrames(base);
+    if (this.orphans.delete(base)) {
+      this.scrub(base, this.used.get(base)!);
+      this.returnFrames(base);
+    }
     return true;
   }
 

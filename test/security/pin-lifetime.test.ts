@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ContiguousAllocator } from '../../hw/physalloc.ts';
 import { attachExtension } from '../../userland/lib/ext.ts';
-import { MiB, PTL, machine, mmapRw, openPortals, spawn, waitFor } from './attack.ts';
+import { MiB, PTL, machine, mmapRw, openPortals, physOf, spawn, waitFor } from './attack.ts';
 
 describe('pins on physical allocations', () => {
   it('never hand out a pinned allocation again, and free it when its owner has released it and the last pin drops', () => {
@@ -17,7 +17,8 @@ describe('pins on physical allocations', () => {
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
-        const a = new ContiguousAllocator(PAGE * 16, PAGE * 64, 'next-fit');
+        const scrubbed: number[] = [];
+        const a = new ContiguousAllocator(PAGE * 16, PAGE * 64, 'next-fit', (base) => scrubbed.push(base));
         // Model: each allocation's owner flag and pin count.
         const live: { base: number; size: number; owned: boolean; pins: number }[] = [];
         for (const o of ops) {
@@ -41,7 +42,12 @@ describe('pins on physical allocations', () => {
             expect(a.release(l.base)).toBe(l.owned);
             l.owned = false;
           }
-          if (!l.owned && l.pins === 0) live.splice(live.indexOf(l), 1);
+          if (!l.owned && l.pins === 0) {
+            // An allocation freed by its last pin (not by its owner) is scrubbed on its way back.
+            expect(scrubbed.includes(l.base)).toBe(o.kind === 'unpin');
+            scrubbed.length = 0;
+            live.splice(live.indexOf(l), 1);
+          }
         }
         expect(a.usedBytes).toBe(live.reduce((n, l) => n + l.size, 0));
         expect(a.orphanedBytes).toBe(live.filter((l) => !l.owned).reduce((n, l) => n + l.size, 0));
@@ -89,12 +95,13 @@ describe('memory behind a Portals object after munmap', () => {
     const sys = machine([2, 2]);
     const k = sys.kernel(0);
     const before = k.phys.allocations();
-    const s = { ready: false, sent: 0 };
+    const s = { ready: false, sent: 0, pa: -1 };
     const afterExit = { orphaned: 0, staging: 0 };
     const target = spawn(sys, 0, 1, 'target', function* (env) {
       const { P, ni, eq } = yield* openPortals(env);
       yield* P.PtlPTAlloc(ni, 0, eq, 1);
       const a = yield* mmapRw(env, 8 * MiB);
+      s.pa = yield* physOf(env, a);
       const [i1, i2] = [yield* mmapRw(env, MiB), yield* mmapRw(env, MiB)];
       const g = yield* mmapRw(env, 64 * 1024);
       yield* P.PtlLEAppend(ni, 0, { start: a, length: 8 * MiB, options: PTL.ME_OP_PUT | PTL.ME_EVENT_LINK_DISABLE | PTL.ME_USE_ONCE }, PTL.PRIORITY_LIST, 0);
@@ -119,6 +126,7 @@ describe('memory behind a Portals object after munmap', () => {
         const { P, ni, eq } = yield* openPortals(env);
         const len = nid === 1 ? 8 * MiB : 2 * MiB;
         const src = yield* mmapRw(env, len);
+        yield* env.mem.store(src, new Uint8Array(4096).fill(0x5a));
         const { md } = yield* P.PtlMDBind(ni, { start: src, length: len, eq_handle: eq });
         yield* waitFor(env, () => s.ready);
         // Node 1 fills the plain entry on table 0; node 2's put to table 1 is staged.
@@ -140,5 +148,7 @@ describe('memory behind a Portals object after munmap', () => {
     expect(k.phys.allocations()).toEqual(before);
     expect(k.phys.orphanedBytes).toBe(0);
     expect(k.portals.stagingBusy).toBe(0);
+    // What landed after the owner had gone was wiped as the frames came back.
+    expect(sys.physical(0, s.pa, 4096).every((x) => x === 0)).toBe(true);
   });
 });
