@@ -65,9 +65,11 @@ export function* grabFramesAt(env: Env, pa: number, smallest = 2 * MiB) {
       continue;
     }
     const at = yield* physOf(env, va);
-    if (pa >= at && pa < at + size) landed = va + (pa - at);
+    if (pa >= at && pa < at + size) {
+      landed = va + (pa - at);
+      yield* env.mem.store(landed, SECRET);
+    }
   }
-  if (landed !== 0) yield* env.mem.store(landed, SECRET);
   return landed;
 }
 

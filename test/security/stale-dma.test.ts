@@ -192,3 +192,53 @@ describe('an operation in flight while its memory is unmapped', () => {
     expect(overlapping(sys, 0, victim.pid, s.pa, BUF)).toEqual([]);
   });
 });
+
+describe('a get reply waiting in the transmit queue while its entry is unmapped', () => {
+  it('sends the entry owner\'s bytes, never those of whoever would get the frames next', () => {
+    const sys = machine(2);
+    const s = { pa: -1, ready: false, busyTx: false, asked: false, unmapped: false, landed: 0, filled: false };
+    let reply: Uint8Array | null = null;
+    let getterPid = 0;
+    const target = spawn(sys, 0, 2, 'target', function* (env) {
+      const { P, ni, eq } = yield* openPortals(env);
+      const buf = yield* mmapRw(env, BUF);
+      yield* env.mem.store(buf, OWNED);
+      s.pa = yield* physOf(env, buf);
+      const le = yield* P.PtlLEAppend(ni, 0, { start: buf, length: BUF, options: PTL.ME_OP_GET | PTL.ME_EVENT_LINK_DISABLE }, PTL.PRIORITY_LIST, 0);
+      const big = yield* mmapRw(env, BUF);
+      const { md } = yield* P.PtlMDBind(ni, { start: big, length: BUF, eq_handle: eq });
+      s.ready = true;
+      // Long sends keep this NIC's transmit queue busy, so the reply waits behind them.
+      for (let i = 0; i < 3; i++) yield* P.PtlPut(md, 0, BUF, PTL.NO_ACK_REQ, { nid: 1, pid: getterPid }, 5, 0n, 0, 0, 0);
+      s.busyTx = true;
+      yield* waitFor(env, () => s.asked, 2_000);
+      yield* env.sys.nanosleep(50_000);
+      yield* P.PtlLEUnlink(le.handle);
+      expect(yield* env.sys.munmap(buf, BUF)).toBe(0);
+      s.unmapped = true;
+      yield* waitFor(env, () => reply !== null);
+    });
+    const getter = spawn(sys, 1, 2, 'getter', function* (env) {
+      const { P, ni, eq } = yield* openPortals(env);
+      yield* waitFor(env, () => s.busyTx, 2_000);
+      const buf = yield* env.mem.alloc(64);
+      const { md } = yield* P.PtlMDBind(ni, { start: buf, length: 64, eq_handle: eq });
+      yield* P.PtlGet(md, 0, 64, { nid: 0, pid: target.pid }, 0, 0n, 0, 0);
+      s.asked = true;
+      for (;;) if ((yield* P.PtlEQWait(eq)).event!.type === PTL.EVENT_REPLY) break;
+      reply = yield* env.mem.load(buf, 64);
+    });
+    getterPid = getter.pid;
+    const victim = spawn(sys, 0, 1, 'victim', function* (env) {
+      yield* waitFor(env, () => s.unmapped, 2_000);
+      s.landed = yield* grabFramesAt(env, s.pa);
+      s.filled = true;
+    });
+    sys.run({ until: 5e12, done: () => reply !== null && !victim.alive && !target.alive });
+    expect(s.filled).toBe(true);
+    expect(reply).not.toBeNull();
+    expect(includes(reply!, SECRET)).toBe(false);
+    expect(includes(reply!, OWNED)).toBe(true);
+    expect(overlapping(sys, 0, victim.pid, s.pa, BUF)).toEqual([]);
+  });
+});
