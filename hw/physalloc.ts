@@ -3,6 +3,12 @@
 // or next fit over a sorted list of free extents, coalescing on free. Next
 // fit (a roving start) keeps a just-freed extent from being handed straight
 // back, as a real allocator under load would not.
+//
+// An allocation can be pinned (a device may still DMA into it, as memory
+// registered with an RDMA NIC). Releasing a pinned allocation takes it from
+// its owner but not from the device: its frames go back to the free list
+// only when the last pin drops, so they are never handed to anyone else
+// while a DMA can reach them.
 
 export interface Extent {
   readonly base: number;
@@ -12,6 +18,11 @@ export interface Extent {
 export class ContiguousAllocator {
   private free: { base: number; size: number }[];
   private readonly used = new Map<number, number>();
+  /** Bases of the allocations, sorted (to find the allocation holding an address). */
+  private readonly bases: number[] = [];
+  private readonly pins = new Map<number, number>();
+  /** Pinned allocations their owner has released: freed when the last pin drops. */
+  private readonly orphans = new Set<number>();
   /** Next fit starts searching at the first free extent at or above this address. */
   private rover = 0;
 
@@ -19,6 +30,8 @@ export class ContiguousAllocator {
     readonly base: number,
     readonly size: number,
     readonly policy: 'first-fit' | 'next-fit' = 'first-fit',
+    /** Wipes an orphan's frames as they come back: a device may have written into them after their owner let go. */
+    private readonly scrub: (base: number, size: number) => void = () => {},
   ) {
     this.free = size > 0 ? [{ base, size }] : [];
   }
@@ -49,6 +62,7 @@ export class ContiguousAllocator {
       if (tail > 0) pieces.push({ base: start + size, size: tail });
       this.free.splice(i, 1, ...pieces);
       this.used.set(start, size);
+      this.bases.splice(this.indexOf(start), 0, start);
       this.rover = start + size;
       return start;
     }
@@ -60,11 +74,77 @@ export class ContiguousAllocator {
     return this.used.get(base) ?? 0;
   }
 
-  /** Frees an allocation by its base. Returns false if `base` was not allocated. */
+  /** Index of the first base at or above `addr`. */
+  private indexOf(addr: number): number {
+    let lo = 0;
+    let hi = this.bases.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.bases[mid] < addr) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The base of the allocation holding physical address `pa`, or -1. */
+  baseOf(pa: number): number {
+    const i = this.indexOf(pa + 1) - 1;
+    if (i < 0) return -1;
+    const base = this.bases[i];
+    return pa < base + this.used.get(base)! ? base : -1;
+  }
+
+  /** Adds a pin to the allocation at `base`. False if there is none. */
+  pin(base: number): boolean {
+    if (!this.used.has(base)) return false;
+    this.pins.set(base, (this.pins.get(base) ?? 0) + 1);
+    return true;
+  }
+
+  /** Drops a pin; frees the allocation if it was the last pin and the owner has released it. */
+  unpin(base: number): boolean {
+    const n = this.pins.get(base);
+    if (n === undefined) return false;
+    if (n > 1) {
+      this.pins.set(base, n - 1);
+      return true;
+    }
+    this.pins.delete(base);
+    if (this.orphans.delete(base)) {
+      this.scrub(base, this.used.get(base)!);
+      this.returnFrames(base);
+    }
+    return true;
+  }
+
+  /** Pins on the allocation at `base`. */
+  pinCount(base: number): number {
+    return this.pins.get(base) ?? 0;
+  }
+
+  /** Bytes released by their owners but still pinned. */
+  get orphanedBytes(): number {
+    let n = 0;
+    for (const b of this.orphans) n += this.used.get(b)!;
+    return n;
+  }
+
+  /**
+   * The owner gives up the allocation at `base`: freed now, or (if pinned)
+   * when its last pin drops. Returns false if `base` was not allocated or
+   * already released.
+   */
   release(base: number): boolean {
-    const size = this.used.get(base);
-    if (size === undefined) return false;
+    if (!this.used.has(base) || this.orphans.has(base)) return false;
+    if (this.pins.has(base)) this.orphans.add(base);
+    else this.returnFrames(base);
+    return true;
+  }
+
+  private returnFrames(base: number): void {
+    const size = this.used.get(base)!;
     this.used.delete(base);
+    this.bases.splice(this.indexOf(base), 1);
     let i = 0;
     while (i < this.free.length && this.free[i].base < base) i++;
     this.free.splice(i, 0, { base, size });
@@ -77,7 +157,6 @@ export class ContiguousAllocator {
       this.free[i - 1].size += this.free[i].size;
       this.free.splice(i, 1);
     }
-    return true;
   }
 
   get freeBytes(): number {

@@ -115,7 +115,7 @@ export class Kernel {
     readonly options: KernelOptions,
   ) {
     const reserved = Math.min(KERNEL_RESERVED, node.memory.size / 8);
-    this.phys = new ContiguousAllocator(reserved, node.memory.size - reserved, 'next-fit');
+    this.phys = new ContiguousAllocator(reserved, node.memory.size - reserved, 'next-fit', (base, size) => node.memory.zero(base, size));
     this.cpus = node.cores.map((core, i) => new Cpu(this, core, i));
     this.timers = this.cpus.map((cpu) => new CpuTimers(this, cpu));
     this.mailboxes = this.cpus.map(() => []);

@@ -30,6 +30,7 @@ import {
 } from './objects.ts';
 import { type AttachedExtension, runExtension } from './extension.ts';
 import { type Piece, StagingRing, gather, scatter, slice, total } from './iov.ts';
+import { Pin } from './pin.ts';
 import { type Header, MSG, decodeHeader, emptyHeader, encodeHeader } from './wire.ts';
 import { peekUser } from '../uaccess.ts';
 
@@ -91,6 +92,8 @@ interface Pending {
   readonly pp: PortalsProcess;
   readonly putMd: MemoryDescriptor | null;
   readonly getMd: MemoryDescriptor | null;
+  /** What the operation holds until it is finished: pins on the MD memory it moves, its staging slot. */
+  readonly release: () => void;
 }
 
 /** What to do when a receive DMA completes. */
@@ -103,12 +106,19 @@ const ME_OPTIONS_MASK = (1 << 19) - 1;
 /** Kernel memory for staging non-contiguous transfers and atomic operands. */
 const STAGING_BASE = 1 * 1024 * 1024;
 const STAGING_BYTES = 12 * 1024 * 1024;
+/** Cookies of kernel-sent messages that hold memory until sent (below the job-control cookies). */
+const HOLD_COOKIE_BASE = 2 ** 39;
 
 export class PortalsDriver {
   private readonly procs = new Map<number, PortalsProcess>();
   private readonly pending = new Map<number, Pending>();
   private readonly rxDone = new Map<number, RxDone>();
+  /** What a receive in flight holds, released if its DMA fails (on success its completion releases it). */
+  private readonly rxHolds = new Map<number, () => void>();
+  /** What a transmit the kernel sent holds (a staging slot, pins on the memory it reads), by cookie. */
+  private readonly txHolds = new Map<number, () => void>();
   private nextOp = 1;
+  private nextHold = HOLD_COOKIE_BASE;
   private readonly staging: StagingRing;
 
   constructor(readonly k: Kernel) {
@@ -142,40 +152,75 @@ export class PortalsDriver {
     return s?.process === p ? s : undefined;
   }
 
-  /** Drops a process's Portals state when it exits. */
+  /** Drops a process's Portals state when it exits, and the pins its objects hold. */
   forget(p: Process): void {
+    const pp = this.procs.get(p.pid);
+    if (pp?.process === p) for (const ni of pp.nis) if (ni !== null) this.dropObjects(ni);
     this.procs.delete(p.pid);
+  }
+
+  /** An NI goes away: its descriptors and entries (and their handlers' grants) stop holding memory. */
+  private dropObjects(ni: NetworkInterface): void {
+    for (const md of ni.mds.values()) md.pin.release();
+    for (const e of ni.entries.values()) {
+      e.pin.release();
+      e.ext?.grantPin.release();
+    }
+  }
+
+  /** Pins the memory of `pieces` for an operation in flight. */
+  private pin(pieces: readonly Piece[]): Pin {
+    return Pin.of(this.k.phys, pieces);
+  }
+
+  /** Bytes of kernel staging owned by transfers in flight. */
+  get stagingBusy(): number {
+    return this.staging.busyBytes;
   }
 
   private get v() {
     return this.k.profile.values;
   }
 
-  /** A physical source for sending [off, off+len) of `pieces`: direct when contiguous, else gathered into staging. */
-  private txSource(pieces: readonly Piece[], off: number, len: number): number {
-    if (len === 0) return 0;
+  /**
+   * A physical source for sending [off, off+len) of `pieces`: direct when
+   * contiguous, else gathered into a staging slot (`slot`, -1 for none, to
+   * release once the NIC has read it). Null when staging is full.
+   */
+  private txSource(pieces: readonly Piece[], off: number, len: number): { pa: number; slot: number } | null {
+    if (len === 0) return { pa: 0, slot: -1 };
     const part = slice(pieces, off, len);
-    if (part.length === 1) return part[0].pa;
+    if (part.length === 1) return { pa: part[0].pa, slot: -1 };
     const at = this.staging.take(len);
-    if (at < 0) return -1;
+    if (at < 0) return null;
     this.k.node.memory.write(at, gather(this.k.node.memory, part));
-    return at;
+    return { pa: at, slot: at };
   }
 
-  /** Where to deposit [off, off+len) of `pieces`, and what to do once the DMA is done. */
-  private rxTarget(pieces: readonly Piece[], off: number, len: number): { pa: number; after: (() => void) | null } {
+  /**
+   * Where to deposit [off, off+len) of `pieces`, what to do once the DMA is
+   * done, and the staging slot used (-1 for none). Null when staging is full.
+   */
+  private rxTarget(pieces: readonly Piece[], off: number, len: number): { pa: number; after: (() => void) | null; slot: number } | null {
     const part = slice(pieces, off, len);
-    if (part.length <= 1) return { pa: part[0]?.pa ?? 0, after: null };
+    if (part.length <= 1) return { pa: part[0]?.pa ?? 0, after: null, slot: -1 };
     const at = this.staging.take(len);
+    if (at < 0) return null;
     const mem = this.k.node.memory;
     return {
       pa: at,
+      slot: at,
       after: () => {
         const data = new Uint8Array(len);
         mem.read(at, data);
         scatter(mem, part, data);
       },
     };
+  }
+
+  /** Gives a staging slot back (-1: none was taken). */
+  private unstage(slot: number): void {
+    if (slot >= 0) this.staging.release(slot);
   }
 
   // ---- NI and objects -------------------------------------------------------
@@ -199,7 +244,10 @@ export class PortalsDriver {
   niFini(pp: PortalsProcess, handle: number): number {
     const ni = pp.ni(handle);
     if (ni === null) return PTL.ARG_INVALID;
-    if (--ni.refs === 0) pp.nis[ni.index] = null;
+    if (--ni.refs === 0) {
+      this.dropObjects(ni);
+      pp.nis[ni.index] = null;
+    }
     return PTL.OK;
   }
 
@@ -297,7 +345,7 @@ export class PortalsDriver {
     if (ni.mds.size >= ni.limits.max_mds) return { rc: PTL.NO_SPACE };
     const pieces = this.memoryOf(pp.process, ni, start, length, (options & PTL.IOVEC) !== 0);
     if (pieces === null) return { rc: PTL.ARG_INVALID };
-    const md: MemoryDescriptor = { handle: ni.newHandle('md'), start, length: total(pieces), options, eq, ct, pieces, busy: 0 };
+    const md: MemoryDescriptor = { handle: ni.newHandle('md'), start, length: total(pieces), options, eq, ct, pieces, pin: this.pin(pieces), busy: 0 };
     ni.mds.set(md.handle, md);
     return { rc: PTL.OK, md };
   }
@@ -308,6 +356,7 @@ export class PortalsDriver {
     if (ni === null || md === undefined) return PTL.ARG_INVALID;
     if (md.busy > 0) return PTL.IN_USE;
     ni.mds.delete(h);
+    md.pin.release();
     return PTL.OK;
   }
 
@@ -319,7 +368,7 @@ export class PortalsDriver {
       const r = p.aspace.find(at);
       if (r === undefined || !r.readable) return null;
       const n = Math.min(r.start + r.size, start + length) - at;
-      out.push({ pa: r.pa + (at - r.start), len: n });
+      out.push({ pa: r.pa + (at - r.start), len: n, base: r.extent.base });
       at += n;
     }
     return out;
@@ -365,6 +414,7 @@ export class PortalsDriver {
       start: d.start,
       length: total(pieces),
       pieces,
+      pin: this.pin(pieces),
       options: d.options,
       matchBits: kind === 'me' ? d.matchBits : 0n,
       ignoreBits: kind === 'me' ? d.ignoreBits : 0n,
@@ -406,6 +456,9 @@ export class PortalsDriver {
   private remove(ni: NetworkInterface, e: ListEntry): void {
     e.linked = false;
     ni.entries.delete(e.handle);
+    // Operations already matched hold their own pins; the entry's go now.
+    e.pin.release();
+    e.ext?.grantPin.release();
     for (const l of [e.pt.priority, e.pt.overflow]) {
       const i = l.indexOf(e);
       if (i >= 0) l.splice(i, 1);
@@ -473,7 +526,21 @@ export class PortalsDriver {
     const dst = this.resolve(ni, a.target);
     if (dst === null) return { rc: PTL.ARG_INVALID };
     const opId = this.nextOp++;
-    const pend: Pending = { args: a, ni, pp, putMd, getMd };
+    // The operation pins the MD memory it reads or a reply will land in, until it is finished.
+    const hold = this.pin([...(putMd ? slice(putMd.pieces, a.putOffset, a.length) : []), ...(getMd ? slice(getMd.pieces, a.getOffset, a.length) : [])]);
+    let slot = -1;
+    const pend: Pending = {
+      args: a,
+      ni,
+      pp,
+      putMd,
+      getMd,
+      release: () => {
+        hold.release();
+        this.unstage(slot);
+        slot = -1;
+      },
+    };
     this.pending.set(opId, pend);
     if (putMd) putMd.busy++;
     if (getMd) getMd.busy++;
@@ -495,11 +562,13 @@ export class PortalsDriver {
     h.opId = opId;
     h.operand = a.operand;
     const payloadLen = a.op === 'get' ? 0 : a.length;
-    const payloadAddr = a.op === 'get' ? 0 : this.txSource(putMd!.pieces, a.putOffset, a.length);
-    if (payloadAddr < 0) {
+    const source = a.op === 'get' ? { pa: 0, slot: -1 } : this.txSource(putMd!.pieces, a.putOffset, a.length);
+    if (source === null) {
       this.finish(opId);
       return { rc: PTL.NO_SPACE };
     }
+    slot = source.slot;
+    const payloadAddr = source.pa;
     const self = this;
     const work = (function* (): KPath {
       yield step('portals', triggered ? 'trig-send' : 'send', self.v['kernel.portalsSetupCycles'], `${a.op} ${a.length} B -> ${dst.nid}:${dst.pid} pt ${a.ptIndex}`);
@@ -515,9 +584,12 @@ export class PortalsDriver {
   sendFromKernel(pp: PortalsProcess, ni: NetworkInterface, t: TargetId, ptIndex: number, matchBits: bigint, data: Uint8Array, direct = false): boolean {
     const dst = direct ? { nid: t.nid, pid: t.pid } : this.resolve(ni, t);
     if (dst === null) return false;
-    const at = this.staging.take(data.length);
+    const at = data.length > 0 ? this.staging.take(data.length) : 0;
     if (at < 0) return false;
     if (data.length > 0) this.k.node.memory.write(at, data);
+    // The slot is the NIC's until the transmit completes.
+    const cookie = data.length > 0 ? this.nextHold++ : 0;
+    if (data.length > 0) this.txHolds.set(cookie, () => this.staging.release(at));
     const h = emptyHeader(MSG.put);
     h.ni = ni.index;
     h.dstPid = dst.pid;
@@ -528,7 +600,7 @@ export class PortalsDriver {
     h.ptIndex = ptIndex;
     h.matchBits = matchBits;
     h.rlength = data.length;
-    this.k.node.nic.transmit({ dst: dst.nid, header: encodeHeader(h), payloadAddr: at, payloadLen: data.length, cookie: 0 });
+    this.k.node.nic.transmit({ dst: dst.nid, header: encodeHeader(h), payloadAddr: at, payloadLen: data.length, cookie });
     return true;
   }
 
@@ -565,9 +637,17 @@ export class PortalsDriver {
         yield* this.k.jobs.txComplete(c.cookie, c.kind === 'tx-done', c.kind === 'tx-done' ? '' : c.reason, cpu);
         continue;
       }
+      if (c.kind === 'tx-done' || c.kind === 'tx-undeliverable' || c.kind === 'tx-error') {
+        // The NIC has read the payload: what a kernel-sent message held is free again.
+        const held = this.txHolds.get(c.cookie);
+        this.txHolds.delete(c.cookie);
+        held?.();
+      }
       if (c.kind === 'rx-done') {
         const then = this.rxDone.get(c.rxId);
         this.rxDone.delete(c.rxId);
+        // On success the completion path owns what the receive holds (and releases it when done with it).
+        this.rxHolds.delete(c.rxId);
         if (then) yield* then(cpu);
       } else if (c.kind === 'tx-done') {
         yield* this.sent(c.cookie, cpu);
@@ -575,6 +655,9 @@ export class PortalsDriver {
         yield* this.failed(c.cookie, cpu);
       } else if (c.kind === 'rx-error') {
         this.rxDone.delete(c.rxId);
+        const held = this.rxHolds.get(c.rxId);
+        this.rxHolds.delete(c.rxId);
+        held?.();
       }
     }
   }
@@ -621,6 +704,7 @@ export class PortalsDriver {
     const p = this.pending.get(opId);
     if (p === undefined) return;
     this.pending.delete(opId);
+    p.release();
     if (p.putMd) p.putMd.busy--;
     if (p.getMd) p.getMd.busy--;
     if (!p.pp.process.alive) this.k.reapZombies();
@@ -685,32 +769,35 @@ export class PortalsDriver {
     const len = Math.min(payloadLen, h.mlength, md.length - p.args.getOffset);
     yield step('portals', 'reply', this.v['kernel.portalsMatchCycles'], `op ${h.opId} ${len} B`);
     const self = this;
-    const done: RxDone = function* (c) {
-      if (md.eq && !(md.options & PTL.MD_EVENT_SUCCESS_DISABLE && h.niFail === PTL.NI_OK)) {
+    const done = function* (c: Cpu, niFail: number): KPath {
+      if (md.eq && !(md.options & PTL.MD_EVENT_SUCCESS_DISABLE && niFail === PTL.NI_OK)) {
         const ev = blankEvent(PTL.EVENT_REPLY);
-        ev.mlength = h.niFail === PTL.NI_OK ? len : 0;
+        ev.mlength = niFail === PTL.NI_OK ? len : 0;
         ev.remoteOffset = h.moffset;
         ev.userPtr = p.args.userPtr;
         ev.ptIndex = p.args.ptIndex;
-        ev.niFail = h.niFail;
+        ev.niFail = niFail;
         yield* self.post(p.pp, md.eq, ev, c);
       }
       if (md.ct && md.options & PTL.MD_EVENT_CT_REPLY) {
-        if (h.niFail === PTL.NI_OK) yield* self.ctAdd(p.pp, md.ct, md.options & PTL.MD_EVENT_CT_BYTES ? len : 1, 0, c);
+        if (niFail === PTL.NI_OK) yield* self.ctAdd(p.pp, md.ct, md.options & PTL.MD_EVENT_CT_BYTES ? len : 1, 0, c);
         else yield* self.ctAdd(p.pp, md.ct, 0, 1, c);
       }
       self.finish(h.opId);
     };
-    if (len > 0 && h.niFail === PTL.NI_OK) {
-      const where = this.rxTarget(md.pieces, p.args.getOffset, len);
+    const where = len > 0 && h.niFail === PTL.NI_OK ? this.rxTarget(md.pieces, p.args.getOffset, len) : null;
+    if (where !== null) {
+      this.rxHolds.set(rxId, () => self.unstage(where.slot));
       this.rxDone.set(rxId, function* (c) {
         where.after?.();
-        yield* done(c);
+        self.unstage(where.slot);
+        yield* done(c, PTL.NI_OK);
       });
       nic.deposit(rxId, where.pa, len);
     } else {
       nic.discard(rxId);
-      yield* done(cpu);
+      // No staging for a reply that must be scattered: it is dropped here, and the get fails.
+      yield* done(cpu, len > 0 && h.niFail === PTL.NI_OK ? PTL.NI_DROPPED : h.niFail);
     }
   }
 
@@ -759,10 +846,7 @@ export class PortalsDriver {
     }
     yield step('portals', 'match', v['kernel.portalsMatchCycles'] * Math.max(1, steps), `${op} pt ${h.ptIndex} bits 0x${h.matchBits.toString(16)}: ${entry ? `${entry.kind} on ${list === 0 ? 'priority' : 'overflow'}` : 'no match'}`);
     if (entry === undefined) {
-      ni.status[PTL.SR_DROP_COUNT]++;
-      nic.discard(rxId);
-      if (pt.options & PTL.PT_FLOWCTRL) yield* this.disablePt(target, pt, cpu);
-      if (h.ackReq !== PTL.NO_ACK_REQ || (op !== 'put' && op !== 'atomic')) respond(pt.options & PTL.PT_FLOWCTRL ? PTL.NI_PT_DISABLED : PTL.NI_DROPPED, 0, 0);
+      yield* this.refuse(target, ni, pt, h, op, rxId, respond, cpu, null);
       return;
     }
     const fail = permission(m, entry);
@@ -772,9 +856,40 @@ export class PortalsDriver {
       if (h.ackReq !== PTL.NO_ACK_REQ || (op !== 'put' && op !== 'atomic')) respond(fail, 0, 0);
       return;
     }
+    const offsetBefore = entry.offset;
     const pl = place(m, entry, { maxMsgSize: ni.limits.max_msg_size, maxAtomicSize: ni.limits.max_atomic_size });
-    if (pl.unlink) this.remove(ni, entry);
     const e = entry;
+    const ext = op === 'put' ? e.ext : null;
+    // Staging the transfer needs, taken before anything is committed: none free, and the message is refused.
+    const extLen = ext !== null ? Math.min(h.rlength, ext.payloadMax, STAGING_BYTES) : 0;
+    let slot = -1;
+    let rx: { pa: number; after: (() => void) | null; slot: number } | null = null;
+    let tx: { pa: number; slot: number } | null = null;
+    let refused = false;
+    if (ext !== null) {
+      if (extLen > 0) refused = (slot = this.staging.take(extLen)) < 0;
+    } else if (pl.mlength > 0 && op === 'put') {
+      rx = this.rxTarget(e.pieces, pl.moffset, pl.mlength);
+      refused = rx === null;
+      if (rx !== null) slot = rx.slot;
+    } else if (pl.mlength > 0 && op === 'get') {
+      tx = this.txSource(e.pieces, pl.moffset, pl.mlength);
+      refused = tx === null;
+      if (tx !== null) slot = tx.slot;
+    } else if (pl.mlength > 0) refused = (slot = this.staging.take(pl.mlength)) < 0;
+    if (refused) {
+      e.offset = offsetBefore;
+      yield* this.refuse(target, ni, pt, h, op, rxId, respond, cpu, `no staging for ${pl.mlength} B`);
+      return;
+    }
+    if (pl.unlink) this.remove(ni, e);
+    // The operation pins the entry's memory it touches (and a handler's grant) until it is over,
+    // however the entry is unlinked or unmapped meanwhile; then it gives its staging slot back.
+    const hold = this.pin([...slice(e.pieces, pl.moffset, pl.mlength), ...(ext?.grant ?? [])]);
+    const release = () => {
+      hold.release();
+      this.unstage(slot);
+    };
     const listNow = list;
     const self = this;
     const mem = this.k.node.memory;
@@ -788,49 +903,52 @@ export class PortalsDriver {
         scatter(mem, part, cur);
         yield step('portals', 'atomic', 100 + pl.mlength, `op ${h.atomOp} type ${h.atomType} ${pl.mlength} B`);
       }
-      if (op === 'get') self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, { pa: self.txSource(e.pieces, pl.moffset, pl.mlength), len: pl.mlength });
+      // A reply with data holds the memory it is read from until the NIC has sent it.
+      if (op === 'get') self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, { pa: tx?.pa ?? 0, len: pl.mlength }, release);
       else if (op === 'fetch' || op === 'swap') {
-        const slot = self.staging.take(old ? old.length : 0);
+        // The old value goes back from the operand's own slot, now read.
         if (old) mem.write(slot, old);
-        self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, { pa: slot, len: old ? old.length : 0 });
-      } else if (h.ackReq !== PTL.NO_ACK_REQ) self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, null);
+        self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, { pa: old ? slot : 0, len: old ? old.length : 0 }, release);
+      } else {
+        release();
+        if (h.ackReq !== PTL.NO_ACK_REQ) self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, null);
+      }
       yield* self.targetEvents(target, ni, pt, e, listNow, h, op, pl.mlength, pl.moffset, pl.unlink, c);
     };
-    if (op === 'put' && e.ext !== null) {
+    if (ext !== null) {
       // An extension sees the whole payload first, in kernel staging memory, then decides.
-      const ext = e.ext;
-      const len = Math.min(h.rlength, ext.payloadMax, STAGING_BYTES);
-      const slot = this.staging.take(len);
       const run = function* (c: Cpu): KPath {
-        const payload = new Uint8Array(len);
-        if (len > 0) mem.read(slot, payload);
+        const payload = new Uint8Array(extLen);
+        if (extLen > 0) mem.read(slot, payload);
         const verdict = yield* runExtension(self, ext, h, payload, c);
         if (verdict === 'drop') {
+          release();
           if (h.ackReq !== PTL.NO_ACK_REQ) self.respond(h, src, PTL.NI_OK, 0, pl.moffset, null);
           return;
         }
         if (pl.mlength > 0) scatter(mem, slice(e.pieces, pl.moffset, pl.mlength), payload.subarray(0, pl.mlength));
         yield* deliver(c, null);
       };
-      if (len > 0) {
+      if (extLen > 0) {
+        this.rxHolds.set(rxId, release);
         this.rxDone.set(rxId, run);
-        nic.deposit(rxId, slot, len);
+        nic.deposit(rxId, slot, extLen);
       } else {
         nic.discard(rxId);
         yield* run(cpu);
       }
       return;
     }
-    if ((op === 'put' || op === 'atomic' || op === 'fetch' || op === 'swap') && pl.mlength > 0) {
-      if (op === 'put') {
-        const where = this.rxTarget(e.pieces, pl.moffset, pl.mlength);
+    if (pl.mlength > 0 && op !== 'get') {
+      this.rxHolds.set(rxId, release);
+      if (rx !== null) {
+        const where = rx;
         this.rxDone.set(rxId, function* (c) {
           where.after?.();
           yield* deliver(c, null);
         });
         nic.deposit(rxId, where.pa, pl.mlength);
       } else {
-        const slot = this.staging.take(pl.mlength);
         this.rxDone.set(rxId, function* (c) {
           const data = new Uint8Array(pl.mlength);
           mem.read(slot, data);
@@ -844,6 +962,20 @@ export class PortalsDriver {
     yield* deliver(cpu, null);
   }
 
+  /**
+   * Drops a request the target cannot take (no matching entry, or no staging
+   * for it), by the Portals flow-control rules: counted; on a table with
+   * PTL_PT_FLOWCTRL the table is disabled and the initiator told
+   * PT_DISABLED, otherwise it is told DROPPED when it expects an answer.
+   */
+  private *refuse(target: PortalsProcess, ni: NetworkInterface, pt: PortalTableEntry, h: Header, op: PtlOp, rxId: number, respond: (niFail: number, mlength: number, moffset: number) => void, cpu: Cpu, why: string | null): KPath {
+    ni.status[PTL.SR_DROP_COUNT]++;
+    this.k.node.nic.discard(rxId);
+    if (why !== null) yield step('portals', 'drop', this.v['kernel.portalsMatchCycles'], why);
+    if (pt.options & PTL.PT_FLOWCTRL) yield* this.disablePt(target, pt, cpu);
+    if (h.ackReq !== PTL.NO_ACK_REQ || (op !== 'put' && op !== 'atomic')) respond(pt.options & PTL.PT_FLOWCTRL ? PTL.NI_PT_DISABLED : PTL.NI_DROPPED, 0, 0);
+  }
+
   private *disablePt(pp: PortalsProcess, pt: PortalTableEntry, cpu: Cpu): KPath {
     if (!pt.enabled) return;
     pt.enabled = false;
@@ -855,8 +987,12 @@ export class PortalsDriver {
     }
   }
 
-  /** Sends an ack or a reply (with data from physical memory) back to the initiator. */
-  private respond(req: Header, src: number, niFail: number, mlength: number, moffset: number, data: { pa: number; len: number } | null): void {
+  /**
+   * Sends an ack or a reply (with data from physical memory) back to the
+   * initiator; `held` (what the reply's data is read from) is released once
+   * the NIC has sent it.
+   */
+  private respond(req: Header, src: number, niFail: number, mlength: number, moffset: number, data: { pa: number; len: number } | null, held?: () => void): void {
     const h = emptyHeader(data !== null || (req.kind !== MSG.put && req.kind !== MSG.atomic) ? MSG.reply : MSG.ack);
     h.ni = req.ni;
     h.dstPid = req.srcPid;
@@ -865,7 +1001,12 @@ export class PortalsDriver {
     h.mlength = mlength;
     h.moffset = moffset;
     h.niFail = niFail;
-    this.k.node.nic.transmit({ dst: src, header: encodeHeader(h), payloadAddr: data?.pa ?? 0, payloadLen: data?.len ?? 0, cookie: 0 });
+    let cookie = 0;
+    if (held !== undefined) {
+      cookie = this.nextHold++;
+      this.txHolds.set(cookie, held);
+    }
+    this.k.node.nic.transmit({ dst: src, header: encodeHeader(h), payloadAddr: data?.pa ?? 0, payloadLen: data?.len ?? 0, cookie });
   }
 
   private *targetEvents(pp: PortalsProcess, ni: NetworkInterface, pt: PortalTableEntry, e: ListEntry, list: number, h: Header, op: PtlOp, mlength: number, moffset: number, unlinked: boolean, cpu: Cpu): KPath {

@@ -17,6 +17,7 @@ import { type SyscallCtx, argInt, argPtr } from '../syscalls/context.ts';
 import { copyin, copyout, i64bytes } from '../uaccess.ts';
 import { portalsRxHook } from './extension.ts';
 import { handleKind } from './objects.ts';
+import { Pin } from './pin.ts';
 
 const MAX_CODE = 1 << 20;
 const MAX_PAYLOAD = 64 * 1024;
@@ -85,7 +86,10 @@ function* extAttach(c: SyscallCtx): KPath<number> {
     throw e;
   }
   const id = c.k.portals.newExtensionId();
-  const ext = { id, prog, engine: engine === 1 ? ('jit' as const) : ('interp' as const), owner: pp, ni, payloadMax, grant: grant!, grantLen: regionLen, stats: { runs: 0, insns: 0, drops: 0, forwards: 0, faults: 0 }, stepping: c.k.host.extStepping, lastVm: null };
+  const grantPin = Pin.of(c.k.phys, grant!);
+  const ext = { id, prog, engine: engine === 1 ? ('jit' as const) : ('interp' as const), owner: pp, ni, payloadMax, grant: grant!, grantLen: regionLen, grantPin, stats: { runs: 0, insns: 0, drops: 0, forwards: 0, faults: 0 }, stepping: c.k.host.extStepping, lastVm: null };
+  // A handler replaced on its entry can no longer run: its grant goes back to its owner.
+  entry.ext?.grantPin.release();
   entry.ext = ext;
   c.k.portals.extensions.set(id, ext);
   yield step('ext', 'attach', c.k.profile.values['kernel.syscallWorkCycles'] + prog.verification.steps, `ext ${id}: ${prog.prog.length} insns verified in ${prog.verification.steps} steps, on ${kind} 0x${meHandle.toString(16)}`);

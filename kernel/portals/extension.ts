@@ -15,6 +15,7 @@ import { VmMemory } from '../ext/vmmem.ts';
 import type { Cpu } from '../cpu.ts';
 import { type KPath, step } from '../step.ts';
 import type { Piece } from './iov.ts';
+import type { Pin } from './pin.ts';
 import { gather, scatter } from './iov.ts';
 import type { NetworkInterface } from './objects.ts';
 import type { PortalsDriver, PortalsProcess } from './driver.ts';
@@ -51,6 +52,8 @@ export interface AttachedExtension {
   readonly payloadMax: number;
   readonly grant: readonly Piece[];
   readonly grantLen: number;
+  /** Keeps the granted frames from anyone else while the handler can run (dropped when its entry goes). */
+  readonly grantPin: Pin;
   readonly stats: ExtStats;
   /** When set, the handler runs one instruction per traced step (for stepping in the monitor). */
   stepping: boolean;

@@ -6,10 +6,13 @@
 // receive, as an LWK does for non-contiguous user buffers.
 
 import type { PhysicalMemory } from '../../hw/memory.ts';
+import { ContiguousAllocator } from '../../hw/physalloc.ts';
 
 export interface Piece {
   readonly pa: number;
   readonly len: number;
+  /** The physical allocation the piece lies in (what a pin holds). */
+  readonly base: number;
 }
 
 /** The pieces covering [offset, offset + len) of a piece list. */
@@ -24,7 +27,7 @@ export function slice(pieces: readonly Piece[], offset: number, len: number): Pi
       continue;
     }
     const n = Math.min(p.len - skip, want);
-    out.push({ pa: p.pa + skip, len: n });
+    out.push({ pa: p.pa + skip, len: n, base: p.base });
     want -= n;
     skip = 0;
   }
@@ -55,22 +58,35 @@ export function scatter(mem: PhysicalMemory, pieces: readonly Piece[], data: Uin
   }
 }
 
-/** A ring of kernel memory for staging transfers (and atomic operands). */
+/**
+ * A ring of kernel memory for staging transfers (and atomic operands). A
+ * slot belongs to its transfer from `take` until `release`, whatever order
+ * transfers finish in: a slot still being DMAed into is never handed out
+ * again. When no slot fits, `take` fails and the caller refuses the
+ * transfer (Portals flow control) instead of writing over another one.
+ */
 export class StagingRing {
-  private next = 0;
+  /** Next fit, so slots go round the ring as they would in hardware. */
+  private readonly slots: ContiguousAllocator;
 
   constructor(
     readonly base: number,
     readonly size: number,
-  ) {}
+  ) {
+    this.slots = new ContiguousAllocator(base, size, 'next-fit');
+  }
 
-  /** Space for `len` bytes (8-byte aligned), or -1 if it cannot fit at all. */
+  /** A slot of `len` bytes (8-byte aligned), or -1 when none is free. */
   take(len: number): number {
-    if (len > this.size) return -1;
-    const n = Math.ceil(len / 8) * 8;
-    if (this.next + n > this.size) this.next = 0;
-    const at = this.base + this.next;
-    this.next += n;
-    return at;
+    return this.slots.alloc(Math.ceil(len / 8) * 8, 8) ?? -1;
+  }
+
+  release(at: number): void {
+    this.slots.release(at);
+  }
+
+  /** Bytes owned by transfers in flight. */
+  get busyBytes(): number {
+    return this.slots.usedBytes;
   }
 }

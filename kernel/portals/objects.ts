@@ -8,6 +8,7 @@ import { DEFAULT_LIMITS, type LimitName, PTL } from './defs.ts';
 import type { Cpu } from '../cpu.ts';
 import type { KPath } from '../step.ts';
 import type { Piece } from './iov.ts';
+import type { Pin } from './pin.ts';
 import type { AttachedExtension } from './extension.ts';
 import type { Entry } from './match.ts';
 
@@ -100,6 +101,8 @@ export interface MemoryDescriptor {
   readonly ct: Counter | null;
   /** The physical memory behind the descriptor, `length` bytes in all. */
   readonly pieces: readonly Piece[];
+  /** Keeps those frames from anyone else until the descriptor is released. */
+  readonly pin: Pin;
   /** Operations in flight that still reference it. */
   busy: number;
 }
@@ -112,6 +115,8 @@ export interface ListEntry extends Entry {
   readonly start: number;
   /** The physical memory behind the entry, `length` bytes in all. */
   readonly pieces: readonly Piece[];
+  /** Keeps those frames from anyone else until the entry is unlinked. */
+  readonly pin: Pin;
   readonly ct: Counter | null;
   readonly userPtr: bigint;
   linked: boolean;
