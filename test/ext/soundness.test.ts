@@ -1,0 +1,93 @@
+// Issue 10, items 4, 5 and 7: an accepted program never faults at run time,
+// and safe packet-parsing idioms are accepted.
+import { describe, expect, it } from 'vitest';
+import { assemble } from '../../kernel/ext/asm.ts';
+import { conformanceHook } from '../../kernel/ext/hooks.ts';
+import { decode } from '../../kernel/ext/isa.ts';
+import { VerifyError, verify } from '../../kernel/ext/verifier.ts';
+
+const { hook } = conformanceHook(16);
+const noMem = conformanceHook(0).hook;
+
+function rejects(src: string, h = hook): { pc: number; reason: string } {
+  try {
+    verify(decode(assemble(src)), h);
+  } catch (e) {
+    if (e instanceof VerifyError) return { pc: e.pc, reason: e.reason };
+    throw e;
+  }
+  throw new Error('accepted');
+}
+const accepts = (src: string, h = hook) => verify(decode(assemble(src)), h);
+
+// A loop of three iterations whose body makes a local call; r6 counts.
+const loopWithCall = (after: string) => `mov %r6, 0
+loop:
+call local f
+add %r6, 1
+jlt %r6, 3, loop
+${after}
+f:
+mov %r0, 0
+exit`;
+
+describe('after a loop that contains a local call, the verifier', () => {
+  it('checks the code after the loop and refuses a read of an unset register there', () => {
+    expect(rejects(loopWithCall('mov %r0, %r8\nexit'), noMem)).toEqual({ pc: 4, reason: 'reads r8, which is not initialised' });
+  });
+  it('refuses a load through a scalar there', () => {
+    expect(rejects(loopWithCall('ldxdw %r0, [%r6]\nexit'), noMem).reason).toMatch(/through a scalar/);
+  });
+  it('refuses to return a stack pointer there when the hook forbids it', () => {
+    expect(rejects(loopWithCall('mov %r0, %r10\nexit'), { ...noMem, pointerReturn: false }).reason).toMatch(/returns a pointer/);
+  });
+  it('accepts the loop when the code after it is sound', () => {
+    expect(accepts(loopWithCall('mov %r0, %r6\nexit'), noMem).reachable).toBe(8);
+  });
+});
+
+describe('range tracking', () => {
+  it('does not trust a 32-bit right shift of a 64-bit range', () => {
+    // r3 is in [0, 2^32]: its low 32 bits can be anything, so r3 >> 28 (32-bit) can reach 15.
+    expect(rejects('mov %r0, 0\nldxdw %r3, [%r1]\nlddw %r4, 0x1ffffffff\nand %r3, %r4\nlddw %r5, 0x100000000\njgt %r3, %r5, out\nrsh32 %r3, 28\nadd %r1, %r3\nldxb %r0, [%r1+8]\nout:\nexit').reason).toMatch(/outside mem/);
+  });
+  it('does not trust a 32-bit division of a 64-bit range', () => {
+    // r3 is in [2^32, 2^32 + 15]: its low 32 bits are 0..15, so r3 / 2^28 (32-bit) is 0, not 16.
+    expect(rejects('ldxb %r3, [%r1]\nand %r3, 15\nlddw %r5, 0x100000000\nadd %r3, %r5\ndiv32 %r3, 0x10000000\nmov %r2, %r1\nadd %r2, %r3\nldxb %r0, [%r2-16]\nexit').reason).toMatch(/outside mem/);
+  });
+  it('does not let a carry past 2^32 move a pointer into another region', () => {
+    // 2^50 added then 2^40 subtracted leaves the pointer far past its region, not back at 0.
+    expect(rejects('lddw %r2, 0x4000000000000\nadd %r1, %r2\nlddw %r2, 0x10000000000\nsub %r1, %r2\nldxb %r0, [%r1]\nexit').reason).toMatch(/outside mem/);
+  });
+  it('does not count a variable-offset stack write as initialising every byte it might hit', () => {
+    expect(rejects('ldxb %r3, [%r1]\nand %r3, 7\nmov %r2, %r10\nsub %r2, 16\nadd %r2, %r3\nstb [%r2], 1\nldxdw %r0, [%r10-16]\nexit').reason).toMatch(/never written/);
+  });
+});
+
+describe('termination', () => {
+  it('refuses a loop with no way out, naming an instruction in it', () => {
+    expect(rejects('mov %r0, 0\nloop:\nadd %r0, 1\nja loop', noMem)).toMatchObject({ pc: 1, reason: expect.stringMatching(/no way out/) });
+  });
+  it('refuses a loop whose only way out is a branch that can never be taken', () => {
+    expect(rejects('mov %r0, 0\nloop:\nmov %r1, 5\njeq %r1, 6, out\nja loop\nout:\nexit', noMem)).toMatchObject({ pc: 1, reason: expect.stringMatching(/no way out/) });
+  });
+});
+
+describe('precision for packet parsing', () => {
+  it('accepts an index bounded by a mask and scaled by a shift', () => {
+    const h = conformanceHook(64).hook;
+    expect(() => accepts('ldxb %r2, [%r1]\nand %r2, 0xf\nlsh %r2, 2\nadd %r1, %r2\nldxw %r0, [%r1]\nexit', h)).not.toThrow();
+  });
+  it('accepts a header length taken from the high nibble with right and left shifts', () => {
+    const h = conformanceHook(80).hook;
+    expect(() => accepts('ldxb %r2, [%r1]\nrsh32 %r2, 4\nlsh32 %r2, 2\nadd %r1, %r2\nldxw %r0, [%r1+16]\nexit', h)).not.toThrow();
+  });
+  it('accepts an index from the top bits of a 64-bit word', () => {
+    const h = conformanceHook(64).hook;
+    expect(() => accepts('ldxdw %r2, [%r1]\nrsh %r2, 59\nadd %r1, %r2\nldxdw %r0, [%r1+8]\nexit', h)).not.toThrow();
+  });
+  it('still refuses the same index when the region is one byte too small', () => {
+    const h = conformanceHook(63).hook;
+    expect(rejects('ldxb %r2, [%r1]\nand %r2, 0xf\nlsh %r2, 2\nadd %r1, %r2\nldxw %r0, [%r1]\nexit', h).reason).toMatch(/outside mem/);
+  });
+});
