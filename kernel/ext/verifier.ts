@@ -53,6 +53,8 @@ export interface HookSpec {
   readonly maxInsns: number;
   /** Whether r0 may hold a pointer at exit (a leak a kernel hook must refuse). */
   readonly pointerReturn: boolean;
+  /** 'reject': a division or modulo by a constant zero is refused (by default it is defined: x / 0 = 0, x % 0 = x). */
+  readonly divByZero?: 'reject';
 }
 
 export class VerifyError extends Error {
@@ -219,6 +221,10 @@ export function verify(p: Program, hook: HookSpec): VerifyResult {
       continue;
     }
     if (c === 0x04 || c === 0x07) {
+      if (hook.divByZero === 'reject' && ((op & 0xf0) === 0x30 || (op & 0xf0) === 0x90)) {
+        const b = (op & 0x08) !== 0 ? need(src) : konst(BigInt(imm));
+        if (b.t === 'scalar' && b.min === b.max && (c === 0x07 ? b.min : BigInt.asUintN(32, b.min)) === 0n) throw new VerifyError(pc, `${(op & 0xf0) === 0x30 ? 'division' : 'modulo'} by zero, which the ${hook.name} hook forbids`);
+      }
       s.regs[d] = alu(pc, op, off, imm, c === 0x07, s.regs[d], (op & 0x08) !== 0 ? need(src) : konst(BigInt(imm)), need);
       push(pc + 1, s);
       continue;
@@ -406,7 +412,7 @@ function access(pc: number, base: Reg, off: number, size: number, write: boolean
 }
 
 function fmtRange(lo: number, hi: number): string {
-  const f = (x: number) => (Number.isFinite(x) ? String(x) : x < 0 ? '-inf' : '+inf');
+  const f = (x: number) => (Number.isFinite(x) ? String(x) : x < 0 ? '-inf' : 'inf');
   return lo === hi ? `+${f(lo)}` : `+[${f(lo)}, ${f(hi)}]`;
 }
 
