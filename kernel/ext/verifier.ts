@@ -437,6 +437,8 @@ function checkArg(pc: number, h: HelperSpec, i: number, a: ArgSpec, s: State, ne
   }
   const range = access(pc, v, 0, bytes, a.write, regions);
   if (!a.write && range.region === STACK_REGION) checkStackInit(pc, s, range.lo, range.hi);
+  // A helper that writes the stack may overwrite a spilled pointer: what is reloaded from there is a number.
+  if (a.write && range.region === STACK_REGION) for (const slot of [...s.spills.keys()]) if (slot < range.hi && slot + 8 > range.lo) s.spills.delete(slot);
 }
 
 /** The abstract result of an ALU operation. */

@@ -91,3 +91,12 @@ describe('precision for packet parsing', () => {
     expect(rejects('ldxb %r2, [%r1]\nand %r2, 0xf\nlsh %r2, 2\nadd %r1, %r2\nldxw %r0, [%r1]\nexit', h).reason).toMatch(/outside mem/);
   });
 });
+
+describe('helpers that write memory', () => {
+  it('make the verifier forget a pointer spilled where they write', () => {
+    // atomic_add on the stack slot holding a spilled pointer moves that pointer.
+    const h = { ...hook, helpers: [{ id: 4, name: 'atomic_add', args: [{ kind: 'mem' as const, write: true, bytes: 8 }, { kind: 'scalar' as const }] }] };
+    const src = 'stxdw [%r10-8], %r1\nmov %r1, %r10\nadd %r1, -8\nmov %r2, 4096\ncall 4\nldxdw %r6, [%r10-8]\nldxb %r0, [%r6]\nexit';
+    expect(rejects(src, h).reason).toMatch(/memory access through a scalar/);
+  });
+});
