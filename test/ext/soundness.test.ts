@@ -126,3 +126,45 @@ describe('constant folding', () => {
     );
   });
 });
+
+describe('range tracking, as a property', () => {
+  it('never accepts an index computation that reaches outside the region, for any memory', async () => {
+    const fc = (await import('fast-check')).default;
+    const { load } = await import('../../kernel/ext/loader.ts');
+    const { VmMemory } = await import('../../kernel/ext/vmmem.ts');
+    const { Vm } = await import('../../kernel/ext/interp.ts');
+    // A small region, so that any error in a range shows as an access outside it.
+    const h = conformanceHook(16).hook;
+    const ops = ['and', 'rsh', 'lsh', 'arsh', 'div', 'mod', 'add', 'sub', 'mul', 'or', 'xor', 'mov'];
+    const k = fc.constantFrom(0, 1, 2, 3, 4, 7, 8, 15, 28, 31, 32, 33, 48, 56, 60, 63, 255, 0x10000000, -1, -16);
+    const wideK = fc.constantFrom('0x1ffffffff', '0x100000000', '0xffffffff', '0x8000000000000000', '0x10000000000', '0xffffffffffffffc0');
+    const step = fc.oneof(
+      fc.tuple(fc.constantFrom(...ops), fc.boolean(), k).map(([op, w32, v]) => `${op}${w32 ? '32' : ''} %r3, ${v}`),
+      fc.tuple(fc.constantFrom(...ops), fc.boolean(), wideK).map(([op, w32, v]) => `lddw %r4, ${v}\n${op}${w32 ? '32' : ''} %r3, %r4`),
+      fc.tuple(fc.constantFrom('jgt', 'jge', 'jsgt', 'jsge', 'jgt32', 'jge32', 'jslt', 'jlt'), fc.integer({ min: -2, max: 20 })).map(([j, v]) => `${j} %r3, ${v}, out`),
+      fc.tuple(fc.constantFrom('jgt', 'jge', 'jsgt', 'jlt'), wideK).map(([j, v]) => `lddw %r4, ${v}\n${j} %r3, %r4, out`),
+      fc.constantFrom('neg %r3', 'be16 %r3', 'le32 %r3', 'bswap64 %r3', 'mov32 %r3, %r3', 'movsx832 %r3, %r3', 'movsx3264 %r3, %r3'),
+    );
+    let accepted = 0;
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.constantFrom('b', 'h', 'w', 'dw', 'sb', 'sw'), fc.array(step, { minLength: 1, maxLength: 5 }), fc.constantFrom('add', 'sub'), fc.integer({ min: -8, max: 8 }), (bytes, sz, steps, dir, off) => {
+        const src = `mov %r0, 0\nldx${sz} %r3, [%r1+8]\n${steps.join('\n')}\n${dir} %r1, %r3\nldxb %r0, [%r1${off < 0 ? off : `+${off}`}]\nout:\nexit`;
+        let prog;
+        try {
+          prog = load(assemble(src), h, new Map());
+        } catch (e) {
+          if (e instanceof VerifyError) return;
+          throw e;
+        }
+        accepted++;
+        for (const engine of ['interp', 'jit'] as const) {
+          const mem = new VmMemory();
+          mem.add('mem', bytes.slice(), true);
+          expect(prog.run(engine, mem, [Vm.pointer(2, 0), 16n], 1000).status.kind, src).toBe('exit');
+        }
+      }),
+      { numRuns: 1500, seed: 11 },
+    );
+    expect(accepted).toBeGreaterThan(50);
+  });
+});
