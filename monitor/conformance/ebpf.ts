@@ -9,7 +9,7 @@
 // "-- error" text or match the "-- error pattern" regular expression.
 
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { assemble, assembleRaw } from '../../kernel/ext/asm.ts';
 import { CONFORMANCE_BUDGET, conformanceHook } from '../../kernel/ext/hooks.ts';
 import { type Engine, load } from '../../kernel/ext/loader.ts';
@@ -35,6 +35,8 @@ export interface SuiteSummary {
 export interface EbpfRunOptions {
   /** 'exact': a refusal's message must be the expected one; 'any' (default): any refusal passes. */
   readonly messages?: 'exact' | 'any';
+  /** The directory of the test file, for sections read from a file ("-- asm @ prog.asm"). */
+  readonly dir?: string;
 }
 
 /** The conformance hook with a test's "-- hook" settings applied. */
@@ -54,11 +56,13 @@ function testHook(tc: EbpfTestCase): ReturnType<typeof conformanceHook> {
 export function runEbpfCase(name: string, text: string, engine: Engine, opts: EbpfRunOptions = {}): ScriptResult {
   let tc: EbpfTestCase;
   try {
-    tc = parseTestCase(name, text);
+    const dir = opts.dir;
+    tc = parseTestCase(name, text, dir === undefined ? undefined : (file) => readFileSync(join(dir, file), 'utf8'));
   } catch (e) {
     if (e instanceof TestFileError) return { name, status: 'failed', reason: `test file: ${e.message}` };
     throw e;
   }
+  if (tc.notApplicable !== null) return { name, status: 'skipped', reason: tc.notApplicable };
   if (!tc.engines.includes(engine)) return { name, status: 'skipped', reason: `applies to the ${tc.engines.join(' and ') || 'no'} engine only` };
   if (tc.result === null && tc.error === null) return { name, status: 'skipped', reason: 'no -- result or -- error section' };
   const refused = (stage: string, message: string): ScriptResult => {
@@ -120,7 +124,7 @@ export function ebpfFiles(path: string): string[] {
 
 export function runEbpfSuite(path: string, engine: Engine, opts: EbpfRunOptions = {}): SuiteSummary {
   const root = statSync(path).isDirectory() ? path : join(path, '..');
-  const scripts = ebpfFiles(path).map((f) => runEbpfCase(relative(root, f), readFileSync(f, 'utf8'), engine, opts));
+  const scripts = ebpfFiles(path).map((f) => runEbpfCase(relative(root, f), readFileSync(f, 'utf8'), engine, { ...opts, dir: dirname(f) }));
   const count = (s: ScriptResult['status']) => scripts.filter((x) => x.status === s).length;
   return { passed: count('passed'), failed: count('failed'), skipped: count('skipped'), total: scripts.length, scripts };
 }

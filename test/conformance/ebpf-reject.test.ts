@@ -48,6 +48,22 @@ describe('the eBPF test runner', () => {
     for (const mem of ['11 22 33 44', '11223344', '0x11223344', '1122 3344']) expect(runEbpfCase('a', t(mem), 'interp').status, mem).toBe('passed');
     expect(runEbpfCase('a', t('11 zz'), 'interp')).toMatchObject({ status: 'failed', reason: "test file: memory 'zz' is not hex" });
   });
+  it('reads a section from a file beside the test, memory possibly as a tcpdump -xx dump', () => {
+    const root = mkdtempSync(join(tmpdir(), 'ebpf-inc-'));
+    writeFileSync(join(root, 'prog.asm'), '# the first 16-bit word, big-endian\nldxh %r0, [%r1]\nbe16 %r0\nexit\n');
+    writeFileSync(join(root, 'pkt.hex'), '0x0000:  0026 622f 4787 001d\n0x0008:  60b3 0184\n');
+    writeFileSync(join(root, 'a.data'), '-- description\nfirst word\n-- asm @ prog.asm\n-- mem @ pkt.hex\n-- result\n0x26\n');
+    writeFileSync(join(root, 'b.data'), '-- asm @ missing.asm\n-- result\n0x0\n');
+    const s = runEbpfSuite(root, 'jit');
+    expect(s.scripts).toEqual([
+      { name: 'a.data', status: 'passed' },
+      { name: 'b.data', status: 'failed', reason: "test file: cannot read missing.asm (named by '-- asm @ missing.asm')" },
+    ]);
+  });
+  it('skips tests of another runtime\'s own tools and API with the reason', () => {
+    expect(runEbpfCase('a', '-- pyelf\n-- result\n0x2a\n', 'interp')).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/pyelf/) });
+    expect(runEbpfCase('a', '-- asm\nmov %r0, 0\nexit\n-- reload\n-- error\nx\n', 'interp')).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/reload/) });
+  });
   it('walks a directory tree, naming tests by their path under it', () => {
     const root = mkdtempSync(join(tmpdir(), 'ebpf-tree-'));
     mkdirSync(join(root, 'errors'));
