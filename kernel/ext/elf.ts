@@ -2,7 +2,9 @@
 // one program section plus the functions it calls in other executable
 // sections (.text), with R_BPF_64_32 call relocations resolved into
 // PC-relative local calls. Maps and global data (R_BPF_64_64) are refused.
-// Every field is bounds-checked: a malformed object is an ElfError.
+// Every field is bounds-checked and every field the loader relies on is
+// checked (object type, version, OS ABI, section types, relocation links):
+// a malformed object is an ElfError, never a host exception.
 
 export class ElfError extends Error {
   constructor(message: string) {
@@ -12,7 +14,12 @@ export class ElfError extends Error {
 }
 
 const EM_BPF = 247;
+const ET_REL = 1;
+const EV_CURRENT = 1;
+const ELFOSABI_SYSV = 0;
+const SHT_PROGBITS = 1;
 const SHT_SYMTAB = 2;
+const SHT_NOBITS = 8;
 const SHT_REL = 9;
 const SHF_EXECINSTR = 0x4;
 const R_BPF_64_64 = 1;
@@ -44,8 +51,14 @@ function parse(buf: Uint8Array): { sections: Section[]; dv: DataView } {
   if (dv.getUint32(0) !== 0x7f454c46) throw new ElfError('not an ELF file (bad magic)');
   if (buf[4] !== 2) throw new ElfError('not a 64-bit ELF object');
   if (buf[5] !== 1) throw new ElfError('not little-endian');
+  if (buf[6] !== EV_CURRENT) throw new ElfError(`ELF version ${buf[6]} in the identification (expected ${EV_CURRENT})`);
+  if (buf[7] !== ELFOSABI_SYSV) throw new ElfError(`OS ABI ${buf[7]} (expected System V, 0)`);
+  const type = dv.getUint16(16, true);
+  if (type !== ET_REL) throw new ElfError(`e_type ${type} is not a relocatable object (${ET_REL})`);
   const machine = dv.getUint16(18, true);
   if (machine !== EM_BPF) throw new ElfError(`machine ${machine} is not BPF (247)`);
+  const version = dv.getUint32(20, true);
+  if (version !== EV_CURRENT) throw new ElfError(`ELF version ${version} (expected ${EV_CURRENT})`);
   const shoff = Number(dv.getBigUint64(40, true));
   const shentsize = dv.getUint16(58, true);
   const shnum = dv.getUint16(60, true);
@@ -65,7 +78,7 @@ function parse(buf: Uint8Array): { sections: Section[]; dv: DataView } {
       info: dv.getUint32(o + 44, true),
       entsize: Number(dv.getBigUint64(o + 56, true)),
     };
-    if (s.type !== 8 /* NOBITS */ && s.offset + s.size > buf.length) throw new ElfError(`section ${i} runs past the end of the file`);
+    if (s.type !== SHT_NOBITS && s.offset + s.size > buf.length) throw new ElfError(`section ${i} runs past the end of the file`);
     return s;
   });
   const strtab = raw[shstrndx];
@@ -85,6 +98,8 @@ function cstr(buf: Uint8Array, at: number, end: number): string {
 export function loadElf(buf: Uint8Array, name?: string): ElfProgram {
   const { sections, dv } = parse(buf);
   const code = sections.filter((s) => (s.flags & SHF_EXECINSTR) !== 0 && s.size > 0);
+  // Code is copied from the file: it must be there (a NOBITS section has no bytes in the file).
+  for (const s of code) if (s.type !== SHT_PROGBITS) throw new ElfError(`section ${s.index} (${s.name}) holds code but is not PROGBITS (type ${s.type})`);
   const programs = code.filter((s) => s.name !== '.text').map((s) => s.name);
   const entryName = name ?? programs[0] ?? '.text';
   const entry = code.find((s) => s.name === entryName);
@@ -103,11 +118,13 @@ export function loadElf(buf: Uint8Array, name?: string): ElfProgram {
   const out = new Uint8Array(total);
   for (const s of layout) out.set(new Uint8Array(dv.buffer, dv.byteOffset + s.offset, s.size), base.get(s.index)! * 8);
   const odv = new DataView(out.buffer);
-  const symtab = sections.find((s) => s.type === SHT_SYMTAB);
   for (const rel of sections.filter((s) => s.type === SHT_REL)) {
     const target = sections[rel.info];
-    if (target === undefined || !base.has(target.index)) continue;
-    if (symtab === undefined) throw new ElfError('relocations without a symbol table');
+    if (target === undefined) throw new ElfError(`relocation section ${rel.index} applies to section ${rel.info}, which does not exist`);
+    if (!base.has(target.index)) continue;
+    const symtab = sections[rel.link];
+    if (symtab === undefined || symtab.type !== SHT_SYMTAB) throw new ElfError(`relocation section ${rel.index} links to section ${rel.link}, which is not a symbol table`);
+    if (rel.size % 16 !== 0) throw new ElfError(`relocation section ${rel.index} is not a whole number of entries`);
     for (let o = rel.offset; o + 16 <= rel.offset + rel.size; o += 16) {
       const rOffset = Number(dv.getBigUint64(o, true));
       const info = dv.getBigUint64(o + 8, true);
@@ -122,9 +139,11 @@ export function loadElf(buf: Uint8Array, name?: string): ElfProgram {
       const shndx = dv.getUint16(so + 6, true);
       const value = Number(dv.getBigUint64(so + 8, true));
       if (!base.has(shndx)) throw new ElfError(`call at ${target.name}+${rOffset} to a symbol outside the code`);
+      if (value % 8 !== 0) throw new ElfError(`call at ${target.name}+${rOffset} to a symbol in the middle of an instruction`);
       const imm = odv.getInt32(pc * 8 + 4, true);
       // LLVM's convention: the callee is at symbol + (imm + 1) instructions.
       const callee = base.get(shndx)! + value / 8 + imm + 1;
+      if (callee < 0 || callee >= total / 8) throw new ElfError(`call at ${target.name}+${rOffset} lands outside the code`);
       odv.setInt32(pc * 8 + 4, callee - (pc + 1), true);
     }
   }

@@ -119,6 +119,13 @@ export class Vm {
     return (BigInt(id) << 32n) | BigInt(offset >>> 0);
   }
 
+  /** Continues a run handed over at `pc` with these call frames ([l6, h6, .., l10, h10, ret] each, outermost first). */
+  restore(pc: number, frames: readonly (readonly number[])[]): void {
+    this.pc = pc;
+    this.frames.length = 0;
+    for (const f of frames) this.frames.push({ ret: f[10], saved: Int32Array.from(f.slice(0, 10)) });
+  }
+
   get depth(): number {
     return this.frames.length;
   }

@@ -2,7 +2,12 @@
 // local int32 variables (high and low word); each basic block a `case` of a
 // dispatch switch, so straight-line code runs without dispatch and jumps are
 // `pc = target; continue`. Results, memory effects, faults and instruction
-// counts are the interpreter's. Only bytecode that passed the verifier is
+// counts are the interpreter's, exactly: the budget is checked once per
+// block, and a block that would overrun it is not started but handed, with
+// the registers and call frames, to the interpreter, which runs the rest of
+// the budget one instruction at a time; a fault inside a block takes the
+// block's instructions after the faulting one back off the count (nothing
+// after it ran). Only bytecode that passed the verifier is
 // handed to `compile` (the loader enforces it): the generated code still
 // bounds-checks every memory access, but it trusts the control flow.
 
@@ -13,6 +18,14 @@ import { MAX_CALL_DEPTH, STACK_BYTES, STACK_FRAME, STACK_REGION, type VmMemory, 
 
 export interface CompiledRun {
   (mem: VmMemory, args: readonly bigint[], budget: number): { status: VmStatus; insns: number };
+}
+
+/** A run handed to the interpreter at a block that would overrun the budget: pc, registers, and call frames as [l6, h6, .., l10, h10, ret]. */
+export interface Handoff {
+  readonly pc: number;
+  readonly L: Int32Array;
+  readonly H: Int32Array;
+  readonly frames: readonly number[][];
 }
 
 /** What the generated code calls for the long operations. */
@@ -101,7 +114,7 @@ export function generate(p: Program): string {
     if (p.op[pc] === LDDW) pc++;
   }
   for (let pc = 0; pc < p.length; pc++) {
-    if (lead[pc]) out.push(`case ${pc}: ${loopStarts.has(pc) ? 'for (;;) { ' : ''}n += ${blockLen[pc]}; if (n > budget) { n -= ${blockLen[pc]}; ${back(pc, '{ kind: "limit" }')} }`);
+    if (lead[pc]) out.push(`case ${pc}: ${loopStarts.has(pc) ? 'for (;;) { ' : ''}if (n + ${blockLen[pc]} > budget) { ${sync(all)} return { status: null, insns: n, pc: ${pc}, frames }; } n += ${blockLen[pc]};`);
     const op = p.op[pc];
     const d = p.dst[pc];
     const s = p.src[pc];
@@ -245,23 +258,43 @@ export interface CompileEnv {
   readonly atomic: (mem: VmMemory, L: Int32Array, H: Int32Array, op: number, hi: number, lo: number, src: number, imm: number, pc: number) => void;
   /** Calls helper `id` with registers in L/H; returns true to unwind. */
   readonly helper: (mem: VmMemory, L: Int32Array, H: Int32Array, id: number, pc: number) => boolean;
+  /** Runs up to `budget` more instructions on the interpreter from a handed-off state. */
+  readonly resume: (mem: VmMemory, at: Handoff, budget: number) => { status: VmStatus; insns: number };
+}
+
+/** For each pc, how many instructions of its basic block come after it (not run when it faults). */
+export function instructionsAfter(p: Program): Int32Array {
+  const lead = leaders(p);
+  const after = new Int32Array(p.length);
+  let block: number[] = [];
+  const close = () => block.forEach((q, i) => (after[q] = block.length - 1 - i));
+  for (let pc = 0; pc < p.length; pc += p.op[pc] === LDDW ? 2 : 1) {
+    if (lead[pc]) {
+      close();
+      block = [];
+    }
+    block.push(pc);
+  }
+  close();
+  return after;
 }
 
 /** Compiles a verified program into a JavaScript function. */
 export function compile(p: Program, env: CompileEnv): CompiledRun {
   const body = generate(p);
-  const factory = new Function('rt', 'rt_env', `return function run(mem, L, H, budget) {
+  const after = instructionsAfter(p);
+  const factory = new Function('rt', 'rt_env', 'AFTER', `return function run(mem, L, H, budget) {
   let n = 0; let pc = 0; const frames = [];
   const rt_atomic = (op, hi, lo, src, imm, at) => rt_env.atomic(mem, L, H, op, hi, lo, src, imm, at);
   const rt_helper = (id, at) => rt_env.helper(mem, L, H, id, at);
   try {
 ${body}
   } catch (e) {
-    if (e instanceof rt.VmFault) return { status: { kind: 'fault', pc: e.pc, message: e.message }, insns: n };
+    if (e instanceof rt.VmFault) return { status: { kind: 'fault', pc: e.pc, message: e.message }, insns: n - (AFTER[e.pc] ?? 0) };
     throw e;
   }
-};`) as (rt: typeof RUNTIME, env: CompileEnv) => (mem: VmMemory, L: Int32Array, H: Int32Array, budget: number) => { status: VmStatus; insns: number };
-  const run = factory(RUNTIME, env);
+};`) as (rt: typeof RUNTIME, env: CompileEnv, after: Int32Array) => (mem: VmMemory, L: Int32Array, H: Int32Array, budget: number) => { status: VmStatus | null; insns: number; pc?: number; frames?: number[][] };
+  const run = factory(RUNTIME, env, after);
   return (mem, args, budget) => {
     const L = new Int32Array(11);
     const H = new Int32Array(11);
@@ -273,6 +306,8 @@ ${body}
     H[10] = STACK_REGION;
     L[10] = STACK_BYTES;
     const r = run(mem, L, H, budget);
-    return { status: r.status, insns: r.insns };
+    if (r.status !== null) return { status: r.status, insns: r.insns };
+    const rest = env.resume(mem, { pc: r.pc!, L, H, frames: r.frames! }, budget - r.insns);
+    return { status: rest.status, insns: r.insns + rest.insns };
   };
 }

@@ -49,6 +49,14 @@ export class LoadedProgram {
       helpers: this.helpers,
       atomic: atomicOp,
       helper: (m, L, H, id, pc) => callHelper(this.active, m, L, H, id, pc),
+      resume: (m, at, left) => {
+        const vm = new Vm(this.prog, m, this.active);
+        vm.lo.set(at.L);
+        vm.hi.set(at.H);
+        vm.restore(at.pc, at.frames);
+        const status = vm.run(left);
+        return { status, insns: vm.insns };
+      },
     });
     return this.compiled(mem, args, budget);
   }

@@ -8,8 +8,14 @@
 // call must be allowed for the hook with arguments of the right kind.
 //
 // Termination: loops are accepted (the analysis widens at loop heads and
-// branch conditions re-bound loop counters); a run is stopped by the
-// instruction budget the hook gives it. Rejections name the instruction.
+// branch conditions re-bound loop counters) as long as every instruction the
+// analysis reaches can still reach an exit: a loop with no way out is
+// refused. A run is stopped by the instruction budget the hook gives it.
+// Rejections name the instruction.
+//
+// Pointer offsets are exact while they stay within +-2^40 and become
+// infinite (never again in bounds) past it: a pointer's region is the high
+// word of its value, so an offset that wrapped could name another region.
 
 import { BPF_JMP, BPF_JMP32, BPF_LDX, BPF_ST, BPF_STX, CALL, CALLX, EXIT, LDDW, MODE_ATOMIC, type Program, SIZE_BYTES, cls, knownOpcode } from './isa.ts';
 import { isConditionalJump } from './interp.ts';
@@ -47,6 +53,8 @@ export interface HookSpec {
   readonly maxInsns: number;
   /** Whether r0 may hold a pointer at exit (a leak a kernel hook must refuse). */
   readonly pointerReturn: boolean;
+  /** 'reject': a division or modulo by a constant zero is refused (by default it is defined: x / 0 = 0, x % 0 = x). */
+  readonly divByZero?: 'reject';
 }
 
 export class VerifyError extends Error {
@@ -62,7 +70,7 @@ export class VerifyError extends Error {
 const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;
 const U32_MAX = 2n ** 32n - 1n;
-/** Pointer offsets beyond this are "unbounded". */
+/** Pointer offsets beyond this become -Infinity / +Infinity ("unbounded"), and stay so. */
 const OFF_LIMIT = 2 ** 40;
 
 type Reg =
@@ -106,7 +114,7 @@ function joinReg(a: Reg, b: Reg, widen: boolean): Reg {
     return scalar(a.min < b.min ? a.min : b.min, a.max > b.max ? a.max : b.max);
   }
   if (a.t === 'ptr' && b.t === 'ptr' && a.region === b.region) {
-    if (widen && (b.min < a.min || b.max > a.max)) return { t: 'ptr', region: a.region, min: b.min < a.min ? -OFF_LIMIT : a.min, max: b.max > a.max ? OFF_LIMIT : a.max };
+    if (widen && (b.min < a.min || b.max > a.max)) return { t: 'ptr', region: a.region, min: b.min < a.min ? -Infinity : a.min, max: b.max > a.max ? Infinity : a.max };
     return { t: 'ptr', region: a.region, min: Math.min(a.min, b.min), max: Math.max(a.max, b.max) };
   }
   return UNINIT;
@@ -136,9 +144,16 @@ export function verify(p: Program, hook: HookSpec): VerifyResult {
   const seen = new Map<string, { state: State; visits: number }>();
   const work: { pc: number; state: State }[] = [{ pc: 0, state: entry }];
   const reachable = new Set<number>();
+  /** Control-flow edges the analysis followed (to each pc, from which pcs), and the exits it reached. */
+  const preds = new Map<number, Set<number>>();
+  const exits: number[] = [];
+  let from = 0;
   let steps = 0;
 
   const push = (pc: number, s: State) => {
+    let ps = preds.get(pc);
+    if (ps === undefined) preds.set(pc, (ps = new Set()));
+    ps.add(from);
     const key = `${pc}|${s.frames.map((f) => f.ret).join(',')}`;
     const prev = seen.get(key);
     if (prev === undefined) {
@@ -161,6 +176,14 @@ export function verify(p: Program, hook: HookSpec): VerifyResult {
         changed = true;
       }
     }
+    // The call frames are the same chain of return sites (the key says so), but
+    // the callers' saved registers differ from visit to visit: join them too,
+    // or the caller resumes with the first visit's registers.
+    joined.frames = prev.state.frames.map((f, i) => {
+      const saved = f.saved.map((v, r) => joinReg(v, s.frames[i].saved[r], widen));
+      if (saved.some((v, r) => !sameReg(v, f.saved[r]))) changed = true;
+      return { ret: f.ret, saved };
+    });
     for (const [slot, v] of prev.state.spills) {
       const other = s.spills.get(slot);
       if (other === undefined || !sameReg(other, v)) {
@@ -176,6 +199,7 @@ export function verify(p: Program, hook: HookSpec): VerifyResult {
 
   while (work.length > 0) {
     const { pc, state: s } = work.pop()!;
+    from = pc;
     if (++steps > MAX_STEPS) throw new VerifyError(pc, `program too complex to verify (over ${MAX_STEPS} steps)`);
     if (pc >= p.length) throw new VerifyError(pc - 1, 'execution falls off the end of the program');
     reachable.add(pc);
@@ -197,6 +221,10 @@ export function verify(p: Program, hook: HookSpec): VerifyResult {
       continue;
     }
     if (c === 0x04 || c === 0x07) {
+      if (hook.divByZero === 'reject' && ((op & 0xf0) === 0x30 || (op & 0xf0) === 0x90)) {
+        const b = (op & 0x08) !== 0 ? need(src) : konst(BigInt(imm));
+        if (b.t === 'scalar' && b.min === b.max && (c === 0x07 ? b.min : BigInt.asUintN(32, b.min)) === 0n) throw new VerifyError(pc, `${(op & 0xf0) === 0x30 ? 'division' : 'modulo'} by zero, which the ${hook.name} hook forbids`);
+      }
       s.regs[d] = alu(pc, op, off, imm, c === 0x07, s.regs[d], (op & 0x08) !== 0 ? need(src) : konst(BigInt(imm)), need);
       push(pc + 1, s);
       continue;
@@ -223,7 +251,8 @@ export function verify(p: Program, hook: HookSpec): VerifyResult {
       if (value.t === 'ptr' && r.region !== STACK_REGION) throw new VerifyError(pc, `storing a pointer into ${regionSize.get(r.region)!.name} would leak it`);
       if (r.region === STACK_REGION) {
         if (atomic) checkStackInit(pc, s, r.lo, r.hi);
-        for (let i = Math.max(0, r.lo); i < Math.min(STACK_BYTES, r.hi); i++) s.init[i] = 1;
+        // Only a write at a known offset says which bytes now hold data.
+        if (base.t === 'ptr' && base.min === base.max) for (let i = r.lo; i < r.hi; i++) s.init[i] = 1;
         for (const slot of [...s.spills.keys()]) if (slot < r.hi && slot + 8 > r.lo) s.spills.delete(slot);
         if (value.t === 'ptr' && r.lo === r.hi - 8 && r.lo % 8 === 0) s.spills.set(r.lo, value);
       }
@@ -242,6 +271,7 @@ export function verify(p: Program, hook: HookSpec): VerifyResult {
       const r0 = need(0);
       if (s.frames.length === 0) {
         if (r0.t === 'ptr' && !hook.pointerReturn) throw new VerifyError(pc, 'returns a pointer (would leak a kernel address)');
+        exits.push(pc);
         continue;
       }
       const f = s.frames.pop()!;
@@ -304,7 +334,26 @@ export function verify(p: Program, hook: HookSpec): VerifyResult {
     throw new VerifyError(pc, `unhandled instruction 0x${op.toString(16)}`);
   }
   void second;
+  checkWayOut(reachable, preds, exits);
   return { steps, reachable: reachable.size };
+}
+
+/** Refuses a loop with no way out: every reached instruction must reach an exit along edges the analysis followed. */
+function checkWayOut(reachable: Set<number>, preds: Map<number, Set<number>>, exits: number[]): void {
+  const live = new Set<number>(exits);
+  const todo = [...exits];
+  while (todo.length > 0) {
+    for (const q of preds.get(todo.pop()!) ?? []) {
+      if (live.has(q)) continue;
+      live.add(q);
+      todo.push(q);
+    }
+  }
+  const stuck = [...reachable].filter((pc) => !live.has(pc)).sort((a, b) => a - b);
+  if (stuck.length === 0) return;
+  // Name the loop's head: the first stuck instruction some later one jumps back to.
+  const head = stuck.find((pc) => [...(preds.get(pc) ?? [])].some((q) => q >= pc)) ?? stuck[0];
+  throw new VerifyError(head, `loop with no way out (instructions ${stuck[0]}..${stuck[stuck.length - 1]} never reach an exit)`);
 }
 
 /** Structural checks; returns the set of lddw second halves. */
@@ -363,7 +412,7 @@ function access(pc: number, base: Reg, off: number, size: number, write: boolean
 }
 
 function fmtRange(lo: number, hi: number): string {
-  const f = (x: number) => (Math.abs(x) >= OFF_LIMIT ? (x < 0 ? '-inf' : '+inf') : String(x));
+  const f = (x: number) => (Number.isFinite(x) ? String(x) : x < 0 ? '-inf' : 'inf');
   return lo === hi ? `+${f(lo)}` : `+[${f(lo)}, ${f(hi)}]`;
 }
 
@@ -388,6 +437,8 @@ function checkArg(pc: number, h: HelperSpec, i: number, a: ArgSpec, s: State, ne
   }
   const range = access(pc, v, 0, bytes, a.write, regions);
   if (!a.write && range.region === STACK_REGION) checkStackInit(pc, s, range.lo, range.hi);
+  // A helper that writes the stack may overwrite a spilled pointer: what is reloaded from there is a number.
+  if (a.write && range.region === STACK_REGION) for (const slot of [...s.spills.keys()]) if (slot < range.hi && slot + 8 > range.lo) s.spills.delete(slot);
 }
 
 /** The abstract result of an ALU operation. */
@@ -417,19 +468,22 @@ function alu(pc: number, op: number, off: number, imm: number, wide: boolean, ds
     if (dst.t === 'ptr' && srcv.t === 'scalar' && (code === 0x00 || code === 0x10)) {
       const lo = code === 0x00 ? srcv.min : -srcv.max;
       const hi = code === 0x00 ? srcv.max : -srcv.min;
-      const clamp = (v: bigint) => (v < -BigInt(OFF_LIMIT) ? -OFF_LIMIT : v > BigInt(OFF_LIMIT) ? OFF_LIMIT : Number(v));
-      return { t: 'ptr', region: dst.region, min: clamp(BigInt(dst.min) + lo), max: clamp(BigInt(dst.max) + hi) };
+      return { t: 'ptr', region: dst.region, min: offsetPlus(dst.min, lo), max: offsetPlus(dst.max, hi) };
     }
     if (dst.t === 'scalar' && srcv.t === 'ptr' && code === 0x00) return alu(pc, op, off, imm, wide, srcv, dst, need);
     if (dst.t === 'ptr' && srcv.t === 'ptr' && code === 0x10 && dst.region === srcv.region) {
+      if (![dst.min, dst.max, srcv.min, srcv.max].every(Number.isFinite)) return UNKNOWN;
       return scalar(BigInt(dst.min - srcv.max), BigInt(dst.max - srcv.min));
     }
     throw new VerifyError(pc, `${aluName(code)} on a pointer (only adding or subtracting a number, or subtracting two pointers into one region)`);
   }
-  const a = dst;
-  const b = srcv as Extract<Reg, { t: 'scalar' }>;
-  if (a.min === a.max && b.min === b.max) return konst(constAlu(code, off, a.min, b.min, wide));
+  if (dst.t !== 'scalar' || srcv.t !== 'scalar') throw new VerifyError(pc, 'arithmetic on an uninitialised register');
+  if (dst.min === dst.max && srcv.min === srcv.max) return konst(constAlu(code, off, dst.min, srcv.min, wide));
+  // A 32-bit operation sees only the low words: range both operands over those first.
+  const a = wide ? dst : low32(dst);
+  const b = wide ? srcv : low32(srcv);
   const w = (r: Reg) => truncate(r, wide);
+  const bits = wide ? 64n : 32n;
   switch (code) {
     case 0x00: return w(scalar(a.min + b.min, a.max + b.max));
     case 0x10: return w(scalar(a.min - b.max, a.max - b.min));
@@ -437,10 +491,28 @@ function alu(pc: number, op: number, off: number, imm: number, wide: boolean, ds
       if (b.min === b.max && b.min >= 0n) return scalar(0n, wide ? b.min : b.min & U32_MAX);
       if (a.min >= 0n && b.min >= 0n) return scalar(0n, a.max < b.max ? a.max : b.max);
       return w(UNKNOWN);
-    case 0x70:
+    case 0x20:
+      if (a.min >= 0n && b.min >= 0n) return w(scalar(a.min * b.min, a.max * b.max));
+      return w(UNKNOWN);
+    case 0x60:
+      // A left shift of a non-negative range is exact while nothing reaches the sign bit.
       if (b.min === b.max && a.min >= 0n) {
-        const k = b.min & (wide ? 63n : 31n);
-        return scalar(a.min >> k, (wide ? a.max : a.max & U32_MAX) >> k);
+        const k = b.min & (bits - 1n);
+        if (a.max << k < 1n << (bits - 1n)) return scalar(a.min << k, a.max << k);
+      }
+      return w(UNKNOWN);
+    case 0x70:
+      if (b.min === b.max) {
+        const k = b.min & (bits - 1n);
+        if (a.min >= 0n) return scalar(a.min >> k, a.max >> k);
+        // Any 64-bit value shifted right by k has 64 - k significant bits.
+        if (k > 0n) return scalar(0n, (1n << (bits - k)) - 1n);
+      }
+      return w(UNKNOWN);
+    case 0xc0:
+      if (wide && b.min === b.max) {
+        const k = b.min & 63n;
+        return scalar(a.min >> k, a.max >> k);
       }
       return w(UNKNOWN);
     case 0x90:
@@ -456,6 +528,20 @@ function alu(pc: number, op: number, off: number, imm: number, wide: boolean, ds
 
 function aluName(code: number): string {
   return ({ 0x20: 'multiplication', 0x30: 'division', 0x40: 'or', 0x50: 'and', 0x60: 'shift', 0x70: 'shift', 0x90: 'modulo', 0xa0: 'xor', 0xc0: 'shift' } as Record<number, string>)[code] ?? 'this operation';
+}
+
+/** A register's low 32 bits as an unsigned range. */
+function low32(r: Extract<Reg, { t: 'scalar' }>): Extract<Reg, { t: 'scalar' }> {
+  if (r.min === r.max) return { t: 'scalar', min: BigInt.asUintN(32, r.min), max: BigInt.asUintN(32, r.min) };
+  if (r.min >= 0n && r.max <= U32_MAX) return r;
+  return { t: 'scalar', min: 0n, max: U32_MAX };
+}
+
+/** A pointer offset plus a scalar: exact within +-OFF_LIMIT, infinite (and sticky) past it. */
+function offsetPlus(o: number, d: bigint): number {
+  if (!Number.isFinite(o)) return o;
+  const v = BigInt(o) + d;
+  return v < -BigInt(OFF_LIMIT) ? -Infinity : v > BigInt(OFF_LIMIT) ? Infinity : Number(v);
 }
 
 function truncate(r: Reg, wide: boolean): Reg {

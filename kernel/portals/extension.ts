@@ -6,6 +6,13 @@
 // granted; its helpers can read the time, add atomically to the region,
 // forward a put, reply to the sender; its r0 says deliver (0) or drop (1).
 // Its instructions are charged to the core in cycles.
+//
+// A handler's effects are all-or-nothing. It works on a copy of its granted
+// region and its puts are queued; only a handler that exits commits them
+// (the copy is written back, the puts leave). One stopped by its instruction
+// budget or by a fault has no side effects: the copy and the queue are
+// dropped, and so is the message. Either way the core is charged for the
+// instructions it did run, a count both engines give exactly.
 
 import { disassembleOne } from '../ext/disasm.ts';
 import { Vm, type VmHelper, type VmStatus } from '../ext/interp.ts';
@@ -129,7 +136,6 @@ export function* runExtension(driver: PortalsDriver, ext: AttachedExtension, h: 
           const bits = r.get(3);
           // A rank on a logical NI; on a physical NI a nid, with the owner's Portals pid (one program everywhere).
           sends.push(() => driver.sendFromKernel(ext.owner, ext.ni, { nid: target, pid: ext.ni.pid, rank: target }, pt, bits, data));
-          ext.stats.forwards++;
           return 0n;
         },
       },
@@ -145,7 +151,6 @@ export function* runExtension(driver: PortalsDriver, ext: AttachedExtension, h: 
           const pt = Number(r.get(1));
           const bits = r.get(2);
           sends.push(() => driver.sendFromKernel(ext.owner, ext.ni, { nid: h.srcNid, pid: h.srcPid, rank: h.srcRank }, pt, bits, data, true));
-          ext.stats.forwards++;
           return 0n;
         },
       },
@@ -192,17 +197,19 @@ export function* runExtension(driver: PortalsDriver, ext: AttachedExtension, h: 
     insns = out.insns;
   }
   ext.stats.insns += insns;
-  if (ext.grantLen > 0) scatter(k.node.memory, ext.grant, mem.regions[GRANT_REGION - 1].bytes);
-  for (const send of sends) send();
   let verdict: 'deliver' | 'drop' = 'deliver';
   let detail: string;
   if (status.kind === 'exit') {
+    // Commit: the region's copy goes back, the queued puts leave.
+    if (ext.grantLen > 0) scatter(k.node.memory, ext.grant, mem.regions[GRANT_REGION - 1].bytes);
+    for (const send of sends) send();
+    ext.stats.forwards += sends.length;
     verdict = status.r0 === BigInt(VERDICT_DROP) ? 'drop' : 'deliver';
     detail = `ext ${ext.id}: ${insns} insns, ${verdict}${sends.length ? `, ${sends.length} put(s)` : ''}`;
   } else {
     ext.stats.faults++;
     verdict = 'drop';
-    detail = `ext ${ext.id}: ${status.kind === 'limit' ? `stopped at the ${EXT_BUDGET}-instruction budget` : status.message}; message dropped`;
+    detail = `ext ${ext.id}: ${status.kind === 'limit' ? `stopped at the ${EXT_BUDGET}-instruction budget` : status.message}; message dropped, no side effects`;
   }
   if (verdict === 'drop') ext.stats.drops++;
   yield step('ext', 'run', v['kernel.extRunCycles'] + Math.ceil(insns * v['kernel.extInsnCycles']), detail);

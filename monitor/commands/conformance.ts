@@ -11,9 +11,11 @@ import type { Output } from '../output.ts';
 export const HELP = `usage: margay conformance ebpf <dir|file.data> [--engine interp|jit] [--json]
        margay conformance portals4 <dir|file.xml> [--json]
 
-ebpf: runs the BPF conformance suite (RFC 9669 semantics) through Margay's
-assembler, verifier and the chosen engine (default: interp). Each test
-passes when it assembles, verifies and returns the expected r0.
+ebpf: runs the BPF conformance suite (RFC 9669 semantics), or any tree of
+.data files, through Margay's assembler, verifier and the chosen engine
+(default: interp). A test passes when it assembles, verifies and returns
+the expected r0; a test with "-- error" passes when the program is refused
+(see docs/CONFORMANCE.md for the sections understood).
 
 portals4: runs the Portals 4 reference implementation's XML test scripts
 (the scripts listed in ACTIVE.txt of a directory) on a simulated node,

@@ -62,7 +62,7 @@ describe('the interpreter and the compiler', () => {
   });
 
   it('both stop a runaway loop at the budget', () => {
-    const prog = load(assemble('mov %r0, 0\nloop:\nadd %r0, 1\nja loop'), { ...HOOK, args: [] }, new Map());
+    const prog = load(assemble('mov %r0, 0\nloop:\nadd %r0, 1\njne %r0, 0, loop\nexit'), { ...HOOK, args: [] }, new Map());
     for (const engine of ['interp', 'jit'] as const) {
       const out = prog.run(engine, new VmMemory(), [], 10_000);
       expect(out.status).toEqual({ kind: 'limit' });
