@@ -25,7 +25,7 @@ const COMMANDS: Readonly<Record<string, { summary: string; module: Command }>> =
   monitor: { summary: 'the plain-text monitor: boot, run, step, break and inspect (a script or stdin)', module: monitor },
   sweep: { summary: 'load the same job over a range of node counts and fan-outs; JSON and SVG curve', module: sweep },
   machine: { summary: 'describe a machine: shape, topology, resources, profile parameters', module: machine },
-  conformance: { summary: 'run a conformance suite (ebpf) and report pass/fail per script', module: conformance },
+  conformance: { summary: 'run a conformance suite (ebpf or portals4) and report pass/fail per script', module: conformance },
   docs: { summary: 'regenerate the generated files in docs/ (profiles, ABI)', module: docs },
 };
 

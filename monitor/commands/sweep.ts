@@ -2,11 +2,11 @@
 // each fan-out shape and writes the load-time curve as JSON (and an SVG
 // plot), to compare flat and hierarchical loading as the seed does.
 
-import { writeFileSync } from 'node:fs';
 import { System } from '../../kernel/system.ts';
 import { type Fanout, type LoadMode, formatFanout, parseFanout } from '../../userland/lib/jobblock.ts';
 import { MACHINE_HELP, MACHINE_OPTIONS, UsageError, flag, machineChoice, parse, str } from '../args.ts';
 import { launch } from '../launch.ts';
+import { writableFile, writeOutput } from '../outfile.ts';
 import type { Output } from '../output.ts';
 import { resolveProgram } from '../programs.ts';
 import { buildReport } from '../report.ts';
@@ -48,9 +48,11 @@ function counts(text: string): number[] {
   for (const part of text.split(',')) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
     if (m === null) throw new UsageError(`--counts: '${part}' is not a count or a range`);
-    for (let n = Number(m[1]); n <= Number(m[2] ?? m[1]); n++) if (n >= 1) out.push(n);
+    const a = Number(m[1]);
+    const b = Number(m[2] ?? m[1]);
+    if (a < 1 || b > 100_000 || b < a) throw new UsageError(`--counts: '${part.trim()}' must name node counts from 1 to 100000, low to high`);
+    for (let n = a; n <= b; n++) out.push(n);
   }
-  if (out.length === 0 || out.some((n) => n > 100_000)) throw new UsageError('--counts must name node counts from 1 to 100000');
   return out;
 }
 
@@ -67,6 +69,11 @@ export async function run(argv: string[], out: Output): Promise<number> {
   const ns = counts(str(p, 'counts') ?? '1-64,1024');
   const pad = str(p, 'image-bytes') === undefined ? 0 : Number(str(p, 'image-bytes'));
   if (!Number.isSafeInteger(pad) || pad < 0 || pad > 64 << 20) throw new UsageError('--image-bytes must be 0..64M');
+  // Before the sweep, not after it: an output file that cannot be written.
+  const file = str(p, 'output');
+  const svg = str(p, 'svg');
+  if (file !== undefined) writableFile(file, '-o');
+  if (svg !== undefined) writableFile(svg, '--svg');
   const base = await resolveProgram(str(p, 'app') ?? 'hello');
   const program = pad > 0 ? { ...base, data: new Uint8Array(pad), dataBytes: Math.max(base.dataBytes, pad) } : base;
   const result: SweepResult = { app: base.name, load, profile: '', image_bytes: pad, series: [] };
@@ -85,13 +92,11 @@ export async function run(argv: string[], out: Output): Promise<number> {
     }
     result.series.push({ fanout: formatFanout(f), points });
   }
-  const file = str(p, 'output');
-  if (file !== undefined) writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  if (file !== undefined) writeOutput(file, '-o', JSON.stringify(result, null, 2) + '\n');
   if (file === undefined || flag(p, 'json')) out.json(result);
-  const svg = str(p, 'svg');
   if (svg !== undefined) {
     const series = result.series.map((s) => ({ name: s.fanout, points: s.points.filter((q) => q.load_ns !== null).map((q) => ({ x: q.nodes, y: q.load_ns! / 1000 })) }));
-    writeFileSync(svg, svgPlot(`${result.app}: ${load} job load on ${result.profile}`, 'compute nodes (log scale)', 'load phase (us, simulated)', series));
+    writeOutput(svg, '--svg', svgPlot(`${result.app}: ${load} job load on ${result.profile}`, 'compute nodes (log scale)', 'load phase (us, simulated)', series));
     out.note(`wrote ${svg}`);
   }
   return 0;
