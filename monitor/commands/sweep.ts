@@ -23,7 +23,9 @@ each phase; the load phase is the seed's "remote task creation" time.
   --counts LIST      node counts, e.g. 1-64,1024 (default 1-64,1024)
   --image-bytes N    pad the executable with N bytes of initialised data
   -o, --output FILE  write the curve as JSON to FILE (default: stdout)
-  --svg FILE         also plot load time against nodes as SVG
+  --svg FILE         also plot load time against nodes as SVG (log-2 x axis
+                     when the counts span a factor of 10 or more)
+  --log-y            plot the load time on a log scale
   --json             print the JSON on stdout (the default without -o)
 
 ${MACHINE_HELP}`;
@@ -57,7 +59,7 @@ function counts(text: string): number[] {
 }
 
 export async function run(argv: string[], out: Output): Promise<number> {
-  const p = parse(argv, { ...MACHINE_OPTIONS, app: { type: 'string' }, load: { type: 'string' }, fanouts: { type: 'string' }, counts: { type: 'string' }, 'image-bytes': { type: 'string' }, output: { type: 'string', short: 'o' }, svg: { type: 'string' }, json: { type: 'boolean' } }, 0);
+  const p = parse(argv, { ...MACHINE_OPTIONS, app: { type: 'string' }, load: { type: 'string' }, fanouts: { type: 'string' }, counts: { type: 'string' }, 'image-bytes': { type: 'string' }, output: { type: 'string', short: 'o' }, svg: { type: 'string' }, 'log-y': { type: 'boolean' }, json: { type: 'boolean' } }, 0);
   if (str(p, 'shape') !== undefined || str(p, 'nodes') !== undefined) throw new UsageError('sweep chooses the machine for each count: use --counts, not --shape or --nodes');
   const load = str(p, 'load') ?? 'two-phase';
   if (load !== 'two-phase' && load !== 'one-phase') throw new UsageError(`--load must be two-phase or one-phase, got '${load}'`);
@@ -96,7 +98,7 @@ export async function run(argv: string[], out: Output): Promise<number> {
   if (file === undefined || flag(p, 'json')) out.json(result);
   if (svg !== undefined) {
     const series = result.series.map((s) => ({ name: s.fanout, points: s.points.filter((q) => q.load_ns !== null).map((q) => ({ x: q.nodes, y: q.load_ns! / 1000 })) }));
-    writeOutput(svg, '--svg', svgPlot(`${result.app}: ${load} job load on ${result.profile}`, 'compute nodes (log scale)', 'load phase (us, simulated)', series));
+    writeOutput(svg, '--svg', svgPlot(`${result.app}: ${load} job load on ${result.profile}`, 'compute nodes', 'load phase (us, simulated)', series, { logY: flag(p, 'log-y') }));
     out.note(`wrote ${svg}`);
   }
   return 0;
