@@ -40,7 +40,18 @@ ${Object.entries(COMMANDS)
 
 Run 'margay <command> --help' for a command's options.`;
 
+/** `margay run ... | head`: a reader that stops reading ends the output quietly, not with a host stack trace. */
+function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedPipe();
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(HELP + '\n');

@@ -171,4 +171,10 @@ describe('the margay command line', () => {
     // Without --check the same program runs (types are stripped, not checked).
     expect(margayIn(dir, 'run', 'typo.ts', '--nodes', '1').code).toBe(0);
   });
+
+  it('ends quietly when the reader of its output stops reading (margay run ... | head -1)', () => {
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" run hello --nodes 16 | head -1`], { encoding: 'utf8' });
+    expect(r.stdout).toMatch(/^hello on 16 rank\(s\)/);
+    expect(r.stderr).toBe('');
+  });
 });
