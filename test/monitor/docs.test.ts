@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,4 +52,25 @@ describe('docs/WRITING-PROGRAMS.md', () => {
       expect(yod?.exitStatus).toBe(0);
     });
   }
+});
+
+describe('docs/MONITOR.md', () => {
+  // Through the CLI, as `npm run docs` replays it: a program's text is the source of its
+  // main as the TypeScript loader emits it, so a run under vitest's loader differs in image size.
+  it('shows a sample session that is what the monitor prints today (npm run docs replays it)', () => {
+    const r = spawnSync(process.execPath, ['bin/margay.js', 'docs', '--check'], { encoding: 'utf8' });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const prose = readFileSync('docs/MONITOR.prose.md', 'utf8');
+    expect(prose).toMatch(/## A session\n\n```text\n\(margay\) boot --nodes 4\n[\s\S]*stopped: job finished at [\d.]+ us\n/);
+    expect(readFileSync('docs/MONITOR.md', 'utf8')).toContain(/## A session\n\n```text\n[\s\S]*?```/.exec(prose)![0]);
+  });
+});
+
+describe('docs/ABI.md', () => {
+  it('lists the system calls in order of number', () => {
+    const nrs = [...readFileSync('docs/ABI.md', 'utf8').matchAll(/^\| (\d+) \| `\w+` \|/gm)].map((m) => Number(m[1]));
+    expect(nrs.length).toBeGreaterThan(30);
+    expect(nrs).toEqual([...nrs].sort((a, b) => a - b));
+  });
 });
