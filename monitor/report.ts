@@ -183,7 +183,7 @@ export interface SummaryOptions {
 function outputLines(text: string, max: number, prefix: string): string[] {
   const all = text.split('\n').filter((x) => x.length > 0);
   const shown = all.slice(0, max).map((l) => `${prefix}${l}`);
-  if (all.length > max) shown.push(`${prefix}... ${all.length - max} more line(s) (--lines N or --lines all shows more; --json has all)`);
+  if (all.length > max) shown.push(`${prefix}... ${all.length - max} more line(s) (margay run --lines N or --lines all shows more; --json has all)`);
   return shown;
 }
 

@@ -136,7 +136,7 @@ describe('the margay command line', () => {
     const dir = userFolder({ 'chatty.ts': CHATTY });
     const short = margayIn(dir, 'run', './chatty.ts', '--nodes', '1');
     expect(short.code, short.stderr).toBe(0);
-    expect(short.stdout).toContain('    | line 8\n    | ... 4 more line(s) (--lines N or --lines all shows more; --json has all)\n');
+    expect(short.stdout).toContain('    | line 8\n    | ... 4 more line(s) (margay run --lines N or --lines all shows more; --json has all)\n');
     expect(short.stdout).not.toContain('line 9');
     const all = margayIn(dir, 'run', './chatty.ts', '--nodes', '1', '--lines', 'all');
     expect(all.stdout).toContain('    | line 12\n');
