@@ -25,7 +25,7 @@ const COMMANDS: Readonly<Record<string, { summary: string; module: Command }>> =
   monitor: { summary: 'the plain-text monitor: boot, run, step, break and inspect (a script or stdin)', module: monitor },
   sweep: { summary: 'load the same job over a range of node counts and fan-outs; JSON and SVG curve', module: sweep },
   machine: { summary: 'describe a machine: shape, topology, resources, profile parameters', module: machine },
-  conformance: { summary: 'run a conformance suite (ebpf) and report pass/fail per script', module: conformance },
+  conformance: { summary: 'run a conformance suite (ebpf or portals4) and report pass/fail per script', module: conformance },
   docs: { summary: 'regenerate the generated files in docs/ (profiles, ABI)', module: docs },
 };
 
@@ -40,7 +40,18 @@ ${Object.entries(COMMANDS)
 
 Run 'margay <command> --help' for a command's options.`;
 
+/** `margay run ... | head`: a reader that stops reading ends the output quietly, not with a host stack trace. */
+function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedPipe();
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(HELP + '\n');

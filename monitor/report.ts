@@ -174,19 +174,36 @@ export function buildReport(sys: System, job: Job, stop: StopReason, fanout: Fan
   };
 }
 
-export function summaryLines(r: RunReport, maxRanks = 16): string[] {
+export interface SummaryOptions {
+  /** Ranks listed (default 16). */
+  readonly maxRanks?: number;
+  /** Output lines shown per rank and for yod (default 8; Infinity for all). */
+  readonly outputLines?: number;
+}
+
+/** The first `max` non-empty lines of a program's output, then how many more there are and how to see them. */
+function outputLines(text: string, max: number, prefix: string): string[] {
+  const all = text.split('\n').filter((x) => x.length > 0);
+  const shown = all.slice(0, max).map((l) => `${prefix}${l}`);
+  if (all.length > max) shown.push(`${prefix}... ${all.length - max} more line(s) (margay run --lines N or --lines all shows more; --json has all)`);
+  return shown;
+}
+
+export function summaryLines(r: RunReport, o: SummaryOptions = {}): string[] {
+  const maxRanks = o.maxRanks ?? 16;
+  const maxLines = o.outputLines ?? 8;
   const lines: string[] = [];
   lines.push(`${r.job.app} on ${r.job.ranks} rank(s), ${r.machine.profile} ${r.machine.shape} (${r.machine.nodes} nodes), load ${r.job.load}${r.job.fanout ? ` over ${r.job.fanout}` : ''}: ${r.job.status.toUpperCase()} (${r.job.stop})`);
   if (r.phases_ns) {
     const f = (v: number | null) => (v === null ? '-' : v >= 1e6 ? `${(v / 1e6).toFixed(3)} ms` : `${(v / 1e3).toFixed(1)} us`);
     lines.push(`  phases: load ${f(r.phases_ns.load)}, start ${f(r.phases_ns.start)}, run ${f(r.phases_ns.run)}, exit ${f(r.phases_ns.exit)}`);
   }
-  if (r.yod) for (const l of (r.yod.stdout + r.yod.stderr).split('\n').filter((x) => x.length > 0).slice(0, 8)) lines.push(`  yod | ${l}`);
+  if (r.yod) lines.push(...outputLines(r.yod.stdout + r.yod.stderr, maxLines, '  yod | '));
   const shown = r.ranks.slice(0, maxRanks);
   for (const k of shown) {
     const status = k.pid === null ? 'not started' : k.exit_status === null ? 'running' : `exit ${k.exit_status}`;
     lines.push(`  rank ${k.rank} (node ${k.node}, pid ${k.pid ?? '-'}): ${status}${k.reason ? ` - ${k.reason}` : ''}`);
-    for (const l of (k.stdout + k.stderr).split('\n').filter((x) => x.length > 0).slice(0, 8)) lines.push(`    | ${l}`);
+    lines.push(...outputLines(k.stdout + k.stderr, maxLines, '    | '));
   }
   if (r.ranks.length > shown.length) lines.push(`  ... ${r.ranks.length - shown.length} more rank(s) listed in --json`);
   lines.push(`  exit statuses: ${Object.entries(r.job.exit_status_counts).map(([k, v]) => `${k} x${v}`).join(', ')}`);

@@ -2,7 +2,7 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { flag, parse } from '../args.ts';
-import { ABI_DOC, ABI_PROSE, MONITOR_DOC, MONITOR_PROSE, monitorDoc, PROFILES_DOC, PROFILES_PROSE, USER_ABI, USER_PORTALS, abiDoc, profilesDoc, userAbi, userPortals } from '../docsgen.ts';
+import { ABI_DOC, ABI_PROSE, MONITOR_DOC, MONITOR_PROSE, monitorDoc, refreshSession, PROFILES_DOC, PROFILES_PROSE, USER_ABI, USER_PORTALS, abiDoc, profilesDoc, userAbi, userPortals } from '../docsgen.ts';
 import type { Output } from '../output.ts';
 
 export const HELP = `usage: margay docs [--check]
@@ -21,10 +21,14 @@ export function generatedDocs(): Record<string, string> {
   };
 }
 
-export function run(argv: string[], out: Output): number {
+export async function run(argv: string[], out: Output): Promise<number> {
   const p = parse(argv, { check: { type: 'boolean' } }, 0);
   let stale = 0;
-  for (const [file, text] of Object.entries(generatedDocs())) {
+  // The monitor's sample session is replayed first: MONITOR.md is made from its prose.
+  const prose = readFileSync(MONITOR_PROSE, 'utf8');
+  const session = { [MONITOR_PROSE]: await refreshSession(prose) };
+  if (!flag(p, 'check')) writeFileSync(MONITOR_PROSE, session[MONITOR_PROSE]);
+  for (const [file, text] of Object.entries({ ...session, ...generatedDocs() })) {
     let current = '';
     try {
       current = readFileSync(file, 'utf8');

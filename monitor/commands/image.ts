@@ -1,10 +1,11 @@
 // `margay image`: writes a program's ELF64 executable image to a file, or
 // checks an image file the way the kernel's loader would.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parseImage } from '../../kernel/image.ts';
 import { UsageError, flag, parse, str } from '../args.ts';
 import { imageOf } from '../launch.ts';
+import { writableFile, writeOutput } from '../outfile.ts';
 import type { Output } from '../output.ts';
 import { resolveProgram } from '../programs.ts';
 
@@ -43,8 +44,9 @@ export async function run(argv: string[], out: Output): Promise<number> {
   const name = p.positionals[0];
   const file = str(p, 'output');
   if (name === undefined || file === undefined) throw new UsageError('name a program and an output file (margay image hello -o hello.elf)');
+  writableFile(file, '-o');
   const img = imageOf(await resolveProgram(name));
-  writeFileSync(file, img);
+  writeOutput(file, '-o', img);
   out.say(`wrote ${file}: ${img.length} bytes`);
   return 0;
 }

@@ -9,7 +9,8 @@ import { type Fanout, type LoadMode, parseFanout } from '../../userland/lib/jobb
 import { MACHINE_HELP, MACHINE_OPTIONS, type Parsed, UsageError, flag, intOption, machineChoice, parse, str } from '../args.ts';
 import { launch } from '../launch.ts';
 import type { Output } from '../output.ts';
-import { appNames, resolveProgram } from '../programs.ts';
+import { writableFile } from '../outfile.ts';
+import { appNames, checkProgram, resolveProgram } from '../programs.ts';
 import { buildReport, summaryLines } from '../report.ts';
 
 export const HELP = `usage: margay run <app | ./path/to/program.ts> [options] [-- args]
@@ -33,6 +34,10 @@ status, output and published results.
   --corrupt-in-transit  fault switch: flip one bit of the first message
                      carrying 512 bytes or more (an image on its way)
   --trace FILE       write every kernel step to FILE as JSON lines
+  --check            type-check your program.ts first (TypeScript's checker);
+                     type errors are listed one per line and nothing runs
+  --lines N          program output lines shown per rank in the summary
+                     (default 8; 'all' for every line)
   --json             print the report as one JSON document (schema: docs/REPORT.md)
 
 With neither --nodes nor --shape the machine has 16 compute nodes. --nodes N
@@ -48,6 +53,8 @@ export const RUN_OPTIONS = {
   'time-limit': { type: 'string' },
   'load-timeout': { type: 'string' },
   trace: { type: 'string' },
+  check: { type: 'boolean' },
+  lines: { type: 'string' },
   json: { type: 'boolean' },
   load: { type: 'string' },
   fanout: { type: 'string' },
@@ -98,6 +105,16 @@ export interface JobChoice {
   readonly timeoutPs: number;
 }
 
+/** --lines N | all: program output lines per rank in the summary. */
+function linesOption(p: Parsed): number {
+  const v = str(p, 'lines');
+  if (v === undefined) return 8;
+  if (v === 'all') return Infinity;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 0 || n > 1_000_000) throw new UsageError(`--lines must be a count (0..1000000) or 'all', got '${v}'`);
+  return n;
+}
+
 /** Resolves --load, --fanout and --load-timeout. */
 export function jobChoice(p: Parsed): JobChoice {
   const load = str(p, 'load') ?? 'two-phase';
@@ -119,6 +136,8 @@ export async function runJob(p: Parsed, out: Output): Promise<number> {
   if (str(p, 'shape') === undefined && str(p, 'nodes') === undefined) p.values.nodes = '16';
   const choice = machineChoice(p, loaded && str(p, 'nodes') !== undefined ? 1 : 0);
   const limit = timeOption(p, 'time-limit', '10s');
+  if (flag(p, 'check')) await checkProgram(name);
+  const outputLines = linesOption(p);
   const program = await resolveProgram(name);
   const sys = new System({ ...choice, shootdown: !flag(p, 'no-shootdown') });
   const computeNodes = loaded ? sys.machine.size - 1 : sys.machine.size;
@@ -127,7 +146,10 @@ export async function runJob(p: Parsed, out: Output): Promise<number> {
   const ranks = intOption(p, 'ranks', 1, computeNodes) ?? Math.min(asked, computeNodes);
   applyFaults(p, sys);
   const traceFile = str(p, 'trace');
-  if (traceFile !== undefined) sys.trace.streamTo(traceFile);
+  if (traceFile !== undefined) {
+    writableFile(traceFile, '--trace');
+    sys.trace.streamTo(traceFile);
+  }
   const start = process.hrtime.bigint();
   const job = loaded
     ? launch(sys, { load: jc.load as LoadMode, fanout: jc.fanout, programs: [program], map: [{ firstNid: 0, count: ranks, image: 0 }], argv: p.rest, timeoutUs: Math.round(jc.timeoutPs / 1e6) })
@@ -137,6 +159,6 @@ export async function runJob(p: Parsed, out: Output): Promise<number> {
   sys.trace.close();
   const report = buildReport(sys, job, stop, loaded ? jc.fanout : null, wall);
   if (flag(p, 'json')) out.json(report);
-  else for (const l of summaryLines(report)) out.say(l);
+  else for (const l of summaryLines(report, { outputLines })) out.say(l);
   return report.job.status === 'completed' ? 0 : 1;
 }

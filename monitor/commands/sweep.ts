@@ -2,11 +2,11 @@
 // each fan-out shape and writes the load-time curve as JSON (and an SVG
 // plot), to compare flat and hierarchical loading as the seed does.
 
-import { writeFileSync } from 'node:fs';
 import { System } from '../../kernel/system.ts';
 import { type Fanout, type LoadMode, formatFanout, parseFanout } from '../../userland/lib/jobblock.ts';
 import { MACHINE_HELP, MACHINE_OPTIONS, UsageError, flag, machineChoice, parse, str } from '../args.ts';
 import { launch } from '../launch.ts';
+import { writableFile, writeOutput } from '../outfile.ts';
 import type { Output } from '../output.ts';
 import { resolveProgram } from '../programs.ts';
 import { buildReport } from '../report.ts';
@@ -23,7 +23,9 @@ each phase; the load phase is the seed's "remote task creation" time.
   --counts LIST      node counts, e.g. 1-64,1024 (default 1-64,1024)
   --image-bytes N    pad the executable with N bytes of initialised data
   -o, --output FILE  write the curve as JSON to FILE (default: stdout)
-  --svg FILE         also plot load time against nodes as SVG
+  --svg FILE         also plot load time against nodes as SVG (log-2 x axis
+                     when the counts span a factor of 10 or more)
+  --log-y            plot the load time on a log scale
   --json             print the JSON on stdout (the default without -o)
 
 ${MACHINE_HELP}`;
@@ -48,14 +50,16 @@ function counts(text: string): number[] {
   for (const part of text.split(',')) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
     if (m === null) throw new UsageError(`--counts: '${part}' is not a count or a range`);
-    for (let n = Number(m[1]); n <= Number(m[2] ?? m[1]); n++) if (n >= 1) out.push(n);
+    const a = Number(m[1]);
+    const b = Number(m[2] ?? m[1]);
+    if (a < 1 || b > 100_000 || b < a) throw new UsageError(`--counts: '${part.trim()}' must name node counts from 1 to 100000, low to high`);
+    for (let n = a; n <= b; n++) out.push(n);
   }
-  if (out.length === 0 || out.some((n) => n > 100_000)) throw new UsageError('--counts must name node counts from 1 to 100000');
   return out;
 }
 
 export async function run(argv: string[], out: Output): Promise<number> {
-  const p = parse(argv, { ...MACHINE_OPTIONS, app: { type: 'string' }, load: { type: 'string' }, fanouts: { type: 'string' }, counts: { type: 'string' }, 'image-bytes': { type: 'string' }, output: { type: 'string', short: 'o' }, svg: { type: 'string' }, json: { type: 'boolean' } }, 0);
+  const p = parse(argv, { ...MACHINE_OPTIONS, app: { type: 'string' }, load: { type: 'string' }, fanouts: { type: 'string' }, counts: { type: 'string' }, 'image-bytes': { type: 'string' }, output: { type: 'string', short: 'o' }, svg: { type: 'string' }, 'log-y': { type: 'boolean' }, json: { type: 'boolean' } }, 0);
   if (str(p, 'shape') !== undefined || str(p, 'nodes') !== undefined) throw new UsageError('sweep chooses the machine for each count: use --counts, not --shape or --nodes');
   const load = str(p, 'load') ?? 'two-phase';
   if (load !== 'two-phase' && load !== 'one-phase') throw new UsageError(`--load must be two-phase or one-phase, got '${load}'`);
@@ -67,6 +71,11 @@ export async function run(argv: string[], out: Output): Promise<number> {
   const ns = counts(str(p, 'counts') ?? '1-64,1024');
   const pad = str(p, 'image-bytes') === undefined ? 0 : Number(str(p, 'image-bytes'));
   if (!Number.isSafeInteger(pad) || pad < 0 || pad > 64 << 20) throw new UsageError('--image-bytes must be 0..64M');
+  // Before the sweep, not after it: an output file that cannot be written.
+  const file = str(p, 'output');
+  const svg = str(p, 'svg');
+  if (file !== undefined) writableFile(file, '-o');
+  if (svg !== undefined) writableFile(svg, '--svg');
   const base = await resolveProgram(str(p, 'app') ?? 'hello');
   const program = pad > 0 ? { ...base, data: new Uint8Array(pad), dataBytes: Math.max(base.dataBytes, pad) } : base;
   const result: SweepResult = { app: base.name, load, profile: '', image_bytes: pad, series: [] };
@@ -85,13 +94,11 @@ export async function run(argv: string[], out: Output): Promise<number> {
     }
     result.series.push({ fanout: formatFanout(f), points });
   }
-  const file = str(p, 'output');
-  if (file !== undefined) writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  if (file !== undefined) writeOutput(file, '-o', JSON.stringify(result, null, 2) + '\n');
   if (file === undefined || flag(p, 'json')) out.json(result);
-  const svg = str(p, 'svg');
   if (svg !== undefined) {
     const series = result.series.map((s) => ({ name: s.fanout, points: s.points.filter((q) => q.load_ns !== null).map((q) => ({ x: q.nodes, y: q.load_ns! / 1000 })) }));
-    writeFileSync(svg, svgPlot(`${result.app}: ${load} job load on ${result.profile}`, 'compute nodes (log scale)', 'load phase (us, simulated)', series));
+    writeOutput(svg, '--svg', svgPlot(`${result.app}: ${load} job load on ${result.profile}`, 'compute nodes', 'load phase (us, simulated)', series, { logY: flag(p, 'log-y') }));
     out.note(`wrote ${svg}`);
   }
   return 0;

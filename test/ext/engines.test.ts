@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../kernel/ext/asm.ts';
 import { disassemble } from '../../kernel/ext/disasm.ts';
@@ -9,6 +10,7 @@ import { parseTestCase } from '../../kernel/ext/suite.ts';
 import { VerifyError, type HookSpec } from '../../kernel/ext/verifier.ts';
 import { Vm } from '../../kernel/ext/interp.ts';
 import { VmMemory } from '../../kernel/ext/vmmem.ts';
+import { itWithSuite } from '../conformance/suites.ts';
 
 const MEM = 2;
 const HOOK: HookSpec = {
@@ -120,10 +122,9 @@ describe('hostile bytecode', () => {
 });
 
 describe('the assembler and disassembler', () => {
-  it('round-trip every program of the conformance suite', () => {
-    const dir = '../shared/conformance/ebpf/';
+  itWithSuite('ebpf', 'round-trip every program of the conformance suite', (dir) => {
     for (const f of readdirSync(dir).filter((x) => x.endsWith('.data'))) {
-      const tc = parseTestCase(f, readFileSync(dir + f, 'utf8'));
+      const tc = parseTestCase(f, readFileSync(join(dir, f), 'utf8'));
       if (tc.asm === null) continue;
       const bytes = assemble(tc.asm);
       const text = disassemble(decode(bytes)).join('\n');

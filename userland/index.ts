@@ -1,0 +1,8 @@
+// Margay's user library under one name: a program outside the checkout
+// imports it as `margay/userland` (package.json "exports"; `margay run`
+// resolves the name for a program it loads from any folder).
+
+export { type Env, type Main, type ThreadFn, type ThreadHandle, program } from './lib/runtime.ts';
+export * from './lib/sys.ts';
+export { CTL_BITS, DATA_BITS, type PtlApp, barrier, sendControl, setup, waitFor } from './lib/ptlapp.ts';
+export * from './lib/portals.ts';
