@@ -41,7 +41,7 @@ describe.skipIf(!hasTmux && !process.env.CI)('the console in a terminal', () => 
     tmux('new-session', '-d', '-s', SESSION, '-x', '100', '-y', '30', `TERM=xterm-256color ${process.execPath} bin/margay.js monitor --nodes 8`);
     const boot = await waitFor(/booted redstorm/);
     expect(boot).toMatch(/mesh: nodes 0-8 of 9, 1\/cell/);
-    expect(boot).toMatch(/\.=off 9/);
+    expect(boot).toMatch(/_=idle 9/);
     expect(boot).toMatch(/F5 cont {2}F6 finish {2}F7 step {2}F8 next {2}F10 over {2}Esc stop/);
     await type('load hello');
     await waitFor(/job 1: yod on node 8 launches hello on 8 rank\(s\)/);
