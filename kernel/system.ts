@@ -291,7 +291,14 @@ export class System implements KernelHost {
     }
     const replies: MailItem[] = [];
     const deadline = this.now + waitPs;
-    this.run({ until: deadline, done: () => (replies.push(...svc.jobs.takeControlReplies()), replies.length >= job.size) });
+    // The user's breakpoints do not cut the wait for the answers short.
+    const suspended = this.breakpoints.suspended;
+    this.breakpoints.suspended = true;
+    try {
+      this.run({ until: deadline, done: () => (replies.push(...svc.jobs.takeControlReplies()), replies.length >= job.size) });
+    } finally {
+      this.breakpoints.suspended = suspended;
+    }
     return { answered: replies.length, asked: job.size, replies };
   }
 

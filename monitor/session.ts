@@ -44,18 +44,6 @@ const SLICE_EVENTS = 50_000;
 export const MAX_STEP = 10_000_000;
 export const MAX_NEXT = 100_000;
 
-/** `--opt -4` → `--opt=-4`, so a negative value reaches the option's own check instead of being read as a flag. */
-export function joinNegativeValues(args: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    if (/^--[a-z]+$/.test(args[i]) && /^-\d/.test(args[i + 1] ?? '')) {
-      out.push(`${args[i]}=${args[i + 1]}`);
-      i++;
-    } else out.push(args[i]);
-  }
-  return out;
-}
-
 export class MonitorSession {
   sys: System | null = null;
   job: Job | null = null;
@@ -214,7 +202,7 @@ const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
     help: 'boot a machine (--nodes N compute nodes plus a service node, --shape S, --profile P, --cores C, --seed S, --set K=V); the kernels of the compute nodes and the service node boot with it',
     example: 'boot --nodes 8 --cores 2',
     run(s, args) {
-      const p = parse(joinNegativeValues(args), MACHINE_OPTIONS, 0);
+      const p = parse(args, MACHINE_OPTIONS, 0);
       if (p.values.shape === undefined && p.values.nodes === undefined) p.values.nodes = '8';
       const choice = machineChoice(p, p.values.nodes !== undefined ? 1 : 0);
       const sys = new System(choice);

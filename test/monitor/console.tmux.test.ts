@@ -42,7 +42,7 @@ describe.skipIf(!hasTmux && !process.env.CI)('the console in a terminal', () => 
     const boot = await waitFor(/booted redstorm/);
     expect(boot).toMatch(/mesh: nodes 0-8 of 9, 1\/cell/);
     expect(boot).toMatch(/_=idle 9/);
-    expect(boot).toMatch(/F5 cont {2}F6 finish {2}F7 step {2}F8 next {2}F10 over {2}Esc stop/);
+    expect(boot).toMatch(/F5 cont F6 finish F7 step F8 next F9 back F10 over {2}Esc stop/);
     await type('load hello');
     await waitFor(/job 1: yod on node 8 launches hello on 8 rank\(s\)/);
     await type('break jobload/create node 3');
