@@ -39,7 +39,7 @@ export interface MonitorCommand {
 export type MonitorStop = StopReason | { readonly kind: 'user' } | { readonly kind: 'goto' };
 
 /** Events a plain-monitor run fires between looks at `stop` (and the event loop). */
-const SLICE_EVENTS = 50_000;
+const SLICE_EVENTS = 10_000;
 /** Most events one `step` fires (longer runs: continue, until, goto). */
 export const MAX_STEP = 10_000_000;
 export const MAX_NEXT = 100_000;

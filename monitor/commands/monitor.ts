@@ -55,7 +55,8 @@ export async function run(argv: string[], out: Output): Promise<number> {
   const one = async (line: string, echo: boolean): Promise<string[]> => {
     if (json) {
       const o = await s.execJson(line);
-      out.say(JSON.stringify(o));
+      // JSON Lines: one compact object a line on stdout, so a tool can read answers as they come.
+      process.stdout.write(JSON.stringify(o) + '\n');
       return o.ok ? [] : ['error:'];
     }
     if (echo) out.say(`(margay) ${line.trim()}`);
