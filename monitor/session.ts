@@ -31,7 +31,7 @@ export interface MonitorCommand {
   readonly usage: string;
   readonly help: string;
   /** A short example for docs/MONITOR.md. */
-  readonly example?: string;
+  readonly example: string;
   run(s: MonitorSession, args: string[]): string[] | Promise<string[]>;
 }
 
@@ -195,6 +195,7 @@ const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
   help: {
     usage: 'help',
     help: 'list the commands',
+    example: 'help',
     run: () => Object.entries(COMMANDS).map(([, c]) => `  ${c.usage.padEnd(34)} ${c.help}`),
   },
   boot: {
@@ -225,6 +226,7 @@ const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
   load: {
     usage: 'load APP [--load L] [--fanout F] [-- args]',
     help: 'launch APP through yod (two-phase by default) without running the machine',
+    example: 'load hello --fanout tree:2',
     async run(s, args) {
       const p = parse(args, { load: { type: 'string' }, fanout: { type: 'string' }, ranks: { type: 'string' } }, 1);
       const name = p.positionals[0];
@@ -290,6 +292,7 @@ const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
   continue: {
     usage: 'continue',
     help: 'run until a breakpoint or watchpoint hits, the job ends, nothing is left or `stop`',
+    example: 'continue',
     run: async (s) => s.stopLines(await s.runLong()),
   },
   until: {
@@ -311,6 +314,7 @@ const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
   stop: {
     usage: 'stop',
     help: 'stop a running continue/until/run (in the plain monitor typed while it runs, or Ctrl-C; Esc in the console)',
+    example: 'stop',
     run(s) {
       if (s.running) {
         s.stopRequested = true;
@@ -340,6 +344,7 @@ const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
   status: {
     usage: 'status',
     help: 'send app status from the service node to every rank: a dump of every CPU context',
+    example: 'status',
     run(s) {
       if (s.job === null) throw new UsageError('no job (load or run one first)');
       const r = s.system.control(s.job, 'status');
@@ -350,6 +355,7 @@ const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
   kill: {
     usage: 'kill',
     help: 'send app kill from the service node to every rank (1-to-n)',
+    example: 'kill',
     run(s) {
       if (s.job === null) throw new UsageError('no job (load or run one first)');
       const r = s.system.control(s.job, 'kill');
@@ -360,6 +366,7 @@ const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
   export: {
     usage: 'export trace FILE',
     help: 'write the kept trace as Chrome/Perfetto trace-event JSON (open in ui.perfetto.dev)',
+    example: 'export trace /tmp/hello.json',
     run(s, args) {
       if (args[0] !== 'trace' || args[1] === undefined) throw new UsageError('export trace FILE');
       const sys = s.system;
@@ -375,6 +382,7 @@ const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
   over: {
     usage: 'over',
     help: 'step over the syscall the stopped core is in: run to its syscall/exit (a breakpoint of yours on the way stops it first)',
+    example: 'over',
     async run(s) {
       const at = s.lastRecord();
       const sys = s.system;
@@ -390,6 +398,7 @@ const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
   finish: {
     usage: 'finish',
     help: 'run to the end of the kernel path the stopped core is in (the next step of another path there)',
+    example: 'finish',
     run(s) {
       const at = s.lastRecord();
       const sys = s.system;
@@ -435,6 +444,7 @@ const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
   quit: {
     usage: 'quit',
     help: 'leave the monitor',
+    example: 'quit',
     run(s) {
       s.done = true;
       return [];

@@ -141,6 +141,7 @@ export const BREAK_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
   delete: {
     usage: 'delete [ID]',
     help: 'delete breakpoint or watchpoint ID (or all)',
+    example: 'delete 1',
     run(s, args) {
       const bps = s.system.breakpoints;
       if (args[0] === undefined) {
@@ -155,6 +156,7 @@ export const BREAK_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
   disable: {
     usage: 'disable ID',
     help: 'keep breakpoint or watchpoint ID but let it not stop',
+    example: 'disable 1',
     run(s, args) {
       const b = find(s, args[0]);
       b.enabled = false;
@@ -164,6 +166,7 @@ export const BREAK_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
   enable: {
     usage: 'enable ID',
     help: 'let a disabled breakpoint or watchpoint stop again',
+    example: 'enable 1',
     run(s, args) {
       const b = find(s, args[0]);
       b.enabled = true;

@@ -238,7 +238,9 @@ export function jobLines(s: MonitorSession): string[] {
   if (s.job === null) return ['no job'];
   const stop = s.lastStop;
   const sysStop: StopReason = stop === null || stop.kind === 'user' || stop.kind === 'goto' ? { kind: 'idle' } : stop;
-  const lines = summaryLines(buildReport(sys, s.job, sysStop, s.fanout, 0)).slice(0, -1);
+  const report = buildReport(sys, s.job, sysStop, s.fanout, 0);
+  s.data = report;
+  const lines = summaryLines(report).slice(0, -1);
   const why = stop === null ? 'loaded; the machine has not run since' : stop.kind === 'user' ? `stopped by the user at ${formatTime(sys.now)}` : stop.kind === 'goto' ? `at ${formatTime(sys.now)} (event ${s.events})` : null;
   if (why !== null) lines[0] = lines[0].replace(/INCOMPLETE \(.*\)$/, `INCOMPLETE (${why})`);
   return lines;

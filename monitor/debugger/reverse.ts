@@ -57,9 +57,10 @@ function forward(sys: System, target: { events?: number; time?: number }, onHit?
 }
 
 export interface Rerun {
-  /** Events re-run from boot and the host time it took. */
+  /** Events re-run from boot, and the host time it took: elapsed and CPU (the CPU time is steadier on a shared host). */
   readonly events: number;
   readonly ms: number;
+  readonly cpuMs: number;
   /** Earlier breakpoint hits seen (scan runs only): event count after the hit, and its record. */
   readonly hits: { events: number; record: TraceRecord }[];
 }
@@ -71,6 +72,7 @@ export interface Rerun {
 async function rerun(s: MonitorSession, target: { events?: number; time?: number }, scan = false): Promise<Rerun> {
   if (s.bootLine === null) throw new UsageError('nothing to re-run: boot first');
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const old = s.system;
   const fresh = new (s.constructor as new () => MonitorSession)();
   fresh.replaying = true;
@@ -90,7 +92,8 @@ async function rerun(s: MonitorSession, target: { events?: number; time?: number
     kept.push(input);
   }
   forward(sys, target, onHit);
-  const result = { events: sys.engine.fired, ms: performance.now() - t0, hits };
+  const c = process.cpuUsage(c0);
+  const result = { events: sys.engine.fired, ms: performance.now() - t0, cpuMs: (c.user + c.system) / 1000, hits };
   if (scan) return result;
   sys.breakpoints.suspended = false;
   sys.breakpoints.adopt(old.breakpoints);
@@ -109,7 +112,7 @@ async function rerun(s: MonitorSession, target: { events?: number; time?: number
 }
 
 function howLines(s: MonitorSession, r: Rerun): string[] {
-  return [`now at ${formatTime(s.system.now)} (event ${s.events})`, `  re-ran ${r.events} events from boot in ${(r.ms / 1000).toFixed(2)} s host time`];
+  return [`now at ${formatTime(s.system.now)} (event ${s.events})`, `  re-ran ${r.events} events from boot in ${(r.ms / 1000).toFixed(2)} s host time (${(r.cpuMs / 1000).toFixed(2)} s CPU)`];
 }
 
 /** Goes to event count `events`: forward by running, backward by re-running from boot. */
@@ -171,6 +174,7 @@ export const REVERSE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
   'reverse-continue': {
     usage: 'reverse-continue',
     help: 'go back to the previous breakpoint hit (enabled breakpoints, conditions kept, ignore counts and watchpoints not applied): one re-run finds the hits, a second stops at the last one before now',
+    example: 'reverse-continue',
     async run(s) {
       const now = s.events;
       if (s.system.breakpoints.all.length === 0) throw new UsageError('no breakpoints to go back to (break ... first)');
@@ -179,7 +183,7 @@ export const REVERSE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
       if (earlier.length === 0) return [`no breakpoint hit before event ${now}; still at ${formatTime(s.system.now)}`];
       const to = earlier[earlier.length - 1];
       const r = await rerun(s, { events: to.events });
-      return [`back at the hit before: ${formatTime(s.system.now)} (event ${s.events})`, `  ${recordLine(to.record)}`, `  re-ran twice from boot (${scan.events} + ${r.events} events) in ${((scan.ms + r.ms) / 1000).toFixed(2)} s host time`];
+      return [`back at the hit before: ${formatTime(s.system.now)} (event ${s.events})`, `  ${recordLine(to.record)}`, `  re-ran twice from boot (${scan.events} + ${r.events} events) in ${((scan.ms + r.ms) / 1000).toFixed(2)} s host time (${((scan.cpuMs + r.cpuMs) / 1000).toFixed(2)} s CPU)`];
     },
   },
   record: {
