@@ -116,7 +116,8 @@ export function nodePane(sys: System, nid: number, core: number): NodePaneView {
     `core ${v.core}: ${v.mode}${v.inInterrupt ? ' (in interrupt)' : ''}${v.current ? `, pid ${v.current.pid} tid ${v.current.tid} ${v.current.program}` : ''}, ${v.runQueue.length} queued`,
     `${r('rip')} ${r('rsp')} ${r('rax')}`,
     `${r('rdi')} ${r('rsi')} ${r('rdx')} ${r('cr3')}`,
-    `lapic pending ${apic.irr.map(vec).join(',') || 'none'}, in service ${apic.isr.map(vec).join(',') || 'none'}, IPIs sent ${apic.ipisSent} received ${apic.ipisReceived}`,
+    `lapic pending ${apic.irr.map(vec).join(',') || 'none'}, in service ${apic.isr.map(vec).join(',') || 'none'}`,
+    `  IPIs sent ${apic.ipisSent} received ${apic.ipisReceived}`,
     `tlb ${tlb.entries.length}/${tlb.capacity}, hit ${(tlb.hitRate * 100).toFixed(1)}% (${tlb.hits}/${tlb.hits + tlb.misses})`,
     ...tlb.entries.slice(0, 3).map((e) => `  asid ${e.asid} va 0x${e.va.toString(16)} -> pa 0x${e.pa.toString(16)} ${e.pageSize >= 2 ** 21 ? '2M' : '4K'}`),
   ];

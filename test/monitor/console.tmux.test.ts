@@ -38,6 +38,7 @@ describe.skipIf(!hasTmux && !process.env.CI)('the console in a terminal', () => 
   });
 
   it('boots, shows the mesh map, stops at a breakpoint, shows registers after a step, steps back with F9, and quits', async () => {
+    spawnSync('tmux', ['kill-session', '-t', SESSION]);
     tmux('new-session', '-d', '-s', SESSION, '-x', '100', '-y', '30', `TERM=xterm-256color ${process.execPath} bin/margay.js monitor --nodes 8`);
     const boot = await waitFor(/booted redstorm/);
     expect(boot).toMatch(/mesh: nodes 0-8 of 9, 1\/cell/);
@@ -55,7 +56,8 @@ describe.skipIf(!hasTmux && !process.env.CI)('the console in a terminal', () => 
     tmux('send-keys', '-t', SESSION, 'F7');
     const stepped = await waitFor(/1 event\(s\), now/);
     expect(stepped).toMatch(/rip=0x[0-9a-f]+ rsp=0x[0-9a-f]+ rax=0x[0-9a-f]+/);
-    expect(stepped).toMatch(/lapic pending .*, in service .*, IPIs sent \d+ received \d+/);
+    expect(stepped).toMatch(/lapic pending .*, in service /);
+    expect(stepped).toMatch(/IPIs sent \d+ received \d+/);
     const at = Number(/\(event (\d+)\)/.exec(stepped)![1]);
     tmux('send-keys', '-t', SESSION, 'F9');
     const back = await waitFor(new RegExp(`now at [\\d.]+ us \\(event ${at - 1}\\)`));
@@ -73,6 +75,7 @@ describe.skipIf(!hasTmux && !process.env.CI)('the console in a terminal', () => 
   }, 60_000);
 
   it('stays responsive while a job runs on Red Storm: Esc, or stop typed, stops it mid-run', async () => {
+    spawnSync('tmux', ['kill-session', '-t', SESSION]);
     tmux('new-session', '-d', '-s', SESSION, '-x', '100', '-y', '30', `TERM=xterm-256color ${process.execPath} bin/margay.js monitor`);
     const boot = await waitFor(/booted redstorm mesh:27x16x24: 10368 nodes/);
     expect(boot).toMatch(/mesh: nodes 0-10367 of 10368, \d+\/cell/);
