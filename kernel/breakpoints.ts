@@ -1,8 +1,20 @@
 // Breakpoints on trace records: a glob on "path/step" and optional node,
-// core, pid and syscall name. A run stops after the step that matches.
+// core, pid, program name, syscall name, interrupt vector and a condition on
+// a register of the core that took the step or a field of the record. A
+// breakpoint can be disabled or told to ignore its next N hits. Watchpoints
+// stop after the kernel step during which a watched span of physical memory
+// changed. Internal stops (`over`) live apart from the user's list and take
+// none of the user's numbers. A run stops after the step that matches.
 
 import type { TraceRecord } from './trace.ts';
 import { VECTOR, type VectorName } from './vectors.ts';
+
+/** `REG OP VALUE` or `FIELD OP VALUE`; `~` tests that a text field contains the value. */
+export interface Condition {
+  readonly left: string;
+  readonly op: '==' | '!=' | '<' | '<=' | '>' | '>=' | '~';
+  readonly right: string;
+}
 
 export interface BreakpointSpec {
   /** Glob over "path/step", e.g. "syscall/*", "irq/eoi", "tlb/*". */
@@ -10,62 +22,214 @@ export interface BreakpointSpec {
   readonly node?: number;
   readonly core?: number;
   readonly pid?: number;
+  /** The name of the process that took the step (init, hello, yod, ...). */
+  readonly program?: string;
   /** Stops at the dispatch of this syscall. */
   readonly syscall?: string;
   /** Stops at the entry of this interrupt vector (name such as nic-rx, or number). */
   readonly vector?: string;
+  readonly condition?: Condition;
 }
 
 export interface Breakpoint extends BreakpointSpec {
   readonly id: number;
   hits: number;
+  enabled: boolean;
+  /** Matches still to pass over before the breakpoint stops a run. */
+  ignore: number;
 }
+
+export interface Watchpoint {
+  readonly id: number;
+  readonly node: number;
+  /** Physical span watched. */
+  readonly pa: number;
+  readonly len: number;
+  /** How the user named it (e.g. "virtual 0x400000 in pid 100" or "physical 0x1000"). */
+  readonly what: string;
+  hits: number;
+  enabled: boolean;
+  ignore: number;
+  last: Uint8Array;
+}
+
+/** What a breakpoint's condition and program test need from the machine. */
+export interface MatchContext {
+  register(node: number, core: number, name: string): bigint | undefined;
+  program(node: number, pid: number): string | undefined;
+  readPhysical(node: number, pa: number, len: number): Uint8Array;
+}
+
+export const CONDITION_OPS = ['==', '!=', '<=', '>=', '<', '>', '~'] as const;
+export const RECORD_FIELDS = ['node', 'core', 'pid', 'path', 'step', 'detail', 't'] as const;
 
 export function globToRegExp(glob: string): RegExp {
   const re = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${re}$`);
 }
 
+/** Parses "rax==0x1", "detail~write", "pid != 100" (already joined); null when malformed. */
+export function parseCondition(text: string): Condition | null {
+  for (const op of CONDITION_OPS) {
+    const i = text.indexOf(op);
+    if (i <= 0) continue;
+    const left = text.slice(0, i).trim();
+    const right = text.slice(i + op.length).trim();
+    if (left === '' || right === '' || !/^[a-z][a-z0-9]*$/.test(left)) return null;
+    return { left, op, right };
+  }
+  return null;
+}
+
+export function conditionText(c: Condition): string {
+  return `${c.left}${c.op}${c.right}`;
+}
+
+function compare(a: bigint | string, op: Condition['op'], b: bigint | string): boolean {
+  if (op === '~') return String(a).includes(String(b));
+  switch (op) {
+    case '==':
+      return a === b;
+    case '!=':
+      return a !== b;
+    case '<':
+      return a < b;
+    case '<=':
+      return a <= b;
+    case '>':
+      return a > b;
+    case '>=':
+      return a >= b;
+  }
+}
+
+function asNumber(text: string): bigint | null {
+  return /^(0x[0-9a-f]+|-?\d+)$/i.test(text) ? BigInt(text) : null;
+}
+
+export function testCondition(c: Condition, r: TraceRecord, ctx: MatchContext): boolean {
+  const field = (RECORD_FIELDS as readonly string[]).includes(c.left) ? (r as unknown as Record<string, number | string>)[c.left] : undefined;
+  const left = field !== undefined ? field : ctx.register(r.node, r.core, c.left);
+  if (left === undefined) return false;
+  const rightNum = asNumber(c.right);
+  if (c.op !== '~' && rightNum !== null && (typeof left === 'bigint' || typeof left === 'number')) return compare(BigInt(left), c.op, rightNum);
+  return compare(String(left), c.op, c.right);
+}
+
+type Stored = Breakpoint & { re: RegExp | null };
+
+function make(spec: BreakpointSpec, id: number): Stored {
+  return { ...spec, id, hits: 0, enabled: true, ignore: 0, re: spec.pattern ? globToRegExp(spec.pattern) : null };
+}
+
 export class Breakpoints {
-  private list: (Breakpoint & { re: RegExp | null })[] = [];
+  private list: Stored[] = [];
+  private internal: Stored[] = [];
+  private watches: Watchpoint[] = [];
   private nextId = 1;
+  /** While set (re-runs for reverse execution), nothing matches and no hit is counted. */
+  suspended = false;
+  ctx: MatchContext | null = null;
 
   get all(): readonly Breakpoint[] {
     return this.list;
   }
 
+  get watchpoints(): readonly Watchpoint[] {
+    return this.watches;
+  }
+
   get empty(): boolean {
-    return this.list.length === 0;
+    return this.list.length === 0 && this.internal.length === 0 && this.watches.length === 0;
   }
 
   add(spec: BreakpointSpec): Breakpoint {
-    const b = { ...spec, id: this.nextId++, hits: 0, re: spec.pattern ? globToRegExp(spec.pattern) : null };
+    const b = make(spec, this.nextId++);
     this.list.push(b);
     return b;
   }
 
+  /** A stop for the monitor's own use (id 0): not listed, takes no user number. */
+  addInternal(spec: BreakpointSpec): Breakpoint {
+    const b = make(spec, 0);
+    this.internal.push(b);
+    return b;
+  }
+
+  removeInternal(b: Breakpoint): void {
+    this.internal = this.internal.filter((x) => x !== b);
+  }
+
+  watch(w: Omit<Watchpoint, 'id' | 'hits' | 'enabled' | 'ignore'>): Watchpoint {
+    const x: Watchpoint = { ...w, id: this.nextId++, hits: 0, enabled: true, ignore: 0 };
+    this.watches.push(x);
+    return x;
+  }
+
+  find(id: number): Breakpoint | Watchpoint | undefined {
+    return this.list.find((b) => b.id === id) ?? this.watches.find((w) => w.id === id);
+  }
+
   delete(id: number): boolean {
-    const n = this.list.length;
+    const n = this.list.length + this.watches.length;
     this.list = this.list.filter((b) => b.id !== id);
-    return this.list.length !== n;
+    this.watches = this.watches.filter((w) => w.id !== id);
+    return this.list.length + this.watches.length !== n;
   }
 
   clear(): void {
     this.list = [];
+    this.watches = [];
   }
 
-  /** The first breakpoint this record satisfies (its hit count is bumped), or null. */
-  match(r: TraceRecord): Breakpoint | null {
-    for (const b of this.list) {
-      if (b.node !== undefined && b.node !== r.node) continue;
-      if (b.core !== undefined && b.core !== r.core) continue;
-      if (b.pid !== undefined && b.pid !== r.pid) continue;
-      if (b.syscall !== undefined && !(r.path === 'syscall' && r.step === 'dispatch' && r.detail === b.syscall)) continue;
-      if (b.vector !== undefined && !(r.path === 'irq' && r.step === 'entry' && (r.detail === b.vector || String(VECTOR[r.detail as VectorName]) === b.vector))) continue;
-      if (b.re !== null && !b.re.test(`${r.path}/${r.step}`)) continue;
-      b.hits++;
-      return b;
+  /** Takes over another set's breakpoints, numbers and counts (a re-run's fresh machine keeps the user's). */
+  adopt(from: Breakpoints): void {
+    this.list = from.list;
+    this.watches = from.watches;
+    this.nextId = from.nextId;
+  }
+
+  /** Copies of another set's breakpoints with no hits and no ignore counts (a re-run that looks for earlier hits). */
+  cloneFrom(from: Breakpoints): void {
+    this.list = from.list.map((b) => ({ ...b, hits: 0, ignore: 0 }));
+    this.watches = [];
+    this.nextId = from.nextId;
+  }
+
+  private pass(b: { enabled: boolean; ignore: number; hits: number }): boolean {
+    if (!b.enabled) return false;
+    b.hits++;
+    if (b.ignore > 0) {
+      b.ignore--;
+      return false;
+    }
+    return true;
+  }
+
+  /** The first breakpoint or watchpoint this record satisfies (its hit count is bumped), or null. */
+  match(r: TraceRecord): Breakpoint | Watchpoint | null {
+    if (this.suspended) return null;
+    for (const b of this.internal) if (this.matches(b, r)) return b;
+    for (const b of this.list) if (b.enabled && this.matches(b, r) && this.pass(b)) return b;
+    for (const w of this.watches) {
+      if (w.node !== r.node || this.ctx === null) continue;
+      const now = this.ctx.readPhysical(w.node, w.pa, w.len);
+      if (now.every((x, i) => x === w.last[i])) continue;
+      w.last = now;
+      if (this.pass(w)) return w;
     }
     return null;
+  }
+
+  private matches(b: Stored, r: TraceRecord): boolean {
+    if (b.node !== undefined && b.node !== r.node) return false;
+    if (b.core !== undefined && b.core !== r.core) return false;
+    if (b.pid !== undefined && b.pid !== r.pid) return false;
+    if (b.syscall !== undefined && !(r.path === 'syscall' && r.step === 'dispatch' && r.detail === b.syscall)) return false;
+    if (b.vector !== undefined && !(r.path === 'irq' && r.step === 'entry' && (r.detail === b.vector || String(VECTOR[r.detail as VectorName]) === b.vector))) return false;
+    if (b.re !== null && !b.re.test(`${r.path}/${r.step}`)) return false;
+    if (b.program !== undefined && (this.ctx === null || this.ctx.program(r.node, r.pid) !== b.program)) return false;
+    if (b.condition !== undefined && (this.ctx === null || !testCondition(b.condition, r, this.ctx))) return false;
+    return true;
   }
 }

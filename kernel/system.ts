@@ -11,13 +11,14 @@ import type { Profile } from '../hw/profile.ts';
 import type { Shape } from '../hw/topology.ts';
 import { MAX_TIME_PS } from '../hw/time.ts';
 import type { UserProgram } from './abi.ts';
-import { type Breakpoint, type BreakpointSpec, Breakpoints } from './breakpoints.ts';
+import { type Breakpoint, type BreakpointSpec, Breakpoints, type Watchpoint } from './breakpoints.ts';
 import { CodeCatalog } from './codecatalog.ts';
 import type { MailItem } from './jobctl.ts';
 import { Kernel, type KernelHost } from './kernel.ts';
 import type { Process } from './process.ts';
 import { Trace, type TraceRecord } from './trace.ts';
-import { peekUser } from './uaccess.ts';
+import { peekUser, pokeUser } from './uaccess.ts';
+import type { Register } from '../hw/core.ts';
 
 export interface SystemConfig {
   readonly profile: Profile;
@@ -31,7 +32,7 @@ export interface SystemConfig {
 }
 
 export type StopReason =
-  | { readonly kind: 'breakpoint'; readonly breakpoint: Breakpoint; readonly record: TraceRecord }
+  | { readonly kind: 'breakpoint'; readonly breakpoint: Breakpoint | Watchpoint; readonly record: TraceRecord }
   | { readonly kind: 'time'; readonly time: number }
   | { readonly kind: 'idle' }
   /** Nothing is left to happen before the last representable picosecond; `next` is when something would. */
@@ -112,6 +113,12 @@ export class System implements KernelHost {
     this.trace = new Trace(config.traceCapacity);
     this.shootdown = config.shootdown ?? true;
     this.kernels = new Array(this.machine.size);
+    // Conditions, program names and watchpoints look at the machine through this.
+    this.breakpoints.ctx = {
+      register: (nid, core, name) => ((REGISTERS as readonly string[]).includes(name) ? this.kernels[nid]?.cpus[core]?.core.get(name as Register) : undefined),
+      program: (nid, pid) => this.kernels[nid]?.processes.get(pid)?.name,
+      readPhysical: (nid, pa, len) => this.physical(nid, pa, len),
+    };
   }
 
   get engine() {
@@ -287,7 +294,14 @@ export class System implements KernelHost {
     }
     const replies: MailItem[] = [];
     const deadline = this.now + waitPs;
-    this.run({ until: deadline, done: () => (replies.push(...svc.jobs.takeControlReplies()), replies.length >= job.size) });
+    // The user's breakpoints do not cut the wait for the answers short.
+    const suspended = this.breakpoints.suspended;
+    this.breakpoints.suspended = true;
+    try {
+      this.run({ until: deadline, done: () => (replies.push(...svc.jobs.takeControlReplies()), replies.length >= job.size) });
+    } finally {
+      this.breakpoints.suspended = suspended;
+    }
     return { answered: replies.length, asked: job.size, replies };
   }
 
@@ -439,5 +453,31 @@ export class System implements KernelHost {
     const p = this.kernel(nid).processes.get(pid);
     if (p === undefined || !p.alive) throw new RangeError(`no live process ${pid} on node ${nid}`);
     return peekUser(this.kernel(nid), p, addr, len);
+  }
+
+  // ---- debugger inspection and control (the monitor's x/xp, page, set) ----------
+
+  /** A live process of a node by pid (the newest when init and the app share it). */
+  liveProcess(nid: number, pid: number): Process {
+    const p = this.kernel(nid).processes.get(pid);
+    if (p === undefined || !p.alive) throw new RangeError(`no live process ${pid} on node ${nid}`);
+    return p;
+  }
+
+  /** Writes a process's virtual memory through its page tables (EFAULT-style error if not writable). */
+  writeVirtual(nid: number, pid: number, addr: number, bytes: Uint8Array): void {
+    pokeUser(this.kernel(nid), this.liveProcess(nid, pid), addr, bytes);
+  }
+
+  /** Writes physical memory of a node. */
+  writePhysical(nid: number, addr: number, bytes: Uint8Array): void {
+    this.machine.node(nid).memory.write(addr, bytes);
+  }
+
+  /** Sets one register of a core. */
+  setRegister(nid: number, core: number, r: Register, v: bigint): void {
+    const c = this.kernel(nid).cpus[core]?.core;
+    if (c === undefined) throw new RangeError(`node ${nid} has no core ${core}`);
+    c.set(r, v);
   }
 }

@@ -46,7 +46,14 @@ export interface Parsed {
 /** Parses argv strictly; everything after `--` is returned as `rest`. */
 export function parse(argv: string[], options: Options, allowPositionals: number): Parsed {
   const dd = argv.indexOf('--');
-  const own = dd >= 0 ? argv.slice(0, dd) : argv;
+  // `--nodes -4`: a value that looks negative is the option's value (its own check refuses it), not a flag.
+  const before = dd >= 0 ? argv.slice(0, dd) : argv;
+  const own: string[] = [];
+  for (let i = 0; i < before.length; i++) {
+    const o = /^--([a-z][\w-]*)$/.exec(before[i]);
+    if (o !== null && options[o[1]]?.type === 'string' && /^-\d/.test(before[i + 1] ?? '')) own.push(`${before[i]}=${before[++i]}`);
+    else own.push(before[i]);
+  }
   const rest = dd >= 0 ? argv.slice(dd + 1) : [];
   let result;
   try {

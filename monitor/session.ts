@@ -1,14 +1,17 @@
 // The monitor's command language: one implementation behind the plain-text
 // monitor (margay monitor) and the console. A session holds a booted
-// system and the current job; `exec` runs one command line and returns the
-// lines to show. It looks at the machine only through the System's control
-// and inspection API and changes it only through its controls.
+// system, the current job and the current CPU; `exec` runs one command line
+// and returns the lines to show (and `data`, the same as JSON). It looks at
+// the machine only through the System's control and inspection API and
+// changes it only through its controls. Commands that change the machine
+// are logged with the event count they ran at, so that reverse execution
+// can re-run the machine from boot to any earlier point (debugger/reverse.ts).
+// The debugger's commands live in monitor/debugger/ by mechanism.
 
 import { writeFileSync } from 'node:fs';
 import { formatPs as formatTime, parseTime } from '../hw/time.ts';
 import { disassemble } from '../kernel/ext/disasm.ts';
 import { formatShape } from '../hw/topology.ts';
-import type { BreakpointSpec } from '../kernel/breakpoints.ts';
 import { type Job, type StopReason, System } from '../kernel/system.ts';
 import type { TraceRecord } from '../kernel/trace.ts';
 import { type Fanout, parseFanout } from '../userland/lib/jobblock.ts';
@@ -16,32 +19,30 @@ import { UsageError, machineChoice, parse } from './args.ts';
 import { launch } from './launch.ts';
 import { traceEvents } from './perfetto.ts';
 import { resolveProgram } from './programs.ts';
-import { buildReport, summaryLines } from './report.ts';
 import { MACHINE_OPTIONS } from './args.ts';
+import { BREAK_COMMANDS } from './debugger/breaks.ts';
+import { INSPECT_COMMANDS } from './debugger/inspect.ts';
+import { REVERSE_COMMANDS, type Input, recordedLine } from './debugger/reverse.ts';
+import { count, didYouMean, int, recordLine } from './debugger/words.ts';
+
+export { recordLine };
 
 export interface MonitorCommand {
   readonly usage: string;
   readonly help: string;
+  /** A short example for docs/MONITOR.md. */
+  readonly example: string;
   run(s: MonitorSession, args: string[]): string[] | Promise<string[]>;
 }
 
-const hex = (n: number | bigint) => `0x${n.toString(16)}`;
+/** Why the machine last stopped, as the monitor knows it: the System's reasons, a `stop`, or a goto's target. */
+export type MonitorStop = StopReason | { readonly kind: 'user' } | { readonly kind: 'goto' };
 
-function recordLine(r: TraceRecord): string {
-  return `${formatTime(r.t).padStart(12)}  node ${r.node} core ${r.core}${r.pid ? ` pid ${r.pid}` : ''}  ${r.path}/${r.step}${r.detail ? `  ${r.detail}` : ''}`;
-}
-
-function int(text: string | undefined, what: string): number {
-  if (text === undefined || !/^(0x[0-9a-f]+|\d+)$/i.test(text)) throw new UsageError(`${what} must be a number, got '${text ?? ''}'`);
-  return Number(text);
-}
-
-/** "N.C" → node and core. */
-function nodeCore(text: string | undefined): { node: number; core: number } {
-  const m = /^(\d+)\.(\d+)$/.exec(text ?? '');
-  if (m === null) throw new UsageError(`give a core as NODE.CORE (e.g. 0.1), got '${text ?? ''}'`);
-  return { node: Number(m[1]), core: Number(m[2]) };
-}
+/** Events a plain-monitor run fires between looks at `stop` (and the event loop). */
+const SLICE_EVENTS = 10_000;
+/** Most events one `step` fires (longer runs: continue, until, goto). */
+export const MAX_STEP = 10_000_000;
+export const MAX_NEXT = 100_000;
 
 export class MonitorSession {
   sys: System | null = null;
@@ -49,40 +50,98 @@ export class MonitorSession {
   fanout: Fanout | null = null;
   /** Ranks a job gets by default: the compute nodes asked for at boot. */
   defaultRanks = 0;
-  lastStop: StopReason = { kind: 'idle' };
+  /** Why the machine last stopped; null when it has not run since the job was loaded. */
+  lastStop: MonitorStop | null = { kind: 'idle' };
   done = false;
+  /** The current CPU: info registers, x, page, set... act on it when given no core. */
+  cur = { node: 0, core: 0 };
+  /** The current process on the current node when chosen with `cpu N.C pid P` (else the one running there). */
+  curPid: number | null = null;
+  /** The boot command and the later inputs that changed the machine, with the event count they ran at. */
+  bootLine: string | null = null;
+  inputs: Input[] = [];
+  /** The structured form of the last command's answer (--json), when it has one. */
+  data: unknown = undefined;
+  /** Set by `stop` (or Ctrl-C) while a long run is going; the run ends at its next slice. */
+  stopRequested = false;
+  running = false;
+  /** While re-running for reverse execution: commands are not logged again. */
+  replaying = false;
 
   get system(): System {
     if (this.sys === null) throw new UsageError("no machine: 'boot' first (e.g. boot --nodes 8)");
     return this.sys;
   }
 
-  private checkNode(n: number): number {
+  /** Events fired since boot: the machine's position for goto and reverse execution. */
+  get events(): number {
+    return this.system.engine.fired;
+  }
+
+  checkNode(n: number): number {
     if (!(n >= 0 && n < this.system.machine.size)) throw new UsageError(`node ${n} is not in the machine (0..${this.system.machine.size - 1})`);
     return n;
   }
 
+  checkCore(node: number, core: number): { node: number; core: number } {
+    this.checkNode(node);
+    const cores = this.system.profile.values['cpu.cores'];
+    if (!(core >= 0 && core < cores)) throw new UsageError(`node ${node} has cores 0..${cores - 1}, not ${core}`);
+    return { node, core };
+  }
+
   /** Runs one command line; errors come back as a single line starting with "error:". */
   async exec(line: string): Promise<string[]> {
+    this.data = undefined;
     const words = line.trim().split(/\s+/).filter((w) => w.length > 0);
     if (words.length === 0 || words[0].startsWith('#')) return [];
-    const [name, ...args] = words;
-    const cmd = COMMANDS[name] ?? COMMANDS[ALIASES[name] ?? ''];
-    if (cmd === undefined) return [`error: unknown command '${name}' (try 'help')`];
+    let [name, ...args] = words;
+    // x/4xg and xp/s: the format is glued to the command name.
+    const glued = /^(xp?)(\/\S*)$/.exec(name);
+    if (glued !== null) [name, args] = [glued[1], [glued[2], ...args]];
+    const full = COMMANDS[name] !== undefined ? name : ALIASES[name];
+    const cmd = full === undefined ? undefined : COMMANDS[full];
+    if (cmd === undefined) {
+      const near = didYouMean(name, [...Object.keys(COMMANDS), ...Object.keys(ALIASES)]);
+      return [`error: unknown command '${name}'${near ? ` (did you mean '${near}'?)` : ''} (try 'help')`];
+    }
+    const before = this.sys === null ? 0 : this.events;
+    const at = this.sys === null ? 0 : this.sys.now;
     try {
-      return await cmd.run(this, args);
+      const out = await cmd.run(this, args);
+      if (!this.replaying && this.sys !== null) {
+        const logged = recordedLine(full!, args);
+        if (full === 'boot') {
+          this.bootLine = words.join(' ');
+          this.inputs = [];
+        } else if (logged !== null) this.inputs.push({ events: before, time: at, line: logged });
+      }
+      if (full === 'load') this.lastStop = null;
+      return out;
     } catch (e) {
       if (e instanceof UsageError || e instanceof RangeError) return [`error: ${e.message}`];
       throw e;
     }
   }
 
-  stopLines(stop: StopReason): string[] {
+  /** One command as one JSON object (margay monitor --json). */
+  async execJson(line: string): Promise<Record<string, unknown>> {
+    const out = await this.exec(line);
+    const error = out.find((l) => l.startsWith('error: '));
+    const where = this.sys === null ? {} : { time_ps: this.sys.now, events: this.events };
+    return { command: line.trim(), ok: error === undefined, ...(error ? { error: error.slice(7) } : {}), output: out, ...(this.data !== undefined ? { data: this.data } : {}), ...where };
+  }
+
+  stopLines(stop: MonitorStop): string[] {
     const sys = this.system;
-    const where = `at ${formatTime(sys.now)}`;
+    const where = `at ${formatTime(sys.now)} (event ${this.events})`;
     switch (stop.kind) {
-      case 'breakpoint':
-        return [`stopped: breakpoint ${stop.breakpoint.id} ${where}`, `  ${recordLine(stop.record)}`];
+      case 'breakpoint': {
+        const b = stop.breakpoint;
+        if (b.id === 0) return [`stopped: stepped over to ${stop.record.path}/${stop.record.step} ${where}`, `  ${recordLine(stop.record)}`];
+        const kind = 'pa' in b ? `watchpoint ${b.id} (${b.what}) changed` : `breakpoint ${b.id}`;
+        return [`stopped: ${kind} ${where}`, `  ${recordLine(stop.record)}`];
+      }
       case 'done':
         return [`stopped: job finished ${where}`];
       case 'idle':
@@ -90,9 +149,13 @@ export class MonitorSession {
       case 'end-of-time':
         return [`stopped: reached the end of simulated time (${formatTime(stop.time)}); nothing else can happen before it`];
       case 'time':
-        return [`stopped: reached ${formatTime(stop.time)}`];
+        return [`stopped: reached ${formatTime(stop.time)} (event ${this.events})`];
       case 'events':
         return [`stopped: after ${stop.events} events ${where}`];
+      case 'user':
+        return [`stopped: by stop ${where}`];
+      case 'goto':
+        return [`now ${where}`];
     }
   }
 
@@ -109,34 +172,63 @@ export class MonitorSession {
     this.lastStop = sys.run({ ...opts, done: job === null ? undefined : () => sys.jobDone(job) });
     return this.lastStop;
   }
+
+  /** A long run in slices, so that `stop` (read meanwhile) can end it. */
+  async runLong(opts: { until?: number } = {}): Promise<MonitorStop> {
+    this.stopRequested = false;
+    this.running = true;
+    try {
+      for (;;) {
+        const stop = this.runUntil({ ...opts, maxEvents: SLICE_EVENTS });
+        if (stop.kind !== 'events') return stop;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.stopRequested) return (this.lastStop = { kind: 'user' });
+      }
+    } finally {
+      this.running = false;
+      this.stopRequested = false;
+    }
+  }
 }
 
-export const ALIASES: Readonly<Record<string, string>> = { s: 'step', n: 'next', c: 'continue', cont: 'continue', q: 'quit', b: 'break', i: 'info', '?': 'help' };
+export const ALIASES: Readonly<Record<string, string>> = { s: 'step', n: 'next', c: 'continue', cont: 'continue', q: 'quit', b: 'break', i: 'info', '?': 'help', rs: 'reverse-step', rc: 'reverse-continue', gva2gpa: 'page' };
 
-export const COMMANDS: Readonly<Record<string, MonitorCommand>> = {
+const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
   help: {
     usage: 'help',
     help: 'list the commands',
+    example: 'help',
     run: () => Object.entries(COMMANDS).map(([, c]) => `  ${c.usage.padEnd(34)} ${c.help}`),
   },
   boot: {
     usage: 'boot [machine options]',
-    help: 'boot a machine (--nodes N compute nodes plus a service node, --shape S, --profile P, --cores C, --seed S, --set K=V)',
+    help: 'boot a machine (--nodes N compute nodes plus a service node, --shape S, --profile P, --cores C, --seed S, --set K=V); the kernels of the compute nodes and the service node boot with it',
+    example: 'boot --nodes 8 --cores 2',
     run(s, args) {
       const p = parse(args, MACHINE_OPTIONS, 0);
       if (p.values.shape === undefined && p.values.nodes === undefined) p.values.nodes = '8';
       const choice = machineChoice(p, p.values.nodes !== undefined ? 1 : 0);
-      s.sys = new System(choice);
-      s.sys.trace.enabled = true;
+      const sys = new System(choice);
+      sys.trace.enabled = true;
+      const m = sys.machine;
+      const ranks = p.values.nodes !== undefined ? Number(p.values.nodes) : m.size - 1;
+      // The compute partition and the service node boot with the machine (as at load), so info nodes shows them.
+      for (let n = 0; n < ranks; n++) sys.kernel(n);
+      sys.kernel(m.size - 1);
+      s.sys = sys;
       s.job = null;
-      const m = s.sys.machine;
-      s.defaultRanks = p.values.nodes !== undefined ? Number(p.values.nodes) : m.size - 1;
+      s.fanout = null;
+      s.lastStop = { kind: 'idle' };
+      s.cur = { node: 0, core: 0 };
+      s.curPid = null;
+      s.defaultRanks = ranks;
       return [`booted ${choice.profile.name} ${formatShape({ kind: m.topology.kind, dims: m.topology.dims })}: ${m.size} nodes (service node ${m.size - 1}), ${choice.profile.values['cpu.cores']} cores each`];
     },
   },
   load: {
     usage: 'load APP [--load L] [--fanout F] [-- args]',
     help: 'launch APP through yod (two-phase by default) without running the machine',
+    example: 'load hello --fanout tree:2',
     async run(s, args) {
       const p = parse(args, { load: { type: 'string' }, fanout: { type: 'string' }, ranks: { type: 'string' } }, 1);
       const name = p.positionals[0];
@@ -157,195 +249,104 @@ export const COMMANDS: Readonly<Record<string, MonitorCommand>> = {
   run: {
     usage: 'run APP [--load L] [--fanout F] [-- args]',
     help: 'load APP, then continue until it ends or a breakpoint hits',
+    example: 'run hello --fanout tree:2',
     async run(s, args) {
       const out = await COMMANDS.load.run(s, args);
-      return [...out, ...s.stopLines(s.runUntil({}))];
+      return [...out, ...s.stopLines(await s.runLong())];
     },
   },
   step: {
     usage: 'step [N]',
-    help: 'fire N events (default 1) and show the last kernel step',
+    help: `fire N events (default 1, at most ${MAX_STEP.toLocaleString('en-US')}) and show the last kernel step`,
+    example: 'step 100',
     run(s, args) {
-      const n = args[0] === undefined ? 1 : int(args[0], 'N');
+      const n = args[0] === undefined ? 1 : count(args[0], 'step N', 1, MAX_STEP);
       const sys = s.system;
       const before = sys.trace.count;
       let fired = 0;
       while (fired < n && sys.step()) fired++;
       const last = sys.trace.count > before ? sys.trace.last(1)[0] : undefined;
-      return [`${fired} event(s), now ${formatTime(sys.now)}`, ...(last ? [`  ${recordLine(last)}`] : [])];
+      s.data = { fired, time_ps: sys.now, record: last ?? null };
+      return [`${fired} event(s), now ${formatTime(sys.now)} (event ${s.events})`, ...(last ? [`  ${recordLine(last)}`] : [])];
     },
   },
   next: {
     usage: 'next [N]',
-    help: 'run to the next N kernel steps (trace records) and show them',
+    help: `run to the next N kernel steps (trace records, default 1, at most ${MAX_NEXT.toLocaleString('en-US')}) and show them`,
+    example: 'next 5',
     run(s, args) {
-      const n = args[0] === undefined ? 1 : int(args[0], 'N');
+      const n = args[0] === undefined ? 1 : count(args[0], 'next N', 1, MAX_NEXT);
       const out: string[] = [];
+      const records: TraceRecord[] = [];
       for (let i = 0; i < n; i++) {
         const r = s.system.next();
-        if (r === null) return [...out, 'nothing left to do'];
+        if (r === null) {
+          out.push('nothing left to do');
+          break;
+        }
+        records.push(r);
         out.push(recordLine(r));
       }
+      s.data = { records };
       return out;
     },
   },
   continue: {
     usage: 'continue',
-    help: 'run until a breakpoint hits, the job ends or nothing is left',
-    run: (s) => s.stopLines(s.runUntil({})),
+    help: 'run until a breakpoint or watchpoint hits, the job ends, nothing is left or `stop`',
+    example: 'continue',
+    run: async (s) => s.stopLines(await s.runLong()),
   },
   until: {
     usage: 'until TIME',
-    help: 'run until simulated TIME (e.g. 50us, 2ms)',
-    run(s, args) {
+    help: 'run until simulated TIME (e.g. 50us, 2ms); a time already past is refused (goto goes back)',
+    example: 'until 50us',
+    async run(s, args) {
       let t: number;
       try {
         t = parseTime(args[0] ?? '');
       } catch (e) {
         throw new UsageError(`until: ${(e as Error).message}`);
       }
-      return s.stopLines(s.runUntil({ until: t }));
+      const now = s.system.now;
+      if (t < now) throw new UsageError(`until: ${formatTime(t)} is in the past (now ${formatTime(now)}); goto ${args[0]} re-runs the machine to it`);
+      return s.stopLines(await s.runLong({ until: t }));
     },
   },
-  break: {
-    usage: 'break PATTERN [node N] [core C] [pid P] [syscall NAME] [vector V]',
-    help: 'stop after a kernel step matching PATTERN (glob on path/step, e.g. jobload/*)',
-    run(s, args) {
-      if (args.length === 0) throw new UsageError('break needs a pattern (e.g. break syscall/dispatch syscall write)');
-      const spec: { -readonly [K in keyof BreakpointSpec]: BreakpointSpec[K] } = { pattern: args[0] === '*' ? undefined : args[0] };
-      for (let i = 1; i < args.length; i += 2) {
-        const v = args[i + 1];
-        if (args[i] === 'syscall') spec.syscall = v;
-        else if (args[i] === 'vector') spec.vector = v;
-        else if (args[i] === 'node' || args[i] === 'core' || args[i] === 'pid') spec[args[i] as 'node' | 'core' | 'pid'] = int(v, args[i]);
-        else throw new UsageError(`break: unknown qualifier '${args[i]}' (node, core, pid, syscall, vector)`);
+  stop: {
+    usage: 'stop',
+    help: 'stop a running continue/until/run (in the plain monitor typed while it runs, or Ctrl-C; Esc in the console)',
+    example: 'stop',
+    run(s) {
+      if (s.running) {
+        s.stopRequested = true;
+        return ['stopping'];
       }
-      const b = s.system.addBreakpoint(spec);
-      return [`breakpoint ${b.id}: ${args.join(' ')}`];
-    },
-  },
-  delete: {
-    usage: 'delete [ID]',
-    help: 'delete breakpoint ID (or all)',
-    run(s, args) {
-      const bps = s.system.breakpoints;
-      if (args[0] === undefined) {
-        const n = bps.all.length;
-        bps.clear();
-        return [`deleted ${n} breakpoint(s)`];
-      }
-      return bps.delete(int(args[0], 'ID')) ? [`deleted breakpoint ${args[0]}`] : [`error: no breakpoint ${args[0]}`];
-    },
-  },
-  info: {
-    usage: 'info nodes|node N|cpu N.C|regs N.C|tlb N.C|apic N.C|ps [N]|mem N|job|break',
-    help: 'inspect the machine',
-    run(s, args) {
-      const sys = s.system;
-      const what = args[0];
-      switch (what) {
-        case 'nodes':
-          if (sys.bootedKernels().length === 0) return [`no kernel has booted yet on the ${sys.machine.size} nodes (they boot when a job is loaded)`];
-          return sys.nodesView().map((n) => `node ${String(n.node).padStart(5)} (${n.coords.join(',')})${n.down ? ' DOWN' : ''}  cores ${n.cores.join(' ')}  pids ${n.processes.join(',') || '-'}  syscalls ${n.syscalls}`);
-        case 'node': {
-          const nid = s['checkNode'](int(args[1], 'node'));
-          const k = sys.kernel(nid);
-          const nic = k.node.nic.stats;
-          return [
-            `node ${nid} (${sys.machine.topology.coords(nid).join(',')}): ${k.cpus.length} cores, ${k.liveProcesses().length} live process(es)`,
-            ...k.cpus.map((c) => `  core ${c.index}: ${c.inInterrupt ? 'interrupt' : c.core.mode}${c.current ? `, running pid ${c.current.process.pid} tid ${c.current.tid}` : ''}, ${c.runQueue.length} queued`),
-            `  nic: tx ${nic.txMessages} msgs ${nic.txBytes} B, rx ${nic.rxMessages} msgs ${nic.rxBytes} B, undeliverable ${nic.undeliverable}`,
-            `  jobctl: sent ${k.jobs.stats.sent}, received ${k.jobs.stats.received}, loads ${k.jobs.stats.loads}, nacks ${k.jobs.stats.nacks}`,
-            `  memory: ${(k.phys.usedBytes / 2 ** 20).toFixed(1)} MiB allocated of ${(k.node.memory.size / 2 ** 20).toFixed(0)} MiB, ${k.node.memory.touchedFrames} frames touched`,
-          ];
-        }
-        case 'cpu': {
-          const { node, core } = nodeCore(args[1]);
-          const v = sys.cpuView(s['checkNode'](node), core);
-          return Object.entries(v).map(([k, x]) => `  ${k.padEnd(16)} ${typeof x === 'object' ? JSON.stringify(x) : String(x)}`);
-        }
-        case 'regs': {
-          const { node, core } = nodeCore(args[1]);
-          const regs = Object.entries(sys.registers(s['checkNode'](node), core));
-          const out: string[] = [];
-          for (let i = 0; i < regs.length; i += 4) out.push('  ' + regs.slice(i, i + 4).map(([r, v]) => `${r.padStart(6)}=${v.toString(16).padStart(16, '0')}`).join(' '));
-          return out;
-        }
-        case 'tlb': {
-          const { node, core } = nodeCore(args[1]);
-          const t = sys.tlbView(s['checkNode'](node), core);
-          return [
-            `  ${t.entries.length}/${t.capacity} entries, hits ${t.hits}, misses ${t.misses}, hit rate ${(t.hitRate * 100).toFixed(1)}%, flushes ${t.flushes}, invalidations ${t.invalidations}`,
-            ...t.entries.slice(0, 64).map((e) => `  ${JSON.stringify(e)}`),
-          ];
-        }
-        case 'apic': {
-          const { node, core } = nodeCore(args[1]);
-          const a = sys.apicView(s['checkNode'](node), core);
-          return [`  irr [${a.irr.join(',')}]  isr [${a.isr.join(',')}]  tpr ${a.tpr}  nmi ${a.nmiPending}`, `  timer ${JSON.stringify(a.timer)}`, `  ipis sent ${a.ipisSent} received ${a.ipisReceived}`];
-        }
-        case 'ps': {
-          const nid = args[1] === undefined ? undefined : s['checkNode'](int(args[1], 'node'));
-          const ps = sys.processes(nid);
-          if (ps.length === 0) return ['no processes'];
-          return ps.slice(0, 200).map((p) => `node ${p.node} pid ${p.pid} ${p.name} rank ${p.rank} ${p.alive ? 'alive' : `exited ${p.exitStatus}${p.exitReason ? ` (${p.exitReason})` : ''}`}  threads ${p.threads.map((t) => `${t.tid}@${t.core}:${t.state}`).join(' ')}`);
-        }
-        case 'mem': {
-          const nid = s['checkNode'](int(args[1], 'node'));
-          const ps = sys.processes(nid).filter((p) => p.alive);
-          return ps.flatMap((p) => [`pid ${p.pid} ${p.name}:`, ...p.regions.map((r) => `  ${JSON.stringify(r)}`)]);
-        }
-        case 'job': {
-          if (s.job === null) return ['no job'];
-          return summaryLines(buildReport(sys, s.job, s.lastStop, s.fanout, 0)).slice(0, -1);
-        }
-        case 'break':
-          return sys.breakpoints.all.length === 0 ? ['no breakpoints'] : sys.breakpoints.all.map((b) => `  ${b.id}: ${JSON.stringify({ ...b, re: undefined })}`);
-        default:
-          throw new UsageError(`info what? (${COMMANDS.info.usage.slice(5)})`);
-      }
-    },
-  },
-  x: {
-    usage: 'x NODE[/PID] ADDR [LEN]',
-    help: 'dump memory: physical on NODE, or virtual in process PID',
-    run(s, args) {
-      const m = /^(\d+)(?:\/(\d+))?$/.exec(args[0] ?? '');
-      if (m === null) throw new UsageError('x needs NODE or NODE/PID, then an address');
-      const node = s['checkNode'](Number(m[1]));
-      const addr = int(args[1], 'ADDR');
-      const len = Math.min(args[2] === undefined ? 64 : int(args[2], 'LEN'), 4096);
-      let bytes: Uint8Array;
-      try {
-        bytes = m[2] === undefined ? s.system.physical(node, addr, len) : s.system.virtual(node, Number(m[2]), addr, len);
-      } catch (e) {
-        return [`error: ${(e as Error).message}`];
-      }
-      const out: string[] = [];
-      for (let i = 0; i < bytes.length; i += 16) {
-        const row = bytes.subarray(i, i + 16);
-        const ascii = [...row].map((b) => (b >= 32 && b < 127 ? String.fromCharCode(b) : '.')).join('');
-        out.push(`${hex(addr + i).padStart(14)}  ${[...row].map((b) => b.toString(16).padStart(2, '0')).join(' ').padEnd(48)} ${ascii}`);
-      }
-      return out;
+      return [`not running: the machine is stopped at ${formatTime(s.system.now)} (event ${s.events})`];
     },
   },
   trace: {
     usage: 'trace on|off|last [N]',
     help: 'keep trace records (on), only count them (off), or show the last N',
+    example: 'trace last 20',
     run(s, args) {
       const t = s.system.trace;
       if (args[0] === 'on' || args[0] === 'off') {
         t.enabled = args[0] === 'on';
         return [`trace ${args[0]}`];
       }
-      if (args[0] === 'last') return t.last(args[1] === undefined ? 10 : int(args[1], 'N')).map(recordLine);
+      if (args[0] === 'last') {
+        const records = t.last(args[1] === undefined ? 10 : count(args[1], 'N', 1, 1_000_000));
+        s.data = { records };
+        return records.map(recordLine);
+      }
       throw new UsageError('trace on, trace off or trace last [N]');
     },
   },
   status: {
     usage: 'status',
     help: 'send app status from the service node to every rank: a dump of every CPU context',
+    example: 'status',
     run(s) {
       if (s.job === null) throw new UsageError('no job (load or run one first)');
       const r = s.system.control(s.job, 'status');
@@ -356,6 +357,7 @@ export const COMMANDS: Readonly<Record<string, MonitorCommand>> = {
   kill: {
     usage: 'kill',
     help: 'send app kill from the service node to every rank (1-to-n)',
+    example: 'kill',
     run(s) {
       if (s.job === null) throw new UsageError('no job (load or run one first)');
       const r = s.system.control(s.job, 'kill');
@@ -366,6 +368,7 @@ export const COMMANDS: Readonly<Record<string, MonitorCommand>> = {
   export: {
     usage: 'export trace FILE',
     help: 'write the kept trace as Chrome/Perfetto trace-event JSON (open in ui.perfetto.dev)',
+    example: 'export trace /tmp/hello.json',
     run(s, args) {
       if (args[0] !== 'trace' || args[1] === undefined) throw new UsageError('export trace FILE');
       const sys = s.system;
@@ -380,21 +383,24 @@ export const COMMANDS: Readonly<Record<string, MonitorCommand>> = {
   },
   over: {
     usage: 'over',
-    help: 'step over the syscall the stopped core is in: run to its syscall/exit',
-    run(s) {
+    help: 'step over the syscall the stopped core is in: run to its syscall/exit (a breakpoint of yours on the way stops it first)',
+    example: 'over',
+    async run(s) {
       const at = s.lastRecord();
       const sys = s.system;
-      const bp = sys.addBreakpoint({ pattern: 'syscall/exit', node: at.node, core: at.core });
+      // An internal stop: it takes none of the user's breakpoint numbers.
+      const bp = sys.breakpoints.addInternal({ pattern: 'syscall/exit', node: at.node, core: at.core });
       try {
-        return s.stopLines(s.runUntil({}));
+        return s.stopLines(await s.runLong());
       } finally {
-        sys.breakpoints.delete(bp.id);
+        sys.breakpoints.removeInternal(bp);
       }
     },
   },
   finish: {
     usage: 'finish',
     help: 'run to the end of the kernel path the stopped core is in (the next step of another path there)',
+    example: 'finish',
     run(s) {
       const at = s.lastRecord();
       const sys = s.system;
@@ -413,6 +419,7 @@ export const COMMANDS: Readonly<Record<string, MonitorCommand>> = {
   ext: {
     usage: 'ext list|step on|step off|show NODE ID',
     help: 'extension handlers: list them, step them instruction by instruction, show one with its disassembly and registers',
+    example: 'ext step on',
     run(s, args) {
       const sys = s.system;
       const exts = sys.bootedKernels().flatMap((k) => [...k.portals.extensions.values()].map((e) => ({ node: k.nid, e })));
@@ -420,7 +427,7 @@ export const COMMANDS: Readonly<Record<string, MonitorCommand>> = {
       if (args[0] === 'step' && (args[1] === 'on' || args[1] === 'off')) {
         sys.extStepping = args[1] === 'on';
         for (const { e } of exts) e.stepping = sys.extStepping;
-        return [`extension stepping ${args[1]}: each instruction is a kernel step (break ext/insn to stop on one)`];
+        return [sys.extStepping ? 'extension stepping on: each instruction is a kernel step (break ext/insn to stop on one)' : 'extension stepping off: handlers run whole again'];
       }
       if (args[0] === 'show') {
         const node = int(args[1], 'NODE');
@@ -439,9 +446,12 @@ export const COMMANDS: Readonly<Record<string, MonitorCommand>> = {
   quit: {
     usage: 'quit',
     help: 'leave the monitor',
+    example: 'quit',
     run(s) {
       s.done = true;
       return [];
     },
   },
 };
+
+export const COMMANDS: Readonly<Record<string, MonitorCommand>> = { ...CORE_COMMANDS, ...BREAK_COMMANDS, ...INSPECT_COMMANDS, ...REVERSE_COMMANDS };

@@ -11,13 +11,17 @@ import { runConsole } from '../console/console.ts';
 import type { Output } from '../output.ts';
 import { COMMANDS, MonitorSession } from '../session.ts';
 
-export const HELP = `usage: margay monitor [--script FILE] [--plain] [machine options]
+export const HELP = `usage: margay monitor [--script FILE] [--plain] [--json] [machine options]
 
 On a terminal: the console (docs/MONITOR.md), on the default machine or the
 one the machine options describe. Otherwise, or with --plain or --script,
 the plain-text monitor: commands come from FILE (--script, unattended; each
 is echoed after '(margay) ') or from standard input, one per line; '#'
-starts a comment. An error in a script stops it with exit code 1. Both boot
+starts a comment. From a pipe each command is echoed after '(margay) '
+too; typing 'stop' (or Ctrl-C) ends a running continue/until/run. --json
+answers each command with one JSON object a line: command, ok, error,
+output (the lines), data (the structured answer, when there is one),
+time_ps and events. An error in a script stops it with exit code 1. Both boot
 a machine, launch a job, step through kernel paths, set breakpoints and
 inspect nodes, cores, registers, TLBs, APICs, processes and memory.
 
@@ -36,16 +40,31 @@ function consoleUnavailable(): string | null {
 }
 
 export async function run(argv: string[], out: Output): Promise<number> {
-  const p = parse(argv, { ...MACHINE_OPTIONS, script: { type: 'string' }, plain: { type: 'boolean' } }, 0);
-  const bootArgs = argv.filter((a, i) => !['--script', '--plain'].includes(a) && argv[i - 1] !== '--script');
+  const own = ['--script', '--plain', '--json'];
+  const p = parse(argv, { ...MACHINE_OPTIONS, script: { type: 'string' }, plain: { type: 'boolean' }, json: { type: 'boolean' } }, 0);
+  const bootArgs = argv.filter((a, i) => !own.includes(a) && argv[i - 1] !== '--script');
   const boot = `boot ${bootArgs.length > 0 ? bootArgs.join(' ') : '--shape 27x16x24'}`;
-  if (str(p, 'script') === undefined && !flag(p, 'plain')) {
+  const json = flag(p, 'json');
+  if (str(p, 'script') === undefined && !flag(p, 'plain') && !json) {
     const why = consoleUnavailable();
     if (why === null) return runConsole({ boot });
     out.note(`margay monitor: using the plain-text monitor (${why}; --plain chooses it)`);
   }
   const s = new MonitorSession();
-  if (bootArgs.length > 0) for (const l of await s.exec(boot)) out.say(l);
+  // One command: echoed after the prompt with its output, or one JSON object a line (--json).
+  const one = async (line: string, echo: boolean): Promise<string[]> => {
+    if (json) {
+      const o = await s.execJson(line);
+      // JSON Lines: one compact object a line on stdout, so a tool can read answers as they come.
+      process.stdout.write(JSON.stringify(o) + '\n');
+      return o.ok ? [] : ['error:'];
+    }
+    if (echo) out.say(`(margay) ${line.trim()}`);
+    const lines = await s.exec(line);
+    for (const l of lines) out.say(l);
+    return lines;
+  };
+  if (bootArgs.length > 0) await one(boot, true);
   const script = str(p, 'script');
   if (script !== undefined) {
     let text: string;
@@ -56,24 +75,62 @@ export async function run(argv: string[], out: Output): Promise<number> {
     }
     for (const line of text.split('\n')) {
       if (line.trim() === '' || line.trim().startsWith('#')) continue;
-      out.say(`(margay) ${line.trim()}`);
-      const lines = await s.exec(line);
-      for (const l of lines) out.say(l);
+      const lines = await one(line, true);
       if (lines.some((l) => l.startsWith('error:'))) return 1;
       if (s.done) break;
     }
     return 0;
   }
+  // Standard input: on a terminal a prompt; from a pipe each command is echoed
+  // after the prompt so output can be matched to it. `stop` (or Ctrl-C) read
+  // while a run is going ends the run; other lines wait their turn.
   const tty = process.stdin.isTTY === true;
   const rl = createInterface({ input: process.stdin, terminal: false });
-  const prompt = () => {
-    if (tty) process.stdout.write('(margay) ');
+  const queue: string[] = [];
+  let wake: (() => void) | null = null;
+  let closed = false;
+  rl.on('line', (line) => {
+    if (s.running && line.trim() === 'stop') {
+      s.stopRequested = true;
+      if (!json && !tty) out.say('(margay) stop');
+      return;
+    }
+    queue.push(line);
+    wake?.();
+  });
+  rl.on('close', () => {
+    closed = true;
+    wake?.();
+  });
+  const onSigint = () => {
+    if (s.running) s.stopRequested = true;
+    else s.done = true;
   };
-  prompt();
-  for await (const line of rl) {
-    for (const l of await s.exec(line)) out.say(l);
-    if (s.done) break;
+  process.on('SIGINT', onSigint);
+  const prompt = () => {
+    if (tty && !json) process.stdout.write('(margay) ');
+  };
+  try {
     prompt();
+    for (;;) {
+      if (queue.length === 0) {
+        if (closed || s.done) break;
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = null;
+        continue;
+      }
+      const line = queue.shift()!;
+      if (line.trim() === '' || line.trim().startsWith('#')) {
+        prompt();
+        continue;
+      }
+      await one(line, !tty);
+      if (s.done) break;
+      prompt();
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    rl.close();
   }
   return 0;
 }

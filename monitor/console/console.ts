@@ -24,10 +24,12 @@ export const KEYS: readonly { readonly keys: string[]; readonly label: string; r
   { keys: ['f6'], label: 'F6 finish', command: 'finish' },
   { keys: ['f7'], label: 'F7 step', command: 'step' },
   { keys: ['f8'], label: 'F8 next', command: 'next' },
+  { keys: ['f9'], label: 'F9 back', command: 'reverse-step' },
   { keys: ['f10'], label: 'F10 over', command: 'over' },
 ];
 
-export const HELP_BAR = `${KEYS.map((k) => k.label).join('  ')}  Esc stop  F2/F3 zoom  F4 heat  Tab complete  Up/Down history  quit`;
+// Fits 80 columns; docs/MONITOR.md lists every key.
+export const HELP_BAR = `${KEYS.map((k) => k.label).join(' ')}  Esc stop  F2/F3 zoom  F4 map`;
 
 export interface ConsoleOptions {
   /** The boot command the console starts with. */
@@ -126,6 +128,16 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
     setImmediate(slice);
   };
 
+  // Esc or a typed `stop`: the run ends between slices.
+  const stopRunning = () => {
+    if (running === null) return;
+    running = null;
+    s.lastStop = { kind: 'user' };
+    stoppedAt = s.sys?.trace.last(1)[0] ?? null;
+    say([`stopped by the user at ${(s.sys?.now ?? 0) / 1e6} us`]);
+    draw();
+  };
+
   const startRunning = (until?: number) => {
     running = { until };
     message = until === undefined ? 'running (Esc stops)' : `running until ${until / 1e6} us (Esc stops)`;
@@ -137,6 +149,7 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
     const words = line.trim().split(/\s+/).filter((w) => w);
     if (words.length === 0) return;
     const name = ALIASES[words[0]] ?? words[0];
+    if (running !== null && name === 'stop') return stopRunning();
     if (running !== null && name !== 'quit') {
       say(['running: Esc stops first']);
       return draw();
@@ -156,7 +169,14 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
     }
     try {
       if (name === 'continue') return startRunning();
-      if (name === 'until') return startRunning(parseTime(words[1] ?? ''));
+      if (name === 'until') {
+        const t = parseTime(words[1] ?? '');
+        if (t < s.system.now) {
+          say(await s.exec(line));
+          return draw();
+        }
+        return startRunning(t);
+      }
       if (name === 'run') {
         say(await s.exec(['load', ...words.slice(1)].join(' ')));
         if (!message.startsWith('error')) startRunning();
@@ -167,7 +187,7 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
       return draw();
     }
     const result = await s.exec(line);
-    if (name === 'step' || name === 'next' || name === 'finish' || name === 'over') {
+    if (['step', 'next', 'finish', 'over', 'reverse-step', 'reverse-continue', 'goto'].includes(name)) {
       // Stepping keeps the node pane on the core that took the step.
       message = result.map((l) => l.trim()).join('  ');
       output = null;
@@ -214,14 +234,7 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
       if (running === null) void execute(k.command);
     });
   }
-  screen.key(['escape'], () => {
-    if (running !== null) {
-      running = null;
-      stoppedAt = s.sys?.trace.last(1)[0] ?? null;
-      say([`stopped by the user at ${(s.sys?.now ?? 0) / 1e6} us`]);
-      draw();
-    }
-  });
+  screen.key(['escape'], () => stopRunning());
   const viewKey = (words: string[]) => () => {
     view = viewCommand(view, words, s.sys?.machine.size ?? 1)?.view ?? view;
     draw();

@@ -1,6 +1,7 @@
 // View models of the console: plain data computed from the System's
 // inspection API, tested without blessed. The console only draws them.
 
+import { vectorName } from '../../kernel/vectors.ts';
 import type { Job, System } from '../../kernel/system.ts';
 import type { TraceRecord } from '../../kernel/trace.ts';
 import { formatPs } from '../../hw/time.ts';
@@ -106,7 +107,8 @@ export function nodePane(sys: System, nid: number, core: number): NodePaneView {
   const cores = k.cpus.map((c) => `${c.index}:${c.inInterrupt ? 'irq' : c.core.mode}${c.current ? `(${c.current.process.pid})` : ''}`).join(' ');
   const v = sys.cpuView(nid, Math.min(core, k.cpus.length - 1));
   const regs = sys.registers(nid, v.core);
-  const r = (name: string) => `${name}=${regs[name].toString(16)}`;
+  const r = (name: string) => `${name}=0x${regs[name].toString(16)}`;
+  const vec = (v: number) => `${vectorName(v)}`;
   const apic = sys.apicView(nid, v.core);
   const tlb = sys.tlbView(nid, v.core);
   const lines = [
@@ -114,9 +116,10 @@ export function nodePane(sys: System, nid: number, core: number): NodePaneView {
     `core ${v.core}: ${v.mode}${v.inInterrupt ? ' (in interrupt)' : ''}${v.current ? `, pid ${v.current.pid} tid ${v.current.tid} ${v.current.program}` : ''}, ${v.runQueue.length} queued`,
     `${r('rip')} ${r('rsp')} ${r('rax')}`,
     `${r('rdi')} ${r('rsi')} ${r('rdx')} ${r('cr3')}`,
-    `apic irr [${apic.irr.join(',')}] isr [${apic.isr.join(',')}] ipis ${apic.ipisSent}/${apic.ipisReceived}`,
+    `lapic pending ${apic.irr.map(vec).join(',') || 'none'}, in service ${apic.isr.map(vec).join(',') || 'none'}`,
+    `  IPIs sent ${apic.ipisSent} received ${apic.ipisReceived}`,
     `tlb ${tlb.entries.length}/${tlb.capacity}, hit ${(tlb.hitRate * 100).toFixed(1)}% (${tlb.hits}/${tlb.hits + tlb.misses})`,
-    ...tlb.entries.slice(0, 3).map((e) => `  asid ${e.asid} va ${e.va.toString(16)} -> pa ${e.pa.toString(16)} ${e.pageSize >= 2 ** 21 ? '2M' : '4K'}`),
+    ...tlb.entries.slice(0, 3).map((e) => `  asid ${e.asid} va 0x${e.va.toString(16)} -> pa 0x${e.pa.toString(16)} ${e.pageSize >= 2 ** 21 ? '2M' : '4K'}`),
   ];
   for (const p of k.liveProcesses()) {
     const pp = k.portals.peek(p);

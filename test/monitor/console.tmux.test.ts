@@ -37,12 +37,13 @@ describe.skipIf(!hasTmux && !process.env.CI)('the console in a terminal', () => 
     spawnSync('tmux', ['kill-session', '-t', SESSION]);
   });
 
-  it('boots, shows the mesh map, stops at a breakpoint, shows registers after a step, and quits', async () => {
+  it('boots, shows the mesh map, stops at a breakpoint, shows registers after a step, steps back with F9, and quits', async () => {
+    spawnSync('tmux', ['kill-session', '-t', SESSION]);
     tmux('new-session', '-d', '-s', SESSION, '-x', '100', '-y', '30', `TERM=xterm-256color ${process.execPath} bin/margay.js monitor --nodes 8`);
     const boot = await waitFor(/booted redstorm/);
     expect(boot).toMatch(/mesh: nodes 0-8 of 9, 1\/cell/);
-    expect(boot).toMatch(/\.=off 9/);
-    expect(boot).toMatch(/F5 cont {2}F6 finish {2}F7 step {2}F8 next {2}F10 over {2}Esc stop/);
+    expect(boot).toMatch(/_=idle 9/);
+    expect(boot).toMatch(/F5 cont F6 finish F7 step F8 next F9 back F10 over {2}Esc stop/);
     await type('load hello');
     await waitFor(/job 1: yod on node 8 launches hello on 8 rank\(s\)/);
     await type('break jobload/create node 3');
@@ -54,7 +55,16 @@ describe.skipIf(!hasTmux && !process.env.CI)('the console in a terminal', () => 
     await type('delete');
     tmux('send-keys', '-t', SESSION, 'F7');
     const stepped = await waitFor(/1 event\(s\), now/);
-    expect(stepped).toMatch(/rip=[0-9a-f]+ rsp=[0-9a-f]+ rax=[0-9a-f]+/);
+    expect(stepped).toMatch(/rip=0x[0-9a-f]+ rsp=0x[0-9a-f]+ rax=0x[0-9a-f]+/);
+    expect(stepped).toMatch(/lapic pending .*, in service /);
+    expect(stepped).toMatch(/IPIs sent \d+ received \d+/);
+    const at = Number(/\(event (\d+)\)/.exec(stepped)![1]);
+    tmux('send-keys', '-t', SESSION, 'F9');
+    const back = await waitFor(new RegExp(`now at [\\d.]+ us \\(event ${at - 1}\\)`));
+    expect(back).toMatch(/F9 back/);
+    await type('info lapic 3.0');
+    const lapic = await waitFor(/pending \(irr\): /);
+    expect(lapic).toMatch(/local APIC of cpu 3\.0: tpr 0x0/);
     tmux('send-keys', '-t', SESSION, 'F5');
     const done = await waitFor(/stopped: job finished/);
     expect(done).toMatch(/ranks: exited 0 8/);
@@ -64,7 +74,8 @@ describe.skipIf(!hasTmux && !process.env.CI)('the console in a terminal', () => 
     expect(spawnSync('tmux', ['has-session', '-t', SESSION]).status).not.toBe(0);
   }, 60_000);
 
-  it('stays responsive while a job runs on Red Storm: Esc stops it mid-run', async () => {
+  it('stays responsive while a job runs on Red Storm: Esc, or stop typed, stops it mid-run', async () => {
+    spawnSync('tmux', ['kill-session', '-t', SESSION]);
     tmux('new-session', '-d', '-s', SESSION, '-x', '100', '-y', '30', `TERM=xterm-256color ${process.execPath} bin/margay.js monitor`);
     const boot = await waitFor(/booted redstorm mesh:27x16x24: 10368 nodes/);
     expect(boot).toMatch(/mesh: nodes 0-10367 of 10368, \d+\/cell/);
@@ -73,6 +84,10 @@ describe.skipIf(!hasTmux && !process.env.CI)('the console in a terminal', () => 
     tmux('send-keys', '-t', SESSION, 'Escape');
     const stopped = await waitFor(/stopped by the user at [\d.]+ us/);
     expect(stopped).toMatch(/ranks: (loading|running|exited 0|not started)/);
+    await type('continue');
+    await waitFor(/running \(Esc stops\)/);
+    await type('stop');
+    await waitFor(/stopped by the user at [\d.]+ us/);
     await type('quit');
   }, 60_000);
 });

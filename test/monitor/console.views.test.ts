@@ -42,8 +42,8 @@ describe('the console view models', () => {
     const { sys } = loaded(5, APPS.ring);
     sys.run({ until: 150e6 });
     const pane = nodePane(sys, 1, 0).lines.join('\n');
-    expect(pane).toMatch(/rip=[0-9a-f]+ rsp=[0-9a-f]+ rax=/);
-    expect(pane).toMatch(/apic irr \[.*\] isr/);
+    expect(pane).toMatch(/rip=0x[0-9a-f]+ rsp=0x[0-9a-f]+ rax=0x/);
+    expect(pane).toMatch(/lapic pending (none|[a-z-]+(,[a-z-]+)*), in service (none|[a-z-]+(,[a-z-]+)*)\n  IPIs sent \d+ received \d+/);
     expect(pane).toMatch(/tlb \d+\/512, hit/);
     expect(pane).toMatch(/ni\d pt\d+:\d+\/\d+/);
   });

@@ -74,3 +74,18 @@ describe('docs/ABI.md', () => {
     expect(nrs).toEqual([...nrs].sort((a, b) => a - b));
   });
 });
+
+describe('docs/MONITOR.md', () => {
+  it('is generated from the command table and is current (npm run docs)', async () => {
+    const { MONITOR_DOC, MONITOR_PROSE, monitorDoc } = await import('../../monitor/docsgen.ts');
+    expect(readFileSync(MONITOR_DOC, 'utf8')).toBe(monitorDoc(readFileSync(MONITOR_PROSE, 'utf8')));
+  });
+
+  it('gives every command a short example that names the command', async () => {
+    const { ALIASES, COMMANDS } = await import('../../monitor/session.ts');
+    for (const [name, c] of Object.entries(COMMANDS)) {
+      const first = c.example.split(/[\s/]/)[0];
+      expect(first === name || ALIASES[first] === name, `${name}: ${c.example}`).toBe(true);
+    }
+  });
+});
