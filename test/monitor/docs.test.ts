@@ -62,7 +62,7 @@ describe('docs/MONITOR.md', () => {
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);
     const prose = readFileSync('docs/MONITOR.prose.md', 'utf8');
-    expect(prose).toMatch(/## A session\n\n```text\n\(margay\) boot --nodes 4\n[\s\S]*stopped: job finished at [\d.]+ us\n/);
+    expect(prose).toMatch(/## A session\n\n```text\n\(margay\) boot --nodes 4\n[\s\S]*stopped: job finished at [\d.]+ us \(event \d+\)\n/);
     expect(readFileSync('docs/MONITOR.md', 'utf8')).toContain(/## A session\n\n```text\n[\s\S]*?```/.exec(prose)![0]);
   });
 });
