@@ -33,15 +33,18 @@ import { type Piece, StagingRing, gather, scatter, slice, total } from './iov.ts
 import { type Header, MSG, decodeHeader, emptyHeader, encodeHeader } from './wire.ts';
 import { peekUser } from '../uaccess.ts';
 
-/** The four NI kinds of a process, by index. */
-export function niIndex(options: number): number {
-  return ((options & PTL.NI_NO_MATCHING) !== 0 ? 1 : 0) | ((options & PTL.NI_LOGICAL) !== 0 ? 2 : 0);
+/** The node's NIC offers two interfaces (0, the default, and 1: a runtime's out-of-band channel). */
+export const IFACES = 2;
+
+/** The four NI kinds of a process on each interface, by index. */
+export function niIndex(options: number, iface = 0): number {
+  return ((options & PTL.NI_NO_MATCHING) !== 0 ? 1 : 0) | ((options & PTL.NI_LOGICAL) !== 0 ? 2 : 0) | (iface << 2);
 }
 
 /** Portals state of one process. */
 export class PortalsProcess {
   initCount = 0;
-  readonly nis: (NetworkInterface | null)[] = [null, null, null, null];
+  readonly nis: (NetworkInterface | null)[] = new Array(4 * IFACES).fill(null);
   /** Threads blocked in EQ/CT waits. */
   readonly waiters = new Set<Thread>();
   constructor(readonly process: Process) {}
@@ -180,12 +183,12 @@ export class PortalsDriver {
 
   // ---- NI and objects -------------------------------------------------------
 
-  niInit(pp: PortalsProcess, options: number, desired: Partial<Limits> | null): { rc: number; ni?: NetworkInterface } {
+  niInit(pp: PortalsProcess, options: number, desired: Partial<Limits> | null, iface = 0): { rc: number; ni?: NetworkInterface } {
     if (pp.initCount === 0) return { rc: PTL.NO_INIT };
     const m = options & (PTL.NI_MATCHING | PTL.NI_NO_MATCHING);
     const l = options & (PTL.NI_LOGICAL | PTL.NI_PHYSICAL);
     if ((m !== PTL.NI_MATCHING && m !== PTL.NI_NO_MATCHING) || (l !== PTL.NI_LOGICAL && l !== PTL.NI_PHYSICAL) || options & ~15) return { rc: PTL.ARG_INVALID };
-    const idx = niIndex(options);
+    const idx = niIndex(options, iface);
     const existing = pp.nis[idx];
     if (existing !== null) {
       existing.refs++;
