@@ -23,6 +23,7 @@ import {
   NetworkInterface,
   PortalTableEntry,
   type PtlEvent,
+  type Unexpected,
   blankEvent,
   clampLimits,
   handleKind,
@@ -94,6 +95,10 @@ interface Pending {
   readonly pp: PortalsProcess;
   readonly putMd: MemoryDescriptor | null;
   readonly getMd: MemoryDescriptor | null;
+  /** The data has left the MD (the SEND event is posted). */
+  sent?: boolean;
+  /** An ack that arrived before the last byte left (a target drops on the header): handled once sent. */
+  earlyAck?: Header;
 }
 
 /** What to do when a receive DMA completes. */
@@ -382,11 +387,36 @@ export class PortalsDriver {
       linked: true,
       ext: null,
     };
-    ni.entries.set(entry.handle, entry);
-    (list === PTL.PRIORITY_LIST ? pt.priority : pt.overflow).push(entry);
+    // An entry appended to the priority list first takes the unexpected headers it matches, oldest
+    // first (a use-once entry only the first, and is then used up without being linked).
+    const taken: Unexpected[] = [];
+    if (list === PTL.PRIORITY_LIST) {
+      for (const u of pt.unexpected) {
+        const ev = u.event;
+        if (!matches({ op: u.op, matchBits: ev.matchBits, rlength: ev.rlength, roffset: ev.remoteOffset, uid: ev.uid, nid: ev.nid, pid: ev.pid, rank: ev.rank, atomicType: ev.atomicType, swapOp: ev.atomicOp }, entry, ni.logical, ni.matching)) continue;
+        taken.push(u);
+        if (d.options & PTL.ME_USE_ONCE) break;
+      }
+      for (const u of taken) pt.unexpected.splice(pt.unexpected.indexOf(u), 1);
+    }
+    const usedUp = taken.length > 0 && (d.options & PTL.ME_USE_ONCE) !== 0;
+    if (!usedUp) {
+      ni.entries.set(entry.handle, entry);
+      (list === PTL.PRIORITY_LIST ? pt.priority : pt.overflow).push(entry);
+    } else entry.linked = false;
     const self = this;
     const work = (function* (): KPath {
-      yield step('portals', 'append', self.v['kernel.portalsMatchCycles'], `${kind} on pt ${ptIndex} ${list === 0 ? 'priority' : 'overflow'}`);
+      yield step('portals', 'append', self.v['kernel.portalsMatchCycles'], `${kind} on pt ${ptIndex} ${list === 0 ? 'priority' : 'overflow'}${taken.length ? `, ${taken.length} unexpected header(s)` : ''}`);
+      yield* self.overflowEvents(pp, pt, taken, d.options, ct, userPtr, cpu);
+      if (usedUp) {
+        if (pt.eq && !(d.options & PTL.ME_EVENT_UNLINK_DISABLE)) {
+          const u = blankEvent(PTL.EVENT_AUTO_UNLINK);
+          u.userPtr = userPtr;
+          u.ptIndex = ptIndex;
+          yield* self.post(pp, pt.eq, u, cpu);
+        }
+        return;
+      }
       if (pt.eq && !(d.options & PTL.ME_EVENT_LINK_DISABLE)) {
         const ev = blankEvent(PTL.EVENT_LINK);
         ev.userPtr = userPtr;
@@ -586,6 +616,7 @@ export class PortalsDriver {
   private *sent(opId: number, cpu: Cpu): KPath {
     const p = this.pending.get(opId);
     if (p === undefined || p.args.op === 'get') return;
+    p.sent = true;
     const md = p.putMd!;
     if (md.eq && !(md.options & PTL.MD_EVENT_SEND_DISABLE) && !(md.options & PTL.MD_EVENT_SUCCESS_DISABLE)) {
       const ev = blankEvent(PTL.EVENT_SEND);
@@ -604,6 +635,28 @@ export class PortalsDriver {
     if (md.ct && md.options & PTL.MD_EVENT_CT_SEND) yield* this.ctAdd(p.pp, md.ct, md.options & PTL.MD_EVENT_CT_BYTES ? p.args.length : 1, 0, cpu);
     // A put without an ack and an atomic without one are finished at the initiator.
     if ((p.args.op === 'put' || p.args.op === 'atomic') && p.args.ackReq === PTL.NO_ACK_REQ) this.finish(opId);
+    // The SEND event comes before the ACK event of the same operation.
+    if (p.earlyAck) yield* this.acked(p, p.earlyAck, cpu);
+  }
+
+  /** The ACK event and count of an acknowledged put or atomic. */
+  private *acked(p: Pending, h: Header, cpu: Cpu): KPath {
+    const md = p.putMd!;
+    if (p.args.ackReq === PTL.ACK_REQ && md.eq && !(md.options & PTL.MD_EVENT_SUCCESS_DISABLE && h.niFail === PTL.NI_OK)) {
+      const ev = blankEvent(PTL.EVENT_ACK);
+      ev.mlength = h.mlength;
+      ev.remoteOffset = h.moffset;
+      ev.userPtr = p.args.userPtr;
+      ev.ptIndex = p.args.ptIndex;
+      ev.niFail = h.niFail;
+      ev.list = h.ptIndex;
+      yield* this.post(p.pp, md.eq, ev, cpu);
+    }
+    if (md.ct && md.options & PTL.MD_EVENT_CT_ACK) {
+      if (h.niFail === PTL.NI_OK) yield* this.ctAdd(p.pp, md.ct, md.options & PTL.MD_EVENT_CT_BYTES ? h.mlength : 1, 0, cpu);
+      else yield* this.ctAdd(p.pp, md.ct, 0, 1, cpu);
+    }
+    this.finish(h.opId);
   }
 
   private *failed(opId: number, cpu: Cpu): KPath {
@@ -666,21 +719,8 @@ export class PortalsDriver {
     if (h.kind === MSG.ack) {
       nic.discard(rxId);
       yield step('portals', 'ack', this.v['kernel.portalsMatchCycles'], `op ${h.opId} ni_fail ${h.niFail}`);
-      const md = p.putMd!;
-      if (p.args.ackReq === PTL.ACK_REQ && md.eq && !(md.options & PTL.MD_EVENT_SUCCESS_DISABLE && h.niFail === PTL.NI_OK)) {
-        const ev = blankEvent(PTL.EVENT_ACK);
-        ev.mlength = h.mlength;
-        ev.remoteOffset = h.moffset;
-        ev.userPtr = p.args.userPtr;
-        ev.ptIndex = p.args.ptIndex;
-        ev.niFail = h.niFail;
-        yield* this.post(p.pp, md.eq, ev, cpu);
-      }
-      if (md.ct && md.options & PTL.MD_EVENT_CT_ACK) {
-        if (h.niFail === PTL.NI_OK) yield* this.ctAdd(p.pp, md.ct, md.options & PTL.MD_EVENT_CT_BYTES ? h.mlength : 1, 0, cpu);
-        else yield* this.ctAdd(p.pp, md.ct, 0, 1, cpu);
-      }
-      this.finish(h.opId);
+      if (!p.sent) p.earlyAck = h;
+      else yield* this.acked(p, h, cpu);
       return;
     }
     // A reply: its data goes into the get MD.
@@ -696,6 +736,7 @@ export class PortalsDriver {
         ev.userPtr = p.args.userPtr;
         ev.ptIndex = p.args.ptIndex;
         ev.niFail = h.niFail;
+        ev.list = h.ptIndex;
         yield* self.post(p.pp, md.eq, ev, c);
       }
       if (md.ct && md.options & PTL.MD_EVENT_CT_REPLY) {
@@ -775,6 +816,14 @@ export class PortalsDriver {
       if (h.ackReq !== PTL.NO_ACK_REQ || (op !== 'put' && op !== 'atomic')) respond(fail, 0, 0);
       return;
     }
+    if (list === PTL.OVERFLOW_LIST && !(entry.options & PTL.ME_UNEXPECTED_HDR_DISABLE) && pt.unexpected.length >= ni.limits.max_unexpected_headers && pt.options & PTL.PT_FLOWCTRL) {
+      // No room to remember another unexpected header: flow control disables the entry.
+      ni.status[PTL.SR_DROP_COUNT]++;
+      nic.discard(rxId);
+      yield* this.disablePt(target, pt, cpu);
+      if (h.ackReq !== PTL.NO_ACK_REQ || (op !== 'put' && op !== 'atomic')) respond(PTL.NI_PT_DISABLED, 0, 0);
+      return;
+    }
     const pl = place(m, entry, { maxMsgSize: ni.limits.max_msg_size, maxAtomicSize: ni.limits.max_atomic_size });
     if (pl.unlink) this.remove(ni, entry);
     const e = entry;
@@ -791,12 +840,12 @@ export class PortalsDriver {
         scatter(mem, part, cur);
         yield step('portals', 'atomic', 100 + pl.mlength, `op ${h.atomOp} type ${h.atomType} ${pl.mlength} B`);
       }
-      if (op === 'get') self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, { pa: self.txSource(e.pieces, pl.moffset, pl.mlength), len: pl.mlength });
+      if (op === 'get') self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, { pa: self.txSource(e.pieces, pl.moffset, pl.mlength), len: pl.mlength }, listNow);
       else if (op === 'fetch' || op === 'swap') {
         const slot = self.staging.take(old ? old.length : 0);
         if (old) mem.write(slot, old);
-        self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, { pa: slot, len: old ? old.length : 0 });
-      } else if (h.ackReq !== PTL.NO_ACK_REQ) self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, null);
+        self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, { pa: slot, len: old ? old.length : 0 }, listNow);
+      } else if (h.ackReq !== PTL.NO_ACK_REQ) self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, null, listNow);
       yield* self.targetEvents(target, ni, pt, e, listNow, h, op, pl.mlength, pl.moffset, pl.unlink, c);
     };
     if (op === 'put' && e.ext !== null) {
@@ -859,7 +908,7 @@ export class PortalsDriver {
   }
 
   /** Sends an ack or a reply (with data from physical memory) back to the initiator. */
-  private respond(req: Header, src: number, niFail: number, mlength: number, moffset: number, data: { pa: number; len: number } | null): void {
+  private respond(req: Header, src: number, niFail: number, mlength: number, moffset: number, data: { pa: number; len: number } | null, list: number = PTL.PRIORITY_LIST): void {
     const h = emptyHeader(data !== null || (req.kind !== MSG.put && req.kind !== MSG.atomic) ? MSG.reply : MSG.ack);
     h.ni = req.ni;
     h.dstPid = req.srcPid;
@@ -868,13 +917,16 @@ export class PortalsDriver {
     h.mlength = mlength;
     h.moffset = moffset;
     h.niFail = niFail;
+    // The ACK and REPLY events tell the initiator which list took the request (ptl_list).
+    h.ptIndex = list;
     this.k.node.nic.transmit({ dst: src, header: encodeHeader(h), payloadAddr: data?.pa ?? 0, payloadLen: data?.len ?? 0, cookie: 0 });
   }
 
   private *targetEvents(pp: PortalsProcess, ni: NetworkInterface, pt: PortalTableEntry, e: ListEntry, list: number, h: Header, op: PtlOp, mlength: number, moffset: number, unlinked: boolean, cpu: Cpu): KPath {
     const overflow = list === PTL.OVERFLOW_LIST;
-    const base = { put: PTL.EVENT_PUT, get: PTL.EVENT_GET, atomic: PTL.EVENT_ATOMIC, fetch: PTL.EVENT_FETCH_ATOMIC, swap: PTL.EVENT_FETCH_ATOMIC }[op];
-    const ev = blankEvent(base + (overflow ? 1 : 0));
+    // A message landing on the overflow list is a PUT (GET, ...) event with ptl_list OVERFLOW; the
+    // *_OVERFLOW events come later, when an appended priority entry matches its unexpected header.
+    const ev = blankEvent(BASE_EVENT[op]);
     ev.start = e.start + moffset;
     ev.userPtr = e.userPtr;
     ev.hdrData = h.hdrData;
@@ -891,10 +943,10 @@ export class PortalsDriver {
     ev.atomicType = h.atomType;
     ev.list = list;
     if (overflow && !(e.options & PTL.ME_UNEXPECTED_HDR_DISABLE)) pt.unexpected.push({ event: { ...ev }, entry: e, op });
-    if (pt.eq && !(e.options & PTL.ME_EVENT_COMM_DISABLE) && !(e.options & PTL.ME_EVENT_SUCCESS_DISABLE) && !(overflow && e.options & PTL.ME_EVENT_OVER_DISABLE)) {
+    if (pt.eq && !(e.options & PTL.ME_EVENT_COMM_DISABLE) && !(e.options & PTL.ME_EVENT_SUCCESS_DISABLE)) {
       yield* this.post(pp, pt.eq, ev, cpu);
     }
-    if (e.ct && e.options & (overflow ? PTL.ME_EVENT_CT_OVERFLOW : PTL.ME_EVENT_CT_COMM)) {
+    if (e.ct && e.options & PTL.ME_EVENT_CT_COMM) {
       yield* this.ctAdd(pp, e.ct, e.options & PTL.ME_EVENT_CT_BYTES ? mlength : 1, 0, cpu);
     }
     if (unlinked && pt.eq && !(e.options & PTL.ME_EVENT_UNLINK_DISABLE)) {
@@ -905,6 +957,27 @@ export class PortalsDriver {
       yield* this.post(pp, pt.eq, u, cpu);
     }
     void ni;
+  }
+
+  /**
+   * The *_OVERFLOW events (and counts) for unexpected headers taken off a
+   * portal table entry by an appended entry or a search-and-delete, each
+   * followed by AUTO_FREE once no header refers to its used-up overflow entry.
+   */
+  private *overflowEvents(pp: PortalsProcess, pt: PortalTableEntry, taken: readonly Unexpected[], options: number, ct: Counter | null, userPtr: bigint, cpu: Cpu): KPath {
+    for (const u of taken) {
+      const ev = { ...u.event, type: BASE_EVENT[u.op] + 1, userPtr };
+      if (pt.eq && !(options & (PTL.ME_EVENT_COMM_DISABLE | PTL.ME_EVENT_OVER_DISABLE))) yield* this.post(pp, pt.eq, ev, cpu);
+      if (ct && options & PTL.ME_EVENT_CT_OVERFLOW) yield* this.ctAdd(pp, ct, options & PTL.ME_EVENT_CT_BYTES ? ev.mlength : 1, 0, cpu);
+      const o = u.entry;
+      if (!o.linked && !pt.unexpected.some((x) => x.entry === o) && pt.eq && !(o.options & PTL.ME_EVENT_UNLINK_DISABLE)) {
+        const f = blankEvent(PTL.EVENT_AUTO_FREE);
+        f.userPtr = o.userPtr;
+        f.ptIndex = pt.index;
+        f.list = PTL.OVERFLOW_LIST;
+        yield* this.post(pp, pt.eq, f, cpu);
+      }
+    }
   }
 
   /** PtlMESearch / PtlLESearch over the unexpected headers. */
@@ -920,7 +993,12 @@ export class PortalsDriver {
       return matches({ op: 'put', matchBits: ev.matchBits, rlength: ev.rlength, roffset: ev.remoteOffset, uid: ev.uid, nid: ev.nid, pid: ev.pid, rank: ev.rank, atomicType: 0, swapOp: 0 }, probe, ni.logical, ni.matching);
     });
     yield step('portals', 'search', this.v['kernel.portalsMatchCycles'] * Math.max(1, pt.unexpected.length), `${found.length} unexpected header(s)`);
-    if (searchOp === PTL.SEARCH_DELETE) for (const u of found) pt.unexpected.splice(pt.unexpected.indexOf(u), 1);
+    if (searchOp === PTL.SEARCH_DELETE && found.length > 0) {
+      // Deleting is taking the headers as an appended entry would: *_OVERFLOW events, not SEARCH.
+      for (const u of found) pt.unexpected.splice(pt.unexpected.indexOf(u), 1);
+      yield* this.overflowEvents(pp, pt, found, d.options, ct, userPtr, cpu);
+      return PTL.OK;
+    }
     if (pt.eq && !(d.options & PTL.ME_EVENT_COMM_DISABLE)) {
       if (found.length === 0) {
         const ev = blankEvent(PTL.EVENT_SEARCH);
@@ -953,5 +1031,8 @@ export interface EntryDesc {
   readonly matchRank: number;
   readonly minFree: number;
 }
+
+/** The target event of each operation (its *_OVERFLOW event is the next type). */
+const BASE_EVENT: Readonly<Record<PtlOp, number>> = { put: PTL.EVENT_PUT, get: PTL.EVENT_GET, atomic: PTL.EVENT_ATOMIC, fetch: PTL.EVENT_FETCH_ATOMIC, swap: PTL.EVENT_FETCH_ATOMIC };
 
 export const EVENT_NAMES: readonly string[] = ['GET', 'GET_OVERFLOW', 'PUT', 'PUT_OVERFLOW', 'ATOMIC', 'ATOMIC_OVERFLOW', 'FETCH_ATOMIC', 'FETCH_ATOMIC_OVERFLOW', 'REPLY', 'SEND', 'ACK', 'PT_DISABLED', 'LINK', 'AUTO_UNLINK', 'AUTO_FREE', 'SEARCH'];

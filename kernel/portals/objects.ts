@@ -125,7 +125,7 @@ export interface ListEntry extends Entry {
 export interface Unexpected {
   readonly event: PtlEvent;
   readonly entry: ListEntry;
-  readonly op: string;
+  readonly op: 'put' | 'get' | 'atomic' | 'fetch' | 'swap';
 }
 
 export class PortalTableEntry {

@@ -97,6 +97,8 @@ interface Info {
   cond: boolean;
   matchIdNid: number;
   matchIdPid: number;
+  /** Bytes of each of the IOV_SIZE iovecs over the buffer (the harness's iovec_length). */
+  iovecLength: number;
 }
 
 const BUFFER_NODES = new Set(['ptl_md', 'ptl_md_bind', 'ptl_me', 'ptl_me_append', 'ptl_le', 'ptl_le_append']);
@@ -112,7 +114,7 @@ function defaults(): Info {
     userPtr: 0n, hdrData: 0n, length: 1, operand: null, match: 0n, locOffset: 0, locGetOffset: 0, locPutOffset: 0, remOffset: 0, ackReq: PTL.NO_ACK_REQ, threshold: 0,
     handle1: PTL.INVALID_HANDLE, handle2: PTL.INVALID_HANDLE, target: { nid: 0, pid: 0, rank: 0, logical: false }, getMapSize: 0, searchOp: PTL.SEARCH_ONLY, rank: PTL.RANK_ANY, mapSize: 10,
     map: null, id: { nid: 0, pid: 0, rank: 0 }, buf: 0, bufSize: 0, ownsBuf: false, stacks: { ni: [], pt: [], md: [], me: [], le: [], eq: [], ct: [] },
-    ptr: undefined, whichPtr: undefined, threadId: 0, cond: false, matchIdNid: PTL.NID_ANY, matchIdPid: PTL.PID_ANY,
+    ptr: undefined, whichPtr: undefined, threadId: 0, cond: false, matchIdNid: PTL.NID_ANY, matchIdPid: PTL.PID_ANY, iovecLength: 1024,
   };
 }
 
@@ -270,6 +272,7 @@ function* setAttrs(env: Env, info: Info, el: XmlElement): U {
       case 'event_type': info.event = { ...(info.event ?? {}), type: enumOr(EVENT, v) }; break;
       case 'target_id': info.target = targetId(info, v); break;
       case 'get_map_size': info.getMapSize = dollar(info, v); break;
+      case 'iovec_len': info.iovecLength = dollar(info, v); break;
       case 'desired_features': info.desired.features = v.includes('TARGET_BIND_INACCESSIBLE') ? 1 : num(v); break;
       default:
         if (name.startsWith('desired_') && DESIRED.includes(name.slice(8))) {
@@ -293,15 +296,14 @@ function* setAttrs(env: Env, info: Info, el: XmlElement): U {
 }
 
 const IOV_SIZE = 32;
-const IOVEC_LENGTH = 1024;
 
 function* iovecs(env: Env, info: Info): U<number> {
   const va = yield* env.mem.alloc(16 * IOV_SIZE);
   const b = new Uint8Array(16 * IOV_SIZE);
   const dv = new DataView(b.buffer);
   for (let i = 0; i < IOV_SIZE; i++) {
-    dv.setBigUint64(16 * i, BigInt(info.buf + IOVEC_LENGTH * i), true);
-    dv.setBigUint64(16 * i + 8, BigInt(IOVEC_LENGTH), true);
+    dv.setBigUint64(16 * i, BigInt(info.buf + info.iovecLength * i), true);
+    dv.setBigUint64(16 * i + 8, BigInt(info.iovecLength), true);
   }
   yield* env.mem.store(va, b);
   return va;
@@ -813,6 +815,9 @@ export interface RunOptions {
   readonly ranks?: number;
 }
 
+/** Simulated time the other ranks get to finish once one has failed (1 s). */
+const GRACE_PS = 1e12;
+
 /** The most ranks a run may ask for (each is a node of the simulated machine). */
 export const MAX_RANKS = 64;
 
@@ -849,14 +854,19 @@ export function runPortalsScript(name: string, text: string, opts: RunOptions = 
   const sys = new System({ profile, shape: { kind: 'mesh', dims: [ranks] }, seed: 1 });
   const logs: string[][] = Array.from({ length: ranks }, () => []);
   const unsupported: (string | null)[] = new Array(ranks).fill(null);
+  // When one rank has failed, the others may wait for it in a barrier forever: give them a
+  // simulated second to finish, then stop and report.
+  let failedAt: number | null = null;
   const prog = program('portals-test', function* (env) {
     const rank = yield* env.sys.getrank();
     const log = logs[rank];
     try {
       const rt = ranks > 1 ? yield* Runtime.open(env) : null;
       const errs = yield* walk({ env, ptl: new Portals(env.cpu, env.mem), log, rt }, defaults(), root.name === 'test' ? root.children : [root]);
+      if (errs > 0) failedAt ??= sys.now;
       return errs > 0 ? 1 : 0;
     } catch (e) {
+      failedAt ??= sys.now;
       if (e instanceof ScriptError) {
         unsupported[rank] = e.message;
         return 2;
@@ -865,7 +875,7 @@ export function runPortalsScript(name: string, text: string, opts: RunOptions = 
     }
   });
   const job = sys.launchDirect(prog, Array.from({ length: ranks }, (_, i) => i), []);
-  const stop = sys.run({ done: () => sys.jobDone(job), until: 120e12 });
+  const stop = sys.run({ done: () => sys.jobDone(job) || (ranks > 1 && failedAt !== null && sys.now - failedAt > GRACE_PS), until: 120e12 });
   const skip = unsupported.find((u) => u !== null);
   if (skip) return { name, status: 'skipped', reason: skip, ranks };
   const problems: string[] = [];
