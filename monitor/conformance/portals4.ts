@@ -781,6 +781,7 @@ function* check(ctx: Ctx, info: Info, el: XmlElement): U<number> {
       case 'event_start': if (want(ev.start ?? 0, ptr(v), 'event_start')) return 1; break;
       case 'event_user_ptr': if (want(ev.user_ptr ?? 0n, ptr(v), 'event_user_ptr')) return 1; break;
       case 'event_ptl_list': if (want(ev.ptl_list ?? 0, enumOr(LIST, v), 'event_ptl_list')) return 1; break;
+      case 'event_atom_type': if (want(ev.atomic_type ?? 0, enumOr(ATOM_TYPE, v), 'event_atom_type')) return 1; break;
       case 'ct_event_success': if (want(info.ctEvent.success, dollar(info, v), 'ct success')) return 1; break;
       case 'ct_event_failure': if (want(info.ctEvent.failure, dollar(info, v), 'ct failure')) return 1; break;
       case 'rank': if (want(info.id.rank, dollar(info, v), 'rank')) return 1; break;
