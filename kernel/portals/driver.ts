@@ -816,8 +816,12 @@ export class PortalsDriver {
       if (h.ackReq !== PTL.NO_ACK_REQ || (op !== 'put' && op !== 'atomic')) respond(fail, 0, 0);
       return;
     }
-    if (list === PTL.OVERFLOW_LIST && !(entry.options & PTL.ME_UNEXPECTED_HDR_DISABLE) && pt.unexpected.length >= ni.limits.max_unexpected_headers && pt.options & PTL.PT_FLOWCTRL) {
-      // No room to remember another unexpected header: flow control disables the entry.
+    const eventWanted = pt.eq !== null && !(entry.options & (PTL.ME_EVENT_COMM_DISABLE | PTL.ME_EVENT_SUCCESS_DISABLE));
+    const noUnexpectedRoom = list === PTL.OVERFLOW_LIST && !(entry.options & PTL.ME_UNEXPECTED_HDR_DISABLE) && pt.unexpected.length >= ni.limits.max_unexpected_headers;
+    // The last slot of a flow-controlled entry's EQ is kept for its PT_DISABLED event.
+    const noEventRoom = eventWanted && pt.eq!.events.length >= pt.eq!.size - 1;
+    if (pt.options & PTL.PT_FLOWCTRL && (noUnexpectedRoom || noEventRoom)) {
+      // Flow control: with no room for the event or the unexpected header, the entry is disabled and the message dropped.
       ni.status[PTL.SR_DROP_COUNT]++;
       nic.discard(rxId);
       yield* this.disablePt(target, pt, cpu);

@@ -26,6 +26,8 @@ export interface ScriptOutcome {
   readonly reason?: string;
   /** Ranks the script ran on. */
   readonly ranks?: number;
+  /** Messages the simulated network delivered during the run (barriers included). */
+  readonly messages?: number;
 }
 
 const STACK = ['ni', 'pt', 'md', 'me', 'le', 'eq', 'ct'] as const;
@@ -889,8 +891,9 @@ export function runPortalsScript(name: string, text: string, opts: RunOptions = 
     else if (p.exitStatus !== 0) why = p.exitReason || log.join('; ') || `exit ${p.exitStatus}`;
     if (why !== null) problems.push(ranks > 1 ? `rank ${i}: ${why}` : why);
   });
-  if (problems.length === 0) return { name, status: 'passed', ranks };
-  return { name, status: 'failed', reason: problems.join(' | '), ranks };
+  const messages = sys.machine.network.delivered;
+  if (problems.length === 0) return { name, status: 'passed', ranks, messages };
+  return { name, status: 'failed', reason: problems.join(' | '), ranks, messages };
 }
 
 export function portalsFiles(path: string): string[] {
