@@ -23,6 +23,19 @@ describe('the multi-rank Portals 4 conformance scripts', () => {
   }
 });
 
+// The reference implementation's own two-rank scripts (test/sfw/test_n2 of
+// sandialabs/portals4) are not part of this repository; point
+// MARGAY_PORTALS4_TEST_N2 at a copy of that directory to run them too.
+const REFERENCE_N2 = process.env.MARGAY_PORTALS4_TEST_N2;
+
+describe.skipIf(!REFERENCE_N2)('the reference implementation\'s two-rank scripts', () => {
+  it('all pass on two ranks', () => {
+    const s = runPortalsSuite(REFERENCE_N2!, { ranks: 2 });
+    const failures = s.scripts.filter((x) => x.status !== 'passed').map((x) => `${x.name}: ${x.status} ${x.reason}`);
+    expect(failures, failures.join('\n')).toEqual([]);
+  }, 120_000);
+});
+
 describe('the multi-rank runner', () => {
   it('runs as many ranks as a script names, a test_nN directory says, or --ranks asks', () => {
     expect(scriptRanks(parseXml(wrap('<if rank="0"/><if rank="3"/>')))).toBe(4);
