@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -81,5 +82,26 @@ describe('the multi-rank runner', () => {
 
   it('refuses a rank count it cannot run with a reason', () => {
     expect(runPortalsScript('big', wrap('<barrier/>'), { ranks: 65 })).toMatchObject({ status: 'skipped', reason: '65 ranks: the runner runs 1 to 64' });
+  });
+});
+
+describe('margay conformance portals4 --ranks', () => {
+  const margay = (...args: string[]) => spawnSync(process.execPath, ['bin/margay.js', ...args], { encoding: 'utf8' });
+
+  it('runs a directory on the ranks asked for and says so in the JSON', () => {
+    const r = margay('conformance', 'portals4', `${SUITE}/test_n4`, '--ranks', '4', '--json');
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.stdout) as { passed: number; total: number; scripts: { ranks: number }[] };
+    expect(j.passed).toBe(j.total);
+    expect(j.scripts.every((x) => x.ranks === 4)).toBe(true);
+  });
+
+  it('rejects a bad rank count with one line and exit code 2', () => {
+    // Each run starts a node process: two bad values stand for the rest.
+    for (const bad of ['65', 'two']) {
+      const r = margay('conformance', 'portals4', `${SUITE}/test_n4`, '--ranks', bad);
+      expect(r.status).toBe(2);
+      expect(r.stderr.trim().split('\n')).toEqual([`margay conformance: --ranks must be a whole number from 1 to 64, got '${bad}'`]);
+    }
   });
 });
