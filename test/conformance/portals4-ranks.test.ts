@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { directoryRanks, runPortalsScript, runPortalsSuite, scriptRanks } from '../../monitor/conformance/portals4.ts';
@@ -78,6 +78,13 @@ describe('the multi-rank runner', () => {
     expect(r).toMatchObject({ status: 'failed', ranks: 2 });
     expect(r.reason).toContain('rank 1: check event_type: got 2, expected 0');
     expect(r.reason).not.toContain('rank 0');
+  });
+
+  it('gives the same outcome and the same network traffic every run', () => {
+    const text = readFileSync(join(SUITE, 'test_n4', 'ring.xml'), 'utf8');
+    const a = runPortalsScript('ring', text, { ranks: 4 });
+    expect(a.status).toBe('passed');
+    expect(runPortalsScript('ring', text, { ranks: 4 })).toEqual(a);
   });
 
   it('refuses a rank count it cannot run with a reason', () => {
