@@ -13,7 +13,7 @@ import { argPtr } from '../syscalls/context.ts';
 import type { SyscallName } from '../syscalls/table.ts';
 import { copyin, copyout } from '../uaccess.ts';
 import { LIMIT_NAMES, PTL, TYPE_SIZE } from './defs.ts';
-import { type EntryDesc, type PortalsProcess, type SendArgs, type TargetId } from './driver.ts';
+import { type EntryDesc, IFACES, type PortalsProcess, type SendArgs, type TargetId } from './driver.ts';
 import { STRUCTS, field, words } from './layout.ts';
 import { type NetworkInterface, type PtlEvent, handleKind } from './objects.ts';
 
@@ -272,10 +272,10 @@ const HANDLERS: Partial<Record<SyscallName, Handler>> = {
       // A limit asks for at most that much: one too large for a JS number asks for the most there is.
       desired = Object.fromEntries(LIMIT_NAMES.map((n, i) => [n, w[i] > SAFE ? Number.MAX_SAFE_INTEGER : Number(w[i])]));
     }
-    const iface = u32(a[0]);
-    if (iface !== PTL.IFACE_DEFAULT && iface !== 0) return PTL.ARG_INVALID;
+    const iface = u32(a[0]) === PTL.IFACE_DEFAULT ? 0 : u32(a[0]);
+    if (!(iface < IFACES)) return PTL.ARG_INVALID;
     if (num(a[5]) === 0) return PTL.ARG_INVALID;
-    const r = c.k.portals.niInit(pp, num(a[1]), desired);
+    const r = c.k.portals.niInit(pp, num(a[1]), desired, iface);
     if (r.rc !== PTL.OK) return r.rc;
     if (!(yield* out(c, num(a[5]), [r.ni!.handle]))) return PTL.ARG_INVALID;
     if (num(a[4]) !== 0) yield* out(c, num(a[4]), LIMIT_NAMES.map((n) => r.ni!.limits[n]));

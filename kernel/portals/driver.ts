@@ -23,6 +23,7 @@ import {
   NetworkInterface,
   PortalTableEntry,
   type PtlEvent,
+  type Unexpected,
   blankEvent,
   clampLimits,
   handleKind,
@@ -34,15 +35,18 @@ import { Pin } from './pin.ts';
 import { type Header, MSG, decodeHeader, emptyHeader, encodeHeader } from './wire.ts';
 import { peekUser } from '../uaccess.ts';
 
-/** The four NI kinds of a process, by index. */
-export function niIndex(options: number): number {
-  return ((options & PTL.NI_NO_MATCHING) !== 0 ? 1 : 0) | ((options & PTL.NI_LOGICAL) !== 0 ? 2 : 0);
+/** The node's NIC offers two interfaces (0, the default, and 1: a runtime's out-of-band channel). */
+export const IFACES = 2;
+
+/** The four NI kinds of a process on each interface, by index. */
+export function niIndex(options: number, iface = 0): number {
+  return ((options & PTL.NI_NO_MATCHING) !== 0 ? 1 : 0) | ((options & PTL.NI_LOGICAL) !== 0 ? 2 : 0) | (iface << 2);
 }
 
 /** Portals state of one process. */
 export class PortalsProcess {
   initCount = 0;
-  readonly nis: (NetworkInterface | null)[] = [null, null, null, null];
+  readonly nis: (NetworkInterface | null)[] = new Array(4 * IFACES).fill(null);
   /** Threads blocked in EQ/CT waits. */
   readonly waiters = new Set<Thread>();
   constructor(readonly process: Process) {}
@@ -94,6 +98,10 @@ interface Pending {
   readonly getMd: MemoryDescriptor | null;
   /** What the operation holds until it is finished: pins on the MD memory it moves, its staging slot. */
   readonly release: () => void;
+  /** The data has left the MD (the SEND event is posted). */
+  sent?: boolean;
+  /** An ack that arrived before the last byte left (a target drops on the header): handled once sent. */
+  earlyAck?: Header;
 }
 
 /** What to do when a receive DMA completes. */
@@ -225,12 +233,12 @@ export class PortalsDriver {
 
   // ---- NI and objects -------------------------------------------------------
 
-  niInit(pp: PortalsProcess, options: number, desired: Partial<Limits> | null): { rc: number; ni?: NetworkInterface } {
+  niInit(pp: PortalsProcess, options: number, desired: Partial<Limits> | null, iface = 0): { rc: number; ni?: NetworkInterface } {
     if (pp.initCount === 0) return { rc: PTL.NO_INIT };
     const m = options & (PTL.NI_MATCHING | PTL.NI_NO_MATCHING);
     const l = options & (PTL.NI_LOGICAL | PTL.NI_PHYSICAL);
     if ((m !== PTL.NI_MATCHING && m !== PTL.NI_NO_MATCHING) || (l !== PTL.NI_LOGICAL && l !== PTL.NI_PHYSICAL) || options & ~15) return { rc: PTL.ARG_INVALID };
-    const idx = niIndex(options);
+    const idx = niIndex(options, iface);
     const existing = pp.nis[idx];
     if (existing !== null) {
       existing.refs++;
@@ -429,11 +437,36 @@ export class PortalsDriver {
       linked: true,
       ext: null,
     };
-    ni.entries.set(entry.handle, entry);
-    (list === PTL.PRIORITY_LIST ? pt.priority : pt.overflow).push(entry);
+    // An entry appended to the priority list first takes the unexpected headers it matches, oldest
+    // first (a use-once entry only the first, and is then used up without being linked).
+    const taken: Unexpected[] = [];
+    if (list === PTL.PRIORITY_LIST) {
+      for (const u of pt.unexpected) {
+        const ev = u.event;
+        if (!matches({ op: u.op, matchBits: ev.matchBits, rlength: ev.rlength, roffset: ev.remoteOffset, uid: ev.uid, nid: ev.nid, pid: ev.pid, rank: ev.rank, atomicType: ev.atomicType, swapOp: ev.atomicOp }, entry, ni.logical, ni.matching)) continue;
+        taken.push(u);
+        if (d.options & PTL.ME_USE_ONCE) break;
+      }
+      for (const u of taken) pt.unexpected.splice(pt.unexpected.indexOf(u), 1);
+    }
+    const usedUp = taken.length > 0 && (d.options & PTL.ME_USE_ONCE) !== 0;
+    if (!usedUp) {
+      ni.entries.set(entry.handle, entry);
+      (list === PTL.PRIORITY_LIST ? pt.priority : pt.overflow).push(entry);
+    } else entry.linked = false;
     const self = this;
     const work = (function* (): KPath {
-      yield step('portals', 'append', self.v['kernel.portalsMatchCycles'], `${kind} on pt ${ptIndex} ${list === 0 ? 'priority' : 'overflow'}`);
+      yield step('portals', 'append', self.v['kernel.portalsMatchCycles'], `${kind} on pt ${ptIndex} ${list === 0 ? 'priority' : 'overflow'}${taken.length ? `, ${taken.length} unexpected header(s)` : ''}`);
+      yield* self.overflowEvents(pp, pt, taken, d.options, ct, userPtr, cpu);
+      if (usedUp) {
+        if (pt.eq && !(d.options & PTL.ME_EVENT_UNLINK_DISABLE)) {
+          const u = blankEvent(PTL.EVENT_AUTO_UNLINK);
+          u.userPtr = userPtr;
+          u.ptIndex = ptIndex;
+          yield* self.post(pp, pt.eq, u, cpu);
+        }
+        return;
+      }
       if (pt.eq && !(d.options & PTL.ME_EVENT_LINK_DISABLE)) {
         const ev = blankEvent(PTL.EVENT_LINK);
         ev.userPtr = userPtr;
@@ -666,6 +699,7 @@ export class PortalsDriver {
   private *sent(opId: number, cpu: Cpu): KPath {
     const p = this.pending.get(opId);
     if (p === undefined || p.args.op === 'get') return;
+    p.sent = true;
     const md = p.putMd!;
     if (md.eq && !(md.options & PTL.MD_EVENT_SEND_DISABLE) && !(md.options & PTL.MD_EVENT_SUCCESS_DISABLE)) {
       const ev = blankEvent(PTL.EVENT_SEND);
@@ -684,6 +718,28 @@ export class PortalsDriver {
     if (md.ct && md.options & PTL.MD_EVENT_CT_SEND) yield* this.ctAdd(p.pp, md.ct, md.options & PTL.MD_EVENT_CT_BYTES ? p.args.length : 1, 0, cpu);
     // A put without an ack and an atomic without one are finished at the initiator.
     if ((p.args.op === 'put' || p.args.op === 'atomic') && p.args.ackReq === PTL.NO_ACK_REQ) this.finish(opId);
+    // The SEND event comes before the ACK event of the same operation.
+    if (p.earlyAck) yield* this.acked(p, p.earlyAck, cpu);
+  }
+
+  /** The ACK event and count of an acknowledged put or atomic. */
+  private *acked(p: Pending, h: Header, cpu: Cpu): KPath {
+    const md = p.putMd!;
+    if (p.args.ackReq === PTL.ACK_REQ && md.eq && !(md.options & PTL.MD_EVENT_SUCCESS_DISABLE && h.niFail === PTL.NI_OK)) {
+      const ev = blankEvent(PTL.EVENT_ACK);
+      ev.mlength = h.mlength;
+      ev.remoteOffset = h.moffset;
+      ev.userPtr = p.args.userPtr;
+      ev.ptIndex = p.args.ptIndex;
+      ev.niFail = h.niFail;
+      ev.list = h.ptIndex;
+      yield* this.post(p.pp, md.eq, ev, cpu);
+    }
+    if (md.ct && md.options & PTL.MD_EVENT_CT_ACK) {
+      if (h.niFail === PTL.NI_OK) yield* this.ctAdd(p.pp, md.ct, md.options & PTL.MD_EVENT_CT_BYTES ? h.mlength : 1, 0, cpu);
+      else yield* this.ctAdd(p.pp, md.ct, 0, 1, cpu);
+    }
+    this.finish(h.opId);
   }
 
   private *failed(opId: number, cpu: Cpu): KPath {
@@ -747,21 +803,8 @@ export class PortalsDriver {
     if (h.kind === MSG.ack) {
       nic.discard(rxId);
       yield step('portals', 'ack', this.v['kernel.portalsMatchCycles'], `op ${h.opId} ni_fail ${h.niFail}`);
-      const md = p.putMd!;
-      if (p.args.ackReq === PTL.ACK_REQ && md.eq && !(md.options & PTL.MD_EVENT_SUCCESS_DISABLE && h.niFail === PTL.NI_OK)) {
-        const ev = blankEvent(PTL.EVENT_ACK);
-        ev.mlength = h.mlength;
-        ev.remoteOffset = h.moffset;
-        ev.userPtr = p.args.userPtr;
-        ev.ptIndex = p.args.ptIndex;
-        ev.niFail = h.niFail;
-        yield* this.post(p.pp, md.eq, ev, cpu);
-      }
-      if (md.ct && md.options & PTL.MD_EVENT_CT_ACK) {
-        if (h.niFail === PTL.NI_OK) yield* this.ctAdd(p.pp, md.ct, md.options & PTL.MD_EVENT_CT_BYTES ? h.mlength : 1, 0, cpu);
-        else yield* this.ctAdd(p.pp, md.ct, 0, 1, cpu);
-      }
-      this.finish(h.opId);
+      if (!p.sent) p.earlyAck = h;
+      else yield* this.acked(p, h, cpu);
       return;
     }
     // A reply: its data goes into the get MD.
@@ -777,6 +820,7 @@ export class PortalsDriver {
         ev.userPtr = p.args.userPtr;
         ev.ptIndex = p.args.ptIndex;
         ev.niFail = niFail;
+        ev.list = h.ptIndex;
         yield* self.post(p.pp, md.eq, ev, c);
       }
       if (md.ct && md.options & PTL.MD_EVENT_CT_REPLY) {
@@ -857,6 +901,18 @@ export class PortalsDriver {
       return;
     }
     const offsetBefore = entry.offset;
+    const eventWanted = pt.eq !== null && !(entry.options & (PTL.ME_EVENT_COMM_DISABLE | PTL.ME_EVENT_SUCCESS_DISABLE));
+    const noUnexpectedRoom = list === PTL.OVERFLOW_LIST && !(entry.options & PTL.ME_UNEXPECTED_HDR_DISABLE) && pt.unexpected.length >= ni.limits.max_unexpected_headers;
+    // The last slot of a flow-controlled entry's EQ is kept for its PT_DISABLED event.
+    const noEventRoom = eventWanted && pt.eq!.events.length >= pt.eq!.size - 1;
+    if (pt.options & PTL.PT_FLOWCTRL && (noUnexpectedRoom || noEventRoom)) {
+      // Flow control: with no room for the event or the unexpected header, the entry is disabled and the message dropped.
+      ni.status[PTL.SR_DROP_COUNT]++;
+      nic.discard(rxId);
+      yield* this.disablePt(target, pt, cpu);
+      if (h.ackReq !== PTL.NO_ACK_REQ || (op !== 'put' && op !== 'atomic')) respond(PTL.NI_PT_DISABLED, 0, 0);
+      return;
+    }
     const pl = place(m, entry, { maxMsgSize: ni.limits.max_msg_size, maxAtomicSize: ni.limits.max_atomic_size });
     const e = entry;
     const ext = op === 'put' ? e.ext : null;
@@ -904,14 +960,14 @@ export class PortalsDriver {
         yield step('portals', 'atomic', 100 + pl.mlength, `op ${h.atomOp} type ${h.atomType} ${pl.mlength} B`);
       }
       // A reply with data holds the memory it is read from until the NIC has sent it.
-      if (op === 'get') self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, { pa: tx?.pa ?? 0, len: pl.mlength }, release);
+      if (op === 'get') self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, { pa: tx?.pa ?? 0, len: pl.mlength }, listNow, release);
       else if (op === 'fetch' || op === 'swap') {
         // The old value goes back from the operand's own slot, now read.
         if (old) mem.write(slot, old);
-        self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, { pa: old ? slot : 0, len: old ? old.length : 0 }, release);
+        self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, { pa: old ? slot : 0, len: old ? old.length : 0 }, listNow, release);
       } else {
         release();
-        if (h.ackReq !== PTL.NO_ACK_REQ) self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, null);
+        if (h.ackReq !== PTL.NO_ACK_REQ) self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, null, listNow);
       }
       yield* self.targetEvents(target, ni, pt, e, listNow, h, op, pl.mlength, pl.moffset, pl.unlink, c);
     };
@@ -989,10 +1045,10 @@ export class PortalsDriver {
 
   /**
    * Sends an ack or a reply (with data from physical memory) back to the
-   * initiator; `held` (what the reply's data is read from) is released once
-   * the NIC has sent it.
+   * initiator, saying which list took the request (ptl_list); `held` (what
+   * the reply's data is read from) is released once the NIC has sent it.
    */
-  private respond(req: Header, src: number, niFail: number, mlength: number, moffset: number, data: { pa: number; len: number } | null, held?: () => void): void {
+  private respond(req: Header, src: number, niFail: number, mlength: number, moffset: number, data: { pa: number; len: number } | null, list: number = PTL.PRIORITY_LIST, held?: () => void): void {
     const h = emptyHeader(data !== null || (req.kind !== MSG.put && req.kind !== MSG.atomic) ? MSG.reply : MSG.ack);
     h.ni = req.ni;
     h.dstPid = req.srcPid;
@@ -1001,6 +1057,8 @@ export class PortalsDriver {
     h.mlength = mlength;
     h.moffset = moffset;
     h.niFail = niFail;
+    // The ACK and REPLY events tell the initiator which list took the request (ptl_list).
+    h.ptIndex = list;
     let cookie = 0;
     if (held !== undefined) {
       cookie = this.nextHold++;
@@ -1011,8 +1069,9 @@ export class PortalsDriver {
 
   private *targetEvents(pp: PortalsProcess, ni: NetworkInterface, pt: PortalTableEntry, e: ListEntry, list: number, h: Header, op: PtlOp, mlength: number, moffset: number, unlinked: boolean, cpu: Cpu): KPath {
     const overflow = list === PTL.OVERFLOW_LIST;
-    const base = { put: PTL.EVENT_PUT, get: PTL.EVENT_GET, atomic: PTL.EVENT_ATOMIC, fetch: PTL.EVENT_FETCH_ATOMIC, swap: PTL.EVENT_FETCH_ATOMIC }[op];
-    const ev = blankEvent(base + (overflow ? 1 : 0));
+    // A message landing on the overflow list is a PUT (GET, ...) event with ptl_list OVERFLOW; the
+    // *_OVERFLOW events come later, when an appended priority entry matches its unexpected header.
+    const ev = blankEvent(BASE_EVENT[op]);
     ev.start = e.start + moffset;
     ev.userPtr = e.userPtr;
     ev.hdrData = h.hdrData;
@@ -1029,10 +1088,10 @@ export class PortalsDriver {
     ev.atomicType = h.atomType;
     ev.list = list;
     if (overflow && !(e.options & PTL.ME_UNEXPECTED_HDR_DISABLE)) pt.unexpected.push({ event: { ...ev }, entry: e, op });
-    if (pt.eq && !(e.options & PTL.ME_EVENT_COMM_DISABLE) && !(e.options & PTL.ME_EVENT_SUCCESS_DISABLE) && !(overflow && e.options & PTL.ME_EVENT_OVER_DISABLE)) {
+    if (pt.eq && !(e.options & PTL.ME_EVENT_COMM_DISABLE) && !(e.options & PTL.ME_EVENT_SUCCESS_DISABLE)) {
       yield* this.post(pp, pt.eq, ev, cpu);
     }
-    if (e.ct && e.options & (overflow ? PTL.ME_EVENT_CT_OVERFLOW : PTL.ME_EVENT_CT_COMM)) {
+    if (e.ct && e.options & PTL.ME_EVENT_CT_COMM) {
       yield* this.ctAdd(pp, e.ct, e.options & PTL.ME_EVENT_CT_BYTES ? mlength : 1, 0, cpu);
     }
     if (unlinked && pt.eq && !(e.options & PTL.ME_EVENT_UNLINK_DISABLE)) {
@@ -1043,6 +1102,27 @@ export class PortalsDriver {
       yield* this.post(pp, pt.eq, u, cpu);
     }
     void ni;
+  }
+
+  /**
+   * The *_OVERFLOW events (and counts) for unexpected headers taken off a
+   * portal table entry by an appended entry or a search-and-delete, each
+   * followed by AUTO_FREE once no header refers to its used-up overflow entry.
+   */
+  private *overflowEvents(pp: PortalsProcess, pt: PortalTableEntry, taken: readonly Unexpected[], options: number, ct: Counter | null, userPtr: bigint, cpu: Cpu): KPath {
+    for (const u of taken) {
+      const ev = { ...u.event, type: BASE_EVENT[u.op] + 1, userPtr };
+      if (pt.eq && !(options & (PTL.ME_EVENT_COMM_DISABLE | PTL.ME_EVENT_OVER_DISABLE))) yield* this.post(pp, pt.eq, ev, cpu);
+      if (ct && options & PTL.ME_EVENT_CT_OVERFLOW) yield* this.ctAdd(pp, ct, options & PTL.ME_EVENT_CT_BYTES ? ev.mlength : 1, 0, cpu);
+      const o = u.entry;
+      if (!o.linked && !pt.unexpected.some((x) => x.entry === o) && pt.eq && !(o.options & PTL.ME_EVENT_UNLINK_DISABLE)) {
+        const f = blankEvent(PTL.EVENT_AUTO_FREE);
+        f.userPtr = o.userPtr;
+        f.ptIndex = pt.index;
+        f.list = PTL.OVERFLOW_LIST;
+        yield* this.post(pp, pt.eq, f, cpu);
+      }
+    }
   }
 
   /** PtlMESearch / PtlLESearch over the unexpected headers. */
@@ -1058,7 +1138,12 @@ export class PortalsDriver {
       return matches({ op: 'put', matchBits: ev.matchBits, rlength: ev.rlength, roffset: ev.remoteOffset, uid: ev.uid, nid: ev.nid, pid: ev.pid, rank: ev.rank, atomicType: 0, swapOp: 0 }, probe, ni.logical, ni.matching);
     });
     yield step('portals', 'search', this.v['kernel.portalsMatchCycles'] * Math.max(1, pt.unexpected.length), `${found.length} unexpected header(s)`);
-    if (searchOp === PTL.SEARCH_DELETE) for (const u of found) pt.unexpected.splice(pt.unexpected.indexOf(u), 1);
+    if (searchOp === PTL.SEARCH_DELETE && found.length > 0) {
+      // Deleting is taking the headers as an appended entry would: *_OVERFLOW events, not SEARCH.
+      for (const u of found) pt.unexpected.splice(pt.unexpected.indexOf(u), 1);
+      yield* this.overflowEvents(pp, pt, found, d.options, ct, userPtr, cpu);
+      return PTL.OK;
+    }
     if (pt.eq && !(d.options & PTL.ME_EVENT_COMM_DISABLE)) {
       if (found.length === 0) {
         const ev = blankEvent(PTL.EVENT_SEARCH);
@@ -1091,5 +1176,8 @@ export interface EntryDesc {
   readonly matchRank: number;
   readonly minFree: number;
 }
+
+/** The target event of each operation (its *_OVERFLOW event is the next type). */
+const BASE_EVENT: Readonly<Record<PtlOp, number>> = { put: PTL.EVENT_PUT, get: PTL.EVENT_GET, atomic: PTL.EVENT_ATOMIC, fetch: PTL.EVENT_FETCH_ATOMIC, swap: PTL.EVENT_FETCH_ATOMIC };
 
 export const EVENT_NAMES: readonly string[] = ['GET', 'GET_OVERFLOW', 'PUT', 'PUT_OVERFLOW', 'ATOMIC', 'ATOMIC_OVERFLOW', 'FETCH_ATOMIC', 'FETCH_ATOMIC_OVERFLOW', 'REPLY', 'SEND', 'ACK', 'PT_DISABLED', 'LINK', 'AUTO_UNLINK', 'AUTO_FREE', 'SEARCH'];

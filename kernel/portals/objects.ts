@@ -15,8 +15,10 @@ import type { Entry } from './match.ts';
 export const KIND = { ni: 0x1, eq: 0x2, ct: 0x4, md: 0x6, me: 0x7, le: 0x8 } as const;
 export type Kind = keyof typeof KIND;
 
+// Bits 26-27 hold the NI's kind and bit 25 its interface (0 or 1), so the
+// handles of interface 0 keep the values they had with one interface.
 export function makeHandle(kind: Kind, ni: number, slot: number): number {
-  return ((KIND[kind] << 28) | ((ni & 3) << 26) | (slot & 0x3ffffff)) >>> 0;
+  return ((KIND[kind] << 28) | ((ni & 3) << 26) | (((ni >> 2) & 1) << 25) | (slot & 0x1ffffff)) >>> 0;
 }
 
 export function handleKind(h: number): Kind | null {
@@ -26,11 +28,11 @@ export function handleKind(h: number): Kind | null {
 }
 
 export function handleNi(h: number): number {
-  return (h >>> 26) & 3;
+  return ((h >>> 26) & 3) | (((h >>> 25) & 1) << 2);
 }
 
 export function handleSlot(h: number): number {
-  return h & 0x3ffffff;
+  return h & 0x1ffffff;
 }
 
 export type Limits = Record<LimitName, number>;
@@ -128,7 +130,7 @@ export interface ListEntry extends Entry {
 export interface Unexpected {
   readonly event: PtlEvent;
   readonly entry: ListEntry;
-  readonly op: string;
+  readonly op: 'put' | 'get' | 'atomic' | 'fetch' | 'swap';
 }
 
 export class PortalTableEntry {

@@ -16,6 +16,7 @@ import { type Portals as PortalsLib, Portals } from '../../userland/lib/portals.
 import type { U } from '../../userland/lib/ops.ts';
 import { type Env, program } from '../../userland/lib/runtime.ts';
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../userland/lib/sys.ts';
+import { Runtime } from './ptlrt.ts';
 import { checkValue, fillValue } from './values.ts';
 import { type XmlElement, parseXml } from './xml.ts';
 
@@ -23,6 +24,10 @@ export interface ScriptOutcome {
   readonly name: string;
   readonly status: 'passed' | 'failed' | 'skipped';
   readonly reason?: string;
+  /** Ranks the script ran on. */
+  readonly ranks?: number;
+  /** Messages the simulated network delivered during the run (barriers included). */
+  readonly messages?: number;
 }
 
 const STACK = ['ni', 'pt', 'md', 'me', 'le', 'eq', 'ct'] as const;
@@ -94,6 +99,8 @@ interface Info {
   cond: boolean;
   matchIdNid: number;
   matchIdPid: number;
+  /** Bytes of each of the IOV_SIZE iovecs over the buffer (the harness's iovec_length). */
+  iovecLength: number;
 }
 
 const BUFFER_NODES = new Set(['ptl_md', 'ptl_md_bind', 'ptl_me', 'ptl_me_append', 'ptl_le', 'ptl_le_append']);
@@ -109,7 +116,7 @@ function defaults(): Info {
     userPtr: 0n, hdrData: 0n, length: 1, operand: null, match: 0n, locOffset: 0, locGetOffset: 0, locPutOffset: 0, remOffset: 0, ackReq: PTL.NO_ACK_REQ, threshold: 0,
     handle1: PTL.INVALID_HANDLE, handle2: PTL.INVALID_HANDLE, target: { nid: 0, pid: 0, rank: 0, logical: false }, getMapSize: 0, searchOp: PTL.SEARCH_ONLY, rank: PTL.RANK_ANY, mapSize: 10,
     map: null, id: { nid: 0, pid: 0, rank: 0 }, buf: 0, bufSize: 0, ownsBuf: false, stacks: { ni: [], pt: [], md: [], me: [], le: [], eq: [], ct: [] },
-    ptr: undefined, whichPtr: undefined, threadId: 0, cond: false, matchIdNid: PTL.NID_ANY, matchIdPid: PTL.PID_ANY,
+    ptr: undefined, whichPtr: undefined, threadId: 0, cond: false, matchIdNid: PTL.NID_ANY, matchIdPid: PTL.PID_ANY, iovecLength: 1024,
   };
 }
 
@@ -267,6 +274,7 @@ function* setAttrs(env: Env, info: Info, el: XmlElement): U {
       case 'event_type': info.event = { ...(info.event ?? {}), type: enumOr(EVENT, v) }; break;
       case 'target_id': info.target = targetId(info, v); break;
       case 'get_map_size': info.getMapSize = dollar(info, v); break;
+      case 'iovec_len': info.iovecLength = dollar(info, v); break;
       case 'desired_features': info.desired.features = v.includes('TARGET_BIND_INACCESSIBLE') ? 1 : num(v); break;
       default:
         if (name.startsWith('desired_') && DESIRED.includes(name.slice(8))) {
@@ -290,15 +298,14 @@ function* setAttrs(env: Env, info: Info, el: XmlElement): U {
 }
 
 const IOV_SIZE = 32;
-const IOVEC_LENGTH = 1024;
 
 function* iovecs(env: Env, info: Info): U<number> {
   const va = yield* env.mem.alloc(16 * IOV_SIZE);
   const b = new Uint8Array(16 * IOV_SIZE);
   const dv = new DataView(b.buffer);
   for (let i = 0; i < IOV_SIZE; i++) {
-    dv.setBigUint64(16 * i, BigInt(info.buf + IOVEC_LENGTH * i), true);
-    dv.setBigUint64(16 * i + 8, BigInt(IOVEC_LENGTH), true);
+    dv.setBigUint64(16 * i, BigInt(info.buf + info.iovecLength * i), true);
+    dv.setBigUint64(16 * i + 8, BigInt(info.iovecLength), true);
   }
   yield* env.mem.store(va, b);
   return va;
@@ -315,6 +322,8 @@ interface Ctx {
   readonly env: Env;
   readonly ptl: PortalsLib;
   readonly log: string[];
+  /** The runtime of a multi-rank run (null with one rank: a barrier of one has nothing to wait for). */
+  readonly rt: Runtime | null;
 }
 
 /** Walks sibling elements; returns the number of errors (as walk_tree does). */
@@ -430,6 +439,7 @@ function* node(ctx: Ctx, head: Info, el: XmlElement): U<number> {
     case 'subtest':
       return yield* walk(ctx, head, el.children);
     case 'barrier':
+      if (ctx.rt !== null) yield* ctx.rt.barrier();
       return 0;
   }
   const info = yield* push(ctx, head, el);
@@ -464,7 +474,7 @@ function* exec(ctx: Ctx, info: Info, el: XmlElement): U<number> {
         sub.threadId = t;
         hs.push(
           yield* env.spawn(function* (tenv) {
-            const e = yield* walk({ env: tenv, ptl: new Portals(tenv.cpu, tenv.mem), log: ctx.log }, sub, el.children);
+            const e = yield* walk({ env: tenv, ptl: new Portals(tenv.cpu, tenv.mem), log: ctx.log, rt: ctx.rt }, sub, el.children);
             return e > 0 ? 1 : 0;
           }),
         );
@@ -475,10 +485,8 @@ function* exec(ctx: Ctx, info: Info, el: XmlElement): U<number> {
     case 'ompi_rt': {
       info.rank = yield* env.sys.getrank();
       info.mapSize = yield* env.sys.getsize();
-      if (info.niHandle !== PTL.INVALID_HANDLE) {
-        const id = yield* ptl.PtlGetId(info.niHandle);
-        info.map = [{ nid: id.nid, pid: id.pid }];
-      }
+      // The runtime's map: where the launcher placed every rank (libtest_get_mapping).
+      if (info.niHandle !== PTL.INVALID_HANDLE) info.map = yield* env.sys.jobMap();
       errs += yield* kids();
       info.map = null;
       return errs;
@@ -775,6 +783,7 @@ function* check(ctx: Ctx, info: Info, el: XmlElement): U<number> {
       case 'event_start': if (want(ev.start ?? 0, ptr(v), 'event_start')) return 1; break;
       case 'event_user_ptr': if (want(ev.user_ptr ?? 0n, ptr(v), 'event_user_ptr')) return 1; break;
       case 'event_ptl_list': if (want(ev.ptl_list ?? 0, enumOr(LIST, v), 'event_ptl_list')) return 1; break;
+      case 'event_atom_type': if (want(ev.atomic_type ?? 0, enumOr(ATOM_TYPE, v), 'event_atom_type')) return 1; break;
       case 'ct_event_success': if (want(info.ctEvent.success, dollar(info, v), 'ct success')) return 1; break;
       case 'ct_event_failure': if (want(info.ctEvent.failure, dollar(info, v), 'ct failure')) return 1; break;
       case 'rank': if (want(info.id.rank, dollar(info, v), 'rank')) return 1; break;
@@ -804,39 +813,87 @@ function* check(ctx: Ctx, info: Info, el: XmlElement): U<number> {
   return 0;
 }
 
-/** Runs one script on a fresh one-node machine. */
-export function runPortalsScript(name: string, text: string): ScriptOutcome {
+export interface RunOptions {
+  /** Ranks to run on; by default as many as the script names (see scriptRanks). */
+  readonly ranks?: number;
+}
+
+/** Simulated time the other ranks get to finish once one has failed (1 s). */
+const GRACE_PS = 1e12;
+
+/** The most ranks a run may ask for (each is a node of the simulated machine). */
+export const MAX_RANKS = 64;
+
+/**
+ * How many ranks a script names: one more than the highest rank it branches
+ * on (`<if rank="N">`, `<check rank="N">`) or addresses logically
+ * (`target_id="N"`); 1 when it names none.
+ */
+export function scriptRanks(root: XmlElement): number {
+  let most = 0;
+  const visit = (el: XmlElement) => {
+    const r = el.attrs.rank;
+    if (r !== undefined && /^\d+$/.test(r.trim())) most = Math.max(most, Number(r) + 1);
+    const t = el.attrs.target_id;
+    if (t !== undefined && /^\d+$/.test(t.trim())) most = Math.max(most, Number(t) + 1);
+    el.children.forEach(visit);
+  };
+  visit(root);
+  return Math.max(1, most);
+}
+
+/** Runs one script on a fresh machine: one process per rank, each on its own compute node. */
+export function runPortalsScript(name: string, text: string, opts: RunOptions = {}): ScriptOutcome {
   let root: XmlElement;
   try {
     root = parseXml(text);
   } catch (e) {
     return { name, status: 'failed', reason: `XML: ${(e as Error).message}` };
   }
+  const ranks = opts.ranks ?? scriptRanks(root);
+  if (!(Number.isInteger(ranks) && ranks >= 1 && ranks <= MAX_RANKS)) return { name, status: 'skipped', reason: `${ranks} ranks: the runner runs 1 to ${MAX_RANKS}` };
   // Nodes with room for the harness's buffers (memory is allocated only when touched).
   const profile = withOverrides(getProfile('redstorm'), { 'memory.bytes': 2 ** 40 }, 'portals conformance');
-  const sys = new System({ profile, shape: { kind: 'mesh', dims: [1] }, seed: 1 });
-  const log: string[] = [];
-  let unsupported: string | null = null;
+  const sys = new System({ profile, shape: { kind: 'mesh', dims: [ranks] }, seed: 1 });
+  const logs: string[][] = Array.from({ length: ranks }, () => []);
+  const unsupported: (string | null)[] = new Array(ranks).fill(null);
+  // When one rank has failed, the others may wait for it in a barrier forever: give them a
+  // simulated second to finish, then stop and report.
+  let failedAt: number | null = null;
   const prog = program('portals-test', function* (env) {
+    const rank = yield* env.sys.getrank();
+    const log = logs[rank];
     try {
-      const errs = yield* walk({ env, ptl: new Portals(env.cpu, env.mem), log }, defaults(), root.name === 'test' ? root.children : [root]);
+      const rt = ranks > 1 ? yield* Runtime.open(env) : null;
+      const errs = yield* walk({ env, ptl: new Portals(env.cpu, env.mem), log, rt }, defaults(), root.name === 'test' ? root.children : [root]);
+      if (errs > 0) failedAt ??= sys.now;
       return errs > 0 ? 1 : 0;
     } catch (e) {
+      failedAt ??= sys.now;
       if (e instanceof ScriptError) {
-        unsupported = e.message;
+        unsupported[rank] = e.message;
         return 2;
       }
       throw e;
     }
   });
-  const job = sys.launchDirect(prog, [0], []);
-  const stop = sys.run({ done: () => sys.jobDone(job), until: 120e12 });
-  const p = job.ranks[0].process!;
-  if (unsupported !== null) return { name, status: 'skipped', reason: unsupported };
-  if (p.exitStatus === 0) return { name, status: 'passed' };
-  if (p.exitStatus === null) return { name, status: 'failed', reason: `${stop.kind === 'idle' ? 'blocked forever' : 'still running'} after ${log.join('; ') || 'no failed check'}` };
-  if (p.exitReason) return { name, status: 'failed', reason: p.exitReason };
-  return { name, status: 'failed', reason: log.join('; ') || `exit ${p.exitStatus}` };
+  const job = sys.launchDirect(prog, Array.from({ length: ranks }, (_, i) => i), []);
+  const stop = sys.run({ done: () => sys.jobDone(job) || (ranks > 1 && failedAt !== null && sys.now - failedAt > GRACE_PS), until: 120e12 });
+  const skip = unsupported.find((u) => u !== null);
+  if (skip) return { name, status: 'skipped', reason: skip, ranks };
+  const problems: string[] = [];
+  job.ranks.forEach((r, i) => {
+    const p = r.process;
+    const log = logs[i];
+    let why: string | null = null;
+    if (p === null) why = `not started: ${r.error}`;
+    else if (p.exitStatus === null) why = `${stop.kind === 'idle' ? 'blocked forever' : 'still running'} after ${log.join('; ') || 'no failed check'}`;
+    else if (p.exitStatus !== 0) why = p.exitReason || log.join('; ') || `exit ${p.exitStatus}`;
+    if (why !== null) problems.push(ranks > 1 ? `rank ${i}: ${why}` : why);
+  });
+  const messages = sys.machine.network.delivered;
+  if (problems.length === 0) return { name, status: 'passed', ranks, messages };
+  return { name, status: 'failed', reason: problems.join(' | '), ranks, messages };
 }
 
 export function portalsFiles(path: string): string[] {
@@ -853,8 +910,16 @@ export function portalsFiles(path: string): string[] {
   return [path];
 }
 
-export function runPortalsSuite(path: string): { passed: number; failed: number; skipped: number; total: number; scripts: ScriptOutcome[] } {
-  const scripts = portalsFiles(path).map((f) => runPortalsScript(basename(f), readFileSync(f, 'utf8')));
+/** A directory named test_nN (the reference's layout) runs its scripts on N ranks. */
+export function directoryRanks(path: string): number | undefined {
+  const m = /^test_n(\d+)$/.exec(basename(path.replace(/\/+$/, '')));
+  return m ? Number(m[1]) : undefined;
+}
+
+export function runPortalsSuite(path: string, opts: RunOptions = {}): { passed: number; failed: number; skipped: number; total: number; scripts: ScriptOutcome[] } {
+  const isDir = statSync(path).isDirectory();
+  const ranks = opts.ranks ?? (isDir ? directoryRanks(path) : undefined);
+  const scripts = portalsFiles(path).map((f) => runPortalsScript(basename(f), readFileSync(f, 'utf8'), { ranks }));
   const count = (s: ScriptOutcome['status']) => scripts.filter((x) => x.status === s).length;
   return { passed: count('passed'), failed: count('failed'), skipped: count('skipped'), total: scripts.length, scripts };
 }
