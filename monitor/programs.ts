@@ -1,12 +1,15 @@
 // Resolving the program a user names: an app from userland/apps, or a path
 // to their own TypeScript/JavaScript file whose default export is a program.
 
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { UserProgram } from '../kernel/abi.ts';
 import { APPS } from '../userland/apps/index.ts';
 import { UsageError } from './args.ts';
+import { checkFile } from './readfile.ts';
+
+/** The largest program source file loaded (a program is one module of TypeScript). */
+const MAX_PROGRAM_BYTES = 4 * 1024 * 1024;
 
 export function isProgram(x: unknown): x is UserProgram {
   const p = x as UserProgram;
@@ -26,7 +29,8 @@ export async function resolveProgram(name: string): Promise<UserProgram> {
     return app;
   }
   const file = resolve(name);
-  if (!existsSync(file)) throw new UsageError(`no such program file: ${name}`);
+  // Checked before the import reads it: a device, a FIFO or a huge file is refused, not read.
+  checkFile(file, MAX_PROGRAM_BYTES, name);
   let mod: { default?: unknown };
   try {
     // tsImport loads the file as an ES module wherever it lives (no package.json needed).

@@ -1,12 +1,13 @@
 // `margay image`: writes a program's ELF64 executable image to a file, or
 // checks an image file the way the kernel's loader would.
 
-import { readFileSync, writeFileSync } from 'node:fs';
-import { parseImage } from '../../kernel/image.ts';
+import { writeFileSync } from 'node:fs';
+import { MAX_IMAGE_BYTES, parseImage } from '../../kernel/image.ts';
 import { UsageError, flag, parse, str } from '../args.ts';
 import { imageOf } from '../launch.ts';
 import type { Output } from '../output.ts';
 import { resolveProgram } from '../programs.ts';
+import { readBounded } from '../readfile.ts';
 
 export const HELP = `usage: margay image <app | ./program.ts> -o FILE
        margay image --check FILE [--json]
@@ -25,13 +26,7 @@ export async function run(argv: string[], out: Output): Promise<number> {
   const p = parse(argv, { output: { type: 'string', short: 'o' }, check: { type: 'string' }, json: { type: 'boolean' } }, 1);
   const check = str(p, 'check');
   if (check !== undefined) {
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(readFileSync(check));
-    } catch (e) {
-      throw new UsageError(`cannot read ${check}: ${(e as Error).message}`);
-    }
-    const r = parseImage(bytes);
+    const r = parseImage(readBounded(check, MAX_IMAGE_BYTES));
     const doc = r.ok
       ? { ok: true, name: r.image.name, entry: r.image.entry, text_bytes: r.image.text.length, text_memory_bytes: r.image.textBytes, data_bytes: r.image.dataBytes, bss_bytes: r.image.bssBytes, sha256: r.image.hash }
       : { ok: false, reason: r.reason };

@@ -1,0 +1,58 @@
+// Reading a file the user names (an image, a program, a config, a script)
+// with a bound: the file is opened without blocking, refused unless it is a
+// regular file, and read only up to the limit, so /dev/zero, a FIFO or a
+// huge file cost nothing and get one clear line instead of growing memory.
+
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { UsageError } from './args.ts';
+
+const WHY: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOTDIR: 'no such file',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'name too long',
+};
+
+/** Checks that `path` is a regular file of at most `limit` bytes (`what` names it in errors, e.g. "--config x"). */
+export function checkFile(path: string, limit: number, what = path): void {
+  withFile(path, limit, what, () => undefined);
+}
+
+/** The bytes of the regular file `path`, at most `limit` of them, or a UsageError saying why not. */
+export function readBounded(path: string, limit: number, what = path): Uint8Array {
+  return withFile(path, limit, what, (fd, size) => {
+    // Read one byte past the limit: a file that grew since fstat is still refused.
+    const buf = new Uint8Array(Math.min(size, limit) + 1);
+    let n = 0;
+    for (;;) {
+      const got = readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) break;
+      n += got;
+      if (n > limit) throw new UsageError(`cannot read ${what}: more than ${limit} bytes`);
+      if (n === buf.length) break;
+    }
+    return buf.slice(0, n);
+  });
+}
+
+function withFile<T>(path: string, limit: number, what: string, read: (fd: number, size: number) => T): T {
+  let fd: number;
+  try {
+    // O_NONBLOCK: opening a FIFO with no writer must not wait for one.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    throw new UsageError(`cannot read ${what}: ${WHY[code] ?? (e as Error).message.split('\n')[0]}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new UsageError(`cannot read ${what}: a directory`);
+    if (!st.isFile()) throw new UsageError(`cannot read ${what}: not a regular file`);
+    if (st.size > limit) throw new UsageError(`cannot read ${what}: more than ${limit} bytes`);
+    return read(fd, st.size);
+  } finally {
+    closeSync(fd);
+  }
+}
