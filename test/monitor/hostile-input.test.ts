@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../monitor/args.ts';
 import * as image from '../../monitor/commands/image.ts';
 import * as machine from '../../monitor/commands/machine.ts';
+import * as sweep from '../../monitor/commands/sweep.ts';
 import { bufferOutput } from '../../monitor/output.ts';
 import { MonitorSession } from '../../monitor/session.ts';
 
@@ -36,6 +37,11 @@ describe('the CLI and the monitor refuse hostile input with a clear message', ()
     await s.exec('boot --nodes 2');
     expect(await s.exec('step 99999999999999999999')).toEqual([expect.stringMatching(/^error: N must be a whole number/)]);
     expect(await s.exec('load hello --ranks 1e3')).toEqual([expect.stringMatching(/^error: --ranks must be a (whole )?number/)]);
+  });
+
+  it('refuses a sweep range too large to walk, and an image padding that is not a whole number', async () => {
+    expect(await usage(() => sweep.run(['--counts', '1-99999999999999999999'], bufferOutput()))).toBe('--counts must name node counts from 1 to 100000');
+    expect(await usage(() => sweep.run(['--image-bytes', '1e3'], bufferOutput()))).toMatch(/--image-bytes must be a whole number from 0 to 67108864/);
   });
 
   it('says the service node is out of memory when loads pile up, instead of an internal error', async () => {
