@@ -6,7 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from '../hw/errors.ts';
 import { DEFAULT_PROFILE, getProfile, type Profile, withOverrides } from '../hw/profile.ts';
 import { parseShape, type Shape, shapeForNodes } from '../hw/topology.ts';
-import { readBounded } from './readfile.ts';
+import { readBounded } from './files.ts';
 
 /** The largest --config file read. */
 const MAX_CONFIG_BYTES = 1024 * 1024;

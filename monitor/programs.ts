@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import type { UserProgram } from '../kernel/abi.ts';
 import { APPS } from '../userland/apps/index.ts';
 import { UsageError } from './args.ts';
-import { checkFile } from './readfile.ts';
+import { checkFile } from './files.ts';
 
 /** The largest program source file loaded (a program is one module of TypeScript). */
 const MAX_PROGRAM_BYTES = 4 * 1024 * 1024;

@@ -1,13 +1,12 @@
 // `margay image`: writes a program's ELF64 executable image to a file, or
 // checks an image file the way the kernel's loader would.
 
-import { writeFileSync } from 'node:fs';
 import { MAX_IMAGE_BYTES, parseImage } from '../../kernel/image.ts';
 import { UsageError, flag, parse, str } from '../args.ts';
 import { imageOf } from '../launch.ts';
 import type { Output } from '../output.ts';
 import { resolveProgram } from '../programs.ts';
-import { readBounded } from '../readfile.ts';
+import { readBounded, writeUserFile } from '../files.ts';
 
 export const HELP = `usage: margay image <app | ./program.ts> -o FILE
        margay image --check FILE [--json]
@@ -39,7 +38,7 @@ export async function run(argv: string[], out: Output): Promise<number> {
   const file = str(p, 'output');
   if (name === undefined || file === undefined) throw new UsageError('name a program and an output file (margay image hello -o hello.elf)');
   const img = imageOf(await resolveProgram(name));
-  writeFileSync(file, img);
+  writeUserFile(file, img);
   out.say(`wrote ${file}: ${img.length} bytes`);
   return 0;
 }

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { MACHINE_OPTIONS, flag, parse, str } from '../args.ts';
 import { runConsole } from '../console/console.ts';
 import type { Output } from '../output.ts';
-import { readBounded } from '../readfile.ts';
+import { readBounded } from '../files.ts';
 import { COMMANDS, MonitorSession } from '../session.ts';
 
 export const HELP = `usage: margay monitor [--script FILE] [--plain] [machine options]

@@ -7,6 +7,7 @@ import { parseTime } from '../../hw/time.ts';
 import { System } from '../../kernel/system.ts';
 import { type Fanout, type LoadMode, parseFanout } from '../../userland/lib/jobblock.ts';
 import { MACHINE_HELP, MACHINE_OPTIONS, type Parsed, UsageError, flag, intOption, machineChoice, parse, str } from '../args.ts';
+import { asUserFile } from '../files.ts';
 import { launch } from '../launch.ts';
 import type { Output } from '../output.ts';
 import { appNames, resolveProgram } from '../programs.ts';
@@ -127,7 +128,7 @@ export async function runJob(p: Parsed, out: Output): Promise<number> {
   const ranks = intOption(p, 'ranks', 1, computeNodes) ?? Math.min(asked, computeNodes);
   applyFaults(p, sys);
   const traceFile = str(p, 'trace');
-  if (traceFile !== undefined) sys.trace.streamTo(traceFile);
+  if (traceFile !== undefined) asUserFile(traceFile, 'write', () => sys.trace.streamTo(traceFile));
   const start = process.hrtime.bigint();
   const job = loaded
     ? launch(sys, { load: jc.load as LoadMode, fanout: jc.fanout, programs: [program], map: [{ firstNid: 0, count: ranks, image: 0 }], argv: p.rest, timeoutUs: Math.round(jc.timeoutPs / 1e6) })

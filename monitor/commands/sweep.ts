@@ -2,10 +2,10 @@
 // each fan-out shape and writes the load-time curve as JSON (and an SVG
 // plot), to compare flat and hierarchical loading as the seed does.
 
-import { writeFileSync } from 'node:fs';
 import { System } from '../../kernel/system.ts';
 import { type Fanout, type LoadMode, formatFanout, parseFanout } from '../../userland/lib/jobblock.ts';
 import { MACHINE_HELP, MACHINE_OPTIONS, UsageError, flag, intOption, machineChoice, parse, str } from '../args.ts';
+import { writeUserFile } from '../files.ts';
 import { launch } from '../launch.ts';
 import type { Output } from '../output.ts';
 import { resolveProgram } from '../programs.ts';
@@ -88,12 +88,12 @@ export async function run(argv: string[], out: Output): Promise<number> {
     result.series.push({ fanout: formatFanout(f), points });
   }
   const file = str(p, 'output');
-  if (file !== undefined) writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  if (file !== undefined) writeUserFile(file, JSON.stringify(result, null, 2) + '\n');
   if (file === undefined || flag(p, 'json')) out.json(result);
   const svg = str(p, 'svg');
   if (svg !== undefined) {
     const series = result.series.map((s) => ({ name: s.fanout, points: s.points.filter((q) => q.load_ns !== null).map((q) => ({ x: q.nodes, y: q.load_ns! / 1000 })) }));
-    writeFileSync(svg, svgPlot(`${result.app}: ${load} job load on ${result.profile}`, 'compute nodes (log scale)', 'load phase (us, simulated)', series));
+    writeUserFile(svg, svgPlot(`${result.app}: ${load} job load on ${result.profile}`, 'compute nodes (log scale)', 'load phase (us, simulated)', series));
     out.note(`wrote ${svg}`);
   }
   return 0;

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../monitor/args.ts';
 import * as image from '../../monitor/commands/image.ts';
 import * as machine from '../../monitor/commands/machine.ts';
+import * as runCommand from '../../monitor/commands/run.ts';
 import * as sweep from '../../monitor/commands/sweep.ts';
 import { bufferOutput } from '../../monitor/output.ts';
 import { MonitorSession } from '../../monitor/session.ts';
@@ -77,6 +78,12 @@ describe('the CLI and the monitor refuse hostile input with a clear message', ()
     writeFileSync(prog, '');
     truncateSync(prog, 16 * 1024 * 1024);
     expect(await s.exec(`load ${prog}`)).toEqual([`error: cannot read ${prog}: more than 4194304 bytes`]);
+  });
+
+  it('says in one line why an image or a trace cannot be written (found by the monitor fuzzer)', async () => {
+    expect(await usage(() => image.run(['hello', '-o', dir], bufferOutput()))).toBe(`cannot write ${dir}: a directory`);
+    expect(await usage(() => image.run(['hello', '-o', join(dir, 'missing', 'x.elf')], bufferOutput()))).toBe(`cannot write ${join(dir, 'missing', 'x.elf')}: no such file`);
+    expect(await usage(() => runCommand.run(['hello', '--nodes', '1', '--trace', dir], bufferOutput()))).toBe(`cannot write ${dir}: a directory`);
   });
 
   it('names a missing file in one line', async () => {

@@ -1,9 +1,10 @@
-// Reading a file the user names (an image, a program, a config, a script)
-// with a bound: the file is opened without blocking, refused unless it is a
+// Files the user names. Reading (an image, a program, a config, a script)
+// is bounded: the file is opened without blocking, refused unless it is a
 // regular file, and read only up to the limit, so /dev/zero, a FIFO or a
 // huge file cost nothing and get one clear line instead of growing memory.
+// Writing (an image, a sweep's JSON or SVG) fails with one line too.
 
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { UsageError } from './args.ts';
 
 const WHY: Readonly<Record<string, string>> = {
@@ -13,7 +14,26 @@ const WHY: Readonly<Record<string, string>> = {
   ENOTDIR: 'no such file',
   ELOOP: 'too many symbolic links',
   ENAMETOOLONG: 'name too long',
+  EISDIR: 'a directory',
+  ENOSPC: 'no space left on the device',
+  EROFS: 'a read-only file system',
 };
+
+/** Writes `data` to `path`, or a UsageError saying why not. */
+export function writeUserFile(path: string, data: string | Uint8Array): void {
+  asUserFile(path, 'write', () => writeFileSync(path, data));
+}
+
+/** Runs `f`, which opens `path`; a file-system error becomes a one-line UsageError. */
+export function asUserFile<T>(path: string, verb: 'read' | 'write', f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === undefined) throw e;
+    throw new UsageError(`cannot ${verb} ${path}: ${WHY[code] ?? (e as Error).message.split('\n')[0]}`);
+  }
+}
 
 /** Checks that `path` is a regular file of at most `limit` bytes (`what` names it in errors, e.g. "--config x"). */
 export function checkFile(path: string, limit: number, what = path): void {
