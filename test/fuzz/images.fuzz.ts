@@ -158,7 +158,7 @@ export async function fuzzImages(seed: number, iterations: number, loadEvery = 4
           } else {
             c.nacked++;
             if (same) fail(`${tag}: the unchanged image was NACKed: ${r.text}`);
-            if (!/^bad image: /.test(r.text) || !clear(r.text)) fail(`${tag}: NACK without a clear image reason: ${JSON.stringify(r.text)}`);
+            if (!/^(bad image: |image length )/.test(r.text) || !clear(r.text)) fail(`${tag}: NACK without a clear image reason: ${JSON.stringify(r.text)}`);
           }
         }
       } catch (e) {
