@@ -13,7 +13,7 @@ export const HELP = `usage: margay image <app | ./program.ts> -o FILE
 
 Writes the program's executable image: an ELF64 x86-64 file with a text
 and a data PT_LOAD segment (BSS as memsz beyond filesz) and a note naming
-the program and the SHA-256 of its segments. With --check, reads FILE and
+the program and the SHA-256 of the whole image. With --check, reads FILE and
 prints what the loader finds in it, or the precise reason it would refuse
 it (exit code 1).
 
