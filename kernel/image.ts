@@ -4,12 +4,17 @@
 //
 // An image has an ELF header, three program headers (PT_LOAD text R+X,
 // PT_LOAD data RW whose memsz - filesz is the BSS, PT_NOTE) and a note
-// "Margay" naming the program and carrying the SHA-256 of text || data. The
+// "Margay" naming the program and carrying the SHA-256 of the whole file
+// with the hash's own 32 bytes taken as zero: every header field, the name,
+// the sizes, the entry point and the segments are covered, so no change to
+// what runs can pass (a flip in padding is caught too). The entry point must
+// be the start of the text: the kernel starts every program there (crt0,
+// ENTRY_START), so any other value would be checked and then ignored. The
 // parser checks every field it relies on and returns a precise reason for
 // the first thing wrong; it never throws on any input.
 
 import { createHash } from 'node:crypto';
-import { LAYOUT } from './abi.ts';
+import { ENTRY_START, LAYOUT } from './abi.ts';
 
 export const ELF_HEADER_BYTES = 64;
 export const PHDR_BYTES = 56;
@@ -42,7 +47,7 @@ export interface ParsedImage extends ImageContents {
   readonly entry: number;
   readonly textVa: number;
   readonly dataVa: number;
-  /** SHA-256 of text || data, hex (what the note claims and the content has). */
+  /** SHA-256 of the image with the hash field zeroed, hex (what the note claims and the file has). */
   readonly hash: string;
   /** SHA-256 of the text bytes alone: the key the kernel finds the code by. */
   readonly textHash: string;
@@ -67,11 +72,9 @@ export function buildImage(c: ImageContents): Uint8Array {
   const dataMem = Math.max(c.dataBytes, c.data.length);
   const textVa = LAYOUT.TEXT_BASE;
   const dataVa = textVa + textMem;
-  const hash = Buffer.from(sha256(c.text, c.data), 'hex');
   const desc = new Uint8Array(4 + align(name.length, 4) + 32);
   new DataView(desc.buffer).setUint32(0, name.length, true);
   desc.set(name, 4);
-  desc.set(hash, 4 + align(name.length, 4));
   const noteName = new TextEncoder().encode(NOTE_NAME + '\0');
   const note = new Uint8Array(12 + align(noteName.length, 4) + desc.length);
   const nv = new DataView(note.buffer);
@@ -90,7 +93,7 @@ export function buildImage(c: ImageContents): Uint8Array {
   dv.setUint16(16, ET_EXEC, true);
   dv.setUint16(18, EM_X86_64, true);
   dv.setUint32(20, 1, true);
-  dv.setBigUint64(24, BigInt(textVa), true);
+  dv.setBigUint64(24, BigInt(ENTRY_START), true);
   dv.setBigUint64(32, BigInt(ELF_HEADER_BYTES), true);
   dv.setUint16(52, ELF_HEADER_BYTES, true);
   dv.setUint16(54, PHDR_BYTES, true);
@@ -113,6 +116,8 @@ export function buildImage(c: ImageContents): Uint8Array {
   out.set(c.text, textOff);
   out.set(c.data, dataOff);
   out.set(note, noteOff);
+  // The hash is the note's last 32 bytes; it is computed over the file with them still zero.
+  out.set(Buffer.from(sha256(out), 'hex'), out.length - 32);
   return out;
 }
 
@@ -167,14 +172,17 @@ export function parseImage(b: Uint8Array): ImageResult {
   if (text.memsz > 1 << 30 || data.memsz > 1 << 30) return bad('a segment is larger than 1 GiB');
   if (data.va !== text.va + pageUp(text.memsz)) return bad(`data must follow text at 0x${(text.va + pageUp(text.memsz)).toString(16)}, not 0x${data.va.toString(16)}`);
   if (entry < text.va || entry >= text.va + text.memsz) return bad(`entry point 0x${entry.toString(16)} is outside the text segment`);
+  if (entry !== ENTRY_START) return bad(`entry point 0x${entry.toString(16)} is not the start of the text (0x${ENTRY_START.toString(16)}), where every program begins`);
   const noteHdr = phdrs.find((p) => p.type === PT_NOTE);
   if (noteHdr === undefined) return bad('no PT_NOTE segment (the Margay note names the program and its hash)');
   const note = parseNote(b.subarray(noteHdr.offset, noteHdr.offset + noteHdr.filesz));
   if (typeof note === 'string') return bad(note);
+  const unhashed = b.slice();
+  unhashed.fill(0, noteHdr.offset + note.hashAt, noteHdr.offset + note.hashAt + 32);
+  const hash = sha256(unhashed);
+  if (hash !== note.hash) return bad(`content hash mismatch: the note says ${note.hash.slice(0, 16)}..., the image hashes to ${hash.slice(0, 16)}... (image corrupted)`);
   const textBytes = b.slice(text.offset, text.offset + text.filesz);
   const dataBytes = b.slice(data.offset, data.offset + data.filesz);
-  const hash = sha256(textBytes, dataBytes);
-  if (hash !== note.hash) return bad(`content hash mismatch: the note says ${note.hash.slice(0, 16)}..., the segments hash to ${hash.slice(0, 16)}... (image corrupted)`);
   return {
     ok: true,
     image: {
@@ -193,7 +201,8 @@ export function parseImage(b: Uint8Array): ImageResult {
   };
 }
 
-function parseNote(n: Uint8Array): { name: string; hash: string } | string {
+/** The note's program name and hash, and where the hash sits in the note. */
+function parseNote(n: Uint8Array): { name: string; hash: string; hashAt: number } | string {
   if (n.length < 12) return 'note too short';
   const dv = new DataView(n.buffer, n.byteOffset, n.byteLength);
   const namesz = dv.getUint32(0, true);
@@ -214,5 +223,5 @@ function parseNote(n: Uint8Array): { name: string; hash: string } | string {
   }
   const at = 4 + align(len, 4);
   const hash = Buffer.from(desc.subarray(at, at + 32)).toString('hex');
-  return { name, hash };
+  return { name, hash, hashAt: nameEnd + at };
 }

@@ -11,6 +11,9 @@ export interface JobBlock {
   readonly pid: number;
   readonly size: number;
   readonly mode: number;
+  /** The job's launcher (yod): the only process whose status and kill requests the job's kernels honour. */
+  readonly serviceNid: number;
+  readonly servicePid: number;
   /** (first nid, count, image) triples covering ranks 0..size-1 in order. */
   readonly ranges: Uint32Array;
   readonly argv: readonly string[];
@@ -24,6 +27,12 @@ export class RangeJobMap {
     readonly length: number,
     private readonly pid: number,
   ) {}
+
+  /** Whether some rank of the job runs on node `nid`. */
+  hasNode(nid: number): boolean {
+    for (let i = 0; i < this.ranges.length; i += 3) if (nid >= this.ranges[i] && nid < this.ranges[i] + this.ranges[i + 1]) return true;
+    return false;
+  }
 
   at(rank: number): { nid: number; pid: number } {
     let base = 0;
@@ -79,6 +88,6 @@ export function parseJobBlock(b: Uint8Array, nodeCount: number): { ok: true; blo
   }
   return {
     ok: true,
-    block: { bytes: b, jobId: w(J.W_JOB_ID), pid: w(J.W_PID), size, mode: w(J.W_MODE), ranges, argv: strings.slice(0, argc), envp: strings.slice(argc) },
+    block: { bytes: b, jobId: w(J.W_JOB_ID), pid: w(J.W_PID), size, mode: w(J.W_MODE), serviceNid: w(J.W_SERVICE_NID), servicePid: w(J.W_SERVICE_PID), ranges, argv: strings.slice(0, argc), envp: strings.slice(argc) },
   };
 }

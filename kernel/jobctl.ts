@@ -12,6 +12,16 @@
 // messages into the service node the seed warns about) and it survives a
 // rank that faults: its kernel still reports, so no subtree is orphaned.
 //
+// A job's records belong to its launcher. The sending kernel stamps every
+// message with its node, the sending pid and that process's uid, so those
+// three are what a receiving kernel authenticates. A rank's record is
+// created once, by a load from the launcher (yod, named in the job block) or
+// from a rank of the same job (a parent in the load tree), and is never
+// replaced: it keeps its owner after its process ends, until the machine
+// forgets the job. App status and app kill are honoured only from the
+// launcher (or from root, the service node's kernel acting for the
+// monitor); anyone else gets the answer a job that does not exist gets.
+//
 // Replies and exits for a process go into its kernel mailbox, which it reads
 // with lwk_kmsg_recv. Messages for pid 0 are answers to requests the
 // machine's control API made on this kernel's behalf (the monitor's
@@ -50,6 +60,7 @@ export interface JobRecord {
   readonly parentNid: number;
   readonly parentPid: number;
   readonly block: JobBlock;
+  /** The job's owner: the uid the loading kernel stamped on the load. */
   readonly uid: number;
   process: Process;
   /** The process is being replaced by exec: its end is not the rank's end. */
@@ -219,6 +230,8 @@ export class JobControl {
 
   /** Why a load cannot even be received, or null. */
   private loadRefusal(h: KMsgHeader, payloadLen: number): string | null {
+    // A record is never replaced, even after its rank ended: its exit fan-in may still be under way.
+    if (this.records.has(h.jobId)) return `job ${h.jobId} already has a rank on node ${this.k.nid}`;
     const busy = this.k.liveProcesses()[0];
     if (busy !== undefined) return `node busy: pid ${busy.pid} (${busy.name}) is running`;
     if (this.loading) return 'node busy: another job load is in progress';
@@ -247,6 +260,10 @@ export class JobControl {
       if (!jb.ok) return yield* this.nack(h, jb.reason, cpu);
       const block = jb.block;
       const map = new RangeJobMap(block.ranges, block.size, block.pid);
+      if (block.jobId !== h.jobId) return yield* this.nack(h, `job block is for job ${block.jobId}, the message for job ${h.jobId}`, cpu);
+      const fromLauncher = h.srcNid === block.serviceNid && h.srcPid === block.servicePid;
+      const fromRank = h.srcPid === block.pid && map.hasNode(h.srcNid);
+      if (!fromLauncher && !fromRank) return yield* this.nack(h, `a load must come from the job's launcher (node ${block.serviceNid} pid ${block.servicePid}) or one of its ranks, not node ${h.srcNid} pid ${h.srcPid}`, cpu);
       if (h.rank < 0 || h.rank >= block.size) return yield* this.nack(h, `rank ${h.rank} is outside the job's ${block.size} ranks`, cpu);
       if (map.at(h.rank).nid !== this.k.nid) return yield* this.nack(h, `rank ${h.rank} belongs on node ${map.at(h.rank).nid}, not ${this.k.nid}`, cpu);
       const code = this.k.host.catalog.instantiate(img.image.textHash);
@@ -288,6 +305,12 @@ export class JobControl {
     }
   }
 
+  /** The record a status or kill may see: to anyone but the launcher, the job does not exist here. */
+  private visibleRecord(h: KMsgHeader): JobRecord | undefined {
+    const r = this.records.get(h.jobId);
+    return r !== undefined && fromLauncher(h, r) ? r : undefined;
+  }
+
   private *nack(h: KMsgHeader, reason: string, cpu: Cpu): KPath {
     this.stats.nacks++;
     this.refusals.push({ jobId: h.jobId, rank: h.rank, reason, at: this.k.engine.now });
@@ -299,10 +322,9 @@ export class JobControl {
 
   /** App status: a dump of every CPU context of the job's process. */
   private *status(h: KMsgHeader, _cpu: Cpu): KPath {
-    const r = this.records.get(h.jobId);
+    const r = this.visibleRecord(h);
     const lines: string[] = [];
     if (r === undefined || !r.process.alive) lines.push(`node ${this.k.nid}: no live process of job ${h.jobId}`);
-    else if (!permitted(h, r)) lines.push(`node ${this.k.nid}: job ${h.jobId} belongs to uid ${r.uid}, not ${h.uid}`);
     else {
       const p = r.process;
       for (const t of p.threads) {
@@ -318,9 +340,9 @@ export class JobControl {
 
   /** App kill: kill the job's process here and answer affirmatively. */
   private *kill(h: KMsgHeader, _cpu: Cpu): KPath {
-    const r = this.records.get(h.jobId);
+    const r = this.visibleRecord(h);
     let killed = 0;
-    if (r !== undefined && r.process.alive && permitted(h, r)) {
+    if (r !== undefined && r.process.alive) {
       this.k.killProcess(r.process, 137, `killed by app kill from node ${h.srcNid}`);
       killed = 1;
     }
@@ -331,7 +353,7 @@ export class JobControl {
   /** A child subtree's exit summary: combine it, or hand it to the process it is for (yod). */
   private *exit(h: KMsgHeader, payload: Uint8Array, cpu: Cpu): KPath {
     const r = this.records.get(h.jobId);
-    if (r !== undefined && r.process.pid === h.dstPid && r.exitSentAt < 0) {
+    if (r !== undefined && r.process.pid === h.dstPid && r.exitSentAt < 0 && r.children.get(h.srcNid) === 'acked') {
       r.children.set(h.srcNid, 'exited');
       r.summary = mergeSummary(r.summary, h.summary);
       yield step('jobctl', 'exit-fanin', this.v['kernel.syscallWorkCycles'], `subtree of rank ${h.rank}: ${h.summary.ranks} rank(s), ${h.summary.failed} failed`);
@@ -419,7 +441,7 @@ export class JobControl {
   }
 }
 
-/** App status and app kill come from the job's own user or from root (uid 0, the service node's kernel). */
-function permitted(h: KMsgHeader, r: JobRecord): boolean {
-  return h.uid === 0 || h.uid === r.uid;
+/** App status and app kill are honoured from the job's launcher (its node, pid and uid) or from root (uid 0: the service node's kernel for the monitor). */
+function fromLauncher(h: KMsgHeader, r: JobRecord): boolean {
+  return h.uid === 0 || (h.uid === r.uid && h.srcNid === r.block.serviceNid && h.srcPid === r.block.servicePid);
 }

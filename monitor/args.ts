@@ -2,11 +2,14 @@
 // unknown or malformed flag is a one-line usage error, exit code 2) and the
 // machine options most commands take.
 
-import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from '../hw/errors.ts';
 import { DEFAULT_PROFILE, getProfile, type Profile, withOverrides } from '../hw/profile.ts';
 import { parseShape, type Shape, shapeForNodes } from '../hw/topology.ts';
+import { readBounded } from './files.ts';
+
+/** The largest --config file read. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
 
 /** A mistake in how a command was called: printed as one line, exit code 2. */
 export class UsageError extends Error {
@@ -106,11 +109,12 @@ export function machineChoice(p: Parsed, extraNodes = 0): MachineChoice {
     let profile = getProfile(str(p, 'profile') ?? DEFAULT_PROFILE);
     const config = str(p, 'config');
     if (config !== undefined) {
+      const text = new TextDecoder().decode(readBounded(config, MAX_CONFIG_BYTES, `--config ${config}`));
       let json: unknown;
       try {
-        json = JSON.parse(readFileSync(config, 'utf8'));
+        json = JSON.parse(text);
       } catch (e) {
-        throw new ConfigError(`cannot read --config ${config}: ${(e as Error).message}`);
+        throw new ConfigError(`cannot read --config ${config}: ${(e as Error).message.split('\n')[0]}`);
       }
       if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ConfigError(`--config ${config} must hold a JSON object`);
       profile = withOverrides(profile, json as Record<string, unknown>, config);
@@ -132,9 +136,8 @@ export function machineChoice(p: Parsed, extraNodes = 0): MachineChoice {
     if (shapeText !== undefined) shape = parseShape(shapeText, profile.topology);
     else if (nodes !== undefined) shape = shapeForNodes(nodes + extraNodes, profile.shape.length, profile.topology);
     else shape = { kind: profile.topology, dims: profile.shape };
-    const seedText = str(p, 'seed');
-    if (seedText !== undefined && !/^\d+$/.test(seedText)) throw new UsageError(`--seed must be a whole number, got '${seedText}'`);
-    return { profile, shape, seed: seedText === undefined ? 1 : Number(seedText) };
+    const seed = intOption(p, 'seed', 0, Number.MAX_SAFE_INTEGER) ?? 1;
+    return { profile, shape, seed };
   } catch (e) {
     if (e instanceof ConfigError) throw new UsageError(e.message);
     throw e;

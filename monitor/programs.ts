@@ -11,6 +11,10 @@ import { MAX_IMAGE_BYTES, parseImage, sha256 } from '../kernel/image.ts';
 import { APPS } from '../userland/apps/index.ts';
 import { UsageError } from './args.ts';
 import { installCommonJsResolution } from './packagename.ts';
+import { checkFile } from './files.ts';
+
+/** The largest program source file loaded (a program is one module of TypeScript). */
+const MAX_PROGRAM_BYTES = 4 * 1024 * 1024;
 
 export function isProgram(x: unknown): x is UserProgram {
   const p = x as UserProgram;
@@ -85,9 +89,12 @@ export async function resolveProgram(name: string): Promise<UserProgram> {
     if (e instanceof UsageError) throw e;
     throw new UsageError(`no such program file: ${name}`);
   }
+  // Checked before anything reads it: a device, a FIFO or a huge file is refused, not read.
+  checkFile(file, Math.max(MAX_PROGRAM_BYTES, MAX_IMAGE_BYTES), name);
   const magic = head(file, 4);
   if (ELF_MAGIC.every((b, i) => magic[i] === b)) return programFromImage(name, size);
   if (!/\.[cm]?[jt]s$/.test(file)) throw new UsageError(`${name}: a program is a .ts or .js file (or an image written by margay image)`);
+  if (size > MAX_PROGRAM_BYTES) throw new UsageError(`cannot read ${name}: more than ${MAX_PROGRAM_BYTES} bytes`);
   let mod: { default?: unknown };
   try {
     // tsImport loads the file wherever it lives (no package.json needed); a

@@ -11,6 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { formatPs as formatTime, parseTime } from '../hw/time.ts';
 import { disassemble } from '../kernel/ext/disasm.ts';
+import { SyscallError } from '../kernel/errno.ts';
 import { formatShape } from '../hw/topology.ts';
 import { type Job, type StopReason, System } from '../kernel/system.ts';
 import type { TraceRecord } from '../kernel/trace.ts';
@@ -241,8 +242,16 @@ const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
       const ranks = p.values.ranks !== undefined ? int(p.values.ranks as string, '--ranks') : s.defaultRanks;
       if (ranks < 1 || ranks > sys.machine.size - 1) throw new UsageError(`--ranks must be 1..${sys.machine.size - 1}`);
       const program = await resolveProgram(name);
+      let job: Job;
+      try {
+        job = launch(sys, { load, fanout, programs: [program], map: [{ firstNid: 0, count: ranks, image: 0 }], argv: p.rest, timeoutUs: 1_000_000, jobId: sys.jobs.length + 1 });
+      } catch (e) {
+        // yod's process could not be created (the service node's memory is held by earlier jobs' yods).
+        if (e instanceof SyscallError) throw new UsageError(`cannot start yod on the service node (node ${sys.machine.size - 1}): ${e.message}`);
+        throw e;
+      }
       s.fanout = fanout;
-      s.job = launch(sys, { load, fanout, programs: [program], map: [{ firstNid: 0, count: ranks, image: 0 }], argv: p.rest, timeoutUs: 1_000_000, jobId: sys.jobs.length + 1 });
+      s.job = job;
       return [`job ${s.job.jobId}: yod on node ${s.job.serviceNid} launches ${name} on ${ranks} rank(s), ${load} over ${p.values.fanout ?? 'binomial'}`];
     },
   },

@@ -1,11 +1,10 @@
 // `margay image`: writes a program's ELF64 executable image to a file, or
 // checks an image file the way the kernel's loader would.
 
-import { readFileSync } from 'node:fs';
-import { parseImage } from '../../kernel/image.ts';
+import { MAX_IMAGE_BYTES, parseImage } from '../../kernel/image.ts';
 import { UsageError, flag, parse, str } from '../args.ts';
 import { imageOf } from '../launch.ts';
-import { writableFile, writeOutput } from '../outfile.ts';
+import { readBounded, writableFile, writeOutput } from '../files.ts';
 import type { Output } from '../output.ts';
 import { resolveProgram } from '../programs.ts';
 
@@ -14,7 +13,7 @@ export const HELP = `usage: margay image <app | ./program.ts> -o FILE
 
 Writes the program's executable image: an ELF64 x86-64 file with a text
 and a data PT_LOAD segment (BSS as memsz beyond filesz) and a note naming
-the program and the SHA-256 of its segments. With --check, reads FILE and
+the program and the SHA-256 of the whole image. With --check, reads FILE and
 prints what the loader finds in it, or the precise reason it would refuse
 it (exit code 1).
 
@@ -26,13 +25,7 @@ export async function run(argv: string[], out: Output): Promise<number> {
   const p = parse(argv, { output: { type: 'string', short: 'o' }, check: { type: 'string' }, json: { type: 'boolean' } }, 1);
   const check = str(p, 'check');
   if (check !== undefined) {
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(readFileSync(check));
-    } catch (e) {
-      throw new UsageError(`cannot read ${check}: ${(e as Error).message}`);
-    }
-    const r = parseImage(bytes);
+    const r = parseImage(readBounded(check, MAX_IMAGE_BYTES));
     const doc = r.ok
       ? { ok: true, name: r.image.name, entry: r.image.entry, text_bytes: r.image.text.length, text_memory_bytes: r.image.textBytes, data_bytes: r.image.dataBytes, bss_bytes: r.image.bssBytes, sha256: r.image.hash }
       : { ok: false, reason: r.reason };

@@ -4,11 +4,11 @@
 // console is not built yet: on a terminal this monitor runs in plain text
 // and says so.
 
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { MACHINE_OPTIONS, UsageError, flag, parse, str } from '../args.ts';
+import { MACHINE_OPTIONS, flag, parse, str } from '../args.ts';
 import { runConsole } from '../console/console.ts';
 import type { Output } from '../output.ts';
+import { readBounded } from '../files.ts';
 import { COMMANDS, MonitorSession } from '../session.ts';
 
 export const HELP = `usage: margay monitor [--script FILE] [--plain] [--json] [machine options]
@@ -67,12 +67,7 @@ export async function run(argv: string[], out: Output): Promise<number> {
   if (bootArgs.length > 0) await one(boot, true);
   const script = str(p, 'script');
   if (script !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(script, 'utf8');
-    } catch (e) {
-      throw new UsageError(`cannot read --script ${script}: ${(e as Error).message}`);
-    }
+    const text = new TextDecoder().decode(readBounded(script, 4 * 1024 * 1024, `--script ${script}`));
     for (const line of text.split('\n')) {
       if (line.trim() === '' || line.trim().startsWith('#')) continue;
       const lines = await one(line, true);

@@ -9,7 +9,7 @@ import { type Fanout, type LoadMode, parseFanout } from '../../userland/lib/jobb
 import { MACHINE_HELP, MACHINE_OPTIONS, type Parsed, UsageError, flag, intOption, machineChoice, parse, str } from '../args.ts';
 import { launch } from '../launch.ts';
 import type { Output } from '../output.ts';
-import { writableFile } from '../outfile.ts';
+import { writableFile } from '../files.ts';
 import { appNames, checkProgram, resolveProgram } from '../programs.ts';
 import { buildReport, summaryLines } from '../report.ts';
 

@@ -4,9 +4,9 @@
 
 import { System } from '../../kernel/system.ts';
 import { type Fanout, type LoadMode, formatFanout, parseFanout } from '../../userland/lib/jobblock.ts';
-import { MACHINE_HELP, MACHINE_OPTIONS, UsageError, flag, machineChoice, parse, str } from '../args.ts';
+import { MACHINE_HELP, MACHINE_OPTIONS, UsageError, flag, intOption, machineChoice, parse, str } from '../args.ts';
 import { launch } from '../launch.ts';
-import { writableFile, writeOutput } from '../outfile.ts';
+import { writableFile, writeOutput } from '../files.ts';
 import type { Output } from '../output.ts';
 import { resolveProgram } from '../programs.ts';
 import { buildReport } from '../report.ts';
@@ -69,8 +69,7 @@ export async function run(argv: string[], out: Output): Promise<number> {
     return f;
   });
   const ns = counts(str(p, 'counts') ?? '1-64,1024');
-  const pad = str(p, 'image-bytes') === undefined ? 0 : Number(str(p, 'image-bytes'));
-  if (!Number.isSafeInteger(pad) || pad < 0 || pad > 64 << 20) throw new UsageError('--image-bytes must be 0..64M');
+  const pad = intOption(p, 'image-bytes', 0, 64 << 20) ?? 0;
   // Before the sweep, not after it: an output file that cannot be written.
   const file = str(p, 'output');
   const svg = str(p, 'svg');
