@@ -36,12 +36,12 @@ describe('the CLI and the monitor refuse hostile input with a clear message', ()
   it('refuses monitor numbers that are not exact integers', async () => {
     const s = new MonitorSession();
     await s.exec('boot --nodes 2');
-    expect(await s.exec('step 99999999999999999999')).toEqual([expect.stringMatching(/^error: N must be a whole number/)]);
+    expect(await s.exec('step 99999999999999999999')).toEqual([expect.stringMatching(/^error: step N must be a whole number from 1 to/)]);
     expect(await s.exec('load hello --ranks 1e3')).toEqual([expect.stringMatching(/^error: --ranks must be a (whole )?number/)]);
   });
 
   it('refuses a sweep range too large to walk, and an image padding that is not a whole number', async () => {
-    expect(await usage(() => sweep.run(['--counts', '1-99999999999999999999'], bufferOutput()))).toBe('--counts must name node counts from 1 to 100000');
+    expect(await usage(() => sweep.run(['--counts', '1-99999999999999999999'], bufferOutput()))).toBe("--counts: '1-99999999999999999999' must name node counts from 1 to 100000, low to high");
     expect(await usage(() => sweep.run(['--image-bytes', '1e3'], bufferOutput()))).toMatch(/--image-bytes must be a whole number from 0 to 67108864/);
   });
 
@@ -81,9 +81,9 @@ describe('the CLI and the monitor refuse hostile input with a clear message', ()
   });
 
   it('says in one line why an image or a trace cannot be written (found by the monitor fuzzer)', async () => {
-    expect(await usage(() => image.run(['hello', '-o', dir], bufferOutput()))).toBe(`cannot write ${dir}: a directory`);
-    expect(await usage(() => image.run(['hello', '-o', join(dir, 'missing', 'x.elf')], bufferOutput()))).toBe(`cannot write ${join(dir, 'missing', 'x.elf')}: no such file`);
-    expect(await usage(() => runCommand.run(['hello', '--nodes', '1', '--trace', dir], bufferOutput()))).toBe(`cannot write ${dir}: a directory`);
+    expect(await usage(() => image.run(['hello', '-o', dir], bufferOutput()))).toBe(`-o: ${dir} is a directory: name a file in it`);
+    expect(await usage(() => image.run(['hello', '-o', join(dir, 'missing', 'x.elf')], bufferOutput()))).toBe(`-o: cannot write ${join(dir, 'missing', 'x.elf')}: no such folder ${join(dir, 'missing')}`);
+    expect(await usage(() => runCommand.run(['hello', '--nodes', '1', '--trace', dir], bufferOutput()))).toBe(`--trace: ${dir} is a directory: name a file in it`);
   });
 
   it('names a missing file in one line', async () => {
