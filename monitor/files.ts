@@ -11,6 +11,9 @@ import { accessSync, closeSync, constants, fstatSync, openSync, readSync, statSy
 import { dirname, resolve } from 'node:path';
 import { UsageError } from './args.ts';
 
+/** The largest monitor script read (--script, replay). */
+export const MAX_SCRIPT_BYTES = 4 * 1024 * 1024;
+
 const WHY: Readonly<Record<string, string>> = {
   ENOENT: 'no such file',
   EACCES: 'permission denied',

@@ -8,7 +8,7 @@
 // can re-run the machine from boot to any earlier point (debugger/reverse.ts).
 // The debugger's commands live in monitor/debugger/ by mechanism.
 
-import { writeFileSync } from 'node:fs';
+import { writeOutput } from './files.ts';
 import { formatPs as formatTime, parseTime } from '../hw/time.ts';
 import { disassemble } from '../kernel/ext/disasm.ts';
 import { SyscallError } from '../kernel/errno.ts';
@@ -382,11 +382,7 @@ const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
       if (args[0] !== 'trace' || args[1] === undefined) throw new UsageError('export trace FILE');
       const sys = s.system;
       const doc = traceEvents(sys.trace.last(), sys.messages, sys.profile.values['cpu.cores']);
-      try {
-        writeFileSync(args[1], JSON.stringify(doc));
-      } catch (e) {
-        throw new UsageError(`cannot write ${args[1]}: ${(e as Error).message}`);
-      }
+      writeOutput(args[1], 'export', JSON.stringify(doc));
       return [`wrote ${args[1]}: ${doc.traceEvents.length} events (${sys.trace.kept} kernel steps, ${sys.messages.length} messages)`];
     },
   },

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { MACHINE_OPTIONS, flag, parse, str } from '../args.ts';
 import { runConsole } from '../console/console.ts';
 import type { Output } from '../output.ts';
-import { readBounded } from '../files.ts';
+import { MAX_SCRIPT_BYTES, readBounded } from '../files.ts';
 import { COMMANDS, MonitorSession } from '../session.ts';
 
 export const HELP = `usage: margay monitor [--script FILE] [--plain] [--json] [machine options]
@@ -67,7 +67,7 @@ export async function run(argv: string[], out: Output): Promise<number> {
   if (bootArgs.length > 0) await one(boot, true);
   const script = str(p, 'script');
   if (script !== undefined) {
-    const text = new TextDecoder().decode(readBounded(script, 4 * 1024 * 1024, `--script ${script}`));
+    const text = new TextDecoder().decode(readBounded(script, MAX_SCRIPT_BYTES, `--script ${script}`));
     for (const line of text.split('\n')) {
       if (line.trim() === '' || line.trim().startsWith('#')) continue;
       const lines = await one(line, true);

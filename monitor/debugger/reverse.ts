@@ -8,11 +8,11 @@
 // then again to the last of them. record writes the log as a script that
 // replays it; replay runs such a script.
 
-import { readFileSync, writeFileSync } from 'node:fs';
 import { formatPs as formatTime, parseTime } from '../../hw/time.ts';
 import type { System } from '../../kernel/system.ts';
 import type { TraceRecord } from '../../kernel/trace.ts';
 import { UsageError } from '../args.ts';
+import { MAX_SCRIPT_BYTES, readBounded, writeOutput } from '../files.ts';
 import type { MonitorCommand, MonitorSession } from '../session.ts';
 import { count, recordLine } from './words.ts';
 
@@ -195,11 +195,7 @@ export const REVERSE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
       const lines = [s.bootLine, ...s.inputs.flatMap((i) => [`goto ${i.events}`, i.line]), `goto ${s.events}`];
       s.data = { boot: s.bootLine, inputs: s.inputs, events: s.events };
       if (args[0] === undefined) return [`boot: ${s.bootLine}`, ...s.inputs.map((i) => `  event ${String(i.events).padStart(9)} (${formatTime(i.time)}): ${i.line}`), `now: event ${s.events}`];
-      try {
-        writeFileSync(args[0], `# margay monitor recording: replay with 'replay ${args[0]}' or 'margay monitor --script ${args[0]}'\n${lines.join('\n')}\n`);
-      } catch (e) {
-        throw new UsageError(`cannot write ${args[0]}: ${(e as Error).message}`);
-      }
+      writeOutput(args[0], 'record', `# margay monitor recording: replay with 'replay ${args[0]}' or 'margay monitor --script ${args[0]}'\n${lines.join('\n')}\n`);
       return [`wrote ${args[0]}: ${lines.length} lines (boot, ${s.inputs.length} input(s), to event ${s.events})`];
     },
   },
@@ -209,12 +205,8 @@ export const REVERSE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
     example: 'replay /tmp/session.txt',
     async run(s, args) {
       if (args[0] === undefined) throw new UsageError('replay FILE');
-      let text: string;
-      try {
-        text = readFileSync(args[0], 'utf8');
-      } catch (e) {
-        throw new UsageError(`cannot read ${args[0]}: ${(e as Error).message}`);
-      }
+      // Bounded as --script is: /dev/zero or a FIFO is refused, not read for ever.
+      const text = new TextDecoder().decode(readBounded(args[0], MAX_SCRIPT_BYTES));
       const out: string[] = [];
       for (const line of text.split('\n')) {
         if (line.trim() === '' || line.trim().startsWith('#')) continue;

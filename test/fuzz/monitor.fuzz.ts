@@ -128,11 +128,12 @@ function commandLine(rng: Rng, files: Files): string {
 }
 
 /** The machine-running commands, not run on a machine too large for a bounded fuzz. */
-const RUNS = new Set(['run', 'load', 'continue', 'c', 'cont', 'until', 'step', 's', 'next', 'n', 'over', 'finish', 'status', 'kill']);
+const RUNS = new Set(['run', 'load', 'continue', 'c', 'cont', 'until', 'step', 's', 'next', 'n', 'over', 'finish', 'status', 'kill', 'goto', 'reverse-step', 'rs', 'reverse-continue', 'rc', 'replay']);
 
 /** Keeps every file the monitor writes inside the fuzzer's directory. */
 function confineWrites(line: string, rng: Rng, files: Files): string {
   const words = line.trim().split(/\s+/);
+  if (words[0] === 'record' && words.length > 1) return [words[0], pick(rng, files.outputs())].join(' ');
   if (words[0] !== 'export') return line;
   return [words[0], words[1] ?? 'trace', pick(rng, files.outputs())].join(' ');
 }

@@ -65,6 +65,8 @@ describe('the CLI and the monitor refuse hostile input with a clear message', ()
     await s.exec('boot --nodes 2');
     expect(await s.exec('load /dev/zero')).toEqual(['error: cannot read /dev/zero: not a regular file']);
     expect(await s.exec(`load ${fifo}`)).toEqual([`error: cannot read ${fifo}: not a regular file`]);
+    // Found by the monitor fuzzer once the debugger's replay command arrived: it read /dev/zero until the host ran out of memory.
+    expect(await s.exec('replay /dev/zero')).toEqual(['error: cannot read /dev/zero: not a regular file']);
   });
 
   it('refuses a file larger than the limit before reading it all', async () => {
