@@ -34,6 +34,7 @@ export class Memory {
 
   /** Reads `len` bytes at `va`. */
   *load(va: number, len: number): U<Uint8Array> {
+    checkRange('load', va, len);
     for (;;) {
       const r = yield* rawLoad(va, len);
       if (!isFault(r)) return r;
@@ -43,6 +44,7 @@ export class Memory {
 
   /** Writes `bytes` at `va`. */
   *store(va: number, bytes: Uint8Array): U {
+    checkRange('store', va, bytes.length);
     for (;;) {
       const f = yield* rawStore(va, bytes);
       if (f === undefined) return;
@@ -114,6 +116,7 @@ export class Memory {
 
   /** Allocates `n` bytes (16-byte aligned) from the heap, moving the break with brk. */
   *alloc(n: number): U<number> {
+    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`mem.alloc: ${n} is not a size (a whole number of bytes, 0 or more)`);
     const h = this.shared;
     if (h.heapTop === 0) {
       h.heapTop = yield* syscallN(this.cpu, SYS.brk, 0);
@@ -130,6 +133,16 @@ export class Memory {
     h.heapTop = end;
     return va;
   }
+}
+
+/**
+ * A user address is a whole number from 0 up: a negative or fractional one
+ * is a bug in the program, refused here with the value as given (it has no
+ * meaningful hex form). Addresses the MMU refuses still fault as they should.
+ */
+function checkRange(what: 'load' | 'store', va: number, len: number): void {
+  if (!Number.isSafeInteger(va) || va < 0) throw new RangeError(`mem.${what} at ${va}: not an address (a whole number, 0 or more)`);
+  if (!Number.isSafeInteger(len) || len < 0) throw new RangeError(`mem.${what} at 0x${va.toString(16)}: ${len} is not a length`);
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

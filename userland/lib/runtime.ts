@@ -173,16 +173,28 @@ function processCode(main: Main, dataVa: number, isLoader: boolean): UserCode {
       }
       const phases = job !== null && !isLoader;
       if (phases) yield* sys.jobPhase(KMSG.PHASE_MAIN);
-      const status = yield* main(env);
+      const status = exitStatus('main', yield* main(env));
       if (phases) yield* sys.jobPhase(KMSG.PHASE_MAIN_DONE);
-      yield* sys.exitGroup(typeof status === 'number' ? status : 0);
+      yield* sys.exitGroup(status);
       return;
     }
     // A thread made by clone: function and argument at the top of its stack.
     const fn = functions.get(Number(yield* mem.loadU64(sp)));
     const arg = Number(yield* mem.loadU64(sp + 8));
     if (fn === undefined) yield* sys.exit(127);
-    const status = yield* (fn as ThreadFn)(env, arg);
-    yield* sys.exit(typeof status === 'number' ? status : 0);
+    const status = exitStatus('a thread function', yield* (fn as ThreadFn)(env, arg));
+    yield* sys.exit(status);
   };
+}
+
+/**
+ * The exit status a returned value stands for: nothing is 0, a whole number
+ * 0..255 is itself. Anything else is a mistake (a string, NaN, 1e10, 256
+ * that the kernel would cut to 0), refused rather than passed as success.
+ */
+export function exitStatus(who: string, v: unknown): number {
+  if (v === undefined) return 0;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 255) return v;
+  const shown = typeof v === 'string' ? `'${v}'` : typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' || v === null ? String(v) : typeof v;
+  throw new Error(`${who} returned ${shown}: an exit status is a whole number from 0 to 255 (or return nothing for 0)`);
 }
