@@ -3,11 +3,13 @@
 // strings, and a heap allocator on brk.
 
 import { SYS } from './abi.gen.ts';
-import { type FaultUpcall, type U, isFault, rawLoad, rawStore } from './ops.ts';
+import { type FaultUpcall, type U, checkOwner, isFault, rawLoad, rawStore } from './ops.ts';
+import type { Env } from './runtime.ts';
 import { syscallN } from './syscall.ts';
 import type { UserCpu } from './ops.ts';
 
-export type FaultHandler = (address: number, write: boolean) => U;
+/** Runs on the faulting thread; `env` is that thread's (use it, not the env that installed the handler). */
+export type FaultHandler = (address: number, write: boolean, env: Env) => U;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -21,6 +23,9 @@ export class ProcessShared {
 
 /** One thread's view of its process's memory. */
 export class Memory {
+  /** The env of the thread this view belongs to (set by the runtime; handed to fault handlers). */
+  env: Env | null = null;
+
   constructor(
     private readonly cpu: UserCpu,
     readonly shared: ProcessShared,
@@ -29,11 +34,12 @@ export class Memory {
   private *handle(f: FaultUpcall): U {
     const h = this.shared.faultHandler;
     if (h === null) throw new Error(`fault upcall at 0x${f.address.toString(16)} with no handler`);
-    yield* h(f.address, f.write);
+    yield* h(f.address, f.write, this.env as Env);
   }
 
   /** Reads `len` bytes at `va`. */
   *load(va: number, len: number): U<Uint8Array> {
+    checkOwner(this.cpu);
     checkRange('load', va, len);
     for (;;) {
       const r = yield* rawLoad(va, len);
@@ -44,6 +50,7 @@ export class Memory {
 
   /** Writes `bytes` at `va`. */
   *store(va: number, bytes: Uint8Array): U {
+    checkOwner(this.cpu);
     checkRange('store', va, bytes.length);
     for (;;) {
       const f = yield* rawStore(va, bytes);

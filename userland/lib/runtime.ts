@@ -18,7 +18,7 @@ import { AT_MARGAY_JOB, ENTRY_START, JOB_BLOCK, KMSG, LAYOUT } from './abi.gen.t
 import { type JobInfo, decodeJobBlock } from './jobblock.ts';
 import { loadSubtree } from './loader.ts';
 import { type FaultHandler, Memory, ProcessShared } from './memory.ts';
-import { type U, type UserCpu, compute } from './ops.ts';
+import { type U, type UserCpu, asThread, compute, nameThread } from './ops.ts';
 import { FUTEX_WAIT, MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, Sys } from './sys.ts';
 
 export const CLONE_THREAD_FLAGS = 0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000 | 0x100000 | 0x200000;
@@ -98,7 +98,9 @@ function processCode(main: Main, dataVa: number, isLoader: boolean): UserCode {
     return va;
   };
 
-  return function* code(cpu: UserCpu) {
+  return (cpu: UserCpu) => asThread(cpu, thread(cpu));
+
+  function* thread(cpu: UserCpu): U {
     const mem = new Memory(cpu, shared);
     const sys = new Sys(cpu, mem);
     const argv: string[] = [];
@@ -139,8 +141,11 @@ function processCode(main: Main, dataVa: number, isLoader: boolean): UserCode {
       },
     };
 
+    mem.env = env;
     const sp = Number(cpu.get('rsp'));
-    if (cpu.get('rip') === BigInt(ENTRY_START)) {
+    const isMain = cpu.get('rip') === BigInt(ENTRY_START);
+    nameThread(cpu, isMain ? 'the main thread' : 'a spawned thread');
+    if (isMain) {
       // crt0: argc, argv[], NULL, envp[], NULL at the stack pointer.
       const argc = Number(yield* mem.loadU64(sp));
       for (let i = 0; i < argc; i++) argv.push(yield* mem.cstring(Number(yield* mem.loadU64(sp + 8 + 8 * i))));
@@ -184,7 +189,7 @@ function processCode(main: Main, dataVa: number, isLoader: boolean): UserCode {
     if (fn === undefined) yield* sys.exit(127);
     const status = exitStatus('a thread function', yield* (fn as ThreadFn)(env, arg));
     yield* sys.exit(status);
-  };
+  }
 }
 
 /**
