@@ -3,10 +3,14 @@
 // must cope with peers that have no Portals interface yet (issue 11 item 2).
 // Runs in-process; combinations an app cannot run are skipped by name.
 
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { getProfile } from '../../hw/profile.ts';
 import { System } from '../../kernel/system.ts';
 import { launch } from '../../monitor/launch.ts';
+import { resolveProgram } from '../../monitor/programs.ts';
 import { buildReport } from '../../monitor/report.ts';
 import type { UserProgram } from '../../kernel/abi.ts';
 import { APPS } from '../../userland/apps/index.ts';
@@ -67,5 +71,24 @@ describe('every app on every fan-out', () => {
         });
       }
     }
+  }
+});
+
+describe("the programming guide's example", () => {
+  for (const fanout of [{ kind: 'flat' }] as Fanout[]) {
+    it(`runs on 64 ranks over ${formatFanout(fanout)} (the command line docs/WRITING-PROGRAMS.md lists)`, async () => {
+      const doc = readFileSync('docs/WRITING-PROGRAMS.md', 'utf8');
+      const code = /```ts\n([\s\S]*?)```/.exec(doc)![1].replaceAll("'./userland/", `'${process.cwd()}/userland/`);
+      const file = join(mkdtempSync(join(tmpdir(), 'margay-doc-')), 'myprog.ts');
+      writeFileSync(file, code);
+      const prog = await resolveProgram(file);
+      const sys = new System({ profile: getProfile('redstorm'), shape: { kind: 'mesh', dims: [65] }, seed: 1 });
+      sys.trace.enabled = false;
+      const job = launch(sys, { load: 'two-phase', fanout, programs: [prog], map: [{ firstNid: 0, count: 64, image: 0 }], argv: [], timeoutUs: 1_000_000 });
+      const stop = sys.run({ done: () => sys.jobDone(job), until: 10e12 });
+      const r = buildReport(sys, job, stop, fanout, 0);
+      expect(r.job.status).toBe('completed');
+      expect(r.job.exit_status_counts).toEqual({ '0': 64 });
+    });
   }
 });
