@@ -43,10 +43,10 @@ function cannot(app: string, ranks: number): string | null {
  */
 const AT_64 = new Set(['barrier-only', 'ring', 'allreduce', 'hello']);
 
-function runJob(app: string, ranks: number, fanout: Fanout) {
+function runJob(app: string, ranks: number, fanout: Fanout, argv: string[] = []) {
   const sys = new System({ profile: getProfile('redstorm'), shape: { kind: 'mesh', dims: [ranks + 1] }, seed: 1 });
   sys.trace.enabled = false;
-  const job = launch(sys, { load: 'two-phase', fanout, programs: [PROGRAMS[app]], map: [{ firstNid: 0, count: ranks, image: 0 }], argv: [], timeoutUs: 1_000_000 });
+  const job = launch(sys, { load: 'two-phase', fanout, programs: [PROGRAMS[app]], map: [{ firstNid: 0, count: ranks, image: 0 }], argv, timeoutUs: 1_000_000 });
   const stop = sys.run({ done: () => sys.jobDone(job), until: 10e12 });
   return buildReport(sys, job, stop, fanout, 0);
 }
@@ -68,6 +68,20 @@ describe('every app on every fan-out', () => {
           expect(r.job.status, r.ranks.map((k) => k.stderr).join('')).toBe('completed');
           expect(r.job.exit_status_counts).toEqual({ '0': ranks });
           if (app === 'allreduce') expect(r.results.sum?.max).toBe((ranks * (ranks + 1)) / 2);
+        });
+      }
+    }
+  }
+});
+
+describe('the collective apps in their user-level modes (a handler thread in irq mode)', () => {
+  for (const app of ['allsum', 'bcast', 'steal']) {
+    for (const mode of ['poll', 'irq']) {
+      for (const fanout of FANOUTS) {
+        it(`runs ${app} ${mode} on 8 ranks over ${formatFanout(fanout)} with every rank exiting 0`, () => {
+          const r = runJob(app, 8, fanout, [mode]);
+          expect(r.job.status, r.ranks.map((k) => k.reason ?? '').join(' ')).toBe('completed');
+          expect(r.job.exit_status_counts).toEqual({ '0': 8 });
         });
       }
     }

@@ -41,7 +41,9 @@ export function* rawStore(va: number, bytes: Uint8Array): U<FaultUpcall | undefi
 // a thread's code (JS runs one generator step at a time, so one variable is
 // exact across every process and node). An Env's wrappers set the registers
 // of the thread it was made for; used from another thread they would set
-// the wrong registers and trap on the right ones, so they check first.
+// the wrong registers and trap on the right ones, so syscalls check first.
+// (Loads and stores carry their address in the op itself and act on the
+// running thread's address space, shared by the process: those are fine.)
 let running: UserCpu | null = null;
 const owners = new WeakMap<UserCpu, string>();
 
