@@ -2,8 +2,11 @@
 // virtual cut-through simulated per message. The head advances one hop per
 // event; a link carries one message at a time and is busy for the message's
 // serialization time, so a message whose next link is busy waits
-// (contention). Links and nodes can be marked down; a message whose route
-// reaches one is reported undeliverable to the sender.
+// (contention). Links and nodes can be marked down. A down link drops what
+// reaches it; a down node is one whose host (kernel, NIC) is down while its
+// router, a separate chip as SeaStar is, still forwards: messages for it are
+// dropped at its router, messages crossing it get through. Either way the
+// sender is told at once that its message was undeliverable.
 
 import type { Engine, EventSink } from './engine.ts';
 import type { Topology } from './topology.ts';
@@ -100,7 +103,7 @@ export class Network implements EventSink {
 
   private headAt(msg: NetMessage): void {
     const now = this.engine.now;
-    if (this.nodeDown[msg.at]) {
+    if (this.nodeDown[msg.at] && (msg.at === msg.dst || msg.at === msg.src)) {
       this.drop(msg, `node ${msg.at} is down`);
       return;
     }

@@ -245,9 +245,13 @@ export class Cpu implements EventSink {
       return;
     }
     let r: IteratorResult<UserOp, void>;
+    const watch = this.kernel.host.userCodeWatch;
     try {
+      watch?.(t);
       r = t.user!.next(t.userResume);
+      watch?.(null);
     } catch (e) {
+      watch?.(null);
       this.kernel.killProcess(t.process, 134, `user program threw: ${(e as Error)?.message ?? String(e)}`);
       this.resumeIn(0);
       return;

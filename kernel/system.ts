@@ -15,7 +15,7 @@ import { type Breakpoint, type BreakpointSpec, Breakpoints, type Watchpoint } fr
 import { CodeCatalog } from './codecatalog.ts';
 import type { MailItem } from './jobctl.ts';
 import { Kernel, type KernelHost } from './kernel.ts';
-import type { Process } from './process.ts';
+import type { Process, Thread } from './process.ts';
 import { Trace, type TraceRecord } from './trace.ts';
 import { peekUser, pokeUser } from './uaccess.ts';
 import type { Register } from '../hw/core.ts';
@@ -101,6 +101,8 @@ export class System implements KernelHost {
   private readonly jobOf = new Map<Process, Job>();
 
   readonly catalog: CodeCatalog;
+  /** Set by a host-time watchdog (monitor/hostwatch.ts): told whose user code runs. Not simulation state. */
+  userCodeWatch: ((t: Thread | null) => void) | null = null;
 
   constructor(config: SystemConfig) {
     this.machine = new Machine({ profile: config.profile, shape: config.shape, seed: config.seed });

@@ -3,7 +3,8 @@
 // same inputs and seed give the same report.
 
 import { formatShape } from '../hw/topology.ts';
-import type { Job, StopReason, System } from '../kernel/system.ts';
+import type { Job, System } from '../kernel/system.ts';
+import type { RunStop } from './hostwatch.ts';
 import { type Fanout, formatFanout } from '../userland/lib/jobblock.ts';
 
 /** Up to this many ranks the report lists every rank; beyond, counts plus every failure. */
@@ -46,7 +47,7 @@ export interface RunReport {
   host: { wall_s: number; events_per_s: number; peak_rss_bytes: number; heap_used_bytes: number };
 }
 
-function stopText(s: StopReason): string {
+function stopText(s: RunStop): string {
   switch (s.kind) {
     case 'done':
       return 'all ranks exited';
@@ -60,6 +61,10 @@ function stopText(s: StopReason): string {
       return `event limit reached (${s.events})`;
     case 'breakpoint':
       return `breakpoint ${s.breakpoint.id} at ${s.record.path}/${s.record.step}`;
+    case 'host-limit':
+      return `host time limit reached after ${s.seconds} s (--host-limit); partial report`;
+    case 'interrupted':
+      return 'interrupted (Ctrl-C); partial report';
   }
 }
 
@@ -91,7 +96,7 @@ function phases(sys: System, job: Job): RunReport['phases_ns'] {
   };
 }
 
-export function buildReport(sys: System, job: Job, stop: StopReason, fanout: Fanout | null, wallS: number): RunReport {
+export function buildReport(sys: System, job: Job, stop: RunStop, fanout: Fanout | null, wallS: number): RunReport {
   const load = job.load;
   const counts: Record<string, number> = {};
   const ranks: RankReport[] = [];

@@ -854,9 +854,13 @@ export class PortalsDriver {
     const ni = target?.nis[h.ni] ?? null;
     const respond = (niFail: number, mlength: number, moffset: number) => this.respond(h, src, niFail, mlength, moffset, null);
     if (target === undefined || ni === null) {
+      // Portals 4: a message to a process or interface that does not exist
+      // (yet: a rank still loading) is dropped, and an initiator that asked
+      // for an ack or a reply is told PTL_NI_TARGET_INVALID, so it can retry
+      // instead of waiting for an answer that will never come.
       nic.discard(rxId);
       yield step('portals', 'drop', v['kernel.portalsMatchCycles'], `no NI for pid ${h.dstPid}`);
-      if (op !== 'put' && op !== 'atomic') respond(PTL.NI_UNDELIVERABLE, 0, 0);
+      if (h.ackReq !== PTL.NO_ACK_REQ || (op !== 'put' && op !== 'atomic')) respond(PTL.NI_TARGET_INVALID, 0, 0);
       return;
     }
     const pt = ni.pts[h.ptIndex];

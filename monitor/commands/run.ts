@@ -10,6 +10,7 @@ import { MACHINE_HELP, MACHINE_OPTIONS, type Parsed, UsageError, flag, intOption
 import { launch } from '../launch.ts';
 import type { Output } from '../output.ts';
 import { writableFile } from '../files.ts';
+import { runWatched } from '../hostwatch.ts';
 import { appNames, checkProgram, resolveProgram } from '../programs.ts';
 import { buildReport, summaryLines } from '../report.ts';
 
@@ -29,6 +30,12 @@ status, output and published results.
   --ranks N          ranks on nodes 0..N-1 (default: every compute node)
   --no-shootdown     do not send TLB shootdown IPIs (stale TLB entries stay)
   --time-limit T     stop after T of simulated time (default 10s; e.g. 500ms, 2s)
+  --host-limit T     stop after T of host (wall-clock) time with a partial
+                     report (default 10min; e.g. 30s, 2min). A program step
+                     that runs min(T, 10s) without yielding (a loop with no
+                     yield*) is stopped by a watchdog that names its rank.
+                     Long runs print a progress line on stderr; Ctrl-C stops
+                     the run with a partial report.
   --down NODES       fault switch: these nodes are down (e.g. 3,5,8-11)
   --hang NODES       fault switch: these nodes' kernels never answer
   --corrupt-in-transit  fault switch: flip one bit of the first message
@@ -51,6 +58,7 @@ export const RUN_OPTIONS = {
   ...MACHINE_OPTIONS,
   'no-shootdown': { type: 'boolean' },
   'time-limit': { type: 'string' },
+  'host-limit': { type: 'string' },
   'load-timeout': { type: 'string' },
   trace: { type: 'string' },
   check: { type: 'boolean' },
@@ -99,6 +107,15 @@ function timeOption(p: Parsed, name: string, dflt: string): number {
   }
 }
 
+/** Parses --host-limit: a number with ms, s, min or h (seconds when bare); returns seconds. */
+export function hostLimitSeconds(p: Parsed): number {
+  const text = str(p, 'host-limit') ?? '10min';
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h)?\s*$/.exec(text);
+  const s = m === null ? NaN : Number(m[1]) * { ms: 1e-3, s: 1, min: 60, h: 3600 }[(m[2] ?? 's') as 's'];
+  if (!(s >= 0.01 && s <= 7 * 86400)) throw new UsageError(`--host-limit must be a time between 10ms and 7 days such as 30s, 2min or 1h, got '${text}'`);
+  return s;
+}
+
 export interface JobChoice {
   readonly load: LoadMode | 'direct';
   readonly fanout: Fanout;
@@ -138,6 +155,7 @@ export async function runJob(p: Parsed, out: Output): Promise<number> {
   const limit = timeOption(p, 'time-limit', '10s');
   if (flag(p, 'check')) await checkProgram(name);
   const outputLines = linesOption(p);
+  const hostLimitS = hostLimitSeconds(p);
   const program = await resolveProgram(name);
   const sys = new System({ ...choice, shootdown: !flag(p, 'no-shootdown') });
   const computeNodes = loaded ? sys.machine.size - 1 : sys.machine.size;
@@ -154,7 +172,7 @@ export async function runJob(p: Parsed, out: Output): Promise<number> {
   const job = loaded
     ? launch(sys, { load: jc.load as LoadMode, fanout: jc.fanout, programs: [program], map: [{ firstNid: 0, count: ranks, image: 0 }], argv: p.rest, timeoutUs: Math.round(jc.timeoutPs / 1e6) })
     : sys.launchDirect(program, Array.from({ length: ranks }, (_, i) => i), p.rest);
-  const stop = sys.run({ done: () => sys.jobDone(job), until: limit });
+  const stop = await runWatched(sys, { done: () => sys.jobDone(job), until: limit, hostLimitS, progress: (l) => out.note(l), watchdog: true });
   const wall = Number(process.hrtime.bigint() - start) / 1e9;
   sys.trace.close();
   const report = buildReport(sys, job, stop, loaded ? jc.fanout : null, wall);

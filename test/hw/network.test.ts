@@ -82,13 +82,14 @@ describe('the network', () => {
     expect(arrivals.map((a) => a.msg.src)).toEqual([2]);
   });
 
-  it('reports a message to or through a down node as undeliverable', () => {
-    const { engine, send, net, dropped } = setup([4]);
+  it('reports a message to a down node as undeliverable and forwards one through it (its router still works)', () => {
+    const { engine, send, net, dropped, arrivals } = setup([4]);
     net.setNodeDown(2, true);
     send(0, 3, 100);
     send(0, 2, 100);
     engine.runUntilIdle();
-    expect(dropped.map((d) => d.reason)).toEqual(['node 2 is down', 'node 2 is down']);
+    expect(dropped.map((d) => d.reason)).toEqual(['node 2 is down']);
+    expect(arrivals.map((a) => a.msg.dst)).toEqual([3]);
   });
 
   it('delivers a message to its own node without using a link', () => {

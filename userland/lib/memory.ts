@@ -4,10 +4,12 @@
 
 import { SYS } from './abi.gen.ts';
 import { type FaultUpcall, type U, isFault, rawLoad, rawStore } from './ops.ts';
+import type { Env } from './runtime.ts';
 import { syscallN } from './syscall.ts';
 import type { UserCpu } from './ops.ts';
 
-export type FaultHandler = (address: number, write: boolean) => U;
+/** Runs on the faulting thread; `env` is that thread's (use it, not the env that installed the handler). */
+export type FaultHandler = (address: number, write: boolean, env: Env) => U;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -21,6 +23,9 @@ export class ProcessShared {
 
 /** One thread's view of its process's memory. */
 export class Memory {
+  /** The env of the thread this view belongs to (set by the runtime; handed to fault handlers). */
+  env: Env | null = null;
+
   constructor(
     private readonly cpu: UserCpu,
     readonly shared: ProcessShared,
@@ -29,11 +34,12 @@ export class Memory {
   private *handle(f: FaultUpcall): U {
     const h = this.shared.faultHandler;
     if (h === null) throw new Error(`fault upcall at 0x${f.address.toString(16)} with no handler`);
-    yield* h(f.address, f.write);
+    yield* h(f.address, f.write, this.env as Env);
   }
 
   /** Reads `len` bytes at `va`. */
   *load(va: number, len: number): U<Uint8Array> {
+    checkRange('load', va, len);
     for (;;) {
       const r = yield* rawLoad(va, len);
       if (!isFault(r)) return r;
@@ -43,6 +49,7 @@ export class Memory {
 
   /** Writes `bytes` at `va`. */
   *store(va: number, bytes: Uint8Array): U {
+    checkRange('store', va, bytes.length);
     for (;;) {
       const f = yield* rawStore(va, bytes);
       if (f === undefined) return;
@@ -114,6 +121,7 @@ export class Memory {
 
   /** Allocates `n` bytes (16-byte aligned) from the heap, moving the break with brk. */
   *alloc(n: number): U<number> {
+    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`mem.alloc: ${n} is not a size (a whole number of bytes, 0 or more)`);
     const h = this.shared;
     if (h.heapTop === 0) {
       h.heapTop = yield* syscallN(this.cpu, SYS.brk, 0);
@@ -130,6 +138,16 @@ export class Memory {
     h.heapTop = end;
     return va;
   }
+}
+
+/**
+ * A user address is a whole number from 0 up: a negative or fractional one
+ * is a bug in the program, refused here with the value as given (it has no
+ * meaningful hex form). Addresses the MMU refuses still fault as they should.
+ */
+function checkRange(what: 'load' | 'store', va: number, len: number): void {
+  if (!Number.isSafeInteger(va) || va < 0) throw new RangeError(`mem.${what} at ${va}: not an address (a whole number, 0 or more)`);
+  if (!Number.isSafeInteger(len) || len < 0) throw new RangeError(`mem.${what} at 0x${va.toString(16)}: ${len} is not a length`);
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

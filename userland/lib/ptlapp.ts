@@ -60,19 +60,58 @@ export function* setup(env: Env, bytes: number) {
   return { P, ni: n.ni, eq: eq.eq, rank, size, rbuf, sbuf, md: md.md, ctlMd: ctlMd.md, ctlEq: ctlEq.eq, backlog: [] } satisfies PtlApp;
 }
 
+/** How long one control put waits for its acknowledgment before it is sent again. */
+export const CONTROL_ACK_WAIT_MS = 50;
+/** Simulated time after which a rank stops knocking on a peer that never answers (the default time limit). */
+export const CONTROL_GIVE_UP_NS = 10e9;
+
+/** The name of an ni_fail_type, for messages. */
+function failName(f: number): string {
+  const e = Object.entries(PTL).find(([k, v]) => k.startsWith('NI_') && v === f && !['NI_MATCHING', 'NI_NO_MATCHING', 'NI_LOGICAL', 'NI_PHYSICAL'].includes(k));
+  return e ? `PTL_${e[0]}` : `ni_fail ${f}`;
+}
+
 /**
  * Sends a control message to `rank`, retrying until it is acknowledged
- * without failure. The wait between tries doubles from 10 us to 1.28 ms:
- * with a fixed short retry, a hundred ranks knocking on a rank that is not
- * ready yet keep its core in receive interrupts and it never gets ready.
+ * without failure. A peer still loading has no Portals interface yet, and
+ * its kernel answers PTL_NI_TARGET_INVALID: the wait between tries then
+ * doubles from 10 us to 1.28 ms (with a fixed short retry, a hundred ranks
+ * knocking on a rank that is not ready yet keep its core in receive
+ * interrupts and it never gets ready). An acknowledgment that does not come
+ * at all (a lost message) is waited for CONTROL_ACK_WAIT_MS, then the put is
+ * sent again; each try carries its number in user_ptr so that a late ack of
+ * an earlier try is not taken for this one. After CONTROL_GIVE_UP_NS the
+ * rank gives up with an error naming the peer, rather than hang.
  */
-export function* sendControl(env: Env, app: PtlApp, rank: number, bits = CTL_BITS) {
-  for (let wait = 10_000; ; wait = Math.min(2 * wait, 1_280_000)) {
-    const rc = yield* app.P.PtlPut(app.ctlMd, 0, 8, PTL.ACK_REQ, { rank }, 0, bits, 0, 0, 0);
-    if (rc !== PTL.OK) throw new Error(`control put failed with ${rc}`);
-    const ack = yield* app.P.PtlEQWait(app.ctlEq);
-    if (ack.event?.type === PTL.EVENT_ACK && ack.event.ni_fail_type === PTL.NI_OK) return;
-    yield* env.sys.nanosleep(wait);
+export function* sendControl(env: Env, app: PtlApp, rank: number, bits = CTL_BITS, giveUpNs = CONTROL_GIVE_UP_NS) {
+  const begin = yield* env.sys.clockNs();
+  let last = 'no acknowledgment';
+  for (let attempt = 1, wait = 10_000; ; attempt++) {
+    const rc = yield* app.P.PtlPut(app.ctlMd, 0, 8, PTL.ACK_REQ, { rank }, 0, bits, 0, attempt, 0);
+    if (rc !== PTL.OK) throw new Error(`rank ${app.rank}: control put to rank ${rank} failed with PTL code ${rc}`);
+    const fail = yield* ackOf(app, attempt);
+    if (fail === PTL.NI_OK) return;
+    if (fail !== null) {
+      last = failName(fail);
+      yield* env.sys.nanosleep(wait);
+      wait = Math.min(2 * wait, 1_280_000);
+    }
+    if ((yield* env.sys.clockNs()) - begin >= giveUpNs) {
+      throw new Error(`rank ${app.rank}: rank ${rank} did not acknowledge a control message in ${giveUpNs / 1e6} ms of simulated time (${attempt} tries, last answer: ${last})`);
+    }
+  }
+}
+
+/** The ni_fail_type of the ack of try `attempt`, or null when none came in CONTROL_ACK_WAIT_MS. */
+function* ackOf(app: PtlApp, attempt: number) {
+  for (;;) {
+    const r = yield* app.P.PtlEQPoll([app.ctlEq], CONTROL_ACK_WAIT_MS);
+    if (r.rc === PTL.EQ_EMPTY) return null;
+    if (r.event === null) throw new Error(`PtlEQPoll failed with PTL code ${r.rc}`);
+    // This try's ack, or its failed SEND (the network could not deliver it);
+    // anything else (a late ack of an earlier try) is stale.
+    const mine = r.event.user_ptr === BigInt(attempt);
+    if (mine && (r.event.type === PTL.EVENT_ACK || r.event.ni_fail_type !== PTL.NI_OK)) return r.event.ni_fail_type;
   }
 }
 

@@ -18,7 +18,7 @@ import { AT_MARGAY_JOB, ENTRY_START, JOB_BLOCK, KMSG, LAYOUT } from './abi.gen.t
 import { type JobInfo, decodeJobBlock } from './jobblock.ts';
 import { loadSubtree } from './loader.ts';
 import { type FaultHandler, Memory, ProcessShared } from './memory.ts';
-import { type U, type UserCpu, compute } from './ops.ts';
+import { type U, type UserCpu, asThread, compute, nameThread } from './ops.ts';
 import { FUTEX_WAIT, MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, Sys } from './sys.ts';
 
 export const CLONE_THREAD_FLAGS = 0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000 | 0x100000 | 0x200000;
@@ -98,7 +98,9 @@ function processCode(main: Main, dataVa: number, isLoader: boolean): UserCode {
     return va;
   };
 
-  return function* code(cpu: UserCpu) {
+  return (cpu: UserCpu) => asThread(cpu, thread(cpu));
+
+  function* thread(cpu: UserCpu): U {
     const mem = new Memory(cpu, shared);
     const sys = new Sys(cpu, mem);
     const argv: string[] = [];
@@ -139,8 +141,11 @@ function processCode(main: Main, dataVa: number, isLoader: boolean): UserCode {
       },
     };
 
+    mem.env = env;
     const sp = Number(cpu.get('rsp'));
-    if (cpu.get('rip') === BigInt(ENTRY_START)) {
+    const isMain = cpu.get('rip') === BigInt(ENTRY_START);
+    nameThread(cpu, isMain ? 'the main thread' : 'a spawned thread');
+    if (isMain) {
       // crt0: argc, argv[], NULL, envp[], NULL at the stack pointer.
       const argc = Number(yield* mem.loadU64(sp));
       for (let i = 0; i < argc; i++) argv.push(yield* mem.cstring(Number(yield* mem.loadU64(sp + 8 + 8 * i))));
@@ -173,16 +178,28 @@ function processCode(main: Main, dataVa: number, isLoader: boolean): UserCode {
       }
       const phases = job !== null && !isLoader;
       if (phases) yield* sys.jobPhase(KMSG.PHASE_MAIN);
-      const status = yield* main(env);
+      const status = exitStatus('main', yield* main(env));
       if (phases) yield* sys.jobPhase(KMSG.PHASE_MAIN_DONE);
-      yield* sys.exitGroup(typeof status === 'number' ? status : 0);
+      yield* sys.exitGroup(status);
       return;
     }
     // A thread made by clone: function and argument at the top of its stack.
     const fn = functions.get(Number(yield* mem.loadU64(sp)));
     const arg = Number(yield* mem.loadU64(sp + 8));
     if (fn === undefined) yield* sys.exit(127);
-    const status = yield* (fn as ThreadFn)(env, arg);
-    yield* sys.exit(typeof status === 'number' ? status : 0);
-  };
+    const status = exitStatus('a thread function', yield* (fn as ThreadFn)(env, arg));
+    yield* sys.exit(status);
+  }
+}
+
+/**
+ * The exit status a returned value stands for: nothing is 0, a whole number
+ * 0..255 is itself. Anything else is a mistake (a string, NaN, 1e10, 256
+ * that the kernel would cut to 0), refused rather than passed as success.
+ */
+export function exitStatus(who: string, v: unknown): number {
+  if (v === undefined) return 0;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 255) return v;
+  const shown = typeof v === 'string' ? `'${v}'` : typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' || v === null ? String(v) : typeof v;
+  throw new Error(`${who} returned ${shown}: an exit status is a whole number from 0 to 255 (or return nothing for 0)`);
 }

@@ -1,14 +1,22 @@
 // The raw system call: number in rax, arguments in rdi, rsi, rdx, r10, r8,
 // r9, trap, result from rax (negative values are -errno).
 
-import { type U, type UserCpu, trap } from './ops.ts';
+import { type U, type UserCpu, checkOwner, trap } from './ops.ts';
 
 const ARGS = ['rdi', 'rsi', 'rdx', 'r10', 'r8', 'r9'] as const;
 
 export type Arg = number | bigint;
 
 export function* syscall(cpu: UserCpu, nr: number, ...args: Arg[]): U<bigint> {
+  checkOwner(cpu);
   if (args.length > 6) throw new RangeError('a syscall takes at most six arguments');
+  // Registers hold 64-bit integers: a fraction is cut to its whole part, as a
+  // C cast would, but NaN or Infinity is a bug in the caller, said as such.
+  if (!Number.isSafeInteger(nr)) throw new RangeError(`syscall number ${nr} is not a whole number`);
+  args.forEach((a, i) => {
+    if (typeof a === 'number' && !Number.isFinite(a)) throw new RangeError(`syscall ${nr}: argument ${i + 1} is ${a}, not a finite number`);
+    if (typeof a !== 'number' && typeof a !== 'bigint') throw new TypeError(`syscall ${nr}: argument ${i + 1} is a ${typeof a}, not a number`);
+  });
   cpu.set('rax', nr);
   args.forEach((a, i) => cpu.set(ARGS[i], typeof a === 'number' ? BigInt(Math.trunc(a)) : a));
   yield* trap();
