@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const USAGE = 'usage: npm run fuzz -- [--seconds N] [--seed S] [--batch ITERATIONS] [--only NAME]';
 
 /** Counts that must stay zero, whichever fuzzer reports them. */
-const MUST_BE_ZERO = /^(oopses|hostExceptions|disagreements|acceptedFaults|acceptedThatFault|crashes|internalErrors)$/;
+const MUST_BE_ZERO = /^(oopses|hostExceptions|disagreements|acceptedFaults|acceptedThatFault|crashes|internalErrors|violations)$/;
 
 interface Options {
   seconds: number;
@@ -101,9 +101,14 @@ for (const { name, fn } of found) {
     let nums: Record<string, number>;
     let failures: unknown = undefined;
     try {
-      const result = fn(seed, opts.batch);
+      // Awaited: the image and monitor fuzzers are async (they drive CLI commands).
+      const result = await fn(seed, opts.batch);
       nums = add(t, result);
-      failures = (result as { failures?: unknown } | null)?.failures;
+      // Fuzzers list what went wrong as `failures` or `problems`; either non-empty fails the run.
+      const r = result as { failures?: unknown; problems?: unknown } | null;
+      failures = Array.isArray(r?.problems) && r.problems.length > 0 ? r.problems : r?.failures;
+      // A target that counts nothing tested nothing: that is a broken fuzzer, not a pass.
+      if (Object.keys(nums).length === 0) failures = [`${name} returned no counts`];
     } catch (e) {
       // A fuzzer that throws is a host exception escaping whatever it drives.
       nums = add(t, { hostExceptions: 1 });
