@@ -37,9 +37,16 @@ export class PhysicalMemory {
     return f;
   }
 
+  /**
+   * Told of every access (a debugger's read and access watchpoints); null
+   * unless something watches this node, so the usual cost is one test.
+   */
+  watcher: ((addr: number, len: number, write: boolean) => void) | null = null;
+
   /** Copies `dst.length` bytes starting at physical `addr` into `dst`. */
   read(addr: number, dst: Uint8Array): void {
     this.check(addr, dst.length);
+    if (this.watcher !== null) this.watcher(addr, dst.length, false);
     let done = 0;
     while (done < dst.length) {
       const a = addr + done;
@@ -55,6 +62,7 @@ export class PhysicalMemory {
   /** Copies `src` into physical memory at `addr`. */
   write(addr: number, src: Uint8Array): void {
     this.check(addr, src.length);
+    if (this.watcher !== null) this.watcher(addr, src.length, true);
     let done = 0;
     while (done < src.length) {
       const a = addr + done;
@@ -68,6 +76,7 @@ export class PhysicalMemory {
   /** Zeroes a range (frames that do not exist stay absent). */
   zero(addr: number, len: number): void {
     this.check(addr, len);
+    if (this.watcher !== null) this.watcher(addr, len, true);
     if (this.frames === null || this.frames.size === 0) return;
     const first = Math.floor(addr / FRAME_SIZE);
     const last = Math.floor((addr + len - 1) / FRAME_SIZE);
@@ -96,12 +105,14 @@ export class PhysicalMemory {
 
   readU8(addr: number): number {
     this.check(addr, 1);
+    if (this.watcher !== null) this.watcher(addr, 1, false);
     const f = this.frames?.get(Math.floor(addr / FRAME_SIZE));
     return f === undefined ? 0 : f[addr & FRAME_MASK];
   }
 
   writeU8(addr: number, v: number): void {
     this.check(addr, 1);
+    if (this.watcher !== null) this.watcher(addr, 1, true);
     this.frame(Math.floor(addr / FRAME_SIZE))[addr & FRAME_MASK] = v;
   }
 
@@ -109,6 +120,7 @@ export class PhysicalMemory {
     this.check(addr, 4);
     const off = addr & FRAME_MASK;
     if (off <= FRAME_SIZE - 4) {
+      if (this.watcher !== null) this.watcher(addr, 4, false);
       const f = this.frames?.get(Math.floor(addr / FRAME_SIZE));
       if (f === undefined) return 0;
       return (f[off] | (f[off + 1] << 8) | (f[off + 2] << 16) | (f[off + 3] << 24)) >>> 0;
@@ -122,6 +134,7 @@ export class PhysicalMemory {
     this.check(addr, 4);
     const off = addr & FRAME_MASK;
     if (off <= FRAME_SIZE - 4) {
+      if (this.watcher !== null) this.watcher(addr, 4, true);
       const f = this.frame(Math.floor(addr / FRAME_SIZE));
       f[off] = v;
       f[off + 1] = v >>> 8;

@@ -3,7 +3,9 @@
 // a register of the core that took the step or a field of the record. A
 // breakpoint can be disabled or told to ignore its next N hits. Watchpoints
 // stop after the kernel step during which a watched span of physical memory
-// changed. Internal stops (`over`) live apart from the user's list and take
+// changed (write, as gdb's watch), was read (read, rwatch) or was read or
+// written (access, awatch): the last two are told of each access by the
+// node's memory while they exist. Internal stops (`over`) live apart from the user's list and take
 // none of the user's numbers. A run stops after the step that matches.
 
 import type { TraceRecord } from './trace.ts';
@@ -39,8 +41,14 @@ export interface Breakpoint extends BreakpointSpec {
   ignore: number;
 }
 
+/** write: the span's value changed; read: it was read; access: read or written. */
+export type WatchKind = 'write' | 'read' | 'access';
+
 export interface Watchpoint {
   readonly id: number;
+  readonly kind: WatchKind;
+  /** A read or access watchpoint's span was touched during the current step. */
+  touched: boolean;
   readonly node: number;
   /** Physical span watched. */
   readonly pa: number;
@@ -58,6 +66,8 @@ export interface MatchContext {
   register(node: number, core: number, name: string): bigint | undefined;
   program(node: number, pid: number): string | undefined;
   readPhysical(node: number, pa: number, len: number): Uint8Array;
+  /** Starts (fn) or stops (null) telling `fn` of every access to a node's memory. */
+  observe(node: number, fn: ((pa: number, len: number, write: boolean) => void) | null): void;
 }
 
 export const CONDITION_OPS = ['==', '!=', '<=', '>=', '<', '>', '~'] as const;
@@ -160,10 +170,32 @@ export class Breakpoints {
     this.internal = this.internal.filter((x) => x !== b);
   }
 
-  watch(w: Omit<Watchpoint, 'id' | 'hits' | 'enabled' | 'ignore'>): Watchpoint {
-    const x: Watchpoint = { ...w, id: this.nextId++, hits: 0, enabled: true, ignore: 0 };
+  watch(w: Omit<Watchpoint, 'id' | 'hits' | 'enabled' | 'ignore' | 'touched'>): Watchpoint {
+    const x: Watchpoint = { ...w, id: this.nextId++, hits: 0, enabled: true, ignore: 0, touched: false };
     this.watches.push(x);
+    this.observeNodes();
     return x;
+  }
+
+  /** Nodes whose memory tells us of accesses: those with a read or access watchpoint. */
+  private observed = new Set<number>();
+
+  /** Asks for access reports from exactly the nodes with read or access watchpoints. */
+  private observeNodes(): void {
+    if (this.ctx === null) return;
+    const want = new Set(this.watches.filter((w) => w.kind !== 'write').map((w) => w.node));
+    for (const n of this.observed) if (!want.has(n)) this.ctx.observe(n, null);
+    for (const n of want) if (!this.observed.has(n)) this.ctx.observe(n, (pa, len, write) => this.accessed(n, pa, len, write));
+    this.observed = want;
+  }
+
+  /** An access the machine made to a node's memory (not the debugger's own looks). */
+  private accessed(node: number, pa: number, len: number, write: boolean): void {
+    if (this.suspended) return;
+    for (const w of this.watches) {
+      if (w.node !== node || w.kind === 'write' || (w.kind === 'read' && write)) continue;
+      if (pa < w.pa + w.len && w.pa < pa + len) w.touched = true;
+    }
   }
 
   find(id: number): Breakpoint | Watchpoint | undefined {
@@ -174,12 +206,14 @@ export class Breakpoints {
     const n = this.list.length + this.watches.length;
     this.list = this.list.filter((b) => b.id !== id);
     this.watches = this.watches.filter((w) => w.id !== id);
+    this.observeNodes();
     return this.list.length + this.watches.length !== n;
   }
 
   clear(): void {
     this.list = [];
     this.watches = [];
+    this.observeNodes();
   }
 
   /** Takes over another set's breakpoints, numbers and counts (a re-run's fresh machine keeps the user's). */
@@ -187,6 +221,8 @@ export class Breakpoints {
     this.list = from.list;
     this.watches = from.watches;
     this.nextId = from.nextId;
+    for (const w of this.watches) w.touched = false;
+    this.observeNodes();
   }
 
   /** Copies of another set's breakpoints with no hits and no ignore counts (a re-run that looks for earlier hits). */
@@ -213,6 +249,12 @@ export class Breakpoints {
     for (const b of this.list) if (b.enabled && this.matches(b, r) && this.pass(b)) return b;
     for (const w of this.watches) {
       if (w.node !== r.node || this.ctx === null) continue;
+      if (w.kind !== 'write') {
+        if (!w.touched) continue;
+        w.touched = false;
+        if (this.pass(w)) return w;
+        continue;
+      }
       const now = this.ctx.readPhysical(w.node, w.pa, w.len);
       if (now.every((x, i) => x === w.last[i])) continue;
       w.last = now;

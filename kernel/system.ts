@@ -120,6 +120,10 @@ export class System implements KernelHost {
       register: (nid, core, name) => ((REGISTERS as readonly string[]).includes(name) ? this.kernels[nid]?.cpus[core]?.core.get(name as Register) : undefined),
       program: (nid, pid) => this.kernels[nid]?.processes.get(pid)?.name,
       readPhysical: (nid, pa, len) => this.physical(nid, pa, len),
+      observe: (nid, fn) => {
+        // The debugger's own looks (x, xp, watch values) are not the machine's accesses.
+        this.machine.node(nid).memory.watcher = fn === null ? null : (pa, len, write) => this.inspecting === 0 && fn(pa, len, write);
+      },
     };
   }
 
@@ -443,10 +447,18 @@ export class System implements KernelHost {
     );
   }
 
+  /** Debugger reads in progress: read and access watchpoints do not see them. */
+  private inspecting = 0;
+
   /** Reads physical memory of a node. */
   physical(nid: number, addr: number, len: number): Uint8Array {
     const out = new Uint8Array(len);
-    this.machine.node(nid).memory.read(addr, out);
+    this.inspecting++;
+    try {
+      this.machine.node(nid).memory.read(addr, out);
+    } finally {
+      this.inspecting--;
+    }
     return out;
   }
 
@@ -454,7 +466,12 @@ export class System implements KernelHost {
   virtual(nid: number, pid: number, addr: number, len: number): Uint8Array {
     const p = this.kernel(nid).processes.get(pid);
     if (p === undefined || !p.alive) throw new RangeError(`no live process ${pid} on node ${nid}`);
-    return peekUser(this.kernel(nid), p, addr, len);
+    this.inspecting++;
+    try {
+      return peekUser(this.kernel(nid), p, addr, len);
+    } finally {
+      this.inspecting--;
+    }
   }
 
   // ---- debugger inspection and control (the monitor's x/xp, page, set) ----------

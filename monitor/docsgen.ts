@@ -102,6 +102,7 @@ export const CORRESPONDENCE: readonly { readonly qemu: string; readonly bochs: s
   { qemu: 'info pic / info irq', bochs: 'info idt', margay: 'info pic [N], info ipi [N]' },
   { qemu: '(gdb break)', bochs: 'vbreak / lbreak / pbreak', margay: 'break PATTERN [node|core|pid|program|syscall|vector ...] [if COND]' },
   { qemu: '(gdb watch)', bochs: 'watch write ADDR', margay: 'watch [phys] ADDR [LEN]' },
+  { qemu: '(gdb rwatch / awatch)', bochs: 'watch read ADDR', margay: 'watch read|access [phys] ADDR [LEN]' },
   { qemu: '(gdb condition / ignore)', bochs: '-', margay: 'condition ID COND, ignore ID N' },
   { qemu: '(gdb disable / enable)', bochs: 'bpd / bpe', margay: 'disable ID, enable ID' },
   { qemu: '(gdb delete)', bochs: 'd / del N', margay: 'delete [ID]' },

@@ -12,6 +12,7 @@ import { writeOutput } from './files.ts';
 import { formatPs as formatTime, parseTime } from '../hw/time.ts';
 import { disassemble } from '../kernel/ext/disasm.ts';
 import { SyscallError } from '../kernel/errno.ts';
+import { WATCH_VERB } from './debugger/breaks.ts';
 import { formatShape } from '../hw/topology.ts';
 import { type Job, type StopReason, System } from '../kernel/system.ts';
 import type { TraceRecord } from '../kernel/trace.ts';
@@ -140,7 +141,7 @@ export class MonitorSession {
       case 'breakpoint': {
         const b = stop.breakpoint;
         if (b.id === 0) return [`stopped: stepped over to ${stop.record.path}/${stop.record.step} ${where}`, `  ${recordLine(stop.record)}`];
-        const kind = 'pa' in b ? `watchpoint ${b.id} (${b.what}) changed` : `breakpoint ${b.id}`;
+        const kind = 'pa' in b ? `watchpoint ${b.id} (${b.what}) ${WATCH_VERB[b.kind]}` : `breakpoint ${b.id}`;
         return [`stopped: ${kind} ${where}`, `  ${recordLine(stop.record)}`];
       }
       case 'done':

@@ -4,7 +4,7 @@
 // breakpoints can be disabled, enabled, given an ignore count or a condition.
 
 import { REGISTERS } from '../../hw/core.ts';
-import { type Breakpoint, type BreakpointSpec, type Condition, conditionText, parseCondition, RECORD_FIELDS, type Watchpoint } from '../../kernel/breakpoints.ts';
+import { type Breakpoint, type BreakpointSpec, type Condition, conditionText, parseCondition, RECORD_FIELDS, type Watchpoint, type WatchKind } from '../../kernel/breakpoints.ts';
 import { SYSCALLS } from '../../kernel/syscalls/table.ts';
 import { VECTOR, VECTORS, type VectorName } from '../../kernel/vectors.ts';
 import { UsageError } from '../args.ts';
@@ -70,9 +70,12 @@ export function breakSpec(s: MonitorSession, args: readonly string[]): Breakpoin
   return spec;
 }
 
+/** What a watchpoint of each kind saw, as a stop says it. */
+export const WATCH_VERB: Readonly<Record<WatchKind, string>> = { write: 'changed', read: 'was read', access: 'was accessed' };
+
 export function describeBreak(b: Breakpoint | Watchpoint): string {
   const state = `${b.enabled ? '' : ' (disabled)'}${b.ignore > 0 ? ` (ignore next ${b.ignore})` : ''}, ${b.hits} hit(s)`;
-  if ('pa' in b) return `  ${String(b.id).padStart(3)}  watch ${b.what}: node ${b.node} physical ${hex(b.pa)}..${hex(b.pa + b.len)}${state}`;
+  if ('pa' in b) return `  ${String(b.id).padStart(3)}  watch ${b.kind === 'write' ? '' : `${b.kind} `}${b.what}: node ${b.node} physical ${hex(b.pa)}..${hex(b.pa + b.len)}${state}`;
   const parts = [b.pattern ?? '*'];
   if (b.node !== undefined) parts.push(`node ${b.node}`);
   if (b.core !== undefined) parts.push(`core ${b.core}`);
@@ -108,12 +111,14 @@ export const BREAK_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
     },
   },
   watch: {
-    usage: 'watch [phys] ADDR [LEN]',
-    help: "stop after the kernel step during which LEN bytes (default 8) change: virtual in the current process (through its page tables, fixed when set) or physical on the current node",
-    example: 'watch 0x7fffffffe000 8',
+    usage: 'watch [read|access] [phys] ADDR [LEN]',
+    help: "stop after the kernel step during which LEN bytes (default 8) change (or, with read, are read; with access, are read or written, by a core, the kernel or a DMA engine): virtual in the current process (through its page tables, fixed when set) or physical on the current node",
+    example: 'watch read 0x600000 8',
     run(s, args) {
-      const phys = args[0] === 'phys';
-      const rest = phys ? args.slice(1) : args;
+      const kind: WatchKind = args[0] === 'read' || args[0] === 'access' ? args[0] : 'write';
+      const afterKind = kind === 'write' ? args : args.slice(1);
+      const phys = afterKind[0] === 'phys';
+      const rest = phys ? afterKind.slice(1) : afterKind;
       const addr = int(rest[0], 'ADDR');
       const len = rest[1] === undefined ? 8 : count(rest[1], 'LEN', 1, 4096);
       const sys = s.system;
@@ -133,9 +138,9 @@ export const BREAK_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
         pa = w.pageBase + (addr % w.pageSize);
         what = `virtual ${hex(addr)} in pid ${p.pid} ${p.name}`;
       }
-      const x = sys.breakpoints.watch({ node, pa, len, what, last: sys.physical(node, pa, len) });
+      const x = sys.breakpoints.watch({ kind, node, pa, len, what, last: sys.physical(node, pa, len) });
       s.data = plain(x);
-      return [`watchpoint ${x.id}: ${what} (node ${node} physical ${hex(pa)}, ${len} B)`];
+      return [`watchpoint ${x.id}: ${kind === 'write' ? '' : `${kind} `}${what} (node ${node} physical ${hex(pa)}, ${len} B)`];
     },
   },
   delete: {

@@ -212,6 +212,28 @@ describe('the monitor as a debugger', () => {
     expect((await s.exec('continue'))[0]).toMatch(/^stopped: watchpoint 3 \(physical 0x5600000\) changed/);
   });
 
+  it('stops after the kernel step that read a watched span (watch read), and not for the debugger\'s own looks', async () => {
+    // hello's message is written into its buffer, then the write syscall's copyin reads it.
+    const s = await session('boot --nodes 2', 'load hello', 'break syscall/dispatch program hello syscall write', 'continue', 'cpu 0.0', 'delete');
+    expect(await s.exec('watch read 0x600000 8')).toEqual(['watchpoint 2: read virtual 0x600000 in pid 100 hello (node 0 physical 0x5600000, 8 B)']);
+    await s.exec('x/s 0x600000'); // the debugger's look is not a read by the machine
+    const hit = await s.exec('continue');
+    expect(hit[0]).toMatch(/^stopped: watchpoint 2 \(virtual 0x600000 in pid 100 hello\) was read at/);
+    expect(hit[1]).toMatch(/node 0 core 0 pid 100 {2}uaccess\/copyin {2}0x600000 49 B$/);
+    expect(await s.exec('info break')).toEqual([expect.stringMatching(/^ {4}2 {2}watch read virtual 0x600000 in pid 100 hello: node 0 physical 0x5600000\.\.0x5600008, 1 hit\(s\)$/)]);
+    // A (change) watch on the same span does not stop for that read: its next stop is elsewhere.
+    const t = await session('boot --nodes 2', 'load hello', 'break syscall/dispatch program hello syscall write', 'continue', 'cpu 0.0', 'delete', 'watch 0x600000 8');
+    expect((await t.exec('continue'))[1] ?? '').not.toMatch(/uaccess\/copyin {2}0x600000/);
+  });
+
+  it('stops for a read or a write of a watched span with watch access', async () => {
+    const s = await session('boot --nodes 2', 'load hello', 'break syscall/dispatch program hello syscall lwk_getrank', 'continue', 'cpu 0.0', 'delete');
+    expect(await s.exec('watch access 0x600000 8')).toEqual(['watchpoint 2: access virtual 0x600000 in pid 100 hello (node 0 physical 0x5600000, 8 B)']);
+    expect((await s.exec('continue'))[0]).toMatch(/^stopped: watchpoint 2 \(virtual 0x600000 in pid 100 hello\) was accessed at/);
+    await s.exec('delete');
+    expect((await s.exec('continue'))[0]).toMatch(/^stopped: job finished/);
+  });
+
   it('writes registers and memory with set, and stop ends a running continue', async () => {
     const s = await session('boot --nodes 2', 'load hello', 'break syscall/dispatch program hello syscall write', 'continue', 'cpu 0.0');
     expect(await s.exec('set rbx 0x1234')).toEqual(['cpu 0.0 rbx = 0x1234']);
