@@ -225,11 +225,16 @@ export class Breakpoints {
     this.observeNodes();
   }
 
-  /** Copies of another set's breakpoints with no hits and no ignore counts (a re-run that looks for earlier hits). */
+  /**
+   * Copies of another set's breakpoints and watchpoints with no hits and no
+   * ignore counts (a re-run from boot that looks for earlier hits): a change
+   * watchpoint starts from what its span holds on the fresh machine.
+   */
   cloneFrom(from: Breakpoints): void {
     this.list = from.list.map((b) => ({ ...b, hits: 0, ignore: 0 }));
-    this.watches = [];
+    this.watches = from.watches.map((w) => ({ ...w, hits: 0, ignore: 0, touched: false, last: this.ctx === null ? w.last : this.ctx.readPhysical(w.node, w.pa, w.len) }));
     this.nextId = from.nextId;
+    this.observeNodes();
   }
 
   private pass(b: { enabled: boolean; ignore: number; hits: number }): boolean {

@@ -173,14 +173,14 @@ export const REVERSE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
   },
   'reverse-continue': {
     usage: 'reverse-continue',
-    help: 'go back to the previous breakpoint hit (enabled breakpoints, conditions kept, ignore counts and watchpoints not applied): one re-run finds the hits, a second stops at the last one before now',
+    help: 'go back to the previous breakpoint or watchpoint hit (enabled ones, conditions kept, ignore counts not applied): one re-run finds the hits, a second stops at the last one before now',
     example: 'reverse-continue',
     async run(s) {
       const now = s.events;
-      if (s.system.breakpoints.all.length === 0) throw new UsageError('no breakpoints to go back to (break ... first)');
+      if (s.system.breakpoints.all.length === 0 && s.system.breakpoints.watchpoints.length === 0) throw new UsageError('no breakpoints or watchpoints to go back to (break or watch ... first)');
       const scan = await rerun(s, { events: now }, true);
       const earlier = scan.hits.filter((h) => h.events < now);
-      if (earlier.length === 0) return [`no breakpoint hit before event ${now}; still at ${formatTime(s.system.now)}`];
+      if (earlier.length === 0) return [`no breakpoint or watchpoint hit before event ${now}; still at ${formatTime(s.system.now)}`];
       const to = earlier[earlier.length - 1];
       const r = await rerun(s, { events: to.events });
       return [`back at the hit before: ${formatTime(s.system.now)} (event ${s.events})`, `  ${recordLine(to.record)}`, `  re-ran twice from boot (${scan.events} + ${r.events} events) in ${((scan.ms + r.ms) / 1000).toFixed(2)} s host time (${((scan.cpuMs + r.cpuMs) / 1000).toFixed(2)} s CPU)`];

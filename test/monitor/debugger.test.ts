@@ -287,6 +287,18 @@ describe('reverse execution by re-running from boot', () => {
     expect(s.system.now).toBe(5_000_000);
   });
 
+  it('reverse-continue goes back to the previous watchpoint hit too', async () => {
+    // The write syscall's copyin reads hello's buffer on node 0: go past it, then back to it.
+    const s = await session('boot --nodes 2', 'load hello', 'break syscall/dispatch program hello syscall write', 'continue', 'cpu 0.0', 'delete', 'watch read 0x600000 8');
+    const hit = await s.exec('continue');
+    expect(hit[0]).toMatch(/^stopped: watchpoint 2 .* was read at/);
+    await s.exec('step 50');
+    const back = await s.exec('reverse-continue');
+    expect(back[0]).toMatch(/^back at the hit before: /);
+    expect(back[1]).toBe(hit[1]);
+    expect(s.lastRecord()).toMatchObject({ path: 'uaccess', step: 'copyin' });
+  });
+
   it('replays inputs at the event counts they ran at: a set survives going back to after it, not to before it', async () => {
     const s = await session('boot --nodes 2', 'load hello', 'goto 500', 'set phys 0x2000 0x77 b', 'step 100');
     await s.exec('reverse-step 50');
