@@ -4,5 +4,5 @@
 
 export { type Env, type Main, type ThreadFn, type ThreadHandle, program } from './lib/runtime.ts';
 export * from './lib/sys.ts';
-export { CTL_BITS, DATA_BITS, type PtlApp, barrier, sendControl, setup, waitFor } from './lib/ptlapp.ts';
+export { CTL_BITS, DATA_BITS, type PtlApp, barrier, gather, sendControl, setup, waitFor } from './lib/ptlapp.ts';
 export * from './lib/portals.ts';

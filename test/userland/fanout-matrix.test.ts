@@ -106,3 +106,14 @@ describe("the programming guide's example", () => {
     });
   }
 });
+
+describe('more ranks than the old 256-entry event queue (found by a newcomer: every gather of 258+ ranks hung)', () => {
+  // barrier-only: its gather is the one ring and pingpong use too.
+  for (const app of ['barrier-only']) {
+    it(`runs ${app} on 300 ranks over binomial with every rank exiting 0`, () => {
+      const r = runJob(app, 300, { kind: 'binomial' });
+      expect(r.job.status, r.ranks.map((k) => k.stderr).join('')).toBe('completed');
+      expect(r.job.exit_status_counts).toEqual({ '0': 300 });
+    });
+  }
+});

@@ -3,7 +3,7 @@
 // bandwidth_MBps_<size> for every size, plus zero_byte_latency_ns and
 // bandwidth_MBps (the largest size). Arguments: sizes in bytes (optional).
 
-import { DATA_BITS, sendControl, setup, waitFor } from '../lib/ptlapp.ts';
+import { DATA_BITS, gather, setup, waitFor } from '../lib/ptlapp.ts';
 import { PTL } from '../lib/portals.ts';
 import { program } from '../lib/runtime.ts';
 
@@ -25,8 +25,7 @@ export default program('pingpong', function* main(env) {
   if (app.rank > 1) return 0;
   const peer = 1 - app.rank;
   // Rank 1 tells rank 0 it is ready; rank 0 starts only then.
-  if (app.rank === 1) yield* sendControl(env, app, 0);
-  else yield* waitFor(app, 2n);
+  yield* gather(env, app); // rank 1 tells rank 0 it is ready
   for (const size of sizes) {
     let start = 0;
     for (let i = 0; i < ITERATIONS + 1; i++) {

@@ -1,7 +1,7 @@
 // ring: a token goes round all ranks (0 -> 1 -> ... -> N-1 -> 0) by Portals
 // puts, ROUNDS times. Rank 0 publishes ring_round_ns and per_hop_ns.
 
-import { DATA_BITS, sendControl, setup, waitFor } from '../lib/ptlapp.ts';
+import { DATA_BITS, gather, setup, waitFor } from '../lib/ptlapp.ts';
 import { PTL } from '../lib/portals.ts';
 import { program } from '../lib/runtime.ts';
 
@@ -16,8 +16,7 @@ export default program('ring', function* main(env) {
   }
   const next = (app.rank + 1) % app.size;
   // Everyone but rank 0 reports ready to rank 0, which starts when all have.
-  if (app.rank !== 0) yield* sendControl(env, app, 0);
-  else for (let i = 1; i < app.size; i++) yield* waitFor(app, 2n);
+  yield* gather(env, app);
   let start = 0;
   for (let r = 0; r < ROUNDS; r++) {
     if (app.rank === 0) {

@@ -22,6 +22,8 @@ export interface PtlApp {
   readonly ctlEq: number;
   /** Events taken from the EQ while waiting for other match bits, oldest first. */
   readonly backlog: PtlEvent[];
+  /** Gathers and barriers so far: control messages carry it, so a late duplicate of an earlier one is not counted in this one. */
+  epoch: number;
 }
 
 export const DATA_BITS = 1n;
@@ -40,7 +42,10 @@ export function* setup(env: Env, bytes: number) {
   const n = yield* P.PtlNIInit(PTL.IFACE_DEFAULT, PTL.NI_MATCHING | PTL.NI_LOGICAL, PTL.PID_ANY, null);
   check('PtlNIInit', n.rc);
   check('PtlSetMap', yield* P.PtlSetMap(n.ni, yield* sys.jobMap()));
-  const eq = yield* P.PtlEQAlloc(n.ni, 256);
+  // Room for one control event from every rank and then some: rank 0 of a
+  // gather takes size-1 of them at once, and a full EQ drops events (a
+  // 256-entry EQ hung every job of more than 257 ranks).
+  const eq = yield* P.PtlEQAlloc(n.ni, Math.max(256, 2 * size + 64));
   check('PtlEQAlloc', eq.rc);
   check('PtlPTAlloc', (yield* P.PtlPTAlloc(n.ni, 0, eq.eq, 0)).rc);
   const map = (len: number) => sys.mmap(0, Math.max(len, 4096), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
@@ -57,7 +62,7 @@ export function* setup(env: Env, bytes: number) {
   const ctlEq = yield* P.PtlEQAlloc(n.ni, 64);
   const ctlMd = yield* P.PtlMDBind(n.ni, { start: ctl + 2048, length: 2048, eq_handle: ctlEq.eq, options: PTL.MD_EVENT_SEND_DISABLE });
   check('PtlMDBind', ctlMd.rc);
-  return { P, ni: n.ni, eq: eq.eq, rank, size, rbuf, sbuf, md: md.md, ctlMd: ctlMd.md, ctlEq: ctlEq.eq, backlog: [] } satisfies PtlApp;
+  return { P, ni: n.ni, eq: eq.eq, rank, size, rbuf, sbuf, md: md.md, ctlMd: ctlMd.md, ctlEq: ctlEq.eq, backlog: [], epoch: 0 } satisfies PtlApp;
 }
 
 /** How long one control put waits for its acknowledgment before it is sent again. */
@@ -83,11 +88,12 @@ function failName(f: number): string {
  * an earlier try is not taken for this one. After CONTROL_GIVE_UP_NS the
  * rank gives up with an error naming the peer, rather than hang.
  */
-export function* sendControl(env: Env, app: PtlApp, rank: number, bits = CTL_BITS, giveUpNs = CONTROL_GIVE_UP_NS) {
+export function* sendControl(env: Env, app: PtlApp, rank: number, bits = CTL_BITS, giveUpNs = CONTROL_GIVE_UP_NS, epoch = app.epoch) {
   const begin = yield* env.sys.clockNs();
   let last = 'no acknowledgment';
   for (let attempt = 1, wait = 10_000; ; attempt++) {
-    const rc = yield* app.P.PtlPut(app.ctlMd, 0, 8, PTL.ACK_REQ, { rank }, 0, bits, 0, attempt, 0);
+    // hdr_data carries the epoch: the receiver tells this gather's messages from a late retry of an earlier one.
+    const rc = yield* app.P.PtlPut(app.ctlMd, 0, 8, PTL.ACK_REQ, { rank }, 0, bits, 0, attempt, BigInt(epoch));
     if (rc !== PTL.OK) throw new Error(`rank ${app.rank}: control put to rank ${rank} failed with PTL code ${rc}`);
     const fail = yield* ackOf(app, attempt);
     if (fail === PTL.NI_OK) return;
@@ -132,13 +138,32 @@ export function* waitFor(app: PtlApp, bits: bigint) {
   }
 }
 
+/**
+ * Rank 0 waits until every other rank has sent it one control message of the
+ * current epoch (each sender counted once, however often it retried); the
+ * others send theirs. Then the epoch moves on. Ranks that only need rank 0
+ * to know they are ready (ring, pingpong) use this; `barrier` adds the release.
+ */
+export function* gather(env: Env, app: PtlApp) {
+  const epoch = BigInt(app.epoch);
+  if (app.rank === 0) {
+    const seen = new Set<string>();
+    while (seen.size < app.size - 1) {
+      const ev = yield* waitFor(app, CTL_BITS);
+      if (ev.hdr_data === epoch) seen.add(`${ev.initiator_nid}/${ev.initiator_pid}`);
+    }
+  } else yield* sendControl(env, app, 0);
+  app.epoch++;
+}
+
 /** Every rank reports to rank 0; rank 0 then releases them all. Returns when released. */
 export function* barrier(env: Env, app: PtlApp) {
+  const epoch = app.epoch;
+  yield* gather(env, app);
   if (app.rank === 0) {
-    for (let i = 1; i < app.size; i++) yield* waitFor(app, CTL_BITS);
-    for (let i = 1; i < app.size; i++) yield* sendControl(env, app, i, GO_BITS);
+    for (let i = 1; i < app.size; i++) yield* sendControl(env, app, i, GO_BITS, CONTROL_GIVE_UP_NS, epoch);
   } else {
-    yield* sendControl(env, app, 0);
-    yield* waitFor(app, GO_BITS);
+    // The release of this barrier: a late duplicate of an earlier release is not it.
+    while ((yield* waitFor(app, GO_BITS)).hdr_data !== BigInt(epoch));
   }
 }
