@@ -55,5 +55,10 @@ export function run(argv: string[], out: Output): number {
     }
     out.say(`${suite}${suite === 'ebpf' ? ` (${engine})` : ''}: ${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped, ${summary.total} total in ${wall.toFixed(2)} s`);
   }
+  // A folder with nothing the runner recognises is a mistake, not a pass.
+  if (summary.total === 0) {
+    out.note(`no ${suite} tests found in ${path} (${suite === 'ebpf' ? '.data files' : '.xml scripts'})`);
+    return 1;
+  }
   return summary.failed === 0 ? 0 : 1;
 }

@@ -87,11 +87,19 @@ export function nodeList(text: string, flagName: string, size: number): number[]
 }
 
 /** Applies the fault switches of a run command line to a booted system. */
-export function applyFaults(p: Parsed, sys: System): void {
+export function applyFaults(p: Parsed, sys: System, loaded = true): void {
   const down = str(p, 'down');
-  if (down !== undefined) for (const n of nodeList(down, 'down', sys.machine.size)) sys.machine.network.setNodeDown(n, true);
   const hang = str(p, 'hang');
-  if (hang !== undefined) for (const n of nodeList(hang, 'hang', sys.machine.size)) sys.kernel(n).jobs.silent = true;
+  // They act on the loader's conversation: without a loader they would change nothing, silently.
+  if (!loaded && (down !== undefined || hang !== undefined)) throw new UsageError('--down and --hang are fault switches of the job loader: use them with --load two-phase or one-phase');
+  const service = sys.machine.size - 1;
+  const nodes = (text: string, name: string) => {
+    const ns = nodeList(text, name, sys.machine.size);
+    if (ns.includes(service)) throw new UsageError(`--${name}: node ${service} is the service node, where yod runs; name compute nodes (0..${service - 1})`);
+    return ns;
+  };
+  if (down !== undefined) for (const n of nodes(down, 'down')) sys.machine.network.setNodeDown(n, true);
+  if (hang !== undefined) for (const n of nodes(hang, 'hang')) sys.kernel(n).jobs.silent = true;
   if (flag(p, 'corrupt-in-transit')) sys.machine.corruptInTransit(1, 512);
 }
 
@@ -162,7 +170,7 @@ export async function runJob(p: Parsed, out: Output): Promise<number> {
   if (computeNodes < 1) throw new UsageError('a loaded job needs at least 2 nodes (compute nodes and the service node)');
   const asked = str(p, 'nodes') !== undefined ? Number(str(p, 'nodes')) : computeNodes;
   const ranks = intOption(p, 'ranks', 1, computeNodes) ?? Math.min(asked, computeNodes);
-  applyFaults(p, sys);
+  applyFaults(p, sys, loaded);
   const traceFile = str(p, 'trace');
   if (traceFile !== undefined) {
     writableFile(traceFile, '--trace');

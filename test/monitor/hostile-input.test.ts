@@ -7,6 +7,7 @@ import { UsageError } from '../../monitor/args.ts';
 import * as image from '../../monitor/commands/image.ts';
 import * as machine from '../../monitor/commands/machine.ts';
 import * as runCommand from '../../monitor/commands/run.ts';
+import * as conformance from '../../monitor/commands/conformance.ts';
 import * as sweep from '../../monitor/commands/sweep.ts';
 import { bufferOutput } from '../../monitor/output.ts';
 import { MonitorSession } from '../../monitor/session.ts';
@@ -86,6 +87,18 @@ describe('the CLI and the monitor refuse hostile input with a clear message', ()
     expect(await usage(() => image.run(['hello', '-o', dir], bufferOutput()))).toBe(`-o: ${dir} is a directory: name a file in it`);
     expect(await usage(() => image.run(['hello', '-o', join(dir, 'missing', 'x.elf')], bufferOutput()))).toBe(`-o: cannot write ${join(dir, 'missing', 'x.elf')}: no such folder ${join(dir, 'missing')}`);
     expect(await usage(() => runCommand.run(['hello', '--nodes', '1', '--trace', dir], bufferOutput()))).toBe(`--trace: ${dir} is a directory: name a file in it`);
+  });
+
+  it('refuses fault switches that would change nothing: without a loader, or on the service node (found by a newcomer)', async () => {
+    expect(await usage(() => runCommand.run(['hello', '--nodes', '8', '--hang', '2', '--load', 'direct'], bufferOutput()))).toBe('--down and --hang are fault switches of the job loader: use them with --load two-phase or one-phase');
+    expect(await usage(() => runCommand.run(['hello', '--nodes', '8', '--down', '2', '--load', 'direct'], bufferOutput()))).toMatch(/^--down and --hang are fault switches/);
+    expect(await usage(() => runCommand.run(['hello', '--nodes', '8', '--hang', '8'], bufferOutput()))).toBe('--hang: node 8 is the service node, where yod runs; name compute nodes (0..7)');
+  });
+
+  it('fails a conformance run that finds no tests, saying so', async () => {
+    const out = bufferOutput();
+    expect(await conformance.run(['ebpf', dir], out)).toBe(1);
+    expect(out.notes).toEqual([`no ebpf tests found in ${dir} (.data files)`]);
   });
 
   it('names a missing file in one line', async () => {
