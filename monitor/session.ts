@@ -140,6 +140,9 @@ export class MonitorSession {
     switch (stop.kind) {
       case 'breakpoint': {
         const b = stop.breakpoint;
+        // As in gdb, the CPU that hit the breakpoint becomes the current one (x, page, set act there).
+        this.cur = { node: stop.record.node, core: stop.record.core };
+        this.curPid = null;
         if (b.id === 0) return [`stopped: stepped over to ${stop.record.path}/${stop.record.step} ${where}`, `  ${recordLine(stop.record)}`];
         const kind = 'pa' in b ? `watchpoint ${b.id} (${b.what}) ${WATCH_VERB[b.kind]}` : `breakpoint ${b.id}`;
         return [`stopped: ${kind} ${where}`, `  ${recordLine(stop.record)}`];

@@ -287,6 +287,13 @@ describe('reverse execution by re-running from boot', () => {
     expect(s.system.now).toBe(5_000_000);
   });
 
+  it('makes the core that hit a breakpoint the current CPU (found by a newcomer: x then read node 0)', async () => {
+    const s = await session('boot --nodes 4', 'load hello', 'break jobload/create node 2');
+    expect((await s.exec('continue'))[0]).toMatch(/^stopped: breakpoint 1 /);
+    expect(s.cur).toEqual({ node: 2, core: 0 });
+    expect((await s.exec('x/1xg 0x400000'))[0]).toMatch(/^ +0x400000: /);
+  });
+
   it('reverse-continue goes back to the previous watchpoint hit too', async () => {
     // The write syscall's copyin reads hello's buffer on node 0: go past it, then back to it.
     const s = await session('boot --nodes 2', 'load hello', 'break syscall/dispatch program hello syscall write', 'continue', 'cpu 0.0', 'delete', 'watch read 0x600000 8');
