@@ -7,6 +7,7 @@
 
 import { KMSG_COOKIE_BASE } from '../jobctl.ts';
 import { isKernelMessage } from '../jobmsg.ts';
+import type { NicCompletion } from '../../hw/nic.ts';
 import { type Cpu } from '../cpu.ts';
 import type { Kernel } from '../kernel.ts';
 import type { Process, Thread } from '../process.ts';
@@ -107,6 +108,16 @@ interface Pending {
 /** What to do when a receive DMA completes. */
 type RxDone = (cpu: Cpu) => KPath;
 
+/** `f` made safe to call more than once (it runs the first time only). */
+function once(f: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    f();
+  };
+}
+
 /** Valid option bits of an LE (up to CT_BYTES) and of an ME (up to LOCAL_INC_UH_RLENGTH). */
 const LE_OPTIONS_MASK = (1 << 15) - 1;
 const ME_OPTIONS_MASK = (1 << 19) - 1;
@@ -123,6 +134,8 @@ export class PortalsDriver {
   private readonly rxDone = new Map<number, RxDone>();
   /** What a receive in flight holds, released if its DMA fails (on success its completion releases it). */
   private readonly rxHolds = new Map<number, () => void>();
+  /** NIC completions taken but not yet handled. */
+  private readonly completionQueue: NicCompletion[] = [];
   /** What a transmit the kernel sent holds (a staging slot, pins on the memory it reads), by cookie. */
   private readonly txHolds = new Map<number, () => void>();
   private nextOp = 1;
@@ -664,7 +677,9 @@ export class PortalsDriver {
   // ---- NIC interrupts ---------------------------------------------------------
 
   private *completions(cpu: Cpu): KPath {
-    for (const c of this.k.node.nic.takeCompletions()) {
+    // Completions wait in the driver's own queue, so one whose path oopses does not lose the rest.
+    this.completionQueue.push(...this.k.node.nic.takeCompletions());
+    for (let c = this.completionQueue.shift(); c !== undefined; c = this.completionQueue.shift()) {
       yield step('portals', 'completion', 20, c.kind);
       if ((c.kind === 'tx-done' || c.kind === 'tx-undeliverable' || c.kind === 'tx-error') && c.cookie >= KMSG_COOKIE_BASE) {
         yield* this.k.jobs.txComplete(c.cookie, c.kind === 'tx-done', c.kind === 'tx-done' ? '' : c.reason, cpu);
@@ -680,8 +695,15 @@ export class PortalsDriver {
         const then = this.rxDone.get(c.rxId);
         this.rxDone.delete(c.rxId);
         // On success the completion path owns what the receive holds (and releases it when done with it).
+        const held = this.rxHolds.get(c.rxId);
         this.rxHolds.delete(c.rxId);
-        if (then) yield* then(cpu);
+        try {
+          if (then) yield* then(cpu);
+        } catch (e) {
+          // An oops before the path released (or handed on) what the receive holds: release it here.
+          held?.();
+          throw e;
+        }
       } else if (c.kind === 'tx-done') {
         yield* this.sent(c.cookie, cpu);
       } else if (c.kind === 'tx-undeliverable' || c.kind === 'tx-error') {
@@ -831,10 +853,15 @@ export class PortalsDriver {
     };
     const where = len > 0 && h.niFail === PTL.NI_OK ? this.rxTarget(md.pieces, p.args.getOffset, len) : null;
     if (where !== null) {
-      this.rxHolds.set(rxId, () => self.unstage(where.slot));
+      const free = once(() => self.unstage(where.slot));
+      // If the DMA fails, or the completion path oopses, the slot goes back and the get is over.
+      this.rxHolds.set(rxId, () => {
+        free();
+        self.finish(h.opId);
+      });
       this.rxDone.set(rxId, function* (c) {
         where.after?.();
-        self.unstage(where.slot);
+        free();
         yield* done(c, PTL.NI_OK);
       });
       nic.deposit(rxId, where.pa, len);
@@ -946,9 +973,15 @@ export class PortalsDriver {
     // The operation pins the entry's memory it touches (and a handler's grant) until it is over,
     // however the entry is unlinked or unmapped meanwhile; then it gives its staging slot back.
     const hold = this.pin([...slice(e.pieces, pl.moffset, pl.mlength), ...(ext?.grant ?? [])]);
-    const release = () => {
+    const release = once(() => {
       hold.release();
       this.unstage(slot);
+    });
+    // Until a reply takes over `release` (and gives it back once the NIC has sent the reply),
+    // the receive's completion path owns it; if that path dies, abandon() gives everything back.
+    let handedOn = false;
+    const abandon = () => {
+      if (!handedOn) release();
     };
     const listNow = list;
     const self = this;
@@ -964,10 +997,13 @@ export class PortalsDriver {
         yield step('portals', 'atomic', 100 + pl.mlength, `op ${h.atomOp} type ${h.atomType} ${pl.mlength} B`);
       }
       // A reply with data holds the memory it is read from until the NIC has sent it.
-      if (op === 'get') self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, { pa: tx?.pa ?? 0, len: pl.mlength }, listNow, release);
-      else if (op === 'fetch' || op === 'swap') {
+      if (op === 'get') {
+        handedOn = true;
+        self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, { pa: tx?.pa ?? 0, len: pl.mlength }, listNow, release);
+      } else if (op === 'fetch' || op === 'swap') {
         // The old value goes back from the operand's own slot, now read.
         if (old) mem.write(slot, old);
+        handedOn = true;
         self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, { pa: old ? slot : 0, len: old ? old.length : 0 }, listNow, release);
       } else {
         release();
@@ -990,17 +1026,17 @@ export class PortalsDriver {
         yield* deliver(c, null);
       };
       if (extLen > 0) {
-        this.rxHolds.set(rxId, release);
+        this.rxHolds.set(rxId, abandon);
         this.rxDone.set(rxId, run);
         nic.deposit(rxId, slot, extLen);
       } else {
         nic.discard(rxId);
-        yield* run(cpu);
+        yield* self.owning(run(cpu), abandon);
       }
       return;
     }
     if (pl.mlength > 0 && op !== 'get') {
-      this.rxHolds.set(rxId, release);
+      this.rxHolds.set(rxId, abandon);
       if (rx !== null) {
         const where = rx;
         this.rxDone.set(rxId, function* (c) {
@@ -1019,7 +1055,17 @@ export class PortalsDriver {
       return;
     }
     nic.discard(rxId);
-    yield* deliver(cpu, null);
+    yield* this.owning(deliver(cpu, null), abandon);
+  }
+
+  /** Runs `path`; if it dies with a host exception (an oops), `abandon` first gives back what it held. */
+  private *owning(path: KPath, abandon: () => void): KPath {
+    try {
+      yield* path;
+    } catch (e) {
+      abandon();
+      throw e;
+    }
   }
 
   /**
