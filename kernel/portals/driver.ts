@@ -948,7 +948,9 @@ export class PortalsDriver {
     const e = entry;
     const ext = op === 'put' ? e.ext : null;
     // Staging the transfer needs, taken before anything is committed: none free, and the message is refused.
-    const extLen = ext !== null ? Math.min(h.rlength, ext.payloadMax, STAGING_BYTES) : 0;
+    // A handler's message is staged whole: the handler reads its first payload_max bytes, and on
+    // deliver the entry gets every matched byte (what its event reports), as for any other put.
+    const extLen = ext !== null ? Math.max(Math.min(h.rlength, ext.payloadMax), pl.mlength) : 0;
     let slot = -1;
     let rx: { pa: number; after: (() => void) | null; slot: number } | null = null;
     let tx: { pa: number; slot: number } | null = null;
