@@ -366,7 +366,9 @@ export class PortalsDriver {
     if (ni.mds.size >= ni.limits.max_mds) return { rc: PTL.NO_SPACE };
     const pieces = this.memoryOf(pp.process, ni, start, length, (options & PTL.IOVEC) !== 0);
     if (pieces === null) return { rc: PTL.ARG_INVALID };
-    const md: MemoryDescriptor = { handle: ni.newHandle('md'), start, length: total(pieces), options, eq, ct, pieces, pin: this.pin(pieces), busy: 0 };
+    // A descriptor over read-only memory can be sent from; gets, fetches and swaps into it are refused.
+    const writable = this.memoryOf(pp.process, ni, start, length, (options & PTL.IOVEC) !== 0, true) !== null;
+    const md: MemoryDescriptor = { handle: ni.newHandle('md'), start, length: total(pieces), options, eq, ct, pieces, pin: this.pin(pieces), writable, busy: 0 };
     ni.mds.set(md.handle, md);
     return { rc: PTL.OK, md };
   }
@@ -381,13 +383,16 @@ export class PortalsDriver {
     return PTL.OK;
   }
 
-  /** The physical pieces of a user range (one per region it crosses), or null if any byte is unmapped. */
-  physical(p: Process, start: number, length: number): Piece[] | null {
+  /**
+   * The physical pieces of a user range (one per region it crosses), or null
+   * if any byte is unmapped, or (with `write`) not writable by its owner.
+   */
+  physical(p: Process, start: number, length: number, write = false): Piece[] | null {
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(length) || start < 0 || length < 0) return null;
     const out: Piece[] = [];
     for (let at = start; at < start + length; ) {
       const r = p.aspace.find(at);
-      if (r === undefined || !r.readable) return null;
+      if (r === undefined || !r.readable || (write && !r.writable)) return null;
       const n = Math.min(r.start + r.size, start + length) - at;
       out.push({ pa: r.pa + (at - r.start), len: n, base: r.extent.base });
       at += n;
@@ -395,9 +400,36 @@ export class PortalsDriver {
     return out;
   }
 
+  /**
+   * The owner takes write permission away from [start, start+length) (mprotect):
+   * so does the NIC. Entries, descriptors and grants over any of that memory
+   * stop being written (puts and atomics refused, replies refused at the call,
+   * a handler's grant read-only), until they are made again. Operations
+   * already matched finish. Called once the regions have their new permissions (their frames are the same).
+   */
+  revokeWrite(p: Process, start: number, length: number): void {
+    const pp = this.peek(p);
+    if (pp === undefined) return;
+    const ranges: { pa: number; len: number }[] = [];
+    for (const r of p.aspace.view()) {
+      const lo = Math.max(r.start, start);
+      const hi = Math.min(r.end, start + length);
+      if (lo < hi) ranges.push({ pa: r.pa + (lo - r.start), len: hi - lo });
+    }
+    const hit = (pieces: readonly Piece[]) => pieces.some((x) => ranges.some((y) => x.pa < y.pa + y.len && y.pa < x.pa + x.len));
+    for (const ni of pp.nis) {
+      if (ni === null) continue;
+      for (const md of ni.mds.values()) if (md.writable && hit(md.pieces)) md.writable = false;
+      for (const e of ni.entries.values()) {
+        if (e.writable && hit(e.pieces)) e.writable = false;
+        if (e.ext !== null && e.ext.grantWritable && hit(e.ext.grant)) e.ext.grantWritable = false;
+      }
+    }
+  }
+
   /** A buffer's pieces: the range itself, or (PTL_IOVEC) the list of `count` {base, length} pairs at `start`. */
-  private memoryOf(p: Process, ni: NetworkInterface, start: number, length: number, iovec: boolean): Piece[] | null {
-    if (!iovec) return this.physical(p, start, length);
+  private memoryOf(p: Process, ni: NetworkInterface, start: number, length: number, iovec: boolean, write = false): Piece[] | null {
+    if (!iovec) return this.physical(p, start, length, write);
     if (!Number.isSafeInteger(length) || length < 0 || length > ni.limits.max_iovecs) return null;
     let words: Uint8Array;
     try {
@@ -408,7 +440,7 @@ export class PortalsDriver {
     const dv = new DataView(words.buffer);
     const out: Piece[] = [];
     for (let i = 0; i < length; i++) {
-      const part = this.physical(p, Number(dv.getBigUint64(16 * i, true)), Number(dv.getBigUint64(16 * i + 8, true)));
+      const part = this.physical(p, Number(dv.getBigUint64(16 * i, true)), Number(dv.getBigUint64(16 * i + 8, true)), write);
       if (part === null) return null;
       out.push(...part);
     }
@@ -425,7 +457,10 @@ export class PortalsDriver {
     if (ct === undefined) return { rc: PTL.ARG_INVALID };
     if (ni.entries.size >= ni.limits.max_entries) return { rc: PTL.NO_SPACE };
     if (pt.priority.length + pt.overflow.length >= ni.limits.max_list_size) return { rc: PTL.NO_SPACE };
-    const pieces = this.memoryOf(pp.process, ni, d.start, d.length, (d.options & PTL.IOVEC) !== 0);
+    // An entry the NIC may write (puts, atomics) must lie in memory its owner can write, as RDMA
+    // stacks refuse to register read-only memory for remote write; one that only serves gets need not.
+    const nicWrites = (d.options & PTL.ME_OP_PUT) !== 0;
+    const pieces = this.memoryOf(pp.process, ni, d.start, d.length, (d.options & PTL.IOVEC) !== 0, nicWrites);
     if (pieces === null) return { rc: PTL.ARG_INVALID };
     const entry: ListEntry = {
       handle: ni.newHandle(kind),
@@ -436,6 +471,7 @@ export class PortalsDriver {
       length: total(pieces),
       pieces,
       pin: this.pin(pieces),
+      writable: nicWrites,
       options: d.options,
       matchBits: kind === 'me' ? d.matchBits : 0n,
       ignoreBits: kind === 'me' ? d.ignoreBits : 0n,
@@ -555,6 +591,7 @@ export class PortalsDriver {
     if (!Number.isSafeInteger(a.length) || a.length < 0) return { rc: PTL.ARG_INVALID };
     if (putMd && (a.putOffset < 0 || a.putOffset + a.length > putMd.length)) return { rc: PTL.ARG_INVALID };
     if (getMd && (a.getOffset < 0 || a.getOffset + a.length > getMd.length)) return { rc: PTL.ARG_INVALID };
+    if (getMd && !getMd.writable) return { rc: PTL.ARG_INVALID };
     // The reference's check_put/get/atomic/swap, in its order.
     if (a.length > limits.max_msg_size) return { rc: PTL.ARG_INVALID };
     if (a.op === 'atomic' || a.op === 'fetch' || a.op === 'swap') {
@@ -924,7 +961,8 @@ export class PortalsDriver {
       yield* this.refuse(target, ni, pt, h, op, rxId, respond, cpu, null);
       return;
     }
-    const fail = permission(m, entry);
+    // An entry whose memory its owner made read-only takes no more writes (see revokeWrite).
+    const fail = op !== 'get' && permission(m, entry) === PTL.NI_OK && !entry.writable ? PTL.NI_PERM_VIOLATION : permission(m, entry);
     if (fail !== PTL.NI_OK) {
       ni.status[fail === PTL.NI_PERM_VIOLATION ? PTL.SR_PERMISSION_VIOLATIONS : PTL.SR_OPERATION_VIOLATIONS]++;
       nic.discard(rxId);
