@@ -132,13 +132,52 @@ export function* waitFor(app: PtlApp, bits: bigint) {
   }
 }
 
-/** Every rank reports to rank 0; rank 0 then releases them all. Returns when released. */
-export function* barrier(env: Env, app: PtlApp) {
+/**
+ * Like waitFor, but gives up at simulated time `deadlineNs` and returns
+ * null. Polls the EQ with a timeout up to the deadline instead of waiting
+ * on it without end.
+ */
+export function* waitUntil(env: Env, app: PtlApp, bits: bigint, deadlineNs: number) {
+  const kept = app.backlog.findIndex((e) => e.match_bits === bits);
+  if (kept >= 0) return app.backlog.splice(kept, 1)[0];
+  for (;;) {
+    const now = yield* env.sys.clockNs();
+    if (now >= deadlineNs) return null;
+    // PtlEQPoll takes whole milliseconds (a 32-bit count): wait in slices up to the deadline.
+    const r = yield* app.P.PtlEQPoll([app.eq], Math.min(2 ** 31 - 1, Math.max(1, Math.ceil((deadlineNs - now) / 1e6))));
+    if (r.rc === PTL.EQ_EMPTY) continue;
+    if (r.rc !== PTL.OK && r.rc !== PTL.EQ_DROPPED) throw new Error(`PtlEQPoll failed with ${r.rc}`);
+    const ev = r.event as PtlEvent;
+    if (ev.match_bits === bits) return ev;
+    app.backlog.push(ev);
+  }
+}
+
+/**
+ * Every rank reports to rank 0; rank 0 then releases them all. Returns when
+ * released. Each side waits at most `limitNs` of simulated time for the
+ * other (the sending side through sendControl's give-up, the receiving side
+ * through waitUntil), then fails with an error naming the rank(s) it waited
+ * for, rather than hang on a rank that died or never came.
+ */
+export function* barrier(env: Env, app: PtlApp, limitNs = CONTROL_GIVE_UP_NS) {
+  const within = `in ${limitNs / 1e6} ms of simulated time`;
   if (app.rank === 0) {
-    for (let i = 1; i < app.size; i++) yield* waitFor(app, CTL_BITS);
-    for (let i = 1; i < app.size; i++) yield* sendControl(env, app, i, GO_BITS);
+    const deadline = (yield* env.sys.clockNs()) + limitNs;
+    // Ranks are counted once each: a control put sent again after a lost ack may arrive twice.
+    const reported = new Set<number>();
+    while (reported.size < app.size - 1) {
+      const ev = yield* waitUntil(env, app, CTL_BITS, deadline);
+      if (ev === null) {
+        const missing = Array.from({ length: app.size - 1 }, (_, i) => i + 1).filter((r) => !reported.has(r));
+        throw new Error(`rank 0: ${missing.length === 1 ? 'rank' : 'ranks'} ${missing.join(', ')} did not report to the barrier ${within}`);
+      }
+      reported.add(ev.initiator_nid);
+    }
+    for (let i = 1; i < app.size; i++) yield* sendControl(env, app, i, GO_BITS, limitNs);
   } else {
-    yield* sendControl(env, app, 0);
-    yield* waitFor(app, GO_BITS);
+    yield* sendControl(env, app, 0, CTL_BITS, limitNs);
+    const deadline = (yield* env.sys.clockNs()) + limitNs;
+    if ((yield* waitUntil(env, app, GO_BITS, deadline)) === null) throw new Error(`rank ${app.rank}: rank 0 did not release the barrier ${within}`);
   }
 }
