@@ -14,9 +14,13 @@ export function* interruptPath(k: Kernel, cpu: Cpu, vector: number): KPath {
   const name = vectorName(vector);
   yield step('irq', 'entry', v['kernel.irqEntryCycles'], name);
   const handler = k.irqHandler(vector);
-  if (handler) yield* handler(k, cpu);
-  else yield step('irq', 'unhandled', 0, name);
-  cpu.core.apic.eoi();
+  try {
+    if (handler) yield* handler(k, cpu);
+    else yield step('irq', 'unhandled', 0, name);
+  } finally {
+    // Also when the handler oopses: a vector left in service would mask the device for good.
+    cpu.core.apic.eoi();
+  }
   yield step('irq', 'eoi', v['kernel.irqExitCycles'], name);
 }
 

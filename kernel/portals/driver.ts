@@ -7,6 +7,7 @@
 
 import { KMSG_COOKIE_BASE } from '../jobctl.ts';
 import { isKernelMessage } from '../jobmsg.ts';
+import type { NicCompletion } from '../../hw/nic.ts';
 import { type Cpu } from '../cpu.ts';
 import type { Kernel } from '../kernel.ts';
 import type { Process, Thread } from '../process.ts';
@@ -107,6 +108,16 @@ interface Pending {
 /** What to do when a receive DMA completes. */
 type RxDone = (cpu: Cpu) => KPath;
 
+/** `f` made safe to call more than once (it runs the first time only). */
+function once(f: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    f();
+  };
+}
+
 /** Valid option bits of an LE (up to CT_BYTES) and of an ME (up to LOCAL_INC_UH_RLENGTH). */
 const LE_OPTIONS_MASK = (1 << 15) - 1;
 const ME_OPTIONS_MASK = (1 << 19) - 1;
@@ -123,6 +134,8 @@ export class PortalsDriver {
   private readonly rxDone = new Map<number, RxDone>();
   /** What a receive in flight holds, released if its DMA fails (on success its completion releases it). */
   private readonly rxHolds = new Map<number, () => void>();
+  /** NIC completions taken but not yet handled. */
+  private readonly completionQueue: NicCompletion[] = [];
   /** What a transmit the kernel sent holds (a staging slot, pins on the memory it reads), by cookie. */
   private readonly txHolds = new Map<number, () => void>();
   private nextOp = 1;
@@ -353,7 +366,9 @@ export class PortalsDriver {
     if (ni.mds.size >= ni.limits.max_mds) return { rc: PTL.NO_SPACE };
     const pieces = this.memoryOf(pp.process, ni, start, length, (options & PTL.IOVEC) !== 0);
     if (pieces === null) return { rc: PTL.ARG_INVALID };
-    const md: MemoryDescriptor = { handle: ni.newHandle('md'), start, length: total(pieces), options, eq, ct, pieces, pin: this.pin(pieces), busy: 0 };
+    // A descriptor over read-only memory can be sent from; gets, fetches and swaps into it are refused.
+    const writable = this.memoryOf(pp.process, ni, start, length, (options & PTL.IOVEC) !== 0, true) !== null;
+    const md: MemoryDescriptor = { handle: ni.newHandle('md'), start, length: total(pieces), options, eq, ct, pieces, pin: this.pin(pieces), writable, busy: 0 };
     ni.mds.set(md.handle, md);
     return { rc: PTL.OK, md };
   }
@@ -368,13 +383,16 @@ export class PortalsDriver {
     return PTL.OK;
   }
 
-  /** The physical pieces of a user range (one per region it crosses), or null if any byte is unmapped. */
-  physical(p: Process, start: number, length: number): Piece[] | null {
+  /**
+   * The physical pieces of a user range (one per region it crosses), or null
+   * if any byte is unmapped, or (with `write`) not writable by its owner.
+   */
+  physical(p: Process, start: number, length: number, write = false): Piece[] | null {
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(length) || start < 0 || length < 0) return null;
     const out: Piece[] = [];
     for (let at = start; at < start + length; ) {
       const r = p.aspace.find(at);
-      if (r === undefined || !r.readable) return null;
+      if (r === undefined || !r.readable || (write && !r.writable)) return null;
       const n = Math.min(r.start + r.size, start + length) - at;
       out.push({ pa: r.pa + (at - r.start), len: n, base: r.extent.base });
       at += n;
@@ -382,9 +400,36 @@ export class PortalsDriver {
     return out;
   }
 
+  /**
+   * The owner takes write permission away from [start, start+length) (mprotect):
+   * so does the NIC. Entries, descriptors and grants over any of that memory
+   * stop being written (puts and atomics refused, replies refused at the call,
+   * a handler's grant read-only), until they are made again. Operations
+   * already matched finish. Called once the regions have their new permissions (their frames are the same).
+   */
+  revokeWrite(p: Process, start: number, length: number): void {
+    const pp = this.peek(p);
+    if (pp === undefined) return;
+    const ranges: { pa: number; len: number }[] = [];
+    for (const r of p.aspace.view()) {
+      const lo = Math.max(r.start, start);
+      const hi = Math.min(r.end, start + length);
+      if (lo < hi) ranges.push({ pa: r.pa + (lo - r.start), len: hi - lo });
+    }
+    const hit = (pieces: readonly Piece[]) => pieces.some((x) => ranges.some((y) => x.pa < y.pa + y.len && y.pa < x.pa + x.len));
+    for (const ni of pp.nis) {
+      if (ni === null) continue;
+      for (const md of ni.mds.values()) if (md.writable && hit(md.pieces)) md.writable = false;
+      for (const e of ni.entries.values()) {
+        if (e.writable && hit(e.pieces)) e.writable = false;
+        if (e.ext !== null && e.ext.grantWritable && hit(e.ext.grant)) e.ext.grantWritable = false;
+      }
+    }
+  }
+
   /** A buffer's pieces: the range itself, or (PTL_IOVEC) the list of `count` {base, length} pairs at `start`. */
-  private memoryOf(p: Process, ni: NetworkInterface, start: number, length: number, iovec: boolean): Piece[] | null {
-    if (!iovec) return this.physical(p, start, length);
+  private memoryOf(p: Process, ni: NetworkInterface, start: number, length: number, iovec: boolean, write = false): Piece[] | null {
+    if (!iovec) return this.physical(p, start, length, write);
     if (!Number.isSafeInteger(length) || length < 0 || length > ni.limits.max_iovecs) return null;
     let words: Uint8Array;
     try {
@@ -395,7 +440,7 @@ export class PortalsDriver {
     const dv = new DataView(words.buffer);
     const out: Piece[] = [];
     for (let i = 0; i < length; i++) {
-      const part = this.physical(p, Number(dv.getBigUint64(16 * i, true)), Number(dv.getBigUint64(16 * i + 8, true)));
+      const part = this.physical(p, Number(dv.getBigUint64(16 * i, true)), Number(dv.getBigUint64(16 * i + 8, true)), write);
       if (part === null) return null;
       out.push(...part);
     }
@@ -412,7 +457,10 @@ export class PortalsDriver {
     if (ct === undefined) return { rc: PTL.ARG_INVALID };
     if (ni.entries.size >= ni.limits.max_entries) return { rc: PTL.NO_SPACE };
     if (pt.priority.length + pt.overflow.length >= ni.limits.max_list_size) return { rc: PTL.NO_SPACE };
-    const pieces = this.memoryOf(pp.process, ni, d.start, d.length, (d.options & PTL.IOVEC) !== 0);
+    // An entry the NIC may write (puts, atomics) must lie in memory its owner can write, as RDMA
+    // stacks refuse to register read-only memory for remote write; one that only serves gets need not.
+    const nicWrites = (d.options & PTL.ME_OP_PUT) !== 0;
+    const pieces = this.memoryOf(pp.process, ni, d.start, d.length, (d.options & PTL.IOVEC) !== 0, nicWrites);
     if (pieces === null) return { rc: PTL.ARG_INVALID };
     const entry: ListEntry = {
       handle: ni.newHandle(kind),
@@ -423,6 +471,7 @@ export class PortalsDriver {
       length: total(pieces),
       pieces,
       pin: this.pin(pieces),
+      writable: nicWrites,
       options: d.options,
       matchBits: kind === 'me' ? d.matchBits : 0n,
       ignoreBits: kind === 'me' ? d.ignoreBits : 0n,
@@ -542,6 +591,7 @@ export class PortalsDriver {
     if (!Number.isSafeInteger(a.length) || a.length < 0) return { rc: PTL.ARG_INVALID };
     if (putMd && (a.putOffset < 0 || a.putOffset + a.length > putMd.length)) return { rc: PTL.ARG_INVALID };
     if (getMd && (a.getOffset < 0 || a.getOffset + a.length > getMd.length)) return { rc: PTL.ARG_INVALID };
+    if (getMd && !getMd.writable) return { rc: PTL.ARG_INVALID };
     // The reference's check_put/get/atomic/swap, in its order.
     if (a.length > limits.max_msg_size) return { rc: PTL.ARG_INVALID };
     if (a.op === 'atomic' || a.op === 'fetch' || a.op === 'swap') {
@@ -664,7 +714,9 @@ export class PortalsDriver {
   // ---- NIC interrupts ---------------------------------------------------------
 
   private *completions(cpu: Cpu): KPath {
-    for (const c of this.k.node.nic.takeCompletions()) {
+    // Completions wait in the driver's own queue, so one whose path oopses does not lose the rest.
+    this.completionQueue.push(...this.k.node.nic.takeCompletions());
+    for (let c = this.completionQueue.shift(); c !== undefined; c = this.completionQueue.shift()) {
       yield step('portals', 'completion', 20, c.kind);
       if ((c.kind === 'tx-done' || c.kind === 'tx-undeliverable' || c.kind === 'tx-error') && c.cookie >= KMSG_COOKIE_BASE) {
         yield* this.k.jobs.txComplete(c.cookie, c.kind === 'tx-done', c.kind === 'tx-done' ? '' : c.reason, cpu);
@@ -680,8 +732,15 @@ export class PortalsDriver {
         const then = this.rxDone.get(c.rxId);
         this.rxDone.delete(c.rxId);
         // On success the completion path owns what the receive holds (and releases it when done with it).
+        const held = this.rxHolds.get(c.rxId);
         this.rxHolds.delete(c.rxId);
-        if (then) yield* then(cpu);
+        try {
+          if (then) yield* then(cpu);
+        } catch (e) {
+          // An oops before the path released (or handed on) what the receive holds: release it here.
+          held?.();
+          throw e;
+        }
       } else if (c.kind === 'tx-done') {
         yield* this.sent(c.cookie, cpu);
       } else if (c.kind === 'tx-undeliverable' || c.kind === 'tx-error') {
@@ -831,10 +890,15 @@ export class PortalsDriver {
     };
     const where = len > 0 && h.niFail === PTL.NI_OK ? this.rxTarget(md.pieces, p.args.getOffset, len) : null;
     if (where !== null) {
-      this.rxHolds.set(rxId, () => self.unstage(where.slot));
+      const free = once(() => self.unstage(where.slot));
+      // If the DMA fails, or the completion path oopses, the slot goes back and the get is over.
+      this.rxHolds.set(rxId, () => {
+        free();
+        self.finish(h.opId);
+      });
       this.rxDone.set(rxId, function* (c) {
         where.after?.();
-        self.unstage(where.slot);
+        free();
         yield* done(c, PTL.NI_OK);
       });
       nic.deposit(rxId, where.pa, len);
@@ -897,7 +961,8 @@ export class PortalsDriver {
       yield* this.refuse(target, ni, pt, h, op, rxId, respond, cpu, null);
       return;
     }
-    const fail = permission(m, entry);
+    // An entry whose memory its owner made read-only takes no more writes (see revokeWrite).
+    const fail = op !== 'get' && permission(m, entry) === PTL.NI_OK && !entry.writable ? PTL.NI_PERM_VIOLATION : permission(m, entry);
     if (fail !== PTL.NI_OK) {
       ni.status[fail === PTL.NI_PERM_VIOLATION ? PTL.SR_PERMISSION_VIOLATIONS : PTL.SR_OPERATION_VIOLATIONS]++;
       nic.discard(rxId);
@@ -921,7 +986,9 @@ export class PortalsDriver {
     const e = entry;
     const ext = op === 'put' ? e.ext : null;
     // Staging the transfer needs, taken before anything is committed: none free, and the message is refused.
-    const extLen = ext !== null ? Math.min(h.rlength, ext.payloadMax, STAGING_BYTES) : 0;
+    // A handler's message is staged whole: the handler reads its first payload_max bytes, and on
+    // deliver the entry gets every matched byte (what its event reports), as for any other put.
+    const extLen = ext !== null ? Math.max(Math.min(h.rlength, ext.payloadMax), pl.mlength) : 0;
     let slot = -1;
     let rx: { pa: number; after: (() => void) | null; slot: number } | null = null;
     let tx: { pa: number; slot: number } | null = null;
@@ -946,9 +1013,15 @@ export class PortalsDriver {
     // The operation pins the entry's memory it touches (and a handler's grant) until it is over,
     // however the entry is unlinked or unmapped meanwhile; then it gives its staging slot back.
     const hold = this.pin([...slice(e.pieces, pl.moffset, pl.mlength), ...(ext?.grant ?? [])]);
-    const release = () => {
+    const release = once(() => {
       hold.release();
       this.unstage(slot);
+    });
+    // Until a reply takes over `release` (and gives it back once the NIC has sent the reply),
+    // the receive's completion path owns it; if that path dies, abandon() gives everything back.
+    let handedOn = false;
+    const abandon = () => {
+      if (!handedOn) release();
     };
     const listNow = list;
     const self = this;
@@ -964,10 +1037,13 @@ export class PortalsDriver {
         yield step('portals', 'atomic', 100 + pl.mlength, `op ${h.atomOp} type ${h.atomType} ${pl.mlength} B`);
       }
       // A reply with data holds the memory it is read from until the NIC has sent it.
-      if (op === 'get') self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, { pa: tx?.pa ?? 0, len: pl.mlength }, listNow, release);
-      else if (op === 'fetch' || op === 'swap') {
+      if (op === 'get') {
+        handedOn = true;
+        self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, { pa: tx?.pa ?? 0, len: pl.mlength }, listNow, release);
+      } else if (op === 'fetch' || op === 'swap') {
         // The old value goes back from the operand's own slot, now read.
         if (old) mem.write(slot, old);
+        handedOn = true;
         self.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, { pa: old ? slot : 0, len: old ? old.length : 0 }, listNow, release);
       } else {
         release();
@@ -990,17 +1066,17 @@ export class PortalsDriver {
         yield* deliver(c, null);
       };
       if (extLen > 0) {
-        this.rxHolds.set(rxId, release);
+        this.rxHolds.set(rxId, abandon);
         this.rxDone.set(rxId, run);
         nic.deposit(rxId, slot, extLen);
       } else {
         nic.discard(rxId);
-        yield* run(cpu);
+        yield* self.owning(run(cpu), abandon);
       }
       return;
     }
     if (pl.mlength > 0 && op !== 'get') {
-      this.rxHolds.set(rxId, release);
+      this.rxHolds.set(rxId, abandon);
       if (rx !== null) {
         const where = rx;
         this.rxDone.set(rxId, function* (c) {
@@ -1019,7 +1095,17 @@ export class PortalsDriver {
       return;
     }
     nic.discard(rxId);
-    yield* deliver(cpu, null);
+    yield* this.owning(deliver(cpu, null), abandon);
+  }
+
+  /** Runs `path`; if it dies with a host exception (an oops), `abandon` first gives back what it held. */
+  private *owning(path: KPath, abandon: () => void): KPath {
+    try {
+      yield* path;
+    } catch (e) {
+      abandon();
+      throw e;
+    }
   }
 
   /**

@@ -19,6 +19,8 @@ import { portalsRxHook } from './extension.ts';
 import { handleKind } from './objects.ts';
 import { Pin } from './pin.ts';
 
+const EINVAL = 22;
+const EACCES = 13;
 const MAX_CODE = 1 << 20;
 const MAX_PAYLOAD = 64 * 1024;
 const MAX_GRANT = 64 * 1024;
@@ -32,7 +34,7 @@ function* words(c: SyscallCtx, va: number, n: number): KPath<number[]> {
   });
 }
 
-function* reject(c: SyscallCtx, errPtr: number, errLen: number, message: string): KPath<number> {
+function* reject(c: SyscallCtx, errPtr: number, errLen: number, message: string, errno = -EINVAL): KPath<number> {
   if (errPtr !== 0 && errLen > 0) {
     const text = new TextEncoder().encode(message).subarray(0, errLen - 1);
     const out = new Uint8Array(text.length + 1);
@@ -44,7 +46,7 @@ function* reject(c: SyscallCtx, errPtr: number, errLen: number, message: string)
     }
   }
   yield step('ext', 'reject', c.k.profile.values['kernel.syscallWorkCycles'], message);
-  return -22;
+  return errno;
 }
 
 function* extAttach(c: SyscallCtx): KPath<number> {
@@ -78,6 +80,8 @@ function* extAttach(c: SyscallCtx): KPath<number> {
   if (ni === null || entry === undefined) return yield* bad(`0x${meHandle.toString(16)} is not one of your match entries`);
   const grant = regionLen > 0 ? c.k.portals.physical(c.p, regionPtr, regionLen) : [];
   if (grant === null) fail('EFAULT', 'granted region is not mapped');
+  // Handlers write their grant (stores, atomic_add): the owner must be able to write it too.
+  if (regionLen > 0 && c.k.portals.physical(c.p, regionPtr, regionLen, true) === null) return yield* reject(c, errPtr, errLen, 'granted region is not writable', -EACCES);
   let prog;
   try {
     prog = load(code, portalsRxHook(payloadMax, regionLen), new Map());
@@ -87,7 +91,7 @@ function* extAttach(c: SyscallCtx): KPath<number> {
   }
   const id = c.k.portals.newExtensionId();
   const grantPin = Pin.of(c.k.phys, grant!);
-  const ext = { id, prog, engine: engine === 1 ? ('jit' as const) : ('interp' as const), owner: pp, ni, payloadMax, grant: grant!, grantLen: regionLen, grantPin, stats: { runs: 0, insns: 0, drops: 0, forwards: 0, faults: 0 }, stepping: c.k.host.extStepping, lastVm: null };
+  const ext = { id, prog, engine: engine === 1 ? ('jit' as const) : ('interp' as const), owner: pp, ni, payloadMax, grant: grant!, grantLen: regionLen, grantPin, grantWritable: true, stats: { runs: 0, insns: 0, drops: 0, forwards: 0, faults: 0 }, stepping: c.k.host.extStepping, lastVm: null };
   // A handler replaced on its entry can no longer run: its grant goes back to its owner.
   entry.ext?.grantPin.release();
   entry.ext = ext;

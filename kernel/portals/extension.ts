@@ -61,6 +61,8 @@ export interface AttachedExtension {
   readonly grantLen: number;
   /** Keeps the granted frames from anyone else while the handler can run (dropped when its entry goes). */
   readonly grantPin: Pin;
+  /** The handler may write its grant: it was writable at attach and its owner has not mprotected any of it read-only since. */
+  grantWritable: boolean;
   readonly stats: ExtStats;
   /** When set, the handler runs one instruction per traced step (for stepping in the monitor). */
   stepping: boolean;
@@ -119,7 +121,8 @@ export function* runExtension(driver: PortalsDriver, ext: AttachedExtension, h: 
   const mem = new VmMemory();
   mem.add('message', ctxBytes(h, payload, ext.payloadMax), false);
   const grantBytes = ext.grantLen > 0 ? gather(k.node.memory, ext.grant) : new Uint8Array(0);
-  if (ext.grantLen > 0) mem.add('granted', grantBytes, true);
+  // A grant its owner made read-only is read-only to the handler too: a store faults, atomic_add fails.
+  if (ext.grantLen > 0) mem.add('granted', grantBytes, ext.grantWritable);
   const sends: (() => void)[] = [];
   const helpers = new Map<number, VmHelper>([
     [EXT_HELPERS.now_ns, { id: 1, name: 'now_ns', call: () => BigInt(Math.floor(k.engine.now / 1000)) }],
@@ -201,7 +204,7 @@ export function* runExtension(driver: PortalsDriver, ext: AttachedExtension, h: 
   let detail: string;
   if (status.kind === 'exit') {
     // Commit: the region's copy goes back, the queued puts leave.
-    if (ext.grantLen > 0) scatter(k.node.memory, ext.grant, mem.regions[GRANT_REGION - 1].bytes);
+    if (ext.grantLen > 0 && ext.grantWritable) scatter(k.node.memory, ext.grant, mem.regions[GRANT_REGION - 1].bytes);
     for (const send of sends) send();
     ext.stats.forwards += sends.length;
     verdict = status.r0 === BigInt(VERDICT_DROP) ? 'drop' : 'deliver';

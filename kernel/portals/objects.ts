@@ -105,6 +105,8 @@ export interface MemoryDescriptor {
   readonly pieces: readonly Piece[];
   /** Keeps those frames from anyone else until the descriptor is released. */
   readonly pin: Pin;
+  /** Replies may land in it: its owner could write all of it when it was bound, and has not mprotected any of it read-only since. */
+  writable: boolean;
   /** Operations in flight that still reference it. */
   busy: number;
 }
@@ -119,6 +121,8 @@ export interface ListEntry extends Entry {
   readonly pieces: readonly Piece[];
   /** Keeps those frames from anyone else until the entry is unlinked. */
   readonly pin: Pin;
+  /** The NIC may write it (puts, atomics): it accepts puts, and its owner has not mprotected any of it read-only since. */
+  writable: boolean;
   readonly ct: Counter | null;
   readonly userPtr: bigint;
   linked: boolean;

@@ -79,6 +79,8 @@ export function* sys_mprotect(c: SyscallCtx): KPath<number> {
   const pflags = protFlags(argInt(c, 2));
   if (addr % PAGE_4K !== 0) fail('EINVAL', 'address must be page aligned');
   const pages = c.p.aspace.protect(addr, len, pflags);
+  // Memory the process can no longer write, the NIC can no longer write either.
+  if (!pflags.writable) c.k.portals.revokeWrite(c.p, addr, len);
   yield step('mm', 'mprotect', c.k.profile.values['kernel.mapPageCycles'] * pages.length, `0x${addr.toString(16)} ${pages.length} page(s)`);
   yield* shootdown(c.k, c.cpu, c.p.aspace, pages);
   return 0;

@@ -56,7 +56,8 @@ export function* channel(env: Env, bytes = 4096): U<Channel> {
 
 /** Sends `words` (64-bit) to `rank` on the collective entry. */
 export function* send(env: Env, ch: Channel, rank: number, words: readonly bigint[]): U {
-  // A Portals instance per calling thread: its wrappers set the caller's registers.
+  // A Portals instance per calling thread: its wrappers set the caller's registers (and share
+  // that thread's argument buffers, so a wrapper per send costs no heap).
   const P = new Portals(env.cpu, env.mem);
   for (let i = 0; i < words.length; i++) yield* env.mem.storeU64(ch.app.sbuf + 8 * i, words[i]);
   yield* P.PtlPut(ch.app.md, 0, 8 * words.length, PTL.NO_ACK_REQ, { rank }, COLL_PT, COLL_BITS, 0, 0, 0);

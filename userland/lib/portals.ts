@@ -71,24 +71,73 @@ export interface Out {
 
 const WORD = 8;
 
+/**
+ * A thread's buffers for the calls' arguments and results: the argument
+ * words, the out-words, and an arena for the structures and arrays a call
+ * passes by pointer. The kernel reads those during the call, so the arena is
+ * reused by the next call; it grows (once, to the largest call so far) only
+ * for a call that needs more. Allocated on a thread's first call and shared
+ * by every wrapper on that thread, so calls on a retry path (PtlEQPoll,
+ * PtlPut) and wrappers made per call never grow the heap.
+ */
+interface Buffers {
+  readonly scratch: number;
+  readonly out: number;
+  arena: number;
+  arenaSize: number;
+  used: number;
+}
+const BUFFERS = new WeakMap<UserCpu, Buffers>();
+const ARENA_BYTES = 64 * WORD;
+
 export class Portals {
-  private scratch = 0;
-  private outBuf = 0;
+  private b: Buffers | null = null;
 
   constructor(
     private readonly cpu: UserCpu,
     private readonly mem: Memory,
   ) {}
 
+  private get scratch(): number {
+    return this.b!.scratch;
+  }
+
+  private get outBuf(): number {
+    return this.b!.out;
+  }
+
+  /** The thread's buffers (made on its first call); a new call starts with an empty arena. */
   private *buffers(): U {
-    if (this.scratch === 0) {
-      this.scratch = yield* this.mem.alloc(32 * WORD);
-      this.outBuf = yield* this.mem.alloc(256 * WORD);
+    if (this.b === null) {
+      let b = BUFFERS.get(this.cpu);
+      if (b === undefined) {
+        const scratch = yield* this.mem.alloc(32 * WORD);
+        const out = yield* this.mem.alloc(256 * WORD);
+        b = { scratch, out, arena: yield* this.mem.alloc(ARENA_BYTES), arenaSize: ARENA_BYTES, used: 0 };
+        BUFFERS.set(this.cpu, b);
+      }
+      this.b = b;
     }
+    this.b.used = 0;
+  }
+
+  /** `n` bytes of the arena for this call's pointed-to arguments (16-byte aligned). */
+  private *argAlloc(n: number): U<number> {
+    const b = this.b!;
+    const want = Math.ceil(Math.max(1, n) / 16) * 16;
+    if (b.used + want > b.arenaSize) {
+      // Earlier pieces of this call stay where they are, in the old arena.
+      b.arenaSize = Math.max(2 * b.arenaSize, want);
+      b.arena = yield* this.mem.alloc(b.arenaSize);
+      b.used = 0;
+    }
+    const va = b.arena + b.used;
+    b.used += want;
+    return va;
   }
 
   private *call(nr: number, words: readonly Word[]): U<number> {
-    yield* this.buffers();
+    if (this.b === null) yield* this.buffers();
     yield* this.writeWords(this.scratch, words);
     return yield* syscallN(this.cpu, nr, words.length === 0 ? 0 : this.scratch);
   }
@@ -106,10 +155,10 @@ export class Portals {
     return Array.from({ length: n }, (_, i) => dv.getBigUint64(i * WORD, true));
   }
 
-  /** A struct written into fresh heap memory; returns its address. */
+  /** A struct written into this call's arena; returns its address. */
   private *struct(name: keyof typeof STRUCTS, values: Record<string, Word | undefined>): U<number> {
     const fields = STRUCTS[name] as readonly string[];
-    const va = yield* this.mem.alloc(fields.length * WORD);
+    const va = yield* this.argAlloc(fields.length * WORD);
     yield* this.writeWords(va, fields.map((f) => values[f] ?? 0));
     return va;
   }
@@ -163,14 +212,14 @@ export class Portals {
 
   *PtlSetMap(ni: number, map: readonly { nid: number; pid: number }[]): U<number> {
     yield* this.buffers();
-    const va = yield* this.mem.alloc(Math.max(1, map.length) * 2 * WORD);
+    const va = yield* this.argAlloc(Math.max(1, map.length) * 2 * WORD);
     yield* this.writeWords(va, map.flatMap((m) => [m.nid, m.pid]));
     return yield* this.call(SYS.ptl_set_map, [ni, map.length, va]);
   }
 
   *PtlGetMap(ni: number, size: number, o?: Out): U<{ rc: number; map: { nid: number; pid: number }[]; actualSize: number }> {
     yield* this.buffers();
-    const va = yield* this.mem.alloc(Math.max(1, size) * 2 * WORD);
+    const va = yield* this.argAlloc(Math.max(1, size) * 2 * WORD);
     const rc = yield* this.call(SYS.ptl_get_map, [ni, size, size > 0 ? va : 0, this.outPtr(o)]);
     const actualSize = yield* this.outWord(o);
     const w = size > 0 ? yield* this.readWords(va, 2 * size) : [];
@@ -245,7 +294,7 @@ export class Portals {
 
   *PtlEQPoll(eqs: readonly number[], timeoutMs: number, o?: Out & { which?: number }): U<{ rc: number; event: PtlEvent | null; which: number }> {
     yield* this.buffers();
-    const va = yield* this.mem.alloc(Math.max(1, eqs.length) * WORD);
+    const va = yield* this.argAlloc(Math.max(1, eqs.length) * WORD);
     yield* this.writeWords(va, eqs);
     const whichPtr = o?.which !== undefined ? o.which : this.outBuf + 200 * WORD;
     yield* this.writeWords(this.outBuf + 200 * WORD, [-1]);
@@ -283,8 +332,8 @@ export class Portals {
 
   *PtlCTPoll(cts: readonly number[], tests: readonly number[], timeoutMs: number, o?: Out): U<{ rc: number; success: number; failure: number; which: number }> {
     yield* this.buffers();
-    const hv = yield* this.mem.alloc(Math.max(1, cts.length) * WORD);
-    const tv = yield* this.mem.alloc(Math.max(1, tests.length) * WORD);
+    const hv = yield* this.argAlloc(Math.max(1, cts.length) * WORD);
+    const tv = yield* this.argAlloc(Math.max(1, tests.length) * WORD);
     yield* this.writeWords(hv, cts);
     yield* this.writeWords(tv, tests);
     yield* this.writeWords(this.outBuf + 200 * WORD, [-1]);
@@ -374,7 +423,7 @@ export class Portals {
 
   private *operand(v: Uint8Array | null): U<number> {
     if (v === null) return 0;
-    const va = yield* this.mem.alloc(32);
+    const va = yield* this.argAlloc(32);
     yield* this.mem.store(va, v);
     return va;
   }
@@ -426,7 +475,7 @@ export class Portals {
   }
 
   private *triggered(kind: number, words: readonly Word[], ct: number, threshold: number): U<number> {
-    const va = yield* this.mem.alloc(words.length * WORD);
+    const va = yield* this.argAlloc(words.length * WORD);
     yield* this.writeWords(va, words);
     return yield* this.call(SYS.ptl_triggered, [kind, va, ct, threshold]);
   }

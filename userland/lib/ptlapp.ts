@@ -22,6 +22,8 @@ export interface PtlApp {
   readonly ctlEq: number;
   /** Events taken from the EQ while waiting for other match bits, oldest first. */
   readonly backlog: PtlEvent[];
+  /** Where each rank runs (rank i at map[i]): tells who has not reported. */
+  readonly map: readonly { nid: number; pid: number }[];
   /** Gathers and barriers so far: control messages carry it, so a late duplicate of an earlier one is not counted in this one. */
   epoch: number;
 }
@@ -41,7 +43,8 @@ export function* setup(env: Env, bytes: number) {
   check('PtlInit', yield* P.PtlInit());
   const n = yield* P.PtlNIInit(PTL.IFACE_DEFAULT, PTL.NI_MATCHING | PTL.NI_LOGICAL, PTL.PID_ANY, null);
   check('PtlNIInit', n.rc);
-  check('PtlSetMap', yield* P.PtlSetMap(n.ni, yield* sys.jobMap()));
+  const jobMap = yield* sys.jobMap();
+  check('PtlSetMap', yield* P.PtlSetMap(n.ni, jobMap));
   // Room for one control event from every rank and then some: rank 0 of a
   // gather takes size-1 of them at once, and a full EQ drops events (a
   // 256-entry EQ hung every job of more than 257 ranks).
@@ -62,7 +65,7 @@ export function* setup(env: Env, bytes: number) {
   const ctlEq = yield* P.PtlEQAlloc(n.ni, 64);
   const ctlMd = yield* P.PtlMDBind(n.ni, { start: ctl + 2048, length: 2048, eq_handle: ctlEq.eq, options: PTL.MD_EVENT_SEND_DISABLE });
   check('PtlMDBind', ctlMd.rc);
-  return { P, ni: n.ni, eq: eq.eq, rank, size, rbuf, sbuf, md: md.md, ctlMd: ctlMd.md, ctlEq: ctlEq.eq, backlog: [], epoch: 0 } satisfies PtlApp;
+  return { P, ni: n.ni, eq: eq.eq, rank, size, rbuf, sbuf, md: md.md, ctlMd: ctlMd.md, ctlEq: ctlEq.eq, backlog: [], epoch: 0, map: jobMap } satisfies PtlApp;
 }
 
 /** How long one control put waits for its acknowledgment before it is sent again. */
@@ -139,31 +142,73 @@ export function* waitFor(app: PtlApp, bits: bigint) {
 }
 
 /**
- * Rank 0 waits until every other rank has sent it one control message of the
- * current epoch (each sender counted once, however often it retried); the
- * others send theirs. Then the epoch moves on. Ranks that only need rank 0
- * to know they are ready (ring, pingpong) use this; `barrier` adds the release.
+ * Like waitFor, but gives up at simulated time `deadlineNs` and returns
+ * null. Polls the EQ with a timeout up to the deadline instead of waiting
+ * on it without end.
  */
-export function* gather(env: Env, app: PtlApp) {
+export function* waitUntil(env: Env, app: PtlApp, bits: bigint, deadlineNs: number) {
+  const kept = app.backlog.findIndex((e) => e.match_bits === bits);
+  if (kept >= 0) return app.backlog.splice(kept, 1)[0];
+  for (;;) {
+    const now = yield* env.sys.clockNs();
+    if (now >= deadlineNs) return null;
+    // PtlEQPoll takes whole milliseconds (a 32-bit count): wait in slices up to the deadline.
+    const r = yield* app.P.PtlEQPoll([app.eq], Math.min(2 ** 31 - 1, Math.max(1, Math.ceil((deadlineNs - now) / 1e6))));
+    if (r.rc === PTL.EQ_EMPTY) continue;
+    if (r.rc !== PTL.OK && r.rc !== PTL.EQ_DROPPED) throw new Error(`PtlEQPoll failed with ${r.rc}`);
+    const ev = r.event as PtlEvent;
+    if (ev.match_bits === bits) return ev;
+    app.backlog.push(ev);
+  }
+}
+
+/**
+ * Rank 0 waits until every other rank has sent it one control message of the
+ * current epoch (each sender counted once, however often it retried: a
+ * control put sent again after a lost ack may arrive twice); the others send
+ * theirs. Then the epoch moves on. Each side waits at most `limitNs` of
+ * simulated time, then fails naming the rank(s) it waited for. Ranks that
+ * only need rank 0 to know they are ready (ring, pingpong) use this;
+ * `barrier` adds the release.
+ */
+export function* gather(env: Env, app: PtlApp, limitNs = CONTROL_GIVE_UP_NS, what = 'the gather') {
   const epoch = BigInt(app.epoch);
   if (app.rank === 0) {
-    const seen = new Set<string>();
-    while (seen.size < app.size - 1) {
-      const ev = yield* waitFor(app, CTL_BITS);
-      if (ev.hdr_data === epoch) seen.add(`${ev.initiator_nid}/${ev.initiator_pid}`);
+    const deadline = (yield* env.sys.clockNs()) + limitNs;
+    const key = (nid: number, pid: number) => `${nid}/${pid}`;
+    const reported = new Set<string>();
+    while (reported.size < app.size - 1) {
+      const ev = yield* waitUntil(env, app, CTL_BITS, deadline);
+      if (ev === null) {
+        const missing = app.map.map((m, r) => ({ r, k: key(m.nid, m.pid) })).filter((x) => x.r !== 0 && !reported.has(x.k)).map((x) => x.r);
+        throw new Error(`rank 0: ${missing.length === 1 ? 'rank' : 'ranks'} ${missing.join(', ')} did not report to ${what} ${within(limitNs)}`);
+      }
+      if (ev.hdr_data === epoch) reported.add(key(ev.initiator_nid, ev.initiator_pid));
     }
-  } else yield* sendControl(env, app, 0);
+  } else yield* sendControl(env, app, 0, CTL_BITS, limitNs);
   app.epoch++;
 }
 
-/** Every rank reports to rank 0; rank 0 then releases them all. Returns when released. */
-export function* barrier(env: Env, app: PtlApp) {
+const within = (limitNs: number) => `in ${limitNs / 1e6} ms of simulated time`;
+
+/**
+ * Every rank reports to rank 0 (gather); rank 0 then releases them all.
+ * Returns when released. Each side waits at most `limitNs` of simulated time
+ * for the other, then fails with an error naming the rank(s) it waited for,
+ * rather than hang on a rank that died or never came.
+ */
+export function* barrier(env: Env, app: PtlApp, limitNs = CONTROL_GIVE_UP_NS) {
   const epoch = app.epoch;
-  yield* gather(env, app);
+  yield* gather(env, app, limitNs, 'the barrier');
   if (app.rank === 0) {
-    for (let i = 1; i < app.size; i++) yield* sendControl(env, app, i, GO_BITS, CONTROL_GIVE_UP_NS, epoch);
+    for (let i = 1; i < app.size; i++) yield* sendControl(env, app, i, GO_BITS, limitNs, epoch);
   } else {
-    // The release of this barrier: a late duplicate of an earlier release is not it.
-    while ((yield* waitFor(app, GO_BITS)).hdr_data !== BigInt(epoch));
+    const deadline = (yield* env.sys.clockNs()) + limitNs;
+    for (;;) {
+      const ev = yield* waitUntil(env, app, GO_BITS, deadline);
+      if (ev === null) throw new Error(`rank ${app.rank}: rank 0 did not release the barrier ${within(limitNs)}`);
+      // The release of this barrier: a late duplicate of an earlier release is not it.
+      if (ev.hdr_data === BigInt(epoch)) break;
+    }
   }
 }
