@@ -106,6 +106,31 @@ describe('finalizing an NI', () => {
     expect(seen).toEqual({ inflightBefore: 2, fini: PTL.OK, inflightAfter: 0, staging: 0 });
     expect(state.arrived).toBe(0);
   });
+  it('cancels the operations sending from its descriptors that wait on another NI\'s counter', () => {
+    const sys = machine(2);
+    const k = sys.kernel(0);
+    const state: SinkState = { ready: false, arrived: 0, done: false };
+    const s = sink(sys, state);
+    const seen: Record<string, number> = {};
+    const src = spawn(sys, 0, 1, 'src', function* (env) {
+      yield* waitFor(env, () => state.ready);
+      const { P, ni } = yield* openPortals(env);
+      const { ct } = yield* P.PtlCTAlloc(ni);
+      const { ni: ni2 } = yield* P.PtlNIInit(PTL.IFACE_DEFAULT, PTL.NI_MATCHING | PTL.NI_PHYSICAL, PTL.PID_ANY, null);
+      const { md } = yield* iovecMd(env, P, ni2, 2, 8);
+      expect(yield* P.PtlTriggeredPut(md, 0, 16, PTL.NO_ACK_REQ, { nid: 1, pid: s.proc.pid }, 0, 0n, 0, 0, 0, ct, 1)).toBe(PTL.OK);
+      seen.fini = yield* P.PtlNIFini(ni2);
+      seen.inflight = k.portals.inflight(src);
+      // The counter lives on and reaches the threshold: nothing is sent from the finalized NI.
+      seen.inc = yield* P.PtlCTInc(ct, 1, 0);
+      yield* env.sys.nanosleep(2_000_000);
+      state.done = true;
+    });
+    sys.run({ until: 1e12, done: () => !src.alive && !s.proc.alive });
+    expect(seen).toEqual({ fini: PTL.OK, inflight: 0, inc: PTL.OK });
+    expect(state.arrived).toBe(0);
+    expect(k.portals.stagingBusy).toBe(0);
+  });
 });
 
 describe('a triggered operation', () => {
