@@ -231,7 +231,7 @@ const SEND_CALL = { put: 'ptl_put', get: 'ptl_get', atomic: 'ptl_atomic', fetch:
 function* doSend(c: SyscallCtx, pp: PortalsProcess, kind: (typeof SEND_KIND)[number], a: Words): KPath<number> {
   const args = yield* sendArgs(c, kind, a);
   if (args === null) return PTL.ARG_INVALID;
-  const r = c.k.portals.send(pp, args, c.cpu);
+  const r = c.k.portals.send(pp, args);
   if (r.work) yield* r.work;
   return r.rc;
 }
@@ -439,8 +439,7 @@ const HANDLERS: Partial<Record<SyscallName, Handler>> = {
   *ptl_ct_cancel_triggered(c, pp, a) {
     const ct = c.k.portals.findCt(pp, u32(a[0]));
     if (ct === null) return PTL.ARG_INVALID;
-    for (const t of ct.triggered) t.cancel?.();
-    ct.triggered = [];
+    ct.cancelTriggered();
     return PTL.OK;
   },
   *ptl_md_bind(c, pp, a) {
@@ -500,10 +499,10 @@ const HANDLERS: Partial<Record<SyscallName, Handler>> = {
     if (args === null) return PTL.ARG_INVALID;
     // Validate now (a bad operation fails at the call), send when the counter gets there.
     const k = c.k;
-    const probe = k.portals.send(pp, args, c.cpu, true);
+    const probe = k.portals.send(pp, args, true);
     if (probe.rc !== PTL.OK) return probe.rc;
     yield step('portals', 'trigger', k.profile.values['kernel.portalsEventCycles'], `${kind} at ${num(a[3])}`);
-    yield* k.portals.trigger(ct, num(a[3]), () => probe.work!, c.cpu, () => k.portals.abandon(probe.opId!));
+    yield* k.portals.trigger(ct, num(a[3]), probe.fire!, c.cpu, () => k.portals.abandon(probe.opId!), probe.ni);
     return PTL.OK;
   },
   *ptl_triggered_ct(c, pp, a) {

@@ -176,12 +176,18 @@ export class PortalsDriver {
   /** Drops a process's Portals state when it exits, and the pins its objects hold. */
   forget(p: Process): void {
     const pp = this.procs.get(p.pid);
-    if (pp?.process === p) for (const ni of pp.nis) if (ni !== null) this.dropObjects(ni);
+    if (pp?.process === p) for (const ni of pp.nis) if (ni !== null) this.dropObjects(pp, ni);
     this.procs.delete(p.pid);
   }
 
-  /** An NI goes away: its descriptors and entries (and their handlers' grants) stop holding memory. */
-  private dropObjects(ni: NetworkInterface): void {
+  /**
+   * An NI goes away: the triggered operations waiting on its counters or
+   * sending from its descriptors are cancelled (nothing is sent, their pins
+   * and pending entries go), and its descriptors and entries (and their
+   * handlers' grants) stop holding memory.
+   */
+  private dropObjects(pp: PortalsProcess, ni: NetworkInterface): void {
+    for (const other of pp.nis) if (other !== null) for (const ct of other.cts.values()) ct.cancelTriggered((t) => other === ni || t.ni === ni);
     for (const md of ni.mds.values()) md.pin.release();
     for (const e of ni.entries.values()) {
       e.pin.release();
@@ -266,7 +272,7 @@ export class PortalsDriver {
     const ni = pp.ni(handle);
     if (ni === null) return PTL.ARG_INVALID;
     if (--ni.refs === 0) {
-      this.dropObjects(ni);
+      this.dropObjects(pp, ni);
       pp.nis[ni.index] = null;
     }
     return PTL.OK;
@@ -335,10 +341,12 @@ export class PortalsDriver {
     return { rc: PTL.OK, ct };
   }
 
-  /** Frees a counter; threads waiting on it wake and see PTL_INTERRUPTED. */
+  /** Frees a counter, cancelling the triggered operations waiting on it; threads waiting on it wake and see PTL_INTERRUPTED. */
   *ctFree(pp: PortalsProcess, h: number, cpu: Cpu): KPath<number> {
     const ni = pp.owner(h);
-    if (ni === null || handleKind(h) !== 'ct' || !ni.cts.has(h)) return PTL.ARG_INVALID;
+    const ct = ni !== null && handleKind(h) === 'ct' ? ni.cts.get(h) : undefined;
+    if (ni === null || ct === undefined) return PTL.ARG_INVALID;
+    ct.cancelTriggered();
     ni.cts.delete(h);
     yield* this.wakeWaiters(pp, cpu);
     return PTL.OK;
@@ -575,7 +583,7 @@ export class PortalsDriver {
   }
 
   /** Validates and sends a put, get, atomic, fetch-atomic or swap. Returns a PTL code. */
-  send(pp: PortalsProcess, a: SendArgs, cpu: Cpu, triggered = false): { rc: number; work?: KPath; opId?: number } {
+  send(pp: PortalsProcess, a: SendArgs, triggered = false): { rc: number; work?: KPath; fire?: (cpu: Cpu) => KPath; opId?: number; ni?: NetworkInterface } {
     const mdOf = (h: number | null) => {
       if (h === null) return null;
       const ni = pp.owner(h);
@@ -645,17 +653,38 @@ export class PortalsDriver {
     h.opId = opId;
     h.operand = a.operand;
     const payloadLen = a.op === 'get' ? 0 : a.length;
-    const source = a.op === 'get' ? { pa: 0, slot: -1 } : this.txSource(putMd!.pieces, a.putOffset, a.length);
-    if (source === null) {
+    // The payload source: a non-contiguous MD is gathered into staging here.
+    const source = () => (a.op === 'get' ? { pa: 0, slot: -1 } : this.txSource(putMd!.pieces, a.putOffset, a.length));
+    const self = this;
+    const transmit = (pa: number) => self.k.node.nic.transmit({ dst: dst.nid, header: encodeHeader(h), payloadAddr: pa, payloadLen, cookie: opId });
+    const label = `${a.op} ${a.length} B -> ${dst.nid}:${dst.pid} pt ${a.ptIndex}`;
+    if (triggered) {
+      // A triggered operation sends the MD as it is when the counter fires: it
+      // gathers (and takes its staging slot) then, not at registration.
+      const fire = function* (cpu: Cpu): KPath {
+        yield step('portals', 'trig-send', self.v['kernel.portalsSetupCycles'], label);
+        const src = source();
+        if (src === null) {
+          // As PtlPut would return PTL_NO_SPACE: nothing is sent; the failure
+          // reaches the initiator as a failed operation (event, counter).
+          yield step('portals', 'drop', 50, `no staging for triggered ${a.op} of ${a.length} B`);
+          yield* self.failed(opId, cpu);
+          return;
+        }
+        slot = src.slot;
+        transmit(src.pa);
+      };
+      return { rc: PTL.OK, fire, opId, ni };
+    }
+    const src = source();
+    if (src === null) {
       this.finish(opId);
       return { rc: PTL.NO_SPACE };
     }
-    slot = source.slot;
-    const payloadAddr = source.pa;
-    const self = this;
+    slot = src.slot;
     const work = (function* (): KPath {
-      yield step('portals', triggered ? 'trig-send' : 'send', self.v['kernel.portalsSetupCycles'], `${a.op} ${a.length} B -> ${dst.nid}:${dst.pid} pt ${a.ptIndex}`);
-      self.k.node.nic.transmit({ dst: dst.nid, header: encodeHeader(h), payloadAddr, payloadLen, cookie: opId });
+      yield step('portals', 'send', self.v['kernel.portalsSetupCycles'], label);
+      transmit(src.pa);
     })();
     return { rc: PTL.OK, work, opId };
   }
@@ -696,9 +725,9 @@ export class PortalsDriver {
   }
 
   /** Registers a triggered operation on a counter (run at once if the threshold is already met). */
-  *trigger(ct: Counter, threshold: number, fire: (cpu: Cpu) => KPath, cpu: Cpu, cancel?: () => void): KPath {
+  *trigger(ct: Counter, threshold: number, fire: (cpu: Cpu) => KPath, cpu: Cpu, cancel?: () => void, ni?: NetworkInterface): KPath {
     if (ct.success + ct.failure >= threshold) yield* fire(cpu);
-    else ct.triggered.push({ threshold, fire, cancel });
+    else ct.triggered.push({ threshold, fire, cancel, ni });
   }
 
   /** Runs `then` when the receive DMA of `rxId` completes (used by the job-control messages). */

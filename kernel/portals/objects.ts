@@ -85,6 +85,8 @@ export interface Triggered {
   readonly fire: (cpu: Cpu) => KPath;
   /** Releases what the operation holds if it is cancelled. */
   readonly cancel?: () => void;
+  /** The NI whose descriptor the operation sends from (it may wait on another NI's counter). */
+  readonly ni?: NetworkInterface;
 }
 
 export class Counter {
@@ -92,6 +94,13 @@ export class Counter {
   failure = 0;
   triggered: Triggered[] = [];
   constructor(readonly handle: number) {}
+
+  /** Cancels the waiting operations `which` selects (all by default): none is sent, each releases what it holds. */
+  cancelTriggered(which: (t: Triggered) => boolean = () => true): void {
+    const gone = this.triggered.filter(which);
+    this.triggered = this.triggered.filter((t) => !which(t));
+    for (const t of gone) t.cancel?.();
+  }
 }
 
 export interface MemoryDescriptor {
