@@ -117,3 +117,32 @@ describe('a kernel message payload pin', () => {
     expect(k.phys.orphanedBytes).toBe(0);
   });
 });
+
+describe('a process that exits with a kernel message queued', () => {
+  it('keeps its payload frames and its address-space id until the NIC has read the payload, then gives both back', () => {
+    const sys = machine(2);
+    sys.kernel(1);
+    const k = sys.kernel(0);
+    const s = { base: -1 };
+    const sender = spawn(sys, 0, 2, 'sender', function* (env) {
+      const image = imageOf(tiny);
+      const { P, ni } = yield* openPortals(env);
+      const big = yield* mmapRw(env, 32 * MiB);
+      const { md } = yield* P.PtlMDBind(ni, { start: big, length: 32 * MiB });
+      expect(yield* P.PtlPut(md, 0, 32 * MiB, PTL.NO_ACK_REQ, { nid: 1, pid: 0 }, 0, 0n, 0, 0, 0)).toBe(PTL.OK);
+      const buf = yield* mmapRw(env, 64 * 1024);
+      yield* env.mem.store(buf, image);
+      s.base = yield* physOf(env, buf);
+      expect(yield* env.sys.kmsgSend({ type: KMSG.LOAD, dstNid: 1, dstPid: 100, rank: 0, jobId: 79, payload: buf, payloadLen: image.length + 256, imageLen: image.length, jobSize: 1 })).toBe(0);
+      // and returns at once: the process ends with the message still queued behind the put
+    });
+    const asid = sender.aspace.asid;
+    sys.run({ until: 1e13, done: () => !sender.alive });
+    expect(k.phys.pinCount(s.base)).toBe(1);
+    expect(k.asids.isHeld(asid)).toBe(true);
+    sys.run({ until: 1e13, done: () => k.phys.pinCount(s.base) === 0 });
+    expect(k.phys.pinCount(s.base)).toBe(0);
+    expect(k.asids.isHeld(asid)).toBe(false);
+    expect(k.phys.orphanedBytes).toBe(0);
+  });
+});
