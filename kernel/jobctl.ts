@@ -35,6 +35,7 @@ import { parseImage } from './image.ts';
 import { type JobBlock, RangeJobMap, parseJobBlock } from './jobblock.ts';
 import { type ExitSummary, type KMsgHeader, type KMsgType, NO_SUMMARY, decodeKMsg, encodeKMsg, mergeSummary } from './jobmsg.ts';
 import type { Kernel } from './kernel.ts';
+import { Pin } from './portals/pin.ts';
 import type { Process, Thread } from './process.ts';
 import { type KPath, step } from './step.ts';
 
@@ -88,6 +89,8 @@ interface TxRecord {
   readonly dstNid: number;
   /** Kernel buffer holding the payload, released when the send completes. */
   readonly buffer: number | null;
+  /** Pin on a process's payload frames until the NIC has read them (see transmit). */
+  readonly pin: Pin | null;
 }
 
 export class JobControl {
@@ -135,10 +138,16 @@ export class JobControl {
     this.transmit(dstNid, header, buffer, payload?.length ?? 0, buffer);
   }
 
-  /** Sends from physical memory the caller owns (a process's contiguous buffer). */
-  transmit(dstNid: number, header: KMsgHeader, pa: number | null, len: number, buffer: number | null = null): void {
+  /**
+   * Sends `len` bytes at physical `pa`. The NIC reads them only when the
+   * message reaches the head of its transmit queue, so they must stay the
+   * sender's until then: a kernel buffer (released at completion) or a
+   * process's memory under `pin`, which keeps munmapped frames from being
+   * handed to anyone else until the completion drops it.
+   */
+  transmit(dstNid: number, header: KMsgHeader, pa: number | null, len: number, buffer: number | null = null, pin: Pin | null = null): void {
     const cookie = this.nextCookie++;
-    this.tx.set(cookie, { header, dstNid, buffer });
+    this.tx.set(cookie, { header, dstNid, buffer, pin });
     this.stats.sent++;
     this.k.node.nic.transmit({ dst: dstNid, header: encodeKMsg(header), payloadAddr: pa ?? 0, payloadLen: len, cookie });
   }
@@ -161,6 +170,7 @@ export class JobControl {
     if (t === undefined) return;
     this.tx.delete(cookie);
     if (t.buffer !== null) this.k.phys.release(t.buffer);
+    t.pin?.release();
     if (t.header.srcPid !== 0) this.k.reapZombies();
     if (delivered) return;
     yield step('jobctl', 'undeliverable', this.v['kernel.syscallWorkCycles'], `${t.header.type} to node ${t.dstNid}: ${reason}`);

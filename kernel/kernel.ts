@@ -10,6 +10,7 @@ import { ContiguousAllocator } from '../hw/physalloc.ts';
 import type { Profile } from '../hw/profile.ts';
 import { ENTRY_START, LAYOUT, type UserProgram } from './abi.ts';
 import { AddressSpace } from './aspace.ts';
+import { ASID_COUNT, AsidPool } from './asid.ts';
 import { registerConsole } from './console.ts';
 import { Cpu } from './cpu.ts';
 import { fail } from './errno.ts';
@@ -108,7 +109,8 @@ export class Kernel {
   /** Ended processes whose memory waits for in-flight DMA (see reapZombies). */
   private zombies: Process[] = [];
   private nextTid = 1;
-  private nextAsid = 1;
+  /** Asids held by live (and not yet torn-down) address spaces. */
+  readonly asids = new AsidPool();
   booted = false;
 
   constructor(
@@ -288,7 +290,7 @@ export class Kernel {
       this.record(this.cpus[0], 'proc', 'spawn', `pid ${pid} ${program.name} rank ${info.rank}`);
       return p;
     } catch (e) {
-      aspace.destroy();
+      this.teardown(aspace);
       throw e;
     }
   }
@@ -299,11 +301,22 @@ export class Kernel {
     return this.nextPid++;
   }
 
+  /** An asid no other address space holds (see asid.ts); -EAGAIN when all are held. */
   private allocAsid(): number {
-    const asid = ((this.nextAsid++ - 1) % 4095) + 1;
-    // An asid may be reused: no core may keep entries of its previous owner.
+    const asid = this.asids.alloc();
+    if (asid === null) fail('EAGAIN', `all ${ASID_COUNT} address-space ids are held by live or exiting processes on node ${this.nid}`);
+    // A freed asid is reused: no core may keep entries of its previous owner.
     for (const cpu of this.cpus) cpu.core.tlb.flushAsid(asid);
     return asid;
+  }
+
+  /**
+   * Frees an address space's memory and tables, then its asid. Stale TLB
+   * entries of the asid are flushed when it is next handed out (allocAsid).
+   */
+  private teardown(aspace: AddressSpace): void {
+    aspace.destroy();
+    this.asids.free(aspace.asid);
   }
 
   /** SysV initial stack: argc, argv[], NULL, envp[], NULL, auxv pairs, AT_NULL, then the strings. */
@@ -462,7 +475,7 @@ export class Kernel {
     if (this.zombies.length === 0) return;
     this.zombies = this.zombies.filter((p) => {
       if (this.portals.inflight(p) > 0 || this.jobs.inflight(p.pid) > 0) return true;
-      p.aspace.destroy();
+      this.teardown(p.aspace);
       return false;
     });
   }

@@ -7,6 +7,7 @@ import { fail } from '../errno.ts';
 import { parseImage } from '../image.ts';
 import type { KMsgType } from '../jobmsg.ts';
 import { MAX_KMSG_PAYLOAD } from '../jobctl.ts';
+import { Pin } from '../portals/pin.ts';
 import { type KPath, block, step } from '../step.ts';
 import { copyin, copyout, userPieces } from '../uaccess.ts';
 import { type SyscallCtx, argInt, argPtr, argSize } from './context.ts';
@@ -36,14 +37,22 @@ export function* sys_lwk_kmsg_send(c: SyscallCtx): KPath<number> {
   const imageLen = w(7);
   if (type === 'load' && !(imageLen > 0 && imageLen <= len)) fail('EINVAL', `image length ${imageLen} does not fit the ${len}-byte payload`);
   let pa: number | null = null;
+  let pin: Pin | null = null;
   if (len > 0) {
-    const pieces = userPieces(c.p, argPtrValue(w(5)), len, false);
+    const va = argPtrValue(w(5));
+    const pieces = userPieces(c.p, va, len, false);
     for (let i = 1; i < pieces.length; i++) if (pieces[i].pa !== pieces[i - 1].pa + pieces[i - 1].len) fail('EINVAL', 'payload is not physically contiguous');
     pa = pieces[0].pa;
+    // The NIC reads the payload when the message reaches the head of its queue, maybe long after
+    // this call returns: pinned (as Portals memory is), a munmap cannot give the frames away first.
+    // Pinned rather than copied: a load carries up to 64 MiB and the send stays zero-copy.
+    const regions = c.k.portals.physical(c.p, va, len);
+    if (regions === null) fail('EFAULT', 'payload is not mapped');
+    pin = Pin.of(c.k.phys, regions);
   }
   const h = c.k.jobs.header(type, { dstPid: w(2), srcPid: c.p.pid, rank: w(3), jobId: w(4), uid: c.p.info.uid, imageLen, jobSize: w(8) });
   yield step('jobctl', 'send', c.k.profile.values['kernel.portalsSetupCycles'], `${type} to node ${dstNid} rank ${w(3)} (${len} B)`);
-  c.k.jobs.transmit(dstNid, h, pa, len);
+  c.k.jobs.transmit(dstNid, h, pa, len, null, pin);
   return 0;
 }
 
