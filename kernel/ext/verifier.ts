@@ -146,6 +146,7 @@ const WIDEN_AFTER = 6;
 
 export function verify(p: Program, hook: HookSpec): VerifyResult {
   const second = structural(p, hook);
+  const joins = joinPoints(p, second);
   const regionSize = new Map<number, RegionSpec>([[STACK_REGION, { id: STACK_REGION, name: 'stack', size: STACK_BYTES, writable: true }], ...hook.regions.map((r) => [r.id, r] as const)]);
   const helpers = new Map(hook.helpers.map((h) => [h.id, h]));
 
@@ -171,6 +172,12 @@ export function verify(p: Program, hook: HookSpec): VerifyResult {
     let ps = preds.get(pc);
     if (ps === undefined) preds.set(pc, (ps = new Set()));
     ps.add(from);
+    // Where only the instruction before leads, the state is that instruction's
+    // result and nothing can be joined: keeping it would cost memory, not precision.
+    if (!joins.has(pc)) {
+      work.push({ pc, state: s });
+      return;
+    }
     const key = s.ctx * p.length + pc;
     const prev = seen.get(key);
     if (prev === undefined) {
@@ -376,6 +383,28 @@ function checkWayOut(reachable: Set<number>, preds: Map<number, Set<number>>, ex
   // Name the loop's head: the first stuck instruction some later one jumps back to.
   const head = stuck.find((pc) => [...(preds.get(pc) ?? [])].some((q) => q >= pc)) ?? stuck[0];
   throw new VerifyError(head, `loop with no way out (instructions ${stuck[0]}..${stuck[stuck.length - 1]} never reach an exit)`);
+}
+
+/**
+ * The instructions where paths can meet: the entry, every jump or call
+ * target, and every return site. Every loop passes through one (its head is
+ * a jump target), so joining and widening there alone still terminates.
+ */
+function joinPoints(p: Program, second: Set<number>): Set<number> {
+  const at = new Set<number>([0]);
+  for (let pc = 0; pc < p.length; pc++) {
+    const op = p.op[pc];
+    if (second.has(pc)) continue;
+    const c = cls(op);
+    if (c !== BPF_JMP && c !== BPF_JMP32) continue;
+    if (op === EXIT || op === CALLX) continue;
+    if (op === CALL) {
+      if (p.src[pc] === 1) at.add(pc + 1 + p.imm[pc]).add(pc + 1);
+      continue;
+    }
+    at.add(op === (BPF_JMP32 | 0x00) ? pc + 1 + p.imm[pc] : pc + 1 + p.off[pc]);
+  }
+  return at;
 }
 
 /** Structural checks; returns the set of lddw second halves. */

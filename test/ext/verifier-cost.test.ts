@@ -70,6 +70,16 @@ describe('the verifier on call trees built to multiply its work', () => {
     });
   }
 
+  it('refuses a program that stays within the call-chain limit but not the step cap, at exactly the cap', () => {
+    // 64 chains reach a 4000-instruction leaf: 256,000 steps of work, stopped at the cap.
+    for (const leaf of ['movs', 'stack', 'loop'] as const) {
+      const v = verdict(callTree(4, 3, 4000, leaf));
+      expect(v.ok).toBe(false);
+      expect(v.reason).toContain(`program too complex to verify (over ${MAX_STEPS} steps)`);
+      expect(v.steps).toBe(MAX_STEPS + 1);
+    }
+  });
+
   it('accepts a shallow call tree, analysing each call context once', () => {
     // k = 2, 5 levels: the leaf is reached through 32 chains, within the limit.
     const v = verdict(callTree(2, 5, 10));
