@@ -19,6 +19,7 @@
 
 import { BPF_JMP, BPF_JMP32, BPF_LDX, BPF_ST, BPF_STX, CALL, CALLX, EXIT, LDDW, MODE_ATOMIC, type Program, SIZE_BYTES, cls, knownOpcode } from './isa.ts';
 import { isConditionalJump } from './interp.ts';
+import { StackFlags } from './stackflags.ts';
 import { MAX_CALL_DEPTH, STACK_BYTES, STACK_FRAME, STACK_REGION } from './vmmem.ts';
 
 export interface RegionSpec {
@@ -58,6 +59,9 @@ export interface HookSpec {
 }
 
 export class VerifyError extends Error {
+  /** Abstract steps the analysis had taken when it refused (what the caller is charged for). */
+  steps = 0;
+
   constructor(
     readonly pc: number,
     readonly reason: string,
@@ -86,19 +90,21 @@ const konst = (v: bigint): Reg => ({ t: 'scalar', min: BigInt.asIntN(64, v), max
 interface Frame {
   readonly ret: number;
   readonly saved: readonly Reg[];
+  /** The caller's call context, resumed at the return. */
+  readonly ctx: number;
 }
 
 interface State {
   regs: Reg[];
-  /** Per stack byte: 1 when it holds data written by the program. */
-  init: Uint8Array;
-  /** 8-byte-aligned stack slots holding a spilled pointer. */
-  spills: Map<number, Reg>;
+  /** Which stack bytes hold data the program wrote; which 8-byte slots hold a spilled pointer. */
+  stack: StackFlags<Reg>;
   frames: Frame[];
+  /** The call context: a number naming the chain of return sites (0 for the entry function). */
+  ctx: number;
 }
 
 function clone(s: State): State {
-  return { regs: [...s.regs], init: s.init.slice(), spills: new Map(s.spills), frames: [...s.frames] };
+  return { regs: [...s.regs], stack: s.stack.fork(), frames: [...s.frames], ctx: s.ctx };
 }
 
 function sameReg(a: Reg, b: Reg): boolean {
@@ -127,21 +133,33 @@ export interface VerifyResult {
   readonly reachable: number;
 }
 
-const MAX_STEPS = 1_000_000;
+// The bounds on one verification's host work. A step costs a bounded amount
+// (registers, at most MAX_CALL_DEPTH frames, and a fork of the stack flags
+// that copies nothing), so capping the steps caps the work. Well-formed
+// programs need few: every handler in the tests and conformance suites
+// verifies in under 200. A function is analysed once per chain of calls that
+// reaches it, so a call tree multiplies the work by its fan-out at every
+// level; MAX_CONTEXTS refuses that by name long before the step cap.
+export const MAX_STEPS = 100_000;
+export const MAX_CONTEXTS = 64;
 const WIDEN_AFTER = 6;
 
 export function verify(p: Program, hook: HookSpec): VerifyResult {
   const second = structural(p, hook);
+  const joins = joinPoints(p, second);
   const regionSize = new Map<number, RegionSpec>([[STACK_REGION, { id: STACK_REGION, name: 'stack', size: STACK_BYTES, writable: true }], ...hook.regions.map((r) => [r.id, r] as const)]);
   const helpers = new Map(hook.helpers.map((h) => [h.id, h]));
 
-  const entry: State = { regs: new Array<Reg>(11).fill(UNINIT), init: new Uint8Array(STACK_BYTES), spills: new Map(), frames: [] };
+  const entry: State = { regs: new Array<Reg>(11).fill(UNINIT), stack: new StackFlags<Reg>(STACK_BYTES), frames: [], ctx: 0 };
   hook.args.forEach((a, i) => {
     entry.regs[i + 1] = a.kind === 'uninit' ? UNINIT : a.kind === 'scalar' ? (a.value === undefined ? UNKNOWN : konst(a.value)) : { t: 'ptr', region: a.region, min: a.offset, max: a.offset };
   });
   entry.regs[10] = { t: 'ptr', region: STACK_REGION, min: STACK_BYTES, max: STACK_BYTES };
 
-  const seen = new Map<string, { state: State; visits: number }>();
+  const seen = new Map<number, { state: State; visits: number }>();
+  /** Call contexts: "callerCtx:returnSite" to its number; and how many contexts each function has. */
+  const contexts = new Map<string, number>();
+  const contextsOf = new Map<number, number>();
   const work: { pc: number; state: State }[] = [{ pc: 0, state: entry }];
   const reachable = new Set<number>();
   /** Control-flow edges the analysis followed (to each pc, from which pcs), and the exits it reached. */
@@ -154,7 +172,13 @@ export function verify(p: Program, hook: HookSpec): VerifyResult {
     let ps = preds.get(pc);
     if (ps === undefined) preds.set(pc, (ps = new Set()));
     ps.add(from);
-    const key = `${pc}|${s.frames.map((f) => f.ret).join(',')}`;
+    // Where only the instruction before leads, the state is that instruction's
+    // result and nothing can be joined: keeping it would cost memory, not precision.
+    if (!joins.has(pc)) {
+      work.push({ pc, state: s });
+      return;
+    }
+    const key = s.ctx * p.length + pc;
     const prev = seen.get(key);
     if (prev === undefined) {
       // Keep a copy: the worker mutates the state it pops.
@@ -170,171 +194,176 @@ export function verify(p: Program, hook: HookSpec): VerifyResult {
       if (!sameReg(j, prev.state.regs[r])) changed = true;
       joined.regs[r] = j;
     }
-    for (let i = 0; i < STACK_BYTES; i++) {
-      if (joined.init[i] && !s.init[i]) {
-        joined.init[i] = 0;
-        changed = true;
-      }
-    }
+    if (joined.stack.meet(s.stack, sameReg)) changed = true;
     // The call frames are the same chain of return sites (the key says so), but
     // the callers' saved registers differ from visit to visit: join them too,
     // or the caller resumes with the first visit's registers.
     joined.frames = prev.state.frames.map((f, i) => {
       const saved = f.saved.map((v, r) => joinReg(v, s.frames[i].saved[r], widen));
       if (saved.some((v, r) => !sameReg(v, f.saved[r]))) changed = true;
-      return { ret: f.ret, saved };
+      return { ret: f.ret, saved, ctx: f.ctx };
     });
-    for (const [slot, v] of prev.state.spills) {
-      const other = s.spills.get(slot);
-      if (other === undefined || !sameReg(other, v)) {
-        joined.spills.delete(slot);
-        changed = true;
-      }
-    }
     if (!changed) return;
     prev.state = joined;
     prev.visits++;
     work.push({ pc, state: clone(joined) });
   };
 
-  while (work.length > 0) {
-    const { pc, state: s } = work.pop()!;
-    from = pc;
-    if (++steps > MAX_STEPS) throw new VerifyError(pc, `program too complex to verify (over ${MAX_STEPS} steps)`);
-    if (pc >= p.length) throw new VerifyError(pc - 1, 'execution falls off the end of the program');
-    reachable.add(pc);
-    const op = p.op[pc];
-    const d = p.dst[pc];
-    const src = p.src[pc];
-    const off = p.off[pc];
-    const imm = p.imm[pc];
-    const c = cls(op);
-    const need = (r: number): Reg => {
-      const v = s.regs[r];
-      if (v.t === 'uninit') throw new VerifyError(pc, `reads r${r}, which is not initialised`);
-      return v;
-    };
+  // A refusal carries the steps taken, so the caller is charged for them too.
+  try {
+    while (work.length > 0) {
+      const { pc, state: s } = work.pop()!;
+      from = pc;
+      if (++steps > MAX_STEPS) throw new VerifyError(pc, `program too complex to verify (over ${MAX_STEPS} steps)`);
+      if (pc >= p.length) throw new VerifyError(pc - 1, 'execution falls off the end of the program');
+      reachable.add(pc);
+      const op = p.op[pc];
+      const d = p.dst[pc];
+      const src = p.src[pc];
+      const off = p.off[pc];
+      const imm = p.imm[pc];
+      const c = cls(op);
+      const need = (r: number): Reg => {
+        const v = s.regs[r];
+        if (v.t === 'uninit') throw new VerifyError(pc, `reads r${r}, which is not initialised`);
+        return v;
+      };
 
-    if (op === LDDW) {
-      s.regs[d] = konst((BigInt(p.imm[pc + 1] >>> 0) << 32n) | BigInt(imm >>> 0));
-      push(pc + 2, s);
-      continue;
-    }
-    if (c === 0x04 || c === 0x07) {
-      if (hook.divByZero === 'reject' && ((op & 0xf0) === 0x30 || (op & 0xf0) === 0x90)) {
-        const b = (op & 0x08) !== 0 ? need(src) : konst(BigInt(imm));
-        if (b.t === 'scalar' && b.min === b.max && (c === 0x07 ? b.min : BigInt.asUintN(32, b.min)) === 0n) throw new VerifyError(pc, `${(op & 0xf0) === 0x30 ? 'division' : 'modulo'} by zero, which the ${hook.name} hook forbids`);
-      }
-      s.regs[d] = alu(pc, op, off, imm, c === 0x07, s.regs[d], (op & 0x08) !== 0 ? need(src) : konst(BigInt(imm)), need);
-      push(pc + 1, s);
-      continue;
-    }
-    if (c === BPF_LDX) {
-      const size = SIZE_BYTES[op & 0x18];
-      const base = need(src);
-      const r = access(pc, base, off, size, false, regionSize);
-      if (r.region === STACK_REGION) {
-        checkStackInit(pc, s, r.lo, r.hi);
-        const spilled = size === 8 && r.lo === r.hi - 8 + 0 && r.lo % 8 === 0 ? s.spills.get(r.lo) : undefined;
-        s.regs[d] = spilled ?? loadedScalar(op, size);
-      } else s.regs[d] = loadedScalar(op, size);
-      push(pc + 1, s);
-      continue;
-    }
-    if (c === BPF_ST || c === BPF_STX) {
-      const size = SIZE_BYTES[op & 0x18];
-      const base = need(d);
-      const value = c === BPF_STX ? need(src) : konst(BigInt(imm));
-      const atomic = c === BPF_STX && (op & 0xe0) === MODE_ATOMIC;
-      if (value.t === 'ptr' && !(size === 8 && !atomic)) throw new VerifyError(pc, 'a pointer may only be spilled whole (8 bytes) to the stack');
-      const r = access(pc, base, off, size, true, regionSize);
-      if (value.t === 'ptr' && r.region !== STACK_REGION) throw new VerifyError(pc, `storing a pointer into ${regionSize.get(r.region)!.name} would leak it`);
-      if (r.region === STACK_REGION) {
-        if (atomic) checkStackInit(pc, s, r.lo, r.hi);
-        // Only a write at a known offset says which bytes now hold data.
-        if (base.t === 'ptr' && base.min === base.max) for (let i = r.lo; i < r.hi; i++) s.init[i] = 1;
-        for (const slot of [...s.spills.keys()]) if (slot < r.hi && slot + 8 > r.lo) s.spills.delete(slot);
-        if (value.t === 'ptr' && r.lo === r.hi - 8 && r.lo % 8 === 0) s.spills.set(r.lo, value);
-      }
-      if (atomic) {
-        if (imm === 0xf1) {
-          need(0);
-          s.regs[0] = size === 4 ? scalar(0n, U32_MAX) : UNKNOWN;
-        } else if (imm & 0x01) s.regs[src] = size === 4 ? scalar(0n, U32_MAX) : UNKNOWN;
-        if (value.t === 'ptr') throw new VerifyError(pc, 'atomic operation on a pointer value');
-      }
-      push(pc + 1, s);
-      continue;
-    }
-    // Jumps and calls.
-    if (op === EXIT) {
-      const r0 = need(0);
-      if (s.frames.length === 0) {
-        if (r0.t === 'ptr' && !hook.pointerReturn) throw new VerifyError(pc, 'returns a pointer (would leak a kernel address)');
-        exits.push(pc);
+      if (op === LDDW) {
+        s.regs[d] = konst((BigInt(p.imm[pc + 1] >>> 0) << 32n) | BigInt(imm >>> 0));
+        push(pc + 2, s);
         continue;
       }
-      const f = s.frames.pop()!;
-      for (let r = 6; r <= 10; r++) s.regs[r] = f.saved[r - 6];
-      for (let r = 1; r <= 5; r++) s.regs[r] = UNINIT;
-      push(f.ret, s);
-      continue;
-    }
-    if (op === CALL && src === 1) {
-      if (s.frames.length >= MAX_CALL_DEPTH - 1) throw new VerifyError(pc, `local calls nest deeper than ${MAX_CALL_DEPTH}`);
-      s.frames.push({ ret: pc + 1, saved: s.regs.slice(6, 11) });
-      const r10 = s.regs[10] as Extract<Reg, { t: 'ptr' }>;
-      const top = r10.min - STACK_FRAME;
-      // The callee's frame starts out holding nothing.
-      for (let i = Math.max(0, top - STACK_FRAME); i < top; i++) s.init[i] = 0;
-      for (const slot of [...s.spills.keys()]) if (slot < top) s.spills.delete(slot);
-      s.regs[10] = { t: 'ptr', region: STACK_REGION, min: top, max: top };
-      push(pc + 1 + imm, s);
-      continue;
-    }
-    if (op === CALL || op === CALLX) {
-      let id = imm;
-      if (op === CALLX) {
-        const t = need(d);
-        if (t.t !== 'scalar' || t.min !== t.max) throw new VerifyError(pc, `callx through r${d}, whose value is not a known helper id`);
-        id = Number(t.min);
-      }
-      const h = helpers.get(id);
-      if (h === undefined) throw new VerifyError(pc, `helper ${id} is not allowed for the ${hook.name} hook`);
-      h.args.forEach((a, i) => checkArg(pc, h, i, a, s, need, regionSize));
-      s.regs[0] = UNKNOWN;
-      for (let r = 1; r <= 5; r++) s.regs[r] = UNINIT;
-      push(pc + 1, s);
-      continue;
-    }
-    if (op === (BPF_JMP | 0x00)) {
-      push(pc + 1 + off, s);
-      continue;
-    }
-    if (op === (BPF_JMP32 | 0x00)) {
-      push(pc + 1 + imm, s);
-      continue;
-    }
-    if (isConditionalJump(op)) {
-      const a = need(d);
-      const b = (op & 0x08) !== 0 ? need(src) : konst(BigInt(imm));
-      const outcome = decide(op, a, b, c === BPF_JMP32);
-      const k = b.t === 'scalar' && b.min === b.max ? b.min : null;
-      if (outcome !== false) {
-        const t = clone(s);
-        refine(t, op, d, k, true, c === BPF_JMP32);
-        push(pc + 1 + off, t);
-      }
-      if (outcome !== true) {
-        refine(s, op, d, k, false, c === BPF_JMP32);
+      if (c === 0x04 || c === 0x07) {
+        if (hook.divByZero === 'reject' && ((op & 0xf0) === 0x30 || (op & 0xf0) === 0x90)) {
+          const b = (op & 0x08) !== 0 ? need(src) : konst(BigInt(imm));
+          if (b.t === 'scalar' && b.min === b.max && (c === 0x07 ? b.min : BigInt.asUintN(32, b.min)) === 0n) throw new VerifyError(pc, `${(op & 0xf0) === 0x30 ? 'division' : 'modulo'} by zero, which the ${hook.name} hook forbids`);
+        }
+        s.regs[d] = alu(pc, op, off, imm, c === 0x07, s.regs[d], (op & 0x08) !== 0 ? need(src) : konst(BigInt(imm)), need);
         push(pc + 1, s);
+        continue;
       }
-      continue;
+      if (c === BPF_LDX) {
+        const size = SIZE_BYTES[op & 0x18];
+        const base = need(src);
+        const r = access(pc, base, off, size, false, regionSize);
+        if (r.region === STACK_REGION) {
+          checkStackInit(pc, s, r.lo, r.hi);
+          const spilled = size === 8 && r.lo === r.hi - 8 + 0 && r.lo % 8 === 0 ? s.stack.spill(r.lo) : undefined;
+          s.regs[d] = spilled ?? loadedScalar(op, size);
+        } else s.regs[d] = loadedScalar(op, size);
+        push(pc + 1, s);
+        continue;
+      }
+      if (c === BPF_ST || c === BPF_STX) {
+        const size = SIZE_BYTES[op & 0x18];
+        const base = need(d);
+        const value = c === BPF_STX ? need(src) : konst(BigInt(imm));
+        const atomic = c === BPF_STX && (op & 0xe0) === MODE_ATOMIC;
+        if (value.t === 'ptr' && !(size === 8 && !atomic)) throw new VerifyError(pc, 'a pointer may only be spilled whole (8 bytes) to the stack');
+        const r = access(pc, base, off, size, true, regionSize);
+        if (value.t === 'ptr' && r.region !== STACK_REGION) throw new VerifyError(pc, `storing a pointer into ${regionSize.get(r.region)!.name} would leak it`);
+        if (r.region === STACK_REGION) {
+          if (atomic) checkStackInit(pc, s, r.lo, r.hi);
+          // Only a write at a known offset says which bytes now hold data.
+          if (base.t === 'ptr' && base.min === base.max) s.stack.setWritten(r.lo, r.hi, true);
+          s.stack.dropSpills(r.lo, r.hi);
+          if (value.t === 'ptr' && r.lo === r.hi - 8 && r.lo % 8 === 0) s.stack.setSpill(r.lo, value);
+        }
+        if (atomic) {
+          if (imm === 0xf1) {
+            need(0);
+            s.regs[0] = size === 4 ? scalar(0n, U32_MAX) : UNKNOWN;
+          } else if (imm & 0x01) s.regs[src] = size === 4 ? scalar(0n, U32_MAX) : UNKNOWN;
+          if (value.t === 'ptr') throw new VerifyError(pc, 'atomic operation on a pointer value');
+        }
+        push(pc + 1, s);
+        continue;
+      }
+      // Jumps and calls.
+      if (op === EXIT) {
+        const r0 = need(0);
+        if (s.frames.length === 0) {
+          if (r0.t === 'ptr' && !hook.pointerReturn) throw new VerifyError(pc, 'returns a pointer (would leak a kernel address)');
+          exits.push(pc);
+          continue;
+        }
+        const f = s.frames.pop()!;
+        s.ctx = f.ctx;
+        for (let r = 6; r <= 10; r++) s.regs[r] = f.saved[r - 6];
+        for (let r = 1; r <= 5; r++) s.regs[r] = UNINIT;
+        push(f.ret, s);
+        continue;
+      }
+      if (op === CALL && src === 1) {
+        if (s.frames.length >= MAX_CALL_DEPTH - 1) throw new VerifyError(pc, `local calls nest deeper than ${MAX_CALL_DEPTH}`);
+        const target = pc + 1 + imm;
+        const chain = `${s.ctx}:${pc + 1}`;
+        let ctx = contexts.get(chain);
+        if (ctx === undefined) {
+          const n = (contextsOf.get(target) ?? 0) + 1;
+          if (n > MAX_CONTEXTS) throw new VerifyError(pc, `program too complex to verify: the function at instruction ${target} is reached through more than ${MAX_CONTEXTS} different chains of calls`);
+          contextsOf.set(target, n);
+          contexts.set(chain, (ctx = contexts.size + 1));
+        }
+        s.frames.push({ ret: pc + 1, saved: s.regs.slice(6, 11), ctx: s.ctx });
+        s.ctx = ctx;
+        const r10 = s.regs[10] as Extract<Reg, { t: 'ptr' }>;
+        const top = r10.min - STACK_FRAME;
+        // The callee's frame starts out holding nothing.
+        s.stack.setWritten(Math.max(0, top - STACK_FRAME), top, false);
+        s.stack.dropSpills(-Infinity, top);
+        s.regs[10] = { t: 'ptr', region: STACK_REGION, min: top, max: top };
+        push(target, s);
+        continue;
+      }
+      if (op === CALL || op === CALLX) {
+        let id = imm;
+        if (op === CALLX) {
+          const t = need(d);
+          if (t.t !== 'scalar' || t.min !== t.max) throw new VerifyError(pc, `callx through r${d}, whose value is not a known helper id`);
+          id = Number(t.min);
+        }
+        const h = helpers.get(id);
+        if (h === undefined) throw new VerifyError(pc, `helper ${id} is not allowed for the ${hook.name} hook`);
+        h.args.forEach((a, i) => checkArg(pc, h, i, a, s, need, regionSize));
+        s.regs[0] = UNKNOWN;
+        for (let r = 1; r <= 5; r++) s.regs[r] = UNINIT;
+        push(pc + 1, s);
+        continue;
+      }
+      if (op === (BPF_JMP | 0x00)) {
+        push(pc + 1 + off, s);
+        continue;
+      }
+      if (op === (BPF_JMP32 | 0x00)) {
+        push(pc + 1 + imm, s);
+        continue;
+      }
+      if (isConditionalJump(op)) {
+        const a = need(d);
+        const b = (op & 0x08) !== 0 ? need(src) : konst(BigInt(imm));
+        const outcome = decide(op, a, b, c === BPF_JMP32);
+        const k = b.t === 'scalar' && b.min === b.max ? b.min : null;
+        if (outcome !== false) {
+          const t = clone(s);
+          refine(t, op, d, k, true, c === BPF_JMP32);
+          push(pc + 1 + off, t);
+        }
+        if (outcome !== true) {
+          refine(s, op, d, k, false, c === BPF_JMP32);
+          push(pc + 1, s);
+        }
+        continue;
+      }
+      throw new VerifyError(pc, `unhandled instruction 0x${op.toString(16)}`);
     }
-    throw new VerifyError(pc, `unhandled instruction 0x${op.toString(16)}`);
+    void second;
+    checkWayOut(reachable, preds, exits);
+  } catch (e) {
+    if (e instanceof VerifyError) e.steps = steps;
+    throw e;
   }
-  void second;
-  checkWayOut(reachable, preds, exits);
   return { steps, reachable: reachable.size };
 }
 
@@ -354,6 +383,28 @@ function checkWayOut(reachable: Set<number>, preds: Map<number, Set<number>>, ex
   // Name the loop's head: the first stuck instruction some later one jumps back to.
   const head = stuck.find((pc) => [...(preds.get(pc) ?? [])].some((q) => q >= pc)) ?? stuck[0];
   throw new VerifyError(head, `loop with no way out (instructions ${stuck[0]}..${stuck[stuck.length - 1]} never reach an exit)`);
+}
+
+/**
+ * The instructions where paths can meet: the entry, every jump or call
+ * target, and every return site. Every loop passes through one (its head is
+ * a jump target), so joining and widening there alone still terminates.
+ */
+function joinPoints(p: Program, second: Set<number>): Set<number> {
+  const at = new Set<number>([0]);
+  for (let pc = 0; pc < p.length; pc++) {
+    const op = p.op[pc];
+    if (second.has(pc)) continue;
+    const c = cls(op);
+    if (c !== BPF_JMP && c !== BPF_JMP32) continue;
+    if (op === EXIT || op === CALLX) continue;
+    if (op === CALL) {
+      if (p.src[pc] === 1) at.add(pc + 1 + p.imm[pc]).add(pc + 1);
+      continue;
+    }
+    at.add(op === (BPF_JMP32 | 0x00) ? pc + 1 + p.imm[pc] : pc + 1 + p.off[pc]);
+  }
+  return at;
 }
 
 /** Structural checks; returns the set of lddw second halves. */
@@ -417,7 +468,8 @@ function fmtRange(lo: number, hi: number): string {
 }
 
 function checkStackInit(pc: number, s: State, lo: number, hi: number): void {
-  for (let i = lo; i < hi; i++) if (!s.init[i]) throw new VerifyError(pc, `reads stack byte ${i - STACK_BYTES} (relative to the frame top), which was never written`);
+  const i = s.stack.firstUnwritten(lo, hi);
+  if (i >= 0) throw new VerifyError(pc, `reads stack byte ${i - STACK_BYTES} (relative to the frame top), which was never written`);
 }
 
 function checkArg(pc: number, h: HelperSpec, i: number, a: ArgSpec, s: State, need: (r: number) => Reg, regions: Map<number, RegionSpec>): void {
@@ -438,7 +490,7 @@ function checkArg(pc: number, h: HelperSpec, i: number, a: ArgSpec, s: State, ne
   const range = access(pc, v, 0, bytes, a.write, regions);
   if (!a.write && range.region === STACK_REGION) checkStackInit(pc, s, range.lo, range.hi);
   // A helper that writes the stack may overwrite a spilled pointer: what is reloaded from there is a number.
-  if (a.write && range.region === STACK_REGION) for (const slot of [...s.spills.keys()]) if (slot < range.hi && slot + 8 > range.lo) s.spills.delete(slot);
+  if (a.write && range.region === STACK_REGION) s.stack.dropSpills(range.lo, range.hi);
 }
 
 /** The abstract result of an ALU operation. */

@@ -34,7 +34,12 @@ function* words(c: SyscallCtx, va: number, n: number): KPath<number[]> {
   });
 }
 
-function* reject(c: SyscallCtx, errPtr: number, errLen: number, message: string, errno = -EINVAL): KPath<number> {
+/** The verifier's work, charged to the caller whether it accepted the program or refused it. */
+function verifyCycles(c: SyscallCtx, steps: number): number {
+  return steps * c.k.profile.values['kernel.verifyStepCycles'];
+}
+
+function* reject(c: SyscallCtx, errPtr: number, errLen: number, message: string, errno = -EINVAL, steps = 0): KPath<number> {
   if (errPtr !== 0 && errLen > 0) {
     const text = new TextEncoder().encode(message).subarray(0, errLen - 1);
     const out = new Uint8Array(text.length + 1);
@@ -45,7 +50,7 @@ function* reject(c: SyscallCtx, errPtr: number, errLen: number, message: string,
       // The reason cannot be delivered; the error code still is.
     }
   }
-  yield step('ext', 'reject', c.k.profile.values['kernel.syscallWorkCycles'], message);
+  yield step('ext', 'reject', c.k.profile.values['kernel.syscallWorkCycles'] + verifyCycles(c, steps), message);
   return errno;
 }
 
@@ -86,7 +91,8 @@ function* extAttach(c: SyscallCtx): KPath<number> {
   try {
     prog = load(code, portalsRxHook(payloadMax, regionLen), new Map());
   } catch (e) {
-    if (e instanceof VerifyError || e instanceof DecodeError) return yield* bad(`rejected: ${e.message}`);
+    if (e instanceof VerifyError) return yield* reject(c, errPtr, errLen, `rejected: ${e.message}`, -EINVAL, e.steps);
+    if (e instanceof DecodeError) return yield* bad(`rejected: ${e.message}`);
     throw e;
   }
   const id = c.k.portals.newExtensionId();
@@ -96,7 +102,7 @@ function* extAttach(c: SyscallCtx): KPath<number> {
   entry.ext?.grantPin.release();
   entry.ext = ext;
   c.k.portals.extensions.set(id, ext);
-  yield step('ext', 'attach', c.k.profile.values['kernel.syscallWorkCycles'] + prog.verification.steps, `ext ${id}: ${prog.prog.length} insns verified in ${prog.verification.steps} steps, on ${kind} 0x${meHandle.toString(16)}`);
+  yield step('ext', 'attach', c.k.profile.values['kernel.syscallWorkCycles'] + verifyCycles(c, prog.verification.steps), `ext ${id}: ${prog.prog.length} insns verified in ${prog.verification.steps} steps, on ${kind} 0x${meHandle.toString(16)}`);
   return id;
 }
 
