@@ -35,7 +35,11 @@ export function isProgram(x: unknown): x is UserProgram {
 export function loadErrorText(e: unknown): string {
   const lines = (e instanceof Error ? e.message : String(e)).split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
   if (lines.length > 1 && /^Transform failed with \d+ errors?:?$/.test(lines[0])) {
-    return lines.slice(1).map((l) => l.replace(/: ERROR: /, ': ')).join('; ');
+    // esbuild counts columns from 0; editors and tsc (run --check) from 1.
+    return lines
+      .slice(1)
+      .map((l) => l.replace(/^(.*):(\d+):(\d+): ERROR: /, (_m, file: string, line: string, col: string) => `${file}:${line}:${Number(col) + 1}: `))
+      .join('; ');
   }
   return lines[0] ?? 'unknown error';
 }
