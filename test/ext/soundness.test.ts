@@ -5,19 +5,8 @@ import { assemble } from '../../kernel/ext/asm.ts';
 import { conformanceHook } from '../../kernel/ext/hooks.ts';
 import { decode } from '../../kernel/ext/isa.ts';
 import { VerifyError, verify } from '../../kernel/ext/verifier.ts';
+import { hook, noMem, rejects } from './verify-helpers.ts';
 
-const { hook } = conformanceHook(16);
-const noMem = conformanceHook(0).hook;
-
-function rejects(src: string, h = hook): { pc: number; reason: string } {
-  try {
-    verify(decode(assemble(src)), h);
-  } catch (e) {
-    if (e instanceof VerifyError) return { pc: e.pc, reason: e.reason };
-    throw e;
-  }
-  throw new Error('accepted');
-}
 const accepts = (src: string, h = hook) => verify(decode(assemble(src)), h);
 
 // A loop of three iterations whose body makes a local call; r6 counts.

@@ -1,21 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../kernel/ext/asm.ts';
-import { conformanceHook } from '../../kernel/ext/hooks.ts';
 import { decode, encode } from '../../kernel/ext/isa.ts';
-import { VerifyError, verify } from '../../kernel/ext/verifier.ts';
-
-const { hook } = conformanceHook(16);
-const noMem = conformanceHook(0).hook;
-
-function rejects(src: string, h = hook): { pc: number; reason: string } {
-  try {
-    verify(decode(assemble(src)), h);
-  } catch (e) {
-    if (e instanceof VerifyError) return { pc: e.pc, reason: e.reason };
-    throw e;
-  }
-  throw new Error('accepted');
-}
+import { verify } from '../../kernel/ext/verifier.ts';
+import { hook, noMem, rejects } from './verify-helpers.ts';
 
 const raw = (...words: [number, number, number, number, number][]) => decode(encode(words.map(([op, dst, src, off, imm]) => ({ op, dst, src, off, imm }))));
 
