@@ -3,8 +3,7 @@
 // one programmed; the timer interrupt expires what is due and re-arms.
 
 import { MAX_TIME_PS, transferPs } from '../hw/time.ts';
-import type { Cpu } from './cpu.ts';
-import type { Kernel } from './kernel.ts';
+import type { CoreContext, KernelContext } from './context.ts';
 import type { Thread } from './process.ts';
 import { type KPath, step } from './step.ts';
 import { VECTOR } from './vectors.ts';
@@ -13,16 +12,16 @@ export interface Deadline {
   readonly at: number;
   readonly kind: 'sleep' | 'futex-timeout' | 'quantum';
   readonly thread: Thread | null;
-  /** Called at expiry (inside the timer interrupt path). */
-  readonly expire: (k: Kernel, cpu: Cpu) => KPath;
+  /** Called at expiry (inside the timer interrupt path), on the core whose timer fired. */
+  readonly expire: (cpu: CoreContext) => KPath;
 }
 
 export class CpuTimers {
   private deadlines: Deadline[] = [];
 
   constructor(
-    private readonly k: Kernel,
-    private readonly cpu: Cpu,
+    private readonly k: Pick<KernelContext, 'engine' | 'profile'>,
+    private readonly cpu: CoreContext,
   ) {}
 
   add(d: Deadline): Deadline {
@@ -79,7 +78,7 @@ export class CpuTimers {
     const due: Deadline[] = [];
     while (this.deadlines.length > 0 && this.deadlines[0].at <= now) due.push(this.deadlines.shift()!);
     yield step('timer', 'expire', 20 + 20 * due.length, `${due.length} deadline(s)`);
-    for (const d of due) yield* d.expire(this.k, this.cpu);
+    for (const d of due) yield* d.expire(this.cpu);
     this.program();
   }
 }

@@ -6,7 +6,7 @@ import { CONSOLE_COMMANDS, KEYS } from './console/console.ts';
 import { ALIASES, COMMANDS, MonitorSession } from './session.ts';
 import { PARAMETERS, PROFILES, type ParamName } from '../hw/profile.ts';
 import { ENTRY_START, JOB_BLOCK, KMSG, LAYOUT } from '../kernel/abi.ts';
-import { AT_MARGAY_JOB } from '../kernel/kernel.ts';
+import { AT_MARGAY_JOB } from '../kernel/spawn.ts';
 import { ERRNO } from '../kernel/errno.ts';
 import { SYSCALLS } from '../kernel/syscalls/table.ts';
 import { VECTORS } from '../kernel/vectors.ts';
