@@ -74,3 +74,41 @@ describe('layering: imports point down only', () => {
     expect(show(bad)).toEqual([]);
   });
 });
+
+/** The kernel's import graph: each kernel file and the kernel files it imports (types included). */
+function kernelGraph(): Map<string, string[]> {
+  const g = new Map<string, string[]>();
+  for (const f of sources('kernel')) g.set(f, []);
+  for (const e of all('kernel')) if (g.has(e.to)) g.get(e.from)!.push(e.to);
+  return g;
+}
+
+/** Files reachable from `start` by imports (start itself included). */
+function reach(g: Map<string, string[]>, start: string): Set<string> {
+  const seen = new Set<string>([start]);
+  const todo = [start];
+  while (todo.length > 0) for (const n of g.get(todo.pop()!) ?? []) if (!seen.has(n)) seen.add(n), todo.push(n);
+  return seen;
+}
+
+describe('layering: the per-node kernel', () => {
+  // The paths and the executor take the narrow context (kernel/context.ts), not the Kernel class.
+  const NARROW = ['cpu', 'trap', 'irq', 'xcall', 'tlbflush', 'timer', 'futex', 'fault', 'uaccess', 'loadstore', 'sched', 'spawn', 'exit', 'context'];
+
+  it('the kernel paths and the executor do not import kernel.ts, directly or through another file', () => {
+    const g = kernelGraph();
+    const bad = NARROW.map((n) => `kernel/${n}.ts`).filter((f) => {
+      expect(g.has(f), `${f} exists`).toBe(true);
+      return reach(g, f).has('kernel/kernel.ts');
+    });
+    expect(bad).toEqual([]);
+  });
+
+  it('every import cycle in kernel/ goes through kernel.ts (the composition root and the drivers it builds)', () => {
+    const g = kernelGraph();
+    const cyclic = [...g.keys()].filter((f) => (g.get(f) ?? []).some((n) => reach(g, n).has(f)));
+    expect(cyclic.length).toBeGreaterThan(0);
+    const outside = cyclic.filter((f) => !reach(g, f).has('kernel/kernel.ts') || !reach(g, 'kernel/kernel.ts').has(f));
+    expect(outside).toEqual([]);
+  });
+});
