@@ -2,6 +2,9 @@
 // instruction over (hi, lo) register pairs, with local calls, helpers and an
 // instruction budget. `run(limit)` stops after `limit` instructions so the
 // monitor can step one instruction at a time; the state stays in the object.
+// Case labels are number literals (V8 compiles such a switch into a jump
+// table) named by `satisfies Op<'NAME'>`, which tsc checks against isa.ts's
+// OP and esbuild erases; conditional jumps evaluate conditions.ts's table.
 
 import { RES, bswap16, bswap32, mul64, sdiv32, sdiv64, smod32, smod64, udiv32, udiv64, umod32, umod64 } from './ops64.ts';
 import { conditionHolds } from './conditions.ts';
