@@ -20,7 +20,7 @@ import { FutexTable } from './futex.ts';
 import type { IrqHandler } from './irq.ts';
 import { PAGE_2M, PAGE_4K } from './pagetable.ts';
 import { Process, type ProcessInfo, Thread } from './process.ts';
-import { type KPath, step } from './step.ts';
+import { type KPath, step, type TracePath } from './step.ts';
 import { PortalsDriver } from './portals/driver.ts';
 import { registerPortals } from './portals/calls.ts';
 import { registerExtensions } from './portals/extcalls.ts';
@@ -213,11 +213,11 @@ export class Kernel {
 
   // ---- tracing ------------------------------------------------------------
 
-  traceStep(cpu: Cpu, path: string, stepName: string, detail: string, durPs = 0): void {
+  traceStep(cpu: Cpu, path: TracePath, stepName: string, detail: string, durPs = 0): void {
     this.record(cpu, path, stepName, detail, durPs);
   }
 
-  private record(cpu: Cpu, path: string, stepName: string, detail: string, durPs = 0): void {
+  private record(cpu: Cpu, path: TracePath, stepName: string, detail: string, durPs = 0): void {
     if (!this.host.wantsRecords) {
       this.host.countStep();
       return;
