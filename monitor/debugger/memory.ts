@@ -4,7 +4,7 @@
 // with their rights.
 
 import { UsageError } from '../args.ts';
-import { decodePte, PTE_HUGE, PTE_PRESENT, PTE_USER, PTE_WRITABLE, tableIndex } from '../../hw/mmu.ts';
+import { decodePte, PTE_HUGE, PTE_PRESENT, PTE_USER, PTE_WRITABLE, tableIndex, USER_VA_LIMIT } from '../../hw/mmu.ts';
 import type { PhysicalMemory } from '../../hw/memory.ts';
 import { decode } from '../../kernel/ext/isa.ts';
 import { disassembleOne } from '../../kernel/ext/disasm.ts';
@@ -124,7 +124,7 @@ export interface WalkStep {
 /** Walks the 4-level page tables at `cr3` for `va`, level by level; the physical address or why there is none. */
 export function pageWalk(mem: PhysicalMemory, cr3: number, va: number): { steps: WalkStep[]; pa: number | null; why: string; pageSize: number } {
   const steps: WalkStep[] = [];
-  if (va >= 2 ** 47) return { steps, pa: null, why: `${hex(va)} is not a canonical user address (below 0x800000000000)`, pageSize: 0 };
+  if (va >= USER_VA_LIMIT) return { steps, pa: null, why: `${hex(va)} is not a canonical user address (below ${hex(USER_VA_LIMIT)})`, pageSize: 0 };
   let table = cr3;
   for (let level = 4; level >= 1; level--) {
     const entryAddr = table + 8 * tableIndex(va, level);
