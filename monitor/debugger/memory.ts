@@ -3,6 +3,7 @@
 // `page`, QEMU `gva2gpa`), and a process's address space as mapped ranges
 // with their rights.
 
+import { match } from 'ts-pattern';
 import { UsageError } from '../args.ts';
 import { decodePte, PTE_HUGE, PTE_PRESENT, PTE_USER, PTE_WRITABLE, tableIndex, USER_VA_LIMIT } from '../../hw/mmu.ts';
 import type { PhysicalMemory } from '../../hw/memory.ts';
@@ -71,22 +72,21 @@ export function formatDump(addr: number, bytes: Uint8Array, f: Fmt): string[] {
     }
     return out;
   }
+  // What is left: one value per unit (a character per byte for c).
+  const format = f.format;
   const cell = (i: number) => {
     const v = unitValue(bytes, i, f.unit);
-    switch (f.format) {
-      case 'x':
-        return `0x${v.toString(16).padStart(f.unit * 2, '0')}`;
-      case 'u':
-        return v.toString().padStart(Math.ceil(f.unit * 2.5));
-      case 'd':
-        return BigInt.asIntN(f.unit * 8, v).toString().padStart(Math.ceil(f.unit * 2.5) + 1);
-      default: {
+    return match(format)
+      .with('x', () => `0x${v.toString(16).padStart(f.unit * 2, '0')}`)
+      .with('u', () => v.toString().padStart(Math.ceil(f.unit * 2.5)))
+      .with('d', () => BigInt.asIntN(f.unit * 8, v).toString().padStart(Math.ceil(f.unit * 2.5) + 1))
+      .with('c', () => {
         const c = Number(v);
         return c >= 32 && c < 127 ? `'${String.fromCharCode(c)}'` : `\\x${c.toString(16).padStart(2, '0')}`;
-      }
-    }
+      })
+      .exhaustive();
   };
-  const perRow = f.format === 'c' ? 16 : Math.max(1, 16 / f.unit);
+  const perRow = format === 'c' ? 16 : Math.max(1, 16 / f.unit);
   const out: string[] = [];
   for (let i = 0; i < f.count * f.unit; i += perRow * f.unit) {
     const cells: string[] = [];
