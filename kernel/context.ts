@@ -9,7 +9,7 @@ import type { Engine } from '../hw/engine.ts';
 import type { Node } from '../hw/node.ts';
 import type { Profile } from '../hw/profile.ts';
 import type { Process, Thread } from './process.ts';
-import type { KPath } from './step.ts';
+import type { KPath, TracePath } from './step.ts';
 
 export interface KernelOptions {
   /** Send TLB shootdown IPIs (false: --no-shootdown). */
@@ -57,7 +57,7 @@ export interface KernelContext {
   readonly host: { readonly userCodeWatch?: ((t: Thread | null) => void) | null };
   /** The core whose event is being handled right now, if any. */
   executing: CoreContext | null;
-  traceStep(cpu: CoreContext, path: string, stepName: string, detail: string, durPs?: number): void;
+  traceStep(cpu: CoreContext, path: TracePath, stepName: string, detail: string, durPs?: number): void;
   /** A host exception inside a kernel path: logged, the process dies, the machine goes on. */
   oops(cpu: CoreContext, thread: { process: Process } | null, e: unknown): void;
   killProcess(p: Process, status: number, reason: string | null): void;

@@ -24,7 +24,7 @@ import { PortalsDriver } from './portals/driver.ts';
 import type { Process, ProcessInfo, Thread } from './process.ts';
 import { armQuantum, leastLoadedCore, sleepUntil, startThread, wake } from './sched.ts';
 import { type SpawnOptions, TaskIds, discardThread, newThread, spawnProcess } from './spawn.ts';
-import { type KPath, step } from './step.ts';
+import { type KPath, step, type TracePath } from './step.ts';
 import { withCheckedArgs } from './syscalls/context.ts';
 import type { SyscallHandler } from './syscalls/handlers.ts';
 import { SYSCALL_BY_NR, type SyscallName } from './syscalls/table.ts';
@@ -154,7 +154,7 @@ export class Kernel implements KernelContext {
 
   // ---- tracing ------------------------------------------------------------
 
-  traceStep(cpu: CoreContext, path: string, stepName: string, detail: string, durPs = 0): void {
+  traceStep(cpu: CoreContext, path: TracePath, stepName: string, detail: string, durPs = 0): void {
     if (!this.host.wantsRecords) {
       this.host.countStep();
       return;

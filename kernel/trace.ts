@@ -4,13 +4,14 @@
 // keeping of records differs.
 
 import { closeSync, openSync, writeSync } from 'node:fs';
+import type { TracePath } from './step.ts';
 
 export interface TraceRecord {
   readonly t: number;
   readonly node: number;
   readonly core: number;
   readonly pid: number;
-  readonly path: string;
+  readonly path: TracePath;
   readonly step: string;
   readonly detail: string;
   /** How long the step takes on its core (ps); 0 for marks such as a context switch. */

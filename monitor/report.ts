@@ -2,6 +2,7 @@
 // and the readable summary. Everything outside `host` is deterministic: the
 // same inputs and seed give the same report.
 
+import { match } from 'ts-pattern';
 import { formatShape } from '../hw/topology.ts';
 import type { Job, System } from '../kernel/system.ts';
 import type { RunStop } from './hostwatch.ts';
@@ -48,24 +49,16 @@ export interface RunReport {
 }
 
 function stopText(s: RunStop): string {
-  switch (s.kind) {
-    case 'done':
-      return 'all ranks exited';
-    case 'idle':
-      return 'nothing left to do (ranks blocked forever)';
-    case 'end-of-time':
-      return `reached the end of simulated time (${s.time} ps, about 2.5 hours): the next event was due at ${s.next} ps`;
-    case 'time':
-      return `simulated time limit reached at ${s.time / 1000} ns`;
-    case 'events':
-      return `event limit reached (${s.events})`;
-    case 'breakpoint':
-      return `breakpoint ${s.breakpoint.id} at ${s.record.path}/${s.record.step}`;
-    case 'host-limit':
-      return `host time limit reached after ${s.seconds} s (--host-limit); partial report`;
-    case 'interrupted':
-      return 'interrupted (Ctrl-C); partial report';
-  }
+  return match(s)
+    .with({ kind: 'done' }, () => 'all ranks exited')
+    .with({ kind: 'idle' }, () => 'nothing left to do (ranks blocked forever)')
+    .with({ kind: 'end-of-time' }, (e) => `reached the end of simulated time (${e.time} ps, about 2.5 hours): the next event was due at ${e.next} ps`)
+    .with({ kind: 'time' }, (t) => `simulated time limit reached at ${t.time / 1000} ns`)
+    .with({ kind: 'events' }, (e) => `event limit reached (${e.events})`)
+    .with({ kind: 'breakpoint' }, (b) => `breakpoint ${b.breakpoint.id} at ${b.record.path}/${b.record.step}`)
+    .with({ kind: 'host-limit' }, (h) => `host time limit reached after ${h.seconds} s (--host-limit); partial report`)
+    .with({ kind: 'interrupted' }, () => 'interrupted (Ctrl-C); partial report')
+    .exhaustive();
 }
 
 /**

@@ -8,6 +8,7 @@
 // can re-run the machine from boot to any earlier point (debugger/reverse.ts).
 // The debugger's commands live in monitor/debugger/ by mechanism.
 
+import { match } from 'ts-pattern';
 import { writeOutput } from './files.ts';
 import { formatPs as formatTime, parseTime } from '../hw/time.ts';
 import { disassemble } from '../kernel/ext/disasm.ts';
@@ -137,31 +138,23 @@ export class MonitorSession {
   stopLines(stop: MonitorStop): string[] {
     const sys = this.system;
     const where = `at ${formatTime(sys.now)} (event ${this.events})`;
-    switch (stop.kind) {
-      case 'breakpoint': {
-        const b = stop.breakpoint;
+    return match(stop)
+      .with({ kind: 'breakpoint' }, ({ breakpoint: b, record }) => {
         // As in gdb, the CPU that hit the breakpoint becomes the current one (x, page, set act there).
-        this.cur = { node: stop.record.node, core: stop.record.core };
+        this.cur = { node: record.node, core: record.core };
         this.curPid = null;
-        if (b.id === 0) return [`stopped: stepped over to ${stop.record.path}/${stop.record.step} ${where}`, `  ${recordLine(stop.record)}`];
+        if (b.id === 0) return [`stopped: stepped over to ${record.path}/${record.step} ${where}`, `  ${recordLine(record)}`];
         const kind = 'pa' in b ? `watchpoint ${b.id} (${b.what}) ${WATCH_VERB[b.kind]}` : `breakpoint ${b.id}`;
-        return [`stopped: ${kind} ${where}`, `  ${recordLine(stop.record)}`];
-      }
-      case 'done':
-        return [`stopped: job finished ${where}`];
-      case 'idle':
-        return [`stopped: nothing left to do ${where}`];
-      case 'end-of-time':
-        return [`stopped: reached the end of simulated time (${formatTime(stop.time)}); nothing else can happen before it`];
-      case 'time':
-        return [`stopped: reached ${formatTime(stop.time)} (event ${this.events})`];
-      case 'events':
-        return [`stopped: after ${stop.events} events ${where}`];
-      case 'user':
-        return [`stopped: by stop ${where}`];
-      case 'goto':
-        return [`now ${where}`];
-    }
+        return [`stopped: ${kind} ${where}`, `  ${recordLine(record)}`];
+      })
+      .with({ kind: 'done' }, () => [`stopped: job finished ${where}`])
+      .with({ kind: 'idle' }, () => [`stopped: nothing left to do ${where}`])
+      .with({ kind: 'end-of-time' }, (s) => [`stopped: reached the end of simulated time (${formatTime(s.time)}); nothing else can happen before it`])
+      .with({ kind: 'time' }, (s) => [`stopped: reached ${formatTime(s.time)} (event ${this.events})`])
+      .with({ kind: 'events' }, (s) => [`stopped: after ${s.events} events ${where}`])
+      .with({ kind: 'user' }, () => [`stopped: by stop ${where}`])
+      .with({ kind: 'goto' }, () => [`now ${where}`])
+      .exhaustive();
   }
 
   /** The trace record the machine stopped at (the last one kept). */

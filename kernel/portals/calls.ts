@@ -4,6 +4,7 @@
 // handle or an out-of-range value is PTL_ARG_INVALID; an unreadable argument
 // block is -EFAULT, as for any syscall.
 
+import { USER_VA_LIMIT } from '../../hw/mmu.ts';
 import type { Cpu } from '../cpu.ts';
 import { fail } from '../errno.ts';
 import type { Kernel } from '../kernel.ts';
@@ -137,7 +138,7 @@ const STRUCT_TYPES = {
   process: [H, H],
 } as const satisfies Partial<Record<keyof typeof STRUCTS, readonly WordType[]>>;
 
-const USER_TOP = 2n ** 47n;
+const USER_TOP = BigInt(USER_VA_LIMIT);
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const I32_MIN = -(2n ** 31n);
 const I32_MAX = 2n ** 31n - 1n;

@@ -9,7 +9,7 @@ import { DecodeError } from '../ext/isa.ts';
 import { ElfError, loadElf } from '../ext/elf.ts';
 import { load } from '../ext/loader.ts';
 import { VerifyError } from '../ext/verifier.ts';
-import { fail } from '../errno.ts';
+import { ERRNO, fail } from '../errno.ts';
 import { AsmError, assemble } from '../ext/asm.ts';
 import type { Kernel } from '../kernel.ts';
 import { type KPath, step } from '../step.ts';
@@ -19,8 +19,7 @@ import { portalsRxHook } from './extension.ts';
 import { handleKind } from './objects.ts';
 import { Pin } from './pin.ts';
 
-const EINVAL = 22;
-const EACCES = 13;
+const { EINVAL, EACCES } = ERRNO;
 const MAX_CODE = 1 << 20;
 const MAX_PAYLOAD = 64 * 1024;
 const MAX_GRANT = 64 * 1024;

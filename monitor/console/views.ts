@@ -3,6 +3,7 @@
 
 import { vectorName } from '../../kernel/vectors.ts';
 import type { Job, System } from '../../kernel/system.ts';
+import type { TracePath } from '../../kernel/step.ts';
 import type { TraceRecord } from '../../kernel/trace.ts';
 import { formatPs } from '../../hw/time.ts';
 
@@ -138,7 +139,7 @@ export function nodePane(sys: System, nid: number, core: number): NodePaneView {
 export interface TraceFilter {
   node?: number;
   core?: number;
-  path?: string;
+  path?: TracePath;
   pid?: number;
 }
 

@@ -4,7 +4,8 @@
 // breakpoints can be disabled, enabled, given an ignore count or a condition.
 
 import { REGISTERS } from '../../hw/core.ts';
-import { type Breakpoint, type BreakpointSpec, type Condition, conditionText, parseCondition, RECORD_FIELDS, type Watchpoint, type WatchKind } from '../../kernel/breakpoints.ts';
+import { type Breakpoint, type BreakpointSpec, type Condition, conditionText, parseCondition, pathsMatching, RECORD_FIELDS, type Watchpoint, type WatchKind } from '../../kernel/breakpoints.ts';
+import { isTracePath, TRACE_PATHS } from '../../kernel/step.ts';
 import { SYSCALLS } from '../../kernel/syscalls/table.ts';
 import { VECTOR, VECTORS, type VectorName } from '../../kernel/vectors.ts';
 import { UsageError } from '../args.ts';
@@ -23,9 +24,20 @@ function condition(text: string): Condition {
   return c;
 }
 
+/** A pattern that can stop in no kernel path would never stop: refused, naming the path it misses. */
+function checkPattern(pattern: string): void {
+  if (pattern === '*' || pathsMatching(pattern).length > 0) return;
+  const head = pattern.split('/')[0];
+  if (!pattern.includes('/') && isTracePath(pattern)) throw new UsageError(`break: '${pattern}' names a path, not a step: use PATH/STEP (e.g. ${pattern}/*)`);
+  if (/[*?]/.test(head)) throw new UsageError(`break: no kernel path matches '${head}'; the paths are listed in docs/MONITOR.md`);
+  const near = didYouMean(head, Object.keys(TRACE_PATHS));
+  throw new UsageError(`break: no kernel path '${head}'${near ? ` (did you mean '${near}'?)` : ''}; the paths are listed in docs/MONITOR.md`);
+}
+
 /** The spec of `break PATTERN [qualifiers]`, each qualifier checked. */
 export function breakSpec(s: MonitorSession, args: readonly string[]): BreakpointSpec {
   if (args.length === 0) throw new UsageError('break needs a pattern (e.g. break syscall/dispatch syscall write)');
+  checkPattern(args[0]);
   const spec: { -readonly [K in keyof BreakpointSpec]: BreakpointSpec[K] } = { pattern: args[0] === '*' ? undefined : args[0] };
   for (let i = 1; i < args.length; i += 2) {
     const q = args[i];

@@ -3,6 +3,7 @@
 // x/NFU and xp/NFU, the page walk, and set for registers and memory. Each
 // command also leaves its answer as data for --json.
 
+import { match } from 'ts-pattern';
 import { REGISTERS, type Register } from '../../hw/core.ts';
 import { formatPs as formatTime } from '../../hw/time.ts';
 import { TLB_EXEC, TLB_USER, TLB_WRITABLE } from '../../hw/tlb.ts';
@@ -237,11 +238,17 @@ export function jobLines(s: MonitorSession): string[] {
   const sys = s.system;
   if (s.job === null) return ['no job'];
   const stop = s.lastStop;
-  const sysStop: StopReason = stop === null || stop.kind === 'user' || stop.kind === 'goto' ? { kind: 'idle' } : stop;
+  const sysStop: StopReason = match(stop)
+    .with(null, { kind: 'user' }, { kind: 'goto' }, (): StopReason => ({ kind: 'idle' }))
+    .otherwise((st) => st);
   const report = buildReport(sys, s.job, sysStop, s.fanout, 0);
   s.data = report;
   const lines = summaryLines(report).slice(0, -1);
-  const why = stop === null ? 'loaded; the machine has not run since' : stop.kind === 'user' ? `stopped by the user at ${formatTime(sys.now)}` : stop.kind === 'goto' ? `at ${formatTime(sys.now)} (event ${s.events})` : null;
+  const why = match(stop)
+    .with(null, () => 'loaded; the machine has not run since')
+    .with({ kind: 'user' }, () => `stopped by the user at ${formatTime(sys.now)}`)
+    .with({ kind: 'goto' }, () => `at ${formatTime(sys.now)} (event ${s.events})`)
+    .otherwise(() => null);
   if (why !== null) lines[0] = lines[0].replace(/INCOMPLETE \(.*\)$/, `INCOMPLETE (${why})`);
   return lines;
 }

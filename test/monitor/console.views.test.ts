@@ -107,6 +107,12 @@ describe('the console\'s view state', () => {
     expect(selectCore(a, 2, 1).selected).toEqual({ node: 2, core: 1 });
   });
 
+  it('refuses a trace filter on a path that does not exist (it would hide every record)', () => {
+    const r = viewCommand(INITIAL_VIEW, ['filter', 'path', 'jobloda'], 16)!;
+    expect(r.line).toBe("error: no kernel path 'jobloda' (did you mean 'jobload'?)");
+    expect(r.view).toBe(INITIAL_VIEW);
+  });
+
   it('refuses bad arguments without changing the view, and leaves other commands to the monitor', () => {
     for (const words of [['select', '99'], ['filter', 'node'], ['filter', 'colour', 'red'], ['rank', 'x'], ['zoom', 'sideways'], ['map', 'pink']]) {
       const r = viewCommand(INITIAL_VIEW, words, 16)!;
