@@ -3,7 +3,7 @@
 // same inputs and seed give the same report.
 
 import { formatShape } from '../hw/topology.ts';
-import type { Job, System } from '../kernel/system.ts';
+import type { Job, System } from '../system/system.ts';
 import type { RunStop } from './hostwatch.ts';
 import { type Fanout, formatFanout } from '../userland/lib/jobblock.ts';
 

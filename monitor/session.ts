@@ -14,7 +14,7 @@ import { disassemble } from '../kernel/ext/disasm.ts';
 import { SyscallError } from '../kernel/errno.ts';
 import { WATCH_VERB } from './debugger/breaks.ts';
 import { formatShape } from '../hw/topology.ts';
-import { type Job, type StopReason, System } from '../kernel/system.ts';
+import { type Job, type StopReason, System } from '../system/system.ts';
 import type { TraceRecord } from '../kernel/trace.ts';
 import { type Fanout, parseFanout } from '../userland/lib/jobblock.ts';
 import { UsageError, machineChoice, parse } from './args.ts';

@@ -4,7 +4,7 @@
 // --json, the report.
 
 import { parseTime } from '../../hw/time.ts';
-import { System } from '../../kernel/system.ts';
+import { System } from '../../system/system.ts';
 import { type Fanout, type LoadMode, parseFanout } from '../../userland/lib/jobblock.ts';
 import { MACHINE_HELP, MACHINE_OPTIONS, type Parsed, UsageError, flag, intOption, machineChoice, parse, str } from '../args.ts';
 import { launch } from '../launch.ts';

@@ -2,7 +2,7 @@
 // inspection API, tested without blessed. The console only draws them.
 
 import { vectorName } from '../../kernel/vectors.ts';
-import type { Job, System } from '../../kernel/system.ts';
+import type { Job, System } from '../../system/system.ts';
 import type { TraceRecord } from '../../kernel/trace.ts';
 import { formatPs } from '../../hw/time.ts';
 

@@ -4,7 +4,7 @@
 // breakpoints can be disabled, enabled, given an ignore count or a condition.
 
 import { REGISTERS } from '../../hw/core.ts';
-import { type Breakpoint, type BreakpointSpec, type Condition, conditionText, parseCondition, RECORD_FIELDS, type Watchpoint, type WatchKind } from '../../kernel/breakpoints.ts';
+import { type Breakpoint, type BreakpointSpec, type Condition, conditionText, parseCondition, RECORD_FIELDS, type Watchpoint, type WatchKind } from '../../system/breakpoints.ts';
 import { SYSCALLS } from '../../kernel/syscalls/table.ts';
 import { VECTOR, VECTORS, type VectorName } from '../../kernel/vectors.ts';
 import { UsageError } from '../args.ts';

@@ -11,7 +11,7 @@ import { VECTORS, vectorName } from '../../kernel/vectors.ts';
 import { UsageError } from '../args.ts';
 import type { MonitorCommand, MonitorSession } from '../session.ts';
 import { buildReport, summaryLines } from '../report.ts';
-import type { StopReason } from '../../kernel/system.ts';
+import type { StopReason } from '../../system/system.ts';
 import { describeBreak } from './breaks.ts';
 import { dumpBytes, formatDump, hexDump, MAX_DUMP, pageWalk, parseFmt, rangeLines, walkLines } from './memory.ts';
 import { count, hex, int, nodeCore, value64 } from './words.ts';

@@ -9,7 +9,7 @@
 // replays it; replay runs such a script.
 
 import { formatPs as formatTime, parseTime } from '../../hw/time.ts';
-import type { System } from '../../kernel/system.ts';
+import type { System } from '../../system/system.ts';
 import type { TraceRecord } from '../../kernel/trace.ts';
 import { UsageError } from '../args.ts';
 import { MAX_SCRIPT_BYTES, readBounded, writeOutput } from '../files.ts';

@@ -10,14 +10,15 @@ import { Machine } from '../hw/machine.ts';
 import type { Profile } from '../hw/profile.ts';
 import type { Shape } from '../hw/topology.ts';
 import { MAX_TIME_PS } from '../hw/time.ts';
-import type { UserProgram } from './abi.ts';
+import type { UserProgram } from '../kernel/abi.ts';
 import { type Breakpoint, type BreakpointSpec, Breakpoints, type Watchpoint } from './breakpoints.ts';
-import { CodeCatalog } from './codecatalog.ts';
-import type { MailItem } from './jobctl.ts';
-import { Kernel, type KernelHost } from './kernel.ts';
-import type { Process, Thread } from './process.ts';
-import { Trace, type TraceRecord } from './trace.ts';
-import { peekUser, pokeUser } from './uaccess.ts';
+import { CodeCatalog } from '../kernel/job/codecatalog.ts';
+import type { MailItem } from '../kernel/job/jobctl.ts';
+import { Kernel, type KernelHost } from '../kernel/kernel.ts';
+import type { Process, Thread } from '../kernel/process.ts';
+import type { TraceRecord } from '../kernel/trace.ts';
+import { Trace } from './trace.ts';
+import { peekUser, pokeUser } from '../kernel/uaccess.ts';
 import type { Register } from '../hw/core.ts';
 
 export interface SystemConfig {

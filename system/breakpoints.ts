@@ -8,8 +8,8 @@
 // node's memory while they exist. Internal stops (`over`) live apart from the user's list and take
 // none of the user's numbers. A run stops after the step that matches.
 
-import type { TraceRecord } from './trace.ts';
-import { VECTOR, type VectorName } from './vectors.ts';
+import type { TraceRecord } from '../kernel/trace.ts';
+import { VECTOR, type VectorName } from '../kernel/vectors.ts';
 
 /** `REG OP VALUE` or `FIELD OP VALUE`; `~` tests that a text field contains the value. */
 export interface Condition {

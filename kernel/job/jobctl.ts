@@ -28,16 +28,16 @@
 // `status` and `kill`).
 
 import { match } from 'ts-pattern';
-import type { RxHeader } from '../hw/nic.ts';
-import { KMSG } from './abi.ts';
-import type { Cpu } from './cpu.ts';
+import type { RxHeader } from '../../hw/nic.ts';
+import { KMSG } from '../abi.ts';
+import type { Cpu } from '../cpu.ts';
 import { parseImage } from './image.ts';
 import { type JobBlock, RangeJobMap, parseJobBlock } from './jobblock.ts';
 import { type ExitSummary, type KMsgHeader, type KMsgType, NO_SUMMARY, decodeKMsg, encodeKMsg, mergeSummary } from './jobmsg.ts';
-import type { Kernel } from './kernel.ts';
-import { Pin } from './portals/pin.ts';
-import type { Process, Thread } from './process.ts';
-import { type KPath, step } from './step.ts';
+import type { Kernel } from '../kernel.ts';
+import { Pin } from '../portals/pin.ts';
+import type { Process, Thread } from '../process.ts';
+import { type KPath, step } from '../step.ts';
 
 /** Transmit cookies at or above this are kernel messages (Portals operation ids are far below). */
 export const KMSG_COOKIE_BASE = 2 ** 40;
