@@ -131,7 +131,7 @@ const nodes = new WeakMap<Process, number>();
 function nodeOf(sys: System, p: Process): number {
   let nid = nodes.get(p);
   if (nid === undefined) {
-    nid = sys.bootedKernels().find((k) => k.processes.get(p.pid) === p)?.nid ?? -1;
+    nid = sys.inspect.nodeOf(p);
     nodes.set(p, nid);
   }
   return nid;

@@ -99,7 +99,7 @@ export function applyFaults(p: Parsed, sys: System, loaded = true): void {
     return ns;
   };
   if (down !== undefined) for (const n of nodes(down, 'down')) sys.machine.network.setNodeDown(n, true);
-  if (hang !== undefined) for (const n of nodes(hang, 'hang')) sys.kernel(n).jobs.silent = true;
+  if (hang !== undefined) for (const n of nodes(hang, 'hang')) sys.hangKernel(n);
   if (flag(p, 'corrupt-in-transit')) sys.machine.corruptInTransit(1, 512);
 }
 
