@@ -4,7 +4,8 @@
 
 import { match } from 'ts-pattern';
 import { formatShape } from '../hw/topology.ts';
-import type { Job, System } from '../kernel/system.ts';
+import type { KernelStats } from '../kernel/context.ts';
+import type { Job, System } from '../system/system.ts';
 import type { RunStop } from './hostwatch.ts';
 import { type Fanout, formatFanout } from '../userland/lib/jobblock.ts';
 
@@ -123,8 +124,8 @@ export function buildReport(sys: System, job: Job, stop: RunStop, fanout: Fanout
   for (const [k, vs] of [...agg].sort(([a], [b]) => a.localeCompare(b))) {
     results[k] = { count: vs.length, min: Math.min(...vs), max: Math.max(...vs), mean: vs.reduce((a, b) => a + b, 0) / vs.length };
   }
-  const kernels = sys.bootedKernels();
-  const sum = (f: (k: (typeof kernels)[number]) => number) => kernels.reduce((a, k) => a + f(k), 0);
+  const kernels = sys.inspect.kernelStats();
+  const sum = (f: (k: KernelStats) => number) => kernels.reduce((a, k) => a + f(k.stats), 0);
   const usage = process.resourceUsage();
   return {
     machine: {
@@ -153,13 +154,13 @@ export function buildReport(sys: System, job: Job, stop: RunStop, fanout: Fanout
     sim_end_ns: sys.now / 1000,
     events: sys.engine.fired,
     kernel: {
-      syscalls: sum((k) => k.stats.syscalls),
-      page_faults: sum((k) => k.stats.pageFaults),
-      shootdowns: sum((k) => k.stats.shootdowns),
-      shootdown_ns: sum((k) => k.stats.shootdownPs) / 1000,
-      shootdown_ipis: sum((k) => k.stats.shootdownIpis),
-      ipis_sent: sum((k) => k.stats.ipisSent),
-      oopses: sum((k) => k.stats.oopses),
+      syscalls: sum((k) => k.syscalls),
+      page_faults: sum((k) => k.pageFaults),
+      shootdowns: sum((k) => k.shootdowns),
+      shootdown_ns: sum((k) => k.shootdownPs) / 1000,
+      shootdown_ipis: sum((k) => k.shootdownIpis),
+      ipis_sent: sum((k) => k.ipisSent),
+      oopses: sum((k) => k.oopses),
       oops_log: kernels.flatMap((k) => k.oopsLog).slice(0, 20),
     },
     trace: { steps: sys.trace.count, kept: sys.trace.kept, hash: sys.trace.hash.toString(16).padStart(8, '0') },

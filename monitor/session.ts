@@ -11,11 +11,10 @@
 import { match } from 'ts-pattern';
 import { writeOutput } from './files.ts';
 import { formatPs as formatTime, parseTime } from '../hw/time.ts';
-import { disassemble } from '../kernel/ext/disasm.ts';
 import { SyscallError } from '../kernel/errno.ts';
 import { WATCH_VERB } from './debugger/breaks.ts';
 import { formatShape } from '../hw/topology.ts';
-import { type Job, type StopReason, System } from '../kernel/system.ts';
+import { type Job, type StopReason, System } from '../system/system.ts';
 import type { TraceRecord } from '../kernel/trace.ts';
 import { type Fanout, parseFanout } from '../userland/lib/jobblock.ts';
 import { UsageError, machineChoice, parse } from './args.ts';
@@ -211,8 +210,8 @@ const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
       const m = sys.machine;
       const ranks = p.values.nodes !== undefined ? Number(p.values.nodes) : m.size - 1;
       // The compute partition and the service node boot with the machine (as at load), so info nodes shows them.
-      for (let n = 0; n < ranks; n++) sys.kernel(n);
-      sys.kernel(m.size - 1);
+      for (let n = 0; n < ranks; n++) sys.boot(n);
+      sys.boot(m.size - 1);
       s.sys = sys;
       s.job = null;
       s.fanout = null;
@@ -424,22 +423,20 @@ const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
     example: 'ext step on',
     run(s, args) {
       const sys = s.system;
-      const exts = sys.bootedKernels().flatMap((k) => [...k.portals.extensions.values()].map((e) => ({ node: k.nid, e })));
-      if (args[0] === 'list') return exts.length === 0 ? ['no extensions attached'] : exts.map(({ node, e }) => `node ${node} ext ${e.id} (pid ${e.owner.process.pid}, ${e.engine}): ${e.prog.prog.length} insns, runs ${e.stats.runs}, insns run ${e.stats.insns}${e.stepping ? ', stepping' : ''}`);
+      const exts = sys.inspect.extensions();
+      if (args[0] === 'list') return exts.length === 0 ? ['no extensions attached'] : exts.map((e) => `node ${e.node} ext ${e.id} (pid ${e.pid}, ${e.engine}): ${e.insns} insns, runs ${e.runs}, insns run ${e.insnsRun}${e.stepping ? ', stepping' : ''}`);
       if (args[0] === 'step' && (args[1] === 'on' || args[1] === 'off')) {
-        sys.extStepping = args[1] === 'on';
-        for (const { e } of exts) e.stepping = sys.extStepping;
+        sys.setExtStepping(args[1] === 'on');
         return [sys.extStepping ? 'extension stepping on: each instruction is a kernel step (break ext/insn to stop on one)' : 'extension stepping off: handlers run whole again'];
       }
       if (args[0] === 'show') {
         const node = int(args[1], 'NODE');
         const id = int(args[2], 'ID');
-        const found = exts.find((x) => x.node === node && x.e.id === id);
+        const found = exts.some((x) => x.node === node && x.id === id) ? sys.inspect.extension(node, id) : undefined;
         if (found === undefined) throw new UsageError(`no extension ${id} on node ${node}`);
-        const vm = found.e.lastVm;
-        const pc = vm?.pc ?? -1;
-        const lines = disassemble(found.e.prog.prog).map((l, i) => `${i === pc ? '=>' : '  '} ${l}`);
-        const regs = vm === null ? ['  (no stepped run yet: ext step on)'] : [Array.from({ length: 11 }, (_, i) => `r${i}=0x${vm.get(i).toString(16)}`).join(' ')];
+        const pc = found.pc;
+        const lines = found.lines.map((l, i) => `${i === pc ? '=>' : '  '} ${l}`);
+        const regs = found.regs === null ? ['  (no stepped run yet: ext step on)'] : [found.regs.map((v, i) => `r${i}=0x${v.toString(16)}`).join(' ')];
         return [...regs, ...lines];
       }
       throw new UsageError(COMMANDS.ext.usage);

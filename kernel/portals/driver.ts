@@ -5,8 +5,8 @@
 // and counters; send acks and replies). Each piece of work is a traced step
 // with a profile cost.
 
-import { KMSG_COOKIE_BASE } from '../jobctl.ts';
-import { isKernelMessage } from '../jobmsg.ts';
+import { KMSG_COOKIE_BASE } from '../job/jobctl.ts';
+import { isKernelMessage } from '../job/jobmsg.ts';
 import type { NicCompletion } from '../../hw/nic.ts';
 import { type Cpu } from '../cpu.ts';
 import type { Kernel } from '../kernel.ts';

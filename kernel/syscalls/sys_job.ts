@@ -5,9 +5,9 @@
 import { USER_VA_LIMIT } from '../../hw/mmu.ts';
 import { KMSG } from '../abi.ts';
 import { fail } from '../errno.ts';
-import { parseImage } from '../image.ts';
-import type { KMsgType } from '../jobmsg.ts';
-import { MAX_KMSG_PAYLOAD } from '../jobctl.ts';
+import { parseImage } from '../job/image.ts';
+import type { KMsgType } from '../job/jobmsg.ts';
+import { MAX_KMSG_PAYLOAD } from '../job/jobctl.ts';
 import { Pin } from '../portals/pin.ts';
 import { type KPath, block, step } from '../step.ts';
 import { copyin, copyout, userPieces } from '../uaccess.ts';

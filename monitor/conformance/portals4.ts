@@ -11,7 +11,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { getProfile, withOverrides } from '../../hw/profile.ts';
 import { PTL, TYPE_SIZE } from '../../kernel/portals/defs.ts';
-import { System } from '../../kernel/system.ts';
+import { System } from '../../system/system.ts';
 import { type Portals as PortalsLib, Portals } from '../../userland/lib/portals.ts';
 import type { U } from '../../userland/lib/ops.ts';
 import { type Env, program } from '../../userland/lib/runtime.ts';

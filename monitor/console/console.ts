@@ -6,7 +6,7 @@
 // happens at most every REFRESH_MS, so a 10,368-node job stays responsive.
 
 import blessed from 'blessed';
-import type { StopReason } from '../../kernel/system.ts';
+import type { StopReason } from '../../system/system.ts';
 import type { TraceRecord } from '../../kernel/trace.ts';
 import { parseTime } from '../../hw/time.ts';
 import { ALIASES, COMMANDS, MonitorSession } from '../session.ts';

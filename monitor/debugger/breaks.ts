@@ -4,8 +4,7 @@
 // breakpoints can be disabled, enabled, given an ignore count or a condition.
 
 import { REGISTERS } from '../../hw/core.ts';
-import { type Breakpoint, type BreakpointSpec, type Condition, conditionText, parseCondition, pathsMatching, RECORD_FIELDS, type Watchpoint, type WatchKind } from '../../kernel/breakpoints.ts';
-import { isTracePath, TRACE_PATHS } from '../../kernel/step.ts';
+import { type Breakpoint, type BreakpointSpec, type Condition, conditionText, isTracePath, parseCondition, pathsMatching, RECORD_FIELDS, TRACE_PATHS, type Watchpoint, type WatchKind } from '../../system/breakpoints.ts';
 import { SYSCALLS } from '../../kernel/syscalls/table.ts';
 import { VECTOR, VECTORS, type VectorName } from '../../kernel/vectors.ts';
 import { UsageError } from '../args.ts';
@@ -138,19 +137,19 @@ export const BREAK_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
       let pa: number;
       let what: string;
       if (phys) {
-        sys.physical(node, addr, len);
+        sys.inspect.physical(node, addr, len);
         pa = addr;
         what = `physical ${hex(addr)}`;
       } else {
         const p = currentProcess(s);
-        const w = p.aspace.pt.translate(addr);
-        const endW = p.aspace.pt.translate(addr + len - 1);
+        const w = sys.inspect.translate(node, p.pid, addr);
+        const endW = sys.inspect.translate(node, p.pid, addr + len - 1);
         if (!w.ok) throw new UsageError(`${hex(addr)} is not mapped in pid ${p.pid} (${p.name}) on node ${node}`);
         if (!endW.ok || endW.pageBase !== w.pageBase) throw new UsageError('a virtual watchpoint must lie within one page');
         pa = w.pageBase + (addr % w.pageSize);
         what = `virtual ${hex(addr)} in pid ${p.pid} ${p.name}`;
       }
-      const x = sys.breakpoints.watch({ kind, node, pa, len, what, last: sys.physical(node, pa, len) });
+      const x = sys.breakpoints.watch({ kind, node, pa, len, what, last: sys.inspect.physical(node, pa, len) });
       s.data = plain(x);
       return [`watchpoint ${x.id}: ${kind === 'write' ? '' : `${kind} `}${what} (node ${node} physical ${hex(pa)}, ${len} B)`];
     },

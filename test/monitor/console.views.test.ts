@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { getProfile } from '../../hw/profile.ts';
-import { System } from '../../kernel/system.ts';
+import { System } from '../../system/system.ts';
 import { INITIAL_VIEW, selectCore, viewCommand } from '../../monitor/console/viewstate.ts';
 import { jobPane, meshView, nodePane, nodeState, tracePane } from '../../monitor/console/views.ts';
 import { launch } from '../../monitor/launch.ts';

@@ -5,8 +5,8 @@
 // of the app), app kill (answered affirmatively), and the exit fan-in that
 // carries a subtree's combined exit status up the load tree.
 
-import { KMSG } from './abi.ts';
-import { HEADER_BYTES } from './portals/wire.ts';
+import { KMSG } from '../abi.ts';
+import { HEADER_BYTES } from '../portals/wire.ts';
 
 /** Word 0 of a kernel message; Portals kinds are 1..7. */
 export const KERNEL_KIND = 8;
