@@ -158,3 +158,6 @@ export const KMSG = {
 
 /** rip value at which the runtime starts a process's first thread. */
 export const ENTRY_START = LAYOUT.TEXT_BASE;
+
+/** auxv type under which the kernel passes the job block's address (a Margay extension). */
+export const AT_MARGAY_JOB = 0x4d4a;

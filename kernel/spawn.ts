@@ -4,7 +4,7 @@
 // core 0. Also the asid's release when an address space is torn down.
 
 import type { ContiguousAllocator } from '../hw/physalloc.ts';
-import { ENTRY_START, LAYOUT, type UserProgram } from './abi.ts';
+import { AT_MARGAY_JOB, ENTRY_START, LAYOUT, type UserProgram } from './abi.ts';
 import { AddressSpace } from './aspace.ts';
 import { ASID_COUNT, type AsidPool } from './asid.ts';
 import type { KernelContext } from './context.ts';
@@ -17,8 +17,6 @@ import { Process, type ProcessInfo, Thread } from './process.ts';
 const HEAP_SLACK = 8 * 1024 * 1024;
 /** Threads one process may have. */
 export const MAX_THREADS = 256;
-/** auxv type under which the kernel passes the job block's address (a Margay extension). */
-export const AT_MARGAY_JOB = 0x4d4a;
 
 /** How a loaded process differs from an init task started directly. */
 export interface SpawnOptions {

@@ -8,12 +8,12 @@
 // node's memory while they exist. Internal stops (`over`) live apart from the user's list and take
 // none of the user's numbers. A run stops after the step that matches.
 
-import { TRACE_PATHS, type TracePath } from '../kernel/step.ts';
+import { TRACE_PATHS, type TracePath } from '../kernel/tracepaths.ts';
 import type { TraceRecord } from '../kernel/trace.ts';
 import { VECTOR, type VectorName } from '../kernel/vectors.ts';
 
 /** The trace path list, re-exported so the monitor reads it through the simulator's API. */
-export { isTracePath, TRACE_PATHS } from '../kernel/step.ts';
+export { isTracePath, TRACE_PATHS } from '../kernel/tracepaths.ts';
 
 /** `REG OP VALUE` or `FIELD OP VALUE`; `~` tests that a text field contains the value. */
 export interface Condition {

@@ -4,7 +4,7 @@
 // next (immer's produce), so they are tested without a terminal.
 
 import { type Immutable, produce } from 'immer';
-import { isTracePath, TRACE_PATHS } from '../../kernel/step.ts';
+import { isTracePath, TRACE_PATHS } from '../../kernel/tracepaths.ts';
 import { didYouMean } from '../debugger/words.ts';
 import type { TraceFilter } from './views.ts';
 

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { USER_VA_LIMIT } from '../../hw/mmu.ts';
 import { ERRNO } from '../../kernel/errno.ts';
-import { TRACE_PATHS } from '../../kernel/step.ts';
+import { TRACE_PATHS } from '../../kernel/tracepaths.ts';
 import { FLAG_GROUPS, FLAGS, SYSCALLS } from '../../kernel/syscalls/table.ts';
 import { VECTORS } from '../../kernel/vectors.ts';
 import * as userAbi from '../../userland/lib/abi.gen.ts';
