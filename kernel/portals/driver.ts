@@ -13,7 +13,7 @@ import type { Kernel } from '../kernel.ts';
 import type { Process, Thread } from '../process.ts';
 import { type KPath, step } from '../step.ts';
 import { applyAtomic, usesOperand, validAtomic } from './atomics.ts';
-import { PTL, TYPE_SIZE } from './defs.ts';
+import { EVENT_NAMES, PTL, TYPE_SIZE } from './defs.ts';
 import { type Incoming, type PtlOp, matches, permission, place } from './match.ts';
 import {
   Counter,
@@ -1298,5 +1298,3 @@ export interface EntryDesc {
 
 /** The target event of each operation (its *_OVERFLOW event is the next type). */
 const BASE_EVENT: Readonly<Record<PtlOp, number>> = { put: PTL.EVENT_PUT, get: PTL.EVENT_GET, atomic: PTL.EVENT_ATOMIC, fetch: PTL.EVENT_FETCH_ATOMIC, swap: PTL.EVENT_FETCH_ATOMIC };
-
-export const EVENT_NAMES: readonly string[] = ['GET', 'GET_OVERFLOW', 'PUT', 'PUT_OVERFLOW', 'ATOMIC', 'ATOMIC_OVERFLOW', 'FETCH_ATOMIC', 'FETCH_ATOMIC_OVERFLOW', 'REPLY', 'SEND', 'ACK', 'PT_DISABLED', 'LINK', 'AUTO_UNLINK', 'AUTO_FREE', 'SEARCH'];

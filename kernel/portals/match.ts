@@ -6,7 +6,7 @@
 // offsets, use-once and min_free unlinking). Pure functions over plain data,
 // so the receive path and the property tests share them.
 
-import { PTL } from './defs.ts';
+import { PTL, TYPE_SIZE } from './defs.ts';
 
 export type PtlOp = 'put' | 'get' | 'atomic' | 'fetch' | 'swap';
 
@@ -89,8 +89,6 @@ export interface Placement {
   /** The entry must be unlinked (use once, or locally managed space below min_free). */
   readonly unlink: boolean;
 }
-
-const TYPE_SIZE = [1, 1, 2, 2, 4, 4, 4, 8, 8, 8, 8, 16, 16, 32];
 
 /**
  * Where a matched request lands and how much of it is taken, and whether
