@@ -35,12 +35,11 @@ import { parseImage } from './image.ts';
 import { type JobBlock, RangeJobMap, parseJobBlock } from './jobblock.ts';
 import { type ExitSummary, type KMsgHeader, type KMsgType, NO_SUMMARY, decodeKMsg, encodeKMsg, mergeSummary } from './jobmsg.ts';
 import type { Kernel } from './kernel.ts';
-import { Pin } from './portals/pin.ts';
+import { COOKIE_BASE } from './nicwire.ts';
+import { Pin } from './pin.ts';
 import type { Process, Thread } from './process.ts';
 import { type KPath, step } from './step.ts';
 
-/** Transmit cookies at or above this are kernel messages (Portals operation ids are far below). */
-export const KMSG_COOKIE_BASE = 2 ** 40;
 /** Largest payload a kernel message may carry (an image plus its job block). */
 export const MAX_KMSG_PAYLOAD = 64 * 1024 * 1024;
 /** Messages kept per mailbox; more are dropped and counted. */
@@ -101,7 +100,9 @@ export class JobControl {
   readonly refusals: Refusal[] = [];
   readonly stats = { sent: 0, received: 0, loads: 0, nacks: 0, dropped: 0 };
   private readonly tx = new Map<number, TxRecord>();
-  private nextCookie = KMSG_COOKIE_BASE;
+  private nextCookie = COOKIE_BASE.kernelMessage;
+  /** What to do when the receive DMA of a message's payload completes, by receive id. */
+  private readonly rxDone = new Map<number, (cpu: Cpu) => KPath>();
   private loading = false;
   /** Fault switch: a hung kernel that never answers kernel messages. */
   silent = false;
@@ -189,6 +190,18 @@ export class JobControl {
 
   // ---- receiving ----------------------------------------------------------------
 
+  /** Whether the receive DMA `rxId` is one of ours (kernel/nicdispatch.ts asks). */
+  ownsRx(rxId: number): boolean {
+    return this.rxDone.has(rxId);
+  }
+
+  /** A payload's receive DMA ended: handle the message if it arrived (a failed one is dropped). */
+  *rxComplete(rxId: number, ok: boolean, cpu: Cpu): KPath {
+    const then = this.rxDone.get(rxId);
+    this.rxDone.delete(rxId);
+    if (ok && then !== undefined) yield* then(cpu);
+  }
+
   /** A kernel message's header arrived (receive interrupt). */
   *receive(rx: RxHeader, cpu: Cpu): KPath {
     const nic = this.k.node.nic;
@@ -229,7 +242,7 @@ export class JobControl {
       return;
     }
     const self = this;
-    this.k.portals.expectRx(rx.rxId, function* (c) {
+    this.rxDone.set(rx.rxId, function* (c) {
       const bytes = new Uint8Array(len);
       self.k.node.memory.read(buf, bytes);
       self.k.phys.release(buf);

@@ -21,6 +21,7 @@ import type { IrqHandler } from './irq.ts';
 import { PAGE_2M, PAGE_4K } from './pagetable.ts';
 import { Process, type ProcessInfo, Thread } from './process.ts';
 import { type KPath, step } from './step.ts';
+import { attachNic } from './nicdispatch.ts';
 import { PortalsDriver } from './portals/driver.ts';
 import { registerPortals } from './portals/calls.ts';
 import { registerExtensions } from './portals/extcalls.ts';
@@ -162,7 +163,7 @@ export class Kernel {
       const n = k.node.nic.takeCompletions().length;
       yield step('nic', 'completions', 20, `${n}`);
     });
-    this.portals.attach();
+    attachNic(this);
     registerPortals(this);
     registerExtensions(this);
     this.node.nic.irq = { core: 0, rxVector: VECTOR['nic-rx'], completionVector: VECTOR['nic-completion'] };

@@ -5,9 +5,8 @@
 // and counters; send acks and replies). Each piece of work is a traced step
 // with a profile cost.
 
-import { KMSG_COOKIE_BASE } from '../jobctl.ts';
-import { isKernelMessage } from '../jobmsg.ts';
-import type { NicCompletion } from '../../hw/nic.ts';
+import type { NicCompletion, RxHeader } from '../../hw/nic.ts';
+import { COOKIE_BASE } from '../nicwire.ts';
 import { type Cpu } from '../cpu.ts';
 import type { Kernel } from '../kernel.ts';
 import type { Process, Thread } from '../process.ts';
@@ -32,7 +31,7 @@ import {
 } from './objects.ts';
 import { type AttachedExtension, runExtension } from './extension.ts';
 import { type Piece, StagingRing, gather, scatter, slice, total } from './iov.ts';
-import { Pin } from './pin.ts';
+import { Pin } from '../pin.ts';
 import { type Header, MSG, decodeHeader, emptyHeader, encodeHeader } from './wire.ts';
 import { peekUser } from '../uaccess.ts';
 
@@ -105,6 +104,9 @@ interface Pending {
   earlyAck?: Header;
 }
 
+type TxCompletion = Extract<NicCompletion, { kind: 'tx-done' | 'tx-undeliverable' | 'tx-error' }>;
+type RxCompletion = Extract<NicCompletion, { kind: 'rx-done' | 'rx-error' }>;
+
 /** What to do when a receive DMA completes. */
 type RxDone = (cpu: Cpu) => KPath;
 
@@ -125,8 +127,6 @@ const ME_OPTIONS_MASK = (1 << 19) - 1;
 /** Kernel memory for staging non-contiguous transfers and atomic operands. */
 const STAGING_BASE = 1 * 1024 * 1024;
 const STAGING_BYTES = 12 * 1024 * 1024;
-/** Cookies of kernel-sent messages that hold memory until sent (below the job-control cookies). */
-const HOLD_COOKIE_BASE = 2 ** 39;
 
 export class PortalsDriver {
   private readonly procs = new Map<number, PortalsProcess>();
@@ -134,28 +134,15 @@ export class PortalsDriver {
   private readonly rxDone = new Map<number, RxDone>();
   /** What a receive in flight holds, released if its DMA fails (on success its completion releases it). */
   private readonly rxHolds = new Map<number, () => void>();
-  /** NIC completions taken but not yet handled. */
-  private readonly completionQueue: NicCompletion[] = [];
   /** What a transmit the kernel sent holds (a staging slot, pins on the memory it reads), by cookie. */
   private readonly txHolds = new Map<number, () => void>();
   private nextOp = 1;
-  private nextHold = HOLD_COOKIE_BASE;
+  private nextHold: number = COOKIE_BASE.portalsHold;
   private readonly staging: StagingRing;
 
   constructor(readonly k: Kernel) {
     const reserved = Math.min(16 * 1024 * 1024, k.node.memory.size / 8);
     this.staging = new StagingRing(Math.min(STAGING_BASE, reserved / 4), Math.min(STAGING_BYTES, reserved / 2));
-  }
-
-  /** Registers the NIC interrupt handlers (the Portals driver replaces the default drop). */
-  attach(): void {
-    const self = this;
-    this.k.requestIrq('nic-rx', function* (_k, cpu) {
-      yield* self.receive(cpu);
-    });
-    this.k.requestIrq('nic-completion', function* (_k, cpu) {
-      yield* self.completions(cpu);
-    });
   }
 
   state(p: Process): PortalsProcess {
@@ -730,11 +717,6 @@ export class PortalsDriver {
     else ct.triggered.push({ threshold, fire, cancel, ni });
   }
 
-  /** Runs `then` when the receive DMA of `rxId` completes (used by the job-control messages). */
-  expectRx(rxId: number, then: RxDone): void {
-    this.rxDone.set(rxId, then);
-  }
-
   /** Forgets an operation that will never be sent (a cancelled triggered operation). */
   abandon(opId: number): void {
     this.finish(opId);
@@ -742,44 +724,31 @@ export class PortalsDriver {
 
   // ---- NIC interrupts ---------------------------------------------------------
 
-  private *completions(cpu: Cpu): KPath {
-    // Completions wait in the driver's own queue, so one whose path oopses does not lose the rest.
-    this.completionQueue.push(...this.k.node.nic.takeCompletions());
-    for (let c = this.completionQueue.shift(); c !== undefined; c = this.completionQueue.shift()) {
-      yield step('portals', 'completion', 20, c.kind);
-      if ((c.kind === 'tx-done' || c.kind === 'tx-undeliverable' || c.kind === 'tx-error') && c.cookie >= KMSG_COOKIE_BASE) {
-        yield* this.k.jobs.txComplete(c.cookie, c.kind === 'tx-done', c.kind === 'tx-done' ? '' : c.reason, cpu);
-        continue;
-      }
-      if (c.kind === 'tx-done' || c.kind === 'tx-undeliverable' || c.kind === 'tx-error') {
-        // The NIC has read the payload: what a kernel-sent message held is free again.
-        const held = this.txHolds.get(c.cookie);
-        this.txHolds.delete(c.cookie);
-        held?.();
-      }
-      if (c.kind === 'rx-done') {
-        const then = this.rxDone.get(c.rxId);
-        this.rxDone.delete(c.rxId);
-        // On success the completion path owns what the receive holds (and releases it when done with it).
-        const held = this.rxHolds.get(c.rxId);
-        this.rxHolds.delete(c.rxId);
-        try {
-          if (then) yield* then(cpu);
-        } catch (e) {
-          // An oops before the path released (or handed on) what the receive holds: release it here.
-          held?.();
-          throw e;
-        }
-      } else if (c.kind === 'tx-done') {
-        yield* this.sent(c.cookie, cpu);
-      } else if (c.kind === 'tx-undeliverable' || c.kind === 'tx-error') {
-        yield* this.failed(c.cookie, cpu);
-      } else if (c.kind === 'rx-error') {
-        this.rxDone.delete(c.rxId);
-        const held = this.rxHolds.get(c.rxId);
-        this.rxHolds.delete(c.rxId);
-        held?.();
-      }
+  /** A transmit of ours ended: what a kernel-sent message held is free again (the NIC has read it); an operation's SEND event or failure. */
+  *txComplete(c: TxCompletion, cpu: Cpu): KPath {
+    const held = this.txHolds.get(c.cookie);
+    this.txHolds.delete(c.cookie);
+    held?.();
+    if (c.kind === 'tx-done') yield* this.sent(c.cookie, cpu);
+    else yield* this.failed(c.cookie, cpu);
+  }
+
+  /** A receive DMA of ours ended: on success its completion path runs (and owns what the receive holds); on failure that is released. */
+  *rxComplete(c: RxCompletion, cpu: Cpu): KPath {
+    const then = this.rxDone.get(c.rxId);
+    this.rxDone.delete(c.rxId);
+    const held = this.rxHolds.get(c.rxId);
+    this.rxHolds.delete(c.rxId);
+    if (c.kind === 'rx-error') {
+      held?.();
+      return;
+    }
+    try {
+      if (then) yield* then(cpu);
+    } catch (e) {
+      // An oops before the path released (or handed on) what the receive holds: release it here.
+      held?.();
+      throw e;
     }
   }
 
@@ -861,23 +830,16 @@ export class PortalsDriver {
     return n;
   }
 
-  /** The receive interrupt: match every arrived header in the interrupt path. */
-  private *receive(cpu: Cpu): KPath {
-    const nic = this.k.node.nic;
-    for (const rx of nic.takeRxHeaders()) {
-      if (isKernelMessage(rx.header)) {
-        yield* this.k.jobs.receive(rx, cpu);
-        continue;
-      }
-      const h = decodeHeader(rx.header);
-      if (h === null) {
-        nic.discard(rx.rxId);
-        yield step('portals', 'drop', 50, 'not a Portals header');
-        continue;
-      }
-      if (h.kind === MSG.ack || h.kind === MSG.reply) yield* this.response(h, rx.rxId, rx.payloadLen, cpu);
-      else yield* this.request(h, rx.rxId, rx.src, cpu);
+  /** A Portals header arrived (receive interrupt): it is matched in the interrupt path. */
+  *receive(rx: RxHeader, cpu: Cpu): KPath {
+    const h = decodeHeader(rx.header);
+    if (h === null) {
+      this.k.node.nic.discard(rx.rxId);
+      yield step('portals', 'drop', 50, 'not a Portals header');
+      return;
     }
+    if (h.kind === MSG.ack || h.kind === MSG.reply) yield* this.response(h, rx.rxId, rx.payloadLen, cpu);
+    else yield* this.request(h, rx.rxId, rx.src, cpu);
   }
 
   /** An ack or a reply arrived for one of our operations. */

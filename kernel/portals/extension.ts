@@ -22,7 +22,7 @@ import { VmMemory } from '../ext/vmmem.ts';
 import type { Cpu } from '../cpu.ts';
 import { type KPath, step } from '../step.ts';
 import type { Piece } from './iov.ts';
-import type { Pin } from './pin.ts';
+import type { Pin } from '../pin.ts';
 import { gather, scatter } from './iov.ts';
 import type { NetworkInterface } from './objects.ts';
 import type { PortalsDriver, PortalsProcess } from './driver.ts';

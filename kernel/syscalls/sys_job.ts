@@ -7,7 +7,7 @@ import { fail } from '../errno.ts';
 import { parseImage } from '../image.ts';
 import type { KMsgType } from '../jobmsg.ts';
 import { MAX_KMSG_PAYLOAD } from '../jobctl.ts';
-import { Pin } from '../portals/pin.ts';
+import { Pin } from '../pin.ts';
 import { type KPath, block, step } from '../step.ts';
 import { copyin, copyout, userPieces } from '../uaccess.ts';
 import { type SyscallCtx, argInt, argPtr, argSize } from './context.ts';

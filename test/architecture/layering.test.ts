@@ -1,7 +1,9 @@
 // The layers' import direction, read from the sources: hw knows nothing of
 // ours outside hw/, the kernel nothing of userland or the monitor, and
 // userland reaches the kernel only through the trap (it may import kernel
-// definitions for types, never values).
+// definitions for types, never values). Inside the kernel, Portals and job
+// control know nothing of each other: kernel/nicdispatch.ts routes the NIC
+// between them.
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -71,6 +73,15 @@ describe('layering: imports point down only', () => {
 
   it('userland imports its own library, and the kernel only for types', () => {
     const bad = all('userland').filter((e) => layer(e.to) !== 'userland' && !(layer(e.to) === 'kernel' && e.typeOnly));
+    expect(show(bad)).toEqual([]);
+  });
+
+  it('Portals and job control import neither each other, not even for types (the NIC dispatch routes between them)', () => {
+    const portals = (f: string) => f.startsWith('kernel/portals/');
+    const jobControl = (f: string) => /^kernel\/(job\/|jobctl|jobmsg|jobblock|image|codecatalog)/.test(f);
+    const jobFiles = sources('kernel').filter(jobControl);
+    expect(jobFiles.length).toBeGreaterThan(0);
+    const bad = [...all('kernel/portals').filter((e) => jobControl(e.to)), ...jobFiles.flatMap(edges).filter((e) => portals(e.to))];
     expect(show(bad)).toEqual([]);
   });
 });
