@@ -16,13 +16,13 @@ import { COOKIE_BASE } from '../nicwire.ts';
 import { Pin } from '../pin.ts';
 import type { Process } from '../process.ts';
 import { type KPath, step } from '../step.ts';
+import { PTL } from './defs.ts';
 import { ctAdd, disablePt, overflowEvents, post, targetEvents, trigger, wakeWaiters } from './events.ts';
 import type { AttachedExtension } from './extension.ts';
 import { type Pending, type SendArgs, abandon, acked, failed, finish, inflight, resolve, response, send, sendFromKernel, sent } from './initiator.ts';
 import { type Piece, StagingRing } from './iov.ts';
 import { type EntryDesc, append, remove, search, unlink } from './lists.ts';
 import { ctAlloc, ctFree, eqAlloc, eqFree, findCt, findEq, mdBind, mdRelease, niFini, niInit, ptAlloc, ptEnable, ptFree } from './lifecycle.ts';
-import { PTL } from './defs.ts';
 import type { PtlOp } from './match.ts';
 import type { Counter, EventQueue, Limits, ListEntry, MemoryDescriptor, NetworkInterface, PortalTableEntry, PtlEvent, Unexpected } from './objects.ts';
 import { rxTarget, txSource, unstage } from './staging.ts';
@@ -33,29 +33,27 @@ import { type Header, MSG, decodeHeader } from './wire.ts';
 
 type TxCompletion = Extract<NicCompletion, { kind: 'tx-done' | 'tx-undeliverable' | 'tx-error' }>;
 type RxCompletion = Extract<NicCompletion, { kind: 'rx-done' | 'rx-error' }>;
+
 /** What to do when a receive DMA completes. */
 type RxDone = (cpu: Cpu) => KPath;
+
 /** Kernel memory for staging non-contiguous transfers and atomic operands. */
 const STAGING_BASE = 1 * 1024 * 1024;
 const STAGING_BYTES = 12 * 1024 * 1024;
 
 export class PortalsDriver {
+  // The node's Portals state, shared by the mechanism files (internal to kernel/portals/).
   readonly procs = new Map<number, PortalsProcess>();
-
+  /** Operations this node initiated that are not finished, by operation id (the transmit cookie). */
   readonly pending = new Map<number, Pending>();
-
+  /** What to do when a receive DMA completes, by receive id. */
   readonly rxDone = new Map<number, RxDone>();
-
   /** What a receive in flight holds, released if its DMA fails (on success its completion releases it). */
   readonly rxHolds = new Map<number, () => void>();
-
   /** What a transmit the kernel sent holds (a staging slot, pins on the memory it reads), by cookie. */
   readonly txHolds = new Map<number, () => void>();
-
   nextOp = 1;
-
   nextHold: number = COOKIE_BASE.portalsHold;
-
   readonly staging: StagingRing;
 
   constructor(readonly k: Kernel) {
@@ -113,6 +111,8 @@ export class PortalsDriver {
   get v() {
     return this.k.profile.values;
   }
+
+  // ---- Entry points of the calls and of the mechanisms; each is written in the file of its mechanism.
 
   txSource(pieces: readonly Piece[], off: number, len: number): { pa: number; slot: number } | null {
     return txSource(this, pieces, off, len);

@@ -9,8 +9,8 @@ import { PTL } from './defs.ts';
 import type { PortalsDriver } from './driver.ts';
 import { runExtension } from './extension.ts';
 import { gather, scatter, slice } from './iov.ts';
-import { type Incoming, type PtlOp, matches, permission, place } from './match.ts';
-import { type ListEntry, NetworkInterface, PortalTableEntry } from './objects.ts';
+import { type Incoming, type PtlOp, permission, place, walk } from './match.ts';
+import { NetworkInterface, PortalTableEntry } from './objects.ts';
 import { once } from './staging.ts';
 import type { PortalsProcess } from './state.ts';
 import { type Header, MSG, emptyHeader, encodeHeader } from './wire.ts';
@@ -42,26 +42,8 @@ export function* request(drv: PortalsDriver, h: Header, rxId: number, src: numbe
     return;
   }
   const m: Incoming = { op, matchBits: h.matchBits, rlength: h.rlength, roffset: h.roffset, uid: h.uid, nid: h.srcNid, pid: h.srcPid, rank: h.srcRank, atomicType: h.atomType, swapOp: h.atomOp };
-  let list = PTL.PRIORITY_LIST as number;
-  let steps = 0;
-  let entry: ListEntry | undefined;
-  for (const e of pt.priority) {
-    steps++;
-    if (matches(m, e, ni.logical, ni.matching)) {
-      entry = e;
-      break;
-    }
-  }
-  if (entry === undefined) {
-    list = PTL.OVERFLOW_LIST;
-    for (const e of pt.overflow) {
-      steps++;
-      if (matches(m, e, ni.logical, ni.matching)) {
-        entry = e;
-        break;
-      }
-    }
-  }
+  // The priority list, then the overflow list (match.ts).
+  const { entry, list, steps } = walk(pt.priority, pt.overflow, m, ni.logical, ni.matching);
   yield step('portals', 'match', v['kernel.portalsMatchCycles'] * Math.max(1, steps), `${op} pt ${h.ptIndex} bits 0x${h.matchBits.toString(16)}: ${entry ? `${entry.kind} on ${list === 0 ? 'priority' : 'overflow'}` : 'no match'}`);
   if (entry === undefined) {
     yield* drv.refuse(target, ni, pt, h, op, rxId, respond, cpu, null);
