@@ -7,7 +7,7 @@ import { type KPath, step } from '../step.ts';
 import { EVENT_NAMES, PTL } from './defs.ts';
 import type { PortalsDriver } from './driver.ts';
 import type { PtlOp } from './match.ts';
-import { Counter, EventQueue, type ListEntry, NetworkInterface, PortalTableEntry, type PtlEvent, type Unexpected, blankEvent } from './objects.ts';
+import { type Counter, type EventQueue, type ListEntry, type NetworkInterface, type PortalTableEntry, type PtlEvent, type Unexpected, blankEvent } from './objects.ts';
 import type { PortalsProcess } from './state.ts';
 import type { Header } from './wire.ts';
 

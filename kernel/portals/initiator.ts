@@ -10,7 +10,7 @@ import { PTL, TYPE_SIZE } from './defs.ts';
 import type { PortalsDriver } from './driver.ts';
 import { slice } from './iov.ts';
 import type { PtlOp } from './match.ts';
-import { type MemoryDescriptor, NetworkInterface, blankEvent, handleKind } from './objects.ts';
+import { type MemoryDescriptor, type NetworkInterface, blankEvent, handleKind } from './objects.ts';
 import { once } from './staging.ts';
 import type { PortalsProcess, TargetId } from './state.ts';
 import { type Header, MSG, emptyHeader, encodeHeader } from './wire.ts';

@@ -7,7 +7,7 @@ import { PTL } from './defs.ts';
 import type { PortalsDriver } from './driver.ts';
 import { total } from './iov.ts';
 import { matches } from './match.ts';
-import { type ListEntry, NetworkInterface, type Unexpected, blankEvent, handleKind } from './objects.ts';
+import { type ListEntry, type NetworkInterface, type Unexpected, blankEvent, handleKind } from './objects.ts';
 import type { PortalsProcess } from './state.ts';
 
 /** Valid option bits of an LE (up to CT_BYTES) and of an ME (up to LOCAL_INC_UH_RLENGTH). */

@@ -3,7 +3,7 @@
 
 import type { Process, Thread } from '../process.ts';
 import { PTL } from './defs.ts';
-import { NetworkInterface, handleKind, handleNi } from './objects.ts';
+import { type NetworkInterface, handleKind, handleNi } from './objects.ts';
 
 /** The node's NIC offers two interfaces (0, the default, and 1: a runtime's out-of-band channel). */
 export const IFACES = 2;

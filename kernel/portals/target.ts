@@ -10,7 +10,7 @@ import type { PortalsDriver } from './driver.ts';
 import { runExtension } from './extension.ts';
 import { gather, scatter, slice } from './iov.ts';
 import { type Incoming, type PtlOp, permission, place, walk } from './match.ts';
-import { NetworkInterface, PortalTableEntry } from './objects.ts';
+import type { NetworkInterface, PortalTableEntry } from './objects.ts';
 import { once } from './staging.ts';
 import type { PortalsProcess } from './state.ts';
 import { type Header, MSG, emptyHeader, encodeHeader } from './wire.ts';

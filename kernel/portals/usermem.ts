@@ -5,7 +5,7 @@ import type { Process } from '../process.ts';
 import { peekUser } from '../uaccess.ts';
 import type { PortalsDriver } from './driver.ts';
 import type { Piece } from './iov.ts';
-import { NetworkInterface } from './objects.ts';
+import type { NetworkInterface } from './objects.ts';
 
 /**
  * The physical pieces of a user range (one per region it crosses), or null
