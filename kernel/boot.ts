@@ -1,9 +1,10 @@
 // Boot: the syscall table, the console and Portals drivers, the interrupt
-// vectors (timer, cross-call, reschedule; the NIC's until Portals attaches),
-// then every core idles with interrupts open.
+// vectors (timer, cross-call, reschedule, and the NIC's two, which
+// nicdispatch.ts routes), then every core idles with interrupts open.
 
 import { registerConsole } from './console.ts';
 import type { Kernel } from './kernel.ts';
+import { attachNic } from './nicdispatch.ts';
 import { registerPortals } from './portals/calls.ts';
 import { registerExtensions } from './portals/extcalls.ts';
 import { step } from './step.ts';
@@ -21,18 +22,7 @@ export function bootKernel(k: Kernel): void {
     cpu.needResched = true;
     yield step('sched', 'resched-ipi', 10, `${cpu.runQueue.length} runnable`);
   });
-  k.requestIrq('nic-rx', function* (kk) {
-    // Without a network stack the headers are dropped; Portals replaces this.
-    for (const h of kk.node.nic.takeRxHeaders()) {
-      kk.node.nic.discard(h.rxId);
-      yield step('nic', 'drop', 50, `from node ${h.src}`);
-    }
-  });
-  k.requestIrq('nic-completion', function* (kk) {
-    const n = kk.node.nic.takeCompletions().length;
-    yield step('nic', 'completions', 20, `${n}`);
-  });
-  k.portals.attach();
+  attachNic(k);
   registerPortals(k);
   registerExtensions(k);
   k.node.nic.irq = { core: 0, rxVector: VECTOR['nic-rx'], completionVector: VECTOR['nic-completion'] };

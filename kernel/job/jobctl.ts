@@ -17,7 +17,7 @@ import { match } from 'ts-pattern';
 import type { RxHeader } from '../../hw/nic.ts';
 import type { Cpu } from '../cpu.ts';
 import type { Kernel } from '../kernel.ts';
-import type { Pin } from '../portals/pin.ts';
+import type { Pin } from '../pin.ts';
 import type { Process, Thread } from '../process.ts';
 import { type KPath, step } from '../step.ts';
 import { kill, status } from './control.ts';
@@ -28,7 +28,7 @@ import { type MailItem, Mailboxes } from './mailbox.ts';
 import type { JobRecord, JobState, Refusal } from './records.ts';
 import { KMsgTransport, MAX_KMSG_PAYLOAD } from './transport.ts';
 
-export { KMSG_COOKIE_BASE, MAX_KMSG_PAYLOAD } from './transport.ts';
+export { MAX_KMSG_PAYLOAD } from './transport.ts';
 export type { MailItem } from './mailbox.ts';
 export type { JobRecord, Refusal } from './records.ts';
 
@@ -42,6 +42,8 @@ export class JobControl implements JobState {
   loading = false;
   /** Fault switch: a hung kernel that never answers kernel messages. */
   silent = false;
+  /** What to do when the receive DMA of a message's payload completes, by receive id. */
+  private readonly rxDone = new Map<number, (cpu: Cpu) => KPath>();
 
   constructor(readonly k: Kernel) {
     this.mailbox = new Mailboxes(k, this.stats);
@@ -53,6 +55,18 @@ export class JobControl implements JobState {
   }
 
   // ---- receiving ----------------------------------------------------------------
+
+  /** Whether the receive DMA `rxId` is one of ours (kernel/nicdispatch.ts asks). */
+  ownsRx(rxId: number): boolean {
+    return this.rxDone.has(rxId);
+  }
+
+  /** A payload's receive DMA ended: handle the message if it arrived (a failed one is dropped). */
+  *rxComplete(rxId: number, ok: boolean, cpu: Cpu): KPath {
+    const then = this.rxDone.get(rxId);
+    this.rxDone.delete(rxId);
+    if (ok && then !== undefined) yield* then(cpu);
+  }
 
   /** A kernel message's header arrived (receive interrupt). */
   *receive(rx: RxHeader, cpu: Cpu): KPath {
@@ -94,7 +108,7 @@ export class JobControl implements JobState {
       return;
     }
     const self = this;
-    this.k.portals.expectRx(rx.rxId, function* (c) {
+    this.rxDone.set(rx.rxId, function* (c) {
       const bytes = new Uint8Array(len);
       self.k.node.memory.read(buf, bytes);
       self.k.phys.release(buf);

@@ -6,14 +6,13 @@
 import { match } from 'ts-pattern';
 import type { Cpu } from '../cpu.ts';
 import type { Kernel } from '../kernel.ts';
-import type { Pin } from '../portals/pin.ts';
+import { COOKIE_BASE } from '../nicwire.ts';
+import type { Pin } from '../pin.ts';
 import { type KPath, step } from '../step.ts';
 import { type KMsgHeader, type KMsgType, NO_SUMMARY, encodeKMsg } from './jobmsg.ts';
 import type { Mailboxes } from './mailbox.ts';
 import type { JobStats } from './records.ts';
 
-/** Transmit cookies at or above this are kernel messages (Portals operation ids are far below). */
-export const KMSG_COOKIE_BASE = 2 ** 40;
 /** Largest payload a kernel message may carry (an image plus its job block). */
 export const MAX_KMSG_PAYLOAD = 64 * 1024 * 1024;
 
@@ -28,7 +27,7 @@ interface TxRecord {
 
 export class KMsgTransport {
   private readonly tx = new Map<number, TxRecord>();
-  private nextCookie = KMSG_COOKIE_BASE;
+  private nextCookie = COOKIE_BASE.kernelMessage;
 
   constructor(
     private readonly k: Kernel,

@@ -14,7 +14,9 @@ import { argPtr } from '../syscalls/context.ts';
 import type { SyscallName } from '../syscalls/table.ts';
 import { copyin, copyout } from '../uaccess.ts';
 import { LIMIT_NAMES, PTL, TYPE_SIZE } from './defs.ts';
-import { type EntryDesc, IFACES, type PortalsProcess, type SendArgs, type TargetId } from './driver.ts';
+import { type SendArgs } from './initiator.ts';
+import { type EntryDesc } from './lists.ts';
+import { IFACES, type PortalsProcess, type TargetId } from './state.ts';
 import { STRUCTS, field, words } from './layout.ts';
 import { type NetworkInterface, type PtlEvent, handleKind } from './objects.ts';
 

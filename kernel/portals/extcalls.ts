@@ -17,7 +17,7 @@ import { type SyscallCtx, argInt, argPtr } from '../syscalls/context.ts';
 import { copyin, copyout, i64bytes } from '../uaccess.ts';
 import { portalsRxHook } from './extension.ts';
 import { handleKind } from './objects.ts';
-import { Pin } from './pin.ts';
+import { Pin } from '../pin.ts';
 
 const { EINVAL, EACCES } = ERRNO;
 const MAX_CODE = 1 << 20;

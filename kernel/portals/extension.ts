@@ -23,10 +23,11 @@ import { VmMemory } from '../ext/vmmem.ts';
 import type { Cpu } from '../cpu.ts';
 import { type KPath, step } from '../step.ts';
 import type { Piece } from './iov.ts';
-import type { Pin } from './pin.ts';
+import type { Pin } from '../pin.ts';
 import { gather, scatter } from './iov.ts';
 import type { NetworkInterface } from './objects.ts';
-import type { PortalsDriver, PortalsProcess } from './driver.ts';
+import type { PortalsDriver } from './driver.ts';
+import type { PortalsProcess } from './state.ts';
 import type { Header } from './wire.ts';
 
 /** The message header words the handler sees before the payload. */

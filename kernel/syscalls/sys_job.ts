@@ -8,7 +8,7 @@ import { fail } from '../errno.ts';
 import { parseImage } from '../job/image.ts';
 import type { KMsgType } from '../job/jobmsg.ts';
 import { MAX_KMSG_PAYLOAD } from '../job/jobctl.ts';
-import { Pin } from '../portals/pin.ts';
+import { Pin } from '../pin.ts';
 import { type KPath, block, step } from '../step.ts';
 import { copyin, copyout, userPieces } from '../uaccess.ts';
 import { type SyscallCtx, argInt, argPtr, argSize } from './context.ts';

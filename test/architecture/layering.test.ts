@@ -3,7 +3,9 @@
 // userland reaches the kernel only through the trap (it may import kernel
 // definitions for types, never values). The simulator's control and
 // inspection API (system/) sits above the kernel; the monitor reads the
-// machine only through it.
+// machine only through it. Inside the kernel, Portals and job control
+// know nothing of each other: kernel/nicdispatch.ts routes the NIC between
+// them.
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -95,6 +97,15 @@ describe('layering: imports point down only', () => {
     const reach = /\.(kernel|existingKernel|bootedKernels)\(/;
     const bad = sources('monitor').filter((f) => !f.startsWith('monitor/conformance/') && reach.test(readFileSync(join(ROOT, f), 'utf8')));
     expect(bad).toEqual([]);
+  });
+
+  it('Portals and job control import neither each other, not even for types (the NIC dispatch routes between them)', () => {
+    const portals = (f: string) => f.startsWith('kernel/portals/');
+    const jobControl = (f: string) => /^kernel\/(job\/|jobctl|jobmsg|jobblock|image|codecatalog)/.test(f);
+    const jobFiles = sources('kernel').filter(jobControl);
+    expect(jobFiles.length).toBeGreaterThan(0);
+    const bad = [...all('kernel/portals').filter((e) => jobControl(e.to)), ...jobFiles.flatMap(edges).filter((e) => portals(e.to))];
+    expect(show(bad)).toEqual([]);
   });
 });
 
