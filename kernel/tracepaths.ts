@@ -22,7 +22,6 @@ export const TRACE_PATHS = {
   nmi: 'non-maskable interrupts: entry, handler, exit',
   xcall: 'cross-calls: send, run on the target, done',
   tlb: 'TLB flushes, invlpg and shootdowns',
-  nic: 'the NIC: completions handed to the kernel, messages dropped',
   portals: 'Portals: send, match, deposit, atomics, acks, replies, events, triggers, search',
   ext: 'eBPF extensions: attach, reject, run, single instructions',
   jobctl: 'kernel messages (job control): send, receive, status, kill, exit fan-in, phases',
