@@ -51,7 +51,6 @@ export function loadedScalar(op: number, size: number): Reg {
 /** The abstract result of an ALU operation. */
 export function alu(pc: number, op: number, off: number, imm: number, wide: boolean, dst: Reg, srcv: Reg, need: (r: number) => Reg): Reg {
   const code = op & CODE_MASK;
-  const x = (op & BPF_X) !== 0;
   if (code === ALU_OPS.mov) {
     // mov: copies a pointer whole; sign extension makes a scalar.
     if (!wide || off !== 0) return srcv.t === 'ptr' ? (() => { throw new VerifyError(pc, 'partial copy of a pointer'); })() : truncate(signExtendMov(srcv, off, wide), wide);
@@ -68,8 +67,6 @@ export function alu(pc: number, op: number, off: number, imm: number, wide: bool
     if (dst.t === 'ptr') throw new VerifyError(pc, 'negating a pointer');
     return truncate(dst.min === dst.max ? konst(-dst.min) : UNKNOWN, wide);
   }
-  void need;
-  void x;
   if (dst.t === 'ptr' || srcv.t === 'ptr') {
     if (!wide) throw new VerifyError(pc, '32-bit arithmetic on a pointer');
     if (dst.t === 'ptr' && srcv.t === 'scalar' && (code === ALU_OPS.add || code === ALU_OPS.sub)) {

@@ -283,7 +283,6 @@ export function verify(p: Program, hook: HookSpec): VerifyResult {
       }
       throw new VerifyError(pc, `unhandled instruction 0x${op.toString(16)}`);
     }
-    void second;
     checkWayOut(reachable, preds, exits);
   } catch (e) {
     if (e instanceof VerifyError) e.steps = steps;

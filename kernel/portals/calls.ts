@@ -6,7 +6,6 @@
 
 import { USER_VA_LIMIT } from '../../hw/mmu.ts';
 import type { Cpu } from '../cpu.ts';
-import { fail } from '../errno.ts';
 import type { Kernel } from '../kernel.ts';
 import { type KPath, block, step } from '../step.ts';
 import type { SyscallCtx } from '../syscalls/context.ts';
@@ -518,10 +517,10 @@ const HANDLERS: Partial<Record<SyscallName, Handler>> = {
     yield* k.portals.trigger(trig, num(a[4]), (cpu) => k.portals.ctAdd(pp, ct, num(a[1]), num(a[2]), cpu, set), c.cpu);
     return PTL.OK;
   },
-  *ptl_start_bundle(c, pp, a) {
+  *ptl_start_bundle(_c, pp, a) {
     return niOf(pp, a[0]) === null ? PTL.ARG_INVALID : PTL.OK;
   },
-  *ptl_end_bundle(c, pp, a) {
+  *ptl_end_bundle(_c, pp, a) {
     return niOf(pp, a[0]) === null ? PTL.ARG_INVALID : PTL.OK;
   },
   *ptl_handle_is_equal(_c, _pp, a) {
@@ -564,5 +563,4 @@ export function registerPortals(k: Kernel): void {
       return yield* h(c, pp, a);
     });
   }
-  void fail;
 }

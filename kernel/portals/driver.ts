@@ -127,7 +127,7 @@ export class PortalsDriver {
   }
 
   niInit(pp: PortalsProcess, options: number, desired: Partial<Limits> | null, iface = 0): { rc: number; ni?: NetworkInterface } {
-    return niInit(this, pp, options, desired, iface);
+    return niInit(pp, options, desired, iface);
   }
 
   niFini(pp: PortalsProcess, handle: number): number {
@@ -135,19 +135,19 @@ export class PortalsDriver {
   }
 
   ptAlloc(ni: NetworkInterface, options: number, eqHandle: number, index: number): { rc: number; index?: number } {
-    return ptAlloc(this, ni, options, eqHandle, index);
+    return ptAlloc(ni, options, eqHandle, index);
   }
 
   ptFree(ni: NetworkInterface, index: number): number {
-    return ptFree(this, ni, index);
+    return ptFree(ni, index);
   }
 
   ptEnable(ni: NetworkInterface, index: number, on: boolean): number {
-    return ptEnable(this, ni, index, on);
+    return ptEnable(ni, index, on);
   }
 
   eqAlloc(ni: NetworkInterface, count: number): { rc: number; eq?: EventQueue } {
-    return eqAlloc(this, ni, count);
+    return eqAlloc(ni, count);
   }
 
   eqFree(pp: PortalsProcess, h: number, cpu: Cpu): KPath<number> {
@@ -155,15 +155,15 @@ export class PortalsDriver {
   }
 
   findEq(pp: PortalsProcess, h: number): EventQueue | null {
-    return findEq(this, pp, h);
+    return findEq(pp, h);
   }
 
   findCt(pp: PortalsProcess, h: number): Counter | null {
-    return findCt(this, pp, h);
+    return findCt(pp, h);
   }
 
   ctAlloc(ni: NetworkInterface): { rc: number; ct?: Counter } {
-    return ctAlloc(this, ni);
+    return ctAlloc(ni);
   }
 
   ctFree(pp: PortalsProcess, h: number, cpu: Cpu): KPath<number> {
@@ -179,11 +179,11 @@ export class PortalsDriver {
   }
 
   mdRelease(pp: PortalsProcess, h: number): number {
-    return mdRelease(this, pp, h);
+    return mdRelease(pp, h);
   }
 
   physical(p: Process, start: number, length: number, write = false): Piece[] | null {
-    return physical(this, p, start, length, write);
+    return physical(p, start, length, write);
   }
 
   revokeWrite(p: Process, start: number, length: number): void {
@@ -203,7 +203,7 @@ export class PortalsDriver {
   }
 
   remove(ni: NetworkInterface, e: ListEntry): void {
-    return remove(this, ni, e);
+    return remove(ni, e);
   }
 
   post(pp: PortalsProcess, eq: EventQueue, ev: PtlEvent, cpu: Cpu): KPath {
@@ -236,7 +236,7 @@ export class PortalsDriver {
   }
 
   trigger(ct: Counter, threshold: number, fire: (cpu: Cpu) => KPath, cpu: Cpu, cancel?: () => void, ni?: NetworkInterface): KPath {
-    return trigger(this, ct, threshold, fire, cpu, cancel, ni);
+    return trigger(ct, threshold, fire, cpu, cancel, ni);
   }
 
   abandon(opId: number): void {
@@ -312,7 +312,7 @@ export class PortalsDriver {
   }
 
   owning(path: KPath, abandon: () => void): KPath {
-    return owning(this, path, abandon);
+    return owning(path, abandon);
   }
 
   refuse(target: PortalsProcess, ni: NetworkInterface, pt: PortalTableEntry, h: Header, op: PtlOp, rxId: number, respond: (niFail: number, mlength: number, moffset: number) => void, cpu: Cpu, why: string | null): KPath {
@@ -327,8 +327,8 @@ export class PortalsDriver {
     return respond(this, req, src, niFail, mlength, moffset, data, list, held);
   }
 
-  targetEvents(pp: PortalsProcess, ni: NetworkInterface, pt: PortalTableEntry, e: ListEntry, list: number, h: Header, op: PtlOp, mlength: number, moffset: number, unlinked: boolean, cpu: Cpu): KPath {
-    return targetEvents(this, pp, ni, pt, e, list, h, op, mlength, moffset, unlinked, cpu);
+  targetEvents(pp: PortalsProcess, pt: PortalTableEntry, e: ListEntry, list: number, h: Header, op: PtlOp, mlength: number, moffset: number, unlinked: boolean, cpu: Cpu): KPath {
+    return targetEvents(this, pp, pt, e, list, h, op, mlength, moffset, unlinked, cpu);
   }
 
   overflowEvents(pp: PortalsProcess, pt: PortalTableEntry, taken: readonly Unexpected[], options: number, ct: Counter | null, userPtr: bigint, cpu: Cpu): KPath {

@@ -42,7 +42,7 @@ export function* wakeWaiters(drv: PortalsDriver, pp: PortalsProcess, cpu: Cpu): 
 }
 
 /** Registers a triggered operation on a counter (run at once if the threshold is already met). */
-export function* trigger(drv: PortalsDriver, ct: Counter, threshold: number, fire: (cpu: Cpu) => KPath, cpu: Cpu, cancel?: () => void, ni?: NetworkInterface): KPath {
+export function* trigger(ct: Counter, threshold: number, fire: (cpu: Cpu) => KPath, cpu: Cpu, cancel?: () => void, ni?: NetworkInterface): KPath {
   if (ct.success + ct.failure >= threshold) yield* fire(cpu);
   else ct.triggered.push({ threshold, fire, cancel, ni });
 }
@@ -58,7 +58,7 @@ export function* disablePt(drv: PortalsDriver, pp: PortalsProcess, pt: PortalTab
   }
 }
 
-export function* targetEvents(drv: PortalsDriver, pp: PortalsProcess, ni: NetworkInterface, pt: PortalTableEntry, e: ListEntry, list: number, h: Header, op: PtlOp, mlength: number, moffset: number, unlinked: boolean, cpu: Cpu): KPath {
+export function* targetEvents(drv: PortalsDriver, pp: PortalsProcess, pt: PortalTableEntry, e: ListEntry, list: number, h: Header, op: PtlOp, mlength: number, moffset: number, unlinked: boolean, cpu: Cpu): KPath {
   const overflow = list === PTL.OVERFLOW_LIST;
   // A message landing on the overflow list is a PUT (GET, ...) event with ptl_list OVERFLOW; the
   // *_OVERFLOW events come later, when an appended priority entry matches its unexpected header.
@@ -92,7 +92,6 @@ export function* targetEvents(drv: PortalsDriver, pp: PortalsProcess, ni: Networ
     u.list = list;
     yield* drv.post(pp, pt.eq, u, cpu);
   }
-  void ni;
 }
 
 /**

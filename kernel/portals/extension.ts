@@ -20,7 +20,6 @@ import { Vm, type VmStatus } from '../ext/interp.ts';
 import type { Engine, LoadedProgram } from '../ext/loader.ts';
 import type { HookSpec } from '../ext/verifier.ts';
 import { VmMemory } from '../ext/vmmem.ts';
-import type { Cpu } from '../cpu.ts';
 import { type KPath, step } from '../step.ts';
 import type { Piece } from './iov.ts';
 import type { Pin } from '../pin.ts';
@@ -117,7 +116,7 @@ function vmBytes(mem: VmMemory, ptr: bigint, len: number): Uint8Array | null {
  * Runs an extension on an arrived put. Returns the verdict. Forwarded and
  * replied puts leave through the NIC from inside the run.
  */
-export function* runExtension(driver: PortalsDriver, ext: AttachedExtension, h: Header, payload: Uint8Array, cpu: Cpu): KPath<'deliver' | 'drop'> {
+export function* runExtension(driver: PortalsDriver, ext: AttachedExtension, h: Header, payload: Uint8Array): KPath<'deliver' | 'drop'> {
   const k = driver.k;
   const v = k.profile.values;
   const mem = new VmMemory();
@@ -197,6 +196,5 @@ export function* runExtension(driver: PortalsDriver, ext: AttachedExtension, h: 
   }
   if (verdict === 'drop') ext.stats.drops++;
   yield step('ext', 'run', v['kernel.extRunCycles'] + Math.ceil(insns * v['kernel.extInsnCycles']), detail);
-  void cpu;
   return verdict;
 }

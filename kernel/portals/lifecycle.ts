@@ -9,7 +9,7 @@ import { total } from './iov.ts';
 import { Counter, EventQueue, type Limits, type MemoryDescriptor, NetworkInterface, PortalTableEntry, clampLimits, handleKind } from './objects.ts';
 import { type PortalsProcess, niIndex } from './state.ts';
 
-export function niInit(drv: PortalsDriver, pp: PortalsProcess, options: number, desired: Partial<Limits> | null, iface = 0): { rc: number; ni?: NetworkInterface } {
+export function niInit(pp: PortalsProcess, options: number, desired: Partial<Limits> | null, iface = 0): { rc: number; ni?: NetworkInterface } {
   if (pp.initCount === 0) return { rc: PTL.NO_INIT };
   const m = options & (PTL.NI_MATCHING | PTL.NI_NO_MATCHING);
   const l = options & (PTL.NI_LOGICAL | PTL.NI_PHYSICAL);
@@ -35,7 +35,7 @@ export function niFini(drv: PortalsDriver, pp: PortalsProcess, handle: number): 
   return PTL.OK;
 }
 
-export function ptAlloc(drv: PortalsDriver, ni: NetworkInterface, options: number, eqHandle: number, index: number): { rc: number; index?: number } {
+export function ptAlloc(ni: NetworkInterface, options: number, eqHandle: number, index: number): { rc: number; index?: number } {
   if (options & ~31) return { rc: PTL.ARG_INVALID };
   const eq = ni.eqByHandle(eqHandle);
   if (eq === undefined) return { rc: PTL.ARG_INVALID };
@@ -50,7 +50,7 @@ export function ptAlloc(drv: PortalsDriver, ni: NetworkInterface, options: numbe
   return { rc: PTL.OK, index: i };
 }
 
-export function ptFree(drv: PortalsDriver, ni: NetworkInterface, index: number): number {
+export function ptFree(ni: NetworkInterface, index: number): number {
   const pt = ni.pts[index];
   if (!(index >= 0 && index < ni.pts.length) || pt === null || pt === undefined) return PTL.ARG_INVALID;
   if (pt.priority.length > 0 || pt.overflow.length > 0) return PTL.PT_IN_USE;
@@ -58,14 +58,14 @@ export function ptFree(drv: PortalsDriver, ni: NetworkInterface, index: number):
   return PTL.OK;
 }
 
-export function ptEnable(drv: PortalsDriver, ni: NetworkInterface, index: number, on: boolean): number {
+export function ptEnable(ni: NetworkInterface, index: number, on: boolean): number {
   const pt = ni.pts[index];
   if (!(index >= 0 && index < ni.pts.length) || !pt) return PTL.ARG_INVALID;
   pt.enabled = on;
   return PTL.OK;
 }
 
-export function eqAlloc(drv: PortalsDriver, ni: NetworkInterface, count: number): { rc: number; eq?: EventQueue } {
+export function eqAlloc(ni: NetworkInterface, count: number): { rc: number; eq?: EventQueue } {
   if (!(count > 0) || ni.eqs.size >= ni.limits.max_eqs) return { rc: count > 0 ? PTL.NO_SPACE : PTL.ARG_INVALID };
   const eq = new EventQueue(ni.newHandle('eq'), count);
   ni.eqs.set(eq.handle, eq);
@@ -81,17 +81,17 @@ export function* eqFree(drv: PortalsDriver, pp: PortalsProcess, h: number, cpu: 
   return PTL.OK;
 }
 
-export function findEq(drv: PortalsDriver, pp: PortalsProcess, h: number): EventQueue | null {
+export function findEq(pp: PortalsProcess, h: number): EventQueue | null {
   const ni = pp.owner(h);
   return ni !== null && handleKind(h) === 'eq' ? (ni.eqs.get(h) ?? null) : null;
 }
 
-export function findCt(drv: PortalsDriver, pp: PortalsProcess, h: number): Counter | null {
+export function findCt(pp: PortalsProcess, h: number): Counter | null {
   const ni = pp.owner(h);
   return ni !== null && handleKind(h) === 'ct' ? (ni.cts.get(h) ?? null) : null;
 }
 
-export function ctAlloc(drv: PortalsDriver, ni: NetworkInterface): { rc: number; ct?: Counter } {
+export function ctAlloc(ni: NetworkInterface): { rc: number; ct?: Counter } {
   if (ni.cts.size >= ni.limits.max_cts) return { rc: PTL.NO_SPACE };
   const ct = new Counter(ni.newHandle('ct'));
   ni.cts.set(ct.handle, ct);
@@ -123,7 +123,7 @@ export function mdBind(drv: PortalsDriver, pp: PortalsProcess, ni: NetworkInterf
   return { rc: PTL.OK, md };
 }
 
-export function mdRelease(drv: PortalsDriver, pp: PortalsProcess, h: number): number {
+export function mdRelease(pp: PortalsProcess, h: number): number {
   const ni = pp.owner(h);
   const md = ni !== null && handleKind(h) === 'md' ? ni.mds.get(h) : undefined;
   if (ni === null || md === undefined) return PTL.ARG_INVALID;

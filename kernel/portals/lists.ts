@@ -115,7 +115,7 @@ export function unlink(drv: PortalsDriver, pp: PortalsProcess, h: number): numbe
   return PTL.OK;
 }
 
-export function remove(drv: PortalsDriver, ni: NetworkInterface, e: ListEntry): void {
+export function remove(ni: NetworkInterface, e: ListEntry): void {
   e.linked = false;
   ni.entries.delete(e.handle);
   // Operations already matched hold their own pins; the entry's go now.

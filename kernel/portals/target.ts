@@ -136,14 +136,14 @@ export function* request(drv: PortalsDriver, h: Header, rxId: number, src: numbe
       release();
       if (h.ackReq !== PTL.NO_ACK_REQ) drv.respond(h, src, PTL.NI_OK, pl.mlength, pl.moffset, null, listNow);
     }
-    yield* drv.targetEvents(target, ni, pt, e, listNow, h, op, pl.mlength, pl.moffset, pl.unlink, c);
+    yield* drv.targetEvents(target, pt, e, listNow, h, op, pl.mlength, pl.moffset, pl.unlink, c);
   };
   if (ext !== null) {
     // An extension sees the whole payload first, in kernel staging memory, then decides.
     const run = function* (c: Cpu): KPath {
       const payload = new Uint8Array(extLen);
       if (extLen > 0) mem.read(slot, payload);
-      const verdict = yield* runExtension(drv, ext, h, payload, c);
+      const verdict = yield* runExtension(drv, ext, h, payload);
       if (verdict === 'drop') {
         release();
         if (h.ackReq !== PTL.NO_ACK_REQ) drv.respond(h, src, PTL.NI_OK, 0, pl.moffset, null);
@@ -186,7 +186,7 @@ export function* request(drv: PortalsDriver, h: Header, rxId: number, src: numbe
 }
 
 /** Runs `path`; if it dies with a host exception (an oops), `abandon` first gives back what it held. */
-export function* owning(drv: PortalsDriver, path: KPath, abandon: () => void): KPath {
+export function* owning(path: KPath, abandon: () => void): KPath {
   try {
     yield* path;
   } catch (e) {

@@ -11,7 +11,7 @@ import type { NetworkInterface } from './objects.ts';
  * The physical pieces of a user range (one per region it crosses), or null
  * if any byte is unmapped, or (with `write`) not writable by its owner.
  */
-export function physical(drv: PortalsDriver, p: Process, start: number, length: number, write = false): Piece[] | null {
+export function physical(p: Process, start: number, length: number, write = false): Piece[] | null {
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(length) || start < 0 || length < 0) return null;
   const out: Piece[] = [];
   for (let at = start; at < start + length; ) {

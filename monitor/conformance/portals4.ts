@@ -335,7 +335,6 @@ function* walk(ctx: Ctx, parent: Info, els: readonly XmlElement[]): U<number> {
     errs += e;
     if (e > 0 && ctx.log.length < 3) ctx.log.push(`<${el.name}${el.order.map((a) => ` ${a}="${el.attrs[a]}"`).join('')}> failed`);
   }
-  void info;
   return errs;
 }
 
@@ -417,7 +416,7 @@ function target(info: Info): { nid: number; pid: number } | { rank: number } {
 }
 
 function* node(ctx: Ctx, head: Info, el: XmlElement): U<number> {
-  const { env, ptl } = ctx;
+  const { env } = ctx;
   switch (el.name) {
     case 'desc':
     case 'comment':
