@@ -7,6 +7,7 @@ import { ALIASES, COMMANDS, MonitorSession } from './session.ts';
 import { PARAMETERS, PROFILES, type ParamName } from '../hw/profile.ts';
 import { ENTRY_START, JOB_BLOCK, KMSG, LAYOUT } from '../kernel/abi.ts';
 import { AT_MARGAY_JOB } from '../kernel/abi.ts';
+import { CTX_FIELDS, EXT_HELPERS } from '../kernel/portals/extabi.ts';
 import { ERRNO } from '../kernel/errno.ts';
 import { FLAGS, SYSCALLS } from '../kernel/syscalls/table.ts';
 import { VECTORS } from '../kernel/vectors.ts';
@@ -149,6 +150,8 @@ export function abiDoc(prose: string): string {
   }
   lines.push('', '## Error numbers', '', 'Returned in rax as the negative value.', '', '| name | value |', '|---|---:|');
   for (const [n, v] of Object.entries(ERRNO)) lines.push(`| ${n} | ${v} |`);
+  lines.push('', '## Extension helpers', '', 'What a portals-rx handler may call (kernel/portals/extabi.ts); assembly text may write `call NAME`.', '', '| id | name | arguments (r1..r5) |', '|---:|---|---|');
+  for (const [n, h] of Object.entries(EXT_HELPERS)) lines.push(`| ${h.id} | \`${n}\` | ${h.args.map((a) => a.kind).join(', ') || '(none)'} |`);
   lines.push('', '## Interrupt vectors', '', '| vector | name | meaning |', '|---:|---|---|');
   for (const v of VECTORS) lines.push(`| 0x${v.vector.toString(16)} | ${v.name} | ${v.doc} |`);
   lines.push('', '## Process layout', '', '| constant | value |', '|---|---|');
@@ -189,6 +192,13 @@ export function userAbi(): string {
     'export const KMSG = {',
     ...Object.entries(KMSG).map(([k, v]) => `  ${k}: ${v},`),
     '} as const;',
+    '',
+    '// Extension handlers (kernel/portals/extabi.ts): helper ids for `call` in bytecode, the header words before the payload.',
+    'export const EXT_HELPER = {',
+    ...Object.entries(EXT_HELPERS).map(([k, v]) => `  ${k}: ${v.id},`),
+    '} as const;',
+    '',
+    `export const EXT_HEADER_WORDS = [${CTX_FIELDS.map((f) => `'${f}'`).join(', ')}] as const;`,
   ];
   return lines.join('\n') + '\n';
 }

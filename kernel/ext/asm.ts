@@ -1,7 +1,9 @@
 // An assembler for the text syntax of the BPF conformance suite (and of
 // ubpf): `mov %r0, 1`, `ldxw %r0, [%r1+4]`, `jne %r1, 0, +2` or a label,
 // `lddw`, `call N`, `call %rN`, `call local LABEL`, `lock fetch add32`,
-// `movsx1632`, `be16`, ... Errors name the line.
+// `movsx1632`, `be16`, ... and `call NAME` for a helper of the hook the
+// program is assembled for (its id from the hook's helper table). Errors
+// name the line.
 
 import { ALU_OPS, ATOMIC, BPF_ALU, BPF_ALU64, BPF_JMP, BPF_JMP32, BPF_K, BPF_LDX, BPF_ST, BPF_STX, BPF_X, CALL, CALLX, EXIT, type Insn, JMP_OPS, LDDW, MODE_ATOMIC, MODE_MEM, MODE_MEMSX, SIZE, encode } from './isa.ts';
 
@@ -78,7 +80,10 @@ interface Pending {
 const SIZES: Record<string, number> = { b: SIZE.b, h: SIZE.h, w: SIZE.w, dw: SIZE.dw };
 
 /** Assembles a program; returns its bytes. */
-export function assemble(source: string): Uint8Array {
+/** Helper ids by name, for `call NAME` (a hook's helper table). */
+export type HelperIds = Readonly<Record<string, { readonly id: number }>>;
+
+export function assemble(source: string, helpers: HelperIds = {}): Uint8Array {
   const out: Pending[] = [];
   const labels = new Map<string, number>();
   const lines = source.split('\n');
@@ -96,7 +101,7 @@ export function assemble(source: string): Uint8Array {
     const sp = text.search(/\s/);
     const mnem = (sp < 0 ? text : text.slice(0, sp)).toLowerCase();
     const rest = sp < 0 ? '' : text.slice(sp + 1).trim();
-    for (const p of assembleOne(mnem, rest, line)) out.push(p);
+    for (const p of assembleOne(mnem, rest, line, helpers)) out.push(p);
   });
   const insns = out.map((p, pc) => {
     if (p.label === undefined) return p.insn;
@@ -112,7 +117,7 @@ export function assemble(source: string): Uint8Array {
   return encode(insns);
 }
 
-function assembleOne(mnem: string, rest: string, line: number): Pending[] {
+function assembleOne(mnem: string, rest: string, line: number, helpers: HelperIds): Pending[] {
   const ops = operands(rest);
   const need = (n: number) => {
     if (ops.length !== n) throw new AsmError(line, `${mnem} takes ${n} operand(s), got ${ops.length}`);
@@ -134,6 +139,11 @@ function assembleOne(mnem: string, rest: string, line: number): Pending[] {
     }
     need(1);
     if (REG.test(ops[0])) return [I(CALLX, reg(ops[0], line))];
+    if (/^[A-Za-z_]\w*$/.test(ops[0])) {
+      const h = Object.hasOwn(helpers, ops[0]) ? helpers[ops[0]] : undefined;
+      if (h === undefined) throw new AsmError(line, `unknown helper '${ops[0]}' (${Object.keys(helpers).length > 0 ? `this hook has ${Object.keys(helpers).join(', ')}` : 'this hook has no helpers by name'})`);
+      return [I(CALL, 0, 0, 0, h.id)];
+    }
     return [I(CALL, 0, 0, 0, imm32(ops[0], line))];
   }
   if (mnem === 'lock') {

@@ -15,6 +15,7 @@ import type { Kernel } from '../kernel.ts';
 import { type KPath, step } from '../step.ts';
 import { type SyscallCtx, argInt, argPtr } from '../syscalls/context.ts';
 import { copyin, copyout, i64bytes } from '../uaccess.ts';
+import { EXT_HELPERS } from './extabi.ts';
 import { portalsRxHook } from './extension.ts';
 import { handleKind } from './objects.ts';
 import { Pin } from '../pin.ts';
@@ -71,7 +72,7 @@ function* extAttach(c: SyscallCtx): KPath<number> {
     }
   } else if (format === 2) {
     try {
-      code = assemble(new TextDecoder().decode(code));
+      code = assemble(new TextDecoder().decode(code), EXT_HELPERS);
     } catch (e) {
       if (e instanceof AsmError) return yield* bad(`assembler: ${e.message}`);
       throw e;

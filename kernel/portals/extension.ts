@@ -15,7 +15,9 @@
 // instructions it did run, a count both engines give exactly.
 
 import { disassembleOne } from '../ext/disasm.ts';
-import { type HelperTable, helperMap, helperSpecs } from '../ext/helpers.ts';
+import { helperMap, helperSpecs } from '../ext/helpers.ts';
+import { CTX_HEADER_BYTES, CTX_REGION, EXT_BUDGET, EXT_HELPERS, GRANT_REGION, VERDICT_DROP } from './extabi.ts';
+
 import { Vm, type VmStatus } from '../ext/interp.ts';
 import type { Engine, LoadedProgram } from '../ext/loader.ts';
 import type { HookSpec } from '../ext/verifier.ts';
@@ -28,25 +30,6 @@ import type { NetworkInterface } from './objects.ts';
 import type { PortalsDriver } from './driver.ts';
 import type { PortalsProcess } from './state.ts';
 import type { Header } from './wire.ts';
-
-/** The message header words the handler sees before the payload. */
-export const CTX_FIELDS = ['match_bits', 'hdr_data', 'rlength', 'remote_offset', 'initiator_nid', 'initiator_pid', 'initiator_rank', 'pt_index'] as const;
-export const CTX_HEADER_BYTES = 8 * CTX_FIELDS.length;
-
-export const CTX_REGION = 2;
-export const GRANT_REGION = 3;
-/** Instructions one handler run may execute. */
-export const EXT_BUDGET = 100_000;
-export const VERDICT_DELIVER = 0;
-export const VERDICT_DROP = 1;
-
-/** The portals-rx hook's helpers: ids and argument kinds (the verifier's signatures and the engines' map both come from here). */
-export const EXT_HELPERS = {
-  now_ns: { id: 1, args: [] },
-  forward: { id: 2, args: [{ kind: 'scalar' }, { kind: 'scalar' }, { kind: 'scalar' }, { kind: 'mem', write: false, sizeArg: 5 }, { kind: 'scalar' }] },
-  reply: { id: 3, args: [{ kind: 'scalar' }, { kind: 'scalar' }, { kind: 'mem', write: false, sizeArg: 4 }, { kind: 'scalar' }] },
-  atomic_add: { id: 4, args: [{ kind: 'mem', write: true, bytes: 8 }, { kind: 'scalar' }] },
-} as const satisfies HelperTable;
 
 export interface ExtStats {
   runs: number;

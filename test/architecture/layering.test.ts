@@ -155,6 +155,7 @@ const KERNEL_DEFINITIONS = [
   'kernel/syscalls/table.ts',
   'kernel/portals/defs.ts',
   'kernel/portals/layout.ts',
+  'kernel/portals/extabi.ts',
   'kernel/ext/isa.ts',
   'kernel/ext/disasm.ts',
   'kernel/job/image.ts',

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { AsmError, assemble } from '../../kernel/ext/asm.ts';
 import { helperMap, helperSpecs } from '../../kernel/ext/helpers.ts';
+import { EXT_HELPER } from '../../userland/lib/abi.gen.ts';
 import { conformanceHook } from '../../kernel/ext/hooks.ts';
-import { EXT_HELPERS, portalsRxHook } from '../../kernel/portals/extension.ts';
+import { EXT_HELPERS } from '../../kernel/portals/extabi.ts';
+import { portalsRxHook } from '../../kernel/portals/extension.ts';
 
 describe('a hook\'s helper table', () => {
   it('gives the verifier and the engines the same helper under the same id', () => {
@@ -25,5 +28,20 @@ describe('a hook\'s helper table', () => {
     const { hook, helpers } = conformanceHook(0);
     expect(hook.helpers.map((h) => [h.id, h.name])).toEqual([[5, 'unwind']]);
     expect(helpers.get(5)?.unwindOnZero).toBe(true);
+  });
+
+  it('assembles `call NAME` to the id of the hook\'s helper of that name, the same code as `call ID`', () => {
+    expect(assemble('call forward\nexit', EXT_HELPERS)).toEqual(assemble('call 2\nexit'));
+    expect(assemble('call atomic_add\nexit', EXT_HELPERS)).toEqual(assemble(`call ${EXT_HELPER.atomic_add}\nexit`));
+  });
+
+  it('refuses a helper name the hook does not have, naming the ones it has', () => {
+    expect(() => assemble('mov %r0, 0\ncall sleep\nexit', EXT_HELPERS)).toThrow(AsmError);
+    expect(() => assemble('mov %r0, 0\ncall sleep\nexit', EXT_HELPERS)).toThrow(/line 2: unknown helper 'sleep' \(this hook has now_ns, forward, reply, atomic_add\)/);
+    expect(() => assemble('call toString\nexit', EXT_HELPERS)).toThrow(/unknown helper 'toString'/);
+  });
+
+  it('gives user programs the same helper ids the kernel offers (abi.gen.ts is generated from extabi.ts)', () => {
+    expect(EXT_HELPER).toEqual(Object.fromEntries(Object.entries(EXT_HELPERS).map(([name, h]) => [name, h.id])));
   });
 });

@@ -36,10 +36,10 @@ const HANDLER = `
   mov %r3, 7
   mov %r4, %r7
   mov %r5, 8
-  call 2
+  call forward
   ja out
 root:
-  call 1
+  call now_ns
   stxdw [%r7+32], %r0
 out:
   mov %r0, 1

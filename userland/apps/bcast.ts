@@ -13,7 +13,7 @@ import { program } from '../lib/runtime.ts';
 const HANDLER = `
   mov %r6, %r1
   mov %r7, %r3
-  call 1
+  call now_ns
   stxdw [%r7+0], %r0
   ldxdw %r8, [%r7+24]
   jslt %r8, 0, done
@@ -23,7 +23,7 @@ const HANDLER = `
   mov %r4, %r6
   add %r4, 64
   mov %r5, 8
-  call 2
+  call forward
   ldxdw %r8, [%r7+32]
   jslt %r8, 0, done
   mov %r1, %r8
@@ -32,7 +32,7 @@ const HANDLER = `
   mov %r4, %r6
   add %r4, 64
   mov %r5, 8
-  call 2
+  call forward
 done:
   mov %r0, 0
   exit`;

@@ -28,7 +28,7 @@ answer:
   mov %r3, %r10
   add %r3, -8
   mov %r4, 8
-  call 3
+  call reply
   mov %r0, 1
   exit`;
 

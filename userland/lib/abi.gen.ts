@@ -203,3 +203,13 @@ export const KMSG = {
   PHASE_MAIN: 1,
   PHASE_MAIN_DONE: 2,
 } as const;
+
+// Extension handlers (kernel/portals/extabi.ts): helper ids for `call` in bytecode, the header words before the payload.
+export const EXT_HELPER = {
+  now_ns: 1,
+  forward: 2,
+  reply: 3,
+  atomic_add: 4,
+} as const;
+
+export const EXT_HEADER_WORDS = ['match_bits', 'hdr_data', 'rlength', 'remote_offset', 'initiator_nid', 'initiator_pid', 'initiator_rank', 'pt_index'] as const;

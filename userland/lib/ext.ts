@@ -1,16 +1,18 @@
 // Attaching extension handlers from user code: ext_attach with the handler
 // as bytecode, an ELF object, or assembly text (the kernel assembles it).
 // Handlers see r1 = the message (8 header words, then the payload), r2 = its
-// length, r3 = the granted region; helpers 1 now_ns(), 2 forward(rank, pt,
-// match_bits, ptr, len), 3 reply(pt, match_bits, ptr, len), 4 atomic_add(ptr,
-// value); r0 = 0 delivers the message, 1 drops it.
+// length, r3 = the granted region; helpers now_ns(), forward(rank, pt,
+// match_bits, ptr, len), reply(pt, match_bits, ptr, len), atomic_add(ptr,
+// value), called by name in assembly text (`call now_ns`) or by the id in
+// EXT_HELPER in bytecode; r0 = 0 delivers the message, 1 drops it.
 
 import { SYS } from './abi.gen.ts';
 import type { Env } from './runtime.ts';
 import type { U } from './ops.ts';
 
+export { EXT_HEADER_WORDS, EXT_HELPER } from './abi.gen.ts';
+
 export const EXT_FORMAT = { bytecode: 0, elf: 1, asm: 2 } as const;
-export const EXT_HEADER_WORDS = ['match_bits', 'hdr_data', 'rlength', 'remote_offset', 'initiator_nid', 'initiator_pid', 'initiator_rank', 'pt_index'] as const;
 
 export interface AttachOptions {
   readonly code: Uint8Array | string;
