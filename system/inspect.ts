@@ -234,7 +234,7 @@ export class Inspector {
         nis: (pp?.nis ?? []).flatMap((ni) =>
           ni === null
             ? []
-            : [{ index: ni.index, pts: ni.pts.map((pt, i) => (pt === null ? null : { index: i, priority: pt.priority.length, overflow: pt.overflow.length, enabled: pt.enabled })), eqs: [...ni.eqs.values()].map((q) => ({ events: q.events.length, size: q.size })), mds: ni.mds.size, cts: ni.cts.size }],
+            : [{ index: ni.index, pts: ni.pts.map((pt, i) => (pt === null ? null : { index: i, priority: pt.priority.length, overflow: pt.overflow.length, enabled: pt.enabled })), eqs: [...ni.objects.values('eq')].map((q) => ({ events: q.events.length, size: q.size })), mds: ni.objects.count('md'), cts: ni.objects.count('ct') }],
         ),
       };
     });

@@ -90,9 +90,9 @@ export class PortalsDriver {
    * handlers' grants) stop holding memory.
    */
   dropObjects(pp: PortalsProcess, ni: NetworkInterface): void {
-    for (const other of pp.nis) if (other !== null) for (const ct of other.cts.values()) ct.cancelTriggered((t) => other === ni || t.ni === ni);
-    for (const md of ni.mds.values()) md.pin.release();
-    for (const e of ni.entries.values()) {
+    for (const other of pp.nis) if (other !== null) for (const ct of other.objects.values('ct')) ct.cancelTriggered((t) => other === ni || t.ni === ni);
+    for (const md of ni.objects.values('md')) md.pin.release();
+    for (const e of [...ni.objects.values('me'), ...ni.objects.values('le')]) {
       e.pin.release();
       e.ext?.grantPin.release();
     }

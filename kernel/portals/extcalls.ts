@@ -17,7 +17,6 @@ import { type SyscallCtx, argInt, argPtr } from '../syscalls/context.ts';
 import { copyin, copyout, i64bytes } from '../uaccess.ts';
 import { EXT_HELPERS } from './extabi.ts';
 import { portalsRxHook } from './extension.ts';
-import { handleKind } from './objects.ts';
 import { Pin } from '../pin.ts';
 
 const { EINVAL, EACCES } = ERRNO;
@@ -79,9 +78,8 @@ function* extAttach(c: SyscallCtx): KPath<number> {
     }
   } else if (format !== 0) return yield* bad(`format ${format} is not 0 (bytecode), 1 (ELF) or 2 (assembly text)`);
   const pp = c.k.portals.state(c.p);
+  const entry = pp.find(meHandle, ['me', 'le']);
   const ni = pp.owner(meHandle);
-  const kind = handleKind(meHandle);
-  const entry = ni !== null && (kind === 'me' || kind === 'le') ? ni.entries.get(meHandle) : undefined;
   if (ni === null || entry === undefined) return yield* bad(`0x${meHandle.toString(16)} is not one of your match entries`);
   const grant = regionLen > 0 ? c.k.portals.physical(c.p, regionPtr, regionLen) : [];
   if (grant === null) fail('EFAULT', 'granted region is not mapped');
@@ -102,7 +100,7 @@ function* extAttach(c: SyscallCtx): KPath<number> {
   entry.ext?.grantPin.release();
   entry.ext = ext;
   c.k.portals.extensions.set(id, ext);
-  yield step('ext', 'attach', c.k.profile.values['kernel.syscallWorkCycles'] + verifyCycles(c, prog.verification.steps), `ext ${id}: ${prog.prog.length} insns verified in ${prog.verification.steps} steps, on ${kind} 0x${meHandle.toString(16)}`);
+  yield step('ext', 'attach', c.k.profile.values['kernel.syscallWorkCycles'] + verifyCycles(c, prog.verification.steps), `ext ${id}: ${prog.prog.length} insns verified in ${prog.verification.steps} steps, on ${entry.kind} 0x${meHandle.toString(16)}`);
   return id;
 }
 

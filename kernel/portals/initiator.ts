@@ -10,7 +10,7 @@ import { PTL, TYPE_SIZE } from './defs.ts';
 import type { PortalsDriver } from './driver.ts';
 import { slice } from './iov.ts';
 import type { PtlOp } from './match.ts';
-import { type MemoryDescriptor, type NetworkInterface, blankEvent, handleKind } from './objects.ts';
+import { type MemoryDescriptor, type NetworkInterface, blankEvent } from './objects.ts';
 import { once } from './staging.ts';
 import type { PortalsProcess, TargetId } from './state.ts';
 import { type Header, MSG, emptyHeader, encodeHeader } from './wire.ts';
@@ -61,11 +61,7 @@ export function resolve(drv: PortalsDriver, ni: NetworkInterface, t: TargetId): 
 
 /** Validates and sends a put, get, atomic, fetch-atomic or swap. Returns a PTL code. */
 export function send(drv: PortalsDriver, pp: PortalsProcess, a: SendArgs, triggered = false): { rc: number; work?: KPath; fire?: (cpu: Cpu) => KPath; opId?: number; ni?: NetworkInterface } {
-  const mdOf = (h: number | null) => {
-    if (h === null) return null;
-    const ni = pp.owner(h);
-    return ni !== null && handleKind(h) === 'md' ? (ni.mds.get(h) ?? undefined) : undefined;
-  };
+  const mdOf = (h: number | null) => (h === null ? null : pp.find(h, 'md'));
   const putMd = mdOf(a.putMd);
   const getMd = mdOf(a.getMd);
   if (putMd === undefined || getMd === undefined) return { rc: PTL.ARG_INVALID };

@@ -6,7 +6,7 @@ import type { KPath } from '../step.ts';
 import { PTL } from './defs.ts';
 import type { PortalsDriver } from './driver.ts';
 import { total } from './iov.ts';
-import { Counter, EventQueue, type Limits, type MemoryDescriptor, NetworkInterface, PortalTableEntry, clampLimits, handleKind } from './objects.ts';
+import { Counter, EventQueue, type Limits, type MemoryDescriptor, NetworkInterface, PortalTableEntry, clampLimits } from './objects.ts';
 import { type PortalsProcess, niIndex } from './state.ts';
 
 export function niInit(pp: PortalsProcess, options: number, desired: Partial<Limits> | null, iface = 0): { rc: number; ni?: NetworkInterface } {
@@ -20,7 +20,7 @@ export function niInit(pp: PortalsProcess, options: number, desired: Partial<Lim
     existing.refs++;
     return { rc: PTL.OK, ni: existing };
   }
-  const ni = new NetworkInterface(idx, options, clampLimits(desired), pp.process.pid);
+  const ni = new NetworkInterface(idx, options, clampLimits(desired), pp.process);
   pp.nis[idx] = ni;
   return { rc: PTL.OK, ni };
 }
@@ -66,45 +66,38 @@ export function ptEnable(ni: NetworkInterface, index: number, on: boolean): numb
 }
 
 export function eqAlloc(ni: NetworkInterface, count: number): { rc: number; eq?: EventQueue } {
-  if (!(count > 0) || ni.eqs.size >= ni.limits.max_eqs) return { rc: count > 0 ? PTL.NO_SPACE : PTL.ARG_INVALID };
-  const eq = new EventQueue(ni.newHandle('eq'), count);
-  ni.eqs.set(eq.handle, eq);
+  if (!(count > 0) || ni.objects.count('eq') >= ni.limits.max_eqs) return { rc: count > 0 ? PTL.NO_SPACE : PTL.ARG_INVALID };
+  const eq = ni.objects.alloc('eq', ni.owner, (h) => new EventQueue(h, count));
   return { rc: PTL.OK, eq };
 }
 
 /** Frees an EQ; threads waiting on it wake and see PTL_INTERRUPTED. */
 export function* eqFree(drv: PortalsDriver, pp: PortalsProcess, h: number, cpu: Cpu): KPath<number> {
-  const ni = pp.owner(h);
-  if (ni === null || handleKind(h) !== 'eq' || !ni.eqs.has(h)) return PTL.ARG_INVALID;
-  ni.eqs.delete(h);
+  if (!pp.owner(h)?.objects.free(h, 'eq', pp.process)) return PTL.ARG_INVALID;
   yield* drv.wakeWaiters(pp, cpu);
   return PTL.OK;
 }
 
 export function findEq(pp: PortalsProcess, h: number): EventQueue | null {
-  const ni = pp.owner(h);
-  return ni !== null && handleKind(h) === 'eq' ? (ni.eqs.get(h) ?? null) : null;
+  return pp.find(h, 'eq') ?? null;
 }
 
 export function findCt(pp: PortalsProcess, h: number): Counter | null {
-  const ni = pp.owner(h);
-  return ni !== null && handleKind(h) === 'ct' ? (ni.cts.get(h) ?? null) : null;
+  return pp.find(h, 'ct') ?? null;
 }
 
 export function ctAlloc(ni: NetworkInterface): { rc: number; ct?: Counter } {
-  if (ni.cts.size >= ni.limits.max_cts) return { rc: PTL.NO_SPACE };
-  const ct = new Counter(ni.newHandle('ct'));
-  ni.cts.set(ct.handle, ct);
+  if (ni.objects.count('ct') >= ni.limits.max_cts) return { rc: PTL.NO_SPACE };
+  const ct = ni.objects.alloc('ct', ni.owner, (h) => new Counter(h));
   return { rc: PTL.OK, ct };
 }
 
 /** Frees a counter, cancelling the triggered operations waiting on it; threads waiting on it wake and see PTL_INTERRUPTED. */
 export function* ctFree(drv: PortalsDriver, pp: PortalsProcess, h: number, cpu: Cpu): KPath<number> {
-  const ni = pp.owner(h);
-  const ct = ni !== null && handleKind(h) === 'ct' ? ni.cts.get(h) : undefined;
-  if (ni === null || ct === undefined) return PTL.ARG_INVALID;
+  const ct = pp.find(h, 'ct');
+  if (ct === undefined) return PTL.ARG_INVALID;
   ct.cancelTriggered();
-  ni.cts.delete(h);
+  pp.owner(h)!.objects.free(h, 'ct', pp.process);
   yield* drv.wakeWaiters(pp, cpu);
   return PTL.OK;
 }
@@ -113,22 +106,20 @@ export function mdBind(drv: PortalsDriver, pp: PortalsProcess, ni: NetworkInterf
   const eq = ni.eqByHandle(eqH);
   const ct = ni.ctByHandle(ctH);
   if (eq === undefined || ct === undefined || options & ~1023) return { rc: PTL.ARG_INVALID };
-  if (ni.mds.size >= ni.limits.max_mds) return { rc: PTL.NO_SPACE };
+  if (ni.objects.count('md') >= ni.limits.max_mds) return { rc: PTL.NO_SPACE };
   const pieces = drv.memoryOf(pp.process, ni, start, length, (options & PTL.IOVEC) !== 0);
   if (pieces === null) return { rc: PTL.ARG_INVALID };
   // A descriptor over read-only memory can be sent from; gets, fetches and swaps into it are refused.
   const writable = drv.memoryOf(pp.process, ni, start, length, (options & PTL.IOVEC) !== 0, true) !== null;
-  const md: MemoryDescriptor = { handle: ni.newHandle('md'), start, length: total(pieces), options, eq, ct, pieces, pin: drv.pin(pieces), writable, busy: 0 };
-  ni.mds.set(md.handle, md);
+  const md = ni.objects.alloc('md', pp.process, (handle): MemoryDescriptor => ({ handle, start, length: total(pieces), options, eq, ct, pieces, pin: drv.pin(pieces), writable, busy: 0 }));
   return { rc: PTL.OK, md };
 }
 
 export function mdRelease(pp: PortalsProcess, h: number): number {
-  const ni = pp.owner(h);
-  const md = ni !== null && handleKind(h) === 'md' ? ni.mds.get(h) : undefined;
-  if (ni === null || md === undefined) return PTL.ARG_INVALID;
+  const md = pp.find(h, 'md');
+  if (md === undefined) return PTL.ARG_INVALID;
   if (md.busy > 0) return PTL.IN_USE;
-  ni.mds.delete(h);
+  pp.owner(h)!.objects.free(h, 'md', pp.process);
   md.pin.release();
   return PTL.OK;
 }

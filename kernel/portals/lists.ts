@@ -7,7 +7,7 @@ import { PTL } from './defs.ts';
 import type { PortalsDriver } from './driver.ts';
 import { total } from './iov.ts';
 import { matches } from './match.ts';
-import { type ListEntry, type NetworkInterface, type Unexpected, blankEvent, handleKind } from './objects.ts';
+import { type ListEntry, type NetworkInterface, type Unexpected, blankEvent } from './objects.ts';
 import type { PortalsProcess } from './state.ts';
 
 /** Valid option bits of an LE (up to CT_BYTES) and of an ME (up to LOCAL_INC_UH_RLENGTH). */
@@ -36,15 +36,16 @@ export function append(drv: PortalsDriver, pp: PortalsProcess, ni: NetworkInterf
   if (d.options & ~(kind === 'me' ? ME_OPTIONS_MASK : LE_OPTIONS_MASK)) return { rc: PTL.ARG_INVALID };
   const ct = ni.ctByHandle(d.ct);
   if (ct === undefined) return { rc: PTL.ARG_INVALID };
-  if (ni.entries.size >= ni.limits.max_entries) return { rc: PTL.NO_SPACE };
+  if (ni.objects.count('me') + ni.objects.count('le') >= ni.limits.max_entries) return { rc: PTL.NO_SPACE };
   if (pt.priority.length + pt.overflow.length >= ni.limits.max_list_size) return { rc: PTL.NO_SPACE };
   // An entry the NIC may write (puts, atomics) must lie in memory its owner can write, as RDMA
   // stacks refuse to register read-only memory for remote write; one that only serves gets need not.
   const nicWrites = (d.options & PTL.ME_OP_PUT) !== 0;
   const pieces = drv.memoryOf(pp.process, ni, d.start, d.length, (d.options & PTL.IOVEC) !== 0, nicWrites);
   if (pieces === null) return { rc: PTL.ARG_INVALID };
-  const entry: ListEntry = {
-    handle: ni.newHandle(kind),
+  // The handle is taken now (an entry used up at once still uses a handle number) and freed below if unlinked.
+  const entry = ni.objects.alloc(kind, pp.process, (handle): ListEntry => ({
+    handle,
     kind,
     pt,
     list,
@@ -66,7 +67,7 @@ export function append(drv: PortalsDriver, pp: PortalsProcess, ni: NetworkInterf
     userPtr,
     linked: true,
     ext: null,
-  };
+  }));
   // An entry appended to the priority list first takes the unexpected headers it matches, oldest
   // first (a use-once entry only the first, and is then used up without being linked).
   const taken: Unexpected[] = [];
@@ -80,10 +81,11 @@ export function append(drv: PortalsDriver, pp: PortalsProcess, ni: NetworkInterf
     for (const u of taken) pt.unexpected.splice(pt.unexpected.indexOf(u), 1);
   }
   const usedUp = taken.length > 0 && (d.options & PTL.ME_USE_ONCE) !== 0;
-  if (!usedUp) {
-    ni.entries.set(entry.handle, entry);
-    (list === PTL.PRIORITY_LIST ? pt.priority : pt.overflow).push(entry);
-  } else entry.linked = false;
+  if (!usedUp) (list === PTL.PRIORITY_LIST ? pt.priority : pt.overflow).push(entry);
+  else {
+    ni.objects.free(entry.handle, kind, pp.process);
+    entry.linked = false;
+  }
   const work = (function* (): KPath {
     yield step('portals', 'append', drv.v['kernel.portalsMatchCycles'], `${kind} on pt ${ptIndex} ${list === 0 ? 'priority' : 'overflow'}${taken.length ? `, ${taken.length} unexpected header(s)` : ''}`);
     yield* drv.overflowEvents(pp, pt, taken, d.options, ct, userPtr, cpu);
@@ -107,17 +109,15 @@ export function append(drv: PortalsDriver, pp: PortalsProcess, ni: NetworkInterf
 }
 
 export function unlink(drv: PortalsDriver, pp: PortalsProcess, h: number): number {
-  const ni = pp.owner(h);
-  const kind = handleKind(h);
-  const e = ni !== null && (kind === 'me' || kind === 'le') ? ni.entries.get(h) : undefined;
-  if (ni === null || e === undefined) return PTL.ARG_INVALID;
-  drv.remove(ni, e);
+  const e = pp.find(h, ['me', 'le']);
+  if (e === undefined) return PTL.ARG_INVALID;
+  drv.remove(pp.owner(h)!, e);
   return PTL.OK;
 }
 
 export function remove(ni: NetworkInterface, e: ListEntry): void {
   e.linked = false;
-  ni.entries.delete(e.handle);
+  ni.objects.free(e.handle, e.kind, ni.owner);
   // Operations already matched hold their own pins; the entry's go now.
   e.pin.release();
   e.ext?.grantPin.release();

@@ -2,7 +2,8 @@
 // and their portal tables, memory descriptors, list entries, event queues
 // and counting events. Handles are 32-bit numbers: object kind in the top
 // nibble, NI in the next two bits, a slot below (the kinds avoid the
-// nibbles of PTL_EQ_NONE and PTL_CT_NONE).
+// nibbles of PTL_EQ_NONE and PTL_CT_NONE). Each NI keeps its objects in one
+// handle table (handles.ts), which checks kind and owner on every lookup.
 
 import { DEFAULT_LIMITS, type LimitName, PTL } from './defs.ts';
 import type { Cpu } from '../cpu.ts';
@@ -11,6 +12,8 @@ import type { Piece } from './iov.ts';
 import type { Pin } from '../pin.ts';
 import type { AttachedExtension } from './extension.ts';
 import type { Entry } from './match.ts';
+import { HandleTable } from './handles.ts';
+import type { Process } from '../process.ts';
 
 export const KIND = { ni: 0x1, eq: 0x2, ct: 0x4, md: 0x6, me: 0x7, le: 0x8 } as const;
 export type Kind = keyof typeof KIND;
@@ -160,25 +163,35 @@ export class PortalTableEntry {
   }
 }
 
+/** The objects an NI's handle table holds, by handle kind. */
+export interface PortalsObjects {
+  eq: EventQueue;
+  ct: Counter;
+  md: MemoryDescriptor;
+  me: ListEntry;
+  le: ListEntry;
+}
+export type ObjectKind = keyof PortalsObjects;
+
 export class NetworkInterface {
   readonly pts: (PortalTableEntry | null)[];
-  readonly mds = new Map<number, MemoryDescriptor>();
-  readonly entries = new Map<number, ListEntry>();
-  readonly eqs = new Map<number, EventQueue>();
-  readonly cts = new Map<number, Counter>();
+  /** Its event queues, counters, descriptors and list entries, by handle (slots numbered from 1 across all kinds). */
+  readonly objects: HandleTable<PortalsObjects, Process>;
+  readonly pid: number;
   /** PTL_SR_DROP_COUNT, PTL_SR_PERMISSION_VIOLATIONS, PTL_SR_OPERATION_VIOLATIONS */
   readonly status = [0, 0, 0];
   map: { nid: number; pid: number }[] | null = null;
-  private nextSlot = 1;
   refs = 1;
 
   constructor(
     readonly index: number,
     readonly options: number,
     readonly limits: Limits,
-    readonly pid: number,
+    readonly owner: Process,
   ) {
     this.pts = new Array(limits.max_pt_index + 1).fill(null);
+    this.pid = owner.pid;
+    this.objects = new HandleTable((kind, slot) => makeHandle(kind, index, slot));
   }
 
   get matching(): boolean {
@@ -193,18 +206,16 @@ export class NetworkInterface {
     return makeHandle('ni', this.index, 0);
   }
 
-  newHandle(kind: Kind): number {
-    return makeHandle(kind, this.index, this.nextSlot++);
-  }
-
+  /** An EQ of this NI named in an argument: null for PTL_EQ_NONE, undefined if the handle names none. */
   eqByHandle(h: number): EventQueue | null | undefined {
     if (h === PTL.EQ_NONE) return null;
-    return this.eqs.get(h);
+    return this.objects.get(h, 'eq', this.owner);
   }
 
+  /** A counter of this NI named in an argument: null for PTL_CT_NONE, undefined if the handle names none. */
   ctByHandle(h: number): Counter | null | undefined {
     if (h === PTL.CT_NONE) return null;
-    return this.cts.get(h);
+    return this.objects.get(h, 'ct', this.owner);
   }
 }
 

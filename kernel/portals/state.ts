@@ -3,7 +3,7 @@
 
 import type { Process, Thread } from '../process.ts';
 import { PTL } from './defs.ts';
-import { type NetworkInterface, handleKind, handleNi } from './objects.ts';
+import { type NetworkInterface, type ObjectKind, type PortalsObjects, handleKind, handleNi } from './objects.ts';
 
 /** The node's NIC offers two interfaces (0, the default, and 1: a runtime's out-of-band channel). */
 export const IFACES = 2;
@@ -32,6 +32,11 @@ export class PortalsProcess {
     const kind = handleKind(handle);
     if (kind === null) return null;
     return this.nis[handleNi(handle)] ?? null;
+  }
+
+  /** The live object a handle names, if it is of one of `kinds` and this process's (every object lookup goes through here). */
+  find<K extends ObjectKind>(handle: number, kinds: K | readonly K[]): PortalsObjects[K] | undefined {
+    return this.owner(handle)?.objects.get(handle, kinds, this.process);
   }
 }
 

@@ -43,8 +43,8 @@ export function revokeWrite(drv: PortalsDriver, p: Process, start: number, lengt
   const hit = (pieces: readonly Piece[]) => pieces.some((x) => ranges.some((y) => x.pa < y.pa + y.len && y.pa < x.pa + x.len));
   for (const ni of pp.nis) {
     if (ni === null) continue;
-    for (const md of ni.mds.values()) if (md.writable && hit(md.pieces)) md.writable = false;
-    for (const e of ni.entries.values()) {
+    for (const md of ni.objects.values('md')) if (md.writable && hit(md.pieces)) md.writable = false;
+    for (const e of [...ni.objects.values('me'), ...ni.objects.values('le')]) {
       if (e.writable && hit(e.pieces)) e.writable = false;
       if (e.ext !== null && e.ext.grantWritable && hit(e.ext.grant)) e.ext.grantWritable = false;
     }

@@ -1,6 +1,6 @@
 // Random sequences of Portals calls on two nodes: each rank opens an NI with
 // a few real objects, then calls ptl_* at random with argument words drawn
-// by their C types (kernel/portals/calls.ts, PTL_ARG_TYPES): real handles
+// by their C types (kernel/portals/callargs.ts, PTL_ARG_TYPES): real handles
 // (its own, stale, or with high bits set), hostile sizes and offsets
 // (2^64-1, 2^53, past an MD), timeouts near 2^32 ms, and pointers to real
 // or garbage structures, to nothing, or past the address space. Puts and
@@ -9,7 +9,7 @@
 
 import { getProfile, withOverrides } from '../../hw/profile.ts';
 import { PTL } from '../../kernel/portals/defs.ts';
-import { PTL_ARG_TYPES, type WordType } from '../../kernel/portals/calls.ts';
+import { PTL_ARG_TYPES, type WordType } from '../../kernel/portals/callargs.ts';
 import { System } from '../../system/system.ts';
 import { SYSCALL_NR, type SyscallName } from '../../kernel/syscalls/table.ts';
 import { LAYOUT } from '../../userland/lib/abi.gen.ts';
