@@ -24,6 +24,8 @@ import { type KPath, step } from './step.ts';
 import { PortalsDriver } from './portals/driver.ts';
 import { registerPortals } from './portals/calls.ts';
 import { registerExtensions } from './portals/extcalls.ts';
+import { registerUnet } from './unet/calls.ts';
+import { UnetKernel } from './unet/unet.ts';
 import { withCheckedArgs } from './syscalls/context.ts';
 import { HANDLERS, type SyscallHandler } from './syscalls/handlers.ts';
 import { SYSCALL_BY_NR, type SyscallName, type SyscallSpec } from './syscalls/table.ts';
@@ -97,6 +99,8 @@ export class Kernel {
   readonly futex = new FutexTable();
   readonly portals: PortalsDriver;
   readonly jobs: JobControl;
+  /** U-Net endpoints and channels (kernel/unet/). */
+  readonly unet: UnetKernel;
   readonly stats: KernelStats = { syscalls: 0, pageFaults: 0, shootdowns: 0, shootdownPs: 0, shootdownIpis: 0, ipisSent: 0, oopses: 0 };
   readonly oopsLog: string[] = [];
   /** The core whose event is being handled right now, if any. */
@@ -125,6 +129,7 @@ export class Kernel {
     this.mailboxes = this.cpus.map(() => []);
     this.portals = new PortalsDriver(this);
     this.jobs = new JobControl(this);
+    this.unet = new UnetKernel(this);
   }
 
   get nid(): number {
@@ -165,6 +170,8 @@ export class Kernel {
     this.portals.attach();
     registerPortals(this);
     registerExtensions(this);
+    registerUnet(this);
+    this.unet.attach(VECTOR.unet);
     this.node.nic.irq = { core: 0, rxVector: VECTOR['nic-rx'], completionVector: VECTOR['nic-completion'] };
     for (const cpu of this.cpus) {
       cpu.core.setInterruptsEnabled(true);
@@ -449,6 +456,7 @@ export class Kernel {
     p.endedAt = this.engine.now;
     this.futex.forget(p.aspace);
     this.portals.forget(p);
+    this.unet.forget(p);
     this.zombies.push(p);
     this.reapZombies();
     this.jobs.processEnded(p);
