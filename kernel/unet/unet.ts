@@ -39,7 +39,10 @@ interface KChannel {
 }
 
 export interface KEndpoint {
+  /** The NIC's id (unique on the node). */
   readonly id: number;
+  /** What the owner calls it: 1, 2, ... per process, so SPMD ranks can name each other's. */
+  readonly handle: number;
   readonly owner: Process;
   readonly va: number;
   readonly len: number;
@@ -80,10 +83,16 @@ export class UnetKernel {
     };
   }
 
-  /** The endpoint `id` if the caller owns it; EBADF otherwise (another process's endpoint looks like none). */
-  owned(p: Process, id: number): KEndpoint {
-    const ep = this.endpoints.get(id);
-    if (ep === undefined || ep.owner !== p) fail('EBADF', `no U-Net endpoint ${id} of this process`);
+  /** A process's endpoint by its handle: another process's endpoints are not even named. */
+  private byHandle(p: Process, handle: number): KEndpoint | undefined {
+    for (const e of this.endpoints.values()) if (e.owner === p && e.handle === handle) return e;
+    return undefined;
+  }
+
+  /** The caller's endpoint `handle`, or EBADF. */
+  owned(p: Process, handle: number): KEndpoint {
+    const ep = this.byHandle(p, handle);
+    if (ep === undefined) fail('EBADF', `no U-Net endpoint ${handle} in this process`);
     return ep;
   }
 
@@ -106,12 +115,14 @@ export class UnetKernel {
     if (this.endpoints.size >= UNET_LIMITS.MAX_ENDPOINTS) fail('ENOSPC', `the NIC has ${UNET_LIMITS.MAX_ENDPOINTS} endpoints`);
     const segPa = r.pa + (va - r.start);
     const id = this.nextEp++;
+    const mine = this.endpointsOf(p);
+    const handle = mine.length === 0 ? 1 : Math.max(...mine.map((e) => e.handle)) + 1;
     const upcall = (flags & UNET_CREATE_FLAGS.UPCALL) !== 0;
     const pin = Pin.of(this.k.phys, [{ pa: segPa, len, base: r.extent.base }]);
-    this.endpoints.set(id, { id, owner: p, va, len, segPa, entries, upcall, pin, channels: new Map(), waiters: new Set() });
-    yield step('unet', 'create', this.v['kernel.mapPageCycles'] * (len / PAGE), `endpoint ${id}: ${len} B at 0x${va.toString(16)} phys 0x${segPa.toString(16)}, ${entries} slots`);
+    this.endpoints.set(id, { id, handle, owner: p, va, len, segPa, entries, upcall, pin, channels: new Map(), waiters: new Set() });
+    yield step('unet', 'create', this.v['kernel.mapPageCycles'] * (len / PAGE), `endpoint ${handle} (nic ${id}): ${len} B at 0x${va.toString(16)} phys 0x${segPa.toString(16)}, ${entries} slots`);
     this.nic.createEndpoint({ id, segPa, segLen: len, entries, upcall, owner: p.pid });
-    return id;
+    return handle;
   }
 
   *destroy(cpu: Cpu, ep: KEndpoint): KPath {
@@ -157,7 +168,7 @@ export class UnetKernel {
     yield step('unet', 'open', this.v['kernel.syscallWorkCycles'], `endpoint ${ep.id} chan ${chan} -> node ${peer.nid} pid ${peer.pid} ep ${peer.ep} chan ${peer.chan}`);
     const c: KChannel = { peer, rxTag: this.newTag(), txTag: null, waiter: null, req: this.nextReq++ };
     if (peer.nid === this.k.nid) {
-      const theirs = this.accept(ep.owner.info, { nid: this.k.nid, pid: ep.owner.pid, ep: ep.id, chan }, peer, c.rxTag);
+      const theirs = this.accept(ep.owner.info, { nid: this.k.nid, pid: ep.owner.pid, ep: ep.handle, chan }, peer, c.rxTag);
       if (typeof theirs === 'string') fail(theirs, 'peer refused');
       c.txTag = theirs;
       ep.channels.set(chan, c);
@@ -166,7 +177,7 @@ export class UnetKernel {
     }
     ep.channels.set(chan, c);
     c.waiter = t;
-    this.nic.sendControl(peer.nid, encodeControl({ type: UNET_CTL.OPEN, req: c.req, srcPid: ep.owner.pid, srcUid: ep.owner.info.uid, srcEp: ep.id, srcChan: chan, dstPid: peer.pid, dstEp: peer.ep, dstChan: peer.chan, tag: c.rxTag, errno: 0 }));
+    this.nic.sendControl(peer.nid, encodeControl({ type: UNET_CTL.OPEN, req: c.req, srcPid: ep.owner.pid, srcUid: ep.owner.info.uid, srcEp: ep.handle, srcChan: chan, dstPid: peer.pid, dstEp: peer.ep, dstChan: peer.chan, tag: c.rxTag, errno: 0 }));
     yield step('unet', 'open-wait', this.v['kernel.syscallWorkCycles'], `OPEN sent to node ${peer.nid}`);
     const r = (yield* block()) as number;
     c.waiter = null;
@@ -185,8 +196,8 @@ export class UnetKernel {
     const p = this.k.processes.get(to.pid);
     if (p === undefined || !p.alive) return 'ECONNREFUSED';
     if (p.info.uid !== requester.uid) return 'EACCES';
-    const ep = this.endpoints.get(to.ep);
-    if (ep === undefined || ep.owner !== p) return 'ECONNREFUSED';
+    const ep = this.byHandle(p, to.ep);
+    if (ep === undefined) return 'ECONNREFUSED';
     if (!(to.chan >= 0 && to.chan < UNET_LIMITS.MAX_CHANNELS)) return 'EINVAL';
     const c = ep.channels.get(to.chan);
     if (c !== undefined) {
@@ -258,7 +269,7 @@ export class UnetKernel {
     }
     if (raw.undeliverable) {
       // Our own message came back: the open fails.
-      if (m.type === UNET_CTL.OPEN) yield* this.answer(m.srcEp, m.srcChan, m.req, -ERRNO.EHOSTUNREACH, 0, cpu);
+      if (m.type === UNET_CTL.OPEN) yield* this.answer(m.srcPid, m.srcEp, m.srcChan, m.req, -ERRNO.EHOSTUNREACH, 0, cpu);
       return;
     }
     yield step('unet', 'control', this.v['kernel.syscallWorkCycles'], `${['', 'OPEN', 'ACCEPT', 'REFUSE'][m.type]} from node ${raw.src}`);
@@ -268,12 +279,13 @@ export class UnetKernel {
       this.nic.sendControl(raw.src, encodeControl(reply));
       return;
     }
-    yield* this.answer(m.srcEp, m.srcChan, m.req, m.type === UNET_CTL.ACCEPT ? 0 : -m.errno, m.tag, cpu);
+    yield* this.answer(m.srcPid, m.srcEp, m.srcChan, m.req, m.type === UNET_CTL.ACCEPT ? 0 : -m.errno, m.tag, cpu);
   }
 
   /** The answer to one of our opens: program the channel and wake the opener. */
-  private *answer(epId: number, chan: number, req: number, result: number, tag: number, cpu: Cpu): KPath {
-    const ep = this.endpoints.get(epId);
+  private *answer(pid: number, handle: number, chan: number, req: number, result: number, tag: number, cpu: Cpu): KPath {
+    const p = this.k.processes.get(pid);
+    const ep = p === undefined ? undefined : this.byHandle(p, handle);
     const c = ep?.channels.get(chan);
     if (ep === undefined || c === undefined || c.req !== req) return;
     if (result === 0) {

@@ -15,6 +15,7 @@
 //   const m = yield* unetPoll(env, ep);         // null, or { chan, offset, len, status, ... }
 //   ... read m.len bytes at ep.va + m.offset ...
 //   yield* unetRelease(env, ep, m);             // consume it; its buffer goes back to the free queue
+//   yield* unetFlush(env, ep);                  // before exit: queued sends go with the endpoint
 //
 // Segment: `bytes` of memory mapped by unetCreate (physically contiguous,
 // as the NIC needs), laid out as userland/lib/unet.gen.ts says: header,
@@ -40,7 +41,7 @@ import type { Env } from './runtime.ts';
 export { UNET_CREATE, UNET_FLAG, UNET_LIMITS, UNET_STATUS };
 
 export interface UnetEndpoint {
-  /** The kernel's endpoint id. */
+  /** The endpoint's handle in this process (1 for the first: SPMD ranks can name their peers' without asking). */
   readonly id: number;
   /** Where the segment is mapped. */
   readonly va: number;
@@ -127,10 +128,19 @@ export function unetAlloc(ep: UnetEndpoint, n: number): number {
   return at;
 }
 
-/** Opens channel `chan` to a peer's channel; both ends may call it (the second finds it open). */
-export function* unetOpen(env: Env, ep: UnetEndpoint, chan: number, peer: UnetPeer): U {
-  const r = yield* env.sys.raw(SYS.unet_open, ep.id, chan, peer.nid, peer.pid, peer.ep, peer.chan);
-  if (r < 0) throw new UnetError(-r, 'unet_open');
+/**
+ * Opens channel `chan` to a peer's channel; both ends may call it (the second
+ * finds it open). A peer whose endpoint does not exist yet refuses
+ * (ECONNREFUSED): the open is retried `retries` times, `retryNs` apart.
+ */
+export function* unetOpen(env: Env, ep: UnetEndpoint, chan: number, peer: UnetPeer, opts: { readonly retries?: number; readonly retryNs?: number } = {}): U {
+  const retries = opts.retries ?? 200;
+  for (let i = 0; ; i++) {
+    const r = yield* env.sys.raw(SYS.unet_open, ep.id, chan, peer.nid, peer.pid, peer.ep, peer.chan);
+    if (r === 0) return;
+    if (r !== -ERRNO.ECONNREFUSED || i >= retries) throw new UnetError(-r, 'unet_open');
+    yield* env.sys.nanosleep(opts.retryNs ?? 20_000);
+  }
 }
 
 export function* unetClose(env: Env, ep: UnetEndpoint, chan: number): U {
@@ -173,6 +183,14 @@ export function* unetSendsPending(env: Env, ep: UnetEndpoint): U<number> {
   return (ep.sendTail - head) >>> 0;
 }
 
+/**
+ * Waits until the NIC has taken every queued send. Call it before exiting:
+ * an endpoint goes with its process, and sends still queued go with it.
+ */
+export function* unetFlush(env: Env, ep: UnetEndpoint, spinCycles = 50): U {
+  while ((yield* unetSendsPending(env, ep)) > 0) yield* env.compute(spinCycles);
+}
+
 /** The status the NIC wrote into send descriptor number `n` (counting from 0), PENDING until it has. */
 export function* unetSendStatus(env: Env, ep: UnetEndpoint, n: number): U<number> {
   return yield* env.mem.loadU32(ep.va + ep.queues.send + (n % ep.entries) * UNET_DESC.SIZE + UNET_DESC.STATUS);
@@ -204,7 +222,7 @@ export function* unetPostFree(env: Env, ep: UnetEndpoint, offset: number, len: n
 }
 
 /** Spins on the receive queue until a message arrives (the U-Net way: no syscall). */
-export function* unetReceive(env: Env, ep: UnetEndpoint, spinCycles = 20): U<UnetMessage> {
+export function* unetReceive(env: Env, ep: UnetEndpoint, spinCycles = 50): U<UnetMessage> {
   for (;;) {
     const m = yield* unetPoll(env, ep);
     if (m !== null) return m;
