@@ -79,7 +79,8 @@ export class UnetKernel {
     this.nic.onStep = (ep, what, detail, dur) => {
       if (!k.host.wantsRecords) return k.host.countStep();
       const owner = this.endpoints.get(ep)?.owner.pid ?? 0;
-      k.host.record({ t: k.engine.now, node: k.nid, core: -1, pid: owner, path: 'unet-nic', step: what, detail: ep === 0 ? detail : `ep ${ep}: ${detail}`, dur });
+      // The NIC has no core; its steps are filed under core 0 (the one its interrupts go to).
+      k.host.record({ t: k.engine.now, node: k.nid, core: 0, pid: owner, path: 'unet-nic', step: what, detail: ep === 0 ? detail : `ep ${ep}: ${detail}`, dur });
     };
   }
 
