@@ -48,9 +48,9 @@ export function benchKernelBypass(profile: string): KernelBypassResult {
   // The last zero-byte message rank 0 sent, step by step on both NICs.
   const recs = run(profile, APPS.unet_pingpong, ['0'], true).sys.trace.last().filter((x) => x.path === 'unet-nic' && !x.detail.startsWith('control'));
   const last = (node: number, step: string, before = Infinity) => recs.filter((x) => x.node === node && x.step === step && x.t < before).at(-1)!;
-  const wb = last(1, 'receive write-back');
-  const demux = last(1, 'receive demux', wb.t);
-  const dma = last(0, 'send buffer DMA', demux.t);
+  const wb = last(1, 'recv-writeback');
+  const demux = last(1, 'recv-demux', wb.t);
+  const dma = last(0, 'send-dma', demux.t);
   const bell = last(0, 'doorbell', dma.t);
   const ns = (ps: number) => Math.round(ps / 1000);
   return {

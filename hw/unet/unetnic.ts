@@ -134,7 +134,8 @@ const RX_DEMUX = 4;
 const RX_FREE = 5;
 const RX_DMA_DONE = 6;
 const RX_WRITEBACK = 7;
-const STEP_NAMES = ['doorbell', 'send descriptor fetch', 'send buffer DMA', 'send write-back', 'receive demux', 'free buffer fetch', 'receive buffer DMA', 'receive write-back'];
+/** Trace step names (single words, so `break unet-nic/send-dma` can name one). */
+const STEP_NAMES = ['doorbell', 'send-fetch', 'send-dma', 'send-writeback', 'recv-demux', 'free-fetch', 'recv-dma', 'recv-writeback'];
 
 type TxWork = { readonly kind: 'endpoint'; readonly ep: UnetEndpoint } | { readonly kind: 'control'; readonly dst: number; readonly bytes: Uint8Array };
 
