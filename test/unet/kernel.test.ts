@@ -99,6 +99,29 @@ describe('U-Net through the kernel', () => {
     expect(sys.kernel(0).node.nic.unet.stats.control).toBe(0);
   });
 
+  it('fails an open to a node that is down with EHOSTUNREACH, and one to a node that does not exist', () => {
+    const rcs: number[] = [];
+    const sys = boot({ nodes: 3 });
+    sys.machine.network.setNodeDown(2, true);
+    runProgram(
+      sys,
+      program('unreachable', function* (env) {
+        const ep = yield* unetCreate(env, {});
+        for (const nid of [2, 7]) {
+          try {
+            yield* unetOpen(env, ep, 0, { nid, pid: 100, ep: 1, chan: 0 }, { retries: 0 });
+            rcs.push(0);
+          } catch (e) {
+            rcs.push(-(e as { errno: number }).errno);
+          }
+        }
+      }),
+      1,
+    );
+    expect(rcs).toEqual([-ERRNO.EHOSTUNREACH, -ERRNO.EHOSTUNREACH]);
+    expect(sys.kernel(0).node.nic.unet.stats.undeliverable).toBe(1);
+  });
+
   it('gives the same results and trace for the same seed', () => {
     const run = () => {
       const sys = boot({ nodes: 2 });
