@@ -7,6 +7,7 @@
 import { getProfile } from '../hw/profile.ts';
 import { System } from '../kernel/system.ts';
 import type { UserProgram } from '../kernel/abi.ts';
+import { svgPlot } from '../monitor/svgplot.ts';
 import { APPS } from '../userland/apps/index.ts';
 
 const SIZES = [0, 64, 256, 512, 1024, 2048, 4096];
@@ -71,4 +72,12 @@ export function benchKernelBypass(profile: string): KernelBypassResult {
     },
     wall_s: +(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(3),
   };
+}
+
+/** The round trip against message size, base and direct, on Red Storm and the 1995 cluster, as an SVG plot (us, log scale). */
+export function kernelBypassSvg(results: readonly KernelBypassResult[]): string {
+  const line = (name: string, r: Record<string, number>) => ({ name, points: SIZES.map((x) => ({ x, y: r[x] / 1000 })) });
+  const shown = results.filter((r) => r.profile === 'redstorm' || r.profile === 'atm95');
+  const series = shown.flatMap((r) => [line(`${r.profile} base`, r.unet_round_trip_ns), line(`${r.profile} direct`, r.unet_direct_round_trip_ns)]);
+  return svgPlot('raw U-Net round trip against message size', 'message bytes', 'round trip (us, simulated)', series, { logX: false, logY: true });
 }
