@@ -17,7 +17,7 @@ function* sys_unet_destroy(c: SyscallCtx): KPath<number> {
 
 function* sys_unet_open(c: SyscallCtx): KPath<number> {
   const ep = c.k.unet.owned(c.p, argInt(c, 0));
-  return yield* c.k.unet.open(c.cpu, c.t, ep, argInt(c, 1), { nid: argInt(c, 2), pid: argInt(c, 3), ep: argInt(c, 4), chan: argInt(c, 5) });
+  return yield* c.k.unet.open(c.t, ep, argInt(c, 1), { nid: argInt(c, 2), pid: argInt(c, 3), ep: argInt(c, 4), chan: argInt(c, 5) });
 }
 
 function* sys_unet_close(c: SyscallCtx): KPath<number> {
