@@ -2,8 +2,7 @@
 // later the syscall ABI) are written to docs/ from their one source of
 // truth. `margay docs` regenerates; tests check the files are current.
 
-import { UNET_CREATE_FLAGS } from '../kernel/unet/flags.ts';
-import { UNET_DESC, UNET_FLAG, UNET_FREE, UNET_HDR, UNET_LIMITS, UNET_STATUS } from '../hw/unet/layout.ts';
+import { UNET_CREATE_FLAGS, UNET_DESC, UNET_FLAG, UNET_FREE, UNET_HDR, UNET_LIMITS, UNET_STATUS } from '../hw/unet/layout.ts';
 import { CONSOLE_COMMANDS, KEYS } from './console/console.ts';
 import { ALIASES, COMMANDS, MonitorSession } from './session.ts';
 import { PARAMETERS, PROFILES, type ParamName } from '../hw/profile.ts';

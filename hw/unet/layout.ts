@@ -77,6 +77,12 @@ export const UNET_STATUS = {
   BAD_FLAGS: 6,
 } as const;
 
+/** Flags of unet_create (kernel/syscalls/table.ts). */
+export const UNET_CREATE_FLAGS = {
+  /** Raise the upcall interrupt when the receive queue becomes non-empty (unet_wait needs it). */
+  UPCALL: 1,
+} as const;
+
 export const UNET_LIMITS = {
   /** Largest message: an AAL5 frame's payload. */
   MAX_MESSAGE: 65535,

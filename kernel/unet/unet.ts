@@ -8,16 +8,15 @@
 // a remote peer, a direct check for one on this node. Endpoints are
 // reachable by their owner only; they go when it exits.
 
-import { UNET_HDR, UNET_LIMITS, unetQueues } from '../../hw/unet/layout.ts';
+import { UNET_CREATE_FLAGS, UNET_HDR, UNET_LIMITS, unetQueues } from '../../hw/unet/layout.ts';
 import type { UnetControl } from '../../hw/unet/unetnic.ts';
 import type { Cpu } from '../cpu.ts';
 import { ERRNO, fail } from '../errno.ts';
 import type { Kernel } from '../kernel.ts';
 import { Pin } from '../pin.ts';
 import type { Process, Thread } from '../process.ts';
-import { type KPath, block, step } from '../step.ts';
+import { type KPath, type TracePath, block, step } from '../step.ts';
 import { UNET_CTL, type UnetControlMsg, decodeControl, encodeControl } from './control.ts';
-import { UNET_CREATE_FLAGS } from './flags.ts';
 
 const PAGE = 4096;
 
@@ -76,12 +75,15 @@ export class UnetKernel {
   attach(vector: number): void {
     const k = this.k;
     this.nic.irq = { core: 0, vector };
-    this.nic.onStep = (ep, what, detail, dur, start) => {
-      if (!k.host.wantsRecords) return k.host.countStep();
+    const record = (path: TracePath, ep: number, what: string, detail: string, dur: number, start: number) => {
       const owner = this.endpoints.get(ep)?.owner.pid ?? 0;
       // The NIC has no core; its steps are filed under core 0 (the one its interrupts go to),
       // at the time they began (recorded when they end, so a record may precede the one before it).
-      k.host.record({ t: start, node: k.nid, core: 0, pid: owner, path: 'unet-nic', step: what, detail: ep === 0 ? detail : `ep ${ep}: ${detail}`, dur });
+      k.host.record({ t: start, node: k.nid, core: 0, pid: owner, path, step: what, detail: ep === 0 ? detail : `ep ${ep}: ${detail}`, dur });
+    };
+    this.nic.onStep = (ep, what, detail, dur, start) => {
+      if (!k.host.wantsRecords) return k.host.countStep();
+      record('unet-nic', ep, what, detail, dur, start);
     };
   }
 
