@@ -6,6 +6,8 @@ import { benchEngineHold } from './engine.ts';
 import { benchExtCompare } from './extcompare.ts';
 import { benchJobLaunch, benchScale } from './joblaunch.ts';
 import { benchKernel } from './kernel.ts';
+import { type KernelBypassResult, benchKernelBypass, kernelBypassSvg } from './kernelbypass.ts';
+import { writeFileSync } from 'node:fs';
 import { benchNetworkUniform } from './network.ts';
 import { benchPortals } from './portals.ts';
 
@@ -17,6 +19,7 @@ const BENCHES: Record<string, () => unknown> = {
   portals: () => ['redstorm', 'paragon', 'modern'].map((p) => benchPortals(p)),
   kernel: () => ['redstorm', 'paragon', 'modern'].map((p) => benchKernel(p)),
   joblaunch: () => benchJobLaunch(),
+  kernel_bypass: () => ['redstorm', 'paragon', 'modern', 'atm95'].map((p) => benchKernelBypass(p)),
 };
 
 /** Long benchmarks, run only when named: `npm run bench scale` (about a minute), `scale100k`. */
@@ -25,7 +28,15 @@ const HEAVY: Record<string, () => unknown> = {
   scale100k: () => benchScale('torus:50x50x40'),
 };
 
-const wanted = process.argv.slice(2);
+const args = process.argv.slice(2);
+// --svg FILE: with kernel_bypass, also plot its round trips against message size.
+const svgAt = args.indexOf('--svg');
+const svgFile = svgAt >= 0 ? args[svgAt + 1] : undefined;
+if (svgAt >= 0 && svgFile === undefined) {
+  process.stderr.write('bench: --svg needs a file name\n');
+  process.exit(2);
+}
+const wanted = svgAt >= 0 ? args.filter((_, i) => i !== svgAt && i !== svgAt + 1) : args;
 for (const w of wanted) {
   if (!(w in BENCHES) && !(w in HEAVY)) {
     process.stderr.write(`bench: unknown benchmark '${w}' (known: ${[...Object.keys(BENCHES), ...Object.keys(HEAVY)].join(', ')})\n`);
@@ -38,6 +49,7 @@ for (const [name, fn] of [...Object.entries(BENCHES), ...Object.entries(HEAVY)])
   process.stderr.write(`bench: ${name}...\n`);
   results[name] = fn();
 }
+if (svgFile !== undefined && results.kernel_bypass !== undefined) writeFileSync(svgFile, kernelBypassSvg(results.kernel_bypass as KernelBypassResult[]));
 const engine = results.engine as { events_per_s?: number } | undefined;
 if (engine?.events_per_s !== undefined) results.events_per_s = engine.events_per_s;
 process.stdout.write(JSON.stringify(results, null, 2) + '\n');

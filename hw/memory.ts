@@ -42,6 +42,8 @@ export class PhysicalMemory {
    * unless something watches this node, so the usual cost is one test.
    */
   watcher: ((addr: number, len: number, write: boolean) => void) | null = null;
+  /** Told of every write(): the U-Net doorbell (hw/unet/unetnic.ts); null without endpoints. */
+  doorbell: ((addr: number, len: number) => void) | null = null;
 
   /** Copies `dst.length` bytes starting at physical `addr` into `dst`. */
   read(addr: number, dst: Uint8Array): void {
@@ -71,6 +73,7 @@ export class PhysicalMemory {
       this.frame(Math.floor(a / FRAME_SIZE)).set(src.subarray(done, done + n), off);
       done += n;
     }
+    if (this.doorbell !== null) this.doorbell(addr, src.length);
   }
 
   /** Zeroes a range (frames that do not exist stay absent). */

@@ -9,6 +9,7 @@ import type { Engine, EventSink } from './engine.ts';
 import type { PhysicalMemory } from './memory.ts';
 import type { NetMessage, Network } from './network.ts';
 import { transferPs } from './time.ts';
+import { type UnetMessage, UnetNic, type UnetParams } from './unet/unetnic.ts';
 
 export interface NicParams {
   readonly dmaBandwidth: number;
@@ -87,6 +88,8 @@ export class Nic implements EventSink {
   irq: NicIrqConfig | null = null;
   /** Counters for `info node`. */
   readonly stats = { txMessages: 0, txBytes: 0, rxMessages: 0, rxBytes: 0, rxDiscarded: 0, undeliverable: 0 };
+  /** U-Net's user-level endpoints (hw/unet/): messages with a tag go there, not to the host. */
+  readonly unet: UnetNic;
 
   constructor(
     readonly node: number,
@@ -96,7 +99,10 @@ export class Nic implements EventSink {
     readonly params: NicParams,
     /** Raises an interrupt on a core of this node. */
     private readonly raiseIrq: (core: number, vector: number) => void,
-  ) {}
+    unetParams: UnetParams,
+  ) {
+    this.unet = new UnetNic(node, engine, memory, network, unetParams, raiseIrq);
+  }
 
   /** Queues a transmit command and returns its id. */
   transmit(cmd: TxCommand): number {
@@ -169,6 +175,7 @@ export class Nic implements EventSink {
 
   /** Called by the machine when the network delivers a message's head here. */
   arrive(msg: NicMessage, tailTime: number): void {
+    if (isUnet(msg)) return this.unet.arrive(msg, tailTime);
     const rxId = this.nextRxId++;
     this.rx.set(rxId, { rxId, msg, tailTime, state: 'arriving', depositAddr: 0, depositLen: 0 });
     this.engine.after(this.params.rxHeaderPs, this, RX_HEADER, rxId);
@@ -176,6 +183,7 @@ export class Nic implements EventSink {
 
   /** Called by the machine when a message this NIC sent cannot be delivered. */
   undeliverable(msg: NicMessage, reason: string): void {
+    if (isUnet(msg)) return this.unet.undeliverable(msg);
     this.stats.undeliverable++;
     this.post({ kind: 'tx-undeliverable', txId: msg.txId, cookie: msg.cookie, dst: msg.dst, reason, at: this.engine.now });
   }
@@ -266,4 +274,8 @@ export class Nic implements EventSink {
     this.completions.push(c);
     if (this.irq) this.raiseIrq(this.irq.core, this.irq.completionVector);
   }
+}
+
+function isUnet(msg: NicMessage): msg is NicMessage & UnetMessage {
+  return (msg as Partial<UnetMessage>).unet !== undefined;
 }

@@ -45,6 +45,15 @@ export class Node {
         rxSetupPs: v['nic.rxSetupPs'],
       },
       (core, vector) => this.cores[core].apic.raise(vector),
+      {
+        dmaBandwidth: v['nic.dmaBandwidth'],
+        injectionBandwidth: v['nic.injectionBandwidth'],
+        doorbellPs: v['unet.doorbellPs'],
+        descDmaPs: v['unet.descDmaPs'],
+        rxDemuxPs: v['unet.rxDemuxPs'],
+        writebackPs: v['unet.writebackPs'],
+        headerBytes: v['unet.headerBytes'],
+      },
     );
   }
 }

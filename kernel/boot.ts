@@ -7,6 +7,7 @@ import type { Kernel } from './kernel.ts';
 import { attachNic } from './nicdispatch.ts';
 import { registerPortals } from './portals/calls.ts';
 import { registerExtensions } from './portals/extcalls.ts';
+import { registerUnet } from './unet/calls.ts';
 import { step } from './step.ts';
 import { HANDLERS } from './syscalls/handlers.ts';
 import type { SyscallName } from './syscalls/table.ts';
@@ -25,6 +26,8 @@ export function bootKernel(k: Kernel): void {
   attachNic(k);
   registerPortals(k);
   registerExtensions(k);
+  registerUnet(k);
+  k.unet.attach(VECTOR.unet);
   k.node.nic.irq = { core: 0, rxVector: VECTOR['nic-rx'], completionVector: VECTOR['nic-completion'] };
   for (const cpu of k.cpus) {
     cpu.core.setInterruptsEnabled(true);

@@ -25,6 +25,8 @@ export const ERRNO = {
   ERANGE: 34,
   ENOSYS: 38,
   ETIMEDOUT: 110,
+  ECONNREFUSED: 111,
+  EHOSTUNREACH: 113,
 } as const;
 
 export type ErrnoName = keyof typeof ERRNO;

@@ -19,6 +19,8 @@ export interface ExitContext extends Pick<KernelContext, 'engine' | 'traceStep'>
   readonly zombies: Zombies;
   /** Portals: drops the process's objects; its transfers may still be reading or writing its memory. */
   readonly portals: { forget(p: Process): void; inflight(p: Process): number };
+  /** U-Net: the NIC forgets the process's endpoints, then their segments are unpinned. */
+  readonly unet: { forget(p: Process): void };
   /** Job control: the exit fan-in; its messages may still be reading the process's memory. */
   readonly jobs: { processEnded(p: Process): void; inflight(pid: number): number };
   timer(core: number): CpuTimers;
@@ -76,6 +78,7 @@ function endProcess(k: ExitContext, p: Process, status: number, reason: string |
   p.endedAt = k.engine.now;
   k.futex.forget(p.aspace);
   k.portals.forget(p);
+  k.unet.forget(p);
   k.zombies.add(p);
   k.zombies.reap(k);
   k.jobs.processEnded(p);

@@ -21,6 +21,7 @@ import { Zombies, exitThread, killProcess } from './exit.ts';
 import { FutexTable } from './futex.ts';
 import { JobControl } from './job/jobctl.ts';
 import { PortalsDriver } from './portals/driver.ts';
+import { UnetKernel } from './unet/unet.ts';
 import type { Process, ProcessInfo, Thread } from './process.ts';
 import { armQuantum, leastLoadedCore, sleepUntil, startThread, wake } from './sched.ts';
 import { type SpawnOptions, TaskIds, discardThread, newThread, spawnProcess } from './spawn.ts';
@@ -67,6 +68,8 @@ export class Kernel implements KernelContext {
   readonly futex = new FutexTable();
   readonly portals: PortalsDriver;
   readonly jobs: JobControl;
+  /** U-Net endpoints and channels (kernel/unet/). */
+  readonly unet: UnetKernel;
   readonly stats: KernelStats = { syscalls: 0, pageFaults: 0, shootdowns: 0, shootdownPs: 0, shootdownIpis: 0, ipisSent: 0, oopses: 0 };
   readonly oopsLog: string[] = [];
   /** The core whose event is being handled right now, if any. */
@@ -95,6 +98,7 @@ export class Kernel implements KernelContext {
     this.xcalls = new XcallMailboxes(this.cpus.length);
     this.portals = new PortalsDriver(this);
     this.jobs = new JobControl(this);
+    this.unet = new UnetKernel(this);
   }
 
   get nid(): number {

@@ -26,6 +26,8 @@ export const TRACE_PATHS = {
   ext: 'eBPF extensions: attach, reject, run, single instructions',
   jobctl: 'kernel messages (job control): send, receive, status, kill, exit fan-in, phases',
   jobload: 'job load: image verify, create, ack, nack, exec, image check',
+  unet: 'U-Net set-up: endpoint create and destroy, channel open and close, kernel control messages, upcalls, unet_wait',
+  'unet-nic': 'U-Net on the NIC (no core involved): doorbell, send-fetch, send-dma, send-writeback, recv-demux, free-fetch, recv-dma, recv-writeback',
   console: 'console output',
   oops: 'a host exception inside a kernel path (a kernel bug): the process dies',
 } as const;

@@ -7,6 +7,7 @@ export const VECTORS = [
   { vector: 14, name: 'page-fault', doc: 'page fault exception (#PF); enters the fault path, not the interrupt wrapper' },
   { vector: 0x50, name: 'nic-rx', doc: 'NIC: a message header has arrived' },
   { vector: 0x51, name: 'nic-completion', doc: 'NIC: a transmit or receive DMA completed (or failed)' },
+  { vector: 0x52, name: 'unet', doc: 'NIC: a U-Net control message between kernels arrived, or an endpoint\'s upcall (receive queue became non-empty)' },
   { vector: 0xef, name: 'apic-timer', doc: 'local APIC timer: sleep deadlines and the round-robin quantum' },
   { vector: 0xfc, name: 'xcall', doc: 'cross-call IPI: run a function on another core (TLB shootdown)' },
   { vector: 0xfd, name: 'reschedule', doc: 'reschedule IPI: a thread homed on this core became runnable' },

@@ -5,6 +5,7 @@
 // The few writes a debugger makes (set, x/xp targets) are here too, beside
 // the reads they mirror.
 
+import { UNET_HDR } from '../hw/unet/layout.ts';
 import { LocalApic } from '../hw/apic.ts';
 import { REGISTERS, type Register } from '../hw/core.ts';
 import type { WalkResult } from '../hw/mmu.ts';
@@ -238,6 +239,31 @@ export class Inspector {
         ),
       };
     });
+  }
+
+  /** A node's U-Net endpoints: owner, segment, the queue counters read from it, channels and tags, the NIC's counters. */
+  unetView(nid: number) {
+    const k = this.k(nid);
+    const nic = k.node.nic.unet;
+    const seg = (pa: number) => {
+      const b = this.physical(nid, pa, UNET_HDR.SIZE);
+      const w = (off: number) => new DataView(b.buffer).getUint32(off, true);
+      return { sendTail: w(UNET_HDR.SEND_TAIL), sendHead: w(UNET_HDR.SEND_HEAD), recvTail: w(UNET_HDR.RECV_TAIL), recvHead: w(UNET_HDR.RECV_HEAD), freeTail: w(UNET_HDR.FREE_TAIL), freeHead: w(UNET_HDR.FREE_HEAD), drops: w(UNET_HDR.DROPS) };
+    };
+    const endpoints = k.unet.all().map((e) => ({
+      pid: e.owner.pid,
+      handle: e.handle,
+      nicId: e.id,
+      va: e.va,
+      bytes: e.len,
+      pa: e.segPa,
+      entries: e.entries,
+      upcall: e.upcall,
+      queues: seg(e.segPa),
+      channels: [...e.channels.entries()].map(([chan, c]) => ({ chan, peer: c.peer, rxTag: c.rxTag, txTag: c.txTag })),
+      stats: nic.endpoint(e.id)?.stats ?? null,
+    }));
+    return { node: nid, endpoints, nic: { ...nic.stats } };
   }
 
   /** Every attached extension handler on the booted nodes. */

@@ -138,6 +138,12 @@ export const SYSCALLS = [
   // Extensions: verified eBPF handlers attached to Portals match entries.
   { nr: 700, name: 'ext_attach', args: [['args', 'ptr']], returns: 'extension id', doc: 'ext_attach(code*, code_len, format (0 bytecode, 1 ELF, 2 assembly text), section*, section_len, me_handle, region*, region_len, payload_max, engine (0 interp, 1 jit), err*, err_len): verify a handler and attach it to an ME; -EINVAL with the verifier\'s reason in err' },
   { nr: 701, name: 'ext_stats', args: [['id', 'int'], ['buf', 'ptr']], returns: '0', doc: 'write {runs, instructions, drops, forwards, faults} (5 x u64) of one of the caller\'s extensions' },
+  // U-Net (hw/unet/): endpoint and channel set-up only; sends and receives never trap.
+  { nr: 720, name: 'unet_create', args: [['seg', 'ptr'], ['len', 'size'], ['entries', 'int'], ['flags', 'flags']], returns: 'endpoint handle (1, 2, ... in each process)', doc: 'make [seg, seg+len) (page aligned, writable, in one region, so physically contiguous) the communication segment of a new U-Net endpoint with `entries` slots per queue (layout in userland/lib/unet.gen.ts); pins it; flags: UNET_UPCALL (1) raises the upcall when the receive queue becomes non-empty' },
+  { nr: 721, name: 'unet_destroy', args: [['ep', 'int']], returns: '0', doc: 'the NIC forgets the endpoint and its channels at once; the segment is unpinned and stays mapped' },
+  { nr: 722, name: 'unet_open', args: [['ep', 'int'], ['chan', 'int'], ['peer_nid', 'int'], ['peer_pid', 'int'], ['peer_ep', 'int'], ['peer_chan', 'int']], returns: '0', doc: 'open channel chan of ep to channel peer_chan of endpoint peer_ep of process peer_pid on node peer_nid; both kernels assign their receive tag and check (by a kernel message) that the peer exists and belongs to the same user; opening both ends is allowed (the second open finds the channel open); -ECONNREFUSED, -EBUSY, -EHOSTUNREACH, -EACCES' },
+  { nr: 723, name: 'unet_close', args: [['ep', 'int'], ['chan', 'int']], returns: '0', doc: 'close a channel at this end: its tag is forgotten, so the peer\'s later messages are dropped and counted by the NIC' },
+  { nr: 724, name: 'unet_wait', args: [['ep', 'int'], ['timeout_ns', 'timeout']], returns: '0', doc: 'block until the receive queue of an endpoint created with UNET_UPCALL is non-empty (woken by the upcall interrupt); timeout_ns < 0 waits forever, 0 polls; -ETIMEDOUT, -EAGAIN' },
 ] as const satisfies readonly SyscallSpec[];
 
 export type SyscallName = (typeof SYSCALLS)[number]['name'];

@@ -2,7 +2,7 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { flag, parse } from '../args.ts';
-import { ABI_DOC, ABI_PROSE, MONITOR_DOC, MONITOR_PROSE, monitorDoc, refreshSession, PROFILES_DOC, PROFILES_PROSE, USER_ABI, USER_PORTALS, abiDoc, profilesDoc, userAbi, userPortals } from '../docsgen.ts';
+import { ABI_DOC, ABI_PROSE, MONITOR_DOC, MONITOR_PROSE, monitorDoc, refreshSession, PROFILES_DOC, PROFILES_PROSE, USER_ABI, USER_PORTALS, USER_UNET, abiDoc, profilesDoc, userAbi, userPortals, userUnet } from '../docsgen.ts';
 import type { Output } from '../output.ts';
 
 export const HELP = `usage: margay docs [--check]
@@ -18,6 +18,7 @@ export function generatedDocs(): Record<string, string> {
     [MONITOR_DOC]: monitorDoc(readFileSync(MONITOR_PROSE, 'utf8')),
     [USER_ABI]: userAbi(),
     [USER_PORTALS]: userPortals(),
+    [USER_UNET]: userUnet(),
   };
 }
 

@@ -5,8 +5,8 @@ import { generatedDocs } from '../../monitor/commands/docs.ts';
 import { readFileSync } from 'node:fs';
 
 describe('machine profiles', () => {
-  it('define redstorm, paragon and modern with every parameter and a source for each', () => {
-    expect(Object.keys(PROFILES).sort()).toEqual(['modern', 'paragon', 'redstorm']);
+  it('define redstorm, paragon, modern and atm95 with every parameter and a source for each', () => {
+    expect(Object.keys(PROFILES).sort()).toEqual(['atm95', 'modern', 'paragon', 'redstorm']);
     for (const p of Object.values(PROFILES)) {
       for (const key of Object.keys(PARAMETERS)) {
         expect(p.sources[key as keyof typeof PARAMETERS].length).toBeGreaterThan(3);

@@ -180,7 +180,7 @@ describe('the monitor as a debugger', () => {
     const lapic = await text(s, 'info lapic');
     expect(lapic).toMatch(/local APIC of cpu 0\.0: tpr 0x0\n  pending \(irr\): .*\n  in service \(isr\): .*\n  timer: .*\n  IPIs: sent \d+, received \d+\n  accepted: .*nic-rx \d+/);
     const pic = await s.exec('info pic');
-    expect(pic.slice(1).map((l) => l.trim().split(/\s+/)[1])).toEqual(['page-fault', 'nic-rx', 'nic-completion', 'apic-timer', 'xcall', 'reschedule', 'spurious']);
+    expect(pic.slice(1).map((l) => l.trim().split(/\s+/)[1])).toEqual(['page-fault', 'nic-rx', 'nic-completion', 'unet', 'apic-timer', 'xcall', 'reschedule', 'spurious']);
     expect(await text(s, 'info ipi')).toMatch(/IPIs on node 0: \d+ in flight .*\n  core 0: sent \d+, received \d+, pending /);
   });
 

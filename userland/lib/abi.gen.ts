@@ -79,6 +79,11 @@ export const SYS = {
   ptl_atomic_sync: 642,
   ext_attach: 700,
   ext_stats: 701,
+  unet_create: 720,
+  unet_destroy: 721,
+  unet_open: 722,
+  unet_close: 723,
+  unet_wait: 724,
 } as const;
 
 export const ERRNO = {
@@ -104,6 +109,8 @@ export const ERRNO = {
   ERANGE: 34,
   ENOSYS: 38,
   ETIMEDOUT: 110,
+  ECONNREFUSED: 111,
+  EHOSTUNREACH: 113,
 } as const;
 
 // Flags and operations of the calls that take them (FLAGS in kernel/syscalls/table.ts).

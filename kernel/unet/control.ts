@@ -1,0 +1,38 @@
+// The kernel-to-kernel messages that open a U-Net channel to another node,
+// carried by the NIC on the kernels' own tag (0): OPEN offers the
+// requester's receive tag, ACCEPT answers with the peer's, REFUSE with an
+// errno. Eleven little-endian u32 words; anything else is ignored.
+
+export const UNET_CTL = { OPEN: 1, ACCEPT: 2, REFUSE: 3 } as const;
+
+export interface UnetControlMsg {
+  readonly type: number;
+  /** The requester's id for the open, echoed in the answer. */
+  readonly req: number;
+  readonly srcPid: number;
+  readonly srcUid: number;
+  readonly srcEp: number;
+  readonly srcChan: number;
+  readonly dstPid: number;
+  readonly dstEp: number;
+  readonly dstChan: number;
+  /** OPEN: the requester's receive tag; ACCEPT: the peer's. */
+  readonly tag: number;
+  readonly errno: number;
+}
+
+const FIELDS = ['type', 'req', 'srcPid', 'srcUid', 'srcEp', 'srcChan', 'dstPid', 'dstEp', 'dstChan', 'tag', 'errno'] as const;
+
+export function encodeControl(m: UnetControlMsg): Uint8Array {
+  const b = new Uint8Array(FIELDS.length * 4);
+  const dv = new DataView(b.buffer);
+  FIELDS.forEach((f, i) => dv.setUint32(i * 4, m[f] >>> 0, true));
+  return b;
+}
+
+export function decodeControl(b: Uint8Array): UnetControlMsg | null {
+  if (b.length !== FIELDS.length * 4) return null;
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const m = Object.fromEntries(FIELDS.map((f, i) => [f, dv.getUint32(i * 4, true)])) as unknown as UnetControlMsg;
+  return m.type === UNET_CTL.OPEN || m.type === UNET_CTL.ACCEPT || m.type === UNET_CTL.REFUSE ? m : null;
+}
