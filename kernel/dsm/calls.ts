@@ -47,7 +47,7 @@ function mine(c: SyscallCtx, count = true): DsmRegion {
 export function* sys_dsm_create(c: SyscallCtx): KPath<number> {
   const n = c.k.dsm;
   const asked = argSize(c, 0);
-  if (n.regionOf(c.p, true) !== undefined) fail('EEXIST', "the job's region exists on this node (dsm_attach maps it)");
+  if (n.jobRegion(c.p) !== undefined) fail('EEXIST', "the job's region exists on this node");
   const key = jobKey(c.p, c.k.nid);
   const ks = keyString(key);
   if (n.creating.has(ks)) fail('EBUSY', "a create of the job's region is in progress on this node");
@@ -60,7 +60,6 @@ export function* sys_dsm_create(c: SyscallCtx): KPath<number> {
   let region: DsmRegion | null = null;
   if (asked === 0 || bytes > MAX_DSM_BYTES) err = ['EINVAL', `size ${asked}: from 1 byte to ${MAX_DSM_BYTES}`];
   else if (new Set(nids).size !== nids.length) err = ['EINVAL', 'the kernel DSM takes one rank per node'];
-  else if (c.p.aspace.overlaps(DSM_BASE, bytes)) err = ['ENOMEM', `0x${DSM_BASE.toString(16)} is already mapped`];
   else {
     const pa = c.k.phys.alloc(bytes, PAGE);
     if (pa === null) err = ['ENOMEM', `no ${bytes}-byte contiguous extent for the region's frames`];
@@ -73,7 +72,7 @@ export function* sys_dsm_create(c: SyscallCtx): KPath<number> {
   }
   const ep: Endpoint = region ?? { key, rank, nids, stats: { messages: 0, dataBytes: 0 } };
   n.creating.set(ks, c.t);
-  yield step('dsm', 'create', c.k.profile.values['kernel.mapPageCycles'], `${bytes} B at 0x${DSM_BASE.toString(16)}, rank ${rank} of ${nids.length}${err ? `: ${err[1]}` : ''}`);
+  yield step('dsm', 'create', c.k.profile.values['kernel.mapPageCycles'], `${bytes} B, rank ${rank} of ${nids.length}${err ? `: ${err[1]}` : ''}`);
   // Rank 0's node counts the announcements; its own is counted here, the others' arrive by message.
   if (rank === 0) yield* n.countJoin(key, 0, { nid: c.k.nid, value: err ? -1 : bytes }, c.cpu, nids);
   else n.send(ep, 0, 'join', 0, err ? -1 : bytes);
@@ -83,13 +82,14 @@ export function* sys_dsm_create(c: SyscallCtx): KPath<number> {
     if (err !== null) fail(...err);
     fail('EINVAL', 'the ranks asked for different sizes, or one could not create its part');
   }
-  return DSM_BASE;
+  return 0;
 }
 
 export function* sys_dsm_attach(c: SyscallCtx): KPath<number> {
-  const r = c.k.dsm.regionOf(c.p, true);
+  const r = c.k.dsm.jobRegion(c.p);
   if (r === undefined) fail('ENOENT', "the caller's job has no DSM region on this node");
   if (r.process === c.p) return r.base;
+  if (r.detached) fail('ENOENT', 'this rank detached from the region (detach is final)');
   if (r.process !== null) fail('EBUSY', `process ${r.process.pid} has the region attached`);
   if (c.p.aspace.overlaps(r.base, r.bytes)) fail('ENOMEM', `0x${r.base.toString(16)} is already mapped`);
   r.process = c.p;
@@ -100,7 +100,7 @@ export function* sys_dsm_attach(c: SyscallCtx): KPath<number> {
     setEntry(r, page, r.access[page] as 1 | 2);
     mapped++;
   }
-  yield step('dsm', 'attach', c.k.profile.values['kernel.mapPageCycles'] * Math.max(1, mapped), `${mapped} page(s) held here mapped`);
+  yield step('dsm', 'attach', c.k.profile.values['kernel.mapPageCycles'] * Math.max(1, mapped), `0x${r.base.toString(16)}, ${r.pages} page(s), ${mapped} held here`);
   return r.base;
 }
 
@@ -112,11 +112,8 @@ export function* sys_dsm_detach(c: SyscallCtx): KPath<number> {
     setEntry(r, page, ACCESS.none);
     pages.push({ va: r.base + page * PAGE, size: PAGE });
   }
-  for (const id of r.held) c.k.dsm.send(r, r.lockManagerOf(id), 'unlock', id, 0);
-  r.held.clear();
-  r.process = null;
   // The frames stay: this node goes on serving the pages it holds until every rank has detached.
-  c.k.dsm.send(r, r.home, 'detached', 0, r.rank);
+  c.k.dsm.detach(r);
   yield step('dsm', 'detach', c.k.profile.values['kernel.mapPageCycles'] * Math.max(1, pages.length), `${pages.length} page(s) unmapped`);
   yield* shootdown(c.k, c.cpu, c.p.aspace, pages);
   return 0;

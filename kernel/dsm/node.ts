@@ -52,10 +52,14 @@ export class DsmNode {
 
   constructor(readonly k: Kernel) {}
 
-  /** The region `p` has mapped, or the region of its job here that it could attach. */
-  regionOf(p: Process, detachedToo = false): DsmRegion | undefined {
+  /** The region `p` has attached. */
+  regionOf(p: Process): DsmRegion | undefined {
     for (const r of this.regions.values()) if (r.process === p) return r;
-    if (!detachedToo) return undefined;
+    return undefined;
+  }
+
+  /** The region of `p`'s job on this node, attached or not. */
+  jobRegion(p: Process): DsmRegion | undefined {
     return this.regions.get(keyString(jobKey(p, this.k.nid)));
   }
 
@@ -153,12 +157,19 @@ export class DsmNode {
     yield* this.k.wake(t, outcome, cpu);
   }
 
-  /** The kernel ended `p`: its region is detached (no shootdown: the address space goes with it). */
+  /** The kernel ended `p`: its rank is detached (no shootdown: the address space goes with it). */
   forget(p: Process): void {
     for (const [ks, t] of this.creating) if (t.process === p) this.creating.delete(ks);
-    const r = this.regionOf(p);
-    if (r === undefined) return;
+    for (const r of this.regions.values()) if (r.process === p || (r.process === null && r.creator === p)) this.detach(r);
+  }
+
+  /** The rank leaves the region for good; rank 0 counts, and frees every node's frames after the last. */
+  detach(r: DsmRegion): void {
     r.process = null;
+    for (const id of r.held) this.send(r, r.lockManagerOf(id), 'unlock', id, 0);
+    r.held.clear();
+    if (r.detached) return;
+    r.detached = true;
     this.send(r, r.home, 'detached', 0, r.rank);
   }
 

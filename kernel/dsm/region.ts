@@ -65,8 +65,10 @@ export interface DsmCounters {
 }
 
 export class DsmRegion {
-  /** The process this node's frames are mapped into (null once it detached or ended). */
-  process: Process | null;
+  /** The process this node's frames are mapped into (dsm_attach), or null. */
+  process: Process | null = null;
+  /** This rank detached (or its process ended): final; the node serves its pages until every rank has. */
+  detached = false;
   readonly access: Uint8Array;
   /** The access this node asked its manager for and has not been granted yet. */
   readonly pending: Uint8Array;
@@ -95,9 +97,9 @@ export class DsmRegion {
     readonly bytes: number,
     /** Physical address of page 0's frame on this node. */
     readonly pa: number,
-    process: Process,
+    /** The rank's process that created it (its end detaches the rank if it never attached). */
+    readonly creator: Process,
   ) {
-    this.process = process;
     this.access = new Uint8Array(this.pages);
     this.pending = new Uint8Array(this.pages);
   }

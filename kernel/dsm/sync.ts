@@ -73,7 +73,7 @@ export function* serveSync(n: DsmNode, r: DsmRegion, h: DsmHeader, cpu: Cpu): KP
       return;
     }
     case 'release': {
-      if (h.src !== r.home || r.process !== null) break;
+      if (h.src !== r.home || !r.detached) break;
       yield step('dsm', 'serve', cost, `every rank detached: ${r.pages} frame(s) freed`);
       n.release(r);
       return;

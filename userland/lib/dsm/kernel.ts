@@ -13,8 +13,10 @@ export const KERNEL_STATS_WORDS = ['faults', 'readFaults', 'writeFaults', 'inval
 /** Creates (collectively: every rank must call it) the job's region in the kernel and returns the Dsm over it. */
 export function* openKernelDsm(env: Env, bytes: number): U<Dsm> {
   const { sys, mem } = env;
-  const base = yield* sys.raw(SYS.dsm_create, bytes);
-  if (base < 0) throw new DsmError(`dsm: dsm_create(${bytes}) failed: errno ${-base}`);
+  const created = yield* sys.raw(SYS.dsm_create, bytes);
+  if (created < 0) throw new DsmError(`dsm: dsm_create(${bytes}) failed: errno ${-created}`);
+  const base = yield* sys.raw(SYS.dsm_attach);
+  if (base < 0) throw new DsmError(`dsm: dsm_attach failed: errno ${-base}`);
   const size = Math.ceil(bytes / 4096) * 4096;
   const statsBuf = yield* mem.alloc(8 * KERNEL_STATS_WORDS.length);
   function* check(what: string, r: number): U {
