@@ -4,8 +4,9 @@
 
 import type { U } from '../ops.ts';
 import type { Env } from '../runtime.ts';
-import type { Dsm, DsmImpl } from './api.ts';
+import type { Dsm, DsmImpl, DsmOptions } from './api.ts';
+import { openUserDsm } from './user.ts';
 
-export type DsmOpener = (env: Env, bytes: number) => U<Dsm>;
+export type DsmOpener = (env: Env, bytes: number, opts?: DsmOptions) => U<Dsm>;
 
-export const DSM_IMPLS: Partial<Record<DsmImpl, DsmOpener>> = {};
+export const DSM_IMPLS: Partial<Record<DsmImpl, DsmOpener>> = { user: openUserDsm };
