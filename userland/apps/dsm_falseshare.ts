@@ -10,7 +10,7 @@ import { dsmApp } from '../lib/dsm/appkit.ts';
 export default dsmApp('dsm_falseshare', {
   params: {
     writes: { def: 20, min: 1, max: 100_000, doc: 'writes per rank per phase' },
-    work: { def: 1000, min: 0, max: 1e9, doc: 'cycles of work between writes' },
+    work: { def: 50_000, min: 0, max: 1e9, doc: 'cycles of work between writes' },
   },
   bytes: (_p, size) => (1 + size) * 4096,
   *body({ env, dsm, p, rank, size }) {

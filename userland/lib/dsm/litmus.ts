@@ -102,10 +102,11 @@ export interface LitmusCount {
  * calls it; ranks from LITMUS_RANKS on only take part in the barriers).
  * Rank 0 returns the counts; the others an empty list.
  */
-export function* runLitmus(env: Env, dsm: Dsm, rank: number, runs: number, seed: number, maxDelayCycles: number, tests: readonly Litmus[] = LITMUS): U<LitmusCount[]> {
+export function* runLitmus(env: Env, dsm: Dsm, rank: number, runs: number, seed: number, maxDelayCycles: number, tests: readonly Litmus[] = LITMUS, resultsVa = -1): U<LitmusCount[]> {
   const { mem } = env;
   const P = 4096;
-  const results = dsm.base + (LITMUS_PAGES - 1) * P; // rank i's registers at results + 64 * i
+  // Rank i's registers at results + 64 * i: the region's last litmus page unless the caller gives another place.
+  const results = resultsVa >= 0 ? resultsVa : dsm.base + (LITMUS_PAGES - 1) * P;
   const counts: LitmusCount[] = [];
   for (const t of tests) {
     const count: LitmusCount = { name: t.name, runs: 0, forbidden: 0, outcomes: new Map() };
