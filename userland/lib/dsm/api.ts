@@ -27,7 +27,7 @@ export interface DsmStats {
   readonly invalidations: number;
   /** System calls made by the DSM on this rank (protocol + locks + barriers). */
   readonly syscalls: number;
-  /** User/kernel crossings (syscalls, fault upcalls, context switches to a DSM thread). */
+  /** Entries into the kernel from the DSM's user code: system calls plus faults on the region (each returns to user mode once). */
   readonly crossings: number;
   /** Protocol messages this rank sent. */
   readonly messages: number;

@@ -158,7 +158,7 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
   // Every system call the DSM makes goes through here, so that it is counted.
   function* sc<T>(call: U<T>): U<T> {
     c.syscalls++;
-    c.crossings += 2;
+    c.crossings++;
     return yield* call;
   }
   const check = (what: string, rc: number) => {
@@ -409,7 +409,7 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
     const page = Math.floor((address - base) / PAGE);
     if (address < base || page >= pages) throw new DsmError(`segmentation fault at 0x${address.toString(16)} (${write ? 'write' : 'read'}), outside the DSM region`);
     c.faults++;
-    c.crossings += 2; // the fault into the kernel and the upcall back out to this handler
+    c.crossings++; // the fault into the kernel (which upcalls this handler)
     if (write) c.writeFaults++;
     else c.readFaults++;
     if ((write && rights[page] === WRITE) || (!write && rights[page] !== NONE)) return; // another thread installed it meanwhile
