@@ -22,6 +22,8 @@ import { PAGE_2M, PAGE_4K } from './pagetable.ts';
 import { Process, type ProcessInfo, Thread } from './process.ts';
 import { type KPath, step } from './step.ts';
 import { PortalsDriver } from './portals/driver.ts';
+import { DsmNode } from './dsm/node.ts';
+import { registerDsm } from './dsm/calls.ts';
 import { registerPortals } from './portals/calls.ts';
 import { registerExtensions } from './portals/extcalls.ts';
 import { withCheckedArgs } from './syscalls/context.ts';
@@ -97,6 +99,7 @@ export class Kernel {
   readonly futex = new FutexTable();
   readonly portals: PortalsDriver;
   readonly jobs: JobControl;
+  readonly dsm: DsmNode;
   readonly stats: KernelStats = { syscalls: 0, pageFaults: 0, shootdowns: 0, shootdownPs: 0, shootdownIpis: 0, ipisSent: 0, oopses: 0 };
   readonly oopsLog: string[] = [];
   /** The core whose event is being handled right now, if any. */
@@ -125,6 +128,7 @@ export class Kernel {
     this.mailboxes = this.cpus.map(() => []);
     this.portals = new PortalsDriver(this);
     this.jobs = new JobControl(this);
+    this.dsm = new DsmNode(this);
   }
 
   get nid(): number {
@@ -165,6 +169,7 @@ export class Kernel {
     this.portals.attach();
     registerPortals(this);
     registerExtensions(this);
+    registerDsm(this);
     this.node.nic.irq = { core: 0, rxVector: VECTOR['nic-rx'], completionVector: VECTOR['nic-completion'] };
     for (const cpu of this.cpus) {
       cpu.core.setInterruptsEnabled(true);
@@ -449,6 +454,7 @@ export class Kernel {
     p.endedAt = this.engine.now;
     this.futex.forget(p.aspace);
     this.portals.forget(p);
+    this.dsm.forget(p);
     this.zombies.push(p);
     this.reapZombies();
     this.jobs.processEnded(p);

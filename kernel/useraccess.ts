@@ -6,6 +6,7 @@
 import { TLB_USER, TLB_WRITABLE } from '../hw/tlb.ts';
 import type { UserOp, UserResult } from './abi.ts';
 import type { Cpu } from './cpu.ts';
+import { dsmFault } from './dsm/fault.ts';
 import { pageFaultPath } from './fault.ts';
 import type { Kernel } from './kernel.ts';
 import type { Thread } from './process.ts';
@@ -36,6 +37,8 @@ export function userAccess(k: Kernel, cpu: Cpu, t: Thread, op: Extract<UserOp, {
   const v = k.profile.values;
   const out = write ? undefined : new Uint8Array(len);
   let cycles = 1 + Math.ceil(len / v['kernel.copyBytesPerCycle']);
+  // DSM hook: a fault in the process's shared region is served by the DSM protocol.
+  const fault = (a: number, reason: string) => dsmFault(k.dsm, cpu, t, op, a, write) ?? pageFaultPath(k, cpu, t, a, write, reason);
   let done = 0;
   // A zero-length access still checks the first byte's page, as real hardware would not; skip it.
   while (done < len) {
@@ -44,7 +47,7 @@ export function userAccess(k: Kernel, cpu: Cpu, t: Thread, op: Extract<UserOp, {
     if (pa < 0) {
       cycles += v['tlb.missCycles'];
       const w = t.process.aspace.pt.translate(a);
-      if (!w.ok) return { value: undefined, cycles, fault: pageFaultPath(k, cpu, t, a, write, w.reason) };
+      if (!w.ok) return { value: undefined, cycles, fault: fault(a, w.reason) };
       if (!w.user) return { value: undefined, cycles, fault: pageFaultPath(k, cpu, t, a, write, 'supervisor page') };
       const f = (w.writable ? TLB_WRITABLE : 0) | TLB_USER;
       tlb.insert(asid, a, w.pageBase, w.pageSize, f);
@@ -52,7 +55,7 @@ export function userAccess(k: Kernel, cpu: Cpu, t: Thread, op: Extract<UserOp, {
       pa = w.pageBase + (a % w.pageSize);
     }
     if (write && (flags[0] & TLB_WRITABLE) === 0) {
-      return { value: undefined, cycles, fault: pageFaultPath(k, cpu, t, a, write, 'write to a read-only page') };
+      return { value: undefined, cycles, fault: fault(a, 'write to a read-only page') };
     }
     // Bytes up to the end of this 4 KiB page (a 2 MiB page simply hits again).
     const n = Math.min(4096 - (a % 4096), len - done);

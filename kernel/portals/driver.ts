@@ -6,6 +6,8 @@
 // with a profile cost.
 
 import { KMSG_COOKIE_BASE } from '../jobctl.ts';
+import { DSM_COOKIE_BASE } from '../dsm/node.ts';
+import { isDsmMessage } from '../dsm/wire.ts';
 import { isKernelMessage } from '../jobmsg.ts';
 import type { NicCompletion } from '../../hw/nic.ts';
 import { type Cpu } from '../cpu.ts';
@@ -747,6 +749,11 @@ export class PortalsDriver {
     this.completionQueue.push(...this.k.node.nic.takeCompletions());
     for (let c = this.completionQueue.shift(); c !== undefined; c = this.completionQueue.shift()) {
       yield step('portals', 'completion', 20, c.kind);
+      // DSM hook: the kernel DSM's own messages (kernel/dsm/node.ts).
+      if ((c.kind === 'tx-done' || c.kind === 'tx-undeliverable' || c.kind === 'tx-error') && c.cookie >= DSM_COOKIE_BASE) {
+        yield* this.k.dsm.txComplete(c, cpu);
+        continue;
+      }
       if ((c.kind === 'tx-done' || c.kind === 'tx-undeliverable' || c.kind === 'tx-error') && c.cookie >= KMSG_COOKIE_BASE) {
         yield* this.k.jobs.txComplete(c.cookie, c.kind === 'tx-done', c.kind === 'tx-done' ? '' : c.reason, cpu);
         continue;
@@ -867,6 +874,11 @@ export class PortalsDriver {
     for (const rx of nic.takeRxHeaders()) {
       if (isKernelMessage(rx.header)) {
         yield* this.k.jobs.receive(rx, cpu);
+        continue;
+      }
+      // DSM hook: the kernel DSM's messages are served in this interrupt (kernel/dsm/node.ts).
+      if (isDsmMessage(rx.header)) {
+        yield* this.k.dsm.receive(rx, cpu);
         continue;
       }
       const h = decodeHeader(rx.header);

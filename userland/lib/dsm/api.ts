@@ -33,6 +33,8 @@ export interface DsmStats {
   readonly messages: number;
   /** Context switches to a DSM service thread (the user DSM's communication thread; 0 in the kernel). */
   readonly switches: number;
+  /** Simulated ns from fault to resumed access, summed (the kernel DSM measures it; the user DSM would need a clock syscall per fault, so it leaves it out). */
+  readonly faultNs?: number;
 }
 
 export interface Dsm {
