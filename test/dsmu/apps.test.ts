@@ -7,14 +7,28 @@ import { jacobiReference } from '../../userland/apps/dsm_jacobi.ts';
 import { matmulReference } from '../../userland/apps/dsm_matmul.ts';
 import { runDsmJob, stderrOf } from './run.ts';
 
-describe('the DSM apps on the user DSM', () => {
-  it('dsm_jacobi gives the sequential checksum on 1 and on 3 ranks', () => {
-    const want = jacobiReference(16, 4);
-    for (const ranks of [1, 3]) {
-      const r = runDsmJob(APPS.dsm_jacobi, ranks, ['user', 'n=16', 'iterations=4', 'cycles=10']);
-      expect(r.job.status, stderrOf(r)).toBe('completed');
-      expect(r.results.checksum?.max).toBe(want);
-    }
+describe('the DSM apps', () => {
+  for (const impl of ['user', 'kernel']) {
+    it(`dsm_jacobi gives the sequential checksum on 1 and on 3 ranks (${impl})`, () => {
+      const want = jacobiReference(16, 4);
+      for (const ranks of [1, 3]) {
+        const r = runDsmJob(APPS.dsm_jacobi, ranks, [impl, 'n=16', 'iterations=4', 'cycles=10']);
+        expect(r.job.status, stderrOf(r)).toBe('completed');
+        expect(r.results.checksum?.max).toBe(want);
+      }
+    });
+  }
+
+  it('dsm_matmul gives the sequential checksum on 3 ranks (kernel)', () => {
+    const r = runDsmJob(APPS.dsm_matmul, 3, ['kernel', 'n=12', 'block=4']);
+    expect(r.job.status, stderrOf(r)).toBe('completed');
+    expect(r.results.checksum?.max).toBe(matmulReference(12));
+  });
+
+  it('dsm_counter loses no increment under the kernel lock', () => {
+    const r = runDsmJob(APPS.dsm_counter, 3, ['kernel', 'increments=6', 'work=100']);
+    expect(r.job.status, stderrOf(r)).toBe('completed');
+    expect(r.results.counter?.max).toBe(18);
   });
 
   it('dsm_matmul gives the sequential checksum on 3 ranks (polling service)', () => {

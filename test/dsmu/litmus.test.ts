@@ -12,16 +12,18 @@ import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../userlan
 import { APPS } from '../../userland/apps/index.ts';
 import { runDsmJob, stderrOf } from './run.ts';
 
-describe('litmus tests and the SC checker on the user DSM', () => {
-  const cases: { mode: string[]; seed: number }[] = [
-    { mode: [], seed: 1 },
-    { mode: [], seed: 2 },
-    { mode: [], seed: 3 },
-    { mode: ['poll'], seed: 4 },
+describe('litmus tests and the SC checker on both DSMs', () => {
+  const cases: { impl: string[]; seed: number }[] = [
+    { impl: ['user'], seed: 1 },
+    { impl: ['user'], seed: 2 },
+    { impl: ['user', 'poll'], seed: 3 },
+    { impl: ['kernel'], seed: 5 },
+    { impl: ['kernel'], seed: 6 },
+    { impl: ['kernel'], seed: 7 },
   ];
-  for (const { mode, seed } of cases) {
-    it(`never shows an SC-forbidden outcome or a checker violation (${mode[0] ?? 'thread'}, seed ${seed})`, () => {
-      const r = runDsmJob(APPS.dsm_litmus, 4, ['user', ...mode, 'runs=2', `seed=${seed}`, 'ops=30', 'locations=6'], seed);
+  for (const { impl, seed } of cases) {
+    it(`never shows an SC-forbidden outcome or a checker violation (${impl.join(' ')}, seed ${seed})`, () => {
+      const r = runDsmJob(APPS.dsm_litmus, 4, [...impl, 'runs=2', `seed=${seed}`, 'ops=30', 'locations=6'], seed);
       expect(r.job.status, stderrOf(r)).toBe('completed');
       expect(r.results.runs?.max).toBe(2 * LITMUS.length);
       expect(r.results.forbidden?.max).toBe(0);
