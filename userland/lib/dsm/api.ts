@@ -9,8 +9,8 @@
 // region; lock/unlock and barrier are the synchronisation the apps need.
 //
 // Implementations:
-//   ./user.ts   exports openUserDsm(env, bytes, opts?): U<Dsm>
-//   ./kernel.ts exports openKernelDsm(env, bytes): U<Dsm>
+//   ./user.ts   exports openUserDsm(env, bytes, opts?: DsmOptions): U<Dsm>
+//   ./kernel.ts exports openKernelDsm(env, bytes, opts?: DsmOptions): U<Dsm>
 // openDsm dispatches to them through ./impls.ts (one table of implementations).
 
 import type { U } from '../ops.ts';
@@ -27,12 +27,14 @@ export interface DsmStats {
   readonly invalidations: number;
   /** System calls made by the DSM on this rank (protocol + locks + barriers). */
   readonly syscalls: number;
-  /** User/kernel crossings (syscalls, fault upcalls, context switches to a DSM thread). */
+  /** Entries into the kernel from the DSM's user code: system calls plus faults on the region (each returns to user mode once). */
   readonly crossings: number;
   /** Protocol messages this rank sent. */
   readonly messages: number;
-  /** Simulated ns spent by faulting threads from the fault to the retried access (sum). */
-  readonly faultNs: number;
+  /** Context switches to a DSM service thread (the user DSM's communication thread; 0 in the kernel). */
+  readonly switches: number;
+  /** Simulated ns from fault to resumed access, summed (the kernel DSM measures it; the user DSM would need a clock syscall per fault, so it leaves it out). */
+  readonly faultNs?: number;
 }
 
 export interface Dsm {
@@ -47,14 +49,20 @@ export interface Dsm {
 
 export type DsmImpl = 'kernel' | 'user';
 
+/** Options an implementation may take (others ignore them). */
+export interface DsmOptions {
+  /** User DSM: who serves requests arriving while the application computes ('thread', the default, or 'poll'). */
+  readonly mode?: 'thread' | 'poll';
+}
+
 export const DSM_IMPL_NAMES: readonly DsmImpl[] = ['kernel', 'user'];
 
 /** Thrown (the process then exits with this message) when openDsm cannot open a region. */
 export class DsmError extends Error {}
 
 /** Opens (creates on first use) the job's shared region; every rank of the job must call it. */
-export function* openDsm(env: Env, impl: DsmImpl, bytes: number): U<Dsm> {
+export function* openDsm(env: Env, impl: DsmImpl, bytes: number, opts: DsmOptions = {}): U<Dsm> {
   const open = DSM_IMPLS[impl];
   if (open === undefined) throw new DsmError(`dsm: implementation '${impl}' is not built in (have: ${Object.keys(DSM_IMPLS).join(', ')})`);
-  return yield* open(env, bytes);
+  return yield* open(env, bytes, opts);
 }

@@ -42,7 +42,7 @@ export function* openKernelDsm(env: Env, bytes: number): U<Dsm> {
       const w: Record<string, number> = {};
       for (let i = 0; i < KERNEL_STATS_WORDS.length; i++) w[KERNEL_STATS_WORDS[i]] = Number(yield* mem.loadU64(statsBuf + 8 * i));
       // One crossing per fault (the exception in and out) and one per DSM call: nothing else runs at user level.
-      return { faults: w.faults, readFaults: w.readFaults, writeFaults: w.writeFaults, invalidations: w.invalidations, syscalls: w.syscalls, crossings: w.faults + w.syscalls, messages: w.messages, faultNs: w.faultNs };
+      return { faults: w.faults, readFaults: w.readFaults, writeFaults: w.writeFaults, invalidations: w.invalidations, syscalls: w.syscalls, crossings: w.faults + w.syscalls, messages: w.messages, switches: 0, faultNs: w.faultNs };
     },
   };
 }
