@@ -103,15 +103,19 @@ export interface SpeedupPoint {
   speedup: number;
 }
 
+/** Apps whose work grows with the ranks (each rank does the same amount): their speedup is n x t(1) / t(n). */
+export const WEAK_SCALING = new Set(['dsm_counter', 'dsm_falseshare']);
+
 /** The app's time_ns on each node count (1 first, as the base), and the speedup over 1 node. */
 export function speedup(profile: string, app: string, config: DsmConfig, counts: readonly number[], args: readonly string[] = []): SpeedupPoint[] {
+  const weak = WEAK_SCALING.has(app);
   const ns = [...new Set([1, ...counts])].sort((a, b) => a - b);
   const points: SpeedupPoint[] = [];
   let base = NaN;
   for (const n of ns) {
     const t = runApp(profile, app, n, config, args).results.get('time_ns') ?? NaN;
     if (n === 1) base = t;
-    if (counts.includes(n)) points.push({ nodes: n, time_ns: t, speedup: +(base / t).toFixed(3) });
+    if (counts.includes(n)) points.push({ nodes: n, time_ns: t, speedup: +(((weak ? n : 1) * base) / t).toFixed(3) });
   }
   return points;
 }
