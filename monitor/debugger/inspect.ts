@@ -12,6 +12,7 @@ import { UsageError } from '../args.ts';
 import type { MonitorCommand, MonitorSession } from '../session.ts';
 import { buildReport, summaryLines } from '../report.ts';
 import type { StopReason } from '../../kernel/system.ts';
+import { dsmLines, dsmView } from '../../kernel/dsm/inspect.ts';
 import { describeBreak } from './breaks.ts';
 import { dumpBytes, formatDump, hexDump, MAX_DUMP, pageWalk, parseFmt, rangeLines, walkLines } from './memory.ts';
 import { count, hex, int, nodeCore, value64 } from './words.ts';
@@ -64,6 +65,16 @@ function tlbFlags(f: number): string {
 }
 
 const INFO: Record<string, { usage: string; run(s: MonitorSession, args: string[]): string[] }> = {
+  // DSM hook: every node's state of the kernel DSM's pages (kernel/dsm/inspect.ts).
+  dsm: {
+    usage: 'dsm [PAGE]',
+    run(s, args) {
+      const page = args[0] === undefined ? undefined : int(args[0], 'PAGE');
+      const views = dsmView(s.system.bootedKernels(), page);
+      s.data = views;
+      return dsmLines(views, page !== undefined);
+    },
+  },
   nodes: {
     usage: 'nodes',
     run(s) {
@@ -308,7 +319,7 @@ export const INSPECT_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
   },
   info: {
     usage: `info ${Object.values(INFO).map((i) => i.usage.split(' ')[0]).join('|')} [...]`,
-    help: 'inspect the machine (a core defaults to the current CPU): nodes, node [N], cpu [N.C], registers [N.C|N] (every core of N), tlb [N.C], lapic [N.C], pic [N] (vector table), ipi [N], ps [N], mem [N[/PID]] (mapped ranges), job, break',
+    help: 'inspect the machine (a core defaults to the current CPU): nodes, node [N], cpu [N.C], registers [N.C|N] (every core of N), tlb [N.C], lapic [N.C], pic [N] (vector table), ipi [N], ps [N], mem [N[/PID]] (mapped ranges), job, break, dsm [PAGE] (every node\'s state of the kernel DSM\'s pages)',
     example: 'info registers 0',
     run(s, args) {
       const what = INFO[args[0] ?? ''] ?? INFO[INFO_ALIASES[args[0] ?? ''] ?? ''];

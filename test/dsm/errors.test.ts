@@ -91,3 +91,11 @@ describe('DSM calls with bad arguments', () => {
     }
   });
 });
+
+describe('the dsm_stats layout', () => {
+  it('is read by the user library in the order the kernel writes it', async () => {
+    const { DSM_STATS_WORDS } = await import('../../kernel/dsm/calls.ts');
+    const { KERNEL_STATS_WORDS } = await import('../../userland/lib/dsm/kernel.ts');
+    expect([...KERNEL_STATS_WORDS]).toEqual([...DSM_STATS_WORDS]);
+  });
+});
