@@ -119,3 +119,42 @@ export function speedup(profile: string, app: string, config: DsmConfig, counts:
   }
   return points;
 }
+
+export interface DsmSweepResult {
+  profile: string;
+  speedup: Record<string, Record<string, SpeedupPoint[]>>;
+  fault_service: Record<string, Record<(typeof FAULT_KINDS)[number], FaultKind>>;
+  busy_gap: { busy_threads: number; read_fault_ns: Record<string, number> }[];
+}
+
+const FAULT_TITLE = { read: 'read fault (owner downgraded, page copied)', write: 'write fault (upgrade, one copy invalidated)', fetch: 'write fault (page moved, owner invalidated)' } as const;
+
+/** The Markdown tables docs/DSM.md shows, made from a `margay sweep dsm` result (a test checks the doc against the stored JSON). */
+export function dsmTables(r: DsmSweepResult): string {
+  const impls = Object.keys(r.fault_service);
+  const lines: string[] = [];
+  lines.push(`Fault service on ${r.profile}, 2 nodes (dsm_fault), ns per fault; system calls / crossings per fault on the faulting node + the serving node:`, '');
+  lines.push(`| fault | ${impls.map((c) => `${c} ns | ${c} syscalls | ${c} crossings`).join(' | ')} |`);
+  lines.push(`|---|${impls.map(() => '---:|---:|---:').join('|')}|`);
+  for (const k of FAULT_KINDS) {
+    const cells = impls.map((c) => {
+      const f = r.fault_service[c][k];
+      return `${f.fault_ns} | ${f.faulter_syscalls_per_fault} + ${f.server_syscalls_per_fault} | ${f.faulter_crossings_per_fault} + ${f.server_crossings_per_fault}`;
+    });
+    lines.push(`| ${FAULT_TITLE[k]} | ${cells.join(' | ')} |`);
+  }
+  if (impls.includes('kernel') && impls.includes('user')) {
+    lines.push('', `user / kernel fault time: ${FAULT_KINDS.map((k) => `${k} ${(r.fault_service.user[k].fault_ns / r.fault_service.kernel[k].fault_ns).toFixed(2)}x`).join(', ')}`);
+  }
+  lines.push('', `Read-fault time (ns) while the serving node runs threads of computation:`, '');
+  lines.push(`| busy threads | ${impls.join(' | ')} |`, `|---:|${impls.map(() => '---:').join('|')}|`);
+  for (const b of r.busy_gap) lines.push(`| ${b.busy_threads} | ${impls.map((c) => b.read_fault_ns[c]).join(' | ')} |`);
+  for (const [app, byImpl] of Object.entries(r.speedup)) {
+    const names = Object.keys(byImpl);
+    lines.push('', `${app}: time (us) and speedup over 1 node${WEAK_SCALING.has(app) ? ' (work grows with the nodes: speedup = n x t(1) / t(n))' : ''}:`, '');
+    lines.push(`| nodes | ${names.map((c) => `${c} us | ${c} speedup`).join(' | ')} |`, `|---:|${names.map(() => '---:|---:').join('|')}|`);
+    const counts = byImpl[names[0]].map((q) => q.nodes);
+    for (const [i, n] of counts.entries()) lines.push(`| ${n} | ${names.map((c) => `${(byImpl[c][i].time_ns / 1000).toFixed(1)} | ${byImpl[c][i].speedup}`).join(' | ')} |`);
+  }
+  return lines.join('\n');
+}

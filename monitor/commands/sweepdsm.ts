@@ -20,7 +20,9 @@ fault, and the read-fault time while the serving node computes.
   --apps LIST        apps to run (default dsm_jacobi,dsm_matmul,dsm_counter);
                      dsm_counter's work grows with the nodes, so its speedup
                      is n x t(1) / t(n) (throughput)
-  --impls LIST       kernel, user, user/poll (default kernel,user)
+  --impls LIST       kernel, user, user/poll for the fault service and the
+                     busy-node gap (default kernel,user,user/poll)
+  --speedup-impls L  the same for the speedup runs (default kernel,user)
   --counts LIST      node counts (default 1,2,4,8,16,32)
   --busy LIST        threads computing on the serving node (default 0,1,2)
   --profile P        machine profile (default redstorm)
@@ -32,7 +34,7 @@ fault, and the read-fault time while the serving node computes.
 const APP_ARGS: Record<string, string[]> = {
   dsm_jacobi: ['n=128', 'iterations=6'],
   dsm_matmul: ['n=64'],
-  dsm_counter: ['increments=10'],
+  dsm_counter: ['increments=4'],
 };
 
 function list(text: string, what: string, ok: (s: string) => boolean): string[] {
@@ -42,9 +44,10 @@ function list(text: string, what: string, ok: (s: string) => boolean): string[] 
 }
 
 export async function runDsmSweep(argv: string[], out: Output): Promise<number> {
-  const p = parse(argv, { apps: { type: 'string' }, impls: { type: 'string' }, counts: { type: 'string' }, busy: { type: 'string' }, profile: { type: 'string' }, output: { type: 'string', short: 'o' }, svg: { type: 'string' }, json: { type: 'boolean' } }, 0);
+  const p = parse(argv, { apps: { type: 'string' }, impls: { type: 'string' }, 'speedup-impls': { type: 'string' }, counts: { type: 'string' }, busy: { type: 'string' }, profile: { type: 'string' }, output: { type: 'string', short: 'o' }, svg: { type: 'string' }, json: { type: 'boolean' } }, 0);
   const apps = list(str(p, 'apps') ?? 'dsm_jacobi,dsm_matmul,dsm_counter', '--apps', (s) => s in APP_ARGS);
-  const impls = list(str(p, 'impls') ?? 'kernel,user', '--impls', (s) => (DSM_CONFIG_NAMES as string[]).includes(s)) as DsmConfig[];
+  const impls = list(str(p, 'impls') ?? 'kernel,user,user/poll', '--impls', (s) => (DSM_CONFIG_NAMES as string[]).includes(s)) as DsmConfig[];
+  const speedupImpls = list(str(p, 'speedup-impls') ?? 'kernel,user', '--speedup-impls', (s) => (DSM_CONFIG_NAMES as string[]).includes(s)) as DsmConfig[];
   const counts = list(str(p, 'counts') ?? '1,2,4,8,16,32', '--counts', (s) => /^\d+$/.test(s) && +s >= 1 && +s <= 1024).map(Number);
   const busy = list(str(p, 'busy') ?? '0,1,2', '--busy', (s) => /^\d+$/.test(s) && +s <= 16).map(Number);
   const profile = str(p, 'profile') ?? 'redstorm';
@@ -65,7 +68,7 @@ export async function runDsmSweep(argv: string[], out: Output): Promise<number> 
   };
   for (const app of apps) {
     result.speedup[app] = {};
-    for (const c of impls) {
+    for (const c of speedupImpls) {
       result.speedup[app][c] = speedup(profile, app, c, counts, APP_ARGS[app]);
       out.note(`${app} ${c}: ${result.speedup[app][c].map((q) => `${q.nodes}:${q.speedup}`).join(' ')}`);
     }
