@@ -26,7 +26,7 @@ export default dsmApp('dsm_fault', {
     busy: { def: 0, min: 0, max: 16, doc: 'threads computing on rank 1 meanwhile' },
   },
   bytes: (p) => 2 * p.pages * PAGE,
-  *body({ env, dsm, p, rank }) {
+  *body({ env, dsm, p, rank, args }) {
     const { mem, sys } = env;
     const page = (i: number) => dsm.base + (2 * i + 1) * PAGE; // odd pages: managed by rank 1 on 2 ranks
     const stop = { now: false };
@@ -101,7 +101,7 @@ export default dsmApp('dsm_fault', {
         yield* sys.publish(`${k}_server_syscalls_per_fault`, yield* mem.loadF64(box + 8 * i));
         yield* sys.publish(`${k}_server_crossings_per_fault`, yield* mem.loadF64(box + 64 + 8 * i));
       }
-      yield* sys.print(`dsm_fault: read ${Math.round(results.read.ns)} ns, write (invalidate) ${Math.round(results.write.ns)} ns, write (fetch) ${Math.round(results.fetch.ns)} ns per fault; rank 1 busy with ${p.busy} thread(s)\n`);
+      yield* sys.print(`dsm_fault (${args.label} DSM): read ${Math.round(results.read.ns)} ns, write (invalidate) ${Math.round(results.write.ns)} ns, write (fetch) ${Math.round(results.fetch.ns)} ns per fault; rank 1 busy with ${p.busy} thread(s)\n`);
     }
     return 0;
   },
