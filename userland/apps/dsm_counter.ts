@@ -13,7 +13,7 @@ export default dsmApp('dsm_counter', {
     work: { def: 2000, min: 0, max: 1e9, doc: 'cycles of work between increments' },
   },
   bytes: () => 4096,
-  *body({ env, dsm, p, rank, size }) {
+  *body({ env, dsm, p, rank, size, args }) {
     const counter = dsm.base;
     yield* dsm.barrier();
     const t0 = yield* env.sys.clockNs();
@@ -30,7 +30,7 @@ export default dsmApp('dsm_counter', {
       yield* env.sys.publish('counter', v);
       yield* env.sys.publish('time_ns', t);
       yield* env.sys.publish('ns_per_increment', Math.round(t / (size * p.increments)));
-      yield* env.sys.print(`dsm_counter: ${v} (expected ${size * p.increments}), ${Math.round(t / (size * p.increments))} ns per increment\n`);
+      yield* env.sys.print(`dsm_counter (${args.label} DSM): ${v} (expected ${size * p.increments}), ${Math.round(t / (size * p.increments))} ns per increment\n`);
       if (v !== size * p.increments) return 1;
     }
     return 0;

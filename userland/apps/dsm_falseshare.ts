@@ -13,7 +13,7 @@ export default dsmApp('dsm_falseshare', {
     work: { def: 50_000, min: 0, max: 1e9, doc: 'cycles of work between writes' },
   },
   bytes: (_p, size) => (1 + size) * 4096,
-  *body({ env, dsm, p, rank, size }) {
+  *body({ env, dsm, p, rank, size, args }) {
     const phase = function* (va: number) {
       yield* dsm.barrier();
       const t0 = yield* env.sys.clockNs();
@@ -30,7 +30,7 @@ export default dsmApp('dsm_falseshare', {
       yield* env.sys.publish('shared_ns_per_write', Math.round(shared));
       yield* env.sys.publish('padded_ns_per_write', Math.round(padded));
       yield* env.sys.publish('slowdown_x100', Math.round((100 * shared) / padded));
-      yield* env.sys.print(`dsm_falseshare on ${size} rank(s): ${shared.toFixed(0)} ns per write on one shared page, ${padded.toFixed(0)} ns on own pages\n`);
+      yield* env.sys.print(`dsm_falseshare (${args.label} DSM) on ${size} rank(s): ${shared.toFixed(0)} ns per write on one shared page, ${padded.toFixed(0)} ns on own pages\n`);
     }
     return 0;
   },

@@ -36,7 +36,7 @@ export default dsmApp('dsm_jacobi', {
     cycles: { def: 40, min: 0, max: 1e6, doc: 'compute cycles per point' },
   },
   bytes: (p) => 2 * p.n * p.n * 8,
-  *body({ env, dsm, p, rank, size }) {
+  *body({ env, dsm, p, rank, size, args }) {
     const { mem } = env;
     const n = p.n;
     const row = n * 8;
@@ -70,7 +70,7 @@ export default dsmApp('dsm_jacobi', {
       yield* env.sys.publish('time_ns', t);
       yield* env.sys.publish('ns_per_iteration', Math.round(t / p.iterations));
       yield* env.sys.publish('checksum', Math.round(sum * 1000));
-      yield* env.sys.print(`dsm_jacobi: ${n}x${n}, ${p.iterations} iterations on ${size} rank(s): ${(t / 1e3).toFixed(1)} us, checksum ${Math.round(sum * 1000)}\n`);
+      yield* env.sys.print(`dsm_jacobi (${args.label} DSM): ${n}x${n}, ${p.iterations} iterations on ${size} rank(s): ${(t / 1e3).toFixed(1)} us, checksum ${Math.round(sum * 1000)}\n`);
     }
     return 0;
   },

@@ -24,7 +24,7 @@ export default dsmApp('dsm_matmul', {
     cycles: { def: 2, min: 0, max: 1e6, doc: 'compute cycles per multiply-add' },
   },
   bytes: (p) => 3 * p.n * p.n * 8,
-  *body({ env, dsm, p, rank, size }) {
+  *body({ env, dsm, p, rank, size, args }) {
     const { mem } = env;
     const n = p.n;
     const row = n * 8;
@@ -56,7 +56,7 @@ export default dsmApp('dsm_matmul', {
       for (let i = 0; i < n; i++) for (const v of f64(yield* mem.load(C + i * row, row))) sum += v;
       yield* env.sys.publish('time_ns', t);
       yield* env.sys.publish('checksum', sum);
-      yield* env.sys.print(`dsm_matmul: ${n}x${n} on ${size} rank(s): ${(t / 1e3).toFixed(1)} us, checksum ${sum}\n`);
+      yield* env.sys.print(`dsm_matmul (${args.label} DSM): ${n}x${n} on ${size} rank(s): ${(t / 1e3).toFixed(1)} us, checksum ${sum}\n`);
     }
     return 0;
   },

@@ -6,6 +6,7 @@ import allsum from './allsum.ts';
 import bcast from './bcast.ts';
 import dsm_counter from './dsm_counter.ts';
 import dsm_falseshare from './dsm_falseshare.ts';
+import dsm_fault from './dsm_fault.ts';
 import dsm_jacobi from './dsm_jacobi.ts';
 import dsm_litmus from './dsm_litmus.ts';
 import dsm_matmul from './dsm_matmul.ts';
@@ -16,4 +17,4 @@ import steal from './steal.ts';
 import sysexercise from './sysexercise.ts';
 import tlbstale from './tlbstale.ts';
 
-export const APPS: Readonly<Record<string, UserProgram>> = { hello, tlbstale, sysexercise, pingpong, ring, allreduce, bcast, allsum, steal, dsm_jacobi, dsm_matmul, dsm_counter, dsm_falseshare, dsm_litmus };
+export const APPS: Readonly<Record<string, UserProgram>> = { hello, tlbstale, sysexercise, pingpong, ring, allreduce, bcast, allsum, steal, dsm_jacobi, dsm_matmul, dsm_counter, dsm_falseshare, dsm_litmus, dsm_fault };

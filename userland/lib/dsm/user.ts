@@ -71,6 +71,11 @@ const DATA_BITS = 0xd5a1n;
 const SLOTS = 16;
 /** Pages of send staging, used round the ring (a slot is reused only after SEND_SLOTS later page sends). */
 const SEND_SLOTS = 64;
+/** How long a thread waits for an answer before it gives up (a node that died never answers). */
+export const USER_DSM_GIVE_UP_NS = 10e9;
+/** A waiting thread wakes this often to see whether it should give up. */
+const WAIT_SLICE_NS = 100e6;
+const ETIMEDOUT = 110;
 
 // Message kinds (low 8 bits of hdr_data).
 const enum K {
@@ -175,7 +180,9 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
   const anon = (n: number) => sys.mmap(0, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
   const inbox = yield* anon(SLOTS * PAGE);
   const outbox = yield* anon(SEND_SLOTS * PAGE);
-  const words = yield* anon(PAGE); // one u32 wait word per slot
+  const words = yield* anon(PAGE); // one u32 wait word per slot; the wait slice's timespec at +1024
+  yield* mem.storeU64(words + 1024, 0n);
+  yield* mem.storeU64(words + 1032, BigInt(WAIT_SLICE_NS));
   const eq = yield* P.PtlEQAlloc(ni, Math.max(1024, 8 * size + 256));
   check('PtlEQAlloc', eq.rc);
   check('PtlPTAlloc', (yield* P.PtlPTAlloc(ni, 0, eq.eq, DSM_PT)).rc);
@@ -232,17 +239,32 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
 
   // ---- waiting for an answer (the service thread sets the word) ----
 
-  function* waitWord(t: Env, slot: number): U<number> {
+  // Gives up after USER_DSM_GIVE_UP_NS with an error naming what it waited for and from whom:
+  // a user-level DSM learns that a node died only by its silence.
+  function* waitWord(t: Env, slot: number, what: string, from: number): U<number> {
     const w = words + 4 * slot;
+    let slices = 0;
+    let spins = 0;
+    let deadline = -1;
     for (;;) {
       const v = yield* t.mem.loadU32(w);
       if (v !== 0) {
         yield* t.mem.storeU32(w, 0);
         return v;
       }
-      if (mode === 'thread') yield* sc(t.sys.futex(w, FUTEX_WAIT, 0));
-      else yield* t.compute(pollCycles);
+      if (mode === 'thread') {
+        if ((yield* sc(t.sys.futex(w, FUTEX_WAIT, 0, words + 1024))) === -ETIMEDOUT && ++slices * WAIT_SLICE_NS >= USER_DSM_GIVE_UP_NS) break;
+      } else {
+        yield* t.compute(pollCycles);
+        // The clock is a system call: look at it only now and then.
+        if (++spins % 65536 === 0) {
+          const now = yield* sc(t.sys.clockNs());
+          if (deadline < 0) deadline = now + USER_DSM_GIVE_UP_NS;
+          else if (now >= deadline) break;
+        }
+      }
     }
+    throw new DsmError(`dsm: rank ${rank} got no answer from rank ${from} for ${what} in ${USER_DSM_GIVE_UP_NS / 1e9} s of simulated time (its node may be down)`);
   }
 
   function* wake(t: Env, slot: number, v: number): U {
@@ -421,7 +443,7 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
     fetching.add(page);
     const { slot } = ctx(t);
     yield* send(t, managerOf(page), { kind: write ? K.WREQ : K.RREQ, a: page, from: rank, slot, mode: 0 });
-    const v = yield* waitWord(t, slot);
+    const v = yield* waitWord(t, slot, `page ${page} (0x${(base + page * PAGE).toString(16)})`, managerOf(page));
     const granted = v & 0xff;
     if ((v & 0x100) !== 0) {
       // The page's contents arrived in this thread's inbox page: copy them in.
@@ -453,7 +475,7 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
       isOpen();
       const { slot } = ctx(env);
       yield* send(env, lockId(id) % size, { kind: K.LOCK, a: id, from: rank, slot, mode: 0 });
-      yield* waitWord(env, slot);
+      yield* waitWord(env, slot, `lock ${id}`, id % size);
     },
     *unlock(id) {
       isOpen();
@@ -463,7 +485,7 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
       isOpen();
       const { slot } = ctx(env);
       yield* send(env, 0, { kind: K.BAR_ARRIVE, a: 0, from: rank, slot, mode: 0 });
-      yield* waitWord(env, slot);
+      yield* waitWord(env, slot, 'the barrier', 0);
     },
     *detach() {
       isOpen();
