@@ -74,6 +74,7 @@ export function dsmLines(views: readonly DsmRegionView[], detail: boolean): stri
     const [uid, nid0, pid0] = v.key.split(':');
     lines.push(`region of the job of node ${nid0} pid ${pid0} (uid ${uid}): ${v.ranks} rank(s), ${v.pages} page(s) at 0x${v.base.toString(16)}`);
     if (v.pageViews.length === 0) lines.push('  no such page');
+    else if (!detail) lines.push('  page  rank:access (n none, r read, w write; ? a request is out)  (the manager\'s record)');
     for (const p of v.pageViews) {
       const mgr = `manager rank ${p.manager}: owner ${p.owner < 0 ? 'none (zero page)' : `rank ${p.owner}`}, copies ${p.copies.length ? p.copies.join(',') : 'none'}${p.busy ? `, busy (${p.busy})` : ''}${p.queued ? `, ${p.queued} queued` : ''}${p.lostWith >= 0 ? `, LOST with node ${p.lostWith}` : ''}`;
       if (!detail) {
