@@ -1,6 +1,7 @@
 // `npm run bench`: runs every benchmark and prints one JSON document.
 // Names on the command line select benchmarks (default: all).
 
+import { benchDsm } from './dsm.ts';
 import { benchEbpf } from './ebpf.ts';
 import { benchEngineHold } from './engine.ts';
 import { benchExtCompare } from './extcompare.ts';
@@ -22,8 +23,9 @@ const BENCHES: Record<string, () => unknown> = {
   kernel_bypass: () => ['redstorm', 'paragon', 'modern', 'atm95'].map((p) => benchKernelBypass(p)),
 };
 
-/** Long benchmarks, run only when named: `npm run bench scale` (about a minute), `scale100k`. */
+/** Long benchmarks, run only when named: `npm run bench scale` (about a minute), `scale100k`, `dsm` (a few minutes). */
 const HEAVY: Record<string, () => unknown> = {
+  dsm: () => benchDsm(),
   scale: () => benchScale('27x16x24'),
   scale100k: () => benchScale('torus:50x50x40'),
 };

@@ -76,6 +76,8 @@ export const LAYOUT = {
   THREAD_STACKS_TOP: 0x7ffe_0000_0000,
   /** A loaded process finds the job-load message it was created from here (read-only): its image, then the job block. */
   IMAGE_BASE: 0x1000_0000_0000,
+  /** The kernel DSM's shared region (kernel/dsm/), at this address on every rank. */
+  DSM_BASE: 0x2000_0000_0000,
 } as const;
 
 /**

@@ -8,6 +8,7 @@ import type { Core } from '../hw/core.ts';
 import type { Engine } from '../hw/engine.ts';
 import type { Node } from '../hw/node.ts';
 import type { Profile } from '../hw/profile.ts';
+import type { UserOp } from './abi.ts';
 import type { Process, Thread } from './process.ts';
 import type { KPath, TracePath } from './step.ts';
 
@@ -64,6 +65,8 @@ export interface KernelContext {
   /** Arms the round-robin quantum on a core that has more than one runnable thread. */
   armQuantum(cpu: CoreContext): void;
   syscallEntry(nr: number): SyscallEntry | undefined;
+  /** A fault in memory a kernel subsystem serves (the kernel DSM's region): its path, or null for the ordinary fault path. */
+  regionFault(cpu: CoreContext, t: Thread, op: Extract<UserOp, { op: 'load' | 'store' }>, va: number, write: boolean): KPath | null;
   irqHandler(vector: number): BoundIrqHandler | undefined;
   nmiHandler(cpu: CoreContext): KPath;
 }

@@ -23,6 +23,8 @@ export interface ExitContext extends Pick<KernelContext, 'engine' | 'traceStep'>
   readonly unet: { forget(p: Process): void };
   /** Job control: the exit fan-in; its messages may still be reading the process's memory. */
   readonly jobs: { processEnded(p: Process): void; inflight(pid: number): number };
+  /** The kernel DSM: the process's rank detaches (its frames stay for the other ranks). */
+  readonly dsm: { forget(p: Process): void };
   timer(core: number): CpuTimers;
   /** Tells the machine around the kernel (KernelHost.processExited). */
   announceExit(p: Process): void;
@@ -79,6 +81,7 @@ function endProcess(k: ExitContext, p: Process, status: number, reason: string |
   k.futex.forget(p.aspace);
   k.portals.forget(p);
   k.unet.forget(p);
+  k.dsm.forget(p);
   k.zombies.add(p);
   k.zombies.reap(k);
   k.jobs.processEnded(p);

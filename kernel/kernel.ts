@@ -11,7 +11,7 @@ import { MachineCheck } from '../hw/errors.ts';
 import type { Node } from '../hw/node.ts';
 import { ContiguousAllocator } from '../hw/physalloc.ts';
 import type { Profile } from '../hw/profile.ts';
-import type { UserProgram } from './abi.ts';
+import type { UserOp, UserProgram } from './abi.ts';
 import { AsidPool } from './asid.ts';
 import { bootKernel } from './boot.ts';
 import type { CodeCatalog } from './job/codecatalog.ts';
@@ -22,6 +22,8 @@ import { FutexTable } from './futex.ts';
 import { JobControl } from './job/jobctl.ts';
 import { PortalsDriver } from './portals/driver.ts';
 import { UnetKernel } from './unet/unet.ts';
+import { DsmNode } from './dsm/node.ts';
+import { dsmFault } from './dsm/fault.ts';
 import type { Process, ProcessInfo, Thread } from './process.ts';
 import { armQuantum, leastLoadedCore, sleepUntil, startThread, wake } from './sched.ts';
 import { type SpawnOptions, TaskIds, discardThread, newThread, spawnProcess } from './spawn.ts';
@@ -70,6 +72,8 @@ export class Kernel implements KernelContext {
   readonly jobs: JobControl;
   /** U-Net endpoints and channels (kernel/unet/). */
   readonly unet: UnetKernel;
+  /** The kernel DSM (kernel/dsm/). */
+  readonly dsm: DsmNode;
   readonly stats: KernelStats = { syscalls: 0, pageFaults: 0, shootdowns: 0, shootdownPs: 0, shootdownIpis: 0, ipisSent: 0, oopses: 0 };
   readonly oopsLog: string[] = [];
   /** The core whose event is being handled right now, if any. */
@@ -99,6 +103,7 @@ export class Kernel implements KernelContext {
     this.portals = new PortalsDriver(this);
     this.jobs = new JobControl(this);
     this.unet = new UnetKernel(this);
+    this.dsm = new DsmNode(this);
   }
 
   get nid(): number {
@@ -238,6 +243,10 @@ export class Kernel implements KernelContext {
   }
 
   /** Makes a blocked thread runnable with `value` as the result of its block. */
+  regionFault(cpu: CoreContext, t: Thread, op: Extract<UserOp, { op: 'load' | 'store' }>, va: number, write: boolean): KPath | null {
+    return dsmFault(this.dsm, cpu, t, op, va, write);
+  }
+
   wake(t: Thread, value: unknown, from: Cpu): KPath {
     return wake(this, t, value, from);
   }

@@ -35,6 +35,8 @@ export function userAccess(k: KernelContext, cpu: CoreContext, t: Thread, op: Ex
   const v = k.profile.values;
   const out = write ? undefined : new Uint8Array(len);
   let cycles = 1 + Math.ceil(len / v['kernel.copyBytesPerCycle']);
+  // A fault in the kernel DSM's region is served by its protocol (KernelContext.regionFault).
+  const fault = (a: number, reason: string) => k.regionFault(cpu, t, op, a, write) ?? pageFaultPath(k, cpu, t, a, write, reason);
   let done = 0;
   // A zero-length access still checks the first byte's page, as real hardware would not; skip it.
   while (done < len) {
@@ -43,7 +45,7 @@ export function userAccess(k: KernelContext, cpu: CoreContext, t: Thread, op: Ex
     if (pa < 0) {
       cycles += v['tlb.missCycles'];
       const w = t.process.aspace.pt.translate(a);
-      if (!w.ok) return { value: undefined, cycles, fault: pageFaultPath(k, cpu, t, a, write, w.reason) };
+      if (!w.ok) return { value: undefined, cycles, fault: fault(a, w.reason) };
       if (!w.user) return { value: undefined, cycles, fault: pageFaultPath(k, cpu, t, a, write, 'supervisor page') };
       const f = (w.writable ? TLB_WRITABLE : 0) | TLB_USER;
       tlb.insert(asid, a, w.pageBase, w.pageSize, f);
@@ -51,7 +53,7 @@ export function userAccess(k: KernelContext, cpu: CoreContext, t: Thread, op: Ex
       pa = w.pageBase + (a % w.pageSize);
     }
     if (write && (flags[0] & TLB_WRITABLE) === 0) {
-      return { value: undefined, cycles, fault: pageFaultPath(k, cpu, t, a, write, 'write to a read-only page') };
+      return { value: undefined, cycles, fault: fault(a, 'write to a read-only page') };
     }
     // Bytes up to the end of this 4 KiB page (a 2 MiB page simply hits again).
     const n = Math.min(4096 - (a % 4096), len - done);

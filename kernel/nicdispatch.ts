@@ -1,5 +1,5 @@
-// The NIC's two interrupts: received headers and completions go to Portals
-// or to job control, by the header's kind, the transmit's cookie range, or
+// The NIC's two interrupts: received headers and completions go to Portals,
+// to job control or to the kernel DSM, by the header's kind, the transmit's cookie range, or
 // which of them is waiting for a receive DMA. Portals and job control know
 // nothing of each other; only this file knows both.
 
@@ -19,6 +19,7 @@ export function attachNic(k: Kernel): void {
       yield* match(headerOwner(rx.header))
         .with('jobctl', () => k.jobs.receive(rx, cpu))
         .with('portals', () => k.portals.receive(rx, cpu))
+        .with('dsm', () => k.dsm.receive(rx, cpu))
         .exhaustive();
     }
   });
@@ -38,8 +39,11 @@ function completion(k: Kernel, c: NicCompletion, cpu: Cpu): KPath {
       match(cookieOwner(t.cookie))
         .with('jobctl', () => k.jobs.txComplete(t.cookie, t.kind === 'tx-done', t.kind === 'tx-done' ? '' : t.reason, cpu))
         .with('portals', () => k.portals.txComplete(t, cpu))
+        .with('dsm', () => k.dsm.txComplete(t, cpu))
         .exhaustive(),
     )
-    .with({ kind: 'rx-done' }, { kind: 'rx-error' }, (r) => (k.jobs.ownsRx(r.rxId) ? k.jobs.rxComplete(r.rxId, r.kind === 'rx-done', cpu) : k.portals.rxComplete(r, cpu)))
+    .with({ kind: 'rx-done' }, { kind: 'rx-error' }, (r) =>
+      k.jobs.ownsRx(r.rxId) ? k.jobs.rxComplete(r.rxId, r.kind === 'rx-done', cpu) : k.dsm.ownsRx(r.rxId) ? k.dsm.rxComplete(r.rxId, r.kind === 'rx-done', cpu) : k.portals.rxComplete(r, cpu),
+    )
     .exhaustive();
 }

@@ -28,6 +28,7 @@ export const TRACE_PATHS = {
   jobload: 'job load: image verify, create, ack, nack, exec, image check',
   unet: 'U-Net set-up: endpoint create and destroy, channel open and close, kernel control messages, upcalls, unet_wait',
   'unet-nic': 'U-Net on the NIC (no core involved): doorbell, send-fetch, send-dma, send-writeback, recv-demux, free-fetch, recv-dma, recv-writeback',
+  dsm: 'the kernel DSM: fault, request, serve, invalidate, grant, resume; lock, barrier, create, attach, detach; fail, drop, undeliverable',
   console: 'console output',
   oops: 'a host exception inside a kernel path (a kernel bug): the process dies',
 } as const;

@@ -9,6 +9,7 @@ import { UNET_HDR } from '../hw/unet/layout.ts';
 import { LocalApic } from '../hw/apic.ts';
 import { REGISTERS, type Register } from '../hw/core.ts';
 import type { WalkResult } from '../hw/mmu.ts';
+import { type DsmRegionView, dsmView } from '../kernel/dsm/inspect.ts';
 import { disassemble } from '../kernel/ext/disasm.ts';
 import type { KernelStats } from '../kernel/context.ts';
 import type { Kernel } from '../kernel/kernel.ts';
@@ -47,6 +48,11 @@ export class Inspector {
   /** Whether a debugger read is in progress (memory watchers ignore it). */
   get busy(): boolean {
     return this.inspecting > 0;
+  }
+
+  /** The kernel DSM's regions on the booted nodes: every node's state of each page (or of `page`). */
+  dsmView(page?: number): DsmRegionView[] {
+    return dsmView(this.sys.bootedKernels(), page);
   }
 
   private k(nid: number): Kernel {

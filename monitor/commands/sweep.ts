@@ -11,8 +11,10 @@ import type { Output } from '../output.ts';
 import { resolveProgram } from '../programs.ts';
 import { buildReport } from '../report.ts';
 import { svgPlot } from '../svgplot.ts';
+import { HELP as DSM_HELP, runDsmSweep } from './sweepdsm.ts';
 
 export const HELP = `usage: margay sweep [options]
+       margay sweep dsm [options]   (the DSM comparison: see the end)
 
 Runs one job per (fan-out, node count) and reports the simulated time of
 each phase; the load phase is the seed's "remote task creation" time.
@@ -28,7 +30,9 @@ each phase; the load phase is the seed's "remote task creation" time.
   --log-y            plot the load time on a log scale
   --json             print the JSON on stdout (the default without -o)
 
-${MACHINE_HELP}`;
+${MACHINE_HELP}
+
+${DSM_HELP}`;
 
 export interface SweepPoint {
   nodes: number;
@@ -59,6 +63,7 @@ function counts(text: string): number[] {
 }
 
 export async function run(argv: string[], out: Output): Promise<number> {
+  if (argv[0] === 'dsm') return runDsmSweep(argv.slice(1), out); // the DSM comparison (sweepdsm.ts)
   const p = parse(argv, { ...MACHINE_OPTIONS, app: { type: 'string' }, load: { type: 'string' }, fanouts: { type: 'string' }, counts: { type: 'string' }, 'image-bytes': { type: 'string' }, output: { type: 'string', short: 'o' }, svg: { type: 'string' }, 'log-y': { type: 'boolean' }, json: { type: 'boolean' } }, 0);
   if (str(p, 'shape') !== undefined || str(p, 'nodes') !== undefined) throw new UsageError('sweep chooses the machine for each count: use --counts, not --shape or --nodes');
   const load = str(p, 'load') ?? 'two-phase';

@@ -11,6 +11,7 @@ import { VECTORS, vectorName } from '../../kernel/vectors.ts';
 import { UsageError } from '../args.ts';
 import type { MonitorCommand, MonitorSession } from '../session.ts';
 import { buildReport, summaryLines } from '../report.ts';
+import type { DsmRegionView } from '../../kernel/dsm/inspect.ts';
 import type { ProcessRef } from '../../system/inspect.ts';
 import type { StopReason } from '../../system/system.ts';
 import { describeBreak } from './breaks.ts';
@@ -67,6 +68,28 @@ function cpuLine(s: MonitorSession): string {
 
 function tlbFlags(f: number): string {
   return `${f & TLB_USER ? 'U' : 'S'}${f & TLB_WRITABLE ? 'W' : 'R'}${f & TLB_EXEC ? 'X' : '-'}`;
+}
+
+/** The views as the monitor prints them. */
+function dsmLines(views: readonly DsmRegionView[], detail: boolean): string[] {
+  if (views.length === 0) return ['no DSM region on the booted nodes'];
+  const lines: string[] = [];
+  for (const v of views) {
+    const [uid, nid0, pid0] = v.key.split(':');
+    lines.push(`region of the job of node ${nid0} pid ${pid0} (uid ${uid}): ${v.ranks} rank(s), ${v.pages} page(s) at 0x${v.base.toString(16)}`);
+    if (v.pageViews.length === 0) lines.push('  no such page');
+    else if (!detail) lines.push('  page  rank:access (n none, r read, w write; ? a request is out)  (the manager\'s record)');
+    for (const p of v.pageViews) {
+      const mgr = `manager rank ${p.manager}: owner ${p.owner < 0 ? 'none (zero page)' : `rank ${p.owner}`}, copies ${p.copies.length ? p.copies.join(',') : 'none'}${p.busy ? `, busy (${p.busy})` : ''}${p.queued ? `, ${p.queued} queued` : ''}${p.lostWith >= 0 ? `, LOST with node ${p.lostWith}` : ''}`;
+      if (!detail) {
+        lines.push(`  page ${String(p.page).padStart(4)}  ${p.ranks.map((r) => `${r.rank}:${r.access[0]}${r.pending !== 'none' ? '?' : ''}`).join(' ')}  (${mgr})`);
+        continue;
+      }
+      lines.push(`  page ${p.page} at 0x${(v.base + p.page * 4096).toString(16)}, ${mgr}`);
+      for (const r of p.ranks) lines.push(`    rank ${r.rank} node ${r.node}: ${r.access}${r.pending !== 'none' ? `, asked for ${r.pending}` : ''}${r.waiting ? `, ${r.waiting} thread(s) waiting` : ''}`);
+    }
+  }
+  return lines;
 }
 
 const INFO: Record<string, { usage: string; run(s: MonitorSession, args: string[]): string[] }> = {
@@ -235,6 +258,16 @@ const INFO: Record<string, { usage: string; run(s: MonitorSession, args: string[
       return all.length === 0 ? ['no breakpoints or watchpoints'] : all.map(describeBreak);
     },
   },
+  // DSM hook: every node's state of the kernel DSM's pages (system/inspect.ts dsmView).
+  dsm: {
+    usage: 'dsm [PAGE]',
+    run(s, args) {
+      const page = args[0] === undefined ? undefined : int(args[0], 'PAGE');
+      const views = s.system.inspect.dsmView(page);
+      s.data = views;
+      return dsmLines(views, page !== undefined);
+    },
+  },
 };
 const INFO_ALIASES: Record<string, string> = { regs: 'registers', apic: 'lapic', ipis: 'ipi', breakpoints: 'break', watch: 'break' };
 
@@ -320,7 +353,7 @@ export const INSPECT_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
   },
   info: {
     usage: `info ${Object.values(INFO).map((i) => i.usage.split(' ')[0]).join('|')} [...]`,
-    help: 'inspect the machine (a core defaults to the current CPU): nodes, node [N], cpu [N.C], registers [N.C|N] (every core of N), tlb [N.C], lapic [N.C], pic [N] (vector table), ipi [N], ps [N], mem [N[/PID]] (mapped ranges), job, unet [N] (U-Net endpoints, queues, channels), break',
+    help: 'inspect the machine (a core defaults to the current CPU): nodes, node [N], cpu [N.C], registers [N.C|N] (every core of N), tlb [N.C], lapic [N.C], pic [N] (vector table), ipi [N], ps [N], mem [N[/PID]] (mapped ranges), job, unet [N] (U-Net endpoints, queues, channels), break, dsm [PAGE] (every node\'s state of the kernel DSM\'s pages)',
     example: 'info registers 0',
     run(s, args) {
       const what = INFO[args[0] ?? ''] ?? INFO[INFO_ALIASES[args[0] ?? ''] ?? ''];

@@ -33,6 +33,13 @@ export const SYS = {
   lwk_kmsg_recv: 521,
   lwk_exec: 522,
   lwk_image_check: 524,
+  dsm_create: 540,
+  dsm_attach: 541,
+  dsm_detach: 542,
+  dsm_lock: 543,
+  dsm_unlock: 544,
+  dsm_barrier: 545,
+  dsm_stats: 546,
   lwk_job_phase: 523,
   ptl_init: 600,
   ptl_fini: 601,
@@ -147,6 +154,7 @@ export const LAYOUT = {
   STACK_BYTES: 0x200000,
   THREAD_STACKS_TOP: 0x7ffe00000000,
   IMAGE_BASE: 0x100000000000,
+  DSM_BASE: 0x200000000000,
 } as const;
 
 export const AT_MARGAY_JOB = 0x4d4a;

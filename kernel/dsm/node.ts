@@ -1,0 +1,210 @@
+// The kernel DSM on one node: its regions (one per job that created one
+// here), the sending of protocol messages through the NIC, the receive
+// interrupt's entry for DSM messages (routed here by header kind), and the
+// create rendezvous. A message is checked against the region it names and
+// served by the protocol (protocol.ts) or the synchronisation (sync.ts) in
+// the interrupt path: no process is scheduled to serve a request.
+
+import type { NicCompletion, RxHeader } from '../../hw/nic.ts';
+import type { Cpu } from '../cpu.ts';
+import type { Kernel } from '../kernel.ts';
+import type { Process, Thread } from '../process.ts';
+import { type KPath, step } from '../step.ts';
+import { serveMessage, transmitFailed } from './protocol.ts';
+import { type DsmCounters, DsmRegion, PAGE, keyString } from './region.ts';
+import { COOKIE_BASE } from '../nicwire.ts';
+import { type DsmHeader, type DsmMsgType, type RegionKey, decodeDsm, encodeDsm, sameKey } from './wire.ts';
+
+/** Create announcements kept by rank 0's node for jobs it has not counted out yet. */
+const JOIN_LIMIT = 65536;
+
+/** Who sends: a region, or a rank taking part in a create before (or without) one. */
+export interface Endpoint {
+  readonly key: RegionKey;
+  readonly rank: number;
+  readonly nids: readonly number[];
+  readonly stats: Pick<DsmCounters, 'messages' | 'dataBytes'>;
+}
+
+interface Sent {
+  readonly ep: Endpoint;
+  readonly header: DsmHeader;
+  readonly dstRank: number;
+}
+
+interface Join {
+  readonly nid: number;
+  readonly value: number;
+}
+
+export class DsmNode {
+  readonly regions = new Map<string, DsmRegion>();
+  private readonly sent = new Map<number, Sent>();
+  private nextCookie = COOKIE_BASE.dsm;
+  /** Pages arriving by DMA: what to do when the receive completes. */
+  private readonly rxDone = new Map<number, (cpu: Cpu) => KPath>();
+  /** Rank 0's node: the create announcements per job, by rank. */
+  private readonly joins = new Map<string, Map<number, Join>>();
+  private joinCount = 0;
+  /** Rank 0's node: the job's nodes, known once its own rank announced. */
+  private readonly joinNids = new Map<string, readonly number[]>();
+  /** Threads waiting in dsm_create for the outcome, by job. */
+  readonly creating = new Map<string, Thread>();
+
+  constructor(readonly k: Kernel) {}
+
+  /** The region `p` has attached. */
+  regionOf(p: Process): DsmRegion | undefined {
+    for (const r of this.regions.values()) if (r.process === p) return r;
+    return undefined;
+  }
+
+  /** The region of `p`'s job on this node, attached or not. */
+  jobRegion(p: Process): DsmRegion | undefined {
+    return this.regions.get(keyString(jobKey(p, this.k.nid)));
+  }
+
+  // ---- sending ------------------------------------------------------------------
+
+  /** Sends a protocol message to `dstRank` (to this node itself through the NIC's loopback). */
+  send(ep: Endpoint, dstRank: number, type: DsmMsgType, page: number, arg: number, payloadPa: number | null = null): void {
+    const header: DsmHeader = { type, key: ep.key, src: ep.rank, page, arg };
+    const cookie = this.nextCookie++;
+    this.sent.set(cookie, { ep, header, dstRank });
+    ep.stats.messages++;
+    if (payloadPa !== null) ep.stats.dataBytes += PAGE;
+    this.k.node.nic.transmit({ dst: ep.nids[dstRank], header: encodeDsm(header), payloadAddr: payloadPa ?? 0, payloadLen: payloadPa === null ? 0 : PAGE, cookie });
+  }
+
+  /** A transmit completion for one of our messages; an undeliverable one may cost a page. */
+  *txComplete(c: Extract<NicCompletion, { cookie: number }>, cpu: Cpu): KPath {
+    const s = this.sent.get(c.cookie);
+    if (s === undefined) return;
+    this.sent.delete(c.cookie);
+    if (c.kind === 'tx-done') return;
+    const node = s.ep.nids[s.dstRank];
+    yield step('dsm', 'undeliverable', this.k.profile.values['kernel.syscallWorkCycles'], `${s.header.type} ${s.header.page} to rank ${s.dstRank} (node ${node}): ${c.reason}`);
+    if (s.header.type === 'join') {
+      yield* this.createDone(s.ep.key, -1, cpu);
+      return;
+    }
+    if (s.ep instanceof DsmRegion) yield* transmitFailed(this, s.ep, s.header, s.dstRank, cpu);
+  }
+
+  // ---- receiving ----------------------------------------------------------------
+
+  /** Deposits a message's payload at `pa`; `then` runs when the DMA completes. */
+  expectRx(rxId: number, pa: number, len: number, then: (cpu: Cpu) => KPath): void {
+    this.rxDone.set(rxId, then);
+    this.k.node.nic.deposit(rxId, pa, len);
+  }
+
+  /** Whether the receive DMA `rxId` is one of ours (kernel/nicdispatch.ts asks). */
+  ownsRx(rxId: number): boolean {
+    return this.rxDone.has(rxId);
+  }
+
+  /** A page's receive DMA ended (a failed one leaves the request pending, as a lost message would). */
+  *rxComplete(rxId: number, ok: boolean, cpu: Cpu): KPath {
+    const then = this.rxDone.get(rxId);
+    this.rxDone.delete(rxId);
+    if (ok && then !== undefined) yield* then(cpu);
+  }
+
+  /** The receive interrupt found a DSM header. */
+  *receive(rx: RxHeader, cpu: Cpu): KPath {
+    const nic = this.k.node.nic;
+    const h = decodeDsm(rx.header);
+    const cost = this.k.profile.values['kernel.portalsMatchCycles'];
+    if (h === null) {
+      nic.discard(rx.rxId);
+      yield step('dsm', 'drop', cost, `malformed DSM message from node ${rx.src}`);
+      return;
+    }
+    if (h.type === 'join' || h.type === 'joined') {
+      nic.discard(rx.rxId);
+      yield step('dsm', 'serve', cost, `${h.type} of rank ${h.src} (${h.arg}) from node ${rx.src}`);
+      if (h.type === 'join') yield* this.countJoin(h.key, h.src, { nid: rx.src, value: h.arg }, cpu);
+      else if (h.key.nid0 === rx.src) yield* this.createDone(h.key, h.arg, cpu, rx.src);
+      return;
+    }
+    const r = this.regions.get(keyString(h.key));
+    // The NIC says which node sent it: it must be the node of the rank the header claims.
+    if (r === undefined || h.src < 0 || h.src >= r.size || r.nids[h.src] !== rx.src) {
+      nic.discard(rx.rxId);
+      yield step('dsm', 'drop', cost, `${h.type} from node ${rx.src}: ${r === undefined ? 'no such region here' : `it claims rank ${h.src}`}`);
+      return;
+    }
+    yield* serveMessage(this, r, h, rx, cpu);
+  }
+
+  // ---- the create rendezvous (rank 0's node counts) ---------------------------------
+
+  /** Rank `rank` announced its part of the create; rank 0's own announcement brings the job's nodes. */
+  *countJoin(key: RegionKey, rank: number, j: Join, cpu: Cpu, nids?: readonly number[]): KPath {
+    const ks = keyString(key);
+    let tally = this.joins.get(ks);
+    if (tally === undefined) {
+      if (this.joinCount >= JOIN_LIMIT) return;
+      this.joins.set(ks, (tally = new Map()));
+    }
+    if (!tally.has(rank)) this.joinCount++;
+    tally.set(rank, j);
+    if (nids !== undefined) this.joinNids.set(ks, nids);
+    const all = this.joinNids.get(ks);
+    if (all === undefined) return;
+    for (let i = 0; i < all.length; i++) if (tally.get(i)?.nid !== all[i]) return;
+    const first = tally.get(0)!.value;
+    const outcome = [...tally.values()].every((x) => x.value === first && x.value >= 0) ? 0 : 1;
+    this.joins.delete(ks);
+    this.joinNids.delete(ks);
+    this.joinCount -= tally.size;
+    const ep: Endpoint = { key, rank: 0, nids: all, stats: { messages: 0, dataBytes: 0 } };
+    for (let i = 0; i < all.length; i++) this.send(ep, i, 'joined', 0, outcome);
+    yield step('dsm', 'serve', this.k.profile.values['kernel.portalsSetupCycles'] * all.length, `create of ${all.length} rank(s): ${outcome === 0 ? 'complete' : 'refused'}`);
+    void cpu;
+  }
+
+  /** The outcome of a create reached this rank (0: complete; otherwise refused). */
+  *createDone(key: RegionKey, outcome: number, cpu: Cpu, from = -1): KPath {
+    const ks = keyString(key);
+    const t = this.creating.get(ks);
+    if (t === undefined) return;
+    const r = this.regions.get(ks);
+    if (from >= 0 && r !== undefined && r.nids[0] !== from) return;
+    this.creating.delete(ks);
+    yield* this.k.wake(t, outcome, cpu);
+  }
+
+  /** The kernel ended `p`: its rank is detached (no shootdown: the address space goes with it). */
+  forget(p: Process): void {
+    for (const [ks, t] of this.creating) if (t.process === p) this.creating.delete(ks);
+    for (const r of this.regions.values()) if (r.process === p || (r.process === null && r.creator === p)) this.detach(r);
+  }
+
+  /** The rank leaves the region for good; rank 0 counts, and frees every node's frames after the last. */
+  detach(r: DsmRegion): void {
+    r.process = null;
+    for (const id of r.held) this.send(r, r.lockManagerOf(id), 'unlock', id, 0);
+    r.held.clear();
+    if (r.detached) return;
+    r.detached = true;
+    this.send(r, r.home, 'detached', 0, r.rank);
+  }
+
+  /** Frees this node's frames of a region. */
+  release(r: DsmRegion): void {
+    this.regions.delete(keyString(r.key));
+    this.k.node.memory.zero(r.pa, r.bytes);
+    this.k.phys.release(r.pa);
+  }
+}
+
+/** The region key of `p`'s job: its uid and rank 0's node and pid (the same on every rank). */
+export function jobKey(p: Process, nid: number): RegionKey {
+  const zero = p.info.jobMap?.at(0);
+  if (zero === undefined || p.info.jobSize <= 1) return { uid: p.info.uid, nid0: nid, pid0: p.pid };
+  return { uid: p.info.uid, nid0: zero.nid, pid0: zero.pid };
+}
+
+export { sameKey };

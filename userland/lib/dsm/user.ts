@@ -1,0 +1,504 @@
+// The user-level DSM: the baseline seed 003 argues against. The same
+// invalidation protocol as the kernel DSM (sequential consistency: one
+// writer or many readers per page, a fixed manager per page -- page p is
+// managed by rank p mod size), built from what a user program has:
+//
+//   - mprotect for the access rights of each page on this rank,
+//   - the user fault handler (env.onFault) to catch an access to a page this
+//     rank may not touch,
+//   - Portals puts for the protocol's messages and page data,
+//   - a service thread that serves requests arriving while the application
+//     computes: either a communication thread blocked in PtlEQWait (woken
+//     by the receive interrupt: a context switch to it and back) -- mode
+//     'thread' -- or a thread that polls the event queue without end (a
+//     core spent spinning) -- mode 'poll'.
+//
+// Every one of those is a real system call or context switch in the
+// simulation, and the counters in stats() count them.
+//
+// Protocol (manager m of page p serialises the requests for p, one at a
+// time; the requester's ACK ends a transaction):
+//   read fault at r:  r -RREQ-> m.  If some rank o owns p exclusively,
+//                     m -FETCH(downgrade)-> o, o -DATA-> r; else a reader s
+//                     sends it (m -FETCH(keep)-> s -DATA-> r).  r installs,
+//                     r -ACK-> m.
+//   write fault at r: r -WREQ-> m.  m invalidates every other copy
+//                     (INV / INV_ACK) and only then lets r write: by a GRANT
+//                     when r already holds a valid copy, else by a
+//                     FETCH(invalidate) of the last copy, which sends DATA
+//                     to r.  r installs, r -ACK-> m.
+// A page starts owned (read-write) by its manager.
+//
+// Limitation: a process cannot write a page's new contents where its other
+// threads cannot see them first (that needs a second mapping of the same
+// memory, which Margay's mmap has not), so between the installing
+// mprotect and the copy another application thread of the same process
+// could read stale bytes. The user DSM is therefore meant for one
+// application thread per rank (the service thread does not touch pages
+// being installed); the kernel DSM has no such limit.
+
+import { ERRNO, SYS } from '../abi.gen.ts';
+import type { U } from '../ops.ts';
+import { PTL, Portals, type PtlEvent } from '../portals.ts';
+import { type PtlApp, barrier, setup } from '../ptlapp.ts';
+import type { Env, ThreadHandle } from '../runtime.ts';
+import { FUTEX_WAIT, FUTEX_WAKE, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_NONE, PROT_READ, PROT_WRITE } from '../sys.ts';
+import type { Dsm, DsmOptions, DsmStats } from './api.ts';
+import { DsmError } from './api.ts';
+
+export type UserDsmMode = 'thread' | 'poll';
+export const USER_DSM_MODES: readonly UserDsmMode[] = ['thread', 'poll'];
+
+export interface UserDsmOptions extends DsmOptions {
+  /** How requests arriving at this rank are served (default 'thread'). */
+  readonly mode?: UserDsmMode;
+  /** Cycles a polling thread computes between two empty polls (default 200). */
+  readonly pollCycles?: number;
+}
+
+/** Where the region lives on every rank (a fixed address so pointers into it mean the same everywhere). */
+export const USER_DSM_BASE = 0x5000_0000_0000;
+export const PAGE = 4096;
+/** Pages a region may have (the page number travels in 24 bits). */
+export const USER_DSM_MAX_PAGES = 1 << 20;
+/** Locks a program may use: ids 0 .. USER_DSM_LOCKS-1. */
+export const USER_DSM_LOCKS = 1 << 16;
+
+const DSM_PT = 3;
+const CTL_BITS = 0xd5a0n;
+const DATA_BITS = 0xd5a1n;
+/** Threads of one process that may wait in the DSM at once (each has a slot: a wait word and an inbox page). */
+const SLOTS = 16;
+/** Pages of send staging, used round the ring (a slot is reused only after SEND_SLOTS later page sends). */
+const SEND_SLOTS = 64;
+/** How long a thread waits for an answer before it gives up (a node that died never answers). */
+export const USER_DSM_GIVE_UP_NS = 10e9;
+/** A waiting thread wakes this often to see whether it should give up. */
+const WAIT_SLICE_NS = 100e6;
+
+// Message kinds (low 8 bits of hdr_data).
+const enum K {
+  RREQ = 1,
+  WREQ,
+  FETCH,
+  INV,
+  INV_ACK,
+  DATA,
+  GRANT,
+  ACK,
+  LOCK,
+  LOCK_GRANT,
+  UNLOCK,
+  BAR_ARRIVE,
+  BAR_GO,
+  STOP,
+}
+
+// FETCH modes: what the holder does with its copy before sending it.
+const KEEP = 0;
+const DOWNGRADE = 1;
+const INVALIDATE = 2;
+
+// Local access rights of a page (what mprotect set).
+const NONE = 0;
+const READ = 1;
+const WRITE = 2;
+
+interface Msg {
+  kind: number;
+  a: number; // page or lock id
+  from: number; // rank
+  slot: number;
+  mode: number;
+}
+
+function pack(m: Msg): bigint {
+  return BigInt(m.kind) | (BigInt(m.a) << 8n) | (BigInt(m.from) << 32n) | (BigInt(m.slot) << 48n) | (BigInt(m.mode) << 56n);
+}
+
+function unpack(h: bigint): Msg {
+  const w = BigInt.asUintN(64, h);
+  return { kind: Number(w & 0xffn), a: Number((w >> 8n) & 0xffffffn), from: Number((w >> 32n) & 0xffffn), slot: Number((w >> 48n) & 0xffn), mode: Number((w >> 56n) & 0xffn) };
+}
+
+interface Request {
+  readonly write: boolean;
+  readonly from: number;
+  readonly slot: number;
+}
+
+/** The manager's record of one page. */
+interface DirEntry {
+  owner: number; // rank holding it read-write, or -1
+  readers: Set<number>;
+  busy: Request | null;
+  acksLeft: number;
+  readonly queue: Request[];
+}
+
+interface Counters {
+  faults: number;
+  readFaults: number;
+  writeFaults: number;
+  invalidations: number;
+  syscalls: number;
+  crossings: number;
+  messages: number;
+  switches: number;
+}
+
+/** Opens the job's user-level shared region of `bytes` bytes; every rank calls it. */
+export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {}): U<Dsm> {
+  const mode = opts.mode ?? 'thread';
+  if (!USER_DSM_MODES.includes(mode)) throw new DsmError(`dsm: mode must be one of ${USER_DSM_MODES.join(', ')}, got '${mode}'`);
+  if (!Number.isSafeInteger(bytes) || bytes <= 0 || bytes > USER_DSM_MAX_PAGES * PAGE) {
+    throw new DsmError(`dsm: a region is 1 byte to ${USER_DSM_MAX_PAGES * PAGE} bytes, got ${bytes}`);
+  }
+  const pollCycles = opts.pollCycles ?? 200;
+  const pages = Math.ceil(bytes / PAGE);
+  const { sys, mem } = env;
+  const c: Counters = { faults: 0, readFaults: 0, writeFaults: 0, invalidations: 0, syscalls: 0, crossings: 0, messages: 0, switches: 0 };
+
+  // Every system call the DSM makes goes through here, so that it is counted.
+  function* sc<T>(call: U<T>): U<T> {
+    c.syscalls++;
+    c.crossings++;
+    return yield* call;
+  }
+  const check = (what: string, rc: number) => {
+    if (rc !== PTL.OK) throw new DsmError(`dsm: ${what} failed with PTL code ${rc}`);
+  };
+
+  const app: PtlApp = yield* setup(env, PAGE);
+  const { rank, size, ni } = app;
+  if (size > 0xffff) throw new DsmError(`dsm: at most 65535 ranks, the job has ${size}`);
+  const P = app.P;
+
+  const base = yield* sys.mmap(USER_DSM_BASE, pages * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED);
+  if (base !== USER_DSM_BASE) throw new DsmError(`dsm: cannot map the region at 0x${USER_DSM_BASE.toString(16)} (errno ${-base})`);
+  const anon = (n: number) => sys.mmap(0, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+  const inbox = yield* anon(SLOTS * PAGE);
+  const outbox = yield* anon(SEND_SLOTS * PAGE);
+  const words = yield* anon(PAGE); // one u32 wait word per slot; the wait slice's timespec at +1024
+  yield* mem.storeU64(words + 1024, 0n);
+  yield* mem.storeU64(words + 1032, BigInt(WAIT_SLICE_NS));
+  const eq = yield* P.PtlEQAlloc(ni, Math.max(1024, 8 * size + 256));
+  check('PtlEQAlloc', eq.rc);
+  check('PtlPTAlloc', (yield* P.PtlPTAlloc(ni, 0, eq.eq, DSM_PT)).rc);
+  const opt = PTL.ME_OP_PUT | PTL.ME_EVENT_LINK_DISABLE;
+  check('PtlMEAppend', (yield* P.PtlMEAppend(ni, DSM_PT, { start: words + 2048, length: 64, options: opt, match_bits: CTL_BITS }, PTL.PRIORITY_LIST, 0)).rc);
+  check('PtlMEAppend', (yield* P.PtlMEAppend(ni, DSM_PT, { start: inbox, length: SLOTS * PAGE, options: opt, match_bits: DATA_BITS }, PTL.PRIORITY_LIST, 0)).rc);
+  const md = yield* P.PtlMDBind(ni, { start: outbox, length: SEND_SLOTS * PAGE, options: PTL.MD_EVENT_SEND_DISABLE });
+  check('PtlMDBind', md.rc);
+
+  // This rank's rights on each page, the manager's directory of the pages it manages,
+  // and the pages a local thread is fetching.
+  const rights = new Uint8Array(pages);
+  const fetching = new Set<number>();
+  const dir = new Map<number, DirEntry>();
+  const managerOf = (page: number) => page % size;
+  for (let p = rank; p < pages; p += size) {
+    dir.set(p, { owner: rank, readers: new Set(), busy: null, acksLeft: 0, queue: [] });
+    rights[p] = WRITE;
+    yield* sys.mprotect(base + p * PAGE, PAGE, PROT_READ | PROT_WRITE);
+  }
+  // Locks (managed by rank id mod size): holder and waiters; the barrier at rank 0.
+  const locks = new Map<number, { held: boolean; waiters: { from: number; slot: number }[] }>();
+  let arrived = 0;
+  const barrierWaiters: { from: number; slot: number }[] = [];
+  let nextSend = 0;
+
+  // Threads that wait in the DSM: a slot each (its wait word and inbox page) and a Portals wrapper.
+  const threads = new Map<Env, { P: Portals; slot: number }>();
+  const ctx = (t: Env) => {
+    let x = threads.get(t);
+    if (x === undefined) {
+      if (threads.size >= SLOTS) throw new DsmError(`dsm: more than ${SLOTS} threads of one process use the DSM`);
+      x = { P: new Portals(t.cpu, t.mem), slot: threads.size };
+      threads.set(t, x);
+    }
+    return x;
+  };
+
+  function* send(t: Env, to: number, m: Msg, data = -1): U {
+    c.messages++;
+    const { P: tp } = ctx(t);
+    const rc =
+      data < 0
+        ? yield* sc(tp.PtlPut(md.md, 0, 0, PTL.NO_ACK_REQ, { rank: to }, DSM_PT, CTL_BITS, 0, 0, pack(m)))
+        : yield* sc(tp.PtlPut(md.md, data * PAGE, PAGE, PTL.NO_ACK_REQ, { rank: to }, DSM_PT, DATA_BITS, m.slot * PAGE, 0, pack(m)));
+    check('PtlPut', rc);
+  }
+
+  function* protect(t: Env, page: number, r: number): U {
+    const rc = yield* sc(t.sys.mprotect(base + page * PAGE, PAGE, r === WRITE ? PROT_READ | PROT_WRITE : r === READ ? PROT_READ : PROT_NONE));
+    if (rc < 0) throw new DsmError(`dsm: mprotect of page ${page} failed (errno ${-rc})`);
+    rights[page] = r;
+  }
+
+  // ---- waiting for an answer (the service thread sets the word) ----
+
+  // Gives up after USER_DSM_GIVE_UP_NS with an error naming what it waited for and from whom:
+  // a user-level DSM learns that a node died only by its silence.
+  function* waitWord(t: Env, slot: number, what: string, from: number): U<number> {
+    const w = words + 4 * slot;
+    let slices = 0;
+    let spins = 0;
+    let deadline = -1;
+    for (;;) {
+      const v = yield* t.mem.loadU32(w);
+      if (v !== 0) {
+        yield* t.mem.storeU32(w, 0);
+        return v;
+      }
+      if (mode === 'thread') {
+        if ((yield* sc(t.sys.futex(w, FUTEX_WAIT, 0, words + 1024))) === -ERRNO.ETIMEDOUT && ++slices * WAIT_SLICE_NS >= USER_DSM_GIVE_UP_NS) break;
+      } else {
+        yield* t.compute(pollCycles);
+        // The clock is a system call: look at it only now and then.
+        if (++spins % 65536 === 0) {
+          const now = yield* sc(t.sys.clockNs());
+          if (deadline < 0) deadline = now + USER_DSM_GIVE_UP_NS;
+          else if (now >= deadline) break;
+        }
+      }
+    }
+    throw new DsmError(`dsm: rank ${rank} got no answer from rank ${from} for ${what} in ${USER_DSM_GIVE_UP_NS / 1e9} s of simulated time (its node may be down)`);
+  }
+
+  function* wake(t: Env, slot: number, v: number): U {
+    const w = words + 4 * slot;
+    yield* t.mem.storeU32(w, v);
+    if (mode === 'thread') yield* sc(t.sys.futex(w, FUTEX_WAKE, 1));
+  }
+
+  // ---- the manager ----
+
+  function* startNext(t: Env, page: number): U {
+    const d = dir.get(page) as DirEntry;
+    if (d.busy !== null) return;
+    const q = d.queue.shift();
+    if (q === undefined) return;
+    d.busy = q;
+    const r = q.from;
+    if (!q.write) {
+      if (d.owner === r || (d.owner < 0 && d.readers.has(r))) {
+        yield* send(t, r, { kind: K.GRANT, a: page, from: rank, slot: q.slot, mode: d.owner === r ? WRITE : READ });
+      } else if (d.owner >= 0) {
+        const o = d.owner;
+        d.owner = -1;
+        d.readers = new Set([o, r]);
+        yield* send(t, o, { kind: K.FETCH, a: page, from: r, slot: q.slot, mode: DOWNGRADE });
+      } else {
+        const s = d.readers.has(rank) ? rank : Math.min(...d.readers);
+        d.readers.add(r);
+        yield* send(t, s, { kind: K.FETCH, a: page, from: r, slot: q.slot, mode: KEEP });
+      }
+      return;
+    }
+    // A write: every other copy goes before the writer may write.
+    if (d.owner >= 0) {
+      const o = d.owner;
+      d.owner = r;
+      d.readers = new Set();
+      if (o === r) yield* send(t, r, { kind: K.GRANT, a: page, from: rank, slot: q.slot, mode: WRITE });
+      else yield* send(t, o, { kind: K.FETCH, a: page, from: r, slot: q.slot, mode: INVALIDATE });
+      return;
+    }
+    // Readers: invalidate all but one (the requester if it has a copy); that one is dealt with in finishWrite.
+    const others = [...d.readers].filter((x) => x !== r).sort((x, y) => x - y);
+    const keep = d.readers.has(r) ? -1 : (others.pop() as number);
+    d.acksLeft = others.length;
+    (q as { keep?: number }).keep = keep;
+    for (const x of others) yield* send(t, x, { kind: K.INV, a: page, from: rank, slot: 0, mode: 0 });
+    if (d.acksLeft === 0) yield* finishWrite(t, page);
+  }
+
+  function* finishWrite(t: Env, page: number): U {
+    const d = dir.get(page) as DirEntry;
+    const q = d.busy as Request & { keep?: number };
+    const keep = q.keep ?? -1;
+    d.owner = q.from;
+    d.readers = new Set();
+    if (keep < 0) yield* send(t, q.from, { kind: K.GRANT, a: page, from: rank, slot: q.slot, mode: WRITE });
+    else yield* send(t, keep, { kind: K.FETCH, a: page, from: q.from, slot: q.slot, mode: INVALIDATE });
+  }
+
+  // ---- the service thread: every message arriving at this rank ----
+
+  function* serve(t: Env, ev: PtlEvent): U<boolean> {
+    const m = unpack(ev.hdr_data);
+    switch (m.kind) {
+      case K.RREQ:
+      case K.WREQ: {
+        const d = dir.get(m.a);
+        if (d === undefined) throw new DsmError(`dsm: rank ${rank} got a request for page ${m.a}, which it does not manage`);
+        d.queue.push({ write: m.kind === K.WREQ, from: m.from, slot: m.slot });
+        yield* startNext(t, m.a);
+        return true;
+      }
+      case K.FETCH: {
+        // Stop local writes first, copy the page out, then give up what the requester needs.
+        if (rights[m.a] === WRITE) yield* protect(t, m.a, READ);
+        if (rights[m.a] === NONE) throw new DsmError(`dsm: rank ${rank} asked for page ${m.a}, which it does not hold`);
+        const slot = nextSend;
+        nextSend = (nextSend + 1) % SEND_SLOTS;
+        yield* t.mem.store(outbox + slot * PAGE, yield* t.mem.load(base + m.a * PAGE, PAGE));
+        if (m.mode === INVALIDATE) {
+          yield* protect(t, m.a, NONE);
+          c.invalidations++;
+        }
+        yield* send(t, m.from, { kind: K.DATA, a: m.a, from: rank, slot: m.slot, mode: m.mode === INVALIDATE ? WRITE : READ }, slot);
+        return true;
+      }
+      case K.INV:
+        yield* protect(t, m.a, NONE);
+        c.invalidations++;
+        yield* send(t, m.from, { kind: K.INV_ACK, a: m.a, from: rank, slot: 0, mode: 0 });
+        return true;
+      case K.INV_ACK: {
+        const d = dir.get(m.a) as DirEntry;
+        if (--d.acksLeft === 0) yield* finishWrite(t, m.a);
+        return true;
+      }
+      case K.DATA:
+        yield* wake(t, m.slot, 0x100 | m.mode);
+        return true;
+      case K.GRANT:
+        yield* wake(t, m.slot, 0x200 | m.mode);
+        return true;
+      case K.ACK: {
+        const d = dir.get(m.a) as DirEntry;
+        d.busy = null;
+        yield* startNext(t, m.a);
+        return true;
+      }
+      case K.LOCK: {
+        const l = locks.get(m.a) ?? { held: false, waiters: [] };
+        locks.set(m.a, l);
+        if (l.held) l.waiters.push({ from: m.from, slot: m.slot });
+        else {
+          l.held = true;
+          yield* send(t, m.from, { kind: K.LOCK_GRANT, a: m.a, from: rank, slot: m.slot, mode: 0 });
+        }
+        return true;
+      }
+      case K.UNLOCK: {
+        const l = locks.get(m.a);
+        if (l === undefined || !l.held) throw new DsmError(`dsm: rank ${m.from} unlocked lock ${m.a}, which nobody holds`);
+        const next = l.waiters.shift();
+        if (next === undefined) l.held = false;
+        else yield* send(t, next.from, { kind: K.LOCK_GRANT, a: m.a, from: rank, slot: next.slot, mode: 0 });
+        return true;
+      }
+      case K.LOCK_GRANT:
+      case K.BAR_GO:
+        yield* wake(t, m.slot, 1);
+        return true;
+      case K.BAR_ARRIVE:
+        barrierWaiters.push({ from: m.from, slot: m.slot });
+        if (++arrived === size) {
+          arrived = 0;
+          for (const w of barrierWaiters.splice(0)) yield* send(t, w.from, { kind: K.BAR_GO, a: 0, from: rank, slot: w.slot, mode: 0 });
+        }
+        return true;
+      case K.STOP:
+        return false;
+      default:
+        throw new DsmError(`dsm: rank ${rank} got a message of unknown kind ${m.kind}`);
+    }
+  }
+
+  const service: ThreadHandle = yield* env.spawn(function* (t) {
+    const tp = ctx(t).P;
+    if (mode === 'thread') yield* sc(t.sys.raw(SYS.lwk_sched_urgent, 1));
+    for (;;) {
+      const r = mode === 'thread' ? yield* sc(tp.PtlEQWait(eq.eq)) : yield* sc(tp.PtlEQGet(eq.eq));
+      if (r.rc === PTL.EQ_EMPTY) {
+        yield* t.compute(pollCycles);
+        continue;
+      }
+      if (r.rc !== PTL.OK || r.event === null) throw new DsmError(`dsm: rank ${rank}'s event queue failed with PTL code ${r.rc} (a dropped event would lose a protocol message)`);
+      if (mode === 'thread') c.switches++;
+      if (!(yield* serve(t, r.event))) return 0;
+    }
+  });
+
+  // ---- the fault handler: runs on the faulting thread ----
+
+  yield* env.onFault(function* (address, write, t) {
+    const page = Math.floor((address - base) / PAGE);
+    if (address < base || page >= pages) throw new DsmError(`segmentation fault at 0x${address.toString(16)} (${write ? 'write' : 'read'}), outside the DSM region`);
+    c.faults++;
+    c.crossings++; // the fault into the kernel (which upcalls this handler)
+    if (write) c.writeFaults++;
+    else c.readFaults++;
+    if ((write && rights[page] === WRITE) || (!write && rights[page] !== NONE)) return; // another thread installed it meanwhile
+    if (fetching.has(page)) {
+      // Another thread of this process is fetching it: wait for that, then retry the access.
+      while (fetching.has(page)) yield* sc(t.sys.nanosleep(1000));
+      return;
+    }
+    fetching.add(page);
+    const { slot } = ctx(t);
+    yield* send(t, managerOf(page), { kind: write ? K.WREQ : K.RREQ, a: page, from: rank, slot, mode: 0 });
+    const v = yield* waitWord(t, slot, `page ${page} (0x${(base + page * PAGE).toString(16)})`, managerOf(page));
+    const granted = v & 0xff;
+    if ((v & 0x100) !== 0) {
+      // The page's contents arrived in this thread's inbox page: copy them in.
+      if (rights[page] !== WRITE) yield* protect(t, page, WRITE);
+      yield* t.mem.store(base + page * PAGE, yield* t.mem.load(inbox + slot * PAGE, PAGE));
+    }
+    else if (rights[page] === NONE) throw new DsmError(`dsm: rank ${rank} was granted page ${page} without its contents, which it does not hold`);
+    if (rights[page] !== granted) yield* protect(t, page, granted);
+    fetching.delete(page);
+    yield* send(t, managerOf(page), { kind: K.ACK, a: page, from: rank, slot, mode: 0 });
+  });
+
+  // Nobody sends a DSM message before every rank can receive it.
+  yield* barrier(env, app);
+
+  const lockId = (id: number) => {
+    if (!Number.isSafeInteger(id) || id < 0 || id >= USER_DSM_LOCKS) throw new DsmError(`dsm: lock ids are 0 to ${USER_DSM_LOCKS - 1}, got ${id}`);
+    return id;
+  };
+  let open = true;
+  const isOpen = () => {
+    if (!open) throw new DsmError('dsm: the region is detached');
+  };
+
+  const dsm: Dsm = {
+    base,
+    bytes,
+    *lock(id) {
+      isOpen();
+      const { slot } = ctx(env);
+      yield* send(env, lockId(id) % size, { kind: K.LOCK, a: id, from: rank, slot, mode: 0 });
+      yield* waitWord(env, slot, `lock ${id}`, id % size);
+    },
+    *unlock(id) {
+      isOpen();
+      yield* send(env, lockId(id) % size, { kind: K.UNLOCK, a: id, from: rank, slot: 0, mode: 0 });
+    },
+    *barrier() {
+      isOpen();
+      const { slot } = ctx(env);
+      yield* send(env, 0, { kind: K.BAR_ARRIVE, a: 0, from: rank, slot, mode: 0 });
+      yield* waitWord(env, slot, 'the barrier', 0);
+    },
+    *detach() {
+      isOpen();
+      // Everyone stops using the region before any service thread stops answering.
+      yield* dsm.barrier();
+      open = false;
+      yield* send(env, rank, { kind: K.STOP, a: 0, from: rank, slot: 0, mode: 0 });
+      yield* env.join(service);
+      yield* sc(sys.munmap(base, pages * PAGE));
+    },
+    *stats(): U<DsmStats> {
+      yield* env.compute(0);
+      return { ...c };
+    },
+  };
+  return dsm;
+}
