@@ -65,16 +65,6 @@ function tlbFlags(f: number): string {
 }
 
 const INFO: Record<string, { usage: string; run(s: MonitorSession, args: string[]): string[] }> = {
-  // DSM hook: every node's state of the kernel DSM's pages (kernel/dsm/inspect.ts).
-  dsm: {
-    usage: 'dsm [PAGE]',
-    run(s, args) {
-      const page = args[0] === undefined ? undefined : int(args[0], 'PAGE');
-      const views = dsmView(s.system.bootedKernels(), page);
-      s.data = views;
-      return dsmLines(views, page !== undefined);
-    },
-  },
   nodes: {
     usage: 'nodes',
     run(s) {
@@ -238,6 +228,16 @@ const INFO: Record<string, { usage: string; run(s: MonitorSession, args: string[
       const all = [...b.all, ...b.watchpoints].sort((x, y) => x.id - y.id);
       s.data = all.map((x) => ({ ...x, re: undefined, last: undefined }));
       return all.length === 0 ? ['no breakpoints or watchpoints'] : all.map(describeBreak);
+    },
+  },
+  // DSM hook: every node's state of the kernel DSM's pages (kernel/dsm/inspect.ts).
+  dsm: {
+    usage: 'dsm [PAGE]',
+    run(s, args) {
+      const page = args[0] === undefined ? undefined : int(args[0], 'PAGE');
+      const views = dsmView(s.system.bootedKernels(), page);
+      s.data = views;
+      return dsmLines(views, page !== undefined);
     },
   },
 };
