@@ -33,6 +33,7 @@ function cannot(app: string, ranks: number): string | null {
   if (app === 'pingpong' && ranks !== 2) return 'pingpong needs exactly 2 ranks';
   if (app === 'ring' && ranks < 2) return 'ring needs at least 2 ranks';
   if ((app === 'dsm_litmus' || app === 'dsm_fault') && ranks < 2) return `${app} needs at least 2 ranks`;
+  if ((app === 'dsm_litmus' || app === 'dsm_fault') && ranks < 2) return `${app} needs at least 2 ranks`;
   return null;
 }
 
