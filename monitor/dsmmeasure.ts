@@ -11,7 +11,7 @@
 
 import { getProfile } from '../hw/profile.ts';
 import { shapeForNodes } from '../hw/topology.ts';
-import { System } from '../kernel/system.ts';
+import { System } from '../system/system.ts';
 import type { TraceRecord } from '../kernel/trace.ts';
 import { APPS } from '../userland/apps/index.ts';
 

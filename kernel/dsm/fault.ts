@@ -7,17 +7,17 @@
 // or user-level handler is involved: one user/kernel crossing per fault.
 
 import type { UserOp } from '../abi.ts';
-import type { Cpu } from '../cpu.ts';
+import type { CoreContext } from '../context.ts';
 import { pageFaultPath } from '../fault.ts';
 import type { Thread } from '../process.ts';
 import { type KPath, block, step } from '../step.ts';
-import { userAccess } from '../useraccess.ts';
+import { userAccess } from '../loadstore.ts';
 import type { DsmNode } from './node.ts';
 import { ACCESS, ACCESS_NAME, type DsmRegion, PAGE } from './region.ts';
 
 export type AccessOp = Extract<UserOp, { op: 'load' | 'store' }>;
 
-export function* dsmFaultPath(n: DsmNode, r: DsmRegion, cpu: Cpu, t: Thread, op: AccessOp, va: number, write: boolean): KPath {
+export function* dsmFaultPath(n: DsmNode, r: DsmRegion, cpu: CoreContext, t: Thread, op: AccessOp, va: number, write: boolean): KPath {
   const k = n.k;
   const v = k.profile.values;
   const page = r.pageOf(va);
@@ -60,7 +60,7 @@ export function* dsmFaultPath(n: DsmNode, r: DsmRegion, cpu: Cpu, t: Thread, op:
 }
 
 /** The page-fault hook: the DSM path when `va` is in the faulting process's region, else null. */
-export function dsmFault(n: DsmNode, cpu: Cpu, t: Thread, op: AccessOp, va: number, write: boolean): KPath | null {
+export function dsmFault(n: DsmNode, cpu: CoreContext, t: Thread, op: AccessOp, va: number, write: boolean): KPath | null {
   const r = n.regionOf(t.process);
   if (r === undefined || !r.covers(va)) return null;
   return dsmFaultPath(n, r, cpu, t, op, va, write);

@@ -1,4 +1,4 @@
-// What the monitor shows of the kernel DSM (`info dsm [page]`): for each
+// What the inspection API hands the monitor of the kernel DSM (`info dsm [page]`): for each
 // region, every node's access to a page, the requests it waits for, and the
 // manager's record (owner, copies, the transaction in progress, the queue).
 // Read-only: nothing here changes the protocol's state.
@@ -64,25 +64,4 @@ export function dsmView(kernels: readonly Kernel[], page?: number): DsmRegionVie
     });
   }
   return out;
-}
-
-/** The views as the monitor prints them. */
-export function dsmLines(views: readonly DsmRegionView[], detail: boolean): string[] {
-  if (views.length === 0) return ['no DSM region on the booted nodes'];
-  const lines: string[] = [];
-  for (const v of views) {
-    const [uid, nid0, pid0] = v.key.split(':');
-    lines.push(`region of the job of node ${nid0} pid ${pid0} (uid ${uid}): ${v.ranks} rank(s), ${v.pages} page(s) at 0x${v.base.toString(16)}`);
-    if (v.pageViews.length === 0) lines.push('  no such page');
-    for (const p of v.pageViews) {
-      const mgr = `manager rank ${p.manager}: owner ${p.owner < 0 ? 'none (zero page)' : `rank ${p.owner}`}, copies ${p.copies.length ? p.copies.join(',') : 'none'}${p.busy ? `, busy (${p.busy})` : ''}${p.queued ? `, ${p.queued} queued` : ''}${p.lostWith >= 0 ? `, LOST with node ${p.lostWith}` : ''}`;
-      if (!detail) {
-        lines.push(`  page ${String(p.page).padStart(4)}  ${p.ranks.map((r) => `${r.rank}:${r.access[0]}${r.pending !== 'none' ? '?' : ''}`).join(' ')}  (${mgr})`);
-        continue;
-      }
-      lines.push(`  page ${p.page} at 0x${(v.base + p.page * 4096).toString(16)}, ${mgr}`);
-      for (const r of p.ranks) lines.push(`    rank ${r.rank} node ${r.node}: ${r.access}${r.pending !== 'none' ? `, asked for ${r.pending}` : ''}${r.waiting ? `, ${r.waiting} thread(s) waiting` : ''}`);
-    }
-  }
-  return lines;
 }

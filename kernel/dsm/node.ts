@@ -12,10 +12,9 @@ import type { Process, Thread } from '../process.ts';
 import { type KPath, step } from '../step.ts';
 import { serveMessage, transmitFailed } from './protocol.ts';
 import { type DsmCounters, DsmRegion, PAGE, keyString } from './region.ts';
+import { COOKIE_BASE } from '../nicwire.ts';
 import { type DsmHeader, type DsmMsgType, type RegionKey, decodeDsm, encodeDsm, sameKey } from './wire.ts';
 
-/** Transmit cookies at or above this are DSM messages (job control's start at 2^40). */
-export const DSM_COOKIE_BASE = 2 ** 44;
 /** Create announcements kept by rank 0's node for jobs it has not counted out yet. */
 const JOIN_LIMIT = 65536;
 
@@ -41,7 +40,9 @@ interface Join {
 export class DsmNode {
   readonly regions = new Map<string, DsmRegion>();
   private readonly sent = new Map<number, Sent>();
-  private nextCookie = DSM_COOKIE_BASE;
+  private nextCookie = COOKIE_BASE.dsm;
+  /** Pages arriving by DMA: what to do when the receive completes. */
+  private readonly rxDone = new Map<number, (cpu: Cpu) => KPath>();
   /** Rank 0's node: the create announcements per job, by rank. */
   private readonly joins = new Map<string, Map<number, Join>>();
   private joinCount = 0;
@@ -91,6 +92,24 @@ export class DsmNode {
   }
 
   // ---- receiving ----------------------------------------------------------------
+
+  /** Deposits a message's payload at `pa`; `then` runs when the DMA completes. */
+  expectRx(rxId: number, pa: number, len: number, then: (cpu: Cpu) => KPath): void {
+    this.rxDone.set(rxId, then);
+    this.k.node.nic.deposit(rxId, pa, len);
+  }
+
+  /** Whether the receive DMA `rxId` is one of ours (kernel/nicdispatch.ts asks). */
+  ownsRx(rxId: number): boolean {
+    return this.rxDone.has(rxId);
+  }
+
+  /** A page's receive DMA ended (a failed one leaves the request pending, as a lost message would). */
+  *rxComplete(rxId: number, ok: boolean, cpu: Cpu): KPath {
+    const then = this.rxDone.get(rxId);
+    this.rxDone.delete(rxId);
+    if (ok && then !== undefined) yield* then(cpu);
+  }
 
   /** The receive interrupt found a DSM header. */
   *receive(rx: RxHeader, cpu: Cpu): KPath {

@@ -6,10 +6,7 @@
 // the job itself (uid, node and pid of rank 0): a process never supplies it,
 // so no process can name another job's region.
 
-import { HEADER_BYTES } from '../portals/wire.ts';
-
-/** Word 0 of a DSM message; Portals kinds are 1..7, job control 8. */
-export const DSM_KIND = 9;
+import { DSM_MESSAGE_KIND as DSM_KIND, NIC_HEADER_BYTES as HEADER_BYTES } from '../nicwire.ts';
 
 /** The message types, one table (the trace and the protocol name them by these strings). */
 export const DSM_MSG = {
@@ -90,10 +87,6 @@ export function decodeDsm(b: Uint8Array): DsmHeader | null {
   const type = TYPE_OF.get(w(1));
   if (type === undefined) return null;
   return { type, key: { uid: w(2), nid0: w(3), pid0: w(4) }, src: w(5), page: w(6), arg: w(7) };
-}
-
-export function isDsmMessage(header: Uint8Array): boolean {
-  return header.length >= 8 && new DataView(header.buffer, header.byteOffset, 8).getBigInt64(0, true) === BigInt(DSM_KIND);
 }
 
 export function sameKey(a: RegionKey, b: RegionKey): boolean {

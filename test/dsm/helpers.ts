@@ -2,7 +2,7 @@
 // protocol state of every node, and a recorder of every user access to the
 // region in the order the simulation performs them.
 
-import type { System } from '../../kernel/system.ts';
+import type { System } from '../../system/system.ts';
 import { ACCESS, type DsmRegion } from '../../kernel/dsm/region.ts';
 import type { UserProgram } from '../../kernel/abi.ts';
 

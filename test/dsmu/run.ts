@@ -3,7 +3,7 @@
 
 import type { UserProgram } from '../../kernel/abi.ts';
 import { getProfile } from '../../hw/profile.ts';
-import { System } from '../../kernel/system.ts';
+import { System } from '../../system/system.ts';
 import { launch } from '../../monitor/launch.ts';
 import { buildReport } from '../../monitor/report.ts';
 

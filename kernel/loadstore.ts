@@ -5,10 +5,8 @@
 
 import { TLB_USER, TLB_WRITABLE } from '../hw/tlb.ts';
 import type { UserOp, UserResult } from './abi.ts';
-import type { Cpu } from './cpu.ts';
-import { dsmFault } from './dsm/fault.ts';
+import type { CoreContext, KernelContext } from './context.ts';
 import { pageFaultPath } from './fault.ts';
-import type { Kernel } from './kernel.ts';
 import type { Thread } from './process.ts';
 import type { KPath } from './step.ts';
 
@@ -23,7 +21,7 @@ export interface AccessResult {
 
 const flags = new Uint8Array(1);
 
-export function userAccess(k: Kernel, cpu: Cpu, t: Thread, op: Extract<UserOp, { op: 'load' | 'store' }>): AccessResult {
+export function userAccess(k: KernelContext, cpu: CoreContext, t: Thread, op: Extract<UserOp, { op: 'load' | 'store' }>): AccessResult {
   const write = op.op === 'store';
   const va = op.va;
   const len = write ? (op.bytes instanceof Uint8Array ? op.bytes.length : -1) : op.len;
@@ -37,8 +35,8 @@ export function userAccess(k: Kernel, cpu: Cpu, t: Thread, op: Extract<UserOp, {
   const v = k.profile.values;
   const out = write ? undefined : new Uint8Array(len);
   let cycles = 1 + Math.ceil(len / v['kernel.copyBytesPerCycle']);
-  // DSM hook: a fault in the process's shared region is served by the DSM protocol.
-  const fault = (a: number, reason: string) => dsmFault(k.dsm, cpu, t, op, a, write) ?? pageFaultPath(k, cpu, t, a, write, reason);
+  // A fault in the kernel DSM's region is served by its protocol (KernelContext.regionFault).
+  const fault = (a: number, reason: string) => k.regionFault(cpu, t, op, a, write) ?? pageFaultPath(k, cpu, t, a, write, reason);
   let done = 0;
   // A zero-length access still checks the first byte's page, as real hardware would not; skip it.
   while (done < len) {
