@@ -37,7 +37,7 @@
 // application thread per rank (the service thread does not touch pages
 // being installed); the kernel DSM has no such limit.
 
-import { SYS } from '../abi.gen.ts';
+import { ERRNO, SYS } from '../abi.gen.ts';
 import type { U } from '../ops.ts';
 import { PTL, Portals, type PtlEvent } from '../portals.ts';
 import { type PtlApp, barrier, setup } from '../ptlapp.ts';
@@ -75,7 +75,6 @@ const SEND_SLOTS = 64;
 export const USER_DSM_GIVE_UP_NS = 10e9;
 /** A waiting thread wakes this often to see whether it should give up. */
 const WAIT_SLICE_NS = 100e6;
-const ETIMEDOUT = 110;
 
 // Message kinds (low 8 bits of hdr_data).
 const enum K {
@@ -253,7 +252,7 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
         return v;
       }
       if (mode === 'thread') {
-        if ((yield* sc(t.sys.futex(w, FUTEX_WAIT, 0, words + 1024))) === -ETIMEDOUT && ++slices * WAIT_SLICE_NS >= USER_DSM_GIVE_UP_NS) break;
+        if ((yield* sc(t.sys.futex(w, FUTEX_WAIT, 0, words + 1024))) === -ERRNO.ETIMEDOUT && ++slices * WAIT_SLICE_NS >= USER_DSM_GIVE_UP_NS) break;
       } else {
         yield* t.compute(pollCycles);
         // The clock is a system call: look at it only now and then.
