@@ -57,6 +57,21 @@ const incoherent = program('incoherent-litmus', function* main(env) {
   return 0;
 });
 
+describe('the SC checker with several threads per rank', () => {
+  it('finds no violation on the kernel DSM with 3 threads on each of 4 ranks (readers racing the locked writers)', () => {
+    const r = runDsmJob(APPS.dsm_litmus, 4, ['kernel', 'runs=0', 'ops=40', 'threads=3', 'locations=6', 'seed=11'], 11);
+    expect(r.job.status, stderrOf(r)).toBe('completed');
+    expect(r.results.checked_ops?.max).toBe(4 * 3 * 40);
+    expect(r.results.violations?.max).toBe(0);
+  });
+
+  it('refuses threads above 1 on the user DSM with one line and exit 2', () => {
+    const r = runDsmJob(APPS.dsm_litmus, 2, ['user', 'threads=2']);
+    expect(r.job.exit_status_counts).toEqual({ '2': 2 });
+    expect(r.ranks[0].stderr).toBe('dsm_litmus: threads above 1 need the kernel DSM (the user DSM serves one application thread per rank)\n');
+  });
+});
+
 describe('the litmus harness', () => {
   it('sees forbidden outcomes on memory without coherence (so it can fail)', () => {
     const r = runDsmJob(incoherent, 4);

@@ -33,7 +33,9 @@ function cannot(app: string, ranks: number): string | null {
   if (app === 'pingpong' && ranks !== 2) return 'pingpong needs exactly 2 ranks';
   if (app === 'ring' && ranks < 2) return 'ring needs at least 2 ranks';
   if (app.startsWith('unet_') && ranks < 2) return `${app} needs at least 2 ranks`;
-  if ((app === 'dsm_litmus' || app === 'dsm_fault') && ranks < 2) return `${app} needs at least 2 ranks`;
+  // The DSM apps start with the common Portals set-up and barrier (barrier-only covers that on every
+  // fan-out); they run here once per fan-out at 7 ranks, to keep the matrix short.
+  if (app.startsWith('dsm_') && ranks !== 7) return 'DSM apps run at 7 ranks only (their start-up is the barrier)';
   return null;
 }
 

@@ -19,13 +19,15 @@ export default dsmApp('dsm_litmus', {
     delay: { def: 30_000, min: 0, max: 1e9, doc: 'most cycles of delay before an access' },
     ops: { def: 200, min: 0, max: 20_000, doc: 'checker operations per rank' },
     locations: { def: 16, min: 1, max: 4096, doc: 'checker locations' },
+    threads: { def: 1, min: 1, max: 8, doc: 'checker threads per rank (more than 1: kernel DSM only)' },
   },
-  bytes: (p, size) => 4096 * Math.max(LITMUS_PAGES, checkerPages(size, p.ops)),
+  bytes: (p, size) => 4096 * Math.max(LITMUS_PAGES, checkerPages(size, p.ops, p.threads)),
+  refuse: (a) => (a.params.threads > 1 && a.impl !== 'kernel' ? 'threads above 1 need the kernel DSM (the user DSM serves one application thread per rank)' : null),
   *body({ env, dsm, p, rank, size, args }) {
     const tests = LITMUS.filter((t) => t.threads.length <= size);
     const counts = yield* runLitmus(env, dsm, rank, p.runs, p.seed, p.delay, tests);
     // The checker runs on a clean region: the litmus left its locations at 0.
-    const checked = p.ops > 0 ? yield* runChecker(env, dsm, rank, size, { ops: p.ops, locations: p.locations, writePercent: 30, seed: p.seed, maxDelayCycles: p.delay }) : null;
+    const checked = p.ops > 0 ? yield* runChecker(env, dsm, rank, size, { ops: p.ops, threads: p.threads, locations: p.locations, writePercent: 30, seed: p.seed, maxDelayCycles: p.delay }) : null;
     if (rank !== 0) return 0;
     let runs = 0;
     let forbidden = 0;
@@ -42,7 +44,7 @@ export default dsmApp('dsm_litmus', {
     if (checked !== null) {
       yield* env.sys.publish('checked_ops', checked.operations);
       yield* env.sys.publish('violations', checked.violations);
-      yield* env.sys.print(`checker: ${checked.operations} operations (${checked.reads} reads, ${checked.writes} writes) on ${size} ranks, ${checked.violations} violations\n`);
+      yield* env.sys.print(`checker: ${checked.operations} operations (${checked.reads} reads, ${checked.writes} writes) on ${size} ranks x ${p.threads} thread(s), ${checked.violations} violations\n`);
     }
     yield* env.sys.print(`dsm_litmus (${args.label}): ${runs} runs, ${forbidden} SC-forbidden outcomes\n`);
     return forbidden === 0 && (checked === null || checked.violations === 0) ? 0 : 1;

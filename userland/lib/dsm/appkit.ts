@@ -26,6 +26,8 @@ export interface DsmAppSpec {
   /** Bytes of shared region for these parameters on `size` ranks. */
   readonly bytes: (p: Record<string, number>, size: number) => number;
   readonly body: (c: DsmAppContext) => U<number | void>;
+  /** Why these arguments cannot run (a usage error, checked before the region is opened), or null. */
+  readonly refuse?: (args: DsmArgs) => string | null;
 }
 
 export function dsmApp(name: string, spec: DsmAppSpec): UserProgram {
@@ -33,6 +35,11 @@ export function dsmApp(name: string, spec: DsmAppSpec): UserProgram {
     const args = parseDsmArgs(name, env.argv, spec.params);
     if (typeof args === 'string') {
       yield* env.sys.print(`${args}\n`, 2);
+      return 2;
+    }
+    const why = spec.refuse?.(args) ?? null;
+    if (why !== null) {
+      yield* env.sys.print(`${name}: ${why}\n`, 2);
       return 2;
     }
     const rank = yield* env.sys.getrank();

@@ -17,7 +17,9 @@ import type { Dsm } from './api.ts';
 import { rng } from './litmus.ts';
 
 export interface CheckerConfig {
-  readonly ops: number; // per rank
+  readonly ops: number; // per thread
+  /** Threads per rank: the first does reads and locked writes; the others only unlocked reads (lock() belongs to the opening thread). */
+  readonly threads?: number;
   readonly locations: number;
   readonly writePercent: number;
   readonly seed: number;
@@ -37,41 +39,48 @@ const PAGE = 4096;
 /** Pages of shared locations (each location is 8 bytes; locations are spread across these pages). */
 export const CHECKER_DATA_PAGES = 4;
 
-/** Pages a region needs for `ranks` ranks doing `ops` operations each. */
-export function checkerPages(ranks: number, ops: number): number {
-  return CHECKER_DATA_PAGES + ranks * Math.ceil((8 * ops) / PAGE);
+/** Pages a region needs for `ranks` ranks of `threads` threads doing `ops` operations each. */
+export function checkerPages(ranks: number, ops: number, threads = 1): number {
+  return CHECKER_DATA_PAGES + ranks * threads * Math.ceil((8 * ops) / PAGE);
 }
 
 /** Runs the checker (every rank calls it); rank 0 returns the result, the others null. */
 export function* runChecker(env: Env, dsm: Dsm, rank: number, size: number, cfg: CheckerConfig): U<CheckerResult | null> {
-  const { mem } = env;
+  const threads = cfg.threads ?? 1;
   const logPages = Math.ceil((8 * cfg.ops) / PAGE);
-  const logOf = (r: number) => dsm.base + (CHECKER_DATA_PAGES + r * logPages) * PAGE;
+  const logOf = (thread: number) => dsm.base + (CHECKER_DATA_PAGES + thread * logPages) * PAGE;
   // Location l: page l mod CHECKER_DATA_PAGES, slot l div CHECKER_DATA_PAGES.
   const addr = (l: number) => dsm.base + (l % CHECKER_DATA_PAGES) * PAGE + 8 * Math.floor(l / CHECKER_DATA_PAGES);
-  const next = rng((cfg.seed ^ Math.imul(rank + 1, 0x9e3779b1)) >>> 0);
-  yield* dsm.barrier();
-  const log: bigint[] = [];
-  for (let i = 0; i < cfg.ops; i++) {
-    const d = Math.floor(next() * cfg.maxDelayCycles);
-    if (d > 0) yield* env.compute(d);
-    const l = Math.floor(next() * cfg.locations);
-    if (next() * 100 < cfg.writePercent) {
-      yield* dsm.lock(l);
-      const k = (yield* mem.loadU32(addr(l))) + 1;
-      yield* mem.storeU32(addr(l), k);
-      yield* dsm.unlock(l);
-      log.push(entry(1, l, k));
-    } else log.push(entry(0, l, yield* mem.loadU32(addr(l))));
+  // One thread's operations, logged in its own pages of the region (thread id = rank * threads + k).
+  function* work(t: Env, k: number): U {
+    const next = rng((cfg.seed ^ Math.imul(rank * threads + k + 1, 0x9e3779b1)) >>> 0);
+    const log: bigint[] = [];
+    for (let i = 0; i < cfg.ops; i++) {
+      const d = Math.floor(next() * cfg.maxDelayCycles);
+      if (d > 0) yield* t.compute(d);
+      const l = Math.floor(next() * cfg.locations);
+      if (k === 0 && next() * 100 < cfg.writePercent) {
+        yield* dsm.lock(l);
+        const v = (yield* t.mem.loadU32(addr(l))) + 1;
+        yield* t.mem.storeU32(addr(l), v);
+        yield* dsm.unlock(l);
+        log.push(entry(1, l, v));
+      } else log.push(entry(0, l, yield* t.mem.loadU32(addr(l))));
+    }
+    for (const [i, e] of log.entries()) yield* t.mem.storeU64(logOf(rank * threads + k) + 8 * i, e);
   }
-  for (const [i, e] of log.entries()) yield* mem.storeU64(logOf(rank) + 8 * i, e);
+  yield* dsm.barrier();
+  const helpers = [];
+  for (let k = 1; k < threads; k++) helpers.push(yield* env.spawn((t, arg) => work(t, arg), k));
+  yield* work(env, 0);
+  for (const h of helpers) yield* env.join(h);
   yield* dsm.barrier();
   if (rank !== 0) return null;
   const logs: { write: boolean; loc: number; v: number }[][] = [];
-  for (let r = 0; r < size; r++) {
+  for (let th = 0; th < size * threads; th++) {
     const ops: { write: boolean; loc: number; v: number }[] = [];
     for (let i = 0; i < cfg.ops; i++) {
-      const e = yield* mem.loadU64(logOf(r) + 8 * i);
+      const e = yield* env.mem.loadU64(logOf(th) + 8 * i);
       ops.push({ write: (e >> 56n) === 1n, loc: Number((e >> 32n) & 0xffffn), v: Number(e & 0xffffffffn) });
     }
     logs.push(ops);
