@@ -2,6 +2,7 @@
 
 import type { UserProgram } from '../../kernel/abi.ts';
 import allreduce from './allreduce.ts';
+import am_pingpong from './am_pingpong.ts';
 import allsum from './allsum.ts';
 import bcast from './bcast.ts';
 import hello from './hello.ts';
@@ -12,4 +13,4 @@ import sysexercise from './sysexercise.ts';
 import tlbstale from './tlbstale.ts';
 import unet_pingpong from './unet_pingpong.ts';
 
-export const APPS: Readonly<Record<string, UserProgram>> = { hello, tlbstale, sysexercise, pingpong, ring, allreduce, bcast, allsum, steal, unet_pingpong };
+export const APPS: Readonly<Record<string, UserProgram>> = { hello, tlbstale, sysexercise, pingpong, ring, allreduce, bcast, allsum, steal, unet_pingpong, am_pingpong };
