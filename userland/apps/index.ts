@@ -8,9 +8,10 @@ import bcast from './bcast.ts';
 import hello from './hello.ts';
 import pingpong from './pingpong.ts';
 import ring from './ring.ts';
+import splitc_matmul from './splitc_matmul.ts';
 import steal from './steal.ts';
 import sysexercise from './sysexercise.ts';
 import tlbstale from './tlbstale.ts';
 import unet_pingpong from './unet_pingpong.ts';
 
-export const APPS: Readonly<Record<string, UserProgram>> = { hello, tlbstale, sysexercise, pingpong, ring, allreduce, bcast, allsum, steal, unet_pingpong, am_pingpong };
+export const APPS: Readonly<Record<string, UserProgram>> = { hello, tlbstale, sysexercise, pingpong, ring, allreduce, bcast, allsum, steal, unet_pingpong, am_pingpong, splitc_matmul };

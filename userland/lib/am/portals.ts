@@ -3,7 +3,10 @@
 // front to back; when less than one message fits, it unlinks the ring and
 // the next takes over while this one is re-appended). A poll is PtlEQGet
 // (another trap); the kernel matched and deposited the message in its
-// receive interrupt. The send buffers are a ring of slots over one MD whose
+// receive interrupt. A ring's AUTO_UNLINK event may come before the PUT
+// event of the message that filled it (the kernel unlinks when it matches
+// the header, and posts PUT when the data is in), so a ring is re-appended
+// only once it is unlinked and its last message has been taken. The send buffers are a ring of slots over one MD whose
 // counter tells when a slot may be written again.
 
 import type { Env } from '../runtime.ts';
@@ -63,6 +66,9 @@ class PortalsTransport implements AmTransport {
   private ct = 0;
   /** Puts issued so far. */
   private sent = 0;
+  /** Per ring: unlinked by Portals, and the end of the messages taken from it so far. */
+  private readonly unlinked: boolean[] = [];
+  private readonly takenEnd: number[] = [];
 
   constructor(
     private readonly env: Env,
@@ -84,6 +90,8 @@ class PortalsTransport implements AmTransport {
 
   /** Links receive ring i (again), empty. */
   *append(i: number): U<number> {
+    this.unlinked[i] = false;
+    this.takenEnd[i] = 0;
     const me = { start: this.rings[i], length: this.ringBytes, options: PTL.ME_OP_PUT | PTL.ME_MANAGE_LOCAL | PTL.ME_EVENT_LINK_DISABLE, match_bits: AM_BITS, min_free: this.maxMessage };
     return (yield* this.app.P.PtlMEAppend(this.app.ni, 0, me, PTL.PRIORITY_LIST, AM_RING_PTR + i)).rc;
   }
@@ -112,15 +120,24 @@ class PortalsTransport implements AmTransport {
       if (ev === null) return null;
       const ring = Number(ev.user_ptr) - AM_RING_PTR;
       if (ev.type === PTL.EVENT_AUTO_UNLINK) {
-        // Every message in the ring has been taken (events come in order): it can start over.
-        const rc = yield* this.append(ring);
-        if (rc !== PTL.OK) throw new AmError(`rank ${this.rank}: re-appending receive ring ${ring} failed with PTL code ${rc}`);
+        this.unlinked[ring] = true;
+        yield* this.recycle(ring);
         continue;
       }
       if (ev.type !== PTL.EVENT_PUT) continue;
       if (ev.ni_fail_type !== PTL.NI_OK || ev.mlength !== ev.rlength) throw new AmError(`rank ${this.rank}: an Active Message from rank ${ev.initiator_nid} arrived ${ev.mlength} of ${ev.rlength} bytes (ni_fail ${ev.ni_fail_type})`);
-      return { bytes: yield* this.env.mem.load(ev.start, ev.mlength) };
+      const bytes = yield* this.env.mem.load(ev.start, ev.mlength);
+      this.takenEnd[ring] = Math.max(this.takenEnd[ring], ev.start + ev.mlength - this.rings[ring]);
+      yield* this.recycle(ring);
+      return { bytes };
     }
+  }
+
+  /** Re-appends ring i once Portals unlinked it and the message that filled it (past the last min_free) has been taken. */
+  private *recycle(i: number): U {
+    if (!this.unlinked[i] || this.takenEnd[i] <= this.ringBytes - this.maxMessage) return;
+    const rc = yield* this.append(i);
+    if (rc !== PTL.OK) throw new AmError(`rank ${this.rank}: re-appending receive ring ${i} failed with PTL code ${rc}`);
   }
 
   /** The oldest event of a receive ring: kept ones first (the set-up's waits keep what is not theirs), then the EQ's. */
