@@ -13,7 +13,9 @@
 // gets). The multiply charges
 // CYCLES_PER_MAC cycles per multiply-add (a reasoned estimate of a
 // scalar double-precision inner loop: docs/KERNEL-BYPASS.md), plus the
-// loads of the block. Results: peak_fraction_m<m> and
+// loads of the block, and polls every POLL_CYCLES so that a rank busy
+// multiplying answers the gets of the others (polling Active Messages run
+// handlers only when the receiver polls). Results: peak_fraction_m<m> and
 // peak_fraction_m<m>_nooverlap (rank 0's, 0..1), verified = 1 when every
 // rank's C matched the product computed directly.
 // Arguments: [unet | portals] [overlap | nooverlap] [m values].
@@ -26,6 +28,8 @@ import { type Env, program } from '../lib/runtime.ts';
 
 const DEFAULT_M = [4, 8, 16, 32];
 export const CYCLES_PER_MAC = 2;
+/** How often the multiply polls for messages, in cycles. */
+export const POLL_CYCLES = 5000;
 
 const a = (i: number, j: number) => ((i * 7 + j * 3) % 11) - 5;
 const b = (i: number, j: number) => ((i * 5 + j) % 7) - 3;
@@ -130,7 +134,11 @@ function* steps(env: Env, sc: SplitC, m: number, overlap: boolean, aOwn: number,
         for (let j = 0; j < m; j++) c[i * m + j] += x * bCols[brow + j];
       }
     }
-    yield* env.compute(n * m * m * CYCLES_PER_MAC);
+    // The multiply polls every POLL_CYCLES (the peak run does not): a rank busy multiplying still answers the gets aimed at it.
+    for (let left = n * m * m * CYCLES_PER_MAC; left > 0; left -= POLL_CYCLES) {
+      yield* env.compute(Math.min(left, POLL_CYCLES));
+      if (!localOnly && left > POLL_CYCLES) yield* sc.am.poll();
+    }
     if (overlap) yield* sc.sync();
   }
   const ns = (yield* env.sys.clockNs()) - begin;
