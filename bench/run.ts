@@ -6,6 +6,7 @@ import { benchEngineHold } from './engine.ts';
 import { benchExtCompare } from './extcompare.ts';
 import { benchJobLaunch, benchScale } from './joblaunch.ts';
 import { benchKernel } from './kernel.ts';
+import { benchKernelBypass } from './kernelbypass.ts';
 import { benchNetworkUniform } from './network.ts';
 import { benchPortals } from './portals.ts';
 
@@ -17,6 +18,7 @@ const BENCHES: Record<string, () => unknown> = {
   portals: () => ['redstorm', 'paragon', 'modern'].map((p) => benchPortals(p)),
   kernel: () => ['redstorm', 'paragon', 'modern'].map((p) => benchKernel(p)),
   joblaunch: () => benchJobLaunch(),
+  kernel_bypass: () => ['redstorm', 'paragon', 'modern', 'atm95'].map((p) => benchKernelBypass(p)),
 };
 
 /** Long benchmarks, run only when named: `npm run bench scale` (about a minute), `scale100k`. */

@@ -32,7 +32,7 @@ export const MACHINE_OPTIONS = {
 } as const satisfies Options;
 
 export const MACHINE_HELP = `machine options:
-  --profile P        machine profile: redstorm (default), paragon, modern
+  --profile P        machine profile: redstorm (default), paragon, modern, atm95
   --shape S          topology and size, e.g. mesh:4x4, torus:27x16x24, 8x8
   --nodes N          the smallest low-diameter shape of the profile's kind with N nodes
   --cores C          cores per node (same as --set cpu.cores=C)

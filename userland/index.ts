@@ -6,3 +6,4 @@ export { type Env, type Main, type ThreadFn, type ThreadHandle, program } from '
 export * from './lib/sys.ts';
 export { CTL_BITS, DATA_BITS, type PtlApp, barrier, gather, sendControl, setup, waitFor } from './lib/ptlapp.ts';
 export * from './lib/portals.ts';
+export * from './lib/unet.ts';

@@ -123,8 +123,8 @@ export interface UnetControl {
   readonly undeliverable: boolean;
 }
 
-/** Called for every NIC step, for the trace. */
-export type UnetStepObserver = (endpoint: number, step: string, detail: string, durPs: number) => void;
+/** Called for every NIC step, for the trace: the step began at `startPs` and took `durPs`. */
+export type UnetStepObserver = (endpoint: number, step: string, detail: string, durPs: number, startPs: number) => void;
 
 const DOORBELL = 0;
 const TX_FETCH = 1;
@@ -268,8 +268,9 @@ export class UnetNic implements EventSink {
     this.engine.after(this.params.descDmaPs, this, TX_FETCH);
   }
 
-  private note(ep: number, kind: number, detail: string, durPs: number): void {
-    this.onStep?.(ep, STEP_NAMES[kind], detail, durPs);
+  /** A step that ends now (its fixed delay is over) or, with `startsNow`, one that begins now. */
+  private note(ep: number, kind: number, detail: string, durPs: number, startsNow = false): void {
+    this.onStep?.(ep, STEP_NAMES[kind], detail, durPs, startsNow ? this.engine.now : this.engine.now - durPs);
   }
 
   // ---- transmit -----------------------------------------------------------
@@ -356,7 +357,7 @@ export class UnetNic implements EventSink {
     const m = msg as { -readonly [K in keyof UnetMessage]: UnetMessage[K] };
     m.tailEnd = tailEnd;
     m.injectedAt = now;
-    this.note(ep < 0 ? UNET_KERNEL_TAG : ep, TX_DMA, `${msg.payload.length} B tag ${msg.unet.tag} -> node ${msg.dst}`, tailEnd - now);
+    this.note(ep < 0 ? UNET_KERNEL_TAG : ep, TX_DMA, `${msg.payload.length} B tag ${msg.unet.tag} -> node ${msg.dst}`, tailEnd - now, true);
     this.stats.sent++;
     this.network.inject(msg);
     this.engine.at(tailEnd, this, TX_DMA);

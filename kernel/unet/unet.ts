@@ -76,10 +76,12 @@ export class UnetKernel {
   attach(vector: number): void {
     const k = this.k;
     this.nic.irq = { core: 0, vector };
-    this.nic.onStep = (ep, what, detail, dur) => {
+    this.nic.onStep = (ep, what, detail, dur, start) => {
       if (!k.host.wantsRecords) return k.host.countStep();
       const owner = this.endpoints.get(ep)?.owner.pid ?? 0;
-      k.host.record({ t: k.engine.now, node: k.nid, core: -1, pid: owner, path: 'unet-nic', step: what, detail: ep === 0 ? detail : `ep ${ep}: ${detail}`, dur });
+      // The NIC has no core; its steps are filed under core 0 (the one its interrupts go to),
+      // at the time they began (recorded when they end, so a record may precede the one before it).
+      k.host.record({ t: start, node: k.nid, core: 0, pid: owner, path: 'unet-nic', step: what, detail: ep === 0 ? detail : `ep ${ep}: ${detail}`, dur });
     };
   }
 

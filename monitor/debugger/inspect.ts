@@ -13,6 +13,7 @@ import type { MonitorCommand, MonitorSession } from '../session.ts';
 import { buildReport, summaryLines } from '../report.ts';
 import type { StopReason } from '../../kernel/system.ts';
 import { describeBreak } from './breaks.ts';
+import { UNET_INFO } from './unet.ts';
 import { dumpBytes, formatDump, hexDump, MAX_DUMP, pageWalk, parseFmt, rangeLines, walkLines } from './memory.ts';
 import { count, hex, int, nodeCore, value64 } from './words.ts';
 
@@ -220,6 +221,7 @@ const INFO: Record<string, { usage: string; run(s: MonitorSession, args: string[
     usage: 'job',
     run: (s) => jobLines(s),
   },
+  unet: UNET_INFO,
   break: {
     usage: 'break',
     run(s) {
@@ -308,7 +310,7 @@ export const INSPECT_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
   },
   info: {
     usage: `info ${Object.values(INFO).map((i) => i.usage.split(' ')[0]).join('|')} [...]`,
-    help: 'inspect the machine (a core defaults to the current CPU): nodes, node [N], cpu [N.C], registers [N.C|N] (every core of N), tlb [N.C], lapic [N.C], pic [N] (vector table), ipi [N], ps [N], mem [N[/PID]] (mapped ranges), job, break',
+    help: 'inspect the machine (a core defaults to the current CPU): nodes, node [N], cpu [N.C], registers [N.C|N] (every core of N), tlb [N.C], lapic [N.C], pic [N] (vector table), ipi [N], ps [N], mem [N[/PID]] (mapped ranges), job, unet [N] (U-Net endpoints, queues, channels), break',
     example: 'info registers 0',
     run(s, args) {
       const what = INFO[args[0] ?? ''] ?? INFO[INFO_ALIASES[args[0] ?? ''] ?? ''];

@@ -105,7 +105,7 @@ describe('U-Net protection', () => {
   it('keeps a freed segment\'s frames from the next user while the endpoint lives: messages land in frames nobody else was given', () => {
     const sys = machine(2);
     const SEG = 8 * MiB;
-    const s = { pa: -1, unmapped: false, landed: 0, filled: false, sent: false, victimAfter: new Uint8Array(0) };
+    const s = { pa: -1, unmapped: false, landed: 0, filled: false, sent: false, victimAfter: new Uint8Array(0) as Uint8Array };
     let attackerPid = 0;
     const attacker = spawn(sys, 0, 2, 'attacker', function* (env) {
       // A segment of exactly SEG bytes (2 MiB pages, as the victim's grab uses).

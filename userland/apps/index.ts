@@ -12,6 +12,7 @@ import splitc_matmul from './splitc_matmul.ts';
 import steal from './steal.ts';
 import sysexercise from './sysexercise.ts';
 import tlbstale from './tlbstale.ts';
+import unet_bandwidth from './unet_bandwidth.ts';
 import unet_pingpong from './unet_pingpong.ts';
 
-export const APPS: Readonly<Record<string, UserProgram>> = { hello, tlbstale, sysexercise, pingpong, ring, allreduce, bcast, allsum, steal, unet_pingpong, am_pingpong, splitc_matmul };
+export const APPS: Readonly<Record<string, UserProgram>> = { hello, tlbstale, sysexercise, pingpong, ring, allreduce, bcast, allsum, steal, unet_pingpong, unet_bandwidth, am_pingpong, splitc_matmul };
