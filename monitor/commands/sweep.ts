@@ -11,6 +11,7 @@ import type { Output } from '../output.ts';
 import { resolveProgram } from '../programs.ts';
 import { buildReport } from '../report.ts';
 import { svgPlot } from '../svgplot.ts';
+import { LATENCY_HELP, runLatencySweep } from '../sweeps/latency.ts';
 
 export const HELP = `usage: margay sweep [options]
 
@@ -27,6 +28,8 @@ each phase; the load phase is the seed's "remote task creation" time.
                      when the counts span a factor of 10 or more)
   --log-y            plot the load time on a log scale
   --json             print the JSON on stdout (the default without -o)
+
+${LATENCY_HELP}
 
 ${MACHINE_HELP}`;
 
@@ -59,6 +62,8 @@ function counts(text: string): number[] {
 }
 
 export async function run(argv: string[], out: Output): Promise<number> {
+  // `margay sweep latency`: issue 13's message paths, round trip against size.
+  if (argv[0] === 'latency') return runLatencySweep(argv.slice(1), out);
   const p = parse(argv, { ...MACHINE_OPTIONS, app: { type: 'string' }, load: { type: 'string' }, fanouts: { type: 'string' }, counts: { type: 'string' }, 'image-bytes': { type: 'string' }, output: { type: 'string', short: 'o' }, svg: { type: 'string' }, 'log-y': { type: 'boolean' }, json: { type: 'boolean' } }, 0);
   if (str(p, 'shape') !== undefined || str(p, 'nodes') !== undefined) throw new UsageError('sweep chooses the machine for each count: use --counts, not --shape or --nodes');
   const load = str(p, 'load') ?? 'two-phase';
