@@ -61,6 +61,19 @@ export interface Am {
   waitUntil(done: () => boolean, spinCycles?: number): U;
   /** Waits until every send has left the node. */
   flush(): U;
+  /** Runs arrived handlers from a message upcall: nothing when a handler or a poll is running (that one takes them). */
+  upcall(): U<number>;
+}
+
+/**
+ * Interrupt-driven mode (transport over U-Net with `interrupt: true`): a
+ * message's arrival interrupts the rank's computation, the handlers run at
+ * user level, and the computation goes on. Polling still works beside it.
+ */
+export function amInterrupts(env: Env, am: Am): void {
+  env.onMessage(function* () {
+    yield* am.upcall();
+  });
 }
 
 /** The largest bulk transfer in one message of this transport. */
@@ -88,6 +101,8 @@ class Layer implements Am {
   private running: string | null = null;
   /** Counts handler invocations: a token replies only during its own. */
   private invocation = 0;
+  /** A poll is taking messages (an upcall then leaves them to it). */
+  private polling = false;
   private readonly local: Local[] = [];
 
   constructor(
@@ -118,6 +133,15 @@ class Layer implements Am {
   *poll(): U<number> {
     this.mayBlock('poll');
     this.stats.polls++;
+    this.polling = true;
+    try {
+      return yield* this.drain();
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private *drain(): U<number> {
     let n = 0;
     for (;;) {
       const l = this.local.shift();
@@ -134,6 +158,11 @@ class Layer implements Am {
       yield* this.deliver(h, h.dataLen > 0 ? m.bytes.subarray(AM_HEADER_BYTES) : null);
       n++;
     }
+  }
+
+  *upcall(): U<number> {
+    if (this.running !== null || this.polling) return 0;
+    return yield* this.poll();
   }
 
   *waitUntil(done: () => boolean, spinCycles = 50): U {

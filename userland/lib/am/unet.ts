@@ -15,6 +15,8 @@ export interface AmUnetOptions {
   readonly entries?: number;
   /** Largest data of one message; default 4096. */
   readonly maxData?: number;
+  /** Interrupt-driven: a message's arrival interrupts a computation and runs the handlers (amInterrupts). */
+  readonly interrupt?: boolean;
 }
 
 export function* amOverUnet(env: Env, opts: AmUnetOptions = {}): U<AmTransport> {
@@ -22,7 +24,7 @@ export function* amOverUnet(env: Env, opts: AmUnetOptions = {}): U<AmTransport> 
   const size = yield* env.sys.getsize();
   if (size > UNET_LIMITS.MAX_CHANNELS) throw new AmError(`AM over U-Net opens a channel to every rank: at most ${UNET_LIMITS.MAX_CHANNELS} ranks, not ${size}`);
   const bufBytes = Math.ceil((AM_HEADER_BYTES + (opts.maxData ?? 4096)) / 64) * 64;
-  const ep = yield* unetCreate(env, { entries: opts.entries ?? 64, bufBytes });
+  const ep = yield* unetCreate(env, { entries: opts.entries ?? 64, bufBytes, userUpcall: opts.interrupt ?? false });
   const map = yield* env.sys.jobMap();
   // SPMD: every rank's endpoint has the same handle, and channel r leads to rank r.
   for (let r = 0; r < size; r++) if (r !== rank) yield* unetOpen(env, ep, r, { nid: map[r].nid, pid: map[r].pid, ep: ep.id, chan: rank });
