@@ -23,7 +23,6 @@ loop:
   sub %r1, 1
   jne %r1, 0, loop
   exit`;
-const BODY = 10;
 
 const HOOK: HookSpec = { name: 'bench', regions: [], args: [], helpers: [], maxInsns: 4096, pointerReturn: false };
 
@@ -56,6 +55,5 @@ export function benchEbpf(): { interp: EbpfBenchResult; jit: EbpfBenchResult; sa
   const interp = median('interp', 5_000_000);
   const jit = median('jit', 40_000_000);
   const check = [once('interp', 100_000), once('jit', 100_000)];
-  void BODY;
   return { interp, jit, same_result: check[0].r0 === check[1].r0 };
 }

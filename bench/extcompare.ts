@@ -5,7 +5,7 @@
 
 import { getProfile, withOverrides } from '../hw/profile.ts';
 import { shapeForNodes } from '../hw/topology.ts';
-import { System } from '../kernel/system.ts';
+import { System } from '../system/system.ts';
 import { APPS } from '../userland/apps/index.ts';
 
 export interface CompareRow {

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { getProfile } from '../hw/profile.ts';
 import { shapeForNodes } from '../hw/topology.ts';
-import { System } from '../kernel/system.ts';
+import { System } from '../system/system.ts';
 import { launch } from '../monitor/launch.ts';
 import { buildReport } from '../monitor/report.ts';
 import { APPS } from '../userland/apps/index.ts';

@@ -3,7 +3,7 @@
 // simulates syscalls.
 
 import { getProfile, withOverrides } from '../hw/profile.ts';
-import { System } from '../kernel/system.ts';
+import { System } from '../system/system.ts';
 import { program } from '../userland/lib/runtime.ts';
 
 export interface KernelBenchResult {

@@ -5,7 +5,7 @@
 // time goes, read from the trace. (Active Messages add their rows later.)
 
 import { getProfile } from '../hw/profile.ts';
-import { System } from '../kernel/system.ts';
+import { System } from '../system/system.ts';
 import type { UserProgram } from '../kernel/abi.ts';
 import { APPS } from '../userland/apps/index.ts';
 

@@ -9,7 +9,7 @@
 // multiply's fraction of peak with and without overlap on 4 ranks.
 
 import { getProfile } from '../hw/profile.ts';
-import { System } from '../kernel/system.ts';
+import { System } from '../system/system.ts';
 import type { UserProgram } from '../kernel/abi.ts';
 import { APPS } from '../userland/apps/index.ts';
 

@@ -3,7 +3,7 @@
 // zero-byte time goes, read from the trace.
 
 import { getProfile } from '../hw/profile.ts';
-import { System } from '../kernel/system.ts';
+import { System } from '../system/system.ts';
 import { APPS } from '../userland/apps/index.ts';
 
 export interface PortalsBenchResult {

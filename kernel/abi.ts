@@ -136,7 +136,7 @@ export const JOB_BLOCK = {
 } as const;
 
 /**
- * Kernel-interpreted messages (kernel/jobmsg.ts). A process sends LOAD,
+ * Kernel-interpreted messages (kernel/job/jobmsg.ts). A process sends LOAD,
  * STATUS and KILL with lwk_kmsg_send; kernels answer with the replies and
  * fan exit status in with EXIT; lwk_kmsg_recv returns what arrives for the
  * process as KMSG_RECORD words.
@@ -170,3 +170,6 @@ export const KMSG = {
 
 /** rip value at which the runtime starts a process's first thread. */
 export const ENTRY_START = LAYOUT.TEXT_BASE;
+
+/** auxv type under which the kernel passes the job block's address (a Margay extension). */
+export const AT_MARGAY_JOB = 0x4d4a;

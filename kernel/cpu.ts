@@ -11,12 +11,12 @@ import type { EventSink } from '../hw/engine.ts';
 import { NMI } from '../hw/apic.ts';
 import { cyclesToPs } from '../hw/time.ts';
 import type { UserOp } from './abi.ts';
+import type { CoreContext, KernelContext } from './context.ts';
 import { interruptPath, nmiPath } from './irq.ts';
-import type { Kernel } from './kernel.ts';
 import type { Thread } from './process.ts';
 import type { KDirective, KPath } from './step.ts';
 import { syscallPath } from './trap.ts';
-import { userAccess } from './useraccess.ts';
+import { userAccess } from './loadstore.ts';
 
 const RESUME = 0;
 /** Every user operation takes at least this many cycles, so user loops always advance time. */
@@ -24,7 +24,7 @@ const MIN_USER_CYCLES = 1;
 
 type Advance = 'timed' | 'done' | 'blocked' | 'spin';
 
-export class Cpu implements EventSink {
+export class Cpu implements EventSink, CoreContext {
   current: Thread | null = null;
   readonly runQueue: Thread[] = [];
   needResched = false;
@@ -42,7 +42,7 @@ export class Cpu implements EventSink {
   interrupts = 0;
 
   constructor(
-    readonly kernel: Kernel,
+    readonly kernel: KernelContext,
     readonly core: Core,
     readonly index: number,
   ) {

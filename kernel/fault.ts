@@ -4,15 +4,14 @@
 // instead (its runtime calls the handler and retries the access).
 
 import type { FaultUpcall } from './abi.ts';
-import type { Cpu } from './cpu.ts';
-import type { Kernel } from './kernel.ts';
+import type { CoreContext, KernelContext } from './context.ts';
 import type { Thread } from './process.ts';
 import { type KPath, step } from './step.ts';
 
 /** Exit status of a process killed by a page fault (128 + SIGSEGV). */
 export const FAULT_STATUS = 139;
 
-export function* pageFaultPath(k: Kernel, cpu: Cpu, t: Thread, va: number, write: boolean, reason: string): KPath {
+export function* pageFaultPath(k: KernelContext, cpu: CoreContext, t: Thread, va: number, write: boolean, reason: string): KPath {
   const v = k.profile.values;
   const rip = cpu.core.get('rip') - 4n;
   const access = write ? 'write' : 'read';

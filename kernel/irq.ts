@@ -2,20 +2,17 @@
 // after the handler (not in every handler, as the OSR meeting notes ask),
 // exit. Drivers attach handlers by vector name at boot (request_irq).
 
-import type { Cpu } from './cpu.ts';
-import type { Kernel } from './kernel.ts';
+import type { CoreContext, KernelContext } from './context.ts';
 import { type KPath, step } from './step.ts';
 import { vectorName } from './vectors.ts';
 
-export type IrqHandler = (k: Kernel, cpu: Cpu) => KPath;
-
-export function* interruptPath(k: Kernel, cpu: Cpu, vector: number): KPath {
+export function* interruptPath(k: KernelContext, cpu: CoreContext, vector: number): KPath {
   const v = k.profile.values;
   const name = vectorName(vector);
   yield step('irq', 'entry', v['kernel.irqEntryCycles'], name);
   const handler = k.irqHandler(vector);
   try {
-    if (handler) yield* handler(k, cpu);
+    if (handler) yield* handler(cpu);
     else yield step('irq', 'unhandled', 0, name);
   } finally {
     // Also when the handler oopses: a vector left in service would mask the device for good.
@@ -24,7 +21,7 @@ export function* interruptPath(k: Kernel, cpu: Cpu, vector: number): KPath {
   yield step('irq', 'eoi', v['kernel.irqExitCycles'], name);
 }
 
-export function* nmiPath(k: Kernel, cpu: Cpu): KPath {
+export function* nmiPath(k: KernelContext, cpu: CoreContext): KPath {
   const v = k.profile.values;
   yield step('nmi', 'entry', v['kernel.irqEntryCycles'], '');
   yield* k.nmiHandler(cpu);

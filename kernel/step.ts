@@ -4,9 +4,13 @@
 // current thread (the path continues when it is woken, with the wake value);
 // `spin` keeps the core busy in the kernel until a condition holds.
 
+import type { TracePath } from './tracepaths.ts';
+
+export { isTracePath, TRACE_PATHS, type TracePath } from './tracepaths.ts';
+
 export interface KStep {
   readonly kind: 'step';
-  readonly path: string;
+  readonly path: TracePath;
   readonly step: string;
   readonly cycles: number;
   readonly detail: string;
@@ -28,7 +32,7 @@ export type KDirective = KStep | KBlock | KSpin;
 export type KPath<T = void> = Generator<KDirective, T, unknown>;
 
 /** A step directive; use as `yield step(...)` inside a kernel path. */
-export function step(path: string, name: string, cycles: number, detail = ''): KStep {
+export function step(path: TracePath, name: string, cycles: number, detail = ''): KStep {
   return { kind: 'step', path, step: name, cycles, detail };
 }
 

@@ -3,26 +3,33 @@
 // one programmed; the timer interrupt expires what is due and re-arms.
 
 import { MAX_TIME_PS, transferPs } from '../hw/time.ts';
-import type { Cpu } from './cpu.ts';
-import type { Kernel } from './kernel.ts';
-import type { Thread } from './process.ts';
+import type { Core } from '../hw/core.ts';
+import type { Engine } from '../hw/engine.ts';
+import type { Profile } from '../hw/profile.ts';
 import { type KPath, step } from './step.ts';
 import { VECTOR } from './vectors.ts';
+
+/** The core a timer belongs to (cpu.ts's Cpu). */
+export interface TimerCore {
+  readonly core: Core;
+  readonly index: number;
+}
 
 export interface Deadline {
   readonly at: number;
   readonly kind: 'sleep' | 'futex-timeout' | 'quantum';
-  readonly thread: Thread | null;
-  /** Called at expiry (inside the timer interrupt path). */
-  readonly expire: (k: Kernel, cpu: Cpu) => KPath;
+  /** The thread the deadline belongs to (compared by identity only: removeThread drops a killed thread's). */
+  readonly thread: object | null;
+  /** Called at expiry (inside the timer interrupt path), on the core whose timer fired. */
+  readonly expire: (cpu: TimerCore) => KPath;
 }
 
 export class CpuTimers {
   private deadlines: Deadline[] = [];
 
   constructor(
-    private readonly k: Kernel,
-    private readonly cpu: Cpu,
+    private readonly k: { readonly engine: Engine; readonly profile: Profile },
+    private readonly cpu: TimerCore,
   ) {}
 
   add(d: Deadline): Deadline {
@@ -41,7 +48,7 @@ export class CpuTimers {
   }
 
   /** Drops every deadline of a thread (it was killed). */
-  removeThread(t: Thread): void {
+  removeThread(t: object): void {
     const before = this.deadlines.length;
     const head = this.deadlines[0];
     this.deadlines = this.deadlines.filter((d) => d.thread !== t);
@@ -79,7 +86,7 @@ export class CpuTimers {
     const due: Deadline[] = [];
     while (this.deadlines.length > 0 && this.deadlines[0].at <= now) due.push(this.deadlines.shift()!);
     yield step('timer', 'expire', 20 + 20 * due.length, `${due.length} deadline(s)`);
-    for (const d of due) yield* d.expire(this.k, this.cpu);
+    for (const d of due) yield* d.expire(this.cpu);
     this.program();
   }
 }

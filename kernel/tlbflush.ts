@@ -5,20 +5,22 @@
 // disabled (--no-shootdown) only the local TLB is invalidated.
 
 import type { AddressSpace } from './aspace.ts';
-import type { Cpu } from './cpu.ts';
-import type { Kernel } from './kernel.ts';
+import type { CoreContext, KernelContext } from './context.ts';
 import { type KPath, step } from './step.ts';
-import { xcall } from './xcall.ts';
+import { type XcallContext, xcall } from './xcall.ts';
 
 /** Above this many pages a full flush of the address space is cheaper than invlpg each. */
 const FLUSH_THRESHOLD = 32;
+
+/** What a shootdown needs of the kernel: cross-calls, the clock and the --no-shootdown option. */
+export type ShootdownContext = XcallContext & Pick<KernelContext, 'engine' | 'options'>;
 
 export interface PageRange {
   readonly va: number;
   readonly size: number;
 }
 
-function* invalidateLocal(k: Kernel, cpu: Cpu, aspace: AddressSpace, pages: readonly PageRange[]): KPath {
+function* invalidateLocal(k: Pick<KernelContext, 'profile'>, cpu: CoreContext, aspace: AddressSpace, pages: readonly PageRange[]): KPath {
   const v = k.profile.values;
   if (pages.length > FLUSH_THRESHOLD) {
     cpu.core.tlb.flushAsid(aspace.asid);
@@ -29,7 +31,7 @@ function* invalidateLocal(k: Kernel, cpu: Cpu, aspace: AddressSpace, pages: read
   yield step('tlb', 'invlpg', v['tlb.invlpgCycles'] * pages.length, `asid ${aspace.asid}, ${pages.length} page(s)`);
 }
 
-export function* shootdown(k: Kernel, cpu: Cpu, aspace: AddressSpace, pages: readonly PageRange[]): KPath {
+export function* shootdown(k: ShootdownContext, cpu: CoreContext, aspace: AddressSpace, pages: readonly PageRange[]): KPath {
   if (pages.length === 0) return;
   const start = k.engine.now;
   yield* invalidateLocal(k, cpu, aspace, pages);
@@ -42,6 +44,6 @@ export function* shootdown(k: Kernel, cpu: Cpu, aspace: AddressSpace, pages: rea
   k.stats.shootdowns++;
   k.stats.shootdownIpis += targets.length;
   yield step('tlb', 'shootdown', 0, `asid ${aspace.asid} -> cores ${targets.join(',')}`);
-  yield* xcall(k, cpu, targets, `invalidate asid ${aspace.asid}`, (kk, target) => invalidateLocal(kk, target, aspace, pages));
+  yield* xcall(k, cpu, targets, `invalidate asid ${aspace.asid}`, (target) => invalidateLocal(k, target, aspace, pages));
   k.stats.shootdownPs += k.engine.now - start;
 }

@@ -3,15 +3,14 @@
 // holds the result or -errno). Unknown numbers return -ENOSYS. A host error
 // inside a handler is a kernel oops, reported and contained.
 
-import type { Cpu } from './cpu.ts';
+import type { CoreContext, KernelContext } from './context.ts';
 import { ERRNO, SyscallError, errnoName } from './errno.ts';
-import type { Kernel } from './kernel.ts';
 import type { Thread } from './process.ts';
 import { type KPath, step } from './step.ts';
 
 const ARG_REGS = ['rdi', 'rsi', 'rdx', 'r10', 'r8', 'r9'] as const;
 
-export function* syscallPath(k: Kernel, cpu: Cpu, t: Thread): KPath {
+export function* syscallPath(k: KernelContext, cpu: CoreContext, t: Thread): KPath {
   const core = cpu.core;
   const v = k.profile.values;
   const nrRaw = core.get('rax');
@@ -22,12 +21,12 @@ export function* syscallPath(k: Kernel, cpu: Cpu, t: Thread): KPath {
   k.stats.syscalls++;
   yield step('syscall', 'entry', v['kernel.trapEntryCycles'], `nr ${nrRaw}`);
   const entry = nrRaw <= 0xffffn ? k.syscallEntry(Number(nrRaw)) : undefined;
-  yield step('syscall', 'dispatch', v['kernel.syscallDispatchCycles'], entry ? entry.spec.name : `unknown ${nrRaw}`);
+  yield step('syscall', 'dispatch', v['kernel.syscallDispatchCycles'], entry ? entry.name : `unknown ${nrRaw}`);
   let ret: bigint;
   if (entry === undefined) ret = -BigInt(ERRNO.ENOSYS);
   else {
     try {
-      ret = BigInt(yield* entry.handler({ k, cpu, t, p: t.process, args }));
+      ret = BigInt(yield* entry.run(cpu, t, args));
     } catch (e) {
       if (!(e instanceof SyscallError)) {
         k.oops(cpu, t, e);
@@ -39,5 +38,5 @@ export function* syscallPath(k: Kernel, cpu: Cpu, t: Thread): KPath {
   if (t.state === 'dead') return;
   core.set('rax', ret);
   const shown = ret < 0n && ret > -4096n ? `-${errnoName(Number(-ret))}` : ret.toString();
-  yield step('syscall', 'exit', v['kernel.trapExitCycles'], `${entry?.spec.name ?? nrRaw} = ${shown}`);
+  yield step('syscall', 'exit', v['kernel.trapExitCycles'], `${entry?.name ?? nrRaw} = ${shown}`);
 }

@@ -4,11 +4,13 @@
 // -EFAULT, never a host exception.
 
 import { PAGE_4K } from '../hw/mmu.ts';
-import type { Cpu } from './cpu.ts';
+import type { CoreContext, KernelContext } from './context.ts';
 import { fail } from './errno.ts';
-import type { Kernel } from './kernel.ts';
 import type { Process } from './process.ts';
 import { type KPath, step } from './step.ts';
+
+/** What copying to and from user memory needs of the kernel. */
+export type UserMemoryContext = Pick<KernelContext, 'node' | 'profile'>;
 
 /** Largest single copy the kernel will make (bigger requests are -EFAULT). */
 export const MAX_COPY = 64 * 1024 * 1024;
@@ -37,11 +39,11 @@ export function userPieces(p: Process, va: number, len: number, write: boolean):
   return pieces;
 }
 
-function copyCycles(k: Kernel, len: number): number {
+function copyCycles(k: UserMemoryContext, len: number): number {
   return Math.ceil(len / k.profile.values['kernel.copyBytesPerCycle']) + Math.ceil(len / PAGE_4K) * k.profile.values['tlb.missCycles'];
 }
 
-export function* copyin(k: Kernel, _cpu: Cpu, p: Process, va: number, len: number): KPath<Uint8Array> {
+export function* copyin(k: UserMemoryContext, _cpu: CoreContext, p: Process, va: number, len: number): KPath<Uint8Array> {
   // The range is checked (and refused with EFAULT) before any host memory is allocated for it.
   const pieces = userPieces(p, va, len, false);
   const out = new Uint8Array(len);
@@ -54,7 +56,7 @@ export function* copyin(k: Kernel, _cpu: Cpu, p: Process, va: number, len: numbe
   return out;
 }
 
-export function* copyout(k: Kernel, _cpu: Cpu, p: Process, va: number, bytes: Uint8Array): KPath {
+export function* copyout(k: UserMemoryContext, _cpu: CoreContext, p: Process, va: number, bytes: Uint8Array): KPath {
   let at = 0;
   for (const piece of userPieces(p, va, bytes.length, true)) {
     k.node.memory.write(piece.pa, bytes.subarray(at, at + piece.len));
@@ -64,7 +66,7 @@ export function* copyout(k: Kernel, _cpu: Cpu, p: Process, va: number, bytes: Ui
 }
 
 /** Writes without a traced step (used where the caller charges the cost itself). */
-export function pokeUser(k: Kernel, p: Process, va: number, bytes: Uint8Array): void {
+export function pokeUser(k: UserMemoryContext, p: Process, va: number, bytes: Uint8Array): void {
   let at = 0;
   for (const piece of userPieces(p, va, bytes.length, true)) {
     k.node.memory.write(piece.pa, bytes.subarray(at, at + piece.len));
@@ -72,7 +74,7 @@ export function pokeUser(k: Kernel, p: Process, va: number, bytes: Uint8Array): 
   }
 }
 
-export function peekUser(k: Kernel, p: Process, va: number, len: number): Uint8Array {
+export function peekUser(k: UserMemoryContext, p: Process, va: number, len: number): Uint8Array {
   const out = new Uint8Array(len);
   let at = 0;
   for (const piece of userPieces(p, va, len, false)) {

@@ -17,7 +17,7 @@
 // same events in the same order, so reports stay deterministic.
 
 import { Worker } from 'node:worker_threads';
-import type { StopReason, System } from '../kernel/system.ts';
+import type { StopReason, System } from '../system/system.ts';
 import type { Process, Thread } from '../kernel/process.ts';
 
 export type RunStop = StopReason | { readonly kind: 'host-limit'; readonly seconds: number } | { readonly kind: 'interrupted' };
@@ -131,7 +131,7 @@ const nodes = new WeakMap<Process, number>();
 function nodeOf(sys: System, p: Process): number {
   let nid = nodes.get(p);
   if (nid === undefined) {
-    nid = sys.bootedKernels().find((k) => k.processes.get(p.pid) === p)?.nid ?? -1;
+    nid = sys.inspect.nodeOf(p);
     nodes.set(p, nid);
   }
   return nid;

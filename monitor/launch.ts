@@ -5,8 +5,8 @@
 // sends the executable (init linked in) in the job-load message itself.
 
 import type { UserProgram } from '../kernel/abi.ts';
-import { buildImage } from '../kernel/image.ts';
-import type { Job, JobRange, System } from '../kernel/system.ts';
+import { buildImage } from '../kernel/job/image.ts';
+import type { Job, JobRange, System } from '../system/system.ts';
 import init from '../userland/init/init.ts';
 import { type Fanout, type LoadMode, formatFanout } from '../userland/lib/jobblock.ts';
 import { yodProgram } from '../userland/yod/yod.ts';

@@ -4,7 +4,7 @@
 // from the sender's NIC to the receive interrupt it raised. Open the file in
 // ui.perfetto.dev or chrome://tracing.
 
-import type { MessageRecord } from '../kernel/system.ts';
+import type { MessageRecord } from '../system/system.ts';
 import type { TraceRecord } from '../kernel/trace.ts';
 
 export interface TraceEvent {

@@ -7,7 +7,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { UserProgram } from '../kernel/abi.ts';
-import { MAX_IMAGE_BYTES, parseImage, sha256 } from '../kernel/image.ts';
+import { MAX_IMAGE_BYTES, parseImage, sha256 } from '../kernel/job/image.ts';
 import { APPS } from '../userland/apps/index.ts';
 import { UsageError } from './args.ts';
 import { installCommonJsResolution } from './packagename.ts';

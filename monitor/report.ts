@@ -2,8 +2,10 @@
 // and the readable summary. Everything outside `host` is deterministic: the
 // same inputs and seed give the same report.
 
+import { match } from 'ts-pattern';
 import { formatShape } from '../hw/topology.ts';
-import type { Job, System } from '../kernel/system.ts';
+import type { KernelStats } from '../kernel/context.ts';
+import type { Job, System } from '../system/system.ts';
 import type { RunStop } from './hostwatch.ts';
 import { type Fanout, formatFanout } from '../userland/lib/jobblock.ts';
 
@@ -48,24 +50,16 @@ export interface RunReport {
 }
 
 function stopText(s: RunStop): string {
-  switch (s.kind) {
-    case 'done':
-      return 'all ranks exited';
-    case 'idle':
-      return 'nothing left to do (ranks blocked forever)';
-    case 'end-of-time':
-      return `reached the end of simulated time (${s.time} ps, about 2.5 hours): the next event was due at ${s.next} ps`;
-    case 'time':
-      return `simulated time limit reached at ${s.time / 1000} ns`;
-    case 'events':
-      return `event limit reached (${s.events})`;
-    case 'breakpoint':
-      return `breakpoint ${s.breakpoint.id} at ${s.record.path}/${s.record.step}`;
-    case 'host-limit':
-      return `host time limit reached after ${s.seconds} s (--host-limit); partial report`;
-    case 'interrupted':
-      return 'interrupted (Ctrl-C); partial report';
-  }
+  return match(s)
+    .with({ kind: 'done' }, () => 'all ranks exited')
+    .with({ kind: 'idle' }, () => 'nothing left to do (ranks blocked forever)')
+    .with({ kind: 'end-of-time' }, (e) => `reached the end of simulated time (${e.time} ps, about 2.5 hours): the next event was due at ${e.next} ps`)
+    .with({ kind: 'time' }, (t) => `simulated time limit reached at ${t.time / 1000} ns`)
+    .with({ kind: 'events' }, (e) => `event limit reached (${e.events})`)
+    .with({ kind: 'breakpoint' }, (b) => `breakpoint ${b.breakpoint.id} at ${b.record.path}/${b.record.step}`)
+    .with({ kind: 'host-limit' }, (h) => `host time limit reached after ${h.seconds} s (--host-limit); partial report`)
+    .with({ kind: 'interrupted' }, () => 'interrupted (Ctrl-C); partial report')
+    .exhaustive();
 }
 
 /**
@@ -130,8 +124,8 @@ export function buildReport(sys: System, job: Job, stop: RunStop, fanout: Fanout
   for (const [k, vs] of [...agg].sort(([a], [b]) => a.localeCompare(b))) {
     results[k] = { count: vs.length, min: Math.min(...vs), max: Math.max(...vs), mean: vs.reduce((a, b) => a + b, 0) / vs.length };
   }
-  const kernels = sys.bootedKernels();
-  const sum = (f: (k: (typeof kernels)[number]) => number) => kernels.reduce((a, k) => a + f(k), 0);
+  const kernels = sys.inspect.kernelStats();
+  const sum = (f: (k: KernelStats) => number) => kernels.reduce((a, k) => a + f(k.stats), 0);
   const usage = process.resourceUsage();
   return {
     machine: {
@@ -160,13 +154,13 @@ export function buildReport(sys: System, job: Job, stop: RunStop, fanout: Fanout
     sim_end_ns: sys.now / 1000,
     events: sys.engine.fired,
     kernel: {
-      syscalls: sum((k) => k.stats.syscalls),
-      page_faults: sum((k) => k.stats.pageFaults),
-      shootdowns: sum((k) => k.stats.shootdowns),
-      shootdown_ns: sum((k) => k.stats.shootdownPs) / 1000,
-      shootdown_ipis: sum((k) => k.stats.shootdownIpis),
-      ipis_sent: sum((k) => k.stats.ipisSent),
-      oopses: sum((k) => k.stats.oopses),
+      syscalls: sum((k) => k.syscalls),
+      page_faults: sum((k) => k.pageFaults),
+      shootdowns: sum((k) => k.shootdowns),
+      shootdown_ns: sum((k) => k.shootdownPs) / 1000,
+      shootdown_ipis: sum((k) => k.shootdownIpis),
+      ipis_sent: sum((k) => k.ipisSent),
+      oopses: sum((k) => k.oopses),
       oops_log: kernels.flatMap((k) => k.oopsLog).slice(0, 20),
     },
     trace: { steps: sys.trace.count, kept: sys.trace.kept, hash: sys.trace.hash.toString(16).padStart(8, '0') },

@@ -8,13 +8,13 @@
 // can re-run the machine from boot to any earlier point (debugger/reverse.ts).
 // The debugger's commands live in monitor/debugger/ by mechanism.
 
+import { match } from 'ts-pattern';
 import { writeOutput } from './files.ts';
 import { formatPs as formatTime, parseTime } from '../hw/time.ts';
-import { disassemble } from '../kernel/ext/disasm.ts';
 import { SyscallError } from '../kernel/errno.ts';
 import { WATCH_VERB } from './debugger/breaks.ts';
 import { formatShape } from '../hw/topology.ts';
-import { type Job, type StopReason, System } from '../kernel/system.ts';
+import { type Job, type StopReason, System } from '../system/system.ts';
 import type { TraceRecord } from '../kernel/trace.ts';
 import { type Fanout, parseFanout } from '../userland/lib/jobblock.ts';
 import { UsageError, machineChoice, parse } from './args.ts';
@@ -137,31 +137,23 @@ export class MonitorSession {
   stopLines(stop: MonitorStop): string[] {
     const sys = this.system;
     const where = `at ${formatTime(sys.now)} (event ${this.events})`;
-    switch (stop.kind) {
-      case 'breakpoint': {
-        const b = stop.breakpoint;
+    return match(stop)
+      .with({ kind: 'breakpoint' }, ({ breakpoint: b, record }) => {
         // As in gdb, the CPU that hit the breakpoint becomes the current one (x, page, set act there).
-        this.cur = { node: stop.record.node, core: stop.record.core };
+        this.cur = { node: record.node, core: record.core };
         this.curPid = null;
-        if (b.id === 0) return [`stopped: stepped over to ${stop.record.path}/${stop.record.step} ${where}`, `  ${recordLine(stop.record)}`];
+        if (b.id === 0) return [`stopped: stepped over to ${record.path}/${record.step} ${where}`, `  ${recordLine(record)}`];
         const kind = 'pa' in b ? `watchpoint ${b.id} (${b.what}) ${WATCH_VERB[b.kind]}` : `breakpoint ${b.id}`;
-        return [`stopped: ${kind} ${where}`, `  ${recordLine(stop.record)}`];
-      }
-      case 'done':
-        return [`stopped: job finished ${where}`];
-      case 'idle':
-        return [`stopped: nothing left to do ${where}`];
-      case 'end-of-time':
-        return [`stopped: reached the end of simulated time (${formatTime(stop.time)}); nothing else can happen before it`];
-      case 'time':
-        return [`stopped: reached ${formatTime(stop.time)} (event ${this.events})`];
-      case 'events':
-        return [`stopped: after ${stop.events} events ${where}`];
-      case 'user':
-        return [`stopped: by stop ${where}`];
-      case 'goto':
-        return [`now ${where}`];
-    }
+        return [`stopped: ${kind} ${where}`, `  ${recordLine(record)}`];
+      })
+      .with({ kind: 'done' }, () => [`stopped: job finished ${where}`])
+      .with({ kind: 'idle' }, () => [`stopped: nothing left to do ${where}`])
+      .with({ kind: 'end-of-time' }, (s) => [`stopped: reached the end of simulated time (${formatTime(s.time)}); nothing else can happen before it`])
+      .with({ kind: 'time' }, (s) => [`stopped: reached ${formatTime(s.time)} (event ${this.events})`])
+      .with({ kind: 'events' }, (s) => [`stopped: after ${s.events} events ${where}`])
+      .with({ kind: 'user' }, () => [`stopped: by stop ${where}`])
+      .with({ kind: 'goto' }, () => [`now ${where}`])
+      .exhaustive();
   }
 
   /** The trace record the machine stopped at (the last one kept). */
@@ -218,8 +210,8 @@ const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
       const m = sys.machine;
       const ranks = p.values.nodes !== undefined ? Number(p.values.nodes) : m.size - 1;
       // The compute partition and the service node boot with the machine (as at load), so info nodes shows them.
-      for (let n = 0; n < ranks; n++) sys.kernel(n);
-      sys.kernel(m.size - 1);
+      for (let n = 0; n < ranks; n++) sys.boot(n);
+      sys.boot(m.size - 1);
       s.sys = sys;
       s.job = null;
       s.fanout = null;
@@ -431,22 +423,20 @@ const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
     example: 'ext step on',
     run(s, args) {
       const sys = s.system;
-      const exts = sys.bootedKernels().flatMap((k) => [...k.portals.extensions.values()].map((e) => ({ node: k.nid, e })));
-      if (args[0] === 'list') return exts.length === 0 ? ['no extensions attached'] : exts.map(({ node, e }) => `node ${node} ext ${e.id} (pid ${e.owner.process.pid}, ${e.engine}): ${e.prog.prog.length} insns, runs ${e.stats.runs}, insns run ${e.stats.insns}${e.stepping ? ', stepping' : ''}`);
+      const exts = sys.inspect.extensions();
+      if (args[0] === 'list') return exts.length === 0 ? ['no extensions attached'] : exts.map((e) => `node ${e.node} ext ${e.id} (pid ${e.pid}, ${e.engine}): ${e.insns} insns, runs ${e.runs}, insns run ${e.insnsRun}${e.stepping ? ', stepping' : ''}`);
       if (args[0] === 'step' && (args[1] === 'on' || args[1] === 'off')) {
-        sys.extStepping = args[1] === 'on';
-        for (const { e } of exts) e.stepping = sys.extStepping;
+        sys.setExtStepping(args[1] === 'on');
         return [sys.extStepping ? 'extension stepping on: each instruction is a kernel step (break ext/insn to stop on one)' : 'extension stepping off: handlers run whole again'];
       }
       if (args[0] === 'show') {
         const node = int(args[1], 'NODE');
         const id = int(args[2], 'ID');
-        const found = exts.find((x) => x.node === node && x.e.id === id);
+        const found = exts.some((x) => x.node === node && x.id === id) ? sys.inspect.extension(node, id) : undefined;
         if (found === undefined) throw new UsageError(`no extension ${id} on node ${node}`);
-        const vm = found.e.lastVm;
-        const pc = vm?.pc ?? -1;
-        const lines = disassemble(found.e.prog.prog).map((l, i) => `${i === pc ? '=>' : '  '} ${l}`);
-        const regs = vm === null ? ['  (no stepped run yet: ext step on)'] : [Array.from({ length: 11 }, (_, i) => `r${i}=0x${vm.get(i).toString(16)}`).join(' ')];
+        const pc = found.pc;
+        const lines = found.lines.map((l, i) => `${i === pc ? '=>' : '  '} ${l}`);
+        const regs = found.regs === null ? ['  (no stepped run yet: ext step on)'] : [found.regs.map((v, i) => `r${i}=0x${v.toString(16)}`).join(' ')];
         return [...regs, ...lines];
       }
       throw new UsageError(COMMANDS.ext.usage);

@@ -1,11 +1,12 @@
 // The disassembler: bytecode back to the assembler's syntax (the monitor
 // shows handlers this way).
 
-import { ALU_OPS, ATOMIC, BPF_ALU, BPF_ALU64, BPF_JMP, BPF_JMP32, BPF_LDX, BPF_ST, BPF_STX, BPF_X, CALLX, JMP_OPS, LDDW, MODE_ATOMIC, MODE_MEMSX, type Program, SIZE, cls } from './isa.ts';
+import { ALU_OPS, ATOMIC, BPF_ALU, BPF_ALU64, BPF_JMP, BPF_JMP32, BPF_LDX, BPF_ST, BPF_STX, BPF_X, CALLX, CODE_MASK, JMP_OPS, LDDW, MODE_ATOMIC, MODE_MASK, MODE_MEMSX, type Program, SIZE, SIZE_MASK, cls } from './isa.ts';
 
 const SIZE_NAME: Record<number, string> = { [SIZE.b]: 'b', [SIZE.h]: 'h', [SIZE.w]: 'w', [SIZE.dw]: 'dw' };
 const ALU_NAME = Object.fromEntries(Object.entries(ALU_OPS).map(([k, v]) => [v, k]));
 const JMP_NAME = Object.fromEntries(Object.entries(JMP_OPS).map(([k, v]) => [v, k]));
+const ATOMIC_NAME: Record<number, string> = { [ATOMIC.add]: 'add', [ATOMIC.or]: 'or', [ATOMIC.and]: 'and', [ATOMIC.xor]: 'xor' };
 
 function memOp(base: number, off: number): string {
   return off === 0 ? `[%r${base}]` : `[%r${base}${off < 0 ? '-' : '+'}${Math.abs(off)}]`;
@@ -29,7 +30,7 @@ export function disassembleOne(p: Program, pc: number): string {
     return `lddw %r${dst}, 0x${v.toString(16)}`;
   }
   if (c === BPF_ALU || c === BPF_ALU64) {
-    const code = op & 0xf0;
+    const code = op & CODE_MASK;
     const w = c === BPF_ALU ? '32' : '';
     if (code === ALU_OPS.end) {
       if (c === BPF_ALU64) return `bswap${imm} %r${dst}`;
@@ -41,7 +42,7 @@ export function disassembleOne(p: Program, pc: number): string {
     return op & BPF_X ? `${name} %r${dst}, %r${src}` : `${name} %r${dst}, ${imm}`;
   }
   if (c === BPF_JMP || c === BPF_JMP32) {
-    const code = op & 0xf0;
+    const code = op & CODE_MASK;
     if (op === CALLX) return `call %r${dst}`;
     if (code === JMP_OPS.call) return src === 1 ? `call local ${rel(imm)}` : `call ${imm}`;
     if (code === JMP_OPS.exit) return 'exit';
@@ -50,15 +51,15 @@ export function disassembleOne(p: Program, pc: number): string {
     const rhs = op & BPF_X ? `%r${src}` : `${imm}`;
     return `${JMP_NAME[code]}${w} %r${dst}, ${rhs}, ${rel(off)}`;
   }
-  const size = SIZE_NAME[op & 0x18];
-  if (c === BPF_LDX) return `ldx${(op & 0xe0) === MODE_MEMSX ? 's' : ''}${size} %r${dst}, ${memOp(src, off)}`;
+  const size = SIZE_NAME[op & SIZE_MASK];
+  if (c === BPF_LDX) return `ldx${(op & MODE_MASK) === MODE_MEMSX ? 's' : ''}${size} %r${dst}, ${memOp(src, off)}`;
   if (c === BPF_ST) return `st${size} ${memOp(dst, off)}, ${imm}`;
   if (c === BPF_STX) {
-    if ((op & 0xe0) === MODE_ATOMIC) {
-      const w = (op & 0x18) === SIZE.w ? '32' : '';
+    if ((op & MODE_MASK) === MODE_ATOMIC) {
+      const w = (op & SIZE_MASK) === SIZE.w ? '32' : '';
       if (imm === ATOMIC.xchg) return `lock xchg${w} ${memOp(dst, off)}, %r${src}`;
       if (imm === ATOMIC.cmpxchg) return `lock cmpxchg${w} ${memOp(dst, off)}, %r${src}`;
-      const name = { 0x00: 'add', 0x40: 'or', 0x50: 'and', 0xa0: 'xor' }[imm & 0xf0] ?? `op${imm}`;
+      const name = ATOMIC_NAME[imm & CODE_MASK] ?? `op${imm}`;
       return `lock ${imm & ATOMIC.fetch ? 'fetch ' : ''}${name}${w} ${memOp(dst, off)}, %r${src}`;
     }
     return `stx${size} ${memOp(dst, off)}, %r${src}`;

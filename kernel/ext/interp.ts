@@ -2,9 +2,13 @@
 // instruction over (hi, lo) register pairs, with local calls, helpers and an
 // instruction budget. `run(limit)` stops after `limit` instructions so the
 // monitor can step one instruction at a time; the state stays in the object.
+// Case labels are number literals (V8 compiles such a switch into a jump
+// table) named by `satisfies Op<'NAME'>`, which tsc checks against isa.ts's
+// OP and esbuild erases; conditional jumps evaluate conditions.ts's table.
 
 import { RES, bswap16, bswap32, mul64, sdiv32, sdiv64, smod32, smod64, udiv32, udiv64, umod32, umod64 } from './ops64.ts';
-import { type Program, LDDW } from './isa.ts';
+import { conditionHolds } from './conditions.ts';
+import { ATOMIC, BPF_X, CODE_MASK, type Op, type Program, SIZE, SIZE_BYTES, SIZE_MASK, isConditionalJump } from './isa.ts';
 import { STACK_BYTES, STACK_FRAME, STACK_REGION, type VmMemory, VmFault, MAX_CALL_DEPTH } from './vmmem.ts';
 
 /** Registers as a helper sees them. */
@@ -36,7 +40,7 @@ export function regView(L: Int32Array, H: Int32Array): RegView {
 
 /** An atomic read-modify-write at (hi, lo) with register `src` (and r0 for cmpxchg). */
 export function atomicOp(mem: VmMemory, L: Int32Array, H: Int32Array, op: number, hi: number, lo: number, src: number, imm: number, pc: number): void {
-  const wide = op === 0xdb;
+  const wide = (op & SIZE_MASK) === SIZE.dw;
   const r = mem.region(hi, lo, wide ? 8 : 4, true, pc);
   const at = lo >>> 0;
   const regs = regView(L, H);
@@ -44,18 +48,18 @@ export function atomicOp(mem: VmMemory, L: Int32Array, H: Int32Array, op: number
   const old = wide ? r.dv.getBigUint64(at, true) : BigInt(r.dv.getUint32(at, true));
   const v = regs.get(src) & mask;
   let next = old;
-  switch (imm & 0xf0) {
-    case 0x00: next = (old + v) & mask; break;
-    case 0x40: next = old | v; break;
-    case 0x50: next = old & v; break;
-    case 0xa0: next = old ^ v; break;
-    case 0xe0: next = v; break;
-    case 0xf0: next = (regs.get(0) & mask) === old ? v : old; break;
+  switch (imm & CODE_MASK) {
+    case ATOMIC.add: next = (old + v) & mask; break;
+    case ATOMIC.or: next = old | v; break;
+    case ATOMIC.and: next = old & v; break;
+    case ATOMIC.xor: next = old ^ v; break;
+    case ATOMIC.xchg & CODE_MASK: next = v; break;
+    case ATOMIC.cmpxchg & CODE_MASK: next = (regs.get(0) & mask) === old ? v : old; break;
   }
   if (wide) r.dv.setBigUint64(at, next, true);
   else r.dv.setUint32(at, Number(next), true);
-  if (imm === 0xf1) regs.set(0, old);
-  else if (imm & 0x01) regs.set(src, old);
+  if (imm === ATOMIC.cmpxchg) regs.set(0, old);
+  else if (imm & ATOMIC.fetch) regs.set(src, old);
 }
 
 /** Calls helper `id`: r0 gets its result, r1..r5 are clobbered. Returns true if the program must stop. */
@@ -70,13 +74,6 @@ export function callHelper(helpers: ReadonlyMap<number, VmHelper>, mem: VmMemory
     H[r] = 0;
   }
   return h.unwindOnZero === true && BigInt.asUintN(64, v) === 0n;
-}
-
-const CONDITIONAL = new Set([0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0xa0, 0xb0, 0xc0, 0xd0]);
-
-export function isConditionalJump(op: number): boolean {
-  const c = op & 0x07;
-  return (c === 0x05 || c === 0x06) && CONDITIONAL.has(op & 0xf0);
 }
 
 export type VmStatus =
@@ -157,87 +154,87 @@ export class Vm {
         pc++;
         switch (op) {
           // ---- ALU64, immediate ----
-          case 0x07: { const bl = imm; const bh = imm >> 31; const al = L[d]; L[d] = (al + bl) | 0; H[d] = (H[d] + bh + ((al >>> 0) + (bl >>> 0) > 0xffffffff ? 1 : 0)) | 0; break; }
-          case 0x17: { const bl = imm; const bh = imm >> 31; const al = L[d]; L[d] = (al - bl) | 0; H[d] = (H[d] - bh - ((al >>> 0) < (bl >>> 0) ? 1 : 0)) | 0; break; }
-          case 0x27: mul64(H[d], L[d], imm >> 31, imm); H[d] = RES[0]; L[d] = RES[1]; break;
-          case 0x37: if (off) sdiv64(H[d], L[d], imm >> 31, imm); else udiv64(H[d], L[d], imm >> 31, imm); H[d] = RES[0]; L[d] = RES[1]; break;
-          case 0x47: L[d] |= imm; H[d] |= imm >> 31; break;
-          case 0x57: L[d] &= imm; H[d] &= imm >> 31; break;
-          case 0x67: {
+          case 0x07 satisfies Op<'ADD64_IMM'>: { const bl = imm; const bh = imm >> 31; const al = L[d]; L[d] = (al + bl) | 0; H[d] = (H[d] + bh + ((al >>> 0) + (bl >>> 0) > 0xffffffff ? 1 : 0)) | 0; break; }
+          case 0x17 satisfies Op<'SUB64_IMM'>: { const bl = imm; const bh = imm >> 31; const al = L[d]; L[d] = (al - bl) | 0; H[d] = (H[d] - bh - ((al >>> 0) < (bl >>> 0) ? 1 : 0)) | 0; break; }
+          case 0x27 satisfies Op<'MUL64_IMM'>: mul64(H[d], L[d], imm >> 31, imm); H[d] = RES[0]; L[d] = RES[1]; break;
+          case 0x37 satisfies Op<'DIV64_IMM'>: if (off) sdiv64(H[d], L[d], imm >> 31, imm); else udiv64(H[d], L[d], imm >> 31, imm); H[d] = RES[0]; L[d] = RES[1]; break;
+          case 0x47 satisfies Op<'OR64_IMM'>: L[d] |= imm; H[d] |= imm >> 31; break;
+          case 0x57 satisfies Op<'AND64_IMM'>: L[d] &= imm; H[d] &= imm >> 31; break;
+          case 0x67 satisfies Op<'LSH64_IMM'>: {
             const k = imm & 63;
             if (k === 0) break;
             if (k < 32) { H[d] = (H[d] << k) | (L[d] >>> (32 - k)); L[d] <<= k; } else { H[d] = L[d] << (k - 32); L[d] = 0; }
             break;
           }
-          case 0x77: {
+          case 0x77 satisfies Op<'RSH64_IMM'>: {
             const k = imm & 63;
             if (k === 0) break;
             if (k < 32) { L[d] = (L[d] >>> k) | (H[d] << (32 - k)); H[d] = (H[d] >>> k) | 0; } else { L[d] = (H[d] >>> (k - 32)) | 0; H[d] = 0; }
             break;
           }
-          case 0x87: { const al = L[d]; L[d] = -al | 0; H[d] = (~H[d] + (al === 0 ? 1 : 0)) | 0; break; }
-          case 0x97: if (off) smod64(H[d], L[d], imm >> 31, imm); else umod64(H[d], L[d], imm >> 31, imm); H[d] = RES[0]; L[d] = RES[1]; break;
-          case 0xa7: L[d] ^= imm; H[d] ^= imm >> 31; break;
-          case 0xb7: L[d] = imm; H[d] = imm >> 31; break;
-          case 0xc7: this.arsh(d, imm & 63); break;
+          case 0x87 satisfies Op<'NEG64'>: { const al = L[d]; L[d] = -al | 0; H[d] = (~H[d] + (al === 0 ? 1 : 0)) | 0; break; }
+          case 0x97 satisfies Op<'MOD64_IMM'>: if (off) smod64(H[d], L[d], imm >> 31, imm); else umod64(H[d], L[d], imm >> 31, imm); H[d] = RES[0]; L[d] = RES[1]; break;
+          case 0xa7 satisfies Op<'XOR64_IMM'>: L[d] ^= imm; H[d] ^= imm >> 31; break;
+          case 0xb7 satisfies Op<'MOV64_IMM'>: L[d] = imm; H[d] = imm >> 31; break;
+          case 0xc7 satisfies Op<'ARSH64_IMM'>: this.arsh(d, imm & 63); break;
           // ---- ALU64, register ----
-          case 0x0f: { const al = L[d]; const bl = L[s]; L[d] = (al + bl) | 0; H[d] = (H[d] + H[s] + ((al >>> 0) + (bl >>> 0) > 0xffffffff ? 1 : 0)) | 0; break; }
-          case 0x1f: { const al = L[d]; const bl = L[s]; L[d] = (al - bl) | 0; H[d] = (H[d] - H[s] - ((al >>> 0) < (bl >>> 0) ? 1 : 0)) | 0; break; }
-          case 0x2f: mul64(H[d], L[d], H[s], L[s]); H[d] = RES[0]; L[d] = RES[1]; break;
-          case 0x3f: if (off) sdiv64(H[d], L[d], H[s], L[s]); else udiv64(H[d], L[d], H[s], L[s]); H[d] = RES[0]; L[d] = RES[1]; break;
-          case 0x4f: L[d] |= L[s]; H[d] |= H[s]; break;
-          case 0x5f: L[d] &= L[s]; H[d] &= H[s]; break;
-          case 0x6f: this.lsh(d, L[s] & 63); break;
-          case 0x7f: this.rsh(d, L[s] & 63); break;
-          case 0x9f: if (off) smod64(H[d], L[d], H[s], L[s]); else umod64(H[d], L[d], H[s], L[s]); H[d] = RES[0]; L[d] = RES[1]; break;
-          case 0xaf: L[d] ^= L[s]; H[d] ^= H[s]; break;
-          case 0xbf:
+          case 0x0f satisfies Op<'ADD64_REG'>: { const al = L[d]; const bl = L[s]; L[d] = (al + bl) | 0; H[d] = (H[d] + H[s] + ((al >>> 0) + (bl >>> 0) > 0xffffffff ? 1 : 0)) | 0; break; }
+          case 0x1f satisfies Op<'SUB64_REG'>: { const al = L[d]; const bl = L[s]; L[d] = (al - bl) | 0; H[d] = (H[d] - H[s] - ((al >>> 0) < (bl >>> 0) ? 1 : 0)) | 0; break; }
+          case 0x2f satisfies Op<'MUL64_REG'>: mul64(H[d], L[d], H[s], L[s]); H[d] = RES[0]; L[d] = RES[1]; break;
+          case 0x3f satisfies Op<'DIV64_REG'>: if (off) sdiv64(H[d], L[d], H[s], L[s]); else udiv64(H[d], L[d], H[s], L[s]); H[d] = RES[0]; L[d] = RES[1]; break;
+          case 0x4f satisfies Op<'OR64_REG'>: L[d] |= L[s]; H[d] |= H[s]; break;
+          case 0x5f satisfies Op<'AND64_REG'>: L[d] &= L[s]; H[d] &= H[s]; break;
+          case 0x6f satisfies Op<'LSH64_REG'>: this.lsh(d, L[s] & 63); break;
+          case 0x7f satisfies Op<'RSH64_REG'>: this.rsh(d, L[s] & 63); break;
+          case 0x9f satisfies Op<'MOD64_REG'>: if (off) smod64(H[d], L[d], H[s], L[s]); else umod64(H[d], L[d], H[s], L[s]); H[d] = RES[0]; L[d] = RES[1]; break;
+          case 0xaf satisfies Op<'XOR64_REG'>: L[d] ^= L[s]; H[d] ^= H[s]; break;
+          case 0xbf satisfies Op<'MOV64_REG'>:
             if (off === 0) { L[d] = L[s]; H[d] = H[s]; }
             else if (off === 8) { L[d] = (L[s] << 24) >> 24; H[d] = L[d] >> 31; }
             else if (off === 16) { L[d] = (L[s] << 16) >> 16; H[d] = L[d] >> 31; }
             else { L[d] = L[s]; H[d] = L[s] >> 31; }
             break;
-          case 0xcf: this.arsh(d, L[s] & 63); break;
+          case 0xcf satisfies Op<'ARSH64_REG'>: this.arsh(d, L[s] & 63); break;
           // ---- ALU32 ----
-          case 0x04: L[d] = (L[d] + imm) | 0; H[d] = 0; break;
-          case 0x0c: L[d] = (L[d] + L[s]) | 0; H[d] = 0; break;
-          case 0x14: L[d] = (L[d] - imm) | 0; H[d] = 0; break;
-          case 0x1c: L[d] = (L[d] - L[s]) | 0; H[d] = 0; break;
-          case 0x24: L[d] = Math.imul(L[d], imm); H[d] = 0; break;
-          case 0x2c: L[d] = Math.imul(L[d], L[s]); H[d] = 0; break;
-          case 0x34: L[d] = off ? sdiv32(L[d], imm) : udiv32(L[d], imm); H[d] = 0; break;
-          case 0x3c: L[d] = off ? sdiv32(L[d], L[s]) : udiv32(L[d], L[s]); H[d] = 0; break;
-          case 0x44: L[d] |= imm; H[d] = 0; break;
-          case 0x4c: L[d] |= L[s]; H[d] = 0; break;
-          case 0x54: L[d] &= imm; H[d] = 0; break;
-          case 0x5c: L[d] &= L[s]; H[d] = 0; break;
-          case 0x64: L[d] <<= imm & 31; H[d] = 0; break;
-          case 0x6c: L[d] <<= L[s] & 31; H[d] = 0; break;
-          case 0x74: L[d] = L[d] >>> (imm & 31); H[d] = 0; break;
-          case 0x7c: L[d] = L[d] >>> (L[s] & 31); H[d] = 0; break;
-          case 0x84: L[d] = -L[d] | 0; H[d] = 0; break;
-          case 0x94: L[d] = off ? smod32(L[d], imm) : umod32(L[d], imm); H[d] = 0; break;
-          case 0x9c: L[d] = off ? smod32(L[d], L[s]) : umod32(L[d], L[s]); H[d] = 0; break;
-          case 0xa4: L[d] ^= imm; H[d] = 0; break;
-          case 0xac: L[d] ^= L[s]; H[d] = 0; break;
-          case 0xb4: L[d] = imm; H[d] = 0; break;
-          case 0xbc: L[d] = off === 8 ? (L[s] << 24) >> 24 : off === 16 ? (L[s] << 16) >> 16 : L[s]; H[d] = 0; break;
-          case 0xc4: L[d] >>= imm & 31; H[d] = 0; break;
-          case 0xcc: L[d] >>= L[s] & 31; H[d] = 0; break;
+          case 0x04 satisfies Op<'ADD32_IMM'>: L[d] = (L[d] + imm) | 0; H[d] = 0; break;
+          case 0x0c satisfies Op<'ADD32_REG'>: L[d] = (L[d] + L[s]) | 0; H[d] = 0; break;
+          case 0x14 satisfies Op<'SUB32_IMM'>: L[d] = (L[d] - imm) | 0; H[d] = 0; break;
+          case 0x1c satisfies Op<'SUB32_REG'>: L[d] = (L[d] - L[s]) | 0; H[d] = 0; break;
+          case 0x24 satisfies Op<'MUL32_IMM'>: L[d] = Math.imul(L[d], imm); H[d] = 0; break;
+          case 0x2c satisfies Op<'MUL32_REG'>: L[d] = Math.imul(L[d], L[s]); H[d] = 0; break;
+          case 0x34 satisfies Op<'DIV32_IMM'>: L[d] = off ? sdiv32(L[d], imm) : udiv32(L[d], imm); H[d] = 0; break;
+          case 0x3c satisfies Op<'DIV32_REG'>: L[d] = off ? sdiv32(L[d], L[s]) : udiv32(L[d], L[s]); H[d] = 0; break;
+          case 0x44 satisfies Op<'OR32_IMM'>: L[d] |= imm; H[d] = 0; break;
+          case 0x4c satisfies Op<'OR32_REG'>: L[d] |= L[s]; H[d] = 0; break;
+          case 0x54 satisfies Op<'AND32_IMM'>: L[d] &= imm; H[d] = 0; break;
+          case 0x5c satisfies Op<'AND32_REG'>: L[d] &= L[s]; H[d] = 0; break;
+          case 0x64 satisfies Op<'LSH32_IMM'>: L[d] <<= imm & 31; H[d] = 0; break;
+          case 0x6c satisfies Op<'LSH32_REG'>: L[d] <<= L[s] & 31; H[d] = 0; break;
+          case 0x74 satisfies Op<'RSH32_IMM'>: L[d] = L[d] >>> (imm & 31); H[d] = 0; break;
+          case 0x7c satisfies Op<'RSH32_REG'>: L[d] = L[d] >>> (L[s] & 31); H[d] = 0; break;
+          case 0x84 satisfies Op<'NEG32'>: L[d] = -L[d] | 0; H[d] = 0; break;
+          case 0x94 satisfies Op<'MOD32_IMM'>: L[d] = off ? smod32(L[d], imm) : umod32(L[d], imm); H[d] = 0; break;
+          case 0x9c satisfies Op<'MOD32_REG'>: L[d] = off ? smod32(L[d], L[s]) : umod32(L[d], L[s]); H[d] = 0; break;
+          case 0xa4 satisfies Op<'XOR32_IMM'>: L[d] ^= imm; H[d] = 0; break;
+          case 0xac satisfies Op<'XOR32_REG'>: L[d] ^= L[s]; H[d] = 0; break;
+          case 0xb4 satisfies Op<'MOV32_IMM'>: L[d] = imm; H[d] = 0; break;
+          case 0xbc satisfies Op<'MOV32_REG'>: L[d] = off === 8 ? (L[s] << 24) >> 24 : off === 16 ? (L[s] << 16) >> 16 : L[s]; H[d] = 0; break;
+          case 0xc4 satisfies Op<'ARSH32_IMM'>: L[d] >>= imm & 31; H[d] = 0; break;
+          case 0xcc satisfies Op<'ARSH32_REG'>: L[d] >>= L[s] & 31; H[d] = 0; break;
           // ---- byte order ----
-          case 0xd4: // to little-endian: truncate
+          case 0xd4 satisfies Op<'LE'>: // to little-endian: truncate
             if (imm === 16) { L[d] &= 0xffff; H[d] = 0; } else if (imm === 32) H[d] = 0;
             break;
-          case 0xdc: // to big-endian: swap
-          case 0xd7: // bswap
+          case 0xdc satisfies Op<'BE'>: // to big-endian: swap
+          case 0xd7 satisfies Op<'BSWAP'>: // bswap
             if (imm === 16) { L[d] = bswap16(L[d]); H[d] = 0; } else if (imm === 32) { L[d] = bswap32(L[d]); H[d] = 0; } else { const t = L[d]; L[d] = bswap32(H[d]); H[d] = bswap32(t); }
             break;
           // ---- lddw ----
-          case LDDW: L[d] = imm; H[d] = IMM[pc]; pc++; break;
+          case 0x18 satisfies Op<'LDDW'>: L[d] = imm; H[d] = IMM[pc]; pc++; break;
           // ---- loads ----
           // Doublewords at r10 + off (spills and locals) take a fast path: r10's
           // low word is an offset in the stack region, checked here as the JIT does.
-          case 0x79:
+          case 0x79 satisfies Op<'LDXDW'>:
             if (s === 10) {
               const at = L[10] + off;
               if (at < 0 || at + 8 > STACK_BYTES) throw new VmFault(pc - 1, 'stack access out of bounds');
@@ -245,9 +242,9 @@ export class Vm {
               H[d] = STK.getInt32(at + 4, true);
             } else this.load(op, d, s, off, pc - 1);
             break;
-          case 0x61: case 0x69: case 0x71: case 0x81: case 0x89: case 0x91: this.load(op, d, s, off, pc - 1); break;
+          case 0x61 satisfies Op<'LDXW'>: case 0x69 satisfies Op<'LDXH'>: case 0x71 satisfies Op<'LDXB'>: case 0x81 satisfies Op<'LDXSW'>: case 0x89 satisfies Op<'LDXSH'>: case 0x91 satisfies Op<'LDXSB'>: this.load(op, d, s, off, pc - 1); break;
           // ---- stores ----
-          case 0x7b:
+          case 0x7b satisfies Op<'STXDW'>:
             if (d === 10) {
               const at = L[10] + off;
               if (at < 0 || at + 8 > STACK_BYTES) throw new VmFault(pc - 1, 'stack access out of bounds');
@@ -255,14 +252,14 @@ export class Vm {
               STK.setInt32(at + 4, H[s], true);
             } else this.store(op, d, off, L[s], H[s], pc - 1);
             break;
-          case 0x62: case 0x6a: case 0x72: case 0x7a: this.store(op, d, off, imm, imm >> 31, pc - 1); break;
-          case 0x63: case 0x6b: case 0x73: this.store(op, d, off, L[s], H[s], pc - 1); break;
+          case 0x62 satisfies Op<'STW'>: case 0x6a satisfies Op<'STH'>: case 0x72 satisfies Op<'STB'>: case 0x7a satisfies Op<'STDW'>: this.store(op, d, off, imm, imm >> 31, pc - 1); break;
+          case 0x63 satisfies Op<'STXW'>: case 0x6b satisfies Op<'STXH'>: case 0x73 satisfies Op<'STXB'>: this.store(op, d, off, L[s], H[s], pc - 1); break;
           // ---- atomics ----
-          case 0xc3: case 0xdb: this.atomic(op, d, s, off, imm, pc - 1); break;
+          case 0xc3 satisfies Op<'ATOMIC32'>: case 0xdb satisfies Op<'ATOMIC64'>: this.atomic(op, d, s, off, imm, pc - 1); break;
           // ---- jumps ----
-          case 0x05: pc += off; break;
-          case 0x06: pc += imm; break;
-          case 0x85:
+          case 0x05 satisfies Op<'JA'>: pc += off; break;
+          case 0x06 satisfies Op<'JA32'>: pc += imm; break;
+          case 0x85 satisfies Op<'CALL'>:
             if (s === 1) {
               if (this.frames.length >= MAX_CALL_DEPTH - 1) throw new VmFault(pc - 1, `call depth exceeds ${MAX_CALL_DEPTH}`);
               const saved = new Int32Array(10);
@@ -272,10 +269,10 @@ export class Vm {
               pc += imm;
             } else if (this.callHelper(imm, pc - 1)) { this.pc = pc; this.insns += n; return this.finish({ kind: 'exit', r0: 0n }); }
             break;
-          case 0x8d:
+          case 0x8d satisfies Op<'CALLX'>:
             if (this.callHelper(L[d], pc - 1)) { this.pc = pc; this.insns += n; return this.finish({ kind: 'exit', r0: 0n }); }
             break;
-          case 0x95: {
+          case 0x95 satisfies Op<'EXIT'>: {
             const f = this.frames.pop();
             if (f === undefined) {
               this.pc = pc - 1;
@@ -288,7 +285,7 @@ export class Vm {
           }
           default:
             if (!isConditionalJump(op)) throw new VmFault(pc - 1, `unknown opcode 0x${op.toString(16)}`);
-            if (this.jump(op, d, s, off, imm)) pc += off;
+            if (op & BPF_X ? conditionHolds(op, L[d], H[d], L[s], H[s]) : conditionHolds(op, L[d], H[d], imm, imm >> 31)) pc += off;
         }
       }
     } catch (e) {
@@ -307,49 +304,6 @@ export class Vm {
   private finish(s: VmStatus): VmStatus {
     this.finished = s;
     return s;
-  }
-
-  /** Evaluates a conditional jump's condition (true: taken). Returns false for non-jumps too. */
-  private jump(op: number, d: number, s: number, _off: number, imm: number): boolean {
-    const L = this.lo;
-    const H = this.hi;
-    const x = (op & 0x08) !== 0;
-    const wide = (op & 0x07) === 0x05;
-    const code = op & 0xf0;
-    const al = L[d];
-    const bl = x ? L[s] : imm;
-    if (!wide) {
-      switch (code) {
-        case 0x10: return al === bl;
-        case 0x20: return al >>> 0 > bl >>> 0;
-        case 0x30: return al >>> 0 >= bl >>> 0;
-        case 0x40: return (al & bl) !== 0;
-        case 0x50: return al !== bl;
-        case 0x60: return al > bl;
-        case 0x70: return al >= bl;
-        case 0xa0: return al >>> 0 < bl >>> 0;
-        case 0xb0: return al >>> 0 <= bl >>> 0;
-        case 0xc0: return al < bl;
-        case 0xd0: return al <= bl;
-      }
-      return false;
-    }
-    const ah = H[d];
-    const bh = x ? H[s] : imm >> 31;
-    switch (code) {
-      case 0x10: return al === bl && ah === bh;
-      case 0x50: return al !== bl || ah !== bh;
-      case 0x40: return (al & bl) !== 0 || (ah & bh) !== 0;
-      case 0x20: return ah >>> 0 > bh >>> 0 || (ah === bh && al >>> 0 > bl >>> 0);
-      case 0x30: return ah >>> 0 > bh >>> 0 || (ah === bh && al >>> 0 >= bl >>> 0);
-      case 0xa0: return ah >>> 0 < bh >>> 0 || (ah === bh && al >>> 0 < bl >>> 0);
-      case 0xb0: return ah >>> 0 < bh >>> 0 || (ah === bh && al >>> 0 <= bl >>> 0);
-      case 0x60: return ah > bh || (ah === bh && al >>> 0 > bl >>> 0);
-      case 0x70: return ah > bh || (ah === bh && al >>> 0 >= bl >>> 0);
-      case 0xc0: return ah < bh || (ah === bh && al >>> 0 < bl >>> 0);
-      case 0xd0: return ah < bh || (ah === bh && al >>> 0 <= bl >>> 0);
-    }
-    return false;
   }
 
   private lsh(d: number, n: number): void {
@@ -374,7 +328,7 @@ export class Vm {
   }
 
   private load(op: number, d: number, s: number, off: number, pc: number): void {
-    const size = op === 0x79 ? 8 : op === 0x61 || op === 0x81 ? 4 : op === 0x69 || op === 0x89 ? 2 : 1;
+    const size = SIZE_BYTES[op & SIZE_MASK];
     const lo = (this.lo[s] + off) | 0;
     const hi = this.hi[s] + ((this.lo[s] >>> 0) + off > 0xffffffff ? 1 : (this.lo[s] >>> 0) + off < 0 ? -1 : 0);
     const r = this.mem.region(hi, lo, size, false, pc);
@@ -382,19 +336,18 @@ export class Vm {
     const L = this.lo;
     const H = this.hi;
     switch (op) {
-      case 0x79: L[d] = r.dv.getInt32(at, true); H[d] = r.dv.getInt32(at + 4, true); break;
-      case 0x61: L[d] = r.dv.getInt32(at, true); H[d] = 0; break;
-      case 0x69: L[d] = r.dv.getUint16(at, true); H[d] = 0; break;
-      case 0x71: L[d] = r.bytes[at]; H[d] = 0; break;
-      case 0x81: L[d] = r.dv.getInt32(at, true); H[d] = L[d] >> 31; break;
-      case 0x89: L[d] = r.dv.getInt16(at, true); H[d] = L[d] >> 31; break;
-      case 0x91: L[d] = r.dv.getInt8(at); H[d] = L[d] >> 31; break;
+      case 0x79 satisfies Op<'LDXDW'>: L[d] = r.dv.getInt32(at, true); H[d] = r.dv.getInt32(at + 4, true); break;
+      case 0x61 satisfies Op<'LDXW'>: L[d] = r.dv.getInt32(at, true); H[d] = 0; break;
+      case 0x69 satisfies Op<'LDXH'>: L[d] = r.dv.getUint16(at, true); H[d] = 0; break;
+      case 0x71 satisfies Op<'LDXB'>: L[d] = r.bytes[at]; H[d] = 0; break;
+      case 0x81 satisfies Op<'LDXSW'>: L[d] = r.dv.getInt32(at, true); H[d] = L[d] >> 31; break;
+      case 0x89 satisfies Op<'LDXSH'>: L[d] = r.dv.getInt16(at, true); H[d] = L[d] >> 31; break;
+      case 0x91 satisfies Op<'LDXSB'>: L[d] = r.dv.getInt8(at); H[d] = L[d] >> 31; break;
     }
   }
 
   private store(op: number, d: number, off: number, vl: number, vh: number, pc: number): void {
-    const sizeCode = op & 0x18;
-    const size = sizeCode === 0x18 ? 8 : sizeCode === 0x00 ? 4 : sizeCode === 0x08 ? 2 : 1;
+    const size = SIZE_BYTES[op & SIZE_MASK];
     const lo = (this.lo[d] + off) | 0;
     const hi = this.hi[d] + ((this.lo[d] >>> 0) + off > 0xffffffff ? 1 : (this.lo[d] >>> 0) + off < 0 ? -1 : 0);
     const r = this.mem.region(hi, lo, size, true, pc);

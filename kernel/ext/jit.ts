@@ -11,8 +11,9 @@
 // handed to `compile` (the loader enforces it): the generated code still
 // bounds-checks every memory access, but it trusts the control flow.
 
-import { isConditionalJump, type VmHelper, type VmStatus } from './interp.ts';
-import { LDDW, type Program } from './isa.ts';
+import { COND32, COND64, conditionOf } from './conditions.ts';
+import type { VmHelper, VmStatus } from './interp.ts';
+import { ALU_OPS, BPF_ALU, BPF_ALU64, BPF_X, BPF_JMP, BPF_JMP32, BPF_LDX, BPF_ST, BPF_STX, CALL, CALLX, CLASS_MASK, CODE_MASK, EXIT, JMP_OPS, LDDW, MODE_ATOMIC, MODE_MASK, OP, type Program, SIZE_BYTES, SIZE_MASK, isConditionalJump } from './isa.ts';
 import { RES, bswap16, bswap32, mul64, sdiv32, sdiv64, smod32, smod64, udiv32, udiv64, umod32, umod64 } from './ops64.ts';
 import { MAX_CALL_DEPTH, STACK_BYTES, STACK_FRAME, STACK_REGION, type VmMemory, VmFault } from './vmmem.ts';
 
@@ -29,36 +30,24 @@ export interface Handoff {
 }
 
 /** What the generated code calls for the long operations. */
-const RUNTIME = { RES, bswap16, bswap32, mul64, sdiv32, sdiv64, smod32, smod64, udiv32, udiv64, umod32, umod64, VmFault, isConditionalJump };
-
-const CMP32: Record<number, string> = {
-  0x10: 'a === b', 0x20: 'a >>> 0 > b >>> 0', 0x30: 'a >>> 0 >= b >>> 0', 0x40: '(a & b) !== 0', 0x50: 'a !== b',
-  0x60: 'a > b', 0x70: 'a >= b', 0xa0: 'a >>> 0 < b >>> 0', 0xb0: 'a >>> 0 <= b >>> 0', 0xc0: 'a < b', 0xd0: 'a <= b',
-};
-const CMP64: Record<number, string> = {
-  0x10: 'a === b && ah === bh', 0x50: 'a !== b || ah !== bh', 0x40: '(a & b) !== 0 || (ah & bh) !== 0',
-  0x20: 'ah >>> 0 > bh >>> 0 || (ah === bh && a >>> 0 > b >>> 0)', 0x30: 'ah >>> 0 > bh >>> 0 || (ah === bh && a >>> 0 >= b >>> 0)',
-  0xa0: 'ah >>> 0 < bh >>> 0 || (ah === bh && a >>> 0 < b >>> 0)', 0xb0: 'ah >>> 0 < bh >>> 0 || (ah === bh && a >>> 0 <= b >>> 0)',
-  0x60: 'ah > bh || (ah === bh && a >>> 0 > b >>> 0)', 0x70: 'ah > bh || (ah === bh && a >>> 0 >= b >>> 0)',
-  0xc0: 'ah < bh || (ah === bh && a >>> 0 < b >>> 0)', 0xd0: 'ah < bh || (ah === bh && a >>> 0 <= b >>> 0)',
-};
+const RUNTIME = { RES, bswap16, bswap32, mul64, sdiv32, sdiv64, smod32, smod64, udiv32, udiv64, umod32, umod64, VmFault };
 
 function leaders(p: Program): boolean[] {
   const lead = new Array<boolean>(p.length + 1).fill(false);
   lead[0] = true;
   for (let pc = 0; pc < p.length; pc++) {
     const op = p.op[pc];
-    const c = op & 0x07;
+    const c = op & CLASS_MASK;
     if (op === LDDW) {
       pc++;
       continue;
     }
-    if (c !== 0x05 && c !== 0x06) continue;
+    if (c !== BPF_JMP && c !== BPF_JMP32) continue;
     lead[pc + 1] = true;
-    const code = op & 0xf0;
-    if (op === 0x06) lead[pc + 1 + p.imm[pc]] = true;
-    else if (code === 0x80 && p.src[pc] === 1 && !(op & 0x08)) lead[pc + 1 + p.imm[pc]] = true;
-    else if (code !== 0x80 && code !== 0x90) lead[pc + 1 + p.off[pc]] = true;
+    const code = op & CODE_MASK;
+    if (op === OP.JA32) lead[pc + 1 + p.imm[pc]] = true;
+    else if (op === CALL && p.src[pc] === 1) lead[pc + 1 + p.imm[pc]] = true;
+    else if (code !== JMP_OPS.call && code !== JMP_OPS.exit) lead[pc + 1 + p.off[pc]] = true;
   }
   return lead;
 }
@@ -120,9 +109,9 @@ export function generate(p: Program): string {
     const s = p.src[pc];
     const off = p.off[pc];
     const imm = p.imm[pc];
-    const c = op & 0x07;
-    const x = (op & 0x08) !== 0;
-    const code = op & 0xf0;
+    const c = op & CLASS_MASK;
+    const x = (op & BPF_X) !== 0;
+    const code = op & CODE_MASK;
     const bl = x ? R(s) : `${imm}`;
     const bh = x ? Hh(s) : `${imm >> 31}`;
     const dl = R(d);
@@ -132,106 +121,106 @@ export function generate(p: Program): string {
       pc++;
       continue;
     }
-    if (c === 0x07) {
+    if (c === BPF_ALU64) {
       switch (code) {
-        case 0x00: out.push(`{ const a = ${dl}, b = ${bl}; ${dl} = (a + b) | 0; ${dh} = (${dh} + ${bh} + ((a >>> 0) + (b >>> 0) > 0xffffffff ? 1 : 0)) | 0; }`); break;
-        case 0x10: out.push(`{ const a = ${dl}, b = ${bl}; ${dl} = (a - b) | 0; ${dh} = (${dh} - ${bh} - ((a >>> 0) < (b >>> 0) ? 1 : 0)) | 0; }`); break;
-        case 0x20: out.push(`rt.mul64(${dh}, ${dl}, ${bh}, ${bl}); ${dh} = RES[0]; ${dl} = RES[1];`); break;
-        case 0x30: out.push(`rt.${off ? 'sdiv64' : 'udiv64'}(${dh}, ${dl}, ${bh}, ${bl}); ${dh} = RES[0]; ${dl} = RES[1];`); break;
-        case 0x90: out.push(`rt.${off ? 'smod64' : 'umod64'}(${dh}, ${dl}, ${bh}, ${bl}); ${dh} = RES[0]; ${dl} = RES[1];`); break;
-        case 0x40: out.push(`${dl} |= ${bl}; ${dh} |= ${bh};`); break;
-        case 0x50: out.push(`${dl} &= ${bl}; ${dh} &= ${bh};`); break;
-        case 0xa0: out.push(`${dl} ^= ${bl}; ${dh} ^= ${bh};`); break;
-        case 0x80: out.push(`{ const a = ${dl}; ${dl} = -a | 0; ${dh} = (~${dh} + (a === 0 ? 1 : 0)) | 0; }`); break;
-        case 0xb0:
+        case ALU_OPS.add: out.push(`{ const a = ${dl}, b = ${bl}; ${dl} = (a + b) | 0; ${dh} = (${dh} + ${bh} + ((a >>> 0) + (b >>> 0) > 0xffffffff ? 1 : 0)) | 0; }`); break;
+        case ALU_OPS.sub: out.push(`{ const a = ${dl}, b = ${bl}; ${dl} = (a - b) | 0; ${dh} = (${dh} - ${bh} - ((a >>> 0) < (b >>> 0) ? 1 : 0)) | 0; }`); break;
+        case ALU_OPS.mul: out.push(`rt.mul64(${dh}, ${dl}, ${bh}, ${bl}); ${dh} = RES[0]; ${dl} = RES[1];`); break;
+        case ALU_OPS.div: out.push(`rt.${off ? 'sdiv64' : 'udiv64'}(${dh}, ${dl}, ${bh}, ${bl}); ${dh} = RES[0]; ${dl} = RES[1];`); break;
+        case ALU_OPS.mod: out.push(`rt.${off ? 'smod64' : 'umod64'}(${dh}, ${dl}, ${bh}, ${bl}); ${dh} = RES[0]; ${dl} = RES[1];`); break;
+        case ALU_OPS.or: out.push(`${dl} |= ${bl}; ${dh} |= ${bh};`); break;
+        case ALU_OPS.and: out.push(`${dl} &= ${bl}; ${dh} &= ${bh};`); break;
+        case ALU_OPS.xor: out.push(`${dl} ^= ${bl}; ${dh} ^= ${bh};`); break;
+        case ALU_OPS.neg: out.push(`{ const a = ${dl}; ${dl} = -a | 0; ${dh} = (~${dh} + (a === 0 ? 1 : 0)) | 0; }`); break;
+        case ALU_OPS.mov:
           if (!x || off === 0) out.push(`${dl} = ${bl}; ${dh} = ${bh};`);
           else if (off === 32) out.push(`${dl} = ${bl}; ${dh} = ${bl} >> 31;`);
           else out.push(`${dl} = (${bl} << ${32 - off}) >> ${32 - off}; ${dh} = ${dl} >> 31;`);
           break;
-        case 0x60: case 0x70: case 0xc0: {
+        case ALU_OPS.lsh: case ALU_OPS.rsh: case ALU_OPS.arsh: {
           const sh = x ? `(${bl} & 63)` : `${imm & 63}`;
-          const kind = code === 0x60 ? 'lsh' : code === 0x70 ? 'rsh' : 'arsh';
+          const kind = code === ALU_OPS.lsh ? 'lsh' : code === ALU_OPS.rsh ? 'rsh' : 'arsh';
           out.push(`{ const k = ${sh}; if (k !== 0) { ${shift64(kind, dl, dh)} } }`);
           break;
         }
-        case 0xd0: out.push(`${imm === 16 ? `${dl} = rt.bswap16(${dl}); ${dh} = 0;` : imm === 32 ? `${dl} = rt.bswap32(${dl}); ${dh} = 0;` : `{ const t = ${dl}; ${dl} = rt.bswap32(${dh}); ${dh} = rt.bswap32(t); }`}`); break;
+        case ALU_OPS.end: out.push(`${imm === 16 ? `${dl} = rt.bswap16(${dl}); ${dh} = 0;` : imm === 32 ? `${dl} = rt.bswap32(${dl}); ${dh} = 0;` : `{ const t = ${dl}; ${dl} = rt.bswap32(${dh}); ${dh} = rt.bswap32(t); }`}`); break;
       }
       continue;
     }
-    if (c === 0x04) {
+    if (c === BPF_ALU) {
       const b = x ? R(s) : `${imm}`;
       const set = (e: string) => out.push(`${dl} = ${e}; ${dh} = 0;`);
       switch (code) {
-        case 0x00: set(`(${dl} + ${b}) | 0`); break;
-        case 0x10: set(`(${dl} - ${b}) | 0`); break;
-        case 0x20: set(`Math.imul(${dl}, ${b})`); break;
-        case 0x30: set(`rt.${off ? 'sdiv32' : 'udiv32'}(${dl}, ${b})`); break;
-        case 0x90: set(`rt.${off ? 'smod32' : 'umod32'}(${dl}, ${b})`); break;
-        case 0x40: set(`${dl} | ${b}`); break;
-        case 0x50: set(`${dl} & ${b}`); break;
-        case 0xa0: set(`${dl} ^ ${b}`); break;
-        case 0x60: set(`${dl} << (${b} & 31)`); break;
-        case 0x70: set(`(${dl} >>> (${b} & 31)) | 0`); break;
-        case 0xc0: set(`${dl} >> (${b} & 31)`); break;
-        case 0x80: set(`-${dl} | 0`); break;
-        case 0xb0: set(x && off ? `(${b} << ${32 - off}) >> ${32 - off}` : b); break;
-        case 0xd0:
+        case ALU_OPS.add: set(`(${dl} + ${b}) | 0`); break;
+        case ALU_OPS.sub: set(`(${dl} - ${b}) | 0`); break;
+        case ALU_OPS.mul: set(`Math.imul(${dl}, ${b})`); break;
+        case ALU_OPS.div: set(`rt.${off ? 'sdiv32' : 'udiv32'}(${dl}, ${b})`); break;
+        case ALU_OPS.mod: set(`rt.${off ? 'smod32' : 'umod32'}(${dl}, ${b})`); break;
+        case ALU_OPS.or: set(`${dl} | ${b}`); break;
+        case ALU_OPS.and: set(`${dl} & ${b}`); break;
+        case ALU_OPS.xor: set(`${dl} ^ ${b}`); break;
+        case ALU_OPS.lsh: set(`${dl} << (${b} & 31)`); break;
+        case ALU_OPS.rsh: set(`(${dl} >>> (${b} & 31)) | 0`); break;
+        case ALU_OPS.arsh: set(`${dl} >> (${b} & 31)`); break;
+        case ALU_OPS.neg: set(`-${dl} | 0`); break;
+        case ALU_OPS.mov: set(x && off ? `(${b} << ${32 - off}) >> ${32 - off}` : b); break;
+        case ALU_OPS.end:
           if (x) out.push(imm === 16 ? `${dl} = rt.bswap16(${dl}); ${dh} = 0;` : imm === 32 ? `${dl} = rt.bswap32(${dl}); ${dh} = 0;` : `{ const t = ${dl}; ${dl} = rt.bswap32(${dh}); ${dh} = rt.bswap32(t); }`);
           else out.push(imm === 16 ? `${dl} &= 0xffff; ${dh} = 0;` : imm === 32 ? `${dh} = 0;` : '');
           break;
       }
       continue;
     }
-    if (c === 0x01) {
-      const size = { 0x61: 4, 0x69: 2, 0x71: 1, 0x79: 8, 0x81: 4, 0x89: 2, 0x91: 1 }[op]!;
+    if (c === BPF_LDX) {
+      const size = SIZE_BYTES[op & SIZE_MASK];
       const read = {
-        0x79: `${dl} = Rg.dv.getInt32(at, true); ${dh} = Rg.dv.getInt32(at + 4, true);`,
-        0x61: `${dl} = Rg.dv.getInt32(at, true); ${dh} = 0;`,
-        0x69: `${dl} = Rg.dv.getUint16(at, true); ${dh} = 0;`,
-        0x71: `${dl} = Rg.bytes[at]; ${dh} = 0;`,
-        0x81: `${dl} = Rg.dv.getInt32(at, true); ${dh} = ${dl} >> 31;`,
-        0x89: `${dl} = Rg.dv.getInt16(at, true); ${dh} = ${dl} >> 31;`,
-        0x91: `${dl} = Rg.dv.getInt8(at); ${dh} = ${dl} >> 31;`,
+        [OP.LDXDW]: `${dl} = Rg.dv.getInt32(at, true); ${dh} = Rg.dv.getInt32(at + 4, true);`,
+        [OP.LDXW]: `${dl} = Rg.dv.getInt32(at, true); ${dh} = 0;`,
+        [OP.LDXH]: `${dl} = Rg.dv.getUint16(at, true); ${dh} = 0;`,
+        [OP.LDXB]: `${dl} = Rg.bytes[at]; ${dh} = 0;`,
+        [OP.LDXSW]: `${dl} = Rg.dv.getInt32(at, true); ${dh} = ${dl} >> 31;`,
+        [OP.LDXSH]: `${dl} = Rg.dv.getInt16(at, true); ${dh} = ${dl} >> 31;`,
+        [OP.LDXSB]: `${dl} = Rg.dv.getInt8(at); ${dh} = ${dl} >> 31;`,
       }[op]!;
       out.push(s === 10 ? `{ ${stackAt(off, size, pc)} ${read} }` : `${addr(s, off)} { ${region(s, size, false, pc)} ${read} }`);
       continue;
     }
-    if (c === 0x02 || c === 0x03) {
-      const size = { 0x18: 8, 0x00: 4, 0x08: 2, 0x10: 1 }[op & 0x18]!;
-      if ((op & 0xe0) === 0xc0) {
+    if (c === BPF_ST || c === BPF_STX) {
+      const size = SIZE_BYTES[op & SIZE_MASK];
+      if ((op & MODE_MASK) === MODE_ATOMIC) {
         out.push(`${sync(all)} ${addr(d, off)} rt_atomic(${op}, A_HI, A_LO, ${s}, ${imm}, ${pc}); ${all.map((r) => `l${r} = L[${r}]; h${r} = H[${r}];`).join(' ')}`);
         continue;
       }
-      const vl = c === 0x03 ? R(s) : `${imm}`;
-      const vh = c === 0x03 ? Hh(s) : `${imm >> 31}`;
+      const vl = c === BPF_STX ? R(s) : `${imm}`;
+      const vh = c === BPF_STX ? Hh(s) : `${imm >> 31}`;
       const write = size === 8 ? `Rg.dv.setInt32(at, ${vl}, true); Rg.dv.setInt32(at + 4, ${vh}, true);` : size === 4 ? `Rg.dv.setInt32(at, ${vl}, true);` : size === 2 ? `Rg.dv.setInt16(at, ${vl}, true);` : `Rg.bytes[at] = ${vl};`;
       out.push(d === 10 ? `{ ${stackAt(off, size, pc)} ${write} }` : `${addr(d, off)} { ${region(d, size, true, pc)} ${write} }`);
       continue;
     }
     // jumps, calls, exit
-    if (op === 0x05) {
+    if (op === OP.JA) {
       out.push(`pc = ${pc + 1 + off}; continue;`);
       continue;
     }
-    if (op === 0x06) {
+    if (op === OP.JA32) {
       out.push(`pc = ${pc + 1 + imm}; continue;`);
       continue;
     }
-    if (op === 0x95) {
+    if (op === EXIT) {
       out.push(`if (frames.length === 0) { ${back(pc, '{ kind: "exit", r0: (BigInt(h0 >>> 0) << 32n) | BigInt(l0 >>> 0) }')} } { const f = frames.pop(); l6 = f[0]; h6 = f[1]; l7 = f[2]; h7 = f[3]; l8 = f[4]; h8 = f[5]; l9 = f[6]; h9 = f[7]; l10 = f[8]; h10 = f[9]; pc = f[10]; continue; }`);
       continue;
     }
-    if (op === 0x85 && s === 1) {
+    if (op === CALL && s === 1) {
       out.push(`if (frames.length >= ${MAX_CALL_DEPTH - 1}) throw new rt.VmFault(${pc}, 'call depth exceeds ${MAX_CALL_DEPTH}'); frames.push([l6, h6, l7, h7, l8, h8, l9, h9, l10, h10, ${pc + 1}]); l10 = (l10 - ${STACK_FRAME}) | 0; pc = ${pc + 1 + imm}; continue;`);
       continue;
     }
-    if (op === 0x85 || op === 0x8d) {
-      const id = op === 0x85 ? `${imm}` : R(d);
+    if (op === CALL || op === CALLX) {
+      const id = op === CALL ? `${imm}` : R(d);
       out.push(`${sync(all)} if (rt_helper(${id}, ${pc})) { L[0] = 0; H[0] = 0; ${back(pc, '{ kind: "exit", r0: 0n }')} } l0 = L[0]; h0 = H[0]; l1 = 0; h1 = 0; l2 = 0; h2 = 0; l3 = 0; h3 = 0; l4 = 0; h4 = 0; l5 = 0; h5 = 0; pc = ${pc + 1}; continue;`);
       continue;
     }
     if (isConditionalJump(op)) {
-      const cmp = c === 0x06 ? CMP32[code] : CMP64[code];
+      const cmp = (c === BPF_JMP32 ? COND32 : COND64)[conditionOf(op)];
       if (selfLoop.has(pc)) out.push(`{ const a = ${dl}, b = ${bl}, ah = ${dh}, bh = ${bh}; if (${cmp}) continue; } break; }`);
       else out.push(`{ const a = ${dl}, b = ${bl}, ah = ${dh}, bh = ${bh}; if (${cmp}) { pc = ${pc + 1 + off}; continue; } }`);
       continue;

@@ -6,6 +6,8 @@
 // memory access must be provably inside its region, every read of a
 // register or of stack bytes must be of initialised data, and every helper
 // call must be allowed for the hook with arguments of the right kind.
+// The abstract values and their arithmetic are in absval.ts, the hook
+// contract (regions, helpers, VerifyError) in hookspec.ts.
 //
 // Termination: loops are accepted (the analysis widens at loop heads and
 // branch conditions re-bound loop counters) as long as every instruction the
@@ -17,75 +19,16 @@
 // infinite (never again in bounds) past it: a pointer's region is the high
 // word of its value, so an offset that wrapped could name another region.
 
-import { BPF_JMP, BPF_JMP32, BPF_LDX, BPF_ST, BPF_STX, CALL, CALLX, EXIT, LDDW, MODE_ATOMIC, type Program, SIZE_BYTES, cls, knownOpcode } from './isa.ts';
-import { isConditionalJump } from './interp.ts';
+import { ALU_OPS, ATOMIC, BPF_ALU, BPF_ALU64, BPF_JMP, BPF_JMP32, BPF_LDX, BPF_ST, BPF_STX, BPF_X, CALL, CALLX, CODE_MASK, EXIT, LDDW, MODE_ATOMIC, MODE_MASK, OP, type Program, SIZE_BYTES, SIZE_MASK, cls, isConditionalJump, knownOpcode } from './isa.ts';
+import { I64_MAX, I64_MIN, type Reg, U32_MAX, UNINIT, UNKNOWN, alu, decide, joinReg, konst, loadedScalar, refine, sameReg, scalar } from './absval.ts';
+import { type ArgSpec, type HelperSpec, type HookSpec, type RegionSpec, VerifyError } from './hookspec.ts';
 import { StackFlags } from './stackflags.ts';
 import { MAX_CALL_DEPTH, STACK_BYTES, STACK_FRAME, STACK_REGION } from './vmmem.ts';
 
-export interface RegionSpec {
-  readonly id: number;
-  readonly name: string;
-  readonly size: number;
-  readonly writable: boolean;
-}
 
-export type ArgSpec =
-  | { readonly kind: 'scalar' }
-  | { readonly kind: 'any' }
-  /** A pointer to at least `sizeArg`'s value bytes (or `bytes`) of readable (or writable) memory. */
-  | { readonly kind: 'mem'; readonly write: boolean; readonly sizeArg?: number; readonly bytes?: number };
-
-export interface HelperSpec {
-  readonly id: number;
-  readonly name: string;
-  readonly args: readonly ArgSpec[];
-}
-
-export type InitialReg = { readonly kind: 'uninit' } | { readonly kind: 'scalar'; readonly value?: bigint } | { readonly kind: 'ptr'; readonly region: number; readonly offset: number };
-
-/** What a hook promises a program: its regions, its registers at entry, its helpers. */
-export interface HookSpec {
-  readonly name: string;
-  /** Regions other than the stack. */
-  readonly regions: readonly RegionSpec[];
-  /** r1..r5 at entry. */
-  readonly args: readonly InitialReg[];
-  readonly helpers: readonly HelperSpec[];
-  readonly maxInsns: number;
-  /** Whether r0 may hold a pointer at exit (a leak a kernel hook must refuse). */
-  readonly pointerReturn: boolean;
-  /** 'reject': a division or modulo by a constant zero is refused (by default it is defined: x / 0 = 0, x % 0 = x). */
-  readonly divByZero?: 'reject';
-}
-
-export class VerifyError extends Error {
-  /** Abstract steps the analysis had taken when it refused (what the caller is charged for). */
-  steps = 0;
-
-  constructor(
-    readonly pc: number,
-    readonly reason: string,
-  ) {
-    super(`instruction ${pc}: ${reason}`);
-    this.name = 'VerifyError';
-  }
-}
-
-const I64_MIN = -(2n ** 63n);
-const I64_MAX = 2n ** 63n - 1n;
-const U32_MAX = 2n ** 32n - 1n;
-/** Pointer offsets beyond this become -Infinity / +Infinity ("unbounded"), and stay so. */
-const OFF_LIMIT = 2 ** 40;
-
-type Reg =
-  | { readonly t: 'uninit' }
-  | { readonly t: 'scalar'; readonly min: bigint; readonly max: bigint }
-  | { readonly t: 'ptr'; readonly region: number; readonly min: number; readonly max: number };
-
-const UNINIT: Reg = { t: 'uninit' };
-const UNKNOWN: Reg = { t: 'scalar', min: I64_MIN, max: I64_MAX };
-const scalar = (min: bigint, max: bigint): Reg => (min > max || min < I64_MIN || max > I64_MAX ? UNKNOWN : { t: 'scalar', min, max });
-const konst = (v: bigint): Reg => ({ t: 'scalar', min: BigInt.asIntN(64, v), max: BigInt.asIntN(64, v) });
+export type { ArgSpec, HelperSpec, HookSpec, InitialReg, RegionSpec } from './hookspec.ts';
+export { VerifyError } from './hookspec.ts';
+export { I64_MAX, I64_MIN };
 
 interface Frame {
   readonly ret: number;
@@ -105,25 +48,6 @@ interface State {
 
 function clone(s: State): State {
   return { regs: [...s.regs], stack: s.stack.fork(), frames: [...s.frames], ctx: s.ctx };
-}
-
-function sameReg(a: Reg, b: Reg): boolean {
-  if (a.t !== b.t) return false;
-  if (a.t === 'scalar' && b.t === 'scalar') return a.min === b.min && a.max === b.max;
-  if (a.t === 'ptr' && b.t === 'ptr') return a.region === b.region && a.min === b.min && a.max === b.max;
-  return true;
-}
-
-function joinReg(a: Reg, b: Reg, widen: boolean): Reg {
-  if (a.t === 'scalar' && b.t === 'scalar') {
-    if (widen && (b.min < a.min || b.max > a.max)) return UNKNOWN;
-    return scalar(a.min < b.min ? a.min : b.min, a.max > b.max ? a.max : b.max);
-  }
-  if (a.t === 'ptr' && b.t === 'ptr' && a.region === b.region) {
-    if (widen && (b.min < a.min || b.max > a.max)) return { t: 'ptr', region: a.region, min: b.min < a.min ? -Infinity : a.min, max: b.max > a.max ? Infinity : a.max };
-    return { t: 'ptr', region: a.region, min: Math.min(a.min, b.min), max: Math.max(a.max, b.max) };
-  }
-  return UNINIT;
 }
 
 export interface VerifyResult {
@@ -234,17 +158,18 @@ export function verify(p: Program, hook: HookSpec): VerifyResult {
         push(pc + 2, s);
         continue;
       }
-      if (c === 0x04 || c === 0x07) {
-        if (hook.divByZero === 'reject' && ((op & 0xf0) === 0x30 || (op & 0xf0) === 0x90)) {
-          const b = (op & 0x08) !== 0 ? need(src) : konst(BigInt(imm));
-          if (b.t === 'scalar' && b.min === b.max && (c === 0x07 ? b.min : BigInt.asUintN(32, b.min)) === 0n) throw new VerifyError(pc, `${(op & 0xf0) === 0x30 ? 'division' : 'modulo'} by zero, which the ${hook.name} hook forbids`);
+      if (c === BPF_ALU || c === BPF_ALU64) {
+        const code = op & CODE_MASK;
+        if (hook.divByZero === 'reject' && (code === ALU_OPS.div || code === ALU_OPS.mod)) {
+          const b = (op & BPF_X) !== 0 ? need(src) : konst(BigInt(imm));
+          if (b.t === 'scalar' && b.min === b.max && (c === BPF_ALU64 ? b.min : BigInt.asUintN(32, b.min)) === 0n) throw new VerifyError(pc, `${code === ALU_OPS.div ? 'division' : 'modulo'} by zero, which the ${hook.name} hook forbids`);
         }
-        s.regs[d] = alu(pc, op, off, imm, c === 0x07, s.regs[d], (op & 0x08) !== 0 ? need(src) : konst(BigInt(imm)), need);
+        s.regs[d] = alu(pc, op, off, imm, c === BPF_ALU64, s.regs[d], (op & BPF_X) !== 0 ? need(src) : konst(BigInt(imm)), need);
         push(pc + 1, s);
         continue;
       }
       if (c === BPF_LDX) {
-        const size = SIZE_BYTES[op & 0x18];
+        const size = SIZE_BYTES[op & SIZE_MASK];
         const base = need(src);
         const r = access(pc, base, off, size, false, regionSize);
         if (r.region === STACK_REGION) {
@@ -256,10 +181,10 @@ export function verify(p: Program, hook: HookSpec): VerifyResult {
         continue;
       }
       if (c === BPF_ST || c === BPF_STX) {
-        const size = SIZE_BYTES[op & 0x18];
+        const size = SIZE_BYTES[op & SIZE_MASK];
         const base = need(d);
         const value = c === BPF_STX ? need(src) : konst(BigInt(imm));
-        const atomic = c === BPF_STX && (op & 0xe0) === MODE_ATOMIC;
+        const atomic = c === BPF_STX && (op & MODE_MASK) === MODE_ATOMIC;
         if (value.t === 'ptr' && !(size === 8 && !atomic)) throw new VerifyError(pc, 'a pointer may only be spilled whole (8 bytes) to the stack');
         const r = access(pc, base, off, size, true, regionSize);
         if (value.t === 'ptr' && r.region !== STACK_REGION) throw new VerifyError(pc, `storing a pointer into ${regionSize.get(r.region)!.name} would leak it`);
@@ -271,10 +196,10 @@ export function verify(p: Program, hook: HookSpec): VerifyResult {
           if (value.t === 'ptr' && r.lo === r.hi - 8 && r.lo % 8 === 0) s.stack.setSpill(r.lo, value);
         }
         if (atomic) {
-          if (imm === 0xf1) {
+          if (imm === ATOMIC.cmpxchg) {
             need(0);
             s.regs[0] = size === 4 ? scalar(0n, U32_MAX) : UNKNOWN;
-          } else if (imm & 0x01) s.regs[src] = size === 4 ? scalar(0n, U32_MAX) : UNKNOWN;
+          } else if (imm & ATOMIC.fetch) s.regs[src] = size === 4 ? scalar(0n, U32_MAX) : UNKNOWN;
           if (value.t === 'ptr') throw new VerifyError(pc, 'atomic operation on a pointer value');
         }
         push(pc + 1, s);
@@ -332,18 +257,18 @@ export function verify(p: Program, hook: HookSpec): VerifyResult {
         push(pc + 1, s);
         continue;
       }
-      if (op === (BPF_JMP | 0x00)) {
+      if (op === OP.JA) {
         push(pc + 1 + off, s);
         continue;
       }
-      if (op === (BPF_JMP32 | 0x00)) {
+      if (op === OP.JA32) {
         push(pc + 1 + imm, s);
         continue;
       }
       if (isConditionalJump(op)) {
         const a = need(d);
-        const b = (op & 0x08) !== 0 ? need(src) : konst(BigInt(imm));
-        const outcome = decide(op, a, b, c === BPF_JMP32);
+        const b = (op & BPF_X) !== 0 ? need(src) : konst(BigInt(imm));
+        const outcome = decide(op, a, b);
         const k = b.t === 'scalar' && b.min === b.max ? b.min : null;
         if (outcome !== false) {
           const t = clone(s);
@@ -358,7 +283,6 @@ export function verify(p: Program, hook: HookSpec): VerifyResult {
       }
       throw new VerifyError(pc, `unhandled instruction 0x${op.toString(16)}`);
     }
-    void second;
     checkWayOut(reachable, preds, exits);
   } catch (e) {
     if (e instanceof VerifyError) e.steps = steps;
@@ -402,7 +326,7 @@ function joinPoints(p: Program, second: Set<number>): Set<number> {
       if (p.src[pc] === 1) at.add(pc + 1 + p.imm[pc]).add(pc + 1);
       continue;
     }
-    at.add(op === (BPF_JMP32 | 0x00) ? pc + 1 + p.imm[pc] : pc + 1 + p.off[pc]);
+    at.add(op === OP.JA32 ? pc + 1 + p.imm[pc] : pc + 1 + p.off[pc]);
   }
   return at;
 }
@@ -419,9 +343,9 @@ function structural(p: Program, hook: HookSpec): Set<number> {
     const bad = knownOpcode(op, p.src[pc], p.off[pc], p.imm[pc]);
     if (bad !== null) throw new VerifyError(pc, bad);
     const c = cls(op);
-    const writesDst = c === 0x04 || c === 0x07 || c === BPF_LDX || op === LDDW;
+    const writesDst = c === BPF_ALU || c === BPF_ALU64 || c === BPF_LDX || op === LDDW;
     if (writesDst && p.dst[pc] === 10) throw new VerifyError(pc, 'writes r10, the read-only frame pointer');
-    if (c === BPF_STX && (op & 0xe0) === MODE_ATOMIC && (p.imm[pc] & 0x01) && p.src[pc] === 10) throw new VerifyError(pc, 'atomic fetch into r10');
+    if (c === BPF_STX && (op & MODE_MASK) === MODE_ATOMIC && (p.imm[pc] & ATOMIC.fetch) && p.src[pc] === 10) throw new VerifyError(pc, 'atomic fetch into r10');
     if (op === LDDW) {
       if (pc + 1 >= p.length) throw new VerifyError(pc, 'incomplete lddw (no second half)');
       if (p.op[pc + 1] !== 0 || p.dst[pc + 1] !== 0 || p.src[pc + 1] !== 0 || p.off[pc + 1] !== 0) throw new VerifyError(pc + 1, 'malformed second half of lddw');
@@ -435,18 +359,11 @@ function structural(p: Program, hook: HookSpec): Set<number> {
     const c = cls(op);
     if (c !== BPF_JMP && c !== BPF_JMP32) continue;
     if (op === EXIT || op === CALLX || (op === CALL && p.src[pc] === 0)) continue;
-    const target = op === (BPF_JMP32 | 0x00) || op === CALL ? pc + 1 + p.imm[pc] : pc + 1 + p.off[pc];
+    const target = op === OP.JA32 || op === CALL ? pc + 1 + p.imm[pc] : pc + 1 + p.off[pc];
     if (target < 0 || target >= p.length) throw new VerifyError(pc, `jump to ${target}, outside the program (0..${p.length - 1})`);
     if (second.has(target)) throw new VerifyError(pc, `jump into the middle of the lddw at ${target - 1}`);
   }
   return second;
-}
-
-function loadedScalar(op: number, size: number): Reg {
-  const signed = (op & 0xe0) === 0x80;
-  if (size === 8) return UNKNOWN;
-  const bits = BigInt(size * 8);
-  return signed ? scalar(-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n) : scalar(0n, (1n << bits) - 1n);
 }
 
 /** Checks a memory access and returns its byte range in the region. */
@@ -492,214 +409,3 @@ function checkArg(pc: number, h: HelperSpec, i: number, a: ArgSpec, s: State, ne
   // A helper that writes the stack may overwrite a spilled pointer: what is reloaded from there is a number.
   if (a.write && range.region === STACK_REGION) s.stack.dropSpills(range.lo, range.hi);
 }
-
-/** The abstract result of an ALU operation. */
-function alu(pc: number, op: number, off: number, imm: number, wide: boolean, dst: Reg, srcv: Reg, need: (r: number) => Reg): Reg {
-  const code = op & 0xf0;
-  const x = (op & 0x08) !== 0;
-  if (code === 0xb0) {
-    // mov: copies a pointer whole; sign extension makes a scalar.
-    if (!wide || off !== 0) return srcv.t === 'ptr' ? (() => { throw new VerifyError(pc, 'partial copy of a pointer'); })() : truncate(signExtendMov(srcv, off, wide), wide);
-    return srcv;
-  }
-  if (code === 0xd0) {
-    if (dst.t === 'uninit') throw new VerifyError(pc, 'byte swap of an uninitialised register');
-    if (dst.t === 'ptr') throw new VerifyError(pc, 'byte swap of a pointer');
-    if (dst.min === dst.max) return konst(swapConst(op, imm, dst.min, wide));
-    return imm === 64 ? UNKNOWN : scalar(0n, (1n << BigInt(imm)) - 1n);
-  }
-  if (dst.t === 'uninit') throw new VerifyError(pc, 'arithmetic on an uninitialised register');
-  if (code === 0x80) {
-    if (dst.t === 'ptr') throw new VerifyError(pc, 'negating a pointer');
-    return truncate(dst.min === dst.max ? konst(-dst.min) : UNKNOWN, wide);
-  }
-  void need;
-  void x;
-  if (dst.t === 'ptr' || srcv.t === 'ptr') {
-    if (!wide) throw new VerifyError(pc, '32-bit arithmetic on a pointer');
-    if (dst.t === 'ptr' && srcv.t === 'scalar' && (code === 0x00 || code === 0x10)) {
-      const lo = code === 0x00 ? srcv.min : -srcv.max;
-      const hi = code === 0x00 ? srcv.max : -srcv.min;
-      return { t: 'ptr', region: dst.region, min: offsetPlus(dst.min, lo), max: offsetPlus(dst.max, hi) };
-    }
-    if (dst.t === 'scalar' && srcv.t === 'ptr' && code === 0x00) return alu(pc, op, off, imm, wide, srcv, dst, need);
-    if (dst.t === 'ptr' && srcv.t === 'ptr' && code === 0x10 && dst.region === srcv.region) {
-      if (![dst.min, dst.max, srcv.min, srcv.max].every(Number.isFinite)) return UNKNOWN;
-      return scalar(BigInt(dst.min - srcv.max), BigInt(dst.max - srcv.min));
-    }
-    throw new VerifyError(pc, `${aluName(code)} on a pointer (only adding or subtracting a number, or subtracting two pointers into one region)`);
-  }
-  if (dst.t !== 'scalar' || srcv.t !== 'scalar') throw new VerifyError(pc, 'arithmetic on an uninitialised register');
-  if (dst.min === dst.max && srcv.min === srcv.max) return konst(constAlu(code, off, dst.min, srcv.min, wide));
-  // A 32-bit operation sees only the low words: range both operands over those first.
-  const a = wide ? dst : low32(dst);
-  const b = wide ? srcv : low32(srcv);
-  const w = (r: Reg) => truncate(r, wide);
-  const bits = wide ? 64n : 32n;
-  switch (code) {
-    case 0x00: return w(scalar(a.min + b.min, a.max + b.max));
-    case 0x10: return w(scalar(a.min - b.max, a.max - b.min));
-    case 0x50: // and with a non-negative mask bounds the result
-      if (b.min === b.max && b.min >= 0n) return scalar(0n, wide ? b.min : b.min & U32_MAX);
-      if (a.min >= 0n && b.min >= 0n) return scalar(0n, a.max < b.max ? a.max : b.max);
-      return w(UNKNOWN);
-    case 0x20:
-      if (a.min >= 0n && b.min >= 0n) return w(scalar(a.min * b.min, a.max * b.max));
-      return w(UNKNOWN);
-    case 0x60:
-      // A left shift of a non-negative range is exact while nothing reaches the sign bit.
-      if (b.min === b.max && a.min >= 0n) {
-        const k = b.min & (bits - 1n);
-        if (a.max << k < 1n << (bits - 1n)) return scalar(a.min << k, a.max << k);
-      }
-      return w(UNKNOWN);
-    case 0x70:
-      if (b.min === b.max) {
-        const k = b.min & (bits - 1n);
-        if (a.min >= 0n) return scalar(a.min >> k, a.max >> k);
-        // Any 64-bit value shifted right by k has 64 - k significant bits.
-        if (k > 0n) return scalar(0n, (1n << (bits - k)) - 1n);
-      }
-      return w(UNKNOWN);
-    case 0xc0:
-      if (wide && b.min === b.max) {
-        const k = b.min & 63n;
-        return scalar(a.min >> k, a.max >> k);
-      }
-      return w(UNKNOWN);
-    case 0x90:
-      if (off === 0 && b.min === b.max && b.min > 0n) return scalar(0n, b.min - 1n);
-      return w(UNKNOWN);
-    case 0x30:
-      if (off === 0 && a.min >= 0n && b.min > 0n) return scalar(a.min / b.max, a.max / b.min);
-      return w(UNKNOWN);
-    default:
-      return w(UNKNOWN);
-  }
-}
-
-function aluName(code: number): string {
-  return ({ 0x20: 'multiplication', 0x30: 'division', 0x40: 'or', 0x50: 'and', 0x60: 'shift', 0x70: 'shift', 0x90: 'modulo', 0xa0: 'xor', 0xc0: 'shift' } as Record<number, string>)[code] ?? 'this operation';
-}
-
-/** A register's low 32 bits as an unsigned range. */
-function low32(r: Extract<Reg, { t: 'scalar' }>): Extract<Reg, { t: 'scalar' }> {
-  if (r.min === r.max) return { t: 'scalar', min: BigInt.asUintN(32, r.min), max: BigInt.asUintN(32, r.min) };
-  if (r.min >= 0n && r.max <= U32_MAX) return r;
-  return { t: 'scalar', min: 0n, max: U32_MAX };
-}
-
-/** A pointer offset plus a scalar: exact within +-OFF_LIMIT, infinite (and sticky) past it. */
-function offsetPlus(o: number, d: bigint): number {
-  if (!Number.isFinite(o)) return o;
-  const v = BigInt(o) + d;
-  return v < -BigInt(OFF_LIMIT) ? -Infinity : v > BigInt(OFF_LIMIT) ? Infinity : Number(v);
-}
-
-function truncate(r: Reg, wide: boolean): Reg {
-  if (wide || r.t !== 'scalar') return r;
-  if (r.min === r.max) return konst(BigInt.asUintN(32, r.min));
-  if (r.min >= 0n && r.max <= U32_MAX) return r;
-  return scalar(0n, U32_MAX);
-}
-
-function signExtendMov(v: Reg, off: number, wide: boolean): Reg {
-  if (v.t !== 'scalar') return v;
-  if (off === 0) return v;
-  if (v.min === v.max) {
-    const x = BigInt.asIntN(off, v.min);
-    return konst(wide ? x : BigInt.asUintN(32, x));
-  }
-  const half = 1n << BigInt(off - 1);
-  return wide ? scalar(-half, half - 1n) : scalar(0n, U32_MAX);
-}
-
-function swapConst(op: number, imm: number, v: bigint, _wide: boolean): bigint {
-  const u = BigInt.asUintN(64, v);
-  const bytes = imm / 8;
-  const toBe = (op & 0x08) !== 0 || (op & 0x07) === 0x07;
-  const trunc = BigInt.asUintN(imm, u);
-  if (!toBe) return trunc;
-  let out = 0n;
-  for (let i = 0; i < bytes; i++) out = (out << 8n) | ((trunc >> BigInt(8 * i)) & 0xffn);
-  return out;
-}
-
-/** Exact 64-bit (or 32-bit) arithmetic on constants, as the engines compute it. */
-function constAlu(code: number, off: number, a: bigint, b: bigint, wide: boolean): bigint {
-  const bits = wide ? 64 : 32;
-  const U = (v: bigint) => BigInt.asUintN(bits, v);
-  const S = (v: bigint) => BigInt.asIntN(bits, v);
-  const ua = U(a);
-  const ub = U(b);
-  let r: bigint;
-  switch (code) {
-    case 0x00: r = ua + ub; break;
-    case 0x10: r = ua - ub; break;
-    case 0x20: r = ua * ub; break;
-    case 0x30: r = ub === 0n ? 0n : off ? S(a) / S(b) : ua / ub; break;
-    case 0x90: r = ub === 0n ? ua : off ? S(a) % S(b) : ua % ub; break;
-    case 0x40: r = ua | ub; break;
-    case 0x50: r = ua & ub; break;
-    case 0xa0: r = ua ^ ub; break;
-    case 0x60: r = ua << (ub & BigInt(bits - 1)); break;
-    case 0x70: r = ua >> (ub & BigInt(bits - 1)); break;
-    case 0xc0: r = S(a) >> (ub & BigInt(bits - 1)); break;
-    default: r = 0n;
-  }
-  return wide ? BigInt.asIntN(64, r) : BigInt.asUintN(32, r);
-}
-
-/** true: always taken; false: never taken; null: either. */
-function decide(op: number, a: Reg, b: Reg, narrow: boolean): boolean | null {
-  if (a.t !== 'scalar' || b.t !== 'scalar' || a.min !== a.max || b.min !== b.max) return null;
-  const bits = narrow ? 32 : 64;
-  const ua = BigInt.asUintN(bits, a.min);
-  const ub = BigInt.asUintN(bits, b.min);
-  const sa = BigInt.asIntN(bits, a.min);
-  const sb = BigInt.asIntN(bits, b.min);
-  switch (op & 0xf0) {
-    case 0x10: return ua === ub;
-    case 0x50: return ua !== ub;
-    case 0x20: return ua > ub;
-    case 0x30: return ua >= ub;
-    case 0xa0: return ua < ub;
-    case 0xb0: return ua <= ub;
-    case 0x40: return (ua & ub) !== 0n;
-    case 0x60: return sa > sb;
-    case 0x70: return sa >= sb;
-    case 0xc0: return sa < sb;
-    case 0xd0: return sa <= sb;
-  }
-  return null;
-}
-
-/** Narrows a register's range on one side of a branch against a constant. */
-function refine(s: State, op: number, d: number, k: bigint | null, taken: boolean, narrow: boolean): void {
-  if (narrow || k === null) return;
-  const a = s.regs[d];
-  if (a.t !== 'scalar') return;
-  // Unsigned and signed comparisons agree when both sides are non-negative.
-  const code = op & 0xf0;
-  const unsignedOk = a.min >= 0n && k >= 0n;
-  const signed = code === 0x60 || code === 0x70 || code === 0xc0 || code === 0xd0;
-  if (!signed && !unsignedOk && code !== 0x10 && code !== 0x50) return;
-  let min = a.min;
-  let max = a.max;
-  const gt = code === 0x20 || code === 0x60;
-  const ge = code === 0x30 || code === 0x70;
-  const lt = code === 0xa0 || code === 0xc0;
-  const le = code === 0xb0 || code === 0xd0;
-  if (code === 0x10 || code === 0x50) {
-    if ((code === 0x10) === taken) {
-      min = k;
-      max = k;
-    } else return;
-  } else if ((gt && taken) || (le && !taken)) min = k + 1n > min ? k + 1n : min;
-  else if ((ge && taken) || (lt && !taken)) min = k > min ? k : min;
-  else if ((lt && taken) || (ge && !taken)) max = k - 1n < max ? k - 1n : max;
-  else if ((le && taken) || (gt && !taken)) max = k < max ? k : max;
-  s.regs[d] = min > max ? a : scalar(min, max);
-}
-
-export { I64_MAX, I64_MIN };

@@ -4,8 +4,8 @@
 // handle or an out-of-range value is PTL_ARG_INVALID; an unreadable argument
 // block is -EFAULT, as for any syscall.
 
+import { USER_VA_LIMIT } from '../../hw/mmu.ts';
 import type { Cpu } from '../cpu.ts';
-import { fail } from '../errno.ts';
 import type { Kernel } from '../kernel.ts';
 import { type KPath, block, step } from '../step.ts';
 import type { SyscallCtx } from '../syscalls/context.ts';
@@ -13,7 +13,9 @@ import { argPtr } from '../syscalls/context.ts';
 import type { SyscallName } from '../syscalls/table.ts';
 import { copyin, copyout } from '../uaccess.ts';
 import { LIMIT_NAMES, PTL, TYPE_SIZE } from './defs.ts';
-import { type EntryDesc, IFACES, type PortalsProcess, type SendArgs, type TargetId } from './driver.ts';
+import { type SendArgs } from './initiator.ts';
+import { type EntryDesc } from './lists.ts';
+import { IFACES, type PortalsProcess, type TargetId } from './state.ts';
 import { STRUCTS, field, words } from './layout.ts';
 import { type NetworkInterface, type PtlEvent, handleKind } from './objects.ts';
 
@@ -137,7 +139,7 @@ const STRUCT_TYPES = {
   process: [H, H],
 } as const satisfies Partial<Record<keyof typeof STRUCTS, readonly WordType[]>>;
 
-const USER_TOP = 2n ** 47n;
+const USER_TOP = BigInt(USER_VA_LIMIT);
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const I32_MIN = -(2n ** 31n);
 const I32_MAX = 2n ** 31n - 1n;
@@ -515,10 +517,10 @@ const HANDLERS: Partial<Record<SyscallName, Handler>> = {
     yield* k.portals.trigger(trig, num(a[4]), (cpu) => k.portals.ctAdd(pp, ct, num(a[1]), num(a[2]), cpu, set), c.cpu);
     return PTL.OK;
   },
-  *ptl_start_bundle(c, pp, a) {
+  *ptl_start_bundle(_c, pp, a) {
     return niOf(pp, a[0]) === null ? PTL.ARG_INVALID : PTL.OK;
   },
-  *ptl_end_bundle(c, pp, a) {
+  *ptl_end_bundle(_c, pp, a) {
     return niOf(pp, a[0]) === null ? PTL.ARG_INVALID : PTL.OK;
   },
   *ptl_handle_is_equal(_c, _pp, a) {
@@ -561,5 +563,4 @@ export function registerPortals(k: Kernel): void {
       return yield* h(c, pp, a);
     });
   }
-  void fail;
 }

@@ -1,12 +1,53 @@
 // Portals 4 constants, as include/portals4.h of the reference
 // implementation defines them: return codes, options, event types, atomic
-// operations and datatypes. One table: the kernel uses it directly and
-// userland/lib/portals.gen.ts is generated from it.
+// operations and datatypes. One table: the kernel uses it directly,
+// userland/lib/portals.gen.ts is generated from it, and the conformance
+// runner and the trace read their names (events, return codes, ni_fail,
+// atomic operations) from the groups below, which PTL is built of.
+
+/** A group of constants under a prefix, as PTL holds them (EVENT.PUT is PTL.EVENT_PUT). */
+type Prefixed<P extends string, T> = { readonly [K in keyof T as `${P}${K & string}`]: T[K] };
+
+function prefixed<P extends string, T extends Record<string, number>>(prefix: P, group: T): Prefixed<P, T> {
+  return Object.fromEntries(Object.entries(group).map(([k, v]) => [prefix + k, v])) as Prefixed<P, T>;
+}
+
+/** Return codes of the Ptl* calls (PTL_OK, PTL_ARG_INVALID, ...). */
+export const RC = {
+  OK: 0, ARG_INVALID: 1, CT_NONE_REACHED: 2, EQ_DROPPED: 3, EQ_EMPTY: 4, FAIL: 5, IGNORED: 6, IN_USE: 7, INTERRUPTED: 8,
+  LIST_TOO_LONG: 9, NO_INIT: 10, NO_SPACE: 11, PID_IN_USE: 12, PT_FULL: 13, PT_EQ_NEEDED: 14, PT_IN_USE: 15, ABORTED: 16,
+} as const;
+
+/** An event's ni_fail_type (PTL_NI_OK, PTL_NI_UNDELIVERABLE, ...). */
+export const NI_FAIL = {
+  OK: 0, UNDELIVERABLE: 1, DROPPED: 2, PT_DISABLED: 3, PERM_VIOLATION: 4, OP_VIOLATION: 5, NO_MATCH: 6, SEGV: 7, TARGET_INVALID: 8,
+} as const;
+
+/** Atomic operations (PTL_MIN, ..., PTL_MSWAP). */
+export const ATOMIC_OP = {
+  MIN: 0, MAX: 1, SUM: 2, PROD: 3, LOR: 4, LAND: 5, BOR: 6, BAND: 7, LXOR: 8, BXOR: 9, SWAP: 10, CSWAP: 11, CSWAP_NE: 12,
+  CSWAP_LE: 13, CSWAP_LT: 14, CSWAP_GE: 15, CSWAP_GT: 16, MSWAP: 17,
+} as const;
+
+/** Event types (PTL_EVENT_GET, ...); each target event's *_OVERFLOW is the next value. */
+export const EVENT = {
+  GET: 0, GET_OVERFLOW: 1, PUT: 2, PUT_OVERFLOW: 3, ATOMIC: 4, ATOMIC_OVERFLOW: 5,
+  FETCH_ATOMIC: 6, FETCH_ATOMIC_OVERFLOW: 7, REPLY: 8, SEND: 9, ACK: 10, PT_DISABLED: 11,
+  LINK: 12, AUTO_UNLINK: 13, AUTO_FREE: 14, SEARCH: 15,
+} as const;
+
+/** The names of a group's values, by value (the trace names events by these). */
+function namesOf(group: Readonly<Record<string, number>>): readonly string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(group)) out[v] = k;
+  return out;
+}
+
+export const EVENT_NAMES = namesOf(EVENT);
 
 export const PTL = {
   // return codes
-  OK: 0, ARG_INVALID: 1, CT_NONE_REACHED: 2, EQ_DROPPED: 3, EQ_EMPTY: 4, FAIL: 5, IGNORED: 6, IN_USE: 7, INTERRUPTED: 8,
-  LIST_TOO_LONG: 9, NO_INIT: 10, NO_SPACE: 11, PID_IN_USE: 12, PT_FULL: 13, PT_EQ_NEEDED: 14, PT_IN_USE: 15, ABORTED: 16,
+  ...RC,
   // status registers
   SR_DROP_COUNT: 0, SR_PERMISSION_VIOLATIONS: 1, SR_OPERATION_VIOLATIONS: 2,
   // special values
@@ -15,7 +56,7 @@ export const PTL = {
   // NI options
   NI_MATCHING: 1, NI_NO_MATCHING: 2, NI_LOGICAL: 4, NI_PHYSICAL: 8,
   // ni_fail
-  NI_OK: 0, NI_UNDELIVERABLE: 1, NI_DROPPED: 2, NI_PT_DISABLED: 3, NI_PERM_VIOLATION: 4, NI_OP_VIOLATION: 5, NI_NO_MATCH: 6, NI_SEGV: 7, NI_TARGET_INVALID: 8,
+  ...prefixed('NI_', NI_FAIL),
   // PT options
   PT_ONLY_USE_ONCE: 1, PT_FLOWCTRL: 2, PT_ONLY_TRUNCATE: 4, PT_ALLOC_DISABLED: 8, PT_MATCH_UNORDERED: 16,
   // MD options
@@ -32,15 +73,12 @@ export const PTL = {
   // ack requests
   NO_ACK_REQ: 0, ACK_REQ: 1, CT_ACK_REQ: 2, OC_ACK_REQ: 3,
   // atomic operations
-  MIN: 0, MAX: 1, SUM: 2, PROD: 3, LOR: 4, LAND: 5, BOR: 6, BAND: 7, LXOR: 8, BXOR: 9, SWAP: 10, CSWAP: 11, CSWAP_NE: 12,
-  CSWAP_LE: 13, CSWAP_LT: 14, CSWAP_GE: 15, CSWAP_GT: 16, MSWAP: 17,
+  ...ATOMIC_OP,
   // datatypes
   INT8_T: 0, UINT8_T: 1, INT16_T: 2, UINT16_T: 3, INT32_T: 4, UINT32_T: 5, FLOAT: 6, INT64_T: 7, UINT64_T: 8, DOUBLE: 9,
   FLOAT_COMPLEX: 10, DOUBLE_COMPLEX: 11, LONG_DOUBLE: 12, LONG_DOUBLE_COMPLEX: 13,
   // event types
-  EVENT_GET: 0, EVENT_GET_OVERFLOW: 1, EVENT_PUT: 2, EVENT_PUT_OVERFLOW: 3, EVENT_ATOMIC: 4, EVENT_ATOMIC_OVERFLOW: 5,
-  EVENT_FETCH_ATOMIC: 6, EVENT_FETCH_ATOMIC_OVERFLOW: 7, EVENT_REPLY: 8, EVENT_SEND: 9, EVENT_ACK: 10, EVENT_PT_DISABLED: 11,
-  EVENT_LINK: 12, EVENT_AUTO_UNLINK: 13, EVENT_AUTO_FREE: 14, EVENT_SEARCH: 15,
+  ...prefixed('EVENT_', EVENT),
   // CT types
   CT_OPERATION: 0, CT_BYTE: 1,
 } as const;

@@ -15,17 +15,18 @@
 // instructions it did run, a count both engines give exactly.
 
 import { disassembleOne } from '../ext/disasm.ts';
-import { Vm, type VmHelper, type VmStatus } from '../ext/interp.ts';
+import { type HelperTable, helperMap, helperSpecs } from '../ext/helpers.ts';
+import { Vm, type VmStatus } from '../ext/interp.ts';
 import type { Engine, LoadedProgram } from '../ext/loader.ts';
 import type { HookSpec } from '../ext/verifier.ts';
 import { VmMemory } from '../ext/vmmem.ts';
-import type { Cpu } from '../cpu.ts';
 import { type KPath, step } from '../step.ts';
 import type { Piece } from './iov.ts';
-import type { Pin } from './pin.ts';
+import type { Pin } from '../pin.ts';
 import { gather, scatter } from './iov.ts';
 import type { NetworkInterface } from './objects.ts';
-import type { PortalsDriver, PortalsProcess } from './driver.ts';
+import type { PortalsDriver } from './driver.ts';
+import type { PortalsProcess } from './state.ts';
 import type { Header } from './wire.ts';
 
 /** The message header words the handler sees before the payload. */
@@ -39,8 +40,13 @@ export const EXT_BUDGET = 100_000;
 export const VERDICT_DELIVER = 0;
 export const VERDICT_DROP = 1;
 
-/** Helper ids of the portals-rx hook (one table: verifier specs and implementations). */
-export const EXT_HELPERS = { now_ns: 1, forward: 2, reply: 3, atomic_add: 4 } as const;
+/** The portals-rx hook's helpers: ids and argument kinds (the verifier's signatures and the engines' map both come from here). */
+export const EXT_HELPERS = {
+  now_ns: { id: 1, args: [] },
+  forward: { id: 2, args: [{ kind: 'scalar' }, { kind: 'scalar' }, { kind: 'scalar' }, { kind: 'mem', write: false, sizeArg: 5 }, { kind: 'scalar' }] },
+  reply: { id: 3, args: [{ kind: 'scalar' }, { kind: 'scalar' }, { kind: 'mem', write: false, sizeArg: 4 }, { kind: 'scalar' }] },
+  atomic_add: { id: 4, args: [{ kind: 'mem', write: true, bytes: 8 }, { kind: 'scalar' }] },
+} as const satisfies HelperTable;
 
 export interface ExtStats {
   runs: number;
@@ -83,12 +89,7 @@ export function portalsRxHook(payloadMax: number, grantLen: number): HookSpec {
       { kind: 'scalar' },
       ...(grantLen > 0 ? [{ kind: 'ptr' as const, region: GRANT_REGION, offset: 0 }] : [{ kind: 'scalar' as const, value: 0n }]),
     ],
-    helpers: [
-      { id: EXT_HELPERS.now_ns, name: 'now_ns', args: [] },
-      { id: EXT_HELPERS.forward, name: 'forward', args: [{ kind: 'scalar' }, { kind: 'scalar' }, { kind: 'scalar' }, { kind: 'mem', write: false, sizeArg: 5 }, { kind: 'scalar' }] },
-      { id: EXT_HELPERS.reply, name: 'reply', args: [{ kind: 'scalar' }, { kind: 'scalar' }, { kind: 'mem', write: false, sizeArg: 4 }, { kind: 'scalar' }] },
-      { id: EXT_HELPERS.atomic_add, name: 'atomic_add', args: [{ kind: 'mem', write: true, bytes: 8 }, { kind: 'scalar' }] },
-    ],
+    helpers: helperSpecs(EXT_HELPERS),
     maxInsns: 4096,
     pointerReturn: false,
   };
@@ -115,7 +116,7 @@ function vmBytes(mem: VmMemory, ptr: bigint, len: number): Uint8Array | null {
  * Runs an extension on an arrived put. Returns the verdict. Forwarded and
  * replied puts leave through the NIC from inside the run.
  */
-export function* runExtension(driver: PortalsDriver, ext: AttachedExtension, h: Header, payload: Uint8Array, cpu: Cpu): KPath<'deliver' | 'drop'> {
+export function* runExtension(driver: PortalsDriver, ext: AttachedExtension, h: Header, payload: Uint8Array): KPath<'deliver' | 'drop'> {
   const k = driver.k;
   const v = k.profile.values;
   const mem = new VmMemory();
@@ -124,57 +125,36 @@ export function* runExtension(driver: PortalsDriver, ext: AttachedExtension, h: 
   // A grant its owner made read-only is read-only to the handler too: a store faults, atomic_add fails.
   if (ext.grantLen > 0) mem.add('granted', grantBytes, ext.grantWritable);
   const sends: (() => void)[] = [];
-  const helpers = new Map<number, VmHelper>([
-    [EXT_HELPERS.now_ns, { id: 1, name: 'now_ns', call: () => BigInt(Math.floor(k.engine.now / 1000)) }],
-    [
-      EXT_HELPERS.forward,
-      {
-        id: 2,
-        name: 'forward',
-        call: (r, m) => {
-          const data = vmBytes(m, r.get(4), Number(r.get(5)));
-          if (data === null) return BigInt.asUintN(64, -1n);
-          const target = Number(r.get(1));
-          const pt = Number(r.get(2));
-          const bits = r.get(3);
-          // A rank on a logical NI; on a physical NI a nid, with the owner's Portals pid (one program everywhere).
-          sends.push(() => driver.sendFromKernel(ext.owner, ext.ni, { nid: target, pid: ext.ni.pid, rank: target }, pt, bits, data));
-          return 0n;
-        },
-      },
-    ],
-    [
-      EXT_HELPERS.reply,
-      {
-        id: 3,
-        name: 'reply',
-        call: (r, m) => {
-          const data = vmBytes(m, r.get(3), Number(r.get(4)));
-          if (data === null) return BigInt.asUintN(64, -1n);
-          const pt = Number(r.get(1));
-          const bits = r.get(2);
-          sends.push(() => driver.sendFromKernel(ext.owner, ext.ni, { nid: h.srcNid, pid: h.srcPid, rank: h.srcRank }, pt, bits, data, true));
-          return 0n;
-        },
-      },
-    ],
-    [
-      EXT_HELPERS.atomic_add,
-      {
-        id: 4,
-        name: 'atomic_add',
-        call: (r, m) => {
-          const p = r.get(1);
-          const region = m.regions[Number(p >> 32n) - 1];
-          const off = Number(p & 0xffffffffn);
-          if (region === undefined || !region.writable || off + 8 > region.bytes.length) return BigInt.asUintN(64, -1n);
-          const old = region.dv.getBigUint64(off, true);
-          region.dv.setBigUint64(off, BigInt.asUintN(64, old + r.get(2)), true);
-          return old;
-        },
-      },
-    ],
-  ]);
+  const helpers = helperMap(EXT_HELPERS, {
+    now_ns: () => BigInt(Math.floor(k.engine.now / 1000)),
+    forward: (r, m) => {
+      const data = vmBytes(m, r.get(4), Number(r.get(5)));
+      if (data === null) return BigInt.asUintN(64, -1n);
+      const target = Number(r.get(1));
+      const pt = Number(r.get(2));
+      const bits = r.get(3);
+      // A rank on a logical NI; on a physical NI a nid, with the owner's Portals pid (one program everywhere).
+      sends.push(() => driver.sendFromKernel(ext.owner, ext.ni, { nid: target, pid: ext.ni.pid, rank: target }, pt, bits, data));
+      return 0n;
+    },
+    reply: (r, m) => {
+      const data = vmBytes(m, r.get(3), Number(r.get(4)));
+      if (data === null) return BigInt.asUintN(64, -1n);
+      const pt = Number(r.get(1));
+      const bits = r.get(2);
+      sends.push(() => driver.sendFromKernel(ext.owner, ext.ni, { nid: h.srcNid, pid: h.srcPid, rank: h.srcRank }, pt, bits, data, true));
+      return 0n;
+    },
+    atomic_add: (r, m) => {
+      const p = r.get(1);
+      const region = m.regions[Number(p >> 32n) - 1];
+      const off = Number(p & 0xffffffffn);
+      if (region === undefined || !region.writable || off + 8 > region.bytes.length) return BigInt.asUintN(64, -1n);
+      const old = region.dv.getBigUint64(off, true);
+      region.dv.setBigUint64(off, BigInt.asUintN(64, old + r.get(2)), true);
+      return old;
+    },
+  });
   const args = [Vm.pointer(CTX_REGION, 0), BigInt(CTX_HEADER_BYTES + Math.min(payload.length, ext.payloadMax)), ext.grantLen > 0 ? Vm.pointer(GRANT_REGION, 0) : 0n];
   ext.stats.runs++;
   let status: VmStatus;
@@ -216,6 +196,5 @@ export function* runExtension(driver: PortalsDriver, ext: AttachedExtension, h: 
   }
   if (verdict === 'drop') ext.stats.drops++;
   yield step('ext', 'run', v['kernel.extRunCycles'] + Math.ceil(insns * v['kernel.extInsnCycles']), detail);
-  void cpu;
   return verdict;
 }

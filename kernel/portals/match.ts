@@ -3,10 +3,11 @@
 // ((incoming ^ match_bits) & ~ignore_bits) == 0 with source matching, the
 // uid and operation permission checks, and where a message lands in the
 // entry and how much of it is taken (offset, truncation, locally managed
-// offsets, use-once and min_free unlinking). Pure functions over plain data,
+// offsets, use-once and min_free unlinking), and the walk of the priority
+// then the overflow list. Pure functions over plain data,
 // so the receive path and the property tests share them.
 
-import { PTL } from './defs.ts';
+import { PTL, TYPE_SIZE } from './defs.ts';
 
 export type PtlOp = 'put' | 'get' | 'atomic' | 'fetch' | 'swap';
 
@@ -90,8 +91,6 @@ export interface Placement {
   readonly unlink: boolean;
 }
 
-const TYPE_SIZE = [1, 1, 2, 2, 4, 4, 4, 8, 8, 8, 8, 16, 16, 32];
-
 /**
  * Where a matched request lands and how much of it is taken, and whether
  * the entry is used up. Updates the entry's locally managed offset.
@@ -116,6 +115,27 @@ export function place(m: Incoming, e: Entry, limits: NiLimits): Placement {
   if (e.options & PTL.ME_MANAGE_LOCAL) e.offset += length;
   const unlink = (e.options & PTL.ME_USE_ONCE) !== 0 || ((e.options & PTL.ME_MANAGE_LOCAL) !== 0 && e.minFree > 0 && e.length - e.offset < e.minFree);
   return { moffset: offset, mlength: length, unlink };
+}
+
+/** Where the walk found a request's entry: the entry (none: no match), its list, and how many entries it looked at. */
+export interface Walk<E extends Entry> {
+  readonly entry: E | undefined;
+  readonly list: number;
+  readonly steps: number;
+}
+
+/** The priority list first, then the overflow list: the first entry the request matches. */
+export function walk<E extends Entry>(priority: readonly E[], overflow: readonly E[], m: Incoming, logical: boolean, matching: boolean): Walk<E> {
+  let steps = 0;
+  for (const e of priority) {
+    steps++;
+    if (matches(m, e, logical, matching)) return { entry: e, list: PTL.PRIORITY_LIST, steps };
+  }
+  for (const e of overflow) {
+    steps++;
+    if (matches(m, e, logical, matching)) return { entry: e, list: PTL.OVERFLOW_LIST, steps };
+  }
+  return { entry: undefined, list: PTL.OVERFLOW_LIST, steps };
 }
 
 /** Index of the first matching entry in a list, or -1. */

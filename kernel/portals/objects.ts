@@ -8,7 +8,7 @@ import { DEFAULT_LIMITS, type LimitName, PTL } from './defs.ts';
 import type { Cpu } from '../cpu.ts';
 import type { KPath } from '../step.ts';
 import type { Piece } from './iov.ts';
-import type { Pin } from './pin.ts';
+import type { Pin } from '../pin.ts';
 import type { AttachedExtension } from './extension.ts';
 import type { Entry } from './match.ts';
 

@@ -4,6 +4,7 @@
 // an exact number or a pointer outside user space; every user pointer is
 // checked again, page by page, by copyin/copyout.
 
+import { USER_VA_LIMIT } from '../../hw/mmu.ts';
 import type { Cpu } from '../cpu.ts';
 import { fail } from '../errno.ts';
 import type { Kernel } from '../kernel.ts';
@@ -24,7 +25,7 @@ export interface SyscallCtx {
 export type SyscallHandler = (c: SyscallCtx) => KPath<number | bigint>;
 
 const MAX = BigInt(Number.MAX_SAFE_INTEGER);
-const USER_TOP = 2n ** 47n;
+const USER_TOP = BigInt(USER_VA_LIMIT);
 const I32_MIN = -(2n ** 31n);
 const I32_MAX = 2n ** 31n - 1n;
 
@@ -89,6 +90,6 @@ export function argSize(c: SyscallCtx, i: number): number {
 /** Argument i as a user address; EFAULT if it cannot be one. */
 export function argPtr(c: SyscallCtx, i: number): number {
   const v = c.args[i];
-  if (v >= 2n ** 47n) fail('EFAULT', `argument ${i} is not a user address`);
+  if (v >= USER_TOP) fail('EFAULT', `argument ${i} is not a user address`);
   return Number(v);
 }

@@ -6,10 +6,9 @@ import { type KPath, block, step } from '../step.ts';
 import { copyin } from '../uaccess.ts';
 import { type SyscallCtx, argInt, argPtr, argSize } from './context.ts';
 import { readTimespec } from './sys_time.ts';
+import { FLAGS } from './table.ts';
 
-export const FUTEX_WAIT = 0;
-export const FUTEX_WAKE = 1;
-export const FUTEX_PRIVATE_FLAG = 128;
+const { FUTEX_WAIT, FUTEX_WAKE, FUTEX_PRIVATE_FLAG } = FLAGS;
 
 export function* sys_futex(c: SyscallCtx): KPath<number> {
   const uaddr = argPtr(c, 0);

@@ -2,12 +2,13 @@
 // replace the calling rank by another image (the "jump into main" of the
 // two-phase load), and report main's start and end for the phase times.
 
+import { USER_VA_LIMIT } from '../../hw/mmu.ts';
 import { KMSG } from '../abi.ts';
 import { fail } from '../errno.ts';
-import { parseImage } from '../image.ts';
-import type { KMsgType } from '../jobmsg.ts';
-import { MAX_KMSG_PAYLOAD } from '../jobctl.ts';
-import { Pin } from '../portals/pin.ts';
+import { parseImage } from '../job/image.ts';
+import type { KMsgType } from '../job/jobmsg.ts';
+import { MAX_KMSG_PAYLOAD } from '../job/jobctl.ts';
+import { Pin } from '../pin.ts';
 import { type KPath, block, step } from '../step.ts';
 import { copyin, copyout, userPieces } from '../uaccess.ts';
 import { type SyscallCtx, argInt, argPtr, argSize } from './context.ts';
@@ -57,7 +58,7 @@ export function* sys_lwk_kmsg_send(c: SyscallCtx): KPath<number> {
 }
 
 function argPtrValue(v: number): number {
-  if (v < 0 || v >= 2 ** 47) fail('EFAULT', 'payload is not a user address');
+  if (v < 0 || v >= USER_VA_LIMIT) fail('EFAULT', 'payload is not a user address');
   return v;
 }
 

@@ -9,15 +9,10 @@ import { type KPath, step } from '../step.ts';
 import { shootdown } from '../tlbflush.ts';
 import { copyout, i64bytes } from '../uaccess.ts';
 import { type SyscallCtx, argInt, argPtr, argSize } from './context.ts';
+import { FLAGS } from './table.ts';
+import { USER_VA_LIMIT as USER_TOP } from '../../hw/mmu.ts';
 
-export const PROT_READ = 1;
-export const PROT_WRITE = 2;
-export const PROT_EXEC = 4;
-export const MAP_SHARED = 0x01;
-export const MAP_PRIVATE = 0x02;
-export const MAP_FIXED = 0x10;
-export const MAP_ANONYMOUS = 0x20;
-const USER_TOP = 2 ** 47;
+const { PROT_READ, PROT_WRITE, PROT_EXEC, MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS } = FLAGS;
 
 function protFlags(prot: number): PageFlags {
   if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) fail('EINVAL', `unknown prot bits 0x${prot.toString(16)}`);

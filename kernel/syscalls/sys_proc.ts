@@ -6,12 +6,9 @@ import { ENTRY_START } from '../abi.ts';
 import { type KPath, step } from '../step.ts';
 import { copyout, i64bytes, pokeUser } from '../uaccess.ts';
 import { type SyscallCtx, argInt, argInt32, argPtr } from './context.ts';
+import { FLAGS } from './table.ts';
 
-export const CLONE_VM = 0x100;
-export const CLONE_THREAD = 0x10000;
-export const CLONE_PARENT_SETTID = 0x100000;
-export const CLONE_CHILD_CLEARTID = 0x200000;
-export const CLONE_CHILD_SETTID = 0x1000000;
+const { CLONE_VM, CLONE_THREAD, CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID } = FLAGS;
 
 const work = (c: SyscallCtx) => c.k.profile.values['kernel.syscallWorkCycles'];
 

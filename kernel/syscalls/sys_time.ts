@@ -6,9 +6,9 @@ import { MAX_TIME_PS } from '../../hw/time.ts';
 import { type KPath, block, step } from '../step.ts';
 import { copyin, copyout, i64bytes } from '../uaccess.ts';
 import { type SyscallCtx, argInt, argPtr } from './context.ts';
+import { FLAGS } from './table.ts';
 
-export const CLOCK_REALTIME = 0;
-export const CLOCK_MONOTONIC = 1;
+const { CLOCK_REALTIME, CLOCK_MONOTONIC } = FLAGS;
 
 /** Reads a struct timespec and returns its length in picoseconds. */
 export function* readTimespec(c: SyscallCtx, va: number): KPath<number> {

@@ -13,29 +13,66 @@
  */
 export type ArgType = 'int' | 'uint' | 'size' | 'offset' | 'timeout' | 'ptr' | 'fd' | 'flags';
 
+/**
+ * Flag and operation values of the calls that take them (Linux x86-64
+ * values), named with their group's prefix. The kernel's handlers test these
+ * and userland/lib/abi.gen.ts carries them to user programs; a call's `flags`
+ * column names the groups it reads.
+ */
+export const FLAGS = {
+  PROT_NONE: 0,
+  PROT_READ: 1,
+  PROT_WRITE: 2,
+  PROT_EXEC: 4,
+  MAP_SHARED: 0x01,
+  MAP_PRIVATE: 0x02,
+  MAP_FIXED: 0x10,
+  MAP_ANONYMOUS: 0x20,
+  FUTEX_WAIT: 0,
+  FUTEX_WAKE: 1,
+  FUTEX_PRIVATE_FLAG: 128,
+  CLOCK_REALTIME: 0,
+  CLOCK_MONOTONIC: 1,
+  /** clone: only CLONE_VM|CLONE_THREAD is required; FS, FILES, SIGHAND and SYSVSEM are accepted (one address space, nothing else to share). */
+  CLONE_VM: 0x100,
+  CLONE_FS: 0x200,
+  CLONE_FILES: 0x400,
+  CLONE_SIGHAND: 0x800,
+  CLONE_THREAD: 0x10000,
+  CLONE_SYSVSEM: 0x40000,
+  CLONE_PARENT_SETTID: 0x100000,
+  CLONE_CHILD_CLEARTID: 0x200000,
+  CLONE_CHILD_SETTID: 0x1000000,
+} as const;
+
+export const FLAG_GROUPS = ['PROT', 'MAP', 'FUTEX', 'CLOCK', 'CLONE'] as const;
+export type FlagGroup = (typeof FLAG_GROUPS)[number];
+
 export interface SyscallSpec {
   readonly nr: number;
   readonly name: string;
   readonly args: readonly (readonly [string, ArgType])[];
   readonly returns: string;
   readonly doc: string;
+  /** The flag groups (FLAGS) the call reads. */
+  readonly flags?: readonly FlagGroup[];
 }
 
 export const SYSCALLS = [
   { nr: 0, name: 'read', args: [['fd', 'fd'], ['buf', 'ptr'], ['count', 'size']], returns: 'bytes read', doc: 'read from a file descriptor; fd 0 is an empty console (returns 0)' },
   { nr: 1, name: 'write', args: [['fd', 'fd'], ['buf', 'ptr'], ['count', 'size']], returns: 'bytes written', doc: 'write to fd 1 (stdout) or 2 (stderr); registered by the console driver at boot' },
-  { nr: 9, name: 'mmap', args: [['addr', 'ptr'], ['length', 'size'], ['prot', 'flags'], ['flags', 'flags'], ['fd', 'fd'], ['offset', 'offset']], returns: 'address', doc: 'anonymous private or shared mapping backed by contiguous memory, zeroed; MAP_FIXED replaces' },
-  { nr: 10, name: 'mprotect', args: [['addr', 'ptr'], ['length', 'size'], ['prot', 'flags']], returns: '0', doc: 'change protection; shoots down stale TLB entries on other cores' },
+  { nr: 9, name: 'mmap', args: [['addr', 'ptr'], ['length', 'size'], ['prot', 'flags'], ['flags', 'flags'], ['fd', 'fd'], ['offset', 'offset']], returns: 'address', doc: 'anonymous private or shared mapping backed by contiguous memory, zeroed; MAP_FIXED replaces', flags: ['PROT', 'MAP'] },
+  { nr: 10, name: 'mprotect', args: [['addr', 'ptr'], ['length', 'size'], ['prot', 'flags']], returns: '0', doc: 'change protection; shoots down stale TLB entries on other cores', flags: ['PROT'] },
   { nr: 11, name: 'munmap', args: [['addr', 'ptr'], ['length', 'size']], returns: '0', doc: 'unmap; shoots down stale TLB entries, then frees the frames' },
   { nr: 12, name: 'brk', args: [['addr', 'ptr']], returns: 'new break', doc: 'move the program break within the heap reserved at creation; 0 queries' },
   { nr: 24, name: 'sched_yield', args: [], returns: '0', doc: 'let the next runnable thread on this core run' },
   { nr: 35, name: 'nanosleep', args: [['req', 'ptr'], ['rem', 'ptr']], returns: '0', doc: 'sleep for a struct timespec; woken by the APIC timer' },
   { nr: 39, name: 'getpid', args: [], returns: 'pid', doc: 'process id' },
-  { nr: 56, name: 'clone', args: [['flags', 'flags'], ['stack', 'ptr'], ['parent_tid', 'ptr'], ['child_tid', 'ptr'], ['tls', 'uint']], returns: 'tid (0 in the child)', doc: 'new thread (CLONE_VM|CLONE_THREAD required) on the least loaded core' },
+  { nr: 56, name: 'clone', args: [['flags', 'flags'], ['stack', 'ptr'], ['parent_tid', 'ptr'], ['child_tid', 'ptr'], ['tls', 'uint']], returns: 'tid (0 in the child)', doc: 'new thread (CLONE_VM|CLONE_THREAD required) on the least loaded core', flags: ['CLONE'] },
   { nr: 60, name: 'exit', args: [['status', 'int']], returns: 'does not return', doc: 'end the calling thread; the process ends with its last thread' },
   { nr: 186, name: 'gettid', args: [], returns: 'tid', doc: 'thread id' },
-  { nr: 202, name: 'futex', args: [['uaddr', 'ptr'], ['op', 'int'], ['val', 'uint'], ['timeout', 'ptr'], ['uaddr2', 'ptr'], ['val3', 'uint']], returns: '0 or woken count', doc: 'FUTEX_WAIT (with optional relative timeout) and FUTEX_WAKE' },
-  { nr: 228, name: 'clock_gettime', args: [['clock', 'int'], ['tp', 'ptr']], returns: '0', doc: 'CLOCK_REALTIME and CLOCK_MONOTONIC: simulated time since boot' },
+  { nr: 202, name: 'futex', args: [['uaddr', 'ptr'], ['op', 'int'], ['val', 'uint'], ['timeout', 'ptr'], ['uaddr2', 'ptr'], ['val3', 'uint']], returns: '0 or woken count', doc: 'FUTEX_WAIT (with optional relative timeout) and FUTEX_WAKE', flags: ['FUTEX'] },
+  { nr: 228, name: 'clock_gettime', args: [['clock', 'int'], ['tp', 'ptr']], returns: '0', doc: 'CLOCK_REALTIME and CLOCK_MONOTONIC: simulated time since boot', flags: ['CLOCK'] },
   { nr: 231, name: 'exit_group', args: [['status', 'int']], returns: 'does not return', doc: 'end every thread of the process' },
   { nr: 500, name: 'lwk_getcpu', args: [], returns: 'core', doc: 'the core the caller runs on' },
   { nr: 501, name: 'lwk_getnid', args: [], returns: 'node id', doc: 'the node the caller runs on' },

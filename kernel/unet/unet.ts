@@ -13,7 +13,7 @@ import type { UnetControl } from '../../hw/unet/unetnic.ts';
 import type { Cpu } from '../cpu.ts';
 import { ERRNO, fail } from '../errno.ts';
 import type { Kernel } from '../kernel.ts';
-import { Pin } from '../portals/pin.ts';
+import { Pin } from '../pin.ts';
 import type { Process, Thread } from '../process.ts';
 import { type KPath, block, step } from '../step.ts';
 import { UNET_CTL, type UnetControlMsg, decodeControl, encodeControl } from './control.ts';
@@ -162,7 +162,7 @@ export class UnetKernel {
     if (c.txTag !== null) this.nic.setChannel(ep.id, chan, { peerNode: c.peer.nid, txTag: c.txTag, rxTag: c.rxTag });
   }
 
-  *open(cpu: Cpu, t: Thread, ep: KEndpoint, chan: number, peer: Peer): KPath<number> {
+  *open(_cpu: Cpu, t: Thread, ep: KEndpoint, chan: number, peer: Peer): KPath<number> {
     if (!(chan >= 0 && chan < UNET_LIMITS.MAX_CHANNELS) || !(peer.chan >= 0 && peer.chan < UNET_LIMITS.MAX_CHANNELS)) fail('EINVAL', `channels are 0..${UNET_LIMITS.MAX_CHANNELS - 1}`);
     if (!(peer.nid >= 0 && peer.nid < this.k.host.nodeCount)) fail('EHOSTUNREACH', `no node ${peer.nid}`);
     const existing = ep.channels.get(chan);

@@ -1,7 +1,7 @@
 // `margay image`: writes a program's ELF64 executable image to a file, or
 // checks an image file the way the kernel's loader would.
 
-import { MAX_IMAGE_BYTES, parseImage } from '../../kernel/image.ts';
+import { MAX_IMAGE_BYTES, parseImage } from '../../kernel/job/image.ts';
 import { UsageError, flag, parse, str } from '../args.ts';
 import { imageOf } from '../launch.ts';
 import { readBounded, writableFile, writeOutput } from '../files.ts';

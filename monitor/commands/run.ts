@@ -4,7 +4,7 @@
 // --json, the report.
 
 import { parseTime } from '../../hw/time.ts';
-import { System } from '../../kernel/system.ts';
+import { System } from '../../system/system.ts';
 import { type Fanout, type LoadMode, parseFanout } from '../../userland/lib/jobblock.ts';
 import { MACHINE_HELP, MACHINE_OPTIONS, type Parsed, UsageError, flag, intOption, machineChoice, parse, str } from '../args.ts';
 import { launch } from '../launch.ts';
@@ -99,7 +99,7 @@ export function applyFaults(p: Parsed, sys: System, loaded = true): void {
     return ns;
   };
   if (down !== undefined) for (const n of nodes(down, 'down')) sys.machine.network.setNodeDown(n, true);
-  if (hang !== undefined) for (const n of nodes(hang, 'hang')) sys.kernel(n).jobs.silent = true;
+  if (hang !== undefined) for (const n of nodes(hang, 'hang')) sys.hangKernel(n);
   if (flag(p, 'corrupt-in-transit')) sys.machine.corruptInTransit(1, 512);
 }
 

@@ -2,7 +2,7 @@
 // each fan-out shape and writes the load-time curve as JSON (and an SVG
 // plot), to compare flat and hierarchical loading as the seed does.
 
-import { System } from '../../kernel/system.ts';
+import { System } from '../../system/system.ts';
 import { type Fanout, type LoadMode, formatFanout, parseFanout } from '../../userland/lib/jobblock.ts';
 import { MACHINE_HELP, MACHINE_OPTIONS, UsageError, flag, intOption, machineChoice, parse, str } from '../args.ts';
 import { launch } from '../launch.ts';

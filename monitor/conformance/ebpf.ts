@@ -8,6 +8,7 @@
 // `messages: 'exact'` (Margay's own suites) the message must equal the
 // "-- error" text or match the "-- error pattern" regular expression.
 
+import { match } from 'ts-pattern';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { assemble, assembleRaw } from '../../kernel/ext/asm.ts';
@@ -84,12 +85,16 @@ export function runEbpfCase(name: string, text: string, engine: Engine, opts: Eb
   } catch (e) {
     return refused('rejected', (e as Error).message);
   }
-  const st = out.status;
-  if (st.kind === 'fault') return refused('fault', st.message);
-  if (tc.error !== null) return { name, status: 'failed', reason: st.kind === 'exit' ? `accepted (r0 = 0x${st.r0.toString(16)}), expected a refusal` : `accepted, then stopped after ${CONFORMANCE_BUDGET} instructions; expected a refusal` };
-  if (st.kind === 'exit' && st.r0 === tc.result) return { name, status: 'passed' };
-  if (st.kind === 'exit') return { name, status: 'failed', reason: `r0 = 0x${st.r0.toString(16)}, expected 0x${tc.result!.toString(16)}` };
-  return { name, status: 'failed', reason: `stopped after ${CONFORMANCE_BUDGET} instructions` };
+  const expectRefusal = tc.error !== null;
+  return match(out.status)
+    .with({ kind: 'fault' }, (st) => refused('fault', st.message))
+    .with({ kind: 'exit' }, (st): ScriptResult => {
+      if (expectRefusal) return { name, status: 'failed', reason: `accepted (r0 = 0x${st.r0.toString(16)}), expected a refusal` };
+      if (st.r0 === tc.result) return { name, status: 'passed' };
+      return { name, status: 'failed', reason: `r0 = 0x${st.r0.toString(16)}, expected 0x${tc.result!.toString(16)}` };
+    })
+    .with({ kind: 'limit' }, (): ScriptResult => ({ name, status: 'failed', reason: expectRefusal ? `accepted, then stopped after ${CONFORMANCE_BUDGET} instructions; expected a refusal` : `stopped after ${CONFORMANCE_BUDGET} instructions` }))
+    .exhaustive();
 }
 
 function judgeRefusal(name: string, want: NonNullable<EbpfTestCase['error']>, got: string, mode: 'exact' | 'any'): ScriptResult {

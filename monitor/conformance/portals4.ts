@@ -10,8 +10,8 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { getProfile, withOverrides } from '../../hw/profile.ts';
-import { PTL, TYPE_SIZE } from '../../kernel/portals/defs.ts';
-import { System } from '../../kernel/system.ts';
+import { ATOMIC_OP, EVENT as EVENT_TYPE, NI_FAIL as NI_FAIL_TYPE, PTL, RC, TYPE_SIZE } from '../../kernel/portals/defs.ts';
+import { System } from '../../system/system.ts';
 import { type Portals as PortalsLib, Portals } from '../../userland/lib/portals.ts';
 import type { U } from '../../userland/lib/ops.ts';
 import { type Env, program } from '../../userland/lib/runtime.ts';
@@ -151,14 +151,14 @@ const big = (v: string): bigint => {
   }
 };
 
-const RET: Record<string, number> = { OK: PTL.OK, FAIL: PTL.FAIL, ARG_INVALID: PTL.ARG_INVALID, CT_NONE_REACHED: PTL.CT_NONE_REACHED, EQ_DROPPED: PTL.EQ_DROPPED, EQ_EMPTY: PTL.EQ_EMPTY, IN_USE: PTL.IN_USE, INTERRUPTED: PTL.INTERRUPTED, LIST_TOO_LONG: PTL.LIST_TOO_LONG, NO_INIT: PTL.NO_INIT, NO_SPACE: PTL.NO_SPACE, PID_IN_USE: PTL.PID_IN_USE, PT_FULL: PTL.PT_FULL, PT_EQ_NEEDED: PTL.PT_EQ_NEEDED, PT_IN_USE: PTL.PT_IN_USE, INVALID: 0xffffffff, IGNORED: PTL.IGNORED };
-const ATOM_OP: Record<string, number> = { MIN: 0, MAX: 1, SUM: 2, PROD: 3, LOR: 4, LAND: 5, BOR: 6, BAND: 7, LXOR: 8, BXOR: 9, SWAP: 10, CSWAP: 11, CSWAP_NE: 12, CSWAP_LE: 13, CSWAP_LT: 14, CSWAP_GE: 15, CSWAP_GT: 16, MSWAP: 17, INVALID: 0xffffffff };
+const RET: Record<string, number> = { ...RC, INVALID: 0xffffffff };
+const ATOM_OP: Record<string, number> = { ...ATOMIC_OP, INVALID: 0xffffffff };
 const ATOM_TYPE: Record<string, number> = { INT8: 0, UINT8: 1, INT16: 2, UINT16: 3, INT32: 4, UINT32: 5, FLOAT: 6, INT64: 7, UINT64: 8, DOUBLE: 9, COMPLEX: 10, DCOMPLEX: 11, LDOUBLE: 12, LDCOMPLEX: 13, INVALID: 0xffffffff };
 const LIST: Record<string, number> = { PRIORITY: 0, OVERFLOW: 1, INVALID: 0xffffffff };
 const SEARCH: Record<string, number> = { ONLY: 0, DELETE: 1, INVALID: 0xffffffff };
 const ACK: Record<string, number> = { ACK: PTL.ACK_REQ, NO_ACK: PTL.NO_ACK_REQ, CT_ACK: PTL.CT_ACK_REQ, OC_ACK: PTL.OC_ACK_REQ, INVALID: 0xffffffff };
-const EVENT: Record<string, number> = { GET: 0, GET_OVERFLOW: 1, PUT: 2, PUT_OVERFLOW: 3, ATOMIC: 4, ATOMIC_OVERFLOW: 5, FETCH_ATOMIC: 6, FETCH_ATOMIC_OVERFLOW: 7, REPLY: 8, SEND: 9, ACK: 10, PT_DISABLED: 11, LINK: 12, AUTO_UNLINK: 13, AUTO_FREE: 14, SEARCH: 15, INVALID: 0xffffffff };
-const NI_FAIL: Record<string, number> = { OK: 0, UNDELIVERABLE: 1, PT_DISABLED: 3, DROPPED: 2, OP_VIOLATION: 5, PERM_VIOLATION: 4, NO_MATCH: 6, INVALID: 0xffffffff };
+const EVENT: Record<string, number> = { ...EVENT_TYPE, INVALID: 0xffffffff };
+const NI_FAIL: Record<string, number> = { ...NI_FAIL_TYPE, INVALID: 0xffffffff };
 
 const enumOr = (table: Record<string, number>, v: string) => table[v.trim()] ?? num(v);
 
@@ -335,7 +335,6 @@ function* walk(ctx: Ctx, parent: Info, els: readonly XmlElement[]): U<number> {
     errs += e;
     if (e > 0 && ctx.log.length < 3) ctx.log.push(`<${el.name}${el.order.map((a) => ` ${a}="${el.attrs[a]}"`).join('')}> failed`);
   }
-  void info;
   return errs;
 }
 
@@ -417,7 +416,7 @@ function target(info: Info): { nid: number; pid: number } | { rank: number } {
 }
 
 function* node(ctx: Ctx, head: Info, el: XmlElement): U<number> {
-  const { env, ptl } = ctx;
+  const { env } = ctx;
   switch (el.name) {
     case 'desc':
     case 'comment':

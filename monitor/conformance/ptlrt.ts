@@ -32,7 +32,6 @@ export class Runtime {
     readonly rank: number,
     readonly size: number,
     readonly map: { nid: number; pid: number }[],
-    private readonly ni: number,
     private readonly eq: number,
     private readonly md: number,
     private readonly mdEq: number,
@@ -62,7 +61,7 @@ export class Runtime {
     const md = yield* P.PtlMDBind(n.ni, { start: buf, length: 64, options: PTL.MD_EVENT_SEND_DISABLE, eq_handle: mdEq.eq });
     ok('PtlMDBind', md.rc);
     ok('PtlFini', yield* P.PtlFini());
-    return new Runtime(env, P, rank, size, map, n.ni, eq.eq, md.md, mdEq.eq);
+    return new Runtime(env, P, rank, size, map, eq.eq, md.md, mdEq.eq);
   }
 
   /** Returns once every rank has called barrier() as often as this one. */

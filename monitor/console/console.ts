@@ -6,7 +6,7 @@
 // happens at most every REFRESH_MS, so a 10,368-node job stays responsive.
 
 import blessed from 'blessed';
-import type { StopReason } from '../../kernel/system.ts';
+import type { StopReason } from '../../system/system.ts';
 import type { TraceRecord } from '../../kernel/trace.ts';
 import { parseTime } from '../../hw/time.ts';
 import { ALIASES, COMMANDS, MonitorSession } from '../session.ts';
@@ -47,9 +47,8 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
   const trace = box({ top: '50%-1', left: 0, width: '50%', height: '50%-1', label: ' trace ' });
   const jobBox = box({ top: '50%-1', left: '50%', width: '50%', height: '50%-1', label: ' job ' });
   const log = blessed.box({ parent: screen, bottom: 2, left: 0, width: '100%', height: 1, tags: false });
-  const help = blessed.box({ parent: screen, bottom: 0, left: 0, width: '100%', height: 1, content: HELP_BAR, style: { fg: 'black', bg: 'white' } });
+  blessed.box({ parent: screen, bottom: 0, left: 0, width: '100%', height: 1, content: HELP_BAR, style: { fg: 'black', bg: 'white' } });
   const input = blessed.textbox({ parent: screen, bottom: 1, left: 0, width: '100%', height: 1, inputOnFocus: false, keys: true, style: { fg: 'white', bg: 'blue' } });
-  void help;
 
   let view: ViewState = INITIAL_VIEW;
   let message = '';

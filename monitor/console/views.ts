@@ -2,7 +2,8 @@
 // inspection API, tested without blessed. The console only draws them.
 
 import { vectorName } from '../../kernel/vectors.ts';
-import type { Job, System } from '../../kernel/system.ts';
+import type { Job, System } from '../../system/system.ts';
+import type { TracePath } from '../../kernel/step.ts';
 import type { TraceRecord } from '../../kernel/trace.ts';
 import { formatPs } from '../../hw/time.ts';
 
@@ -23,14 +24,14 @@ export const STATE_STYLE: Readonly<Record<NodeState, { readonly ch: string; read
 const RANK: readonly NodeState[] = ['off', 'idle', 'user', 'kernel', 'loading', 'interrupt', 'failed'];
 
 export function nodeState(sys: System, nid: number): NodeState {
-  if (sys.machine.network.isNodeDown(nid)) return 'failed';
-  const k = sys.existingKernel(nid);
-  if (k === undefined) return 'off';
-  if (k.processes.size > 0 && [...k.processes.values()].some((p) => !p.alive && p.exitStatus !== 0 && p.exitReason !== null && !p.exitReason.startsWith('exec '))) return 'failed';
-  if (k.cpus.some((c) => c.inInterrupt)) return 'interrupt';
-  if (k.liveProcesses().some((p) => p.name === 'init')) return 'loading';
-  if (k.cpus.some((c) => c.core.mode === 'kernel')) return 'kernel';
-  if (k.cpus.some((c) => c.core.mode === 'user')) return 'user';
+  const a = sys.inspect.activity(nid);
+  if (a.down) return 'failed';
+  if (!a.booted) return 'off';
+  if (a.failedProcess) return 'failed';
+  if (a.inInterrupt) return 'interrupt';
+  if (a.loading) return 'loading';
+  if (a.kernelMode) return 'kernel';
+  if (a.userMode) return 'user';
   return 'idle';
 }
 
@@ -102,15 +103,15 @@ export interface NodePaneView {
 
 /** The selected node and core: modes, registers, current thread, APIC, TLB, Portals. */
 export function nodePane(sys: System, nid: number, core: number): NodePaneView {
-  const k = sys.existingKernel(nid);
-  if (k === undefined) return { title: `node ${nid}`, lines: [`node ${nid}: kernel not booted (not in a job yet)`] };
-  const cores = k.cpus.map((c) => `${c.index}:${c.inInterrupt ? 'irq' : c.core.mode}${c.current ? `(${c.current.process.pid})` : ''}`).join(' ');
-  const v = sys.cpuView(nid, Math.min(core, k.cpus.length - 1));
-  const regs = sys.registers(nid, v.core);
+  if (!sys.inspect.booted(nid)) return { title: `node ${nid}`, lines: [`node ${nid}: kernel not booted (not in a job yet)`] };
+  const node = sys.inspect.nodeView(nid);
+  const cores = node.cores.map((c) => `${c.core}:${c.mode === 'interrupt' ? 'irq' : c.mode}${c.running ? `(${c.running.pid})` : ''}`).join(' ');
+  const v = sys.inspect.cpuView(nid, Math.min(core, node.cores.length - 1));
+  const regs = sys.inspect.registers(nid, v.core);
   const r = (name: string) => `${name}=0x${regs[name].toString(16)}`;
   const vec = (v: number) => `${vectorName(v)}`;
-  const apic = sys.apicView(nid, v.core);
-  const tlb = sys.tlbView(nid, v.core);
+  const apic = sys.inspect.apicView(nid, v.core);
+  const tlb = sys.inspect.tlbView(nid, v.core);
   const lines = [
     `cores ${cores}`,
     `core ${v.core}: ${v.mode}${v.inInterrupt ? ' (in interrupt)' : ''}${v.current ? `, pid ${v.current.pid} tid ${v.current.tid} ${v.current.program}` : ''}, ${v.runQueue.length} queued`,
@@ -121,15 +122,12 @@ export function nodePane(sys: System, nid: number, core: number): NodePaneView {
     `tlb ${tlb.entries.length}/${tlb.capacity}, hit ${(tlb.hitRate * 100).toFixed(1)}% (${tlb.hits}/${tlb.hits + tlb.misses})`,
     ...tlb.entries.slice(0, 3).map((e) => `  asid ${e.asid} va 0x${e.va.toString(16)} -> pa 0x${e.pa.toString(16)} ${e.pageSize >= 2 ** 21 ? '2M' : '4K'}`),
   ];
-  for (const p of k.liveProcesses()) {
-    const pp = k.portals.peek(p);
-    lines.push(`pid ${p.pid} ${p.name} rank ${p.info.rank}: ${p.liveThreads.length} thread(s)`);
-    if (pp === undefined) continue;
-    for (const ni of pp.nis) {
-      if (ni === null) continue;
-      const pts = ni.pts.map((pt, i) => (pt === null ? '' : `pt${i}:${pt.priority.length}/${pt.overflow.length}${pt.enabled ? '' : '(off)'}`)).filter((x) => x);
-      const eqs = [...ni.eqs.values()].map((q) => `${q.events.length}/${q.size}`);
-      lines.push(`  ni${ni.index} ${pts.join(' ')}  eq ${eqs.join(' ')}  md ${ni.mds.size} ct ${ni.cts.size}`);
+  for (const p of sys.inspect.portalsView(nid)) {
+    lines.push(`pid ${p.pid} ${p.name} rank ${p.rank}: ${p.threads} thread(s)`);
+    for (const ni of p.nis) {
+      const pts = ni.pts.map((pt) => (pt === null ? '' : `pt${pt.index}:${pt.priority}/${pt.overflow}${pt.enabled ? '' : '(off)'}`)).filter((x) => x);
+      const eqs = ni.eqs.map((q) => `${q.events}/${q.size}`);
+      lines.push(`  ni${ni.index} ${pts.join(' ')}  eq ${eqs.join(' ')}  md ${ni.mds} ct ${ni.cts}`);
     }
   }
   return { title: `node ${nid} (${sys.machine.topology.coords(nid).join(',')})`, lines };
@@ -138,7 +136,7 @@ export function nodePane(sys: System, nid: number, core: number): NodePaneView {
 export interface TraceFilter {
   node?: number;
   core?: number;
-  path?: string;
+  path?: TracePath;
   pid?: number;
 }
 

@@ -4,6 +4,8 @@
 // next (immer's produce), so they are tested without a terminal.
 
 import { type Immutable, produce } from 'immer';
+import { isTracePath, TRACE_PATHS } from '../../kernel/tracepaths.ts';
+import { didYouMean } from '../debugger/words.ts';
 import type { TraceFilter } from './views.ts';
 
 export type ViewState = Immutable<{
@@ -45,7 +47,13 @@ export function viewCommand(view: ViewState, words: readonly string[], nodes: nu
       for (let i = 0; i < args.length; i += 2) {
         const v = args[i + 1];
         if (v === undefined) return { view, line: 'error: filter [node N] [core C] [path P] [pid P]' };
-        if (args[i] === 'path') f.path = v;
+        if (args[i] === 'path') {
+          if (!isTracePath(v)) {
+            const near = didYouMean(v, Object.keys(TRACE_PATHS));
+            return { view, line: `error: no kernel path '${v}'${near ? ` (did you mean '${near}'?)` : ''}` };
+          }
+          f.path = v;
+        }
         else if ((args[i] === 'node' || args[i] === 'core' || args[i] === 'pid') && /^\d+$/.test(v)) f[args[i] as 'node' | 'core' | 'pid'] = Number(v);
         else return { view, line: `error: bad filter '${args[i]} ${v}'` };
       }

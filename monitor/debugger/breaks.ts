@@ -4,7 +4,7 @@
 // breakpoints can be disabled, enabled, given an ignore count or a condition.
 
 import { REGISTERS } from '../../hw/core.ts';
-import { type Breakpoint, type BreakpointSpec, type Condition, conditionText, parseCondition, RECORD_FIELDS, type Watchpoint, type WatchKind } from '../../kernel/breakpoints.ts';
+import { type Breakpoint, type BreakpointSpec, type Condition, conditionText, isTracePath, parseCondition, pathsMatching, RECORD_FIELDS, TRACE_PATHS, type Watchpoint, type WatchKind } from '../../system/breakpoints.ts';
 import { SYSCALLS } from '../../kernel/syscalls/table.ts';
 import { VECTOR, VECTORS, type VectorName } from '../../kernel/vectors.ts';
 import { UsageError } from '../args.ts';
@@ -23,9 +23,20 @@ function condition(text: string): Condition {
   return c;
 }
 
+/** A pattern that can stop in no kernel path would never stop: refused, naming the path it misses. */
+function checkPattern(pattern: string): void {
+  if (pattern === '*' || pathsMatching(pattern).length > 0) return;
+  const head = pattern.split('/')[0];
+  if (!pattern.includes('/') && isTracePath(pattern)) throw new UsageError(`break: '${pattern}' names a path, not a step: use PATH/STEP (e.g. ${pattern}/*)`);
+  if (/[*?]/.test(head)) throw new UsageError(`break: no kernel path matches '${head}'; the paths are listed in docs/MONITOR.md`);
+  const near = didYouMean(head, Object.keys(TRACE_PATHS));
+  throw new UsageError(`break: no kernel path '${head}'${near ? ` (did you mean '${near}'?)` : ''}; the paths are listed in docs/MONITOR.md`);
+}
+
 /** The spec of `break PATTERN [qualifiers]`, each qualifier checked. */
 export function breakSpec(s: MonitorSession, args: readonly string[]): BreakpointSpec {
   if (args.length === 0) throw new UsageError('break needs a pattern (e.g. break syscall/dispatch syscall write)');
+  checkPattern(args[0]);
   const spec: { -readonly [K in keyof BreakpointSpec]: BreakpointSpec[K] } = { pattern: args[0] === '*' ? undefined : args[0] };
   for (let i = 1; i < args.length; i += 2) {
     const q = args[i];
@@ -126,19 +137,19 @@ export const BREAK_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
       let pa: number;
       let what: string;
       if (phys) {
-        sys.physical(node, addr, len);
+        sys.inspect.physical(node, addr, len);
         pa = addr;
         what = `physical ${hex(addr)}`;
       } else {
         const p = currentProcess(s);
-        const w = p.aspace.pt.translate(addr);
-        const endW = p.aspace.pt.translate(addr + len - 1);
+        const w = sys.inspect.translate(node, p.pid, addr);
+        const endW = sys.inspect.translate(node, p.pid, addr + len - 1);
         if (!w.ok) throw new UsageError(`${hex(addr)} is not mapped in pid ${p.pid} (${p.name}) on node ${node}`);
         if (!endW.ok || endW.pageBase !== w.pageBase) throw new UsageError('a virtual watchpoint must lie within one page');
         pa = w.pageBase + (addr % w.pageSize);
         what = `virtual ${hex(addr)} in pid ${p.pid} ${p.name}`;
       }
-      const x = sys.breakpoints.watch({ kind, node, pa, len, what, last: sys.physical(node, pa, len) });
+      const x = sys.breakpoints.watch({ kind, node, pa, len, what, last: sys.inspect.physical(node, pa, len) });
       s.data = plain(x);
       return [`watchpoint ${x.id}: ${kind === 'write' ? '' : `${kind} `}${what} (node ${node} physical ${hex(pa)}, ${len} B)`];
     },

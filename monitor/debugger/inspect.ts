@@ -3,34 +3,39 @@
 // x/NFU and xp/NFU, the page walk, and set for registers and memory. Each
 // command also leaves its answer as data for --json.
 
+import { match } from 'ts-pattern';
 import { REGISTERS, type Register } from '../../hw/core.ts';
 import { formatPs as formatTime } from '../../hw/time.ts';
 import { TLB_EXEC, TLB_USER, TLB_WRITABLE } from '../../hw/tlb.ts';
-import type { Process } from '../../kernel/process.ts';
 import { VECTORS, vectorName } from '../../kernel/vectors.ts';
 import { UsageError } from '../args.ts';
 import type { MonitorCommand, MonitorSession } from '../session.ts';
 import { buildReport, summaryLines } from '../report.ts';
-import type { StopReason } from '../../kernel/system.ts';
+import type { ProcessRef } from '../../system/inspect.ts';
+import type { StopReason } from '../../system/system.ts';
 import { describeBreak } from './breaks.ts';
 import { UNET_INFO } from './unet.ts';
 import { dumpBytes, formatDump, hexDump, MAX_DUMP, pageWalk, parseFmt, rangeLines, walkLines } from './memory.ts';
 import { count, hex, int, nodeCore, value64 } from './words.ts';
 
 /** The process x, page, watch and set act on: the chosen one, else the one on the current core, else the one last stopped at. */
-export function currentProcess(s: MonitorSession): Process {
-  const sys = s.system;
+export function currentProcess(s: MonitorSession): ProcessRef {
+  const view = s.system.inspect;
   const { node, core } = s.cur;
-  const k = sys.kernel(node);
-  if (s.curPid !== null) return sys.liveProcess(node, s.curPid);
-  const running = k.cpus[core]?.current?.process;
-  if (running !== undefined && running.alive) return running;
-  const last = sys.trace.last(1)[0];
-  const stopped = last !== undefined && last.node === node && last.pid ? k.processes.get(last.pid) : undefined;
-  if (stopped !== undefined && stopped.alive) return stopped;
-  const live = k.liveProcesses();
+  if (s.curPid !== null) return view.liveProcess(node, s.curPid);
+  const running = view.runningProcess(node, core);
+  if (running !== undefined) return running;
+  const live = view.liveProcesses(node);
+  const last = s.system.trace.last(1)[0];
+  const stopped = last !== undefined && last.node === node && last.pid ? live.find((p) => p.pid === last.pid) : undefined;
+  if (stopped !== undefined) return stopped;
   if (live.length === 1) return live[0];
   throw new UsageError(`no current process on node ${node}: ${live.length === 0 ? 'none is alive there' : `choose one with cpu ${node}.${core} pid P (pids ${live.map((p) => p.pid).join(', ')})`}`);
+}
+
+/** Every core's local APIC of a node. */
+function apics(s: MonitorSession, node: number) {
+  return Array.from({ length: s.system.inspect.coreCount(node) }, (_, index) => ({ index, apic: s.system.inspect.apicView(node, index) }));
 }
 
 /** NODE.CORE given, or the current CPU. */
@@ -55,7 +60,7 @@ const vec = (v: number) => `${vectorName(v)} (${hex(v)})`;
 
 function cpuLine(s: MonitorSession): string {
   const { node, core } = s.cur;
-  const v = s.system.cpuView(node, core);
+  const v = s.system.inspect.cpuView(node, core);
   const what = v.inInterrupt ? 'in an interrupt' : v.halted ? 'halted' : v.mode;
   return `current cpu ${node}.${core}: ${what}${v.current ? `, running pid ${v.current.pid} tid ${v.current.tid} (${v.current.program})` : ''}${s.curPid !== null ? `; current process pid ${s.curPid}` : ''}`;
 }
@@ -69,7 +74,7 @@ const INFO: Record<string, { usage: string; run(s: MonitorSession, args: string[
     usage: 'nodes',
     run(s) {
       const sys = s.system;
-      const v = sys.nodesView();
+      const v = sys.inspect.nodesView();
       s.data = v;
       if (v.length === 0) return [`no kernel has booted on the ${sys.machine.size} nodes`];
       return v.map((n) => `node ${String(n.node).padStart(5)} (${n.coords.join(',')})${n.down ? ' DOWN' : ''}  cores ${n.cores.join(' ')}  pids ${n.processes.join(',') || '-'}  syscalls ${n.syscalls}`);
@@ -80,14 +85,14 @@ const INFO: Record<string, { usage: string; run(s: MonitorSession, args: string[
     run(s, args) {
       const sys = s.system;
       const nid = nodeArg(s, args[0]);
-      const k = sys.kernel(nid);
-      const nic = k.node.nic.stats;
+      const v = sys.inspect.nodeView(nid);
+      const { nic, jobctl, memory } = v;
       return [
-        `node ${nid} (${sys.machine.topology.coords(nid).join(',')}): ${k.cpus.length} cores, ${k.liveProcesses().length} live process(es)`,
-        ...k.cpus.map((c) => `  core ${c.index}: ${c.inInterrupt ? 'interrupt' : c.core.mode}${c.current ? `, running pid ${c.current.process.pid} tid ${c.current.tid}` : ''}, ${c.runQueue.length} queued`),
+        `node ${nid} (${v.coords.join(',')}): ${v.cores.length} cores, ${v.liveProcesses} live process(es)`,
+        ...v.cores.map((c) => `  core ${c.core}: ${c.mode}${c.running ? `, running pid ${c.running.pid} tid ${c.running.tid}` : ''}, ${c.queued} queued`),
         `  nic: tx ${nic.txMessages} msgs ${nic.txBytes} B, rx ${nic.rxMessages} msgs ${nic.rxBytes} B, undeliverable ${nic.undeliverable}`,
-        `  jobctl: sent ${k.jobs.stats.sent}, received ${k.jobs.stats.received}, loads ${k.jobs.stats.loads}, nacks ${k.jobs.stats.nacks}`,
-        `  memory: ${(k.phys.usedBytes / 2 ** 20).toFixed(1)} MiB allocated of ${(k.node.memory.size / 2 ** 20).toFixed(0)} MiB, ${k.node.memory.touchedFrames} frames touched`,
+        `  jobctl: sent ${jobctl.sent}, received ${jobctl.received}, loads ${jobctl.loads}, nacks ${jobctl.nacks}`,
+        `  memory: ${(memory.allocatedBytes / 2 ** 20).toFixed(1)} MiB allocated of ${(memory.sizeBytes / 2 ** 20).toFixed(0)} MiB, ${memory.touchedFrames} frames touched`,
       ];
     },
   },
@@ -95,7 +100,7 @@ const INFO: Record<string, { usage: string; run(s: MonitorSession, args: string[
     usage: 'cpu [N.C]',
     run(s, args) {
       const { node, core } = coreArg(s, args[0]);
-      const v = s.system.cpuView(node, core);
+      const v = s.system.inspect.cpuView(node, core);
       s.data = v;
       return [
         `  cpu ${node}.${core}: ${v.inInterrupt ? 'in an interrupt' : v.mode}${v.halted ? ', halted' : ''}${v.spinning ? ', spinning' : ''}, interrupts ${v.interrupts ? 'enabled' : 'disabled'}, asid ${v.asid}`,
@@ -111,12 +116,12 @@ const INFO: Record<string, { usage: string; run(s: MonitorSession, args: string[
       const sys = s.system;
       if (args[0] !== undefined && /^\d+$/.test(args[0])) {
         const node = s.checkNode(int(args[0], 'node'));
-        const all = sys.kernel(node).cpus.map((c) => ({ core: c.index, regs: sys.registers(node, c.index) }));
+        const all = Array.from({ length: sys.inspect.coreCount(node) }, (_, core) => ({ core, regs: sys.inspect.registers(node, core) }));
         s.data = all.map((x) => ({ node, core: x.core, registers: Object.fromEntries(Object.entries(x.regs).map(([k, v]) => [k, hex(v)])) }));
         return all.flatMap((x) => [`cpu ${node}.${x.core}:`, ...regLines(x.regs)]);
       }
       const { node, core } = coreArg(s, args[0]);
-      const regs = sys.registers(node, core);
+      const regs = sys.inspect.registers(node, core);
       s.data = { node, core, registers: Object.fromEntries(Object.entries(regs).map(([k, v]) => [k, hex(v)])) };
       return regLines(regs);
     },
@@ -125,7 +130,7 @@ const INFO: Record<string, { usage: string; run(s: MonitorSession, args: string[
     usage: 'tlb [N.C]',
     run(s, args) {
       const { node, core } = coreArg(s, args[0]);
-      const t = s.system.tlbView(node, core);
+      const t = s.system.inspect.tlbView(node, core);
       s.data = t;
       const shown = t.entries.slice(0, 64);
       return [
@@ -140,9 +145,8 @@ const INFO: Record<string, { usage: string; run(s: MonitorSession, args: string[
     usage: 'lapic [N.C]',
     run(s, args) {
       const { node, core } = coreArg(s, args[0]);
-      const a = s.system.apicView(node, core);
-      const raw = s.system.kernel(node).cpus[core].core.apic;
-      const accepted = [...raw.accepted].map((n, v) => [v, n] as const).filter(([, n]) => n > 0);
+      const a = s.system.inspect.apicView(node, core);
+      const accepted = a.accepted.map((n, v) => [v, n] as const).filter(([, n]) => n > 0);
       s.data = { ...a, accepted: Object.fromEntries(accepted.map(([v, n]) => [vectorName(v), n])) };
       const t = a.timer;
       return [
@@ -159,14 +163,14 @@ const INFO: Record<string, { usage: string; run(s: MonitorSession, args: string[
     usage: 'pic [N]',
     run(s, args) {
       const node = nodeArg(s, args[0]);
-      const cpus = s.system.kernel(node).cpus;
+      const cpus = apics(s, node);
       const rows = VECTORS.map((v) => ({
         vector: v.vector,
         name: v.name,
         doc: v.doc,
-        pending: cpus.filter((c) => (c.core.apic.irr[v.vector >> 5] & (1 << (v.vector & 31))) !== 0).map((c) => c.index),
-        inService: cpus.filter((c) => (c.core.apic.isr[v.vector >> 5] & (1 << (v.vector & 31))) !== 0).map((c) => c.index),
-        accepted: cpus.map((c) => c.core.apic.accepted[v.vector]),
+        pending: cpus.filter((c) => c.apic.irr.includes(v.vector)).map((c) => c.index),
+        inService: cpus.filter((c) => c.apic.isr.includes(v.vector)).map((c) => c.index),
+        accepted: cpus.map((c) => c.apic.accepted[v.vector]),
       }));
       s.data = { node, vectors: rows };
       return [
@@ -179,11 +183,11 @@ const INFO: Record<string, { usage: string; run(s: MonitorSession, args: string[
     usage: 'ipi [N]',
     run(s, args) {
       const node = nodeArg(s, args[0]);
-      const cpus = s.system.kernel(node).cpus;
+      const cpus = apics(s, node);
       const ipiVectors = VECTORS.filter((v) => v.name === 'xcall' || v.name === 'reschedule').map((v) => v.vector);
       const per = cpus.map((c) => {
-        const a = c.core.apic;
-        return { core: c.index, sent: a.ipisSent, received: a.ipisReceived, pending: ipiVectors.filter((v) => (a.irr[v >> 5] & (1 << (v & 31))) !== 0).map(vectorName) };
+        const a = c.apic;
+        return { core: c.index, sent: a.ipisSent, received: a.ipisReceived, pending: ipiVectors.filter((v) => a.irr.includes(v)).map(vectorName) };
       });
       const inFlight = per.reduce((n, c) => n + c.sent - c.received, 0);
       s.data = { node, cores: per, inFlight };
@@ -198,7 +202,7 @@ const INFO: Record<string, { usage: string; run(s: MonitorSession, args: string[
     run(s, args) {
       const sys = s.system;
       const nid = args[0] === undefined ? undefined : s.checkNode(int(args[0], 'node'));
-      const ps = sys.processes(nid);
+      const ps = sys.inspect.processes(nid);
       s.data = ps.map(({ regions: _r, ...p }) => p);
       if (ps.length === 0) return ['no processes'];
       return ps.slice(0, 200).map((p) => `node ${p.node} pid ${p.pid} ${p.name} rank ${p.rank} ${p.alive ? 'alive' : `exited ${p.exitStatus}${p.exitReason ? ` (${p.exitReason})` : ''}`}  threads ${p.threads.map((t) => `${t.tid}@${t.core}:${t.state}`).join(' ')}`);
@@ -211,7 +215,7 @@ const INFO: Record<string, { usage: string; run(s: MonitorSession, args: string[
       const m = /^(\d+)(?:\/(\d+))?$/.exec(args[0] ?? '');
       if (args[0] !== undefined && m === null) throw new UsageError('info mem [NODE[/PID]]');
       const node = m === null ? s.cur.node : s.checkNode(Number(m[1]));
-      const ps = sys.processes(node).filter((p) => p.alive && (m?.[2] === undefined || p.pid === Number(m[2])));
+      const ps = sys.inspect.processes(node).filter((p) => p.alive && (m?.[2] === undefined || p.pid === Number(m[2])));
       s.data = ps.map((p) => ({ node, pid: p.pid, name: p.name, regions: p.regions }));
       if (ps.length === 0) return [`no live process${m?.[2] ? ` ${m[2]}` : ''} on node ${node}`];
       return ps.flatMap((p) => [`node ${node} pid ${p.pid} ${p.name}: virtual range, size, rights, kind, physical`, ...rangeLines(p.regions)]);
@@ -239,11 +243,17 @@ export function jobLines(s: MonitorSession): string[] {
   const sys = s.system;
   if (s.job === null) return ['no job'];
   const stop = s.lastStop;
-  const sysStop: StopReason = stop === null || stop.kind === 'user' || stop.kind === 'goto' ? { kind: 'idle' } : stop;
+  const sysStop: StopReason = match(stop)
+    .with(null, { kind: 'user' }, { kind: 'goto' }, (): StopReason => ({ kind: 'idle' }))
+    .otherwise((st) => st);
   const report = buildReport(sys, s.job, sysStop, s.fanout, 0);
   s.data = report;
   const lines = summaryLines(report).slice(0, -1);
-  const why = stop === null ? 'loaded; the machine has not run since' : stop.kind === 'user' ? `stopped by the user at ${formatTime(sys.now)}` : stop.kind === 'goto' ? `at ${formatTime(sys.now)} (event ${s.events})` : null;
+  const why = match(stop)
+    .with(null, () => 'loaded; the machine has not run since')
+    .with({ kind: 'user' }, () => `stopped by the user at ${formatTime(sys.now)}`)
+    .with({ kind: 'goto' }, () => `at ${formatTime(sys.now)} (event ${s.events})`)
+    .otherwise(() => null);
   if (why !== null) lines[0] = lines[0].replace(/INCOMPLETE \(.*\)$/, `INCOMPLETE (${why})`);
   return lines;
 }
@@ -254,11 +264,11 @@ function readMem(s: MonitorSession, physical: boolean, addr: number, len: number
   if (physical) {
     const size = sys.machine.node(s.cur.node).memory.size;
     if (addr + len > size) throw new UsageError(`physical ${hex(addr)}+${len} is outside node ${s.cur.node}'s memory (0..${hex(size)})`);
-    return sys.physical(s.cur.node, addr, len);
+    return sys.inspect.physical(s.cur.node, addr, len);
   }
   const p = currentProcess(s);
   try {
-    return sys.virtual(s.cur.node, p.pid, addr, len);
+    return sys.inspect.virtual(s.cur.node, p.pid, addr, len);
   } catch (e) {
     throw new UsageError(`${(e as Error).message} in pid ${p.pid} (${p.name}) on node ${s.cur.node}`);
   }
@@ -299,7 +309,7 @@ export const INSPECT_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
         let pid: number | null = null;
         if (args[1] === 'pid') {
           pid = int(args[2], 'pid');
-          s.system.liveProcess(node, pid);
+          s.system.inspect.liveProcess(node, pid);
         } else if (args[1] !== undefined) throw new UsageError('cpu N.C [pid P]');
         s.cur = { node, core };
         s.curPid = pid;
@@ -333,10 +343,10 @@ export const INSPECT_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
         if (m[2] === undefined) {
           const size = sys.machine.node(node).memory.size;
           if (addr + len > size) throw new UsageError(`physical ${hex(addr)}+${len} is outside node ${node}'s memory (0..${hex(size)})`);
-          bytes = sys.physical(node, addr, len);
+          bytes = sys.inspect.physical(node, addr, len);
         } else {
           try {
-            bytes = sys.virtual(node, Number(m[2]), addr, len);
+            bytes = sys.inspect.virtual(node, Number(m[2]), addr, len);
           } catch (e) {
             throw new UsageError((e as Error).message);
           }
@@ -360,9 +370,9 @@ export const INSPECT_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
     run(s, args) {
       const va = int(args[0], 'ADDR');
       const p = currentProcess(s);
-      const w = pageWalk(s.system.machine.node(s.cur.node).memory, p.aspace.cr3, va);
+      const w = pageWalk(s.system.machine.node(s.cur.node).memory, p.cr3, va);
       s.data = { va: hex(va), pa: w.pa === null ? null : hex(w.pa), pageSize: w.pageSize, why: w.why || undefined, levels: w.steps.map((x) => ({ ...x, entryAddr: hex(x.entryAddr), frame: hex(x.frame) })) };
-      return [`pid ${p.pid} (${p.name}) on node ${s.cur.node}, cr3 ${hex(p.aspace.cr3)}:`, ...walkLines(va, w)];
+      return [`pid ${p.pid} (${p.name}) on node ${s.cur.node}, cr3 ${hex(p.cr3)}:`, ...walkLines(va, w)];
     },
   },
   set: {
@@ -374,7 +384,7 @@ export const INSPECT_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
       if ((REGISTERS as readonly string[]).includes(args[0] ?? '')) {
         const v = value64(args[1], args[0]);
         if (args.length !== 2) throw new UsageError('set REG VALUE');
-        sys.setRegister(s.cur.node, s.cur.core, args[0] as Register, v);
+        sys.inspect.setRegister(s.cur.node, s.cur.core, args[0] as Register, v);
         return [`cpu ${s.cur.node}.${s.cur.core} ${args[0]} = ${hex(v)}`];
       }
       if (args[0] === 'mem' || args[0] === 'phys') {
@@ -387,12 +397,12 @@ export const INSPECT_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
         for (let i = 0; i < unit; i++) bytes[i] = Number((v >> BigInt(8 * i)) & 0xffn);
         if (args[0] === 'phys') {
           readMem(s, true, addr, unit);
-          sys.writePhysical(s.cur.node, addr, bytes);
+          sys.inspect.writePhysical(s.cur.node, addr, bytes);
           return [`node ${s.cur.node} physical ${hex(addr)} = ${hex(v)} (${unit} B)`];
         }
         const p = currentProcess(s);
         try {
-          sys.writeVirtual(s.cur.node, p.pid, addr, bytes);
+          sys.inspect.writeVirtual(s.cur.node, p.pid, addr, bytes);
         } catch (e) {
           throw new UsageError(`${(e as Error).message} in pid ${p.pid} (${p.name}) on node ${s.cur.node}`);
         }

@@ -3,8 +3,9 @@
 // `page`, QEMU `gva2gpa`), and a process's address space as mapped ranges
 // with their rights.
 
+import { match } from 'ts-pattern';
 import { UsageError } from '../args.ts';
-import { decodePte, PTE_HUGE, PTE_PRESENT, PTE_USER, PTE_WRITABLE, tableIndex } from '../../hw/mmu.ts';
+import { decodePte, PTE_HUGE, PTE_PRESENT, PTE_USER, PTE_WRITABLE, tableIndex, USER_VA_LIMIT } from '../../hw/mmu.ts';
 import type { PhysicalMemory } from '../../hw/memory.ts';
 import { decode } from '../../kernel/ext/isa.ts';
 import { disassembleOne } from '../../kernel/ext/disasm.ts';
@@ -71,22 +72,21 @@ export function formatDump(addr: number, bytes: Uint8Array, f: Fmt): string[] {
     }
     return out;
   }
+  // What is left: one value per unit (a character per byte for c).
+  const format = f.format;
   const cell = (i: number) => {
     const v = unitValue(bytes, i, f.unit);
-    switch (f.format) {
-      case 'x':
-        return `0x${v.toString(16).padStart(f.unit * 2, '0')}`;
-      case 'u':
-        return v.toString().padStart(Math.ceil(f.unit * 2.5));
-      case 'd':
-        return BigInt.asIntN(f.unit * 8, v).toString().padStart(Math.ceil(f.unit * 2.5) + 1);
-      default: {
+    return match(format)
+      .with('x', () => `0x${v.toString(16).padStart(f.unit * 2, '0')}`)
+      .with('u', () => v.toString().padStart(Math.ceil(f.unit * 2.5)))
+      .with('d', () => BigInt.asIntN(f.unit * 8, v).toString().padStart(Math.ceil(f.unit * 2.5) + 1))
+      .with('c', () => {
         const c = Number(v);
         return c >= 32 && c < 127 ? `'${String.fromCharCode(c)}'` : `\\x${c.toString(16).padStart(2, '0')}`;
-      }
-    }
+      })
+      .exhaustive();
   };
-  const perRow = f.format === 'c' ? 16 : Math.max(1, 16 / f.unit);
+  const perRow = format === 'c' ? 16 : Math.max(1, 16 / f.unit);
   const out: string[] = [];
   for (let i = 0; i < f.count * f.unit; i += perRow * f.unit) {
     const cells: string[] = [];
@@ -124,7 +124,7 @@ export interface WalkStep {
 /** Walks the 4-level page tables at `cr3` for `va`, level by level; the physical address or why there is none. */
 export function pageWalk(mem: PhysicalMemory, cr3: number, va: number): { steps: WalkStep[]; pa: number | null; why: string; pageSize: number } {
   const steps: WalkStep[] = [];
-  if (va >= 2 ** 47) return { steps, pa: null, why: `${hex(va)} is not a canonical user address (below 0x800000000000)`, pageSize: 0 };
+  if (va >= USER_VA_LIMIT) return { steps, pa: null, why: `${hex(va)} is not a canonical user address (below ${hex(USER_VA_LIMIT)})`, pageSize: 0 };
   let table = cr3;
   for (let level = 4; level >= 1; level--) {
     const entryAddr = table + 8 * tableIndex(va, level);

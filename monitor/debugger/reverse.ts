@@ -9,7 +9,7 @@
 // replays it; replay runs such a script.
 
 import { formatPs as formatTime, parseTime } from '../../hw/time.ts';
-import type { System } from '../../kernel/system.ts';
+import type { System } from '../../system/system.ts';
 import type { TraceRecord } from '../../kernel/trace.ts';
 import { UsageError } from '../args.ts';
 import { MAX_SCRIPT_BYTES, readBounded, writeOutput } from '../files.ts';
@@ -97,7 +97,7 @@ async function rerun(s: MonitorSession, target: { events?: number; time?: number
   if (scan) return result;
   sys.breakpoints.suspended = false;
   sys.breakpoints.adopt(old.breakpoints);
-  for (const w of sys.breakpoints.watchpoints) w.last = sys.physical(w.node, w.pa, w.len);
+  for (const w of sys.breakpoints.watchpoints) w.last = sys.inspect.physical(w.node, w.pa, w.len);
   const cur = s.cur;
   const curPid = s.curPid;
   s.sys = sys;

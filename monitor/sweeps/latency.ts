@@ -4,7 +4,7 @@
 // Portals put answered by a user process. Each point is twice the
 // zero-byte/ sized one-way latency the app publishes (half its round trip).
 
-import { System } from '../../kernel/system.ts';
+import { System } from '../../system/system.ts';
 import { APPS } from '../../userland/apps/index.ts';
 import { MACHINE_OPTIONS, UsageError, flag, machineChoice, parse, str } from '../args.ts';
 import { writableFile, writeOutput } from '../files.ts';

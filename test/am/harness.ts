@@ -3,7 +3,7 @@
 // published results.
 
 import { getProfile } from '../../hw/profile.ts';
-import { System } from '../../kernel/system.ts';
+import { System } from '../../system/system.ts';
 import type { AmTransport } from '../../userland/lib/am/transport.ts';
 import { amOverPortals } from '../../userland/lib/am/portals.ts';
 import { amOverUnet } from '../../userland/lib/am/unet.ts';

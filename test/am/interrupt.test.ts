@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { getProfile } from '../../hw/profile.ts';
-import { System } from '../../kernel/system.ts';
+import { System } from '../../system/system.ts';
 import { amInterrupts, amStart } from '../../userland/lib/am/am.ts';
 import { amOverUnet } from '../../userland/lib/am/unet.ts';
 import { program } from '../../userland/lib/runtime.ts';

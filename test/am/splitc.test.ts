@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { getProfile } from '../../hw/profile.ts';
-import { System } from '../../kernel/system.ts';
+import { System } from '../../system/system.ts';
 import { splitcAlloc, splitcStart } from '../../userland/lib/am/splitc.ts';
 import { APPS } from '../../userland/apps/index.ts';
 import { TRANSPORTS, runAm } from './harness.ts';

@@ -1,7 +1,11 @@
 // The layers' import direction, read from the sources: hw knows nothing of
 // ours outside hw/, the kernel nothing of userland or the monitor, and
 // userland reaches the kernel only through the trap (it may import kernel
-// definitions for types, never values).
+// definitions for types, never values). The simulator's control and
+// inspection API (system/) sits above the kernel; the monitor reads the
+// machine only through it. Inside the kernel, Portals and job control
+// know nothing of each other: kernel/nicdispatch.ts routes the NIC between
+// them.
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -73,4 +77,90 @@ describe('layering: imports point down only', () => {
     const bad = all('userland').filter((e) => layer(e.to) !== 'userland' && !(layer(e.to) === 'kernel' && e.typeOnly));
     expect(show(bad)).toEqual([]);
   });
+
+  it('the kernel imports nothing of the simulator API (system/)', () => {
+    expect(show(all('kernel').filter((e) => layer(e.to) === 'system'))).toEqual([]);
+  });
+
+  it('system/ imports only itself, the kernel and hw', () => {
+    expect(show(all('system').filter((e) => !['system', 'kernel', 'hw'].includes(layer(e.to))))).toEqual([]);
+  });
+
+  it('the monitor takes from the kernel only types and published definition tables (its reads go through system/)', () => {
+    // monitor/conformance/ drives kernel units (the eBPF VM, Portals atomics) directly, as a test harness does.
+    const harness = (e: Edge) => e.from.startsWith('monitor/conformance/');
+    const bad = all('monitor').filter((e) => layer(e.to) === 'kernel' && !e.typeOnly && !harness(e) && !KERNEL_DEFINITIONS.includes(e.to));
+    expect(show(bad)).toEqual(KNOWN_MONITOR_EXCEPTIONS);
+  });
+
+  it('the monitor never fetches a kernel object to read it (no kernel(), existingKernel(), bootedKernels())', () => {
+    const reach = /\.(kernel|existingKernel|bootedKernels)\(/;
+    const bad = sources('monitor').filter((f) => !f.startsWith('monitor/conformance/') && reach.test(readFileSync(join(ROOT, f), 'utf8')));
+    expect(bad).toEqual([]);
+  });
+
+  it('Portals and job control import neither each other, not even for types (the NIC dispatch routes between them)', () => {
+    const portals = (f: string) => f.startsWith('kernel/portals/');
+    const jobControl = (f: string) => /^kernel\/(job\/|jobctl|jobmsg|jobblock|image|codecatalog)/.test(f);
+    const jobFiles = sources('kernel').filter(jobControl);
+    expect(jobFiles.length).toBeGreaterThan(0);
+    const bad = [...all('kernel/portals').filter((e) => jobControl(e.to)), ...jobFiles.flatMap(edges).filter((e) => portals(e.to))];
+    expect(show(bad)).toEqual([]);
+  });
 });
+
+/** The kernel's import graph: each kernel file and the kernel files it imports (types included). */
+function kernelGraph(): Map<string, string[]> {
+  const g = new Map<string, string[]>();
+  for (const f of sources('kernel')) g.set(f, []);
+  for (const e of all('kernel')) if (g.has(e.to)) g.get(e.from)!.push(e.to);
+  return g;
+}
+
+/** Files reachable from `start` by imports (start itself included). */
+function reach(g: Map<string, string[]>, start: string): Set<string> {
+  const seen = new Set<string>([start]);
+  const todo = [start];
+  while (todo.length > 0) for (const n of g.get(todo.pop()!) ?? []) if (!seen.has(n)) seen.add(n), todo.push(n);
+  return seen;
+}
+
+describe('layering: the per-node kernel', () => {
+  // The paths and the executor take the narrow context (kernel/context.ts), not the Kernel class.
+  const NARROW = ['cpu', 'trap', 'irq', 'xcall', 'tlbflush', 'timer', 'futex', 'fault', 'uaccess', 'loadstore', 'sched', 'spawn', 'exit', 'context'];
+
+  it('the kernel paths and the executor do not import kernel.ts, directly or through another file', () => {
+    const g = kernelGraph();
+    const bad = NARROW.map((n) => `kernel/${n}.ts`).filter((f) => {
+      expect(g.has(f), `${f} exists`).toBe(true);
+      return reach(g, f).has('kernel/kernel.ts');
+    });
+    expect(bad).toEqual([]);
+  });
+
+  it('every import cycle in kernel/ goes through kernel.ts (the composition root and the drivers it builds)', () => {
+    const g = kernelGraph();
+    const cyclic = [...g.keys()].filter((f) => (g.get(f) ?? []).some((n) => reach(g, n).has(f)));
+    expect(cyclic.length).toBeGreaterThan(0);
+    const outside = cyclic.filter((f) => !reach(g, f).has('kernel/kernel.ts') || !reach(g, 'kernel/kernel.ts').has(f));
+    expect(outside).toEqual([]);
+  });
+});
+
+/** Kernel files that are tables and formats (no kernel state), which the monitor prints, documents or builds. */
+const KERNEL_DEFINITIONS = [
+  'kernel/abi.ts',
+  'kernel/errno.ts',
+  'kernel/vectors.ts',
+  'kernel/syscalls/table.ts',
+  'kernel/portals/defs.ts',
+  'kernel/portals/layout.ts',
+  'kernel/ext/isa.ts',
+  'kernel/ext/disasm.ts',
+  'kernel/job/image.ts',
+  'kernel/tracepaths.ts',
+  'kernel/unet/flags.ts',
+];
+
+/** Value imports from kernel state files the monitor still makes (none: keep it so). */
+const KNOWN_MONITOR_EXCEPTIONS: string[] = [];

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { getProfile, withOverrides } from '../../hw/profile.ts';
-import { System } from '../../kernel/system.ts';
+import { System } from '../../system/system.ts';
 import { APPS } from '../../userland/apps/index.ts';
 import { attachExtension, extensionStats } from '../../userland/lib/ext.ts';
 import { PTL, Portals } from '../../userland/lib/portals.ts';

@@ -3,7 +3,7 @@
 // sent, and what it costs is the same on both engines.
 import { describe, expect, it } from 'vitest';
 import { getProfile, withOverrides } from '../../hw/profile.ts';
-import { System } from '../../kernel/system.ts';
+import { System } from '../../system/system.ts';
 import { attachExtension, extensionStats } from '../../userland/lib/ext.ts';
 import { PTL, Portals } from '../../userland/lib/portals.ts';
 import { program } from '../../userland/lib/runtime.ts';

@@ -3,7 +3,7 @@
 // or a kernel oops is counted (never thrown at the caller).
 
 import { Rng } from '../../hw/rng.ts';
-import type { System } from '../../kernel/system.ts';
+import type { System } from '../../system/system.ts';
 
 export interface FuzzCounts {
   readonly target: string;

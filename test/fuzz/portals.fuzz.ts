@@ -10,7 +10,7 @@
 import { getProfile, withOverrides } from '../../hw/profile.ts';
 import { PTL } from '../../kernel/portals/defs.ts';
 import { PTL_ARG_TYPES, type WordType } from '../../kernel/portals/calls.ts';
-import { System } from '../../kernel/system.ts';
+import { System } from '../../system/system.ts';
 import { SYSCALL_NR, type SyscallName } from '../../kernel/syscalls/table.ts';
 import { LAYOUT } from '../../userland/lib/abi.gen.ts';
 import { Portals } from '../../userland/lib/portals.ts';

@@ -5,7 +5,7 @@
 // Counts host exceptions and kernel oopses (both must stay 0).
 
 import { getProfile, withOverrides } from '../../hw/profile.ts';
-import { System } from '../../kernel/system.ts';
+import { System } from '../../system/system.ts';
 import { type ArgType, SYSCALL_BY_NR, SYSCALLS } from '../../kernel/syscalls/table.ts';
 import { program } from '../../userland/lib/runtime.ts';
 import { type FuzzCounts, Gen, newCounts, runMachine } from './harness.ts';

@@ -30,8 +30,8 @@ describe('the control and inspection API', () => {
     expect(stop.breakpoint.id).toBe(bp.id);
     expect(stop.record).toMatchObject({ node: 0, core: 0, pid: 1, path: 'syscall', step: 'dispatch', detail: 'getpid' });
     // rax still holds the number while the call is in flight.
-    expect(sys.registers(0, 0).rax).toBe(39n);
-    expect(sys.cpuView(0, 0)).toMatchObject({ mode: 'kernel', current: { pid: 1, tid: 1 } });
+    expect(sys.inspect.registers(0, 0).rax).toBe(39n);
+    expect(sys.inspect.cpuView(0, 0)).toMatchObject({ mode: 'kernel', current: { pid: 1, tid: 1 } });
     // Continue to the end.
     sys.breakpoints.clear();
     expect(sys.run({ done: () => sys.jobDone(job) }).kind).toBe('done');
@@ -49,7 +49,7 @@ describe('the control and inspection API', () => {
     const sys = boot({ nodes: 4 });
     const job = sys.launchDirect(APPS.hello, [0, 2], []);
     sys.run({ done: () => sys.jobDone(job) });
-    expect(sys.nodesView().map((n) => [n.node, n.coords, n.cores, n.processes])).toEqual([
+    expect(sys.inspect.nodesView().map((n) => [n.node, n.coords, n.cores, n.processes])).toEqual([
       [0, [0], ['idle', 'idle'], []],
       [2, [2], ['idle', 'idle'], []],
     ]);
@@ -68,18 +68,18 @@ describe('the control and inspection API', () => {
     const job = sys.launchDirect(APPS.hello, [0], ['x']);
     sys.addBreakpoint({ syscall: 'write' });
     sys.run({ done: () => sys.jobDone(job) });
-    const [ps] = sys.processes(0);
+    const [ps] = sys.inspect.processes(0);
     expect(ps).toMatchObject({ pid: 1, name: 'hello', alive: true, threads: [{ tid: 1, core: 0, state: 'running' }] });
     expect(ps.regions.map((r) => r.kind)).toEqual(['text', 'data', 'bss', 'heap', 'stack']);
     expect(ps.regions.find((r) => r.kind === 'heap')!.pageSize).toBe(2 * 1024 * 1024);
-    const tlb = sys.tlbView(0, 0);
+    const tlb = sys.inspect.tlbView(0, 0);
     expect(tlb.entries.length).toBeGreaterThan(0);
     expect(tlb.entries.every((e) => e.asid === 1)).toBe(true);
-    expect(sys.apicView(0, 0)).toMatchObject({ isr: [], nmiPending: false });
+    expect(sys.inspect.apicView(0, 0)).toMatchObject({ isr: [], nmiPending: false });
     // argv[1] is on the stack: read it through the process's page tables.
     const stackTop = ps.regions.find((r) => r.kind === 'stack')!.end;
-    const text = new TextDecoder().decode(sys.virtual(0, 1, stackTop - 64, 64));
+    const text = new TextDecoder().decode(sys.inspect.virtual(0, 1, stackTop - 64, 64));
     expect(text).toContain('hello\0x\0MARGAY_RANK=0\0');
-    expect(() => sys.virtual(0, 1, 0x10, 8)).toThrow(/not readable/);
+    expect(() => sys.inspect.virtual(0, 1, 0x10, 8)).toThrow(/not readable/);
   });
 });

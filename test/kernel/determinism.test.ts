@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { getProfile } from '../../hw/profile.ts';
-import { System } from '../../kernel/system.ts';
+import { System } from '../../system/system.ts';
 import { buildReport } from '../../monitor/report.ts';
 import { APPS } from '../../userland/apps/index.ts';
 

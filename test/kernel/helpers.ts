@@ -2,7 +2,7 @@
 
 import { getProfile, withOverrides } from '../../hw/profile.ts';
 import type { UserProgram } from '../../kernel/abi.ts';
-import { System } from '../../kernel/system.ts';
+import { System } from '../../system/system.ts';
 import { type Main, program } from '../../userland/lib/runtime.ts';
 
 export function boot(opts: { nodes?: number; cores?: number; shootdown?: boolean; seed?: number; trace?: boolean } = {}): System {

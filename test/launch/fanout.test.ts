@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseJobBlock } from '../../kernel/jobblock.ts';
+import { parseJobBlock } from '../../kernel/job/jobblock.ts';
 import { childrenOf, depthOf, parentOf, subtreeOf, treeDepth } from '../../userland/lib/fanout.ts';
 import { type Fanout, decodeJobBlock, encodeJobBlock, parseFanout } from '../../userland/lib/jobblock.ts';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { getProfile } from '../../hw/profile.ts';
 import { ENTRY_START } from '../../kernel/abi.ts';
-import { ELF_HEADER_BYTES, PHDR_BYTES, buildImage, parseImage } from '../../kernel/image.ts';
-import { System } from '../../kernel/system.ts';
+import { ELF_HEADER_BYTES, PHDR_BYTES, buildImage, parseImage } from '../../kernel/job/image.ts';
+import { System } from '../../system/system.ts';
 import { imageOf, launch } from '../../monitor/launch.ts';
 import { buildReport } from '../../monitor/report.ts';
 import { APPS } from '../../userland/apps/index.ts';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildImage, parseImage } from '../../kernel/image.ts';
+import { buildImage, parseImage } from '../../kernel/job/image.ts';
 import { imageOf } from '../../monitor/launch.ts';
 import { APPS } from '../../userland/apps/index.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getProfile } from '../../hw/profile.ts';
 import type { Shape } from '../../hw/topology.ts';
-import { type Job, System } from '../../kernel/system.ts';
+import { type Job, System } from '../../system/system.ts';
 import { launch } from '../../monitor/launch.ts';
 import { buildReport } from '../../monitor/report.ts';
 import { APPS } from '../../userland/apps/index.ts';

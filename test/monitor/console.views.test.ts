@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { getProfile } from '../../hw/profile.ts';
-import { System } from '../../kernel/system.ts';
+import { System } from '../../system/system.ts';
 import { INITIAL_VIEW, selectCore, viewCommand } from '../../monitor/console/viewstate.ts';
 import { jobPane, meshView, nodePane, nodeState, tracePane } from '../../monitor/console/views.ts';
 import { launch } from '../../monitor/launch.ts';
@@ -105,6 +105,12 @@ describe('the console\'s view state', () => {
     expect(viewCommand(a, ['zoom', 'out'], 16)!.view.zoom).toBe(0);
     expect(viewCommand(a, ['map', 'heat'], 16)!.view.heat).toBe(true);
     expect(selectCore(a, 2, 1).selected).toEqual({ node: 2, core: 1 });
+  });
+
+  it('refuses a trace filter on a path that does not exist (it would hide every record)', () => {
+    const r = viewCommand(INITIAL_VIEW, ['filter', 'path', 'jobloda'], 16)!;
+    expect(r.line).toBe("error: no kernel path 'jobloda' (did you mean 'jobload'?)");
+    expect(r.view).toBe(INITIAL_VIEW);
   });
 
   it('refuses bad arguments without changing the view, and leaves other commands to the monitor', () => {

@@ -59,6 +59,16 @@ describe('the monitor: what was broken', () => {
     expect(await s.exec('break irq/entry vector 0x50')).toEqual(['breakpoint 1: irq/entry vector 80 (0x50)']);
   });
 
+  it('refuses a breakpoint on a trace path that does not exist, instead of one that never stops', async () => {
+    const s = await session('boot --nodes 2');
+    expect(await s.exec('break syscal/dispatch')).toEqual(["error: break: no kernel path 'syscal' (did you mean 'syscall'?); the paths are listed in docs/MONITOR.md"]);
+    expect(await s.exec('break zz*/entry')).toEqual(["error: break: no kernel path matches 'zz*'; the paths are listed in docs/MONITOR.md"]);
+    expect(await s.exec('break syscall')).toEqual(["error: break: 'syscall' names a path, not a step: use PATH/STEP (e.g. syscall/*)"]);
+    expect(await s.exec('info break')).toEqual(['no breakpoints or watchpoints']);
+    expect(await s.exec('break sys*/dispatch')).toEqual(['breakpoint 1: sys*/dispatch']);
+    expect(await s.exec('break */entry')).toEqual(['breakpoint 2: */entry']);
+  });
+
   it('gives a clear message for negative, huge and zero counts', async () => {
     const s = new MonitorSession();
     expect(await s.exec('boot --nodes -4')).toEqual(["error: --nodes must be a whole number from 1 to 4194304, got '-4'"]);

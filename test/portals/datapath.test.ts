@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { getProfile } from '../../hw/profile.ts';
-import { System } from '../../kernel/system.ts';
+import { System } from '../../system/system.ts';
 import { ERRNO, SYS } from '../../userland/lib/abi.gen.ts';
 import { APPS } from '../../userland/apps/index.ts';
 import { PTL, Portals } from '../../userland/lib/portals.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { getProfile } from '../../hw/profile.ts';
-import { System } from '../../kernel/system.ts';
+import { System } from '../../system/system.ts';
 import { PTL, Portals } from '../../userland/lib/portals.ts';
 import { program } from '../../userland/lib/runtime.ts';
 

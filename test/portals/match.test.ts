@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PTL } from '../../kernel/portals/defs.ts';
-import { type Entry, type Incoming, bitsMatch, matches, permission, place, search } from '../../kernel/portals/match.ts';
+import { type Entry, type Incoming, bitsMatch, matches, permission, place, search, walk } from '../../kernel/portals/match.ts';
 
 const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
 
@@ -42,6 +42,24 @@ describe('Portals matching', () => {
     const list = [entry({ matchBits: 1n }), entry({ matchBits: 2n }), entry({ matchBits: 2n, length: 8 })];
     expect(search(list, req({ matchBits: 2n }), false, true)).toBe(1);
     expect(search(list, req({ matchBits: 3n }), false, true)).toBe(-1);
+  });
+
+  it('walks the priority list before the overflow list, counting every entry it looks at', () => {
+    const bits = fc.array(fc.bigInt({ min: 0n, max: 3n }), { maxLength: 6 });
+    fc.assert(
+      fc.property(bits, bits, fc.bigInt({ min: 0n, max: 3n }), (pb, ob, inc) => {
+        const pri = pb.map((b) => entry({ matchBits: b }));
+        const ovf = ob.map((b) => entry({ matchBits: b }));
+        const m = req({ matchBits: inc });
+        const w = walk(pri, ovf, m, false, true);
+        const ip = search(pri, m, false, true);
+        const io = search(ovf, m, false, true);
+        if (ip >= 0) expect(w).toEqual({ entry: pri[ip], list: PTL.PRIORITY_LIST, steps: ip + 1 });
+        else if (io >= 0) expect(w).toEqual({ entry: ovf[io], list: PTL.OVERFLOW_LIST, steps: pri.length + io + 1 });
+        else expect(w).toEqual({ entry: undefined, list: PTL.OVERFLOW_LIST, steps: pri.length + ovf.length });
+      }),
+      { seed: 12, numRuns: 300 },
+    );
   });
 
   it('checks uid and operation permissions as the reference does', () => {

@@ -9,7 +9,6 @@ import type { Env } from '../../userland/lib/runtime.ts';
 import type { Portals } from '../../userland/lib/portals.ts';
 import { MiB, PTL, machine, mmapRw, openPortals, spawn, waitFor } from '../security/attack.ts';
 
-const enc = (s: string) => new TextEncoder().encode(s);
 
 /** A non-contiguous (PTL_IOVEC) MD over `pieces` buffers of `each` bytes; returns the MD and the buffers. */
 function* iovecMd(env: Env, P: Portals, ni: number, pieces: number, each: number, extra: { eq_handle?: number; ct_handle?: number; options?: number } = {}) {

@@ -4,7 +4,7 @@
 
 import { getProfile, withOverrides } from '../../hw/profile.ts';
 import type { Main } from '../../userland/lib/runtime.ts';
-import { System } from '../../kernel/system.ts';
+import { System } from '../../system/system.ts';
 import { SYS } from '../../userland/lib/abi.gen.ts';
 import { PTL, Portals } from '../../userland/lib/portals.ts';
 import { type Env, program } from '../../userland/lib/runtime.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getProfile } from '../../hw/profile.ts';
 import { KMSG } from '../../kernel/abi.ts';
-import { type Job, System } from '../../kernel/system.ts';
+import { type Job, System } from '../../system/system.ts';
 import { imageOf, launch } from '../../monitor/launch.ts';
 import { encodeJobBlock } from '../../userland/lib/jobblock.ts';
 import { type KMsgRecord, kmsgBuffer, recvKMsg } from '../../userland/lib/loader.ts';

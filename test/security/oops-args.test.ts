@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { getProfile, withOverrides } from '../../hw/profile.ts';
 import { ERRNO } from '../../kernel/errno.ts';
-import { System } from '../../kernel/system.ts';
+import { System } from '../../system/system.ts';
 import { type ArgType, SYSCALLS } from '../../kernel/syscalls/table.ts';
 import { program } from '../../userland/lib/runtime.ts';
 

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { getProfile, withOverrides } from '../../hw/profile.ts';
 import { MAX_TIME_PS } from '../../hw/time.ts';
-import { type StopReason, System } from '../../kernel/system.ts';
+import { type StopReason, System } from '../../system/system.ts';
 import { buildReport } from '../../monitor/report.ts';
 import { ERRNO, SYS } from '../../userland/lib/abi.gen.ts';
 import { attachExtension } from '../../userland/lib/ext.ts';

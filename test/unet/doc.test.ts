@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { getProfile } from '../../hw/profile.ts';
-import { System } from '../../kernel/system.ts';
+import { System } from '../../system/system.ts';
 import { launch } from '../../monitor/launch.ts';
 import { resolveProgram } from '../../monitor/programs.ts';
 import { typeErrors } from '../../monitor/typecheck.ts';

@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { getProfile } from '../../hw/profile.ts';
-import { System } from '../../kernel/system.ts';
+import { System } from '../../system/system.ts';
 import { barrier, setup } from '../../userland/lib/ptlapp.ts';
 import { PTL, Portals } from '../../userland/lib/portals.ts';
 import { send } from '../../userland/lib/collective.ts';

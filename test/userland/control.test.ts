@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { getProfile } from '../../hw/profile.ts';
-import { System } from '../../kernel/system.ts';
+import { System } from '../../system/system.ts';
 import { sendControl, setup } from '../../userland/lib/ptlapp.ts';
 import { program } from '../../userland/lib/runtime.ts';
 

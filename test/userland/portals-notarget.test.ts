@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { getProfile } from '../../hw/profile.ts';
-import { System } from '../../kernel/system.ts';
+import { System } from '../../system/system.ts';
 import { PTL, Portals } from '../../userland/lib/portals.ts';
 import { type Env, program } from '../../userland/lib/runtime.ts';
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../userland/lib/sys.ts';

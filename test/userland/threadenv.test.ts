@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { getProfile, withOverrides } from '../../hw/profile.ts';
-import { System } from '../../kernel/system.ts';
+import { System } from '../../system/system.ts';
 import { type Main, program } from '../../userland/lib/runtime.ts';
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_NONE, PROT_READ, PROT_WRITE } from '../../userland/lib/sys.ts';
 

@@ -19,9 +19,11 @@ import { type JobInfo, decodeJobBlock } from './jobblock.ts';
 import { loadSubtree } from './loader.ts';
 import { type FaultHandler, Memory, type MessageHandler, ProcessShared } from './memory.ts';
 import { type U, type UserCpu, asThread, isMessageUpcall, nameThread } from './ops.ts';
-import { FUTEX_WAIT, MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, Sys } from './sys.ts';
+import { CLONE_CHILD_CLEARTID, CLONE_FILES, CLONE_FS, CLONE_PARENT_SETTID, CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_THREAD, CLONE_VM, FUTEX_WAIT, MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from './abi.gen.ts';
+import { Sys } from './sys.ts';
 
-export const CLONE_THREAD_FLAGS = 0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000 | 0x100000 | 0x200000;
+/** The flags pthread_create passes to clone (glibc's, less CLONE_SETTLS). */
+export const CLONE_THREAD_FLAGS = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
 const THREAD_STACK = 256 * 1024;
 
 export interface ThreadHandle {

@@ -1,22 +1,36 @@
 // Typed wrappers over the raw syscall, one per call in the ABI. Results are
 // returned as the kernel gave them: a negative number is -errno.
 
-import { SYS } from './abi.gen.ts';
+import { CLOCK_MONOTONIC, SYS } from './abi.gen.ts';
 import type { Memory } from './memory.ts';
 import type { U, UserCpu } from './ops.ts';
 import { type Arg, syscallN } from './syscall.ts';
 
-export const PROT_NONE = 0;
-export const PROT_READ = 1;
-export const PROT_WRITE = 2;
-export const PROT_EXEC = 4;
-export const MAP_SHARED = 0x01;
-export const MAP_PRIVATE = 0x02;
-export const MAP_FIXED = 0x10;
-export const MAP_ANONYMOUS = 0x20;
-export const FUTEX_WAIT = 0;
-export const FUTEX_WAKE = 1;
-export const CLOCK_MONOTONIC = 1;
+// The flags user programs pass, as the kernel's syscall table defines them.
+export {
+  CLOCK_MONOTONIC,
+  CLOCK_REALTIME,
+  CLONE_CHILD_CLEARTID,
+  CLONE_CHILD_SETTID,
+  CLONE_FILES,
+  CLONE_FS,
+  CLONE_PARENT_SETTID,
+  CLONE_SIGHAND,
+  CLONE_SYSVSEM,
+  CLONE_THREAD,
+  CLONE_VM,
+  FUTEX_PRIVATE_FLAG,
+  FUTEX_WAIT,
+  FUTEX_WAKE,
+  MAP_ANONYMOUS,
+  MAP_FIXED,
+  MAP_PRIVATE,
+  MAP_SHARED,
+  PROT_EXEC,
+  PROT_NONE,
+  PROT_READ,
+  PROT_WRITE,
+} from './abi.gen.ts';
 
 export class Sys {
   private kmsgArgs = 0;

@@ -1,4 +1,4 @@
-// Pins on the physical memory behind Portals objects and NIC operations.
+// Pins on the physical memory behind Portals objects, NIC operations and kernel messages.
 // A memory descriptor, a list entry and an extension grant each hold a pin
 // on the allocations their pieces lie in for as long as they exist, and an
 // operation in flight holds its own pin on what it moves until its DMA is
@@ -8,8 +8,8 @@
 // else has been given. Pins are per allocation: a process's regions are
 // physically contiguous extents, allocated and freed whole.
 
-import type { ContiguousAllocator } from '../../hw/physalloc.ts';
-import type { Piece } from './iov.ts';
+import type { ContiguousAllocator } from '../hw/physalloc.ts';
+import type { Piece } from './portals/iov.ts';
 
 export class Pin {
   private bases: number[] | null;

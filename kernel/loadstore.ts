@@ -5,9 +5,8 @@
 
 import { TLB_USER, TLB_WRITABLE } from '../hw/tlb.ts';
 import type { UserOp, UserResult } from './abi.ts';
-import type { Cpu } from './cpu.ts';
+import type { CoreContext, KernelContext } from './context.ts';
 import { pageFaultPath } from './fault.ts';
-import type { Kernel } from './kernel.ts';
 import type { Thread } from './process.ts';
 import type { KPath } from './step.ts';
 
@@ -22,7 +21,7 @@ export interface AccessResult {
 
 const flags = new Uint8Array(1);
 
-export function userAccess(k: Kernel, cpu: Cpu, t: Thread, op: Extract<UserOp, { op: 'load' | 'store' }>): AccessResult {
+export function userAccess(k: KernelContext, cpu: CoreContext, t: Thread, op: Extract<UserOp, { op: 'load' | 'store' }>): AccessResult {
   const write = op.op === 'store';
   const va = op.va;
   const len = write ? (op.bytes instanceof Uint8Array ? op.bytes.length : -1) : op.len;

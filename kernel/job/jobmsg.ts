@@ -5,11 +5,8 @@
 // of the app), app kill (answered affirmatively), and the exit fan-in that
 // carries a subtree's combined exit status up the load tree.
 
-import { KMSG } from './abi.ts';
-import { HEADER_BYTES } from './portals/wire.ts';
-
-/** Word 0 of a kernel message; Portals kinds are 1..7. */
-export const KERNEL_KIND = 8;
+import { KMSG } from '../abi.ts';
+import { KERNEL_MESSAGE_KIND as KERNEL_KIND, NIC_HEADER_BYTES as HEADER_BYTES } from '../nicwire.ts';
 
 export type KMsgType = 'load' | 'load-ack' | 'load-nack' | 'status' | 'status-reply' | 'kill' | 'kill-ack' | 'exit';
 
@@ -83,10 +80,6 @@ export function decodeKMsg(b: Uint8Array): KMsgHeader | null {
     summary: { ranks: w(10), failed: w(11), firstFailedRank: w(12), firstFailedStatus: w(13) },
     jobSize: w(14),
   };
-}
-
-export function isKernelMessage(header: Uint8Array): boolean {
-  return header.length >= 8 && new DataView(header.buffer, header.byteOffset, 8).getBigInt64(0, true) === BigInt(KERNEL_KIND);
 }
 
 export const NO_SUMMARY: ExitSummary = { ranks: 0, failed: 0, firstFailedRank: -1, firstFailedStatus: 0 };

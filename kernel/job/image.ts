@@ -14,7 +14,7 @@
 // the first thing wrong; it never throws on any input.
 
 import { createHash } from 'node:crypto';
-import { ENTRY_START, LAYOUT } from './abi.ts';
+import { ENTRY_START, LAYOUT } from '../abi.ts';
 
 export const ELF_HEADER_BYTES = 64;
 export const PHDR_BYTES = 56;

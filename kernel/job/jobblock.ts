@@ -3,7 +3,7 @@
 // the job's pid, size, nid map and argv/envp to create a rank's process; it
 // checks every count and offset and refuses a malformed block with a reason.
 
-import { JOB_BLOCK as J } from './abi.ts';
+import { JOB_BLOCK as J } from '../abi.ts';
 
 export interface JobBlock {
   readonly bytes: Uint8Array;

@@ -8,8 +8,12 @@
 // node's memory while they exist. Internal stops (`over`) live apart from the user's list and take
 // none of the user's numbers. A run stops after the step that matches.
 
-import type { TraceRecord } from './trace.ts';
-import { VECTOR, type VectorName } from './vectors.ts';
+import { TRACE_PATHS, type TracePath } from '../kernel/tracepaths.ts';
+import type { TraceRecord } from '../kernel/trace.ts';
+import { VECTOR, type VectorName } from '../kernel/vectors.ts';
+
+/** The trace path list, re-exported so the monitor reads it through the simulator's API. */
+export { isTracePath, TRACE_PATHS } from '../kernel/tracepaths.ts';
 
 /** `REG OP VALUE` or `FIELD OP VALUE`; `~` tests that a text field contains the value. */
 export interface Condition {
@@ -76,6 +80,26 @@ export const RECORD_FIELDS = ['node', 'core', 'pid', 'path', 'step', 'detail', '
 export function globToRegExp(glob: string): RegExp {
   const re = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${re}$`);
+}
+
+/**
+ * The kernel paths a "path/step" glob can stop in, from the one list of
+ * paths. A record reads "path/step" with a single '/' (neither part holds
+ * one), so a glob's first '/' is that one and its head matches the path; a
+ * glob without '/' can match only through a wildcard, after a literal prefix
+ * of "path/". Empty when the glob can match no record.
+ */
+export function pathsMatching(glob: string): TracePath[] {
+  const paths = Object.keys(TRACE_PATHS) as TracePath[];
+  const slash = glob.indexOf('/');
+  if (slash >= 0) {
+    const head = globToRegExp(glob.slice(0, slash));
+    return paths.filter((p) => head.test(p));
+  }
+  const wild = glob.search(/[*?]/);
+  if (wild < 0) return [];
+  const prefix = glob.slice(0, wild);
+  return paths.filter((p) => `${p}/`.startsWith(prefix));
 }
 
 /** Parses "rax==0x1", "detail~write", "pid != 100" (already joined); null when malformed. */

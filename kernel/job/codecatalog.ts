@@ -4,7 +4,7 @@
 // The loader looks an image's text up here after checking the image's hash:
 // a corrupted or unknown text finds nothing and cannot run.
 
-import type { UserCode, UserProgram } from './abi.ts';
+import type { UserCode, UserProgram } from '../abi.ts';
 import { sha256 } from './image.ts';
 
 export class CodeCatalog {

@@ -1,0 +1,38 @@
+// Boot: the syscall table, the console and Portals drivers, the interrupt
+// vectors (timer, cross-call, reschedule, and the NIC's two, which
+// nicdispatch.ts routes), then every core idles with interrupts open.
+
+import { registerConsole } from './console.ts';
+import type { Kernel } from './kernel.ts';
+import { attachNic } from './nicdispatch.ts';
+import { registerPortals } from './portals/calls.ts';
+import { registerExtensions } from './portals/extcalls.ts';
+import { registerUnet } from './unet/calls.ts';
+import { step } from './step.ts';
+import { HANDLERS } from './syscalls/handlers.ts';
+import type { SyscallName } from './syscalls/table.ts';
+import { VECTOR } from './vectors.ts';
+import { xcallHandler } from './xcall.ts';
+
+export function bootKernel(k: Kernel): void {
+  for (const [name, handler] of Object.entries(HANDLERS)) k.registerSyscall(name as SyscallName, handler);
+  registerConsole(k);
+  k.requestIrq('apic-timer', (kk, cpu) => kk.timer(cpu.index).onInterrupt());
+  k.requestIrq('xcall', xcallHandler);
+  k.requestIrq('reschedule', function* (_kk, cpu) {
+    cpu.needResched = true;
+    yield step('sched', 'resched-ipi', 10, `${cpu.runQueue.length} runnable`);
+  });
+  attachNic(k);
+  registerPortals(k);
+  registerExtensions(k);
+  registerUnet(k);
+  k.unet.attach(VECTOR.unet);
+  k.node.nic.irq = { core: 0, rxVector: VECTOR['nic-rx'], completionVector: VECTOR['nic-completion'] };
+  for (const cpu of k.cpus) {
+    cpu.core.setInterruptsEnabled(true);
+    cpu.halted = true;
+    cpu.core.setMode('idle', k.engine.now);
+  }
+  k.traceStep(k.cpus[0], 'boot', 'done', `${k.cpus.length} cores, ${k.registeredSyscalls().length} syscalls`);
+}

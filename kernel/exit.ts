@@ -1,0 +1,87 @@
+// Exit: ending a thread (the process ends with its last thread), killing a
+// whole process, and the zombies: ended processes whose memory waits until
+// no DMA (a Portals transfer, a job-control message) can touch it.
+
+import type { CoreContext, KernelContext } from './context.ts';
+import type { AsidPool } from './asid.ts';
+import type { Cpu } from './cpu.ts';
+import type { FutexTable } from './futex.ts';
+import type { Process, Thread } from './process.ts';
+import { teardown } from './spawn.ts';
+import type { CpuTimers } from './timer.ts';
+
+/** What ending threads and processes needs of the kernel. */
+export interface ExitContext extends Pick<KernelContext, 'engine' | 'traceStep'> {
+  readonly cpus: readonly Cpu[];
+  executing: CoreContext | null;
+  readonly futex: FutexTable;
+  readonly asids: AsidPool;
+  readonly zombies: Zombies;
+  /** Portals: drops the process's objects; its transfers may still be reading or writing its memory. */
+  readonly portals: { forget(p: Process): void; inflight(p: Process): number };
+  /** U-Net: closes the process's endpoints and drops their pins. */
+  readonly unet: { forget(p: Process): void };
+  /** Job control: the exit fan-in; its messages may still be reading the process's memory. */
+  readonly jobs: { processEnded(p: Process): void; inflight(pid: number): number };
+  timer(core: number): CpuTimers;
+  /** Tells the machine around the kernel (KernelHost.processExited). */
+  announceExit(p: Process): void;
+}
+
+/** Ended processes whose memory waits for in-flight DMA. */
+export class Zombies {
+  private list: Process[] = [];
+
+  add(p: Process): void {
+    this.list.push(p);
+  }
+
+  /** Frees the memory of every zombie no DMA can touch any more. */
+  reap(k: Pick<ExitContext, 'asids' | 'portals' | 'jobs'>): void {
+    if (this.list.length === 0) return;
+    this.list = this.list.filter((p) => {
+      if (k.portals.inflight(p) > 0 || k.jobs.inflight(p.pid) > 0) return true;
+      teardown(k, p.aspace);
+      return false;
+    });
+  }
+}
+
+/** Ends a thread; the process ends with its last thread. */
+export function exitThread(k: ExitContext, t: Thread, status: number): void {
+  if (t.state === 'dead') return;
+  buryThread(k, t);
+  if (t.process.liveThreads.length === 0) endProcess(k, t.process, status, null);
+}
+
+/** Ends every thread of a process (exit_group, a fatal fault, a kill). */
+export function killProcess(k: ExitContext, p: Process, status: number, reason: string | null): void {
+  if (!p.alive) return;
+  for (const t of p.liveThreads) buryThread(k, t);
+  endProcess(k, p, status, reason);
+}
+
+function buryThread(k: ExitContext, t: Thread): void {
+  t.state = 'dead';
+  t.kpath = null;
+  t.user = null;
+  if (t.timerDeadline) k.timer(t.home).remove(t.timerDeadline);
+  t.timerDeadline = null;
+  k.timer(t.home).removeThread(t);
+  for (const cpu of k.cpus) cpu.evict(t);
+}
+
+function endProcess(k: ExitContext, p: Process, status: number, reason: string | null): void {
+  if (!p.alive) return;
+  p.exitStatus = status;
+  p.exitReason = reason;
+  p.endedAt = k.engine.now;
+  k.futex.forget(p.aspace);
+  k.portals.forget(p);
+  k.unet.forget(p);
+  k.zombies.add(p);
+  k.zombies.reap(k);
+  k.jobs.processEnded(p);
+  k.traceStep(k.executing ?? k.cpus[0], 'proc', 'exit', `pid ${p.pid} status ${status}${reason ? `: ${reason}` : ''}`);
+  k.announceExit(p);
+}
