@@ -32,6 +32,7 @@ const PROGRAMS: Record<string, UserProgram> = { ...APPS, 'barrier-only': barrier
 function cannot(app: string, ranks: number): string | null {
   if (app === 'pingpong' && ranks !== 2) return 'pingpong needs exactly 2 ranks';
   if (app === 'ring' && ranks < 2) return 'ring needs at least 2 ranks';
+  if (app === 'am_pingpong' && ranks < 2) return 'am_pingpong needs at least 2 ranks';
   return null;
 }
 
