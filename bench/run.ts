@@ -9,6 +9,7 @@ import { benchJobLaunch, benchScale } from './joblaunch.ts';
 import { benchKernel } from './kernel.ts';
 import { type KernelBypassResult, benchKernelBypass, kernelBypassSvg } from './kernelbypass.ts';
 import { writeFileSync } from 'node:fs';
+import { benchKernelBypassAm } from './kernelbypass_am.ts';
 import { benchNetworkUniform } from './network.ts';
 import { benchPortals } from './portals.ts';
 
@@ -21,6 +22,7 @@ const BENCHES: Record<string, () => unknown> = {
   kernel: () => ['redstorm', 'paragon', 'modern'].map((p) => benchKernel(p)),
   joblaunch: () => benchJobLaunch(),
   kernel_bypass: () => ['redstorm', 'paragon', 'modern', 'atm95'].map((p) => benchKernelBypass(p)),
+  kernel_bypass_am: () => ['redstorm', 'atm95'].map((p) => benchKernelBypassAm(p)),
 };
 
 /** Long benchmarks, run only when named: `npm run bench scale` (about a minute), `scale100k`, `dsm` (a few minutes). */

@@ -34,7 +34,19 @@ export interface FaultUpcall {
   readonly write: boolean;
 }
 
-export type UserResult = Uint8Array | FaultUpcall | undefined;
+/**
+ * The value an interrupted computation resumes with when a message arrived
+ * for an endpoint created with UNET_USER_UPCALL (issue 13, interrupt-driven
+ * Active Messages): the runtime runs the process's message handler, then
+ * computes the `remaining` cycles.
+ */
+export interface MessageUpcall {
+  readonly upcall: 'message';
+  readonly endpoint: number;
+  readonly remaining: number;
+}
+
+export type UserResult = Uint8Array | FaultUpcall | MessageUpcall | undefined;
 
 /**
  * A process's code. The kernel "jumps" to it by calling it once per thread

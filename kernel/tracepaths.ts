@@ -26,7 +26,7 @@ export const TRACE_PATHS = {
   ext: 'eBPF extensions: attach, reject, run, single instructions',
   jobctl: 'kernel messages (job control): send, receive, status, kill, exit fan-in, phases',
   jobload: 'job load: image verify, create, ack, nack, exec, image check',
-  unet: 'U-Net set-up: endpoint create and destroy, channel open and close, kernel control messages, upcalls, unet_wait',
+  unet: 'U-Net set-up: endpoint create and destroy, channel open and close, kernel control messages, upcalls (and the user-level message upcall), unet_wait',
   'unet-nic': 'U-Net on the NIC (no core involved): doorbell, send-fetch, send-dma, send-writeback, recv-demux, free-fetch, recv-dma, recv-writeback',
   dsm: 'the kernel DSM: fault, request, serve, invalidate, grant, resume; lock, barrier, create, attach, detach; fail, drop, undeliverable',
   console: 'console output',

@@ -7,3 +7,8 @@ export * from './lib/sys.ts';
 export { CTL_BITS, DATA_BITS, type PtlApp, barrier, gather, sendControl, setup, waitFor } from './lib/ptlapp.ts';
 export * from './lib/portals.ts';
 export * from './lib/unet.ts';
+export { type Am, AmError, type AmHandler, type AmStats, type AmToken, amMaxData, amStart } from './lib/am/am.ts';
+export type { AmTransport } from './lib/am/transport.ts';
+export { amOverUnet } from './lib/am/unet.ts';
+export { amOverPortals } from './lib/am/portals.ts';
+export { type GlobalPtr, type SplitC, SPLITC_FIRST_HANDLER, splitcAlloc, splitcStart } from './lib/am/splitc.ts';

@@ -81,6 +81,8 @@ export const UNET_STATUS = {
 export const UNET_CREATE_FLAGS = {
   /** Raise the upcall interrupt when the receive queue becomes non-empty (unet_wait needs it). */
   UPCALL: 1,
+  /** Also interrupt the owner's computation: a thread of the owner computing on the interrupted core resumes in its message handler (interrupt-driven Active Messages). */
+  USER_UPCALL: 2,
 } as const;
 
 export const UNET_LIMITS = {

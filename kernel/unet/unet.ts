@@ -17,6 +17,7 @@ import { Pin } from '../pin.ts';
 import type { Process, Thread } from '../process.ts';
 import { type KPath, type TracePath, block, step } from '../step.ts';
 import { UNET_CTL, type UnetControlMsg, decodeControl, encodeControl } from './control.ts';
+import { deliverMessageUpcall } from './userupcall.ts';
 
 const PAGE = 4096;
 
@@ -48,6 +49,8 @@ export interface KEndpoint {
   readonly segPa: number;
   readonly entries: number;
   readonly upcall: boolean;
+  /** UNET_USER_UPCALL: the upcall also diverts the owner's interrupted computation into its message handler. */
+  readonly userUpcall: boolean;
   readonly pin: Pin;
   readonly channels: Map<number, KChannel>;
   readonly waiters: Set<Thread>;
@@ -109,7 +112,7 @@ export class UnetKernel {
   }
 
   *create(p: Process, va: number, len: number, entries: number, flags: number): KPath<number> {
-    if (flags & ~UNET_CREATE_FLAGS.UPCALL) fail('EINVAL', `unknown flags 0x${flags.toString(16)}`);
+    if (flags & ~(UNET_CREATE_FLAGS.UPCALL | UNET_CREATE_FLAGS.USER_UPCALL)) fail('EINVAL', `unknown flags 0x${flags.toString(16)}`);
     if (!(entries >= 1 && entries <= UNET_LIMITS.MAX_ENTRIES)) fail('EINVAL', `entries must be 1..${UNET_LIMITS.MAX_ENTRIES}`);
     if (va % PAGE !== 0 || len === 0 || len % PAGE !== 0) fail('EINVAL', 'segment must be whole pages, page aligned');
     if (len < unetQueues(entries).buffers) fail('EINVAL', `a segment with ${entries} slots per queue needs at least ${unetQueues(entries).buffers} bytes`);
@@ -121,9 +124,10 @@ export class UnetKernel {
     const id = this.nextEp++;
     const mine = this.endpointsOf(p);
     const handle = mine.length === 0 ? 1 : Math.max(...mine.map((e) => e.handle)) + 1;
-    const upcall = (flags & UNET_CREATE_FLAGS.UPCALL) !== 0;
+    const userUpcall = (flags & UNET_CREATE_FLAGS.USER_UPCALL) !== 0;
+    const upcall = userUpcall || (flags & UNET_CREATE_FLAGS.UPCALL) !== 0;
     const pin = Pin.of(this.k.phys, [{ pa: segPa, len, base: r.extent.base }]);
-    this.endpoints.set(id, { id, handle, owner: p, va, len, segPa, entries, upcall, pin, channels: new Map(), waiters: new Set() });
+    this.endpoints.set(id, { id, handle, owner: p, va, len, segPa, entries, upcall, userUpcall, pin, channels: new Map(), waiters: new Set() });
     yield step('unet', 'create', this.v['kernel.mapPageCycles'] * (len / PAGE), `endpoint ${handle} (nic ${id}): ${len} B at 0x${va.toString(16)} phys 0x${segPa.toString(16)}, ${entries} slots`);
     this.nic.createEndpoint({ id, segPa, segLen: len, entries, upcall, owner: p.pid });
     return handle;
@@ -262,6 +266,7 @@ export class UnetKernel {
       yield step('unet', 'upcall', this.v['kernel.syscallWorkCycles'], `endpoint ${id}: ${ep.waiters.size} waiter(s)`);
       for (const t of [...ep.waiters]) yield* this.k.wake(t, 0, cpu);
       ep.waiters.clear();
+      if (ep.userUpcall) yield* deliverMessageUpcall(cpu, ep.owner, ep.handle, this.v['kernel.trapExitCycles']);
     }
   }
 

@@ -12,6 +12,7 @@ import { resolveProgram } from '../programs.ts';
 import { buildReport } from '../report.ts';
 import { svgPlot } from '../svgplot.ts';
 import { HELP as DSM_HELP, runDsmSweep } from './sweepdsm.ts';
+import { LATENCY_HELP, runLatencySweep } from '../sweeps/latency.ts';
 
 export const HELP = `usage: margay sweep [options]
        margay sweep dsm [options]   (the DSM comparison: see the end)
@@ -32,7 +33,9 @@ each phase; the load phase is the seed's "remote task creation" time.
 
 ${MACHINE_HELP}
 
-${DSM_HELP}`;
+${DSM_HELP}
+
+${LATENCY_HELP}`;
 
 export interface SweepPoint {
   nodes: number;
@@ -64,6 +67,8 @@ function counts(text: string): number[] {
 
 export async function run(argv: string[], out: Output): Promise<number> {
   if (argv[0] === 'dsm') return runDsmSweep(argv.slice(1), out); // the DSM comparison (sweepdsm.ts)
+  // `margay sweep latency`: issue 13's message paths, round trip against size.
+  if (argv[0] === 'latency') return runLatencySweep(argv.slice(1), out);
   const p = parse(argv, { ...MACHINE_OPTIONS, app: { type: 'string' }, load: { type: 'string' }, fanouts: { type: 'string' }, counts: { type: 'string' }, 'image-bytes': { type: 'string' }, output: { type: 'string', short: 'o' }, svg: { type: 'string' }, 'log-y': { type: 'boolean' }, json: { type: 'boolean' } }, 0);
   if (str(p, 'shape') !== undefined || str(p, 'nodes') !== undefined) throw new UsageError('sweep chooses the machine for each count: use --counts, not --shape or --nodes');
   const load = str(p, 'load') ?? 'two-phase';

@@ -160,6 +160,7 @@ const KERNEL_DEFINITIONS = [
   'kernel/ext/disasm.ts',
   'kernel/job/image.ts',
   'kernel/tracepaths.ts',
+  'kernel/unet/flags.ts',
 ];
 
 /** Value imports from kernel state files the monitor still makes (none: keep it so). */

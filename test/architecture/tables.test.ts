@@ -73,8 +73,8 @@ describe('one source per table', () => {
   });
 
   it('every trace path a kernel file names is in the union, and every path in the union is taken', () => {
-    const literal = /\b(?:step|traceStep|record)\((?:[^,()']+,\s*)?'([a-z_-]+)'/g;
-    const used = new Set(FILES.filter((f) => f.file.startsWith('kernel/')).flatMap((f) => [...f.text.matchAll(literal)].map((m) => m[1])));
+    const literal = /\b(?:step|traceStep|record)\((?:[^,()']+,\s*)?'([a-z_-]+)'|\bpath: '([a-z_-]+)'/g;
+    const used = new Set(FILES.filter((f) => f.file.startsWith('kernel/')).flatMap((f) => [...f.text.matchAll(literal)].map((m) => m[1] ?? m[2])));
     expect([...used].filter((p) => !(p in TRACE_PATHS))).toEqual([]);
     expect(Object.keys(TRACE_PATHS).filter((p) => !used.has(p))).toEqual([]);
   });

@@ -2,6 +2,7 @@
 
 import type { UserProgram } from '../../kernel/abi.ts';
 import allreduce from './allreduce.ts';
+import am_pingpong from './am_pingpong.ts';
 import allsum from './allsum.ts';
 import bcast from './bcast.ts';
 import dsm_counter from './dsm_counter.ts';
@@ -13,10 +14,11 @@ import dsm_matmul from './dsm_matmul.ts';
 import hello from './hello.ts';
 import pingpong from './pingpong.ts';
 import ring from './ring.ts';
+import splitc_matmul from './splitc_matmul.ts';
 import steal from './steal.ts';
 import sysexercise from './sysexercise.ts';
 import tlbstale from './tlbstale.ts';
 import unet_bandwidth from './unet_bandwidth.ts';
 import unet_pingpong from './unet_pingpong.ts';
 
-export const APPS: Readonly<Record<string, UserProgram>> = { hello, tlbstale, sysexercise, pingpong, ring, allreduce, bcast, allsum, steal, unet_pingpong, unet_bandwidth, dsm_jacobi, dsm_matmul, dsm_counter, dsm_falseshare, dsm_litmus, dsm_fault };
+export const APPS: Readonly<Record<string, UserProgram>> = { hello, tlbstale, sysexercise, pingpong, ring, allreduce, bcast, allsum, steal, unet_pingpong, unet_bandwidth, dsm_jacobi, dsm_matmul, dsm_counter, dsm_falseshare, dsm_litmus, dsm_fault, am_pingpong, splitc_matmul };

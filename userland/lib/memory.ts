@@ -19,7 +19,12 @@ export class ProcessShared {
   heapTop = 0;
   heapEnd = 0;
   faultHandler: FaultHandler | null = null;
+  /** Runs when a message upcall diverts a computation (env.onMessage). */
+  messageHandler: MessageHandler | null = null;
 }
+
+/** Runs on the thread whose computation a message upcall interrupted, with that thread's env and the endpoint's handle. */
+export type MessageHandler = (endpoint: number, env: Env) => U;
 
 /** One thread's view of its process's memory. */
 export class Memory {

@@ -2,9 +2,9 @@
 // for a number of cycles, the syscall instruction, and loads and stores
 // through the TLB. Everything else in the library is built on these.
 
-import type { FaultUpcall, UserCpu, UserOp, UserResult } from '../../kernel/abi.ts';
+import type { FaultUpcall, MessageUpcall, UserCpu, UserOp, UserResult } from '../../kernel/abi.ts';
 
-export type { UserCpu, UserOp, UserResult, FaultUpcall };
+export type { UserCpu, UserOp, UserResult, FaultUpcall, MessageUpcall };
 
 /** A piece of user code returning T. */
 export type U<T = void> = Generator<UserOp, T, UserResult>;
@@ -19,6 +19,10 @@ const SYSCALL: UserOp = { op: 'syscall' };
 /** The syscall instruction: number and arguments must already be in registers. */
 export function* trap(): U {
   yield SYSCALL;
+}
+
+export function isMessageUpcall(r: UserResult): r is MessageUpcall {
+  return typeof r === 'object' && r !== null && !(r instanceof Uint8Array) && r.upcall === 'message';
 }
 
 export function isFault(r: UserResult): r is FaultUpcall {

@@ -17,8 +17,8 @@ import type { UserCode, UserProgram } from '../../kernel/abi.ts';
 import { AT_MARGAY_JOB, ENTRY_START, JOB_BLOCK, KMSG, LAYOUT } from './abi.gen.ts';
 import { type JobInfo, decodeJobBlock } from './jobblock.ts';
 import { loadSubtree } from './loader.ts';
-import { type FaultHandler, Memory, ProcessShared } from './memory.ts';
-import { type U, type UserCpu, asThread, compute, nameThread } from './ops.ts';
+import { type FaultHandler, Memory, type MessageHandler, ProcessShared } from './memory.ts';
+import { type U, type UserCpu, asThread, isMessageUpcall, nameThread } from './ops.ts';
 import { CLONE_CHILD_CLEARTID, CLONE_FILES, CLONE_FS, CLONE_PARENT_SETTID, CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_THREAD, CLONE_VM, FUTEX_WAIT, MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from './abi.gen.ts';
 import { Sys } from './sys.ts';
 
@@ -46,6 +46,8 @@ export interface Env {
   join(h: ThreadHandle): U;
   /** Installs a user-level page-fault handler; the faulting access is retried after it returns. */
   onFault(handler: FaultHandler): U;
+  /** Installs the handler a message upcall runs (endpoints created with UNET_USER_UPCALL); the interrupted computation goes on after it returns. */
+  onMessage(handler: MessageHandler): void;
   /** The job block, when the job loader created this process (null when started directly). */
   readonly job: JobInfo | null;
   /** Where the data segment starts (a program's initial data, e.g. yod's image store). */
@@ -118,7 +120,16 @@ function processCode(main: Main, dataVa: number, isLoader: boolean): UserCode {
       sys,
       mem,
       cpu,
-      compute,
+      *compute(cycles) {
+        // A message upcall cuts the computation short: run the handler, then compute what was left.
+        for (let left = cycles; ; ) {
+          const r = yield { op: 'compute', cycles: left };
+          if (!isMessageUpcall(r)) return;
+          if (shared.messageHandler !== null) yield* shared.messageHandler(r.endpoint, env);
+          if (r.remaining <= 0) return;
+          left = r.remaining;
+        }
+      },
       *spawn(fn, arg = 0) {
         const stack = yield* sys.mmap(0, THREAD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
         if (stack < 0) throw new Error(`no stack for a new thread (errno ${-stack})`);
@@ -136,6 +147,9 @@ function processCode(main: Main, dataVa: number, isLoader: boolean): UserCode {
           if (v === 0) return;
           yield* sys.futex(h.tidWord, FUTEX_WAIT, v);
         }
+      },
+      onMessage(handler) {
+        shared.messageHandler = handler;
       },
       *onFault(handler) {
         shared.faultHandler = handler;

@@ -53,6 +53,7 @@ export const UNET_LIMITS = {
 
 export const UNET_CREATE = {
   UPCALL: 1,
+  USER_UPCALL: 2,
 } as const;
 
 /** Byte offsets of the three queues for a segment with `entries` slots per queue, and where buffers may start. */

@@ -67,6 +67,8 @@ export interface UnetOptions {
   readonly extraBytes?: number;
   /** Raise the upcall interrupt on a non-empty receive queue (needed by unetWait). */
   readonly upcall?: boolean;
+  /** The upcall also interrupts this process's computation and runs env.onMessage's handler (UNET_CREATE.USER_UPCALL). */
+  readonly userUpcall?: boolean;
 }
 
 export interface UnetPeer {
@@ -108,7 +110,7 @@ export function* unetCreate(env: Env, opts: UnetOptions = {}): U<UnetEndpoint> {
   const bytes = Math.ceil((buffers + 2 * entries * bufBytes + (opts.extraBytes ?? 0)) / PAGE) * PAGE;
   const va = yield* env.sys.mmap(0, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
   if (va < 0) throw new UnetError(-va, 'mmap');
-  const id = yield* env.sys.raw(SYS.unet_create, va, bytes, entries, opts.upcall ? UNET_CREATE.UPCALL : 0);
+  const id = yield* env.sys.raw(SYS.unet_create, va, bytes, entries, (opts.upcall ? UNET_CREATE.UPCALL : 0) | (opts.userUpcall ? UNET_CREATE.USER_UPCALL : 0));
   if (id < 0) throw new UnetError(-id, 'unet_create');
   const ep: UnetEndpoint = { id, va, bytes, entries, queues: { ...q, buffers }, bufBytes, allocAt: buffers + 2 * entries * bufBytes, sendTail: 0, recvHead: 0, freeTail: 0 };
   for (let i = 0; i < entries; i++) yield* unetPostFree(env, ep, unetBuffer(ep, entries + i), bufBytes);

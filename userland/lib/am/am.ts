@@ -1,0 +1,249 @@
+// Active Messages (von Eicken, Culler, Goldstein, Schauser, ISCA 1992): a
+// message carries the index of the handler that consumes it in a handler
+// table every rank builds identically at start (SPMD: the index is the
+// handler's address). The receiver runs the handler when it polls; the
+// handler takes the data out of the network and into the computation, and
+// never blocks: it may not poll, wait or send a request, and a request
+// handler may reply once (a second reply is an AmError). Bulk `store`
+// deposits data at an address of the receiver and then runs a handler; `get`
+// fetches data from the receiver's memory into the requester's, and runs a
+// handler there when it has arrived.
+//
+//   const am = yield* amStart(env, yield* amOverUnet(env), [
+//     function* ping(t, x) { yield* t.reply(PONG, x + 1); },   // handler 0
+//     function* pong(_t, x) { got = x; },                      // handler 1
+//   ]);
+//   yield* am.request(1, PING, 41);
+//   yield* am.waitUntil(() => got !== 0);
+
+import type { Env } from '../runtime.ts';
+import type { U } from '../ops.ts';
+import type { AmTransport } from './transport.ts';
+import { AM_HEADER_BYTES, AM_KIND, AM_MAX_ARGS, type AmHeader, type AmKind, decodeHeader, encodeHeader } from './wire.ts';
+
+/** A misuse of the Active Messages layer, with what was wrong. */
+export class AmError extends Error {}
+
+/** What a handler receives about the message that invoked it. */
+export interface AmToken {
+  /** The rank that sent the message. */
+  readonly src: number;
+  /** Bulk data of a store or get reply: where it now is, and how long. */
+  readonly addr: number;
+  readonly len: number;
+  /** Answers a request (once) with a reply that runs `handler` at the requester. */
+  reply(handler: number, ...args: number[]): U;
+}
+
+export type AmHandler = (t: AmToken, ...args: number[]) => U;
+
+/** Figures the layer counts, for reports and tests. */
+export interface AmStats {
+  sent: number;
+  handled: number;
+  polls: number;
+}
+
+export interface Am {
+  readonly rank: number;
+  readonly size: number;
+  readonly transport: AmTransport;
+  readonly stats: AmStats;
+  /** Sends a request that runs handler `handler` at `dest` with `args`. */
+  request(dest: number, handler: number, ...args: number[]): U;
+  /** Copies `len` bytes at local `from` to `to` at `dest`, then runs `handler(t, ...args)` there (t.addr = to, t.len = len). */
+  store(dest: number, from: number, to: number, len: number, handler: number, ...args: number[]): U;
+  /** Copies `len` bytes at `from` of `dest` to local `to`, then runs `handler(t, ...args)` here (t.addr = to, t.len = len). */
+  get(dest: number, from: number, to: number, len: number, handler: number, ...args: number[]): U;
+  /** Runs the handlers of every message that has arrived; returns how many. */
+  poll(): U<number>;
+  /** Polls until `done()` holds, working `spinCycles` between empty polls. */
+  waitUntil(done: () => boolean, spinCycles?: number): U;
+  /** Waits until every send has left the node. */
+  flush(): U;
+  /** Runs arrived handlers from a message upcall: nothing when a handler or a poll is running (that one takes them). */
+  upcall(): U<number>;
+}
+
+/**
+ * Interrupt-driven mode (transport over U-Net with `interrupt: true`): a
+ * message's arrival interrupts the rank's computation, the handlers run at
+ * user level, and the computation goes on. Polling still works beside it.
+ */
+export function amInterrupts(env: Env, am: Am): void {
+  env.onMessage(function* () {
+    yield* am.upcall();
+  });
+}
+
+/** The largest bulk transfer in one message of this transport. */
+export function amMaxData(t: AmTransport): number {
+  return t.maxMessage - AM_HEADER_BYTES;
+}
+
+/** Starts the layer on `transport` with a handler table fixed from now on. */
+export function* amStart(env: Env, transport: AmTransport, handlers: readonly AmHandler[]): U<Am> {
+  if (handlers.length === 0 || handlers.length > 0xffff) throw new AmError(`the handler table has ${handlers.length} entries (1 to 65535)`);
+  return new Layer(env, transport, Object.freeze([...handlers]));
+}
+
+/** A message to self never touches the network: it waits here for the next poll, as if it had arrived. */
+interface Local {
+  readonly header: AmHeader;
+  readonly data: Uint8Array | null;
+}
+
+class Layer implements Am {
+  readonly rank: number;
+  readonly size: number;
+  readonly stats: AmStats = { sent: 0, handled: 0, polls: 0 };
+  /** The handler running now (handlers run one at a time), or null. */
+  private running: string | null = null;
+  /** Counts handler invocations: a token replies only during its own. */
+  private invocation = 0;
+  /** A poll is taking messages (an upcall then leaves them to it). */
+  private polling = false;
+  private readonly local: Local[] = [];
+
+  constructor(
+    private readonly env: Env,
+    readonly transport: AmTransport,
+    private readonly handlers: readonly AmHandler[],
+  ) {
+    this.rank = transport.rank;
+    this.size = transport.size;
+  }
+
+  *request(dest: number, handler: number, ...args: number[]): U {
+    this.mayBlock('request');
+    yield* this.send(dest, AM_KIND.REQUEST, handler, args, 0, 0);
+  }
+
+  *store(dest: number, from: number, to: number, len: number, handler: number, ...args: number[]): U {
+    this.mayBlock('store');
+    yield* this.send(dest, AM_KIND.STORE, handler, [to, ...args], from, len);
+  }
+
+  *get(dest: number, from: number, to: number, len: number, handler: number, ...args: number[]): U {
+    this.mayBlock('get');
+    this.checkLen(len);
+    yield* this.send(dest, AM_KIND.GET, handler, [from, len, to, ...args], 0, 0);
+  }
+
+  *poll(): U<number> {
+    this.mayBlock('poll');
+    this.stats.polls++;
+    this.polling = true;
+    try {
+      return yield* this.drain();
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private *drain(): U<number> {
+    let n = 0;
+    for (;;) {
+      const l = this.local.shift();
+      if (l !== undefined) {
+        yield* this.deliver(l.header, l.data);
+        n++;
+        continue;
+      }
+      const m = yield* this.transport.poll();
+      if (m === null) return n;
+      const h = decodeHeader(m.bytes);
+      if (typeof h === 'string') throw new AmError(`rank ${this.rank}: a message that is not an Active Message arrived (${h})`);
+      if (m.bytes.length !== AM_HEADER_BYTES + h.dataLen) throw new AmError(`rank ${this.rank}: a message from rank ${h.src} says ${h.dataLen} data bytes but carries ${m.bytes.length - AM_HEADER_BYTES}`);
+      yield* this.deliver(h, h.dataLen > 0 ? m.bytes.subarray(AM_HEADER_BYTES) : null);
+      n++;
+    }
+  }
+
+  *upcall(): U<number> {
+    if (this.running !== null || this.polling) return 0;
+    return yield* this.poll();
+  }
+
+  *waitUntil(done: () => boolean, spinCycles = 50): U {
+    this.mayBlock('waitUntil');
+    while (!done()) {
+      if ((yield* this.poll()) === 0) yield* this.env.compute(spinCycles);
+    }
+  }
+
+  *flush(): U {
+    this.mayBlock('flush');
+    yield* this.transport.flush();
+  }
+
+  /** Handlers never block: a handler that waits for a message could wait for one only its own rank's poll would run. */
+  private mayBlock(what: string): void {
+    if (this.running !== null) throw new AmError(`rank ${this.rank}: handler ${this.running} called ${what}: handlers do not block and send only replies`);
+  }
+
+  private checkLen(len: number): void {
+    const max = amMaxData(this.transport);
+    if (!Number.isSafeInteger(len) || len < 0 || len > max) throw new AmError(`rank ${this.rank}: ${len} bytes in one message; the ${this.transport.name} transport carries 0 to ${max}`);
+  }
+
+  private *send(dest: number, kind: AmKind, handler: number, args: readonly number[], data: number, len: number): U {
+    if (!Number.isSafeInteger(dest) || dest < 0 || dest >= this.size) throw new AmError(`rank ${this.rank}: no rank ${dest} (the job has ${this.size})`);
+    if (!Number.isSafeInteger(handler) || handler < 0 || handler >= this.handlers.length) throw new AmError(`rank ${this.rank}: no handler ${handler} (the table has ${this.handlers.length})`);
+    if (args.length > AM_MAX_ARGS) throw new AmError(`rank ${this.rank}: ${args.length} arguments (at most ${AM_MAX_ARGS})`);
+    const bad = args.find((a) => !Number.isSafeInteger(a));
+    if (bad !== undefined) throw new AmError(`rank ${this.rank}: argument ${bad} is not a whole number`);
+    this.checkLen(len);
+    const header: AmHeader = { kind, handler, src: this.rank, dataLen: len, args };
+    this.stats.sent++;
+    if (dest === this.rank) {
+      this.local.push({ header, data: len > 0 ? yield* this.env.mem.load(data, len) : null });
+      return;
+    }
+    yield* this.transport.send(dest, encodeHeader(header), data, len);
+  }
+
+  /** Runs the message's handler; stores and get replies first deposit their data. */
+  private *deliver(h: AmHeader, data: Uint8Array | null): U {
+    if (h.handler >= this.handlers.length) throw new AmError(`rank ${this.rank}: a message from rank ${h.src} names handler ${h.handler}; the table has ${this.handlers.length}`);
+    let addr = 0;
+    let args = h.args;
+    if (h.kind === AM_KIND.STORE || h.kind === AM_KIND.GET_REPLY) {
+      addr = args[0];
+      args = args.slice(1);
+      if (data !== null) yield* this.env.mem.store(addr, data);
+    }
+    if (h.kind === AM_KIND.GET) {
+      // The library answers a get itself: the data goes back as a reply that runs the requester's handler.
+      const [from, len, to, ...rest] = args;
+      this.stats.handled++;
+      yield* this.send(h.src, AM_KIND.GET_REPLY, h.handler, [to, ...rest], from, len);
+      return;
+    }
+    const isRequest = h.kind === AM_KIND.REQUEST || h.kind === AM_KIND.STORE;
+    const name = `${h.handler} (${this.handlers[h.handler].name || 'anonymous'})`;
+    let replied = false;
+    const id = ++this.invocation;
+    const token: AmToken = {
+      src: h.src,
+      addr,
+      len: h.dataLen,
+      reply: (handler: number, ...rargs: number[]) => this.reply(id, name, isRequest, () => replied, () => (replied = true), h.src, handler, rargs),
+    };
+    this.running = name;
+    try {
+      yield* this.handlers[h.handler](token, ...args);
+    } finally {
+      this.running = null;
+    }
+    this.stats.handled++;
+  }
+
+  private *reply(id: number, name: string, isRequest: boolean, replied: () => boolean, mark: () => void, dest: number, handler: number, args: readonly number[]): U {
+    if (this.running === null || this.invocation !== id) throw new AmError(`rank ${this.rank}: a reply from handler ${name} after it returned: reply inside the handler`);
+    if (!isRequest) throw new AmError(`rank ${this.rank}: handler ${name} runs for a reply and may not reply (only request handlers reply)`);
+    if (replied()) throw new AmError(`rank ${this.rank}: handler ${name} replied twice: a request handler may reply once`);
+    mark();
+    yield* this.send(dest, AM_KIND.REPLY, handler, args, 0, 0);
+  }
+}

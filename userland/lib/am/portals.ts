@@ -1,0 +1,160 @@
+// Active Messages over Portals: every message is a PtlPut (a trap) into one
+// of two locally managed receive rings of the target (Portals fills a ring
+// front to back; when less than one message fits, it unlinks the ring and
+// the next takes over while this one is re-appended). A poll is PtlEQGet
+// (another trap); the kernel matched and deposited the message in its
+// receive interrupt. A ring's AUTO_UNLINK event may come before the PUT
+// event of the message that filled it (the kernel unlinks when it matches
+// the header, and posts PUT when the data is in), so a ring is re-appended
+// only once it is unlinked and its last message has been taken. The send buffers are a ring of slots over one MD whose
+// counter tells when a slot may be written again.
+
+import type { Env } from '../runtime.ts';
+import type { U } from '../ops.ts';
+import { PTL, type PtlEvent } from '../portals.ts';
+import { type PtlApp, barrier, setup } from '../ptlapp.ts';
+import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../sys.ts';
+import { AmError } from './am.ts';
+import type { AmIncoming, AmTransport } from './transport.ts';
+import { AM_HEADER_BYTES } from './wire.ts';
+
+/** The match bits of Active Messages on portal table entry 0 (the apps' data and control entries use 1 to 3). */
+export const AM_BITS = 0x414dn;
+/** user_ptr of receive ring i is AM_RING_PTR + i: it tells the ring's events from the set-up's. */
+const AM_RING_PTR = 0x414d00;
+const RINGS = 2;
+
+export interface AmPortalsOptions {
+  /** Bytes per receive ring; default 256 KiB. */
+  readonly ringBytes?: number;
+  /** Send slots (messages that may be leaving at once); default 32. */
+  readonly sendSlots?: number;
+  /** Largest data of one message; default 4096. */
+  readonly maxData?: number;
+}
+
+export function* amOverPortals(env: Env, opts: AmPortalsOptions = {}): U<AmTransport> {
+  const maxMessage = Math.ceil((AM_HEADER_BYTES + (opts.maxData ?? 4096)) / 64) * 64;
+  const ringBytes = Math.max(opts.ringBytes ?? 256 << 10, 4 * maxMessage);
+  const slots = opts.sendSlots ?? 32;
+  const app = yield* setup(env, 4096);
+  const check = (what: string, rc: number) => {
+    if (rc !== PTL.OK) throw new AmError(`AM over Portals: ${what} failed with PTL code ${rc}`);
+  };
+  const map = (len: number) => env.sys.mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+  const rings: number[] = [];
+  for (let i = 0; i < RINGS; i++) rings.push(yield* map(ringBytes));
+  const t = new PortalsTransport(env, app, maxMessage, ringBytes, rings, slots);
+  for (let i = 0; i < RINGS; i++) check('PtlMEAppend', yield* t.append(i));
+  const ct = yield* app.P.PtlCTAlloc(app.ni);
+  check('PtlCTAlloc', ct.rc);
+  const sendVa = yield* map(slots * maxMessage);
+  const md = yield* app.P.PtlMDBind(app.ni, { start: sendVa, length: slots * maxMessage, ct_handle: ct.ct, options: PTL.MD_EVENT_CT_SEND | PTL.MD_EVENT_SEND_DISABLE });
+  check('PtlMDBind', md.rc);
+  t.bindSend(sendVa, md.md, ct.ct);
+  // Nobody sends before every rank's rings are in place.
+  yield* barrier(env, app);
+  return t;
+}
+
+class PortalsTransport implements AmTransport {
+  readonly name = 'portals';
+  readonly rank: number;
+  readonly size: number;
+  private sendVa = 0;
+  private md = 0;
+  private ct = 0;
+  /** Puts issued so far. */
+  private sent = 0;
+  /** Per ring: unlinked by Portals, and the end of the messages taken from it so far. */
+  private readonly unlinked: boolean[] = [];
+  private readonly takenEnd: number[] = [];
+
+  constructor(
+    private readonly env: Env,
+    private readonly app: PtlApp,
+    readonly maxMessage: number,
+    private readonly ringBytes: number,
+    private readonly rings: readonly number[],
+    private readonly slots: number,
+  ) {
+    this.rank = app.rank;
+    this.size = app.size;
+  }
+
+  bindSend(va: number, md: number, ct: number): void {
+    this.sendVa = va;
+    this.md = md;
+    this.ct = ct;
+  }
+
+  /** Links receive ring i (again), empty. */
+  *append(i: number): U<number> {
+    this.unlinked[i] = false;
+    this.takenEnd[i] = 0;
+    const me = { start: this.rings[i], length: this.ringBytes, options: PTL.ME_OP_PUT | PTL.ME_MANAGE_LOCAL | PTL.ME_EVENT_LINK_DISABLE, match_bits: AM_BITS, min_free: this.maxMessage };
+    return (yield* this.app.P.PtlMEAppend(this.app.ni, 0, me, PTL.PRIORITY_LIST, AM_RING_PTR + i)).rc;
+  }
+
+  *send(dest: number, header: Uint8Array, data: number, len: number): U {
+    const { env, app } = this;
+    // Slot `sent % slots` is free once the put that last used it has been sent.
+    if (this.sent >= this.slots) yield* this.waitSent(this.sent - this.slots + 1);
+    const off = (this.sent % this.slots) * this.maxMessage;
+    yield* env.mem.store(this.sendVa + off, header);
+    if (len > 0) yield* env.mem.store(this.sendVa + off + header.length, yield* env.mem.load(data, len));
+    const rc = yield* app.P.PtlPut(this.md, off, header.length + len, PTL.NO_ACK_REQ, { rank: dest }, 0, AM_BITS, 0, 0, 0);
+    if (rc !== PTL.OK) throw new AmError(`rank ${this.rank}: PtlPut to rank ${dest} failed with PTL code ${rc}`);
+    this.sent++;
+  }
+
+  private *waitSent(n: number): U {
+    const r = yield* this.app.P.PtlCTWait(this.ct, n);
+    if (r.rc !== PTL.OK) throw new AmError(`rank ${this.rank}: PtlCTWait failed with PTL code ${r.rc}`);
+    if (r.failure > 0) throw new AmError(`rank ${this.rank}: ${r.failure} Active Message put(s) failed to leave`);
+  }
+
+  *poll(): U<AmIncoming | null> {
+    for (;;) {
+      const ev = yield* this.next();
+      if (ev === null) return null;
+      const ring = Number(ev.user_ptr) - AM_RING_PTR;
+      if (ev.type === PTL.EVENT_AUTO_UNLINK) {
+        this.unlinked[ring] = true;
+        yield* this.recycle(ring);
+        continue;
+      }
+      if (ev.type !== PTL.EVENT_PUT) continue;
+      if (ev.ni_fail_type !== PTL.NI_OK || ev.mlength !== ev.rlength) throw new AmError(`rank ${this.rank}: an Active Message from rank ${ev.initiator_nid} arrived ${ev.mlength} of ${ev.rlength} bytes (ni_fail ${ev.ni_fail_type})`);
+      const bytes = yield* this.env.mem.load(ev.start, ev.mlength);
+      this.takenEnd[ring] = Math.max(this.takenEnd[ring], ev.start + ev.mlength - this.rings[ring]);
+      yield* this.recycle(ring);
+      return { bytes };
+    }
+  }
+
+  /** Re-appends ring i once Portals unlinked it and the message that filled it (past the last min_free) has been taken. */
+  private *recycle(i: number): U {
+    if (!this.unlinked[i] || this.takenEnd[i] <= this.ringBytes - this.maxMessage) return;
+    const rc = yield* this.append(i);
+    if (rc !== PTL.OK) throw new AmError(`rank ${this.rank}: re-appending receive ring ${i} failed with PTL code ${rc}`);
+  }
+
+  /** The oldest event of a receive ring: kept ones first (the set-up's waits keep what is not theirs), then the EQ's. */
+  private *next(): U<PtlEvent | null> {
+    const mine = (e: PtlEvent) => e.user_ptr >= BigInt(AM_RING_PTR) && e.user_ptr < BigInt(AM_RING_PTR + RINGS);
+    const kept = this.app.backlog.findIndex(mine);
+    if (kept >= 0) return this.app.backlog.splice(kept, 1)[0];
+    for (;;) {
+      const r = yield* this.app.P.PtlEQGet(this.app.eq);
+      if (r.rc === PTL.EQ_EMPTY) return null;
+      if (r.event === null) throw new AmError(`rank ${this.rank}: PtlEQGet failed with PTL code ${r.rc}`);
+      if (mine(r.event)) return r.event;
+      this.app.backlog.push(r.event);
+    }
+  }
+
+  *flush(): U {
+    if (this.sent > 0) yield* this.waitSent(this.sent);
+  }
+}

@@ -1,0 +1,26 @@
+// What the Active Messages layer needs from a network: send a header and
+// some bytes to a rank, and hand over received messages one at a time in
+// arrival order. Two implementations: over U-Net (user level, no syscall on
+// the data path: am/unet.ts) and over Portals (a trap per send and per
+// poll, the kernel's receive interrupt: am/portals.ts).
+
+import type { U } from '../ops.ts';
+
+export interface AmIncoming {
+  /** The AM header and any data, as received. */
+  readonly bytes: Uint8Array;
+}
+
+export interface AmTransport {
+  readonly name: 'unet' | 'portals';
+  readonly rank: number;
+  readonly size: number;
+  /** Largest header + data one message carries. */
+  readonly maxMessage: number;
+  /** Queues `header` followed by `len` bytes read at user address `data`; waits (never for other messages) while the network has no room. */
+  send(dest: number, header: Uint8Array, data: number, len: number): U;
+  /** The oldest message not yet taken, copied out of the network's buffers (which go back to the network), or null. */
+  poll(): U<AmIncoming | null>;
+  /** Waits until every queued send has left (before exit). */
+  flush(): U;
+}
