@@ -38,7 +38,7 @@ const SLICE_EVENTS = 20_000;
 /** Host seconds between progress lines. */
 const PROGRESS_EVERY_S = 5;
 /** The longest one step of user code may run before the watchdog ends the process. */
-export const MAX_STALL_S = 10;
+const MAX_STALL_S = 10;
 
 const NAME_BYTES = 96;
 

@@ -10,7 +10,7 @@ import type { RunStop } from './hostwatch.ts';
 import { type Fanout, formatFanout } from '../userland/lib/jobblock.ts';
 
 /** Up to this many ranks the report lists every rank; beyond, counts plus every failure. */
-export const LIST_ALL_RANKS = 1024;
+const LIST_ALL_RANKS = 1024;
 
 export interface RankReport {
   rank: number;

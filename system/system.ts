@@ -19,9 +19,9 @@ import { type Job, type JobRange, Jobs, type RankState } from './jobs.ts';
 import { RunControl, type StopReason } from './runctl.ts';
 import { Trace } from './trace.ts';
 
-export type { Job, JobRange, LoadKind, RankState } from './jobs.ts';
+export type { Job, JobRange, RankState } from './jobs.ts';
 export type { StopReason } from './runctl.ts';
-export type { ProcessSummary, RankView, RunningCode } from './inspect.ts';
+export type { ProcessSummary, RunningCode } from './inspect.ts';
 
 export interface SystemConfig {
   readonly profile: Profile;

@@ -30,15 +30,15 @@ import type { PortalsProcess } from './state.ts';
 import type { Header } from './wire.ts';
 
 /** The message header words the handler sees before the payload. */
-export const CTX_FIELDS = ['match_bits', 'hdr_data', 'rlength', 'remote_offset', 'initiator_nid', 'initiator_pid', 'initiator_rank', 'pt_index'] as const;
-export const CTX_HEADER_BYTES = 8 * CTX_FIELDS.length;
+const CTX_FIELDS = ['match_bits', 'hdr_data', 'rlength', 'remote_offset', 'initiator_nid', 'initiator_pid', 'initiator_rank', 'pt_index'] as const;
+const CTX_HEADER_BYTES = 8 * CTX_FIELDS.length;
 
-export const CTX_REGION = 2;
-export const GRANT_REGION = 3;
+const CTX_REGION = 2;
+const GRANT_REGION = 3;
 /** Instructions one handler run may execute. */
-export const EXT_BUDGET = 100_000;
+const EXT_BUDGET = 100_000;
 export const VERDICT_DELIVER = 0;
-export const VERDICT_DROP = 1;
+const VERDICT_DROP = 1;
 
 /** The portals-rx hook's helpers: ids and argument kinds (the verifier's signatures and the engines' map both come from here). */
 export const EXT_HELPERS = {

@@ -12,12 +12,12 @@ import type { Pin } from '../pin.ts';
 import type { AttachedExtension } from './extension.ts';
 import type { Entry } from './match.ts';
 
-export const KIND = { ni: 0x1, eq: 0x2, ct: 0x4, md: 0x6, me: 0x7, le: 0x8 } as const;
+const KIND = { ni: 0x1, eq: 0x2, ct: 0x4, md: 0x6, me: 0x7, le: 0x8 } as const;
 export type Kind = keyof typeof KIND;
 
 // Bits 26-27 hold the NI's kind and bit 25 its interface (0 or 1), so the
 // handles of interface 0 keep the values they had with one interface.
-export function makeHandle(kind: Kind, ni: number, slot: number): number {
+function makeHandle(kind: Kind, ni: number, slot: number): number {
   return ((KIND[kind] << 28) | ((ni & 3) << 26) | (((ni >> 2) & 1) << 25) | (slot & 0x1ffffff)) >>> 0;
 }
 
@@ -29,10 +29,6 @@ export function handleKind(h: number): Kind | null {
 
 export function handleNi(h: number): number {
   return ((h >>> 26) & 3) | (((h >>> 25) & 1) << 2);
-}
-
-export function handleSlot(h: number): number {
-  return h & 0x1ffffff;
 }
 
 export type Limits = Record<LimitName, number>;
