@@ -7,7 +7,7 @@ import type { Engine, EventSink, EventId } from './engine.ts';
 import { transferPs } from './time.ts';
 
 /** The first 32 vectors are CPU exceptions; devices and IPIs use 32..255. */
-export const FIRST_DEVICE_VECTOR = 32;
+const FIRST_DEVICE_VECTOR = 32;
 export const NMI = -1;
 
 const IPI_ARRIVES = 0;

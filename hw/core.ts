@@ -19,7 +19,7 @@ const REG_INDEX: Readonly<Record<Register, number>> = Object.fromEntries(REGISTE
 export type CoreMode = 'user' | 'kernel' | 'idle';
 
 /** rflags.IF */
-export const RFLAGS_IF = 1n << 9n;
+const RFLAGS_IF = 1n << 9n;
 
 export class Core {
   readonly regs = new BigUint64Array(REGISTERS.length);

@@ -5,7 +5,7 @@
 
 import { MachineCheck } from './errors.ts';
 
-export const FRAME_SIZE = 4096;
+const FRAME_SIZE = 4096;
 const FRAME_MASK = FRAME_SIZE - 1;
 
 export class PhysicalMemory {

@@ -11,8 +11,6 @@ export const PAGE_2M = 2 * 1024 * 1024;
 export const PTE_PRESENT = 1 << 0;
 export const PTE_WRITABLE = 1 << 1;
 export const PTE_USER = 1 << 2;
-export const PTE_ACCESSED = 1 << 5;
-export const PTE_DIRTY = 1 << 6;
 export const PTE_HUGE = 1 << 7;
 
 /** Canonical 48-bit user half: 0 .. 2^47-1. */

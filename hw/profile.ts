@@ -331,7 +331,7 @@ function checkParam(key: ParamName, value: number): void {
   }
 }
 
-export function isParamName(key: string): key is ParamName {
+function isParamName(key: string): key is ParamName {
   return Object.prototype.hasOwnProperty.call(PARAMETERS, key);
 }
 

@@ -4,10 +4,10 @@
 
 import { SimTimeError } from './errors.ts';
 
-export const PS_PER_NS = 1_000;
-export const PS_PER_US = 1_000_000;
-export const PS_PER_MS = 1_000_000_000;
-export const PS_PER_S = 1_000_000_000_000;
+const PS_PER_NS = 1_000;
+const PS_PER_US = 1_000_000;
+const PS_PER_MS = 1_000_000_000;
+const PS_PER_S = 1_000_000_000_000;
 
 /** The last picosecond the engine can represent exactly (about 2.5 simulated hours). */
 export const MAX_TIME_PS = Number.MAX_SAFE_INTEGER;

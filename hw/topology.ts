@@ -7,7 +7,7 @@ import { ConfigError } from './errors.ts';
 import type { TopologyKind } from './profile.ts';
 
 /** Largest machine Margay will build (keeps link arrays within typed-array limits). */
-export const MAX_NODES = 1 << 22;
+const MAX_NODES = 1 << 22;
 
 export interface Shape {
   readonly kind: TopologyKind;

@@ -209,7 +209,7 @@ export class Cpu implements EventSink, CoreContext {
     }
     if (r.done) return 'done';
     // A switch rather than ts-pattern here: this runs once per kernel step and
-    // the matcher's closures were 8% of a 2,048-node job load (bench/scale.ts).
+    // the matcher's closures were 8% of a 2,048-node job load (measured then).
     const d = r.value;
     switch (d.kind) {
       case 'step':

@@ -9,7 +9,7 @@ import type { Thread } from './process.ts';
 import { type KPath, step } from './step.ts';
 
 /** Exit status of a process killed by a page fault (128 + SIGSEGV). */
-export const FAULT_STATUS = 139;
+const FAULT_STATUS = 139;
 
 export function* pageFaultPath(k: KernelContext, cpu: CoreContext, t: Thread, va: number, write: boolean, reason: string): KPath {
   const v = k.profile.values;

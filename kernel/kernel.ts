@@ -37,9 +37,9 @@ import { VECTOR, type VectorName } from './vectors.ts';
 import { XcallMailboxes } from './xcall.ts';
 
 /** Physical memory kept for the kernel image and its own structures (less on small nodes). */
-export const KERNEL_RESERVED = 16 * 1024 * 1024;
+const KERNEL_RESERVED = 16 * 1024 * 1024;
 /** Console bytes kept per process; more is counted and dropped. */
-export const MAX_CONSOLE_BYTES = 16 * 1024 * 1024;
+const MAX_CONSOLE_BYTES = 16 * 1024 * 1024;
 
 /** A driver's interrupt handler: it gets the whole kernel (the paths get the narrow context). */
 export type IrqHandler = (k: Kernel, cpu: Cpu) => KPath;

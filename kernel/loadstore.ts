@@ -11,7 +11,7 @@ import type { Thread } from './process.ts';
 import type { KPath } from './step.ts';
 
 /** Largest single user load or store. */
-export const MAX_ACCESS = 1 << 30;
+const MAX_ACCESS = 1 << 30;
 
 export interface AccessResult {
   readonly value: UserResult;

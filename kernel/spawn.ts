@@ -16,7 +16,7 @@ import { Process, type ProcessInfo, Thread } from './process.ts';
 /** Memory left free when sizing a process's heap, for page tables, mmap and further processes. */
 const HEAP_SLACK = 8 * 1024 * 1024;
 /** Threads one process may have. */
-export const MAX_THREADS = 256;
+const MAX_THREADS = 256;
 
 /** How a loaded process differs from an init task started directly. */
 export interface SpawnOptions {

@@ -6,7 +6,7 @@
 
 import type { TracePath } from './tracepaths.ts';
 
-export { isTracePath, TRACE_PATHS, type TracePath } from './tracepaths.ts';
+export type { TracePath } from './tracepaths.ts';
 
 export interface KStep {
   readonly kind: 'step';

@@ -13,7 +13,7 @@ import { type KPath, step } from './step.ts';
 export type UserMemoryContext = Pick<KernelContext, 'node' | 'profile'>;
 
 /** Largest single copy the kernel will make (bigger requests are -EFAULT). */
-export const MAX_COPY = 64 * 1024 * 1024;
+const MAX_COPY = 64 * 1024 * 1024;
 
 interface Piece {
   readonly pa: number;
@@ -82,10 +82,6 @@ export function peekUser(k: UserMemoryContext, p: Process, va: number, len: numb
     at += piece.len;
   }
   return out;
-}
-
-export function u64(bytes: Uint8Array, off = 0): bigint {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(off, true);
 }
 
 export function i64bytes(...values: (bigint | number)[]): Uint8Array {

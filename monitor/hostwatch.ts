@@ -7,7 +7,7 @@
 // A user program that loops with no yield* never returns from one step of
 // its generator, so nothing in this thread can run again. For that a
 // watchdog worker thread watches a shared heartbeat: the kernel tells us
-// whose user code is running (System.userCodeWatch); when one step of it
+// whose user code is running (System.watchUserCode); when one step of it
 // has not returned for the stall time, the worker names the rank, node and
 // program on stderr (synchronously: the main thread cannot help) and ends
 // the process with SIGTERM. A partial report is impossible then, since the
@@ -17,8 +17,7 @@
 // same events in the same order, so reports stay deterministic.
 
 import { Worker } from 'node:worker_threads';
-import type { StopReason, System } from '../system/system.ts';
-import type { Process, Thread } from '../kernel/process.ts';
+import type { RunningCode, StopReason, System } from '../system/system.ts';
 
 export type RunStop = StopReason | { readonly kind: 'host-limit'; readonly seconds: number } | { readonly kind: 'interrupted' };
 
@@ -39,7 +38,7 @@ const SLICE_EVENTS = 20_000;
 /** Host seconds between progress lines. */
 const PROGRESS_EVERY_S = 5;
 /** The longest one step of user code may run before the watchdog ends the process. */
-export const MAX_STALL_S = 10;
+const MAX_STALL_S = 10;
 
 const NAME_BYTES = 96;
 
@@ -92,7 +91,7 @@ export async function runWatched(sys: System, o: WatchOptions): Promise<RunStop>
     }
   } finally {
     process.off('SIGINT', onSigint);
-    sys.userCodeWatch = null;
+    sys.watchUserCode(null);
     if (dog !== null) await dog.terminate();
   }
 }
@@ -102,37 +101,24 @@ function startWatchdog(sys: System, stallS: number): Worker {
   const w = new Int32Array(sab, 0, 6);
   const name = new Uint8Array(sab, 24, NAME_BYTES);
   const enc = new TextEncoder();
-  let shown: Thread | null = null;
-  sys.userCodeWatch = (t) => {
+  let shown: RunningCode | null = null;
+  sys.watchUserCode((who) => {
     Atomics.add(w, 0, 1);
-    if (t === null) {
+    if (who === null) {
       Atomics.store(w, 1, 0);
       return;
     }
-    if (t !== shown) {
-      shown = t;
-      const p = t.process;
-      w[2] = nodeOf(sys, p);
-      w[3] = p.info.rank;
-      w[4] = p.pid;
-      const r = enc.encodeInto(p.name, name);
+    if (who !== shown) {
+      shown = who;
+      w[2] = who.node;
+      w[3] = who.rank;
+      w[4] = who.pid;
+      const r = enc.encodeInto(who.name, name);
       Atomics.store(w, 5, r.written);
     }
     Atomics.store(w, 1, 1);
-  };
+  });
   const dog = new Worker(WATCHDOG, { eval: true, workerData: { sab, stallS } });
   dog.unref();
   return dog;
-}
-
-const nodes = new WeakMap<Process, number>();
-
-/** The node a process runs on (the kernel that owns it), looked up once per process. */
-function nodeOf(sys: System, p: Process): number {
-  let nid = nodes.get(p);
-  if (nid === undefined) {
-    nid = sys.inspect.nodeOf(p);
-    nodes.set(p, nid);
-  }
-  return nid;
 }

@@ -12,7 +12,7 @@ import { type Fanout, type LoadMode, formatFanout } from '../userland/lib/jobblo
 import { yodProgram } from '../userland/yod/yod.ts';
 
 /** Every rank of a loaded job runs with this pid (Portals addresses it as nid, pid on every node). */
-export const JOB_PID = 100;
+const JOB_PID = 100;
 
 export interface LaunchOptions {
   readonly load: LoadMode;

@@ -24,7 +24,7 @@ export interface TraceEvent {
 const us = (ps: number) => ps / 1e6;
 
 /** Thread id of a node's NIC: past any core. */
-export const NIC_TID = 1000;
+const NIC_TID = 1000;
 
 export function traceEvents(records: readonly TraceRecord[], messages: readonly MessageRecord[], cores: number): { traceEvents: TraceEvent[]; displayTimeUnit: 'ns' } {
   const ev: TraceEvent[] = [];

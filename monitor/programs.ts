@@ -16,7 +16,7 @@ import { checkFile } from './files.ts';
 /** The largest program source file loaded (a program is one module of TypeScript). */
 const MAX_PROGRAM_BYTES = 4 * 1024 * 1024;
 
-export function isProgram(x: unknown): x is UserProgram {
+function isProgram(x: unknown): x is UserProgram {
   const p = x as UserProgram;
   return (
     typeof p === 'object' &&
@@ -32,7 +32,7 @@ export function isProgram(x: unknown): x is UserProgram {
  * error(s):" carries each error as `file:line:col: ERROR: message` on the
  * following lines; anything else keeps its first line.
  */
-export function loadErrorText(e: unknown): string {
+function loadErrorText(e: unknown): string {
   const lines = (e instanceof Error ? e.message : String(e)).split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
   if (lines.length > 1 && /^Transform failed with \d+ errors?:?$/.test(lines[0])) {
     // esbuild counts columns from 0; editors and tsc (run --check) from 1.
@@ -73,7 +73,7 @@ function programFromImage(name: string, size: number): UserProgram {
 }
 
 /** True when `name` names a file rather than an app. */
-export function namesFile(name: string): boolean {
+function namesFile(name: string): boolean {
   return !(name in APPS) && (name.includes('/') || name.includes('.'));
 }
 

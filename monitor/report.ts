@@ -5,12 +5,12 @@
 import { match } from 'ts-pattern';
 import { formatShape } from '../hw/topology.ts';
 import type { KernelStats } from '../kernel/context.ts';
-import type { Job, System } from '../system/system.ts';
+import type { Job, ProcessSummary, System } from '../system/system.ts';
 import type { RunStop } from './hostwatch.ts';
 import { type Fanout, formatFanout } from '../userland/lib/jobblock.ts';
 
 /** Up to this many ranks the report lists every rank; beyond, counts plus every failure. */
-export const LIST_ALL_RANKS = 1024;
+const LIST_ALL_RANKS = 1024;
 
 export interface RankReport {
   rank: number;
@@ -67,19 +67,18 @@ function stopText(s: RunStop): string {
  * yod is: it failed if yod did or any rank did (ranks yod could not kill, say
  * behind a down router, stay listed as running).
  */
-function jobStatus(job: Job, running: number, failures: number): RunReport['job']['status'] {
-  if (job.yod === null) return running > 0 ? 'incomplete' : failures > 0 ? 'failed' : 'completed';
-  if (job.yod.alive) return 'incomplete';
-  return job.yod.exitStatus !== 0 || failures > 0 || running > 0 ? 'failed' : 'completed';
+function jobStatus(yod: ProcessSummary | null, running: number, failures: number): RunReport['job']['status'] {
+  if (yod === null) return running > 0 ? 'incomplete' : failures > 0 ? 'failed' : 'completed';
+  if (yod.alive) return 'incomplete';
+  return yod.exitStatus !== 0 || failures > 0 || running > 0 ? 'failed' : 'completed';
 }
 
 /** Phases of a loaded job from yod's time stamps and the kernels' records of main. */
-function phases(sys: System, job: Job): RunReport['phases_ns'] {
-  if (job.load === 'direct' || job.yod === null) return null;
-  const y = job.yod.results;
+function phases(sys: System, job: Job, yod: ProcessSummary | null): RunReport['phases_ns'] {
+  if (job.load === 'direct' || yod === null) return null;
   const ns = (ps: number) => ps / 1000;
-  const statusAt = y.get('yod_status_at_ns');
-  const exitAt = y.get('yod_exit_at_ns');
+  const statusAt: number | undefined = yod.results.yod_status_at_ns;
+  const exitAt: number | undefined = yod.results.yod_exit_at_ns;
   const m = sys.mainTimes(job);
   const loadEnd = statusAt !== undefined ? statusAt * 1000 : -1;
   return {
@@ -97,7 +96,8 @@ export function buildReport(sys: System, job: Job, stop: RunStop, fanout: Fanout
   const agg = new Map<string, number[]>();
   let failures = 0;
   let running = 0;
-  const states = sys.rankStates(job);
+  const states = sys.inspect.jobRanks(job);
+  const yod = sys.inspect.yod(job);
   for (const r of states) {
     const p = r.process;
     const status = p?.exitStatus ?? null;
@@ -106,7 +106,7 @@ export function buildReport(sys: System, job: Job, stop: RunStop, fanout: Fanout
     if (p !== null && status === null) running++;
     const failed = p === null || (status !== null && status !== 0);
     if (failed) failures++;
-    if (p) for (const [k, v] of p.results) (agg.get(k) ?? agg.set(k, []).get(k)!).push(v);
+    if (p) for (const [k, v] of Object.entries(p.results)) (agg.get(k) ?? agg.set(k, []).get(k)!).push(v);
     if (states.length <= LIST_ALL_RANKS || failed) {
       ranks.push({
         rank: r.rank,
@@ -114,9 +114,9 @@ export function buildReport(sys: System, job: Job, stop: RunStop, fanout: Fanout
         pid: p?.pid ?? null,
         exit_status: status,
         reason: p === null ? r.error : p.exitReason,
-        stdout: p?.stdout.join('') ?? '',
-        stderr: p?.stderr.join('') ?? '',
-        results: p ? Object.fromEntries(p.results) : {},
+        stdout: p?.stdout ?? '',
+        stderr: p?.stderr ?? '',
+        results: p ? { ...p.results } : {},
       });
     }
   }
@@ -142,12 +142,12 @@ export function buildReport(sys: System, job: Job, stop: RunStop, fanout: Fanout
       fanout: fanout === null ? null : formatFanout(fanout),
       ranks: states.length,
       service_node: job.load === 'direct' ? null : job.serviceNid,
-      status: jobStatus(job, running, failures),
+      status: jobStatus(yod, running, failures),
       stop: stopText(stop),
       exit_status_counts: counts,
     },
-    phases_ns: phases(sys, job),
-    yod: job.yod === null ? null : { exit_status: job.yod.exitStatus, stdout: job.yod.stdout.join(''), stderr: job.yod.stderr.join(''), results: Object.fromEntries(job.yod.results) },
+    phases_ns: phases(sys, job, yod),
+    yod: yod === null ? null : { exit_status: yod.exitStatus, stdout: yod.stdout, stderr: yod.stderr, results: { ...yod.results } },
     ranks,
     ranks_listed: states.length <= LIST_ALL_RANKS ? 'all' : 'failures',
     results,

@@ -22,7 +22,7 @@ const CHAR_PX = 7; // width of a 12px sans-serif digit, near enough to lay out l
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 /** A tick label: a plain number with no more decimals than the step needs. */
-export function tickLabel(v: number, step: number): string {
+function tickLabel(v: number, step: number): string {
   const decimals = step >= 1 ? 0 : Math.min(6, Math.ceil(-Math.log10(step) - 1e-9));
   const s = v.toFixed(decimals);
   return /^-0(\.0*)?$/.test(s) ? s.slice(1) : s;

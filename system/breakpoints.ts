@@ -74,10 +74,10 @@ export interface MatchContext {
   observe(node: number, fn: ((pa: number, len: number, write: boolean) => void) | null): void;
 }
 
-export const CONDITION_OPS = ['==', '!=', '<=', '>=', '<', '>', '~'] as const;
+const CONDITION_OPS = ['==', '!=', '<=', '>=', '<', '>', '~'] as const;
 export const RECORD_FIELDS = ['node', 'core', 'pid', 'path', 'step', 'detail', 't'] as const;
 
-export function globToRegExp(glob: string): RegExp {
+function globToRegExp(glob: string): RegExp {
   const re = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${re}$`);
 }
@@ -141,7 +141,7 @@ function asNumber(text: string): bigint | null {
   return /^(0x[0-9a-f]+|-?\d+)$/i.test(text) ? BigInt(text) : null;
 }
 
-export function testCondition(c: Condition, r: TraceRecord, ctx: MatchContext): boolean {
+function testCondition(c: Condition, r: TraceRecord, ctx: MatchContext): boolean {
   const field = (RECORD_FIELDS as readonly string[]).includes(c.left) ? (r as unknown as Record<string, number | string>)[c.left] : undefined;
   const left = field !== undefined ? field : ctx.register(r.node, r.core, c.left);
   if (left === undefined) return false;

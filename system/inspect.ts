@@ -15,6 +15,7 @@ import type { KernelStats } from '../kernel/context.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import type { Process } from '../kernel/process.ts';
 import { peekUser, pokeUser } from '../kernel/uaccess.ts';
+import type { Job } from './jobs.ts';
 import type { System } from './system.ts';
 
 /** A process as the debugger names it. */
@@ -24,6 +25,36 @@ export interface ProcessRef {
   readonly name: string;
   readonly rank: number;
   readonly cr3: number;
+}
+
+/** A process's outcome and output, copied: what reports and the job pane print. */
+export interface ProcessSummary {
+  readonly pid: number;
+  readonly name: string;
+  readonly alive: boolean;
+  readonly exitStatus: number | null;
+  readonly exitReason: string | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** The results it published (result()), in the order it published them. */
+  readonly results: Readonly<Record<string, number>>;
+}
+
+/** One rank of a job: its process (the current one, after exec) or why it has none. */
+export interface RankView {
+  readonly rank: number;
+  readonly node: number;
+  readonly process: ProcessSummary | null;
+  /** Set when the rank could not be started. */
+  readonly error: string | null;
+}
+
+/** Who is running user code, for a host watchdog (one object per thread, so it can be compared). */
+export interface RunningCode {
+  readonly node: number;
+  readonly rank: number;
+  readonly pid: number;
+  readonly name: string;
 }
 
 /** What the map and the node pane of the console colour a node by. */
@@ -218,9 +249,14 @@ export class Inspector {
     return this.k(nid).liveProcesses().map((p) => this.ref(nid, p));
   }
 
-  /** The node whose kernel owns `p` (-1 if none does). */
-  nodeOf(p: Process): number {
-    return this.sys.bootedKernels().find((k) => k.processes.get(p.pid) === p)?.nid ?? -1;
+  /** Every rank of a job, with its process summarised (see System.rankStates for the processes themselves). */
+  jobRanks(job: Job): RankView[] {
+    return this.sys.rankStates(job).map((r) => ({ rank: r.rank, node: r.node, process: r.process === null ? null : summary(r.process), error: r.error }));
+  }
+
+  /** yod of a loaded job, summarised (null for a direct job). */
+  yod(job: Job): ProcessSummary | null {
+    return job.yod === null ? null : summary(job.yod);
   }
 
   /** Translates a virtual address through a live process's page tables. */
@@ -331,4 +367,8 @@ export class Inspector {
   setRegister(nid: number, core: number, r: Register, v: bigint): void {
     this.core(nid, core).set(r, v);
   }
+}
+
+function summary(p: Process): ProcessSummary {
+  return { pid: p.pid, name: p.name, alive: p.alive, exitStatus: p.exitStatus, exitReason: p.exitReason, stdout: p.stdout.join(''), stderr: p.stderr.join(''), results: Object.fromEntries(p.results) };
 }

@@ -14,13 +14,14 @@ import { Kernel, type KernelHost } from '../kernel/kernel.ts';
 import type { Process, Thread } from '../kernel/process.ts';
 import type { TraceRecord } from '../kernel/trace.ts';
 import { type Breakpoint, type BreakpointSpec, Breakpoints } from './breakpoints.ts';
-import { Inspector } from './inspect.ts';
+import { Inspector, type RunningCode } from './inspect.ts';
 import { type Job, type JobRange, Jobs, type RankState } from './jobs.ts';
 import { RunControl, type StopReason } from './runctl.ts';
 import { Trace } from './trace.ts';
 
-export type { Job, JobRange, LoadKind, RankState } from './jobs.ts';
+export type { Job, JobRange, RankState } from './jobs.ts';
 export type { StopReason } from './runctl.ts';
+export type { ProcessSummary, RunningCode } from './inspect.ts';
 
 export interface SystemConfig {
   readonly profile: Profile;
@@ -59,7 +60,7 @@ export class System implements KernelHost {
   private readonly launcher: Jobs;
 
   readonly catalog: CodeCatalog;
-  /** Set by a host-time watchdog (monitor/hostwatch.ts): told whose user code runs. Not simulation state. */
+  /** The kernels tell this whose user code runs (KernelHost); set through watchUserCode. Not simulation state. */
   userCodeWatch: ((t: Thread | null) => void) | null = null;
 
   constructor(config: SystemConfig) {
@@ -170,6 +171,29 @@ export class System implements KernelHost {
 
   processExited(k: Kernel, p: Process): void {
     this.launcher.processExited(k, p);
+  }
+
+  /**
+   * A host-time watchdog (monitor/hostwatch.ts) is told whose user code runs,
+   * as plain data (the same object for every entry of one thread), or null
+   * when none does; null stops the telling.
+   */
+  watchUserCode(fn: ((who: RunningCode | null) => void) | null): void {
+    if (fn === null) {
+      this.userCodeWatch = null;
+      return;
+    }
+    const seen = new WeakMap<Thread, RunningCode>();
+    this.userCodeWatch = (t) => {
+      if (t === null) return fn(null);
+      let who = seen.get(t);
+      if (who === undefined) {
+        const p = t.process;
+        who = { node: this.bootedKernels().find((k) => k.processes.get(p.pid) === p)?.nid ?? -1, rank: p.info.rank, pid: p.pid, name: p.name };
+        seen.set(t, who);
+      }
+      fn(who);
+    };
   }
 
   // ---- jobs (jobs.ts) -----------------------------------------------------------

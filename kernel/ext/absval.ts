@@ -10,7 +10,7 @@ export const I64_MIN = -(2n ** 63n);
 export const I64_MAX = 2n ** 63n - 1n;
 export const U32_MAX = 2n ** 32n - 1n;
 /** Pointer offsets beyond this become -Infinity / +Infinity ("unbounded"), and stay so. */
-export const OFF_LIMIT = 2 ** 40;
+const OFF_LIMIT = 2 ** 40;
 
 export type Reg =
   | { readonly t: 'uninit' }
@@ -130,32 +130,32 @@ export function alu(pc: number, op: number, off: number, imm: number, wide: bool
   }
 }
 
-export function aluName(code: number): string {
+function aluName(code: number): string {
   return ({ [ALU_OPS.mul]: 'multiplication', [ALU_OPS.div]: 'division', [ALU_OPS.or]: 'or', [ALU_OPS.and]: 'and', [ALU_OPS.lsh]: 'shift', [ALU_OPS.rsh]: 'shift', [ALU_OPS.mod]: 'modulo', [ALU_OPS.xor]: 'xor', [ALU_OPS.arsh]: 'shift' } as Record<number, string>)[code] ?? 'this operation';
 }
 
 /** A register's low 32 bits as an unsigned range. */
-export function low32(r: Extract<Reg, { t: 'scalar' }>): Extract<Reg, { t: 'scalar' }> {
+function low32(r: Extract<Reg, { t: 'scalar' }>): Extract<Reg, { t: 'scalar' }> {
   if (r.min === r.max) return { t: 'scalar', min: BigInt.asUintN(32, r.min), max: BigInt.asUintN(32, r.min) };
   if (r.min >= 0n && r.max <= U32_MAX) return r;
   return { t: 'scalar', min: 0n, max: U32_MAX };
 }
 
 /** A pointer offset plus a scalar: exact within +-OFF_LIMIT, infinite (and sticky) past it. */
-export function offsetPlus(o: number, d: bigint): number {
+function offsetPlus(o: number, d: bigint): number {
   if (!Number.isFinite(o)) return o;
   const v = BigInt(o) + d;
   return v < -BigInt(OFF_LIMIT) ? -Infinity : v > BigInt(OFF_LIMIT) ? Infinity : Number(v);
 }
 
-export function truncate(r: Reg, wide: boolean): Reg {
+function truncate(r: Reg, wide: boolean): Reg {
   if (wide || r.t !== 'scalar') return r;
   if (r.min === r.max) return konst(BigInt.asUintN(32, r.min));
   if (r.min >= 0n && r.max <= U32_MAX) return r;
   return scalar(0n, U32_MAX);
 }
 
-export function signExtendMov(v: Reg, off: number, wide: boolean): Reg {
+function signExtendMov(v: Reg, off: number, wide: boolean): Reg {
   if (v.t !== 'scalar') return v;
   if (off === 0) return v;
   if (v.min === v.max) {
@@ -166,7 +166,7 @@ export function signExtendMov(v: Reg, off: number, wide: boolean): Reg {
   return wide ? scalar(-half, half - 1n) : scalar(0n, U32_MAX);
 }
 
-export function swapConst(op: number, imm: number, v: bigint, _wide: boolean): bigint {
+function swapConst(op: number, imm: number, v: bigint, _wide: boolean): bigint {
   const u = BigInt.asUintN(64, v);
   const bytes = imm / 8;
   const toBe = (op & BPF_X) !== 0 || cls(op) === BPF_ALU64;
@@ -178,7 +178,7 @@ export function swapConst(op: number, imm: number, v: bigint, _wide: boolean): b
 }
 
 /** Exact 64-bit (or 32-bit) arithmetic on constants, as the engines compute it. */
-export function constAlu(code: number, off: number, a: bigint, b: bigint, wide: boolean): bigint {
+function constAlu(code: number, off: number, a: bigint, b: bigint, wide: boolean): bigint {
   const bits = wide ? 64 : 32;
   const U = (v: bigint) => BigInt.asUintN(bits, v);
   const S = (v: bigint) => BigInt.asIntN(bits, v);

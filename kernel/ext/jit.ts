@@ -53,7 +53,7 @@ function leaders(p: Program): boolean[] {
 }
 
 /** Generates the JavaScript source of a program's body (exposed for inspection and tests). */
-export function generate(p: Program): string {
+function generate(p: Program): string {
   const lead = leaders(p);
   const out: string[] = [];
   const R = (r: number) => `l${r}`;
@@ -252,7 +252,7 @@ export interface CompileEnv {
 }
 
 /** For each pc, how many instructions of its basic block come after it (not run when it faults). */
-export function instructionsAfter(p: Program): Int32Array {
+function instructionsAfter(p: Program): Int32Array {
   const lead = leaders(p);
   const after = new Int32Array(p.length);
   let block: number[] = [];

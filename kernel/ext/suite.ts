@@ -99,7 +99,7 @@ function parseResult(t: string): bigint {
 }
 
 /** Hex bytes in any grouping: "00 11", "0011", "0x0011" (each group read left to right). */
-export function parseHexBytes(text: string): Uint8Array {
+function parseHexBytes(text: string): Uint8Array {
   const out: number[] = [];
   for (const tok of text.split(/[\s,]+/).filter((x) => x.length > 0)) {
     const hex = tok.replace(/^0x/i, '');

@@ -20,15 +20,13 @@
 // word of its value, so an offset that wrapped could name another region.
 
 import { ALU_OPS, ATOMIC, BPF_ALU, BPF_ALU64, BPF_JMP, BPF_JMP32, BPF_LDX, BPF_ST, BPF_STX, BPF_X, CALL, CALLX, CODE_MASK, EXIT, LDDW, MODE_ATOMIC, MODE_MASK, OP, type Program, SIZE_BYTES, SIZE_MASK, cls, isConditionalJump, knownOpcode } from './isa.ts';
-import { I64_MAX, I64_MIN, type Reg, U32_MAX, UNINIT, UNKNOWN, alu, decide, joinReg, konst, loadedScalar, refine, sameReg, scalar } from './absval.ts';
+import { type Reg, U32_MAX, UNINIT, UNKNOWN, alu, decide, joinReg, konst, loadedScalar, refine, sameReg, scalar } from './absval.ts';
 import { type ArgSpec, type HelperSpec, type HookSpec, type RegionSpec, VerifyError } from './hookspec.ts';
 import { StackFlags } from './stackflags.ts';
 import { MAX_CALL_DEPTH, STACK_BYTES, STACK_FRAME, STACK_REGION } from './vmmem.ts';
 
-
-export type { ArgSpec, HelperSpec, HookSpec, InitialReg, RegionSpec } from './hookspec.ts';
+export type { ArgSpec, HelperSpec, HookSpec, RegionSpec } from './hookspec.ts';
 export { VerifyError } from './hookspec.ts';
-export { I64_MAX, I64_MIN };
 
 interface Frame {
   readonly ret: number;

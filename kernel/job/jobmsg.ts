@@ -10,7 +10,7 @@ import { KERNEL_MESSAGE_KIND as KERNEL_KIND, NIC_HEADER_BYTES as HEADER_BYTES } 
 
 export type KMsgType = 'load' | 'load-ack' | 'load-nack' | 'status' | 'status-reply' | 'kill' | 'kill-ack' | 'exit';
 
-export const KMSG_CODE: Readonly<Record<KMsgType, number>> = {
+const KMSG_CODE: Readonly<Record<KMsgType, number>> = {
   load: KMSG.LOAD,
   'load-ack': KMSG.LOAD_ACK,
   'load-nack': KMSG.LOAD_NACK,

@@ -7,7 +7,7 @@
 
 import { PTL, TYPE_SIZE } from './defs.ts';
 
-export class AtomicError extends Error {}
+class AtomicError extends Error {}
 
 // As in the reference's check_atomic/check_swap, only float/double and their
 // complex forms are screened; the long double types are not.

@@ -15,7 +15,7 @@ import type { Entry } from './match.ts';
 import { HandleTable } from './handles.ts';
 import type { Process } from '../process.ts';
 
-export const KIND = { ni: 0x1, eq: 0x2, ct: 0x4, md: 0x6, me: 0x7, le: 0x8 } as const;
+const KIND = { ni: 0x1, eq: 0x2, ct: 0x4, md: 0x6, me: 0x7, le: 0x8 } as const;
 export type Kind = keyof typeof KIND;
 
 // Bits 26-27 hold the NI's kind and bit 25 its interface (0 or 1), so the

@@ -5,7 +5,6 @@
 import { NIC_HEADER_BYTES } from '../nicwire.ts';
 
 export const MSG = { put: 1, get: 2, atomic: 3, fetch: 4, swap: 5, ack: 6, reply: 7 } as const;
-export type MsgKind = keyof typeof MSG;
 
 export interface Header {
   kind: number;
@@ -32,7 +31,7 @@ export interface Header {
   operand: Uint8Array;
 }
 
-export const HEADER_BYTES = NIC_HEADER_BYTES;
+const HEADER_BYTES = NIC_HEADER_BYTES;
 
 export function emptyHeader(kind: number): Header {
   return { kind, ni: 0, dstPid: 0, srcNid: 0, srcPid: 0, srcRank: 0, uid: 0, ptIndex: 0, matchBits: 0n, roffset: 0, rlength: 0, hdrData: 0n, ackReq: 0, atomOp: 0, atomType: 0, opId: 0, mlength: 0, moffset: 0, niFail: 0, operand: new Uint8Array(32) };

@@ -56,7 +56,7 @@ function checkArg(v: bigint, type: ArgType, i: number, name: string): void {
 }
 
 /** Checks every declared argument of a call by its type (-EINVAL, -EFAULT or -EBADF). */
-export function checkArgs(spec: SyscallSpec, args: readonly bigint[]): void {
+function checkArgs(spec: SyscallSpec, args: readonly bigint[]): void {
   spec.args.forEach(([name, type], i) => checkArg(args[i], type, i, name));
 }
 

@@ -113,7 +113,7 @@ function judgeRefusal(name: string, want: NonNullable<EbpfTestCase['error']>, go
 }
 
 /** Every .data file under a directory tree (sorted by path), or the one file given. */
-export function ebpfFiles(path: string): string[] {
+function ebpfFiles(path: string): string[] {
   if (!statSync(path).isDirectory()) return [path];
   const out: string[] = [];
   const walk = (dir: string) => {

@@ -895,7 +895,7 @@ export function runPortalsScript(name: string, text: string, opts: RunOptions = 
   return { name, status: 'failed', reason: problems.join(' | '), ranks, messages };
 }
 
-export function portalsFiles(path: string): string[] {
+function portalsFiles(path: string): string[] {
   if (statSync(path).isDirectory()) {
     const active = join(path, 'ACTIVE.txt');
     let names: string[];

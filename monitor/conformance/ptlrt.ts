@@ -15,7 +15,7 @@ import { Portals } from '../../userland/lib/portals.ts';
 import type { U } from '../../userland/lib/ops.ts';
 import type { Env } from '../../userland/lib/runtime.ts';
 
-export const RT_IFACE = 1;
+const RT_IFACE = 1;
 const ARRIVE = 1n;
 const RELEASE = 2n;
 const RANK_BITS = 20n;

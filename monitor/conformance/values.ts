@@ -28,7 +28,7 @@ function parseComplex(text: string): [number, number] {
 }
 
 /** One element of `type` as bytes. */
-export function encodeValue(type: number, text: string): Uint8Array {
+function encodeValue(type: number, text: string): Uint8Array {
   const size = TYPE_SIZE[type] ?? 1;
   const b = new Uint8Array(size);
   const dv = new DataView(b.buffer);

@@ -11,7 +11,7 @@ export interface XmlElement {
   readonly order: readonly string[];
 }
 
-export class XmlError extends Error {}
+class XmlError extends Error {}
 
 const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 

@@ -29,7 +29,7 @@ export const KEYS: readonly { readonly keys: string[]; readonly label: string; r
 ];
 
 // Fits 80 columns; docs/MONITOR.md lists every key.
-export const HELP_BAR = `${KEYS.map((k) => k.label).join(' ')}  Esc stop  F2/F3 zoom  F4 map`;
+const HELP_BAR = `${KEYS.map((k) => k.label).join(' ')}  Esc stop  F2/F3 zoom  F4 map`;
 
 export interface ConsoleOptions {
   /** The boot command the console starts with. */

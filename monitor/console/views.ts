@@ -161,24 +161,25 @@ export interface JobPaneView {
 /** The current job: phases, ranks by state, and one rank's output. */
 export function jobPane(sys: System, job: Job | null, rank: number): JobPaneView {
   if (job === null) return { lines: ['no job: load hello (or run hello)'] };
-  const lines = [`job ${job.jobId} ${job.program} (${job.load}), ${job.size} rank(s), yod on node ${job.serviceNid}${job.yod ? (job.yod.alive ? ' running' : `, exit ${job.yod.exitStatus}`) : ''}`];
-  if (job.yod !== null) {
-    const y = job.yod.results;
+  const yod = sys.inspect.yod(job);
+  const lines = [`job ${job.jobId} ${job.program} (${job.load}), ${job.size} rank(s), yod on node ${job.serviceNid}${yod ? (yod.alive ? ' running' : `, exit ${yod.exitStatus}`) : ''}`];
+  if (yod !== null) {
+    const y = yod.results;
     const m = sys.mainTimes(job);
     const f = (ps: number) => (ps < 0 ? '-' : formatPs(ps));
-    const status = y.get('yod_status_at_ns');
-    const exit = y.get('yod_exit_at_ns');
+    const status: number | undefined = y.yod_status_at_ns;
+    const exit: number | undefined = y.yod_exit_at_ns;
     lines.push(`load ${status === undefined ? '-' : f(status * 1000 - job.startedAt)}  start ${status === undefined || m.lastMain < 0 ? '-' : f(m.lastMain - status * 1000)}  run ${m.lastMain < 0 || m.lastMainDone < 0 ? '-' : f(m.lastMainDone - m.lastMain)}  exit ${exit === undefined || m.lastMainDone < 0 ? '-' : f(exit * 1000 - m.lastMainDone)}`);
   }
   const counts = new Map<string, number>();
   let shown: string[] = [];
-  const states = sys.rankStates(job);
+  const states = sys.inspect.jobRanks(job);
   for (const s of states) {
     const p = s.process;
     const key = p === null ? 'not started' : p.alive ? (p.name === 'init' ? 'loading' : 'running') : p.exitStatus === 0 ? 'exited 0' : `failed`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
     if (s.rank !== rank) continue;
-    const output = p === null ? '' : p.stdout.join('') + p.stderr.join('');
+    const output = p === null ? '' : p.stdout + p.stderr;
     const what = p === null ? `not started${s.error ? ` (${s.error})` : ''}` : `${p.name} pid ${p.pid}${p.alive ? '' : ` exit ${p.exitStatus}${p.exitReason ? ` (${p.exitReason})` : ''}`}`;
     shown = [`rank ${rank} on node ${s.node}: ${what}`, ...output.split('\n').filter((l) => l.length > 0).slice(-4).map((l) => `| ${l}`)];
   }

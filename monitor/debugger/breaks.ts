@@ -6,7 +6,7 @@
 import { REGISTERS } from '../../hw/core.ts';
 import { type Breakpoint, type BreakpointSpec, type Condition, conditionText, isTracePath, parseCondition, pathsMatching, RECORD_FIELDS, TRACE_PATHS, type Watchpoint, type WatchKind } from '../../system/breakpoints.ts';
 import { SYSCALLS } from '../../kernel/syscalls/table.ts';
-import { VECTOR, VECTORS, type VectorName } from '../../kernel/vectors.ts';
+import { VECTOR, VECTORS } from '../../kernel/vectors.ts';
 import { UsageError } from '../args.ts';
 import type { MonitorCommand, MonitorSession } from '../session.ts';
 import { currentProcess } from './inspect.ts';
@@ -34,7 +34,7 @@ function checkPattern(pattern: string): void {
 }
 
 /** The spec of `break PATTERN [qualifiers]`, each qualifier checked. */
-export function breakSpec(s: MonitorSession, args: readonly string[]): BreakpointSpec {
+function breakSpec(s: MonitorSession, args: readonly string[]): BreakpointSpec {
   if (args.length === 0) throw new UsageError('break needs a pattern (e.g. break syscall/dispatch syscall write)');
   checkPattern(args[0]);
   const spec: { -readonly [K in keyof BreakpointSpec]: BreakpointSpec[K] } = { pattern: args[0] === '*' ? undefined : args[0] };
@@ -211,6 +211,3 @@ export const BREAK_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
     },
   },
 };
-
-export { QUALIFIERS };
-export type { VectorName };

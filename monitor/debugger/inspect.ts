@@ -272,7 +272,7 @@ const INFO: Record<string, { usage: string; run(s: MonitorSession, args: string[
 const INFO_ALIASES: Record<string, string> = { regs: 'registers', apic: 'lapic', ipis: 'ipi', breakpoints: 'break', watch: 'break' };
 
 /** The info job line: the report, with why the machine stopped as the monitor knows it. */
-export function jobLines(s: MonitorSession): string[] {
+function jobLines(s: MonitorSession): string[] {
   const sys = s.system;
   if (s.job === null) return ['no job'];
   const stop = s.lastStop;

@@ -11,9 +11,9 @@ import { decode } from '../../kernel/ext/isa.ts';
 import { disassembleOne } from '../../kernel/ext/disasm.ts';
 import { hex } from './words.ts';
 
-export const FORMATS = ['x', 'd', 'u', 'c', 's', 'i'] as const;
+const FORMATS = ['x', 'd', 'u', 'c', 's', 'i'] as const;
 export type Format = (typeof FORMATS)[number];
-export const UNITS: Readonly<Record<string, number>> = { b: 1, h: 2, w: 4, g: 8 };
+const UNITS: Readonly<Record<string, number>> = { b: 1, h: 2, w: 4, g: 8 };
 
 /** Most bytes one x/xp shows. */
 export const MAX_DUMP = 4096;

@@ -116,7 +116,7 @@ function howLines(s: MonitorSession, r: Rerun): string[] {
 }
 
 /** Goes to event count `events`: forward by running, backward by re-running from boot. */
-export async function gotoEvents(s: MonitorSession, events: number): Promise<string[]> {
+async function gotoEvents(s: MonitorSession, events: number): Promise<string[]> {
   const sys = s.system;
   if (events >= s.events) {
     sys.breakpoints.suspended = true;

@@ -99,6 +99,18 @@ describe('layering: imports point down only', () => {
     expect(bad).toEqual([]);
   });
 
+  it('no monitor file imports the kernel\'s Process, Kernel or Cpu, not even for a type (it reads plain data from system/inspect.ts)', () => {
+    const stateful = ['kernel/process.ts', 'kernel/kernel.ts', 'kernel/cpu.ts'];
+    expect(show(all('monitor').filter((e) => stateful.includes(e.to)))).toEqual([]);
+  });
+
+  it('the monitor never holds a kernel Process through System (no rankStates(), rankState(), job.yod or userCodeWatch: it uses inspect.jobRanks(), inspect.yod() and watchUserCode())', () => {
+    // Jobs are `job` in the monitor; a report's `r.yod` is already plain data.
+    const reach = /\.rankStates?\(|\buserCodeWatch\b|\bjob\.yod\b/;
+    const bad = sources('monitor').filter((f) => !f.startsWith('monitor/conformance/') && reach.test(readFileSync(join(ROOT, f), 'utf8')));
+    expect(bad).toEqual([]);
+  });
+
   it('Portals and job control import neither each other, not even for types (the NIC dispatch routes between them)', () => {
     const portals = (f: string) => f.startsWith('kernel/portals/');
     const jobControl = (f: string) => /^kernel\/(job\/|jobctl|jobmsg|jobblock|image|codecatalog)/.test(f);
