@@ -151,8 +151,8 @@ export function abiDoc(prose: string): string {
   }
   lines.push('', '## Error numbers', '', 'Returned in rax as the negative value.', '', '| name | value |', '|---|---:|');
   for (const [n, v] of Object.entries(ERRNO)) lines.push(`| ${n} | ${v} |`);
-  lines.push('', '## Extension helpers', '', 'What a portals-rx handler may call (kernel/portals/extabi.ts); assembly text may write `call NAME`.', '', '| id | name | arguments (r1..r5) |', '|---:|---|---|');
-  for (const [n, h] of Object.entries(EXT_HELPERS)) lines.push(`| ${h.id} | \`${n}\` | ${h.args.map((a) => a.kind).join(', ') || '(none)'} |`);
+  lines.push('', '## Extension helpers', '', 'What a portals-rx handler may call (kernel/portals/extabi.ts); assembly text may write `call NAME`.', '', '| name | id | arguments (r1..r5) |', '|---|---:|---|');
+  for (const [n, h] of Object.entries(EXT_HELPERS)) lines.push(`| \`${n}\` | ${h.id} | ${h.args.map((a) => a.kind).join(', ') || '(none)'} |`);
   lines.push('', '## Interrupt vectors', '', '| vector | name | meaning |', '|---:|---|---|');
   for (const v of VECTORS) lines.push(`| 0x${v.vector.toString(16)} | ${v.name} | ${v.doc} |`);
   lines.push('', '## Process layout', '', '| constant | value |', '|---|---|');

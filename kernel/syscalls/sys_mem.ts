@@ -3,6 +3,8 @@
 // changes to existing mappings shoot down stale TLB entries on other cores
 // before any frame is freed.
 
+import { LAYOUT } from '../abi.ts';
+import { MAX_DSM_BYTES } from '../dsm/calls.ts';
 import { fail } from '../errno.ts';
 import { PAGE_2M, PAGE_4K, type PageFlags } from '../pagetable.ts';
 import { type KPath, step } from '../step.ts';
@@ -49,6 +51,8 @@ export function* sys_mmap(c: SyscallCtx): KPath<number> {
   let start: number;
   if (flags & MAP_FIXED) {
     if (addr % PAGE_4K !== 0 || addr < PAGE_4K || addr + len > USER_TOP) fail('EINVAL', 'MAP_FIXED address must be page aligned and in user space');
+    // The kernel DSM maps its pages one by one in this window (kernel/dsm/): nothing else may sit there.
+    if (addr < LAYOUT.DSM_BASE + MAX_DSM_BYTES && addr + len > LAYOUT.DSM_BASE) fail('EINVAL', `MAP_FIXED over the kernel DSM window (0x${LAYOUT.DSM_BASE.toString(16)}, ${MAX_DSM_BYTES} bytes)`);
     start = addr;
     if (aspace.overlaps(start, len)) yield* unmapRange(c, start, len);
   } else {

@@ -22,7 +22,7 @@ const SOURCE_DIRS = ['hw', 'kernel', 'system', 'userland', 'monitor', 'bench', '
 const ALLOWED = [
   /^(\.\.\/)+shared\//, // the conformance suites and seed documents beside the checkout
   /^\/work\/shared\//,
-  /^(\.\/)?(program|prog|myprog|halo|threads)\.ts$/, // a user's own program, in examples of usage
+  /^(\.\/)?(program|prog|myprog|halo|threads|am_hello|unet_hello)\.ts$/, // a user's own program, in examples of usage
 ];
 
 function files(dir: string, ext: string): string[] {

@@ -13,6 +13,8 @@ export interface PtlApp {
   readonly eq: number;
   readonly rank: number;
   readonly size: number;
+  /** This process's uid: the only initiator its entries accept (not PTL_UID_ANY, which lets any user's process put into them). */
+  readonly uid: number;
   /** Receive buffer (the ME) and send buffer (the MD), `bytes` each. */
   readonly rbuf: number;
   readonly sbuf: number;
@@ -55,17 +57,22 @@ export function* setup(env: Env, bytes: number) {
   const rbuf = yield* map(bytes);
   const sbuf = yield* map(bytes);
   const ctl = yield* map(4096);
+  // Entries accept this uid only: a job's ranks share their launcher's uid, and PTL_UID_ANY would let
+  // any user's process put into the job's buffers (docs/SECURITY.md).
+  const who = yield* P.PtlGetUid(n.ni);
+  check('PtlGetUid', who.rc);
+  const uid = who.uid;
   const opts = PTL.ME_OP_PUT | PTL.ME_EVENT_LINK_DISABLE;
   // The data entry also answers GETs, so a peer can read a rank's receive buffer.
-  check('PtlMEAppend', (yield* P.PtlMEAppend(n.ni, 0, { start: rbuf, length: Math.max(bytes, 4096), options: opts | PTL.ME_OP_GET, match_bits: DATA_BITS }, PTL.PRIORITY_LIST, 0)).rc);
-  check('PtlMEAppend', (yield* P.PtlMEAppend(n.ni, 0, { start: ctl, length: 1024, options: opts, match_bits: CTL_BITS }, PTL.PRIORITY_LIST, 0)).rc);
-  check('PtlMEAppend', (yield* P.PtlMEAppend(n.ni, 0, { start: ctl + 1024, length: 1024, options: opts, match_bits: GO_BITS }, PTL.PRIORITY_LIST, 0)).rc);
+  check('PtlMEAppend', (yield* P.PtlMEAppend(n.ni, 0, { start: rbuf, length: Math.max(bytes, 4096), options: opts | PTL.ME_OP_GET, match_bits: DATA_BITS, uid }, PTL.PRIORITY_LIST, 0)).rc);
+  check('PtlMEAppend', (yield* P.PtlMEAppend(n.ni, 0, { start: ctl, length: 1024, options: opts, match_bits: CTL_BITS, uid }, PTL.PRIORITY_LIST, 0)).rc);
+  check('PtlMEAppend', (yield* P.PtlMEAppend(n.ni, 0, { start: ctl + 1024, length: 1024, options: opts, match_bits: GO_BITS, uid }, PTL.PRIORITY_LIST, 0)).rc);
   const md = yield* P.PtlMDBind(n.ni, { start: sbuf, length: Math.max(bytes, 4096), options: PTL.MD_EVENT_SEND_DISABLE });
   check('PtlMDBind', md.rc);
   const ctlEq = yield* P.PtlEQAlloc(n.ni, 64);
   const ctlMd = yield* P.PtlMDBind(n.ni, { start: ctl + 2048, length: 2048, eq_handle: ctlEq.eq, options: PTL.MD_EVENT_SEND_DISABLE });
   check('PtlMDBind', ctlMd.rc);
-  return { P, ni: n.ni, eq: eq.eq, rank, size, rbuf, sbuf, md: md.md, ctlMd: ctlMd.md, ctlEq: ctlEq.eq, backlog: [], epoch: 0, map: jobMap } satisfies PtlApp;
+  return { P, ni: n.ni, eq: eq.eq, rank, size, uid, rbuf, sbuf, md: md.md, ctlMd: ctlMd.md, ctlEq: ctlEq.eq, backlog: [], epoch: 0, map: jobMap } satisfies PtlApp;
 }
 
 /** How long one control put waits for its acknowledgment before it is sent again. */

@@ -92,7 +92,7 @@ class PortalsTransport implements AmTransport {
   *append(i: number): U<number> {
     this.unlinked[i] = false;
     this.takenEnd[i] = 0;
-    const me = { start: this.rings[i], length: this.ringBytes, options: PTL.ME_OP_PUT | PTL.ME_MANAGE_LOCAL | PTL.ME_EVENT_LINK_DISABLE, match_bits: AM_BITS, min_free: this.maxMessage };
+    const me = { start: this.rings[i], length: this.ringBytes, options: PTL.ME_OP_PUT | PTL.ME_MANAGE_LOCAL | PTL.ME_EVENT_LINK_DISABLE, match_bits: AM_BITS, min_free: this.maxMessage, uid: this.app.uid };
     return (yield* this.app.P.PtlMEAppend(this.app.ni, 0, me, PTL.PRIORITY_LIST, AM_RING_PTR + i)).rc;
   }
 

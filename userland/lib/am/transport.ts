@@ -1,8 +1,8 @@
 // What the Active Messages layer needs from a network: send a header and
 // some bytes to a rank, and hand over received messages one at a time in
 // arrival order. Two implementations: over U-Net (user level, no syscall on
-// the data path: am/unet.ts) and over Portals (a trap per send and per
-// poll, the kernel's receive interrupt: am/portals.ts).
+// the data path: unet.ts) and over Portals (a trap per send and per
+// poll, the kernel's receive interrupt: portals.ts).
 
 import type { U } from '../ops.ts';
 

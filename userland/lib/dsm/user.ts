@@ -185,9 +185,10 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
   const eq = yield* P.PtlEQAlloc(ni, Math.max(1024, 8 * size + 256));
   check('PtlEQAlloc', eq.rc);
   check('PtlPTAlloc', (yield* P.PtlPTAlloc(ni, 0, eq.eq, DSM_PT)).rc);
+  // Only the job's uid may put here (app.uid): with PTL_UID_ANY another user's process could drive the protocol.
   const opt = PTL.ME_OP_PUT | PTL.ME_EVENT_LINK_DISABLE;
-  check('PtlMEAppend', (yield* P.PtlMEAppend(ni, DSM_PT, { start: words + 2048, length: 64, options: opt, match_bits: CTL_BITS }, PTL.PRIORITY_LIST, 0)).rc);
-  check('PtlMEAppend', (yield* P.PtlMEAppend(ni, DSM_PT, { start: inbox, length: SLOTS * PAGE, options: opt, match_bits: DATA_BITS }, PTL.PRIORITY_LIST, 0)).rc);
+  check('PtlMEAppend', (yield* P.PtlMEAppend(ni, DSM_PT, { start: words + 2048, length: 64, options: opt, match_bits: CTL_BITS, uid: app.uid }, PTL.PRIORITY_LIST, 0)).rc);
+  check('PtlMEAppend', (yield* P.PtlMEAppend(ni, DSM_PT, { start: inbox, length: SLOTS * PAGE, options: opt, match_bits: DATA_BITS, uid: app.uid }, PTL.PRIORITY_LIST, 0)).rc);
   const md = yield* P.PtlMDBind(ni, { start: outbox, length: SEND_SLOTS * PAGE, options: PTL.MD_EVENT_SEND_DISABLE });
   check('PtlMDBind', md.rc);
 
