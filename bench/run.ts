@@ -22,7 +22,7 @@ const BENCHES: Record<string, () => unknown> = {
   kernel: () => ['redstorm', 'paragon', 'modern'].map((p) => benchKernel(p)),
   joblaunch: () => benchJobLaunch(),
   kernel_bypass: () => ['redstorm', 'paragon', 'modern', 'atm95'].map((p) => benchKernelBypass(p)),
-  kernel_bypass_am: () => ['redstorm', 'atm95'].map((p) => benchKernelBypassAm(p)),
+  kernel_bypass_am: () => ['redstorm', 'paragon', 'modern', 'atm95'].map((p) => benchKernelBypassAm(p)),
 };
 
 /** Long benchmarks, run only when named: `npm run bench scale` (about a minute), `scale100k`, `dsm` (a few minutes). */

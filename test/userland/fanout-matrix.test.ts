@@ -36,7 +36,7 @@ function cannot(app: string, ranks: number): string | null {
   // The DSM apps start with the common Portals set-up and barrier (barrier-only covers that on every
   // fan-out); they run here once per fan-out at 7 ranks, to keep the matrix short.
   if (app.startsWith('dsm_') && ranks !== 7) return 'DSM apps run at 7 ranks only (their start-up is the barrier)';
-  if (app === 'am_pingpong' && ranks < 2) return 'am_pingpong needs at least 2 ranks';
+  if ((app === 'am_pingpong' || app === 'ext_pingpong') && ranks < 2) return `${app} needs at least 2 ranks`;
   return null;
 }
 
