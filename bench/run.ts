@@ -1,6 +1,7 @@
 // `npm run bench`: runs every benchmark and prints one JSON document.
 // Names on the command line select benchmarks (default: all).
 
+import { type BusyHandlerResult, BUSY_PROFILES, benchBusyHandler, busyHandlerSvg } from './busyhandler.ts';
 import { benchDsm } from './dsm.ts';
 import { benchEbpf } from './ebpf.ts';
 import { benchEngineHold } from './engine.ts';
@@ -22,18 +23,21 @@ const BENCHES: Record<string, () => unknown> = {
   kernel: () => ['redstorm', 'paragon', 'modern'].map((p) => benchKernel(p)),
   joblaunch: () => benchJobLaunch(),
   kernel_bypass: () => ['redstorm', 'paragon', 'modern', 'atm95'].map((p) => benchKernelBypass(p)),
-  kernel_bypass_am: () => ['redstorm', 'atm95'].map((p) => benchKernelBypassAm(p)),
+  busy_handler: () => BUSY_PROFILES.map((p) => benchBusyHandler(p)),
 };
 
-/** Long benchmarks, run only when named: `npm run bench scale` (about a minute), `scale100k`, `dsm` (a few minutes). */
+/** Long benchmarks, run only when named: `npm run bench scale` (about a minute), `scale100k`, `dsm` (a few minutes), `kernel_bypass_am`. */
 const HEAVY: Record<string, () => unknown> = {
   dsm: () => benchDsm(),
+  // Every message path at 7 sizes and the matrix multiply, on four profiles: about a minute.
+  kernel_bypass_am: () => ['redstorm', 'paragon', 'modern', 'atm95'].map((p) => benchKernelBypassAm(p)),
   scale: () => benchScale('27x16x24'),
   scale100k: () => benchScale('torus:50x50x40'),
 };
 
 const args = process.argv.slice(2);
-// --svg FILE: with kernel_bypass, also plot its round trips against message size.
+// --svg FILE: with kernel_bypass, also plot its round trips against message size;
+// with busy_handler (and no kernel_bypass), the round trip against the polling period.
 const svgAt = args.indexOf('--svg');
 const svgFile = svgAt >= 0 ? args[svgAt + 1] : undefined;
 if (svgAt >= 0 && svgFile === undefined) {
@@ -54,6 +58,7 @@ for (const [name, fn] of [...Object.entries(BENCHES), ...Object.entries(HEAVY)])
   results[name] = fn();
 }
 if (svgFile !== undefined && results.kernel_bypass !== undefined) writeFileSync(svgFile, kernelBypassSvg(results.kernel_bypass as KernelBypassResult[]));
+else if (svgFile !== undefined && results.busy_handler !== undefined) writeFileSync(svgFile, busyHandlerSvg(results.busy_handler as BusyHandlerResult[]));
 const engine = results.engine as { events_per_s?: number } | undefined;
 if (engine?.events_per_s !== undefined) results.events_per_s = engine.events_per_s;
 process.stdout.write(JSON.stringify(results, null, 2) + '\n');

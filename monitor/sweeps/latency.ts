@@ -1,7 +1,8 @@
 // `margay sweep latency`: the round trip against message size of the four
 // message paths of issue 13 on one profile, two neighbouring nodes: raw
-// U-Net, Active Messages over U-Net, Active Messages over Portals, and a
-// Portals put answered by a user process. Each point is twice the
+// U-Net, Active Messages over U-Net, Active Messages over Portals, a Portals
+// put answered by a kernel extension on the receiving ME (no user process
+// runs there), and a Portals put answered by a user process. Each point is twice the
 // zero-byte/ sized one-way latency the app publishes (half its round trip).
 
 import { System } from '../../system/system.ts';
@@ -14,8 +15,8 @@ import { svgPlot } from '../svgplot.ts';
 export const LATENCY_HELP = `usage: margay sweep latency [options]   (machine options as above)
 
 Round trip against message size for raw U-Net, Active Messages over U-Net,
-Active Messages over Portals and a Portals put answered by a user process,
-on two neighbouring nodes.
+Active Messages over Portals, a Portals put answered by a kernel extension
+and a Portals put answered by a user process, on two neighbouring nodes.
 
   --sizes LIST       message sizes in bytes (default 0,64,256,512,1024,2048,4096; at most 4096)
   -o, --output FILE  write the curves as JSON to FILE (default: stdout)
@@ -26,6 +27,7 @@ const PATHS = [
   { name: 'raw U-Net', app: 'unet_pingpong', argv: [] as string[] },
   { name: 'AM over U-Net', app: 'am_pingpong', argv: ['unet'] },
   { name: 'AM over Portals', app: 'am_pingpong', argv: ['portals'] },
+  { name: 'Portals put, kernel extension', app: 'ext_pingpong', argv: [] as string[] },
   { name: 'Portals put, user process', app: 'pingpong', argv: [] as string[] },
 ] as const;
 

@@ -36,7 +36,9 @@ function cannot(app: string, ranks: number): string | null {
   // The DSM apps start with the common Portals set-up and barrier (barrier-only covers that on every
   // fan-out); they run here once per fan-out at 7 ranks, to keep the matrix short.
   if (app.startsWith('dsm_') && ranks !== 7) return 'DSM apps run at 7 ranks only (their start-up is the barrier)';
-  if (app === 'am_pingpong' && ranks < 2) return 'am_pingpong needs at least 2 ranks';
+  // busy_handler computes 16 ms of simulated work (2 s of host time a run): once per fan-out, at 7 ranks.
+  if (app === 'busy_handler' && ranks !== 7) return 'busy_handler runs at 7 ranks only (16 ms of simulated work a run)';
+  if ((app === 'am_pingpong' || app === 'ext_pingpong') && ranks < 2) return `${app} needs at least 2 ranks`;
   return null;
 }
 
