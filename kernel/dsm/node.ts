@@ -9,6 +9,7 @@ import type { NicCompletion, RxHeader } from '../../hw/nic.ts';
 import type { Cpu } from '../cpu.ts';
 import type { Kernel } from '../kernel.ts';
 import type { Process, Thread } from '../process.ts';
+import { RxWaits } from '../rxwaits.ts';
 import { type KPath, step } from '../step.ts';
 import { serveMessage, transmitFailed } from './protocol.ts';
 import { type DsmCounters, DsmRegion, PAGE, keyString } from './region.ts';
@@ -42,7 +43,7 @@ export class DsmNode {
   private readonly sent = new Map<number, Sent>();
   private nextCookie = COOKIE_BASE.dsm;
   /** Pages arriving by DMA: what to do when the receive completes. */
-  private readonly rxDone = new Map<number, (cpu: Cpu) => KPath>();
+  private readonly rxDone = new RxWaits();
   /** Rank 0's node: the create announcements per job, by rank. */
   private readonly joins = new Map<string, Map<number, Join>>();
   private joinCount = 0;
@@ -106,9 +107,7 @@ export class DsmNode {
 
   /** A page's receive DMA ended (a failed one leaves the request pending, as a lost message would). */
   *rxComplete(rxId: number, ok: boolean, cpu: Cpu): KPath {
-    const then = this.rxDone.get(rxId);
-    this.rxDone.delete(rxId);
-    if (ok && then !== undefined) yield* then(cpu);
+    yield* this.rxDone.complete(rxId, ok, cpu);
   }
 
   /** The receive interrupt found a DSM header. */

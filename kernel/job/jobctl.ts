@@ -19,6 +19,7 @@ import type { Cpu } from '../cpu.ts';
 import type { Kernel } from '../kernel.ts';
 import type { Pin } from '../pin.ts';
 import type { Process, Thread } from '../process.ts';
+import { RxWaits } from '../rxwaits.ts';
 import { type KPath, step } from '../step.ts';
 import { kill, status } from './control.ts';
 import { exit, phase, processEnded, recordOf, reply } from './fanin.ts';
@@ -43,7 +44,7 @@ export class JobControl implements JobState {
   /** Fault switch: a hung kernel that never answers kernel messages. */
   silent = false;
   /** What to do when the receive DMA of a message's payload completes, by receive id. */
-  private readonly rxDone = new Map<number, (cpu: Cpu) => KPath>();
+  private readonly rxDone = new RxWaits();
 
   constructor(readonly k: Kernel) {
     this.mailbox = new Mailboxes(k, this.stats);
@@ -63,9 +64,7 @@ export class JobControl implements JobState {
 
   /** A payload's receive DMA ended: handle the message if it arrived (a failed one is dropped). */
   *rxComplete(rxId: number, ok: boolean, cpu: Cpu): KPath {
-    const then = this.rxDone.get(rxId);
-    this.rxDone.delete(rxId);
-    if (ok && then !== undefined) yield* then(cpu);
+    yield* this.rxDone.complete(rxId, ok, cpu);
   }
 
   /** A kernel message's header arrived (receive interrupt). */
