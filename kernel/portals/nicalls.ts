@@ -48,7 +48,8 @@ export const NI_CALLS: Partial<Record<SyscallName, Handler>> = {
   *ptl_ni_handle(c, pp, a) {
     const h = u32(a[0]);
     const kind = handleKind(h);
-    const ni = kind === null || kind === 'ni' ? pp.ni(h) : pp.owner(h);
+    // An object handle answers only while it is live and this process's: a freed one's bits still name its NI.
+    const ni = kind === null || kind === 'ni' ? pp.ni(h) : pp.find(h, kind) !== undefined ? pp.owner(h) : null;
     if (ni === null) return PTL.ARG_INVALID;
     return (yield* out(c, num(a[1]), [ni.handle])) ? PTL.OK : PTL.ARG_INVALID;
   },

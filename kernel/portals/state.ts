@@ -27,7 +27,7 @@ export class PortalsProcess {
     return ni !== null && ni.handle === handle ? ni : null;
   }
 
-  /** The NI an object handle belongs to, if the handle is live. */
+  /** The NI whose slot an object handle's bits name (live or not: find() checks that). */
   owner(handle: number): NetworkInterface | null {
     const kind = handleKind(handle);
     if (kind === null) return null;

@@ -37,4 +37,24 @@ describe('Portals network interfaces', () => {
     sys.run({ done: () => sys.jobDone(job) });
     expect(seen).toEqual({ default: PTL.OK, sameAsZero: 1, one: PTL.OK, distinct: 1, two: PTL.ARG_INVALID, ptA: PTL.OK, ptB: PTL.OK, owner: 1 });
   });
+
+  it('answers PtlNIHandle only for a live handle: a freed event queue, or a made-up handle of a live NI, is PTL_ARG_INVALID', () => {
+    const sys = new System({ profile: getProfile('redstorm'), shape: { kind: 'mesh', dims: [1] }, seed: 1 });
+    const seen: Record<string, number> = {};
+    const prog = program('nihandle', function* (env) {
+      const P = new Portals(env.cpu, env.mem);
+      yield* P.PtlInit();
+      const a = yield* P.PtlNIInit(PTL.IFACE_DEFAULT, PTL.NI_MATCHING | PTL.NI_PHYSICAL, PTL.PID_ANY, null);
+      const e = yield* P.PtlEQAlloc(a.ni, 4);
+      seen.live = (yield* P.PtlNIHandle(e.eq)).rc;
+      seen.freed = yield* P.PtlEQFree(e.eq);
+      seen.afterFree = (yield* P.PtlNIHandle(e.eq)).rc;
+      // The next slot of the same NI, never allocated.
+      seen.madeUp = (yield* P.PtlNIHandle(e.eq + 1)).rc;
+      return 0;
+    });
+    const job = sys.launchDirect(prog, [0], []);
+    sys.run({ done: () => sys.jobDone(job) });
+    expect(seen).toEqual({ live: PTL.OK, freed: PTL.OK, afterFree: PTL.ARG_INVALID, madeUp: PTL.ARG_INVALID });
+  });
 });
