@@ -113,7 +113,7 @@ export function* sys_dsm_detach(c: SyscallCtx): KPath<number> {
     pages.push({ va: r.base + page * PAGE, size: PAGE });
   }
   // The frames stay: this node goes on serving the pages it holds until every rank has detached.
-  c.k.dsm.detach(r);
+  c.k.dsm.detach(r, false);
   yield step('dsm', 'detach', c.k.profile.values['kernel.mapPageCycles'] * Math.max(1, pages.length), `${pages.length} page(s) unmapped`);
   yield* shootdown(c.k, c.cpu, c.p.aspace, pages);
   return 0;
@@ -130,7 +130,8 @@ export function* sys_dsm_lock(c: SyscallCtx): KPath<number> {
   const m = r.lockManagerOf(id);
   c.k.dsm.send(r, m, 'lock-req', id, 0);
   yield step('dsm', 'request', c.k.profile.values['kernel.portalsSetupCycles'], `lock ${id} from manager rank ${m}`);
-  yield* block();
+  const refused = (yield* block()) as number;
+  if (refused !== 0) fail('ESRCH', `lock ${id}: rank ${refused - 1} ended holding it (what it guards may be half-written)`);
   r.held.add(id);
   return 0;
 }
@@ -153,7 +154,8 @@ export function* sys_dsm_barrier(c: SyscallCtx): KPath<number> {
   ws.push(c.t);
   c.k.dsm.send(r, r.home, 'arrive', epoch, 0);
   yield step('dsm', 'request', c.k.profile.values['kernel.portalsSetupCycles'], `barrier epoch ${epoch}`);
-  yield* block();
+  const left = (yield* block()) as number;
+  if (left !== 0) fail('ESRCH', `barrier ${epoch}: rank ${left - 1} left the region before entering it`);
   return 0;
 }
 

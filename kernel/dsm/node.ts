@@ -178,13 +178,17 @@ export class DsmNode {
   /** The kernel ended `p`: its rank is detached (no shootdown: the address space goes with it). */
   forget(p: Process): void {
     for (const [ks, t] of this.creating) if (t.process === p) this.creating.delete(ks);
-    for (const r of this.regions.values()) if (r.process === p || (r.process === null && r.creator === p)) this.detach(r);
+    for (const r of this.regions.values()) if (r.process === p || (r.process === null && r.creator === p)) this.detach(r, true);
   }
 
-  /** The rank leaves the region for good; rank 0 counts, and frees every node's frames after the last. */
-  detach(r: DsmRegion): void {
+  /**
+   * The rank leaves the region for good; rank 0 counts, and frees every node's
+   * frames after the last. `ended`: its process ended, so a lock it still holds
+   * is broken (unlock with arg 1) rather than handed on.
+   */
+  detach(r: DsmRegion, ended: boolean): void {
     r.process = null;
-    for (const id of r.held) this.send(r, r.lockManagerOf(id), 'unlock', id, 0);
+    for (const id of r.held) this.send(r, r.lockManagerOf(id), 'unlock', id, ended ? 1 : 0);
     r.held.clear();
     if (r.detached) return;
     r.detached = true;
