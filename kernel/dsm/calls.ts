@@ -12,7 +12,7 @@ import { type SyscallCtx, argInt, argPtr, argSize } from '../syscalls/context.ts
 import type { SyscallName } from '../syscalls/table.ts';
 import { shootdown } from '../tlbflush.ts';
 import { copyout, i64bytes } from '../uaccess.ts';
-import { type DsmNode, type Endpoint, jobKey } from './node.ts';
+import { type DsmNode, type Endpoint, JOIN_LIMIT, JOIN_OUTCOME, jobKey } from './node.ts';
 import { setEntry } from './protocol.ts';
 import { ACCESS, DsmRegion, PAGE, keyString } from './region.ts';
 import { validLock } from './sync.ts';
@@ -74,12 +74,19 @@ export function* sys_dsm_create(c: SyscallCtx): KPath<number> {
   n.creating.set(ks, c.t);
   yield step('dsm', 'create', c.k.profile.values['kernel.mapPageCycles'], `${bytes} B, rank ${rank} of ${nids.length}${err ? `: ${err[1]}` : ''}`);
   // Rank 0's node counts the announcements; its own is counted here, the others' arrive by message.
-  if (rank === 0) yield* n.countJoin(key, 0, { nid: c.k.nid, value: err ? -1 : bytes }, c.cpu, nids);
-  else n.send(ep, 0, 'join', 0, err ? -1 : bytes);
-  const outcome = yield* block();
-  if (outcome !== 0) {
+  let outcome: number;
+  if (rank === 0 && (yield* n.countJoin(key, 0, { nid: c.k.nid, value: err ? -1 : bytes }, c.cpu, nids)) === JOIN_OUTCOME.full) {
+    n.creating.delete(ks);
+    outcome = JOIN_OUTCOME.full;
+  } else {
+    if (rank !== 0) n.send(ep, 0, 'join', 0, err ? -1 : bytes);
+    outcome = (yield* block()) as number;
+  }
+  if (outcome !== JOIN_OUTCOME.complete) {
     if (region !== null) n.release(region);
     if (err !== null) fail(...err);
+    if (outcome === JOIN_OUTCOME.full) fail('EAGAIN', `rank 0's node has ${JOIN_LIMIT} create announcements pending; try again`);
+    if (outcome === JOIN_OUTCOME.noRankZero) fail('ESRCH', "rank 0's process is not there to count the create (it ended, or never called dsm_create)");
     fail('EINVAL', 'the ranks asked for different sizes, or one could not create its part');
   }
   return 0;
