@@ -9,6 +9,7 @@ import type { NicCompletion, RxHeader } from '../../hw/nic.ts';
 import type { Cpu } from '../cpu.ts';
 import type { Kernel } from '../kernel.ts';
 import type { Process, Thread } from '../process.ts';
+import { Pin } from '../pin.ts';
 import { RxWaits } from '../rxwaits.ts';
 import { type KPath, step } from '../step.ts';
 import { serveMessage, transmitFailed } from './protocol.ts';
@@ -42,6 +43,8 @@ interface Sent {
   readonly ep: Endpoint;
   readonly header: DsmHeader;
   readonly dstRank: number;
+  /** On the region's frames while the NIC reads a page out of them. */
+  readonly pin: Pin | null;
 }
 
 interface Join {
@@ -55,6 +58,8 @@ export class DsmNode {
   private nextCookie = COOKIE_BASE.dsm;
   /** Pages arriving by DMA: what to do when the receive completes. */
   private readonly rxDone = new RxWaits();
+  /** On the region's frames while a page's DMA may still write them (release then waits: kernel/pin.ts). */
+  private readonly rxPins = new Map<number, Pin>();
   /** Rank 0's node: the create announcements per job, by rank. */
   private readonly joins = new Map<string, Map<number, Join>>();
   private joinCount = 0;
@@ -82,7 +87,8 @@ export class DsmNode {
   send(ep: Endpoint, dstRank: number, type: DsmMsgType, page: number, arg: number, payloadPa: number | null = null): void {
     const header: DsmHeader = { type, key: ep.key, src: ep.rank, page, arg };
     const cookie = this.nextCookie++;
-    this.sent.set(cookie, { ep, header, dstRank });
+    const pin = payloadPa === null || !(ep instanceof DsmRegion) ? null : Pin.of(this.k.phys, [{ pa: payloadPa, len: PAGE, base: ep.pa }]);
+    this.sent.set(cookie, { ep, header, dstRank, pin });
     ep.stats.messages++;
     if (payloadPa !== null) ep.stats.dataBytes += PAGE;
     this.k.node.nic.transmit({ dst: ep.nids[dstRank], header: encodeDsm(header), payloadAddr: payloadPa ?? 0, payloadLen: payloadPa === null ? 0 : PAGE, cookie });
@@ -93,6 +99,7 @@ export class DsmNode {
     const s = this.sent.get(c.cookie);
     if (s === undefined) return;
     this.sent.delete(c.cookie);
+    s.pin?.release();
     if (c.kind === 'tx-done') return;
     const node = s.ep.nids[s.dstRank];
     yield step('dsm', 'undeliverable', this.k.profile.values['kernel.syscallWorkCycles'], `${s.header.type} ${s.header.page} to rank ${s.dstRank} (node ${node}): ${c.reason}`);
@@ -105,10 +112,16 @@ export class DsmNode {
 
   // ---- receiving ----------------------------------------------------------------
 
-  /** Deposits a message's payload at `pa`; `then` runs when the DMA completes. */
-  expectRx(rxId: number, pa: number, len: number, then: (cpu: Cpu) => KPath): void {
-    this.rxDone.set(rxId, then);
+  /** Deposits a page into `r`'s frame at `pa`; `then` runs when the DMA completes, if the region is still here. */
+  expectRx(r: DsmRegion, rxId: number, pa: number, len: number, then: (cpu: Cpu) => KPath): void {
+    this.rxPins.set(rxId, Pin.of(this.k.phys, [{ pa, len, base: r.pa }]));
+    this.rxDone.set(rxId, (cpu) => (this.regions.get(keyString(r.key)) === r ? then(cpu) : this.late()));
     this.k.node.nic.deposit(rxId, pa, len);
+  }
+
+  /** A page landed in frames the region gave up meanwhile (they were kept from reuse until now). */
+  private *late(): KPath {
+    yield step('dsm', 'drop', this.k.profile.values['kernel.portalsMatchCycles'], 'a page of a released region landed; its frames are freed now');
   }
 
   /** Whether the receive DMA `rxId` is one of ours (kernel/nicdispatch.ts asks). */
@@ -119,6 +132,8 @@ export class DsmNode {
   /** A page's receive DMA ended (a failed one leaves the request pending, as a lost message would). */
   *rxComplete(rxId: number, ok: boolean, cpu: Cpu): KPath {
     yield* this.rxDone.complete(rxId, ok, cpu);
+    this.rxPins.get(rxId)?.release();
+    this.rxPins.delete(rxId);
   }
 
   /** The receive interrupt found a DSM header. */
@@ -248,7 +263,7 @@ export class DsmNode {
     this.send(r, r.home, 'detached', 0, r.rank);
   }
 
-  /** Frees this node's frames of a region. */
+  /** Frees this node's frames of a region (a DMA still in flight into or out of them holds them until it ends). */
   release(r: DsmRegion): void {
     this.regions.delete(keyString(r.key));
     this.k.node.memory.zero(r.pa, r.bytes);

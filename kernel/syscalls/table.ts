@@ -62,7 +62,7 @@ export const SYSCALLS = [
   { nr: 0, name: 'read', args: [['fd', 'fd'], ['buf', 'ptr'], ['count', 'size']], returns: 'bytes read', doc: 'read from a file descriptor; fd 0 is an empty console (returns 0)' },
   { nr: 1, name: 'write', args: [['fd', 'fd'], ['buf', 'ptr'], ['count', 'size']], returns: 'bytes written', doc: 'write to fd 1 (stdout) or 2 (stderr); registered by the console driver at boot' },
   { nr: 9, name: 'mmap', args: [['addr', 'ptr'], ['length', 'size'], ['prot', 'flags'], ['flags', 'flags'], ['fd', 'fd'], ['offset', 'offset']], returns: 'address', doc: 'anonymous private or shared mapping backed by contiguous memory, zeroed; MAP_FIXED replaces, -EINVAL over the kernel DSM window', flags: ['PROT', 'MAP'] },
-  { nr: 10, name: 'mprotect', args: [['addr', 'ptr'], ['length', 'size'], ['prot', 'flags']], returns: '0', doc: 'change protection; shoots down stale TLB entries on other cores; -EINVAL over the kernel DSM window (dsm_attach's address, 1 GiB)', flags: ['PROT'] },
+  { nr: 10, name: 'mprotect', args: [['addr', 'ptr'], ['length', 'size'], ['prot', 'flags']], returns: '0', doc: 'change protection; shoots down stale TLB entries on other cores; -EINVAL over the kernel DSM window (at the dsm_attach address, 1 GiB)', flags: ['PROT'] },
   { nr: 11, name: 'munmap', args: [['addr', 'ptr'], ['length', 'size']], returns: '0', doc: 'unmap; shoots down stale TLB entries, then frees the frames; -EINVAL over the kernel DSM window (dsm_detach gives the region up)' },
   { nr: 12, name: 'brk', args: [['addr', 'ptr']], returns: 'new break', doc: 'move the program break within the heap reserved at creation; 0 queries' },
   { nr: 24, name: 'sched_yield', args: [], returns: '0', doc: 'let the next runnable thread on this core run' },
