@@ -47,11 +47,13 @@ function mine(c: SyscallCtx, count = true): DsmRegion {
 export function* sys_dsm_create(c: SyscallCtx): KPath<number> {
   const n = c.k.dsm;
   const asked = argSize(c, 0);
+  const nids = jobNids(c.p, c.k.nid);
+  // Every rank sees the same job map, so each refuses alone: no rendezvous (two ranks on a node would share its one slot).
+  if (new Set(nids).size !== nids.length) fail('EINVAL', 'the kernel DSM takes one rank per node (a node holds one copy of each page)');
   if (n.jobRegion(c.p) !== undefined) fail('EEXIST', "the job's region exists on this node");
   const key = jobKey(c.p, c.k.nid);
   const ks = keyString(key);
   if (n.creating.has(ks)) fail('EBUSY', "a create of the job's region is in progress on this node");
-  const nids = jobNids(c.p, c.k.nid);
   const rank = c.p.info.rank;
   if (nids[rank] !== c.k.nid) fail('EINVAL', `rank ${rank} is not on this node`);
   const bytes = Math.ceil(asked / PAGE) * PAGE;
@@ -59,7 +61,6 @@ export function* sys_dsm_create(c: SyscallCtx): KPath<number> {
   let err: [ErrnoName, string] | null = null;
   let region: DsmRegion | null = null;
   if (asked === 0 || bytes > MAX_DSM_BYTES) err = ['EINVAL', `size ${asked}: from 1 byte to ${MAX_DSM_BYTES}`];
-  else if (new Set(nids).size !== nids.length) err = ['EINVAL', 'the kernel DSM takes one rank per node'];
   else {
     const pa = c.k.phys.alloc(bytes, PAGE);
     if (pa === null) err = ['ENOMEM', `no ${bytes}-byte contiguous extent for the region's frames`];
