@@ -210,8 +210,6 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
   const probeMd = yield* P.PtlMDBind(ni, { start: words + 3072, length: 8, eq_handle: probeEq.eq, options: 0 });
   check('PtlMDBind', probeMd.rc);
   let probes = 0;
-  // The sender of a message is the initiator the NIC reports, never the message's own `from` field.
-  const rankAt = new Map(app.map.map((at, i) => [`${at.nid}:${at.pid}`, i]));
 
   // This rank's rights on each page, the manager's directory of the pages it manages,
   // and the pages a local thread is fetching.
@@ -395,9 +393,11 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
   }
 
   function* serve(t: Env, ev: PtlEvent): U<boolean> {
-    const src = rankAt.get(`${ev.initiator_nid}:${ev.initiator_pid}`);
+    // The sender is the initiator the kernel reports (on a logical interface initiator_nid holds its rank),
+    // never the message's own `from` field.
+    const src = ev.initiator_nid;
     const m = unpack(ev.hdr_data);
-    if (src === undefined || m.slot >= SLOTS) return drop();
+    if (ev.type !== PTL.EVENT_PUT || !Number.isSafeInteger(src) || src < 0 || src >= size || m.slot >= SLOTS) return drop();
     const isPage = m.a < pages;
     switch (m.kind) {
       case K.RREQ:
