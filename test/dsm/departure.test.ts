@@ -133,3 +133,36 @@ describe('a kernel DSM rank that leaves early', () => {
     expect(job.ranks[0].process!.exitStatus).toBe(0);
   });
 });
+
+describe('a kernel DSM requester that ends while its page is on the way', () => {
+  it('does not hold up the page: the manager gets the confirm and serves the next request', () => {
+    const sys = boot({ nodes: 3, trace: false });
+    const prog = program('dsm-requester-dies', function* (env) {
+      const rank = Number(yield* env.sys.raw(SYS.lwk_getrank));
+      yield* env.sys.raw(SYS.dsm_create, 3 * 4096);
+      const base = yield* env.sys.raw(SYS.dsm_attach);
+      if (rank === 0) yield* env.mem.storeU64(base, 77n);
+      yield* env.sys.raw(SYS.dsm_barrier);
+      if (rank === 2) {
+        yield* env.mem.storeU64(base, 78n); // write fault: the page moves from rank 0 to rank 2
+        yield* env.compute(1e12);
+      }
+      yield* env.compute(10_000_000);
+      if (rank === 1) yield* env.sys.publish('value', Number(yield* env.mem.loadU64(base)));
+      return 0;
+    });
+    const job = sys.launchDirect(prog, [0, 1, 2], []);
+    const n2 = sys.kernel(2).dsm;
+    let landing = false;
+    const expectRx = n2.expectRx.bind(n2);
+    n2.expectRx = (...a: Parameters<typeof n2.expectRx>) => {
+      landing = true;
+      expectRx(...a);
+    };
+    expect(sys.run({ done: () => landing, until: 1e12 }).kind).toBe('done');
+    sys.kernel(2).killProcess(job.ranks[2].process!, 137, 'killed by the test');
+    expect(sys.run({ done: () => sys.jobDone(job), until: sys.now + 1e12 }).kind).toBe('done');
+    // Rank 2's write never ran (it was killed before the page landed): rank 1 reads rank 0's value.
+    expect(job.ranks[1].process!.results.get('value')).toBe(77);
+  });
+});
