@@ -103,6 +103,10 @@ const enum K {
   BAR_ARRIVE,
   BAR_GO,
   STOP,
+  /** manager -> requester: page `a` is lost with rank `from`, which ended holding it. */
+  FAIL,
+  /** a waiting rank -> a page's manager: rank `a` no longer answers probes (the manager checks for itself). */
+  GONE,
 }
 
 // FETCH modes: what the holder does with its copy before sending it.
@@ -218,6 +222,10 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
   const awaiting: (string | null)[] = new Array(SLOTS).fill(null);
   const fetching = new Set<number>();
   const dir = new Map<number, DirEntry>();
+  /** Managed pages whose only current copy went with a rank that ended: the rank. */
+  const lost = new Map<number, number>();
+  /** Ranks this manager found gone (GONE, checked by its own probe). */
+  const goneRanks = new Set<number>();
   const managerOf = (page: number) => page % size;
   for (let p = rank; p < pages; p += size) {
     dir.set(p, { owner: rank, readers: new Set(), busy: null, invalidating: new Set(), queue: [] });
@@ -265,7 +273,8 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
   // Every WAIT_SLICE_NS without an answer the thread probes the other ranks: a rank that ended (its
   // process is gone) or cannot be reached ends the wait with an error naming it -- a user-level DSM
   // has no other way to learn it. If all answer, it gives up after USER_DSM_GIVE_UP_NS.
-  function* waitWord(t: Env, slot: number, what: string, from: number): U<number> {
+  function* waitWord(t: Env, slot: number, what: string, from: number, page = -1): U<number> {
+    const reported = new Set<number>();
     const w = words + 4 * slot;
     let slices = 0;
     let spins = 0;
@@ -292,6 +301,12 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
       }
       if (!slice) continue;
       const gone = yield* goneRank(t, from);
+      if (gone !== null && page >= 0 && gone.rank !== from && !reported.has(gone.rank)) {
+        // Waiting for a page whose manager answers: tell it, so it can end or forget what the gone rank held up.
+        reported.add(gone.rank);
+        yield* send(t, from, { kind: K.GONE, a: gone.rank, from: rank, slot, mode: 0 });
+        continue;
+      }
       if (gone !== null) {
         awaiting[slot] = null;
         throw new DsmError(`dsm: rank ${rank} waited for ${what} (asked of rank ${from}), but rank ${gone.rank} ${gone.why}: the shared region cannot go on`);
@@ -308,19 +323,25 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
     for (let i = 0; i < size; i++) {
       const x = i === 0 ? first : i <= first ? i - 1 : i;
       if (x === rank) continue;
-      const nonce = ++probes;
-      check('PtlPut', yield* sc(tp.PtlPut(probeMd.md, 0, 0, PTL.ACK_REQ, { rank: x }, DSM_PT, PROBE_BITS, 0, nonce, 0n)));
-      for (;;) {
-        const r = yield* sc(tp.PtlEQPoll([probeEq.eq], PROBE_WAIT_MS));
-        if (r.rc === PTL.EQ_EMPTY || r.event === null) return { rank: x, why: `does not answer a probe in ${PROBE_WAIT_MS} ms (its node may be down)` };
-        if (r.event.user_ptr !== BigInt(nonce)) continue; // a late answer to an earlier probe
-        if (r.event.type === PTL.EVENT_SEND && r.event.ni_fail_type === PTL.NI_OK) continue;
-        if (r.event.type !== PTL.EVENT_ACK) return { rank: x, why: 'cannot be reached (its node is down)' };
-        if (r.event.ni_fail_type === PTL.NI_TARGET_INVALID) return { rank: x, why: 'has ended (its process is gone: it returned or was killed)' };
-        break;
-      }
+      const why = yield* probe(tp, x);
+      if (why !== null) return { rank: x, why };
     }
     return null;
+  }
+
+  /** Why rank `x` no longer takes part (its process is gone, its node is down), or null if it answers. */
+  function* probe(tp: Portals, x: number): U<string | null> {
+    const nonce = ++probes;
+    check('PtlPut', yield* sc(tp.PtlPut(probeMd.md, 0, 0, PTL.ACK_REQ, { rank: x }, DSM_PT, PROBE_BITS, 0, nonce, 0n)));
+    for (;;) {
+      const r = yield* sc(tp.PtlEQPoll([probeEq.eq], PROBE_WAIT_MS));
+      if (r.rc === PTL.EQ_EMPTY || r.event === null) return `does not answer a probe in ${PROBE_WAIT_MS} ms (its node may be down)`;
+      if (r.event.user_ptr !== BigInt(nonce)) continue; // a late answer to an earlier probe
+      if (r.event.type === PTL.EVENT_SEND && r.event.ni_fail_type === PTL.NI_OK) continue;
+      if (r.event.type !== PTL.EVENT_ACK) return 'cannot be reached (its node is down)';
+      if (r.event.ni_fail_type === PTL.NI_TARGET_INVALID) return 'has ended (its process is gone: it returned or was killed)';
+      return null;
+    }
   }
 
   function* wake(t: Env, slot: number, v: number): U {
@@ -337,6 +358,11 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
     if (d.busy !== null) return;
     const q = d.queue.shift();
     if (q === undefined) return;
+    const lostWith = lost.get(page);
+    if (lostWith !== undefined) {
+      yield* send(t, q.from, { kind: K.FAIL, a: page, from: lostWith, slot: q.slot, mode: 0 });
+      return yield* startNext(t, page);
+    }
     d.busy = q;
     const r = q.from;
     if (!q.write) {
@@ -392,12 +418,38 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
     return true;
   }
 
+  /**
+   * A rank has ended (or its node is down): the pages this rank manages go on
+   * without it. A read it had in progress is abandoned (the copies it was
+   * getting stay where they are); a page it held a copy of, or was getting
+   * for writing, is lost with it (conservatively: another reader's copy may
+   * be intact, but the manager cannot tell which), and its requesters are
+   * answered FAIL.
+   */
+  function* forgetRank(t: Env, g: number): U {
+    goneRanks.add(g);
+    for (const [page, d] of dir) {
+      for (let i = d.queue.length - 1; i >= 0; i--) if (d.queue[i].from === g) d.queue.splice(i, 1);
+      const b = d.busy;
+      if (b !== null && b.from === g && !b.write) {
+        d.readers.delete(g);
+        d.busy = null;
+      } else if (d.owner === g || d.readers.has(g) || d.invalidating.has(g) || (b !== null && b.from === g)) {
+        lost.set(page, g);
+        if (b !== null && b.from !== g) yield* send(t, b.from, { kind: K.FAIL, a: page, from: g, slot: b.slot, mode: 0 });
+        d.busy = null;
+        d.invalidating.clear();
+      }
+      yield* startNext(t, page);
+    }
+  }
+
   function* serve(t: Env, ev: PtlEvent): U<boolean> {
     // The sender is the initiator the kernel reports (on a logical interface initiator_nid holds its rank),
     // never the message's own `from` field.
     const src = ev.initiator_nid;
     const m = unpack(ev.hdr_data);
-    if (ev.type !== PTL.EVENT_PUT || !Number.isSafeInteger(src) || src < 0 || src >= size || m.slot >= SLOTS) return drop();
+    if (ev.type !== PTL.EVENT_PUT || !Number.isSafeInteger(src) || src < 0 || src >= size || m.slot >= SLOTS || goneRanks.has(src)) return drop();
     const isPage = m.a < pages;
     switch (m.kind) {
       case K.RREQ:
@@ -484,6 +536,17 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
           for (const w of barrierWaiters.splice(0)) yield* send(t, w.from, { kind: K.BAR_GO, a: 0, from: rank, slot: w.slot, mode: 0 });
         }
         return true;
+      case K.FAIL:
+        if (!isPage || src !== managerOf(m.a) || awaiting[m.slot] !== `p${m.a}` || m.from >= size) return drop();
+        yield* wake(t, m.slot, 0x400 | (m.from << 16));
+        return true;
+      case K.GONE: {
+        if (m.a >= size || m.a === rank || goneRanks.has(m.a)) return drop();
+        // Another rank's word is not enough to drop a rank: probe it from here.
+        if ((yield* probe(ctx(t).P, m.a)) === null) return drop();
+        yield* forgetRank(t, m.a);
+        return true;
+      }
       case K.STOP:
         return src !== rank ? drop() : false;
       default:
@@ -528,7 +591,8 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
     const { slot } = ctx(t);
     awaiting[slot] = `p${page}`;
     yield* send(t, managerOf(page), { kind: write ? K.WREQ : K.RREQ, a: page, from: rank, slot, mode: 0 });
-    const v = yield* waitWord(t, slot, `page ${page} (0x${(base + page * PAGE).toString(16)})`, managerOf(page));
+    const v = yield* waitWord(t, slot, `page ${page} (0x${(base + page * PAGE).toString(16)})`, managerOf(page), page);
+    if ((v & 0x400) !== 0) throw new DsmError(`dsm: page ${page} (0x${(base + page * PAGE).toString(16)}) is lost: rank ${v >>> 16}, which held it, has ended`);
     const granted = v & 0xff;
     if ((v & 0x100) !== 0) {
       // The page's contents arrived in this thread's inbox page: copy them in.
