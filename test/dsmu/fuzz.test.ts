@@ -34,7 +34,7 @@ describe('the user DSM under random and mutated messages', () => {
           // Half the messages mutate a well-formed one (a known kind, a small page, a valid slot); half are random words.
           const hdr =
             next() < 0.5
-              ? BigInt(1 + Math.floor(next() * 14)) | (word(2) << 8n) | (word(1) << 32n) | (word(4) << 48n) | (word(2) << 56n)
+              ? BigInt(1 + Math.floor(next() * 16)) | (word(2) << 8n) | (word(1) << 32n) | (word(4) << 48n) | (word(2) << 56n)
               : BigInt.asUintN(64, (word(32) << 32n) | word(32));
           const data = next() < 0.2;
           const rc = yield* app.P.PtlPut(app.md, 0, data ? 4096 : 0, PTL.NO_ACK_REQ, { rank: 0 }, DSM_PT, data ? DATA_BITS : CTL_BITS, data ? 4096 * Math.floor(next() * 16) : 0, 0, hdr);
