@@ -1,7 +1,8 @@
 // `npm run bench -- dsm`: the DSM comparison of seed 003 on each profile --
 // fault service time per step with system calls and crossings per fault,
 // the gap as the serving node gets busy, and speedup against nodes for the
-// apps (small node counts here; `margay sweep dsm` runs 1..32).
+// apps. A quick look: smaller apps and 1..8 nodes; the tables of
+// docs/DSM.md come from `margay sweep dsm` (larger apps, 1..32 nodes).
 
 import { DSM_CONFIG_NAMES, busyGap, faultService, speedup } from '../monitor/dsmmeasure.ts';
 

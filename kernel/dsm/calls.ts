@@ -12,7 +12,7 @@ import { type SyscallCtx, argInt, argPtr, argSize } from '../syscalls/context.ts
 import type { SyscallName } from '../syscalls/table.ts';
 import { shootdown } from '../tlbflush.ts';
 import { copyout, i64bytes } from '../uaccess.ts';
-import { type DsmNode, type Endpoint, jobKey } from './node.ts';
+import { type DsmNode, type Endpoint, JOIN_LIMIT, JOIN_OUTCOME, jobKey } from './node.ts';
 import { setEntry } from './protocol.ts';
 import { ACCESS, DsmRegion, PAGE, keyString } from './region.ts';
 import { validLock } from './sync.ts';
@@ -47,11 +47,13 @@ function mine(c: SyscallCtx, count = true): DsmRegion {
 export function* sys_dsm_create(c: SyscallCtx): KPath<number> {
   const n = c.k.dsm;
   const asked = argSize(c, 0);
+  const nids = jobNids(c.p, c.k.nid);
+  // Every rank sees the same job map, so each refuses alone: no rendezvous (two ranks on a node would share its one slot).
+  if (new Set(nids).size !== nids.length) fail('EINVAL', 'the kernel DSM takes one rank per node (a node holds one copy of each page)');
   if (n.jobRegion(c.p) !== undefined) fail('EEXIST', "the job's region exists on this node");
   const key = jobKey(c.p, c.k.nid);
   const ks = keyString(key);
   if (n.creating.has(ks)) fail('EBUSY', "a create of the job's region is in progress on this node");
-  const nids = jobNids(c.p, c.k.nid);
   const rank = c.p.info.rank;
   if (nids[rank] !== c.k.nid) fail('EINVAL', `rank ${rank} is not on this node`);
   const bytes = Math.ceil(asked / PAGE) * PAGE;
@@ -59,7 +61,6 @@ export function* sys_dsm_create(c: SyscallCtx): KPath<number> {
   let err: [ErrnoName, string] | null = null;
   let region: DsmRegion | null = null;
   if (asked === 0 || bytes > MAX_DSM_BYTES) err = ['EINVAL', `size ${asked}: from 1 byte to ${MAX_DSM_BYTES}`];
-  else if (new Set(nids).size !== nids.length) err = ['EINVAL', 'the kernel DSM takes one rank per node'];
   else {
     const pa = c.k.phys.alloc(bytes, PAGE);
     if (pa === null) err = ['ENOMEM', `no ${bytes}-byte contiguous extent for the region's frames`];
@@ -74,12 +75,19 @@ export function* sys_dsm_create(c: SyscallCtx): KPath<number> {
   n.creating.set(ks, c.t);
   yield step('dsm', 'create', c.k.profile.values['kernel.mapPageCycles'], `${bytes} B, rank ${rank} of ${nids.length}${err ? `: ${err[1]}` : ''}`);
   // Rank 0's node counts the announcements; its own is counted here, the others' arrive by message.
-  if (rank === 0) yield* n.countJoin(key, 0, { nid: c.k.nid, value: err ? -1 : bytes }, c.cpu, nids);
-  else n.send(ep, 0, 'join', 0, err ? -1 : bytes);
-  const outcome = yield* block();
-  if (outcome !== 0) {
+  let outcome: number;
+  if (rank === 0 && (yield* n.countJoin(key, 0, { nid: c.k.nid, value: err ? -1 : bytes }, c.cpu, nids)) === JOIN_OUTCOME.full) {
+    n.creating.delete(ks);
+    outcome = JOIN_OUTCOME.full;
+  } else {
+    if (rank !== 0) n.send(ep, 0, 'join', 0, err ? -1 : bytes);
+    outcome = (yield* block()) as number;
+  }
+  if (outcome !== JOIN_OUTCOME.complete) {
     if (region !== null) n.release(region);
     if (err !== null) fail(...err);
+    if (outcome === JOIN_OUTCOME.full) fail('EAGAIN', `rank 0's node has ${JOIN_LIMIT} create announcements pending; try again`);
+    if (outcome === JOIN_OUTCOME.noRankZero) fail('ESRCH', "rank 0's process is not there to count the create (it ended, or never called dsm_create)");
     fail('EINVAL', 'the ranks asked for different sizes, or one could not create its part');
   }
   return 0;
@@ -113,7 +121,7 @@ export function* sys_dsm_detach(c: SyscallCtx): KPath<number> {
     pages.push({ va: r.base + page * PAGE, size: PAGE });
   }
   // The frames stay: this node goes on serving the pages it holds until every rank has detached.
-  c.k.dsm.detach(r);
+  c.k.dsm.detach(r, false);
   yield step('dsm', 'detach', c.k.profile.values['kernel.mapPageCycles'] * Math.max(1, pages.length), `${pages.length} page(s) unmapped`);
   yield* shootdown(c.k, c.cpu, c.p.aspace, pages);
   return 0;
@@ -130,7 +138,8 @@ export function* sys_dsm_lock(c: SyscallCtx): KPath<number> {
   const m = r.lockManagerOf(id);
   c.k.dsm.send(r, m, 'lock-req', id, 0);
   yield step('dsm', 'request', c.k.profile.values['kernel.portalsSetupCycles'], `lock ${id} from manager rank ${m}`);
-  yield* block();
+  const refused = (yield* block()) as number;
+  if (refused !== 0) fail('ESRCH', `lock ${id}: rank ${refused - 1} ended holding it (what it guards may be half-written)`);
   r.held.add(id);
   return 0;
 }
@@ -153,7 +162,8 @@ export function* sys_dsm_barrier(c: SyscallCtx): KPath<number> {
   ws.push(c.t);
   c.k.dsm.send(r, r.home, 'arrive', epoch, 0);
   yield step('dsm', 'request', c.k.profile.values['kernel.portalsSetupCycles'], `barrier epoch ${epoch}`);
-  yield* block();
+  const left = (yield* block()) as number;
+  if (left !== 0) fail('ESRCH', `barrier ${epoch}: rank ${left - 1} left the region before entering it`);
   return 0;
 }
 

@@ -9,6 +9,7 @@ import type { NicCompletion, RxHeader } from '../../hw/nic.ts';
 import type { Cpu } from '../cpu.ts';
 import type { Kernel } from '../kernel.ts';
 import type { Process, Thread } from '../process.ts';
+import { Pin } from '../pin.ts';
 import { RxWaits } from '../rxwaits.ts';
 import { type KPath, step } from '../step.ts';
 import { serveMessage, transmitFailed } from './protocol.ts';
@@ -17,7 +18,18 @@ import { COOKIE_BASE } from '../nicwire.ts';
 import { type DsmHeader, type DsmMsgType, type RegionKey, decodeDsm, encodeDsm, sameKey } from './wire.ts';
 
 /** Create announcements kept by rank 0's node for jobs it has not counted out yet. */
-const JOIN_LIMIT = 65536;
+export const JOIN_LIMIT = 65536;
+
+/** What `joined` carries back to a rank in dsm_create (one table: calls.ts maps it to an errno). */
+export const JOIN_OUTCOME = {
+  complete: 0,
+  /** The ranks asked for different sizes, or one could not create its part. */
+  refused: 1,
+  /** Rank 0's node keeps JOIN_LIMIT announcements already. */
+  full: 2,
+  /** Rank 0's process is not there (ended, or never was): the create cannot complete. */
+  noRankZero: 3,
+} as const;
 
 /** Who sends: a region, or a rank taking part in a create before (or without) one. */
 export interface Endpoint {
@@ -31,6 +43,8 @@ interface Sent {
   readonly ep: Endpoint;
   readonly header: DsmHeader;
   readonly dstRank: number;
+  /** On the region's frames while the NIC reads a page out of them. */
+  readonly pin: Pin | null;
 }
 
 interface Join {
@@ -44,6 +58,8 @@ export class DsmNode {
   private nextCookie = COOKIE_BASE.dsm;
   /** Pages arriving by DMA: what to do when the receive completes. */
   private readonly rxDone = new RxWaits();
+  /** On the region's frames while a page's DMA may still write them (release then waits: kernel/pin.ts). */
+  private readonly rxPins = new Map<number, Pin>();
   /** Rank 0's node: the create announcements per job, by rank. */
   private readonly joins = new Map<string, Map<number, Join>>();
   private joinCount = 0;
@@ -71,7 +87,8 @@ export class DsmNode {
   send(ep: Endpoint, dstRank: number, type: DsmMsgType, page: number, arg: number, payloadPa: number | null = null): void {
     const header: DsmHeader = { type, key: ep.key, src: ep.rank, page, arg };
     const cookie = this.nextCookie++;
-    this.sent.set(cookie, { ep, header, dstRank });
+    const pin = payloadPa === null || !(ep instanceof DsmRegion) ? null : Pin.of(this.k.phys, [{ pa: payloadPa, len: PAGE, base: ep.pa }]);
+    this.sent.set(cookie, { ep, header, dstRank, pin });
     ep.stats.messages++;
     if (payloadPa !== null) ep.stats.dataBytes += PAGE;
     this.k.node.nic.transmit({ dst: ep.nids[dstRank], header: encodeDsm(header), payloadAddr: payloadPa ?? 0, payloadLen: payloadPa === null ? 0 : PAGE, cookie });
@@ -82,6 +99,7 @@ export class DsmNode {
     const s = this.sent.get(c.cookie);
     if (s === undefined) return;
     this.sent.delete(c.cookie);
+    s.pin?.release();
     if (c.kind === 'tx-done') return;
     const node = s.ep.nids[s.dstRank];
     yield step('dsm', 'undeliverable', this.k.profile.values['kernel.syscallWorkCycles'], `${s.header.type} ${s.header.page} to rank ${s.dstRank} (node ${node}): ${c.reason}`);
@@ -94,10 +112,16 @@ export class DsmNode {
 
   // ---- receiving ----------------------------------------------------------------
 
-  /** Deposits a message's payload at `pa`; `then` runs when the DMA completes. */
-  expectRx(rxId: number, pa: number, len: number, then: (cpu: Cpu) => KPath): void {
-    this.rxDone.set(rxId, then);
+  /** Deposits a page into `r`'s frame at `pa`; `then` runs when the DMA completes, if the region is still here. */
+  expectRx(r: DsmRegion, rxId: number, pa: number, len: number, then: (cpu: Cpu) => KPath): void {
+    this.rxPins.set(rxId, Pin.of(this.k.phys, [{ pa, len, base: r.pa }]));
+    this.rxDone.set(rxId, (cpu) => (this.regions.get(keyString(r.key)) === r ? then(cpu) : this.late()));
     this.k.node.nic.deposit(rxId, pa, len);
+  }
+
+  /** A page landed in frames the region gave up meanwhile (they were kept from reuse until now). */
+  private *late(): KPath {
+    yield step('dsm', 'drop', this.k.profile.values['kernel.portalsMatchCycles'], 'a page of a released region landed; its frames are freed now');
   }
 
   /** Whether the receive DMA `rxId` is one of ours (kernel/nicdispatch.ts asks). */
@@ -108,6 +132,8 @@ export class DsmNode {
   /** A page's receive DMA ended (a failed one leaves the request pending, as a lost message would). */
   *rxComplete(rxId: number, ok: boolean, cpu: Cpu): KPath {
     yield* this.rxDone.complete(rxId, ok, cpu);
+    this.rxPins.get(rxId)?.release();
+    this.rxPins.delete(rxId);
   }
 
   /** The receive interrupt found a DSM header. */
@@ -123,8 +149,11 @@ export class DsmNode {
     if (h.type === 'join' || h.type === 'joined') {
       nic.discard(rx.rxId);
       yield step('dsm', 'serve', cost, `${h.type} of rank ${h.src} (${h.arg}) from node ${rx.src}`);
-      if (h.type === 'join') yield* this.countJoin(h.key, h.src, { nid: rx.src, value: h.arg }, cpu);
-      else if (h.key.nid0 === rx.src) yield* this.createDone(h.key, h.arg, cpu, rx.src);
+      if (h.type === 'join') {
+        const refused = this.joinRefusal(h.key, h.src, rx.src);
+        if (refused === null) yield* this.countJoin(h.key, h.src, { nid: rx.src, value: h.arg }, cpu);
+        else this.answerJoin(h.key, h.src, rx.src, refused);
+      } else if (h.key.nid0 === rx.src) yield* this.createDone(h.key, h.arg, cpu, rx.src);
       return;
     }
     const r = this.regions.get(keyString(h.key));
@@ -139,29 +168,62 @@ export class DsmNode {
 
   // ---- the create rendezvous (rank 0's node counts) ---------------------------------
 
+  /**
+   * Whether rank 0's node may keep an announcement from `rank` at node `from`:
+   * only for a live rank 0 here whose job has that rank on that node, and
+   * while fewer than JOIN_LIMIT are kept (so nobody fills the table with
+   * announcements for jobs that will never count them out).
+   */
+  private joinRefusal(key: RegionKey, rank: number, from: number): number | null {
+    const zero = this.k.processes.get(key.pid0);
+    if (key.nid0 !== this.k.nid || zero === undefined || !zero.alive || zero.info.uid !== key.uid || zero.info.rank !== 0) return JOIN_OUTCOME.noRankZero;
+    if (!Number.isSafeInteger(rank) || rank <= 0 || rank >= zero.info.jobSize || zero.info.jobMap?.at(rank)?.nid !== from) return JOIN_OUTCOME.noRankZero;
+    if (!this.joins.has(keyString(key)) && this.joinCount >= JOIN_LIMIT) return JOIN_OUTCOME.full;
+    return null;
+  }
+
+  /** Tells the rank at node `nid` the outcome of its create (rank 0's node, as the sender of `joined`). */
+  private answerJoin(key: RegionKey, rank: number, nid: number, outcome: number): void {
+    const nids: number[] = [];
+    nids[rank] = nid;
+    this.send({ key, rank: 0, nids, stats: { messages: 0, dataBytes: 0 } }, rank, 'joined', 0, outcome);
+  }
+
+  /** Announcements rank 0's node keeps for creates not yet counted out (a test reads it). */
+  get pendingJoins(): number {
+    return this.joinCount;
+  }
+
   /** Rank `rank` announced its part of the create; rank 0's own announcement brings the job's nodes. */
-  *countJoin(key: RegionKey, rank: number, j: Join, cpu: Cpu, nids?: readonly number[]): KPath {
+  *countJoin(key: RegionKey, rank: number, j: Join, cpu: Cpu, nids?: readonly number[]): KPath<number> {
     const ks = keyString(key);
     let tally = this.joins.get(ks);
     if (tally === undefined) {
-      if (this.joinCount >= JOIN_LIMIT) return;
+      if (this.joinCount >= JOIN_LIMIT) return JOIN_OUTCOME.full;
       this.joins.set(ks, (tally = new Map()));
     }
     if (!tally.has(rank)) this.joinCount++;
     tally.set(rank, j);
     if (nids !== undefined) this.joinNids.set(ks, nids);
     const all = this.joinNids.get(ks);
-    if (all === undefined) return;
-    for (let i = 0; i < all.length; i++) if (tally.get(i)?.nid !== all[i]) return;
+    if (all === undefined) return JOIN_OUTCOME.complete;
+    for (let i = 0; i < all.length; i++) if (tally.get(i)?.nid !== all[i]) return JOIN_OUTCOME.complete;
     const first = tally.get(0)!.value;
-    const outcome = [...tally.values()].every((x) => x.value === first && x.value >= 0) ? 0 : 1;
-    this.joins.delete(ks);
-    this.joinNids.delete(ks);
-    this.joinCount -= tally.size;
+    const outcome = [...tally.values()].every((x) => x.value === first && x.value >= 0) ? JOIN_OUTCOME.complete : JOIN_OUTCOME.refused;
+    this.dropJoins(ks);
     const ep: Endpoint = { key, rank: 0, nids: all, stats: { messages: 0, dataBytes: 0 } };
     for (let i = 0; i < all.length; i++) this.send(ep, i, 'joined', 0, outcome);
     yield step('dsm', 'serve', this.k.profile.values['kernel.portalsSetupCycles'] * all.length, `create of ${all.length} rank(s): ${outcome === 0 ? 'complete' : 'refused'}`);
     void cpu;
+    return JOIN_OUTCOME.complete;
+  }
+
+  private dropJoins(ks: string): Map<number, Join> | undefined {
+    const tally = this.joins.get(ks);
+    this.joins.delete(ks);
+    this.joinNids.delete(ks);
+    if (tally !== undefined) this.joinCount -= tally.size;
+    return tally;
   }
 
   /** The outcome of a create reached this rank (0: complete; otherwise refused). */
@@ -178,20 +240,30 @@ export class DsmNode {
   /** The kernel ended `p`: its rank is detached (no shootdown: the address space goes with it). */
   forget(p: Process): void {
     for (const [ks, t] of this.creating) if (t.process === p) this.creating.delete(ks);
-    for (const r of this.regions.values()) if (r.process === p || (r.process === null && r.creator === p)) this.detach(r);
+    // Rank 0 ended: the announcements it would have counted are dropped, and their ranks told (none waits for ever).
+    if (p.info.rank === 0) {
+      const key = jobKey(p, this.k.nid);
+      const tally = this.dropJoins(keyString(key));
+      if (tally !== undefined) for (const [rank, j] of tally) if (rank !== 0) this.answerJoin(key, rank, j.nid, JOIN_OUTCOME.noRankZero);
+    }
+    for (const r of this.regions.values()) if (r.process === p || (r.process === null && r.creator === p)) this.detach(r, true);
   }
 
-  /** The rank leaves the region for good; rank 0 counts, and frees every node's frames after the last. */
-  detach(r: DsmRegion): void {
+  /**
+   * The rank leaves the region for good; rank 0 counts, and frees every node's
+   * frames after the last. `ended`: its process ended, so a lock it still holds
+   * is broken (unlock with arg 1) rather than handed on.
+   */
+  detach(r: DsmRegion, ended: boolean): void {
     r.process = null;
-    for (const id of r.held) this.send(r, r.lockManagerOf(id), 'unlock', id, 0);
+    for (const id of r.held) this.send(r, r.lockManagerOf(id), 'unlock', id, ended ? 1 : 0);
     r.held.clear();
     if (r.detached) return;
     r.detached = true;
     this.send(r, r.home, 'detached', 0, r.rank);
   }
 
-  /** Frees this node's frames of a region. */
+  /** Frees this node's frames of a region (a DMA still in flight into or out of them holds them until it ends). */
   release(r: DsmRegion): void {
     this.regions.delete(keyString(r.key));
     this.k.node.memory.zero(r.pa, r.bytes);

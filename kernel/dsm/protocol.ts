@@ -221,7 +221,7 @@ function* data(n: DsmNode, r: DsmRegion, h: DsmHeader, rx: RxHeader, cpu: Cpu): 
   yield step('dsm', 'serve', n.k.profile.values['kernel.portalsMatchCycles'], `requester: page ${h.page} arriving from rank ${h.src}, DMA into frame 0x${(r.pa + h.page * PAGE).toString(16)}`);
   const page = h.page;
   const access = h.arg;
-  n.expectRx(rx.rxId, r.pa + page * PAGE, PAGE, (c) => install(n, r, page, access, c));
+  n.expectRx(r, rx.rxId, r.pa + page * PAGE, PAGE, (c) => install(n, r, page, access, c));
   void cpu;
 }
 

@@ -46,8 +46,11 @@ export interface ManagedPage {
 }
 
 export interface ManagedLock {
+  /** The rank holding it, -1 when free. */
   holder: number;
   readonly queue: number[];
+  /** A rank that ended while holding it (-1: none): the lock is broken for good, every request refused. */
+  diedHolding: number;
 }
 
 /** What a rank measures (dsm_stats). */
@@ -82,10 +85,10 @@ export class DsmRegion {
   /** The next barrier epoch this rank enters. */
   epoch = 1;
   readonly barrierWaiters = new Map<number, Thread[]>();
-  /** Rank 0 only: arrivals per epoch. */
-  readonly arrivals = new Map<number, number>();
-  /** Rank 0 only: ranks that detached. */
-  detachedRanks = 0;
+  /** Rank 0 only: the ranks that arrived at each open epoch. */
+  readonly arrivals = new Map<number, Set<number>>();
+  /** Rank 0 only: ranks that detached (or ended); a barrier they have not entered cannot complete. */
+  readonly gone = new Set<number>();
   readonly stats: DsmCounters = { faults: 0, readFaults: 0, writeFaults: 0, invalidations: 0, syscalls: 0, messages: 0, faultPs: 0, served: 0, grants: 0, dataBytes: 0 };
 
   constructor(

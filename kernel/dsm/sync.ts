@@ -22,17 +22,26 @@ export function* serveSync(n: DsmNode, r: DsmRegion, h: DsmHeader, cpu: Cpu): KP
     case 'lock-req': {
       if (!validLock(h.page) || r.lockManagerOf(h.page) !== r.rank) break;
       let l = r.locks.get(h.page);
-      if (l === undefined) r.locks.set(h.page, (l = { holder: -1, queue: [] }));
-      if (l.holder === -1) {
+      if (l === undefined) r.locks.set(h.page, (l = { holder: -1, queue: [], diedHolding: -1 }));
+      if (l.diedHolding >= 0) n.send(r, h.src, 'lock-grant', h.page, 1 + l.diedHolding);
+      else if (l.holder === -1) {
         l.holder = h.src;
         n.send(r, h.src, 'lock-grant', h.page, 0);
       } else l.queue.push(h.src);
-      yield step('dsm', 'lock', cost, `manager: lock ${h.page} for rank ${h.src}: ${l.holder === h.src ? 'granted' : `queued behind rank ${l.holder}`}`);
+      yield step('dsm', 'lock', cost, `manager: lock ${h.page} for rank ${h.src}: ${l.diedHolding >= 0 ? `refused, rank ${l.diedHolding} ended holding it` : l.holder === h.src ? 'granted' : `queued behind rank ${l.holder}`}`);
       return;
     }
     case 'unlock': {
       const l = r.locks.get(h.page);
       if (l === undefined || l.holder !== h.src) break;
+      if (h.arg !== 0) {
+        // The holder ended inside its critical section: what the lock guards may be half-written, so nobody gets it again.
+        l.diedHolding = h.src;
+        l.holder = -1;
+        for (const w of l.queue.splice(0)) n.send(r, w, 'lock-grant', h.page, 1 + h.src);
+        yield step('dsm', 'lock', cost, `manager: lock ${h.page} broken: rank ${h.src} ended holding it`);
+        return;
+      }
       l.holder = l.queue.shift() ?? -1;
       if (l.holder >= 0) n.send(r, l.holder, 'lock-grant', h.page, 0);
       yield step('dsm', 'lock', cost, `manager: lock ${h.page} released by rank ${h.src}${l.holder >= 0 ? `, granted to rank ${l.holder}` : ''}`);
@@ -43,33 +52,35 @@ export function* serveSync(n: DsmNode, r: DsmRegion, h: DsmHeader, cpu: Cpu): KP
       const ts = r.lockWaiters.get(h.page);
       const t = ts?.shift();
       if (ts !== undefined && ts.length === 0) r.lockWaiters.delete(h.page);
-      yield step('dsm', 'lock', cost, `lock ${h.page} granted to rank ${r.rank}`);
-      if (t !== undefined) yield* n.k.wake(t, 'granted', cpu);
-      else n.send(r, h.src, 'unlock', h.page, 0); // its thread is gone: pass the lock on
+      yield step('dsm', 'lock', cost, h.arg === 0 ? `lock ${h.page} granted to rank ${r.rank}` : `lock ${h.page} refused to rank ${r.rank}: rank ${h.arg - 1} ended holding it`);
+      if (t !== undefined) yield* n.k.wake(t, h.arg, cpu);
+      else if (h.arg === 0) n.send(r, h.src, 'unlock', h.page, 0); // its thread is gone: pass the lock on
       return;
     }
     case 'arrive': {
       if (r.rank !== r.home) break;
-      const count = (r.arrivals.get(h.page) ?? 0) + 1;
-      r.arrivals.set(h.page, count);
-      yield step('dsm', 'barrier', cost, `epoch ${h.page}: rank ${h.src} arrived (${count}/${r.size})`);
-      if (count === r.size) {
+      let at = r.arrivals.get(h.page);
+      if (at === undefined) r.arrivals.set(h.page, (at = new Set()));
+      at.add(h.src);
+      yield step('dsm', 'barrier', cost, `epoch ${h.page}: rank ${h.src} arrived (${at.size}/${r.size})`);
+      if (at.size === r.size) {
         r.arrivals.delete(h.page);
         for (let i = 0; i < r.size; i++) n.send(r, i, 'go', h.page, 0);
-      }
+      } else yield* breakEpochs(n, r);
       return;
     }
     case 'go': {
       if (h.src !== r.home) break;
-      yield step('dsm', 'barrier', cost, `epoch ${h.page} complete`);
-      yield* wakeAll(n, r.barrierWaiters, h.page, 'go', cpu);
+      yield step('dsm', 'barrier', cost, h.arg === 0 ? `epoch ${h.page} complete` : `epoch ${h.page} cannot complete: rank ${h.arg - 1} left the region`);
+      yield* wakeAll(n, r.barrierWaiters, h.page, h.arg, cpu);
       return;
     }
     case 'detached': {
-      if (r.rank !== r.home) break;
-      r.detachedRanks++;
-      yield step('dsm', 'serve', cost, `rank ${h.src} detached (${r.detachedRanks}/${r.size})`);
-      if (r.detachedRanks === r.size) for (let i = 0; i < r.size; i++) n.send(r, i, 'release', 0, 0);
+      if (r.rank !== r.home || r.gone.has(h.src)) break;
+      r.gone.add(h.src);
+      yield step('dsm', 'serve', cost, `rank ${h.src} detached (${r.gone.size}/${r.size})`);
+      if (r.gone.size === r.size) for (let i = 0; i < r.size; i++) n.send(r, i, 'release', 0, 0);
+      else yield* breakEpochs(n, r);
       return;
     }
     case 'release': {
@@ -82,6 +93,23 @@ export function* serveSync(n: DsmNode, r: DsmRegion, h: DsmHeader, cpu: Cpu): KP
       break;
   }
   yield step('dsm', 'drop', cost, `${h.type} ${h.page} from rank ${h.src}: not expected`);
+}
+
+/**
+ * Rank 0: a barrier epoch that a detached (or ended) rank has not entered can
+ * never complete; the ranks waiting in it are released with the rank's name
+ * (their dsm_barrier returns -ESRCH), and so is every later arrival.
+ */
+function* breakEpochs(n: DsmNode, r: DsmRegion): KPath {
+  if (r.gone.size === 0) return;
+  for (const [epoch, at] of r.arrivals) {
+    let missing = -1;
+    for (const g of r.gone) if (!at.has(g)) missing = missing < 0 ? g : Math.min(missing, g);
+    if (missing < 0) continue;
+    for (const x of at) n.send(r, x, 'go', epoch, 1 + missing);
+    at.clear();
+    yield step('dsm', 'barrier', n.k.profile.values['kernel.portalsMatchCycles'], `epoch ${epoch} cannot complete: rank ${missing} left the region`);
+  }
 }
 
 export function validLock(id: number): boolean {

@@ -29,11 +29,13 @@ export const DSM_MSG = {
   /** manager -> requester: `page` cannot be served (`arg`: the node that held it and is down). */
   fail: 9,
   'lock-req': 10,
+  /** manager -> rank: lock `page` is yours (`arg` 0), or refused (`arg` 1 + the rank that ended holding it). */
   'lock-grant': 11,
+  /** holder -> manager: released (`arg` 0), or its process ended holding it (`arg` 1: the lock is broken). */
   unlock: 12,
   /** rank -> rank 0: arrived at barrier epoch `page`. */
   arrive: 13,
-  /** rank 0 -> every rank: barrier epoch `page` is complete. */
+  /** rank 0 -> every rank: barrier epoch `page` is complete (`arg` 0), or cannot be (`arg` 1 + a rank that left before entering it). */
   go: 14,
   /** rank -> rank 0: detached; when every rank has, rank 0 sends `release`. */
   detached: 15,
@@ -42,7 +44,7 @@ export const DSM_MSG = {
   lost: 17,
   /** rank -> rank 0's node: this rank created its part of the region with `arg` bytes (-1: it could not). */
   join: 18,
-  /** rank 0's node -> every rank: the create is complete (`arg` 0) or refused (1: the ranks disagree, or one failed). */
+  /** rank 0's node -> a rank: the create's outcome (`arg`: node.ts's JOIN_OUTCOME). */
   joined: 19,
 } as const;
 

@@ -37,6 +37,15 @@ function* unmapRange(c: SyscallCtx, start: number, len: number): KPath {
   for (const base of release) c.k.phys.release(base);
 }
 
+/**
+ * The kernel DSM maps its pages one by one in this window and changes their
+ * rights itself (kernel/dsm/): mmap, munmap and mprotect may not touch it
+ * (dsm_detach is how a process gives the region up).
+ */
+function refuseDsmWindow(call: string, addr: number, len: number): void {
+  if (addr < LAYOUT.DSM_BASE + MAX_DSM_BYTES && addr + len > LAYOUT.DSM_BASE) fail('EINVAL', `${call} over the kernel DSM window (0x${LAYOUT.DSM_BASE.toString(16)}, ${MAX_DSM_BYTES} bytes)`);
+}
+
 export function* sys_mmap(c: SyscallCtx): KPath<number> {
   const addr = argPtr(c, 0);
   const len = pageRound(argSize(c, 1));
@@ -51,8 +60,7 @@ export function* sys_mmap(c: SyscallCtx): KPath<number> {
   let start: number;
   if (flags & MAP_FIXED) {
     if (addr % PAGE_4K !== 0 || addr < PAGE_4K || addr + len > USER_TOP) fail('EINVAL', 'MAP_FIXED address must be page aligned and in user space');
-    // The kernel DSM maps its pages one by one in this window (kernel/dsm/): nothing else may sit there.
-    if (addr < LAYOUT.DSM_BASE + MAX_DSM_BYTES && addr + len > LAYOUT.DSM_BASE) fail('EINVAL', `MAP_FIXED over the kernel DSM window (0x${LAYOUT.DSM_BASE.toString(16)}, ${MAX_DSM_BYTES} bytes)`);
+    refuseDsmWindow('MAP_FIXED', addr, len);
     start = addr;
     if (aspace.overlaps(start, len)) yield* unmapRange(c, start, len);
   } else {
@@ -68,6 +76,7 @@ export function* sys_munmap(c: SyscallCtx): KPath<number> {
   const addr = argPtr(c, 0);
   const len = pageRound(argSize(c, 1));
   if (addr % PAGE_4K !== 0) fail('EINVAL', 'address must be page aligned');
+  refuseDsmWindow('munmap', addr, len);
   yield* unmapRange(c, addr, len);
   return 0;
 }
@@ -77,6 +86,7 @@ export function* sys_mprotect(c: SyscallCtx): KPath<number> {
   const len = pageRound(argSize(c, 1));
   const pflags = protFlags(argInt(c, 2));
   if (addr % PAGE_4K !== 0) fail('EINVAL', 'address must be page aligned');
+  refuseDsmWindow('mprotect', addr, len);
   const pages = c.p.aspace.protect(addr, len, pflags);
   // Memory the process can no longer write, the NIC can no longer write either.
   if (!pflags.writable) c.k.portals.revokeWrite(c.p, addr, len);

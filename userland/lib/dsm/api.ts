@@ -33,6 +33,8 @@ export interface DsmStats {
   readonly messages: number;
   /** Context switches to a DSM service thread (the user DSM's communication thread; 0 in the kernel). */
   readonly switches: number;
+  /** Protocol messages the user DSM dropped as malformed or unexpected (and events its full queue lost); the kernel DSM counts its drops in the trace. */
+  readonly dropped?: number;
   /** Simulated ns from fault to resumed access, summed (the kernel DSM measures it; the user DSM would need a clock syscall per fault, so it leaves it out). */
   readonly faultNs?: number;
 }

@@ -71,10 +71,15 @@ const DATA_BITS = 0xd5a1n;
 const SLOTS = 16;
 /** Pages of send staging, used round the ring (a slot is reused only after SEND_SLOTS later page sends). */
 const SEND_SLOTS = 64;
-/** How long a thread waits for an answer before it gives up (a node that died never answers). */
-export const USER_DSM_GIVE_UP_NS = 10e9;
-/** A waiting thread wakes this often to see whether it should give up. */
+/** A waiting thread wakes this often and probes the other ranks: one that ended or whose node is down ends the wait. */
 const WAIT_SLICE_NS = 100e6;
+/** A polling thread probes this often (its spinning costs host time per simulated ns: a long slice takes minutes to simulate). */
+const POLL_SLICE_NS = 5e6;
+/** Empty polls between two looks at the clock (a system call). */
+const POLLS_PER_CLOCK = 4096;
+/** How long a probe waits for its acknowledgment before the rank is taken for unreachable. */
+const PROBE_WAIT_MS = 20;
+const PROBE_BITS = 0xd5a2n;
 
 // Message kinds (low 8 bits of hdr_data).
 const enum K {
@@ -92,6 +97,10 @@ const enum K {
   BAR_ARRIVE,
   BAR_GO,
   STOP,
+  /** manager -> requester: page `a` is lost with rank `from`, which ended holding it. */
+  FAIL,
+  /** a waiting rank -> a page's manager: rank `a` no longer answers probes (the manager checks for itself). */
+  GONE,
 }
 
 // FETCH modes: what the holder does with its copy before sending it.
@@ -132,7 +141,8 @@ interface DirEntry {
   owner: number; // rank holding it read-write, or -1
   readers: Set<number>;
   busy: Request | null;
-  acksLeft: number;
+  /** Ranks asked to drop their copy for the write in progress, whose INV_ACK is still due. */
+  readonly invalidating: Set<number>;
   readonly queue: Request[];
 }
 
@@ -145,6 +155,7 @@ interface Counters {
   crossings: number;
   messages: number;
   switches: number;
+  dropped: number;
 }
 
 /** Opens the job's user-level shared region of `bytes` bytes; every rank calls it. */
@@ -157,7 +168,7 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
   const pollCycles = opts.pollCycles ?? 200;
   const pages = Math.ceil(bytes / PAGE);
   const { sys, mem } = env;
-  const c: Counters = { faults: 0, readFaults: 0, writeFaults: 0, invalidations: 0, syscalls: 0, crossings: 0, messages: 0, switches: 0 };
+  const c: Counters = { faults: 0, readFaults: 0, writeFaults: 0, invalidations: 0, syscalls: 0, crossings: 0, messages: 0, switches: 0, dropped: 0 };
 
   // Every system call the DSM makes goes through here, so that it is counted.
   function* sc<T>(call: U<T>): U<T> {
@@ -191,21 +202,33 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
   check('PtlMEAppend', (yield* P.PtlMEAppend(ni, DSM_PT, { start: inbox, length: SLOTS * PAGE, options: opt, match_bits: DATA_BITS, uid: app.uid }, PTL.PRIORITY_LIST, 0)).rc);
   const md = yield* P.PtlMDBind(ni, { start: outbox, length: SEND_SLOTS * PAGE, options: PTL.MD_EVENT_SEND_DISABLE });
   check('PtlMDBind', md.rc);
+  // Probes: empty acknowledged puts whose answer says whether a rank's process is still there.
+  const probeEq = yield* P.PtlEQAlloc(ni, 64);
+  check('PtlEQAlloc', probeEq.rc);
+  const probeMd = yield* P.PtlMDBind(ni, { start: words + 3072, length: 8, eq_handle: probeEq.eq, options: 0 });
+  check('PtlMDBind', probeMd.rc);
+  let probes = 0;
 
   // This rank's rights on each page, the manager's directory of the pages it manages,
   // and the pages a local thread is fetching.
   const rights = new Uint8Array(pages);
+  /** What each slot's thread waits for ('p<page>', 'l<lock>', 'b'): an answer for anything else is dropped. */
+  const awaiting: (string | null)[] = new Array(SLOTS).fill(null);
   const fetching = new Set<number>();
   const dir = new Map<number, DirEntry>();
+  /** Managed pages whose only current copy went with a rank that ended: the rank. */
+  const lost = new Map<number, number>();
+  /** Ranks this manager found gone (GONE, checked by its own probe). */
+  const goneRanks = new Set<number>();
   const managerOf = (page: number) => page % size;
   for (let p = rank; p < pages; p += size) {
-    dir.set(p, { owner: rank, readers: new Set(), busy: null, acksLeft: 0, queue: [] });
+    dir.set(p, { owner: rank, readers: new Set(), busy: null, invalidating: new Set(), queue: [] });
     rights[p] = WRITE;
     yield* sys.mprotect(base + p * PAGE, PAGE, PROT_READ | PROT_WRITE);
   }
   // Locks (managed by rank id mod size): holder and waiters; the barrier at rank 0.
-  const locks = new Map<number, { held: boolean; waiters: { from: number; slot: number }[] }>();
-  let arrived = 0;
+  const locks = new Map<number, { holder: number; waiters: { from: number; slot: number }[] }>();
+  const arrived = new Set<number>();
   const barrierWaiters: { from: number; slot: number }[] = [];
   let nextSend = 0;
 
@@ -239,35 +262,79 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
 
   // ---- waiting for an answer (the service thread sets the word) ----
 
-  // Gives up after USER_DSM_GIVE_UP_NS with an error naming what it waited for and from whom:
-  // a user-level DSM learns that a node died only by its silence.
-  function* waitWord(t: Env, slot: number, what: string, from: number): U<number> {
+  // Every WAIT_SLICE_NS without an answer the thread probes the other ranks: a rank that ended (its
+  // process is gone) or cannot be reached ends the wait with an error naming it -- a user-level DSM
+  // has no other way to learn it. While every rank answers, the wait goes on: a slow rank is waited
+  // for (Margay's network does not lose messages; a program that deadlocks meets the run's time limit).
+  function* waitWord(t: Env, slot: number, what: string, from: number, page = -1): U<number> {
+    const reported = new Set<number>();
     const w = words + 4 * slot;
-    let slices = 0;
     let spins = 0;
-    let deadline = -1;
+    let lastProbe = -1;
     for (;;) {
       const v = yield* t.mem.loadU32(w);
       if (v !== 0) {
         yield* t.mem.storeU32(w, 0);
         return v;
       }
-      if (mode === 'thread') {
-        if ((yield* sc(t.sys.futex(w, FUTEX_WAIT, 0, words + 1024))) === -ERRNO.ETIMEDOUT && ++slices * WAIT_SLICE_NS >= USER_DSM_GIVE_UP_NS) break;
-      } else {
+      let slice = false;
+      if (mode === 'thread') slice = (yield* sc(t.sys.futex(w, FUTEX_WAIT, 0, words + 1024))) === -ERRNO.ETIMEDOUT;
+      else {
         yield* t.compute(pollCycles);
         // The clock is a system call: look at it only now and then.
-        if (++spins % 65536 === 0) {
+        if (++spins % POLLS_PER_CLOCK === 0) {
           const now = yield* sc(t.sys.clockNs());
-          if (deadline < 0) deadline = now + USER_DSM_GIVE_UP_NS;
-          else if (now >= deadline) break;
+          if (lastProbe < 0) lastProbe = now;
+          else if (now - lastProbe >= POLL_SLICE_NS) {
+            lastProbe = now;
+            slice = true;
+          }
         }
       }
+      if (!slice) continue;
+      const gone = yield* goneRank(t, from);
+      if (gone !== null && page >= 0 && gone.rank !== from && !reported.has(gone.rank)) {
+        // Waiting for a page whose manager answers: tell it, so it can end or forget what the gone rank held up.
+        reported.add(gone.rank);
+        yield* send(t, from, { kind: K.GONE, a: gone.rank, from: rank, slot, mode: 0 });
+        continue;
+      }
+      if (gone !== null) {
+        awaiting[slot] = null;
+        throw new DsmError(`dsm: rank ${rank} waited for ${what} (asked of rank ${from}), but rank ${gone.rank} ${gone.why}: the shared region cannot go on`);
+      }
     }
-    throw new DsmError(`dsm: rank ${rank} got no answer from rank ${from} for ${what} in ${USER_DSM_GIVE_UP_NS / 1e9} s of simulated time (its node may be down)`);
+  }
+
+  /** The first other rank (`first`, the one asked, before the rest) that has ended or cannot be reached, by acknowledged empty puts; null if all answer. */
+  function* goneRank(t: Env, first: number): U<{ rank: number; why: string } | null> {
+    const tp = ctx(t).P;
+    for (let i = 0; i < size; i++) {
+      const x = i === 0 ? first : i <= first ? i - 1 : i;
+      if (x === rank) continue;
+      const why = yield* probe(tp, x);
+      if (why !== null) return { rank: x, why };
+    }
+    return null;
+  }
+
+  /** Why rank `x` no longer takes part (its process is gone, its node is down), or null if it answers. */
+  function* probe(tp: Portals, x: number): U<string | null> {
+    const nonce = ++probes;
+    check('PtlPut', yield* sc(tp.PtlPut(probeMd.md, 0, 0, PTL.ACK_REQ, { rank: x }, DSM_PT, PROBE_BITS, 0, nonce, 0n)));
+    for (;;) {
+      const r = yield* sc(tp.PtlEQPoll([probeEq.eq], PROBE_WAIT_MS));
+      if (r.rc === PTL.EQ_EMPTY || r.event === null) return `does not answer a probe in ${PROBE_WAIT_MS} ms (its node may be down)`;
+      if (r.event.user_ptr !== BigInt(nonce)) continue; // a late answer to an earlier probe
+      if (r.event.type === PTL.EVENT_SEND && r.event.ni_fail_type === PTL.NI_OK) continue;
+      if (r.event.type !== PTL.EVENT_ACK) return 'cannot be reached (its node is down)';
+      if (r.event.ni_fail_type === PTL.NI_TARGET_INVALID) return 'has ended (its process is gone: it returned or was killed)';
+      return null;
+    }
   }
 
   function* wake(t: Env, slot: number, v: number): U {
+    awaiting[slot] = null;
     const w = words + 4 * slot;
     yield* t.mem.storeU32(w, v);
     if (mode === 'thread') yield* sc(t.sys.futex(w, FUTEX_WAKE, 1));
@@ -280,6 +347,11 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
     if (d.busy !== null) return;
     const q = d.queue.shift();
     if (q === undefined) return;
+    const lostWith = lost.get(page);
+    if (lostWith !== undefined) {
+      yield* send(t, q.from, { kind: K.FAIL, a: page, from: lostWith, slot: q.slot, mode: 0 });
+      return yield* startNext(t, page);
+    }
     d.busy = q;
     const r = q.from;
     if (!q.write) {
@@ -309,10 +381,10 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
     // Readers: invalidate all but one (the requester if it has a copy); that one is dealt with in finishWrite.
     const others = [...d.readers].filter((x) => x !== r).sort((x, y) => x - y);
     const keep = d.readers.has(r) ? -1 : (others.pop() as number);
-    d.acksLeft = others.length;
+    for (const x of others) d.invalidating.add(x);
     (q as { keep?: number }).keep = keep;
     for (const x of others) yield* send(t, x, { kind: K.INV, a: page, from: rank, slot: 0, mode: 0 });
-    if (d.acksLeft === 0) yield* finishWrite(t, page);
+    if (d.invalidating.size === 0) yield* finishWrite(t, page);
   }
 
   function* finishWrite(t: Env, page: number): U {
@@ -327,21 +399,61 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
 
   // ---- the service thread: every message arriving at this rank ----
 
+  // A message that does not fit the protocol's state (unknown kind, a page or lock out of range or not
+  // this rank's to manage, an answer nobody waits for, a sender that has no business sending it) is
+  // dropped and counted: no message can end the rank.
+  function drop(): boolean {
+    c.dropped++;
+    return true;
+  }
+
+  /**
+   * A rank has ended (or its node is down): the pages this rank manages go on
+   * without it. A read it had in progress is abandoned (the copies it was
+   * getting stay where they are); a page it held a copy of, or was getting
+   * for writing, is lost with it (conservatively: another reader's copy may
+   * be intact, but the manager cannot tell which), and its requesters are
+   * answered FAIL.
+   */
+  function* forgetRank(t: Env, g: number): U {
+    goneRanks.add(g);
+    for (const [page, d] of dir) {
+      for (let i = d.queue.length - 1; i >= 0; i--) if (d.queue[i].from === g) d.queue.splice(i, 1);
+      const b = d.busy;
+      if (b !== null && b.from === g && !b.write) {
+        d.readers.delete(g);
+        d.busy = null;
+      } else if (d.owner === g || d.readers.has(g) || d.invalidating.has(g) || (b !== null && b.from === g)) {
+        lost.set(page, g);
+        if (b !== null && b.from !== g) yield* send(t, b.from, { kind: K.FAIL, a: page, from: g, slot: b.slot, mode: 0 });
+        d.busy = null;
+        d.invalidating.clear();
+      }
+      yield* startNext(t, page);
+    }
+  }
+
   function* serve(t: Env, ev: PtlEvent): U<boolean> {
+    // The sender is the initiator the kernel reports (on a logical interface initiator_nid holds its rank),
+    // never the message's own `from` field.
+    const src = ev.initiator_nid;
     const m = unpack(ev.hdr_data);
+    if (ev.type !== PTL.EVENT_PUT || !Number.isSafeInteger(src) || src < 0 || src >= size || m.slot >= SLOTS || goneRanks.has(src)) return drop();
+    const isPage = m.a < pages;
     switch (m.kind) {
       case K.RREQ:
       case K.WREQ: {
-        const d = dir.get(m.a);
-        if (d === undefined) throw new DsmError(`dsm: rank ${rank} got a request for page ${m.a}, which it does not manage`);
-        d.queue.push({ write: m.kind === K.WREQ, from: m.from, slot: m.slot });
+        const d = isPage ? dir.get(m.a) : undefined;
+        // One request per rank and page at a time (a rank's threads share one fetch of a page).
+        if (d === undefined || d.busy?.from === src || d.queue.some((q) => q.from === src)) return drop();
+        d.queue.push({ write: m.kind === K.WREQ, from: src, slot: m.slot });
         yield* startNext(t, m.a);
         return true;
       }
       case K.FETCH: {
+        if (!isPage || src !== managerOf(m.a) || m.from >= size || rights[m.a] === NONE || m.mode > INVALIDATE) return drop();
         // Stop local writes first, copy the page out, then give up what the requester needs.
         if (rights[m.a] === WRITE) yield* protect(t, m.a, READ);
-        if (rights[m.a] === NONE) throw new DsmError(`dsm: rank ${rank} asked for page ${m.a}, which it does not hold`);
         const slot = nextSend;
         nextSend = (nextSend + 1) % SEND_SLOTS;
         yield* t.mem.store(outbox + slot * PAGE, yield* t.mem.load(base + m.a * PAGE, PAGE));
@@ -353,60 +465,81 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
         return true;
       }
       case K.INV:
+        if (!isPage || src !== managerOf(m.a)) return drop();
         yield* protect(t, m.a, NONE);
         c.invalidations++;
-        yield* send(t, m.from, { kind: K.INV_ACK, a: m.a, from: rank, slot: 0, mode: 0 });
+        yield* send(t, src, { kind: K.INV_ACK, a: m.a, from: rank, slot: 0, mode: 0 });
         return true;
       case K.INV_ACK: {
-        const d = dir.get(m.a) as DirEntry;
-        if (--d.acksLeft === 0) yield* finishWrite(t, m.a);
+        const d = isPage ? dir.get(m.a) : undefined;
+        if (d === undefined || d.busy === null || !d.invalidating.delete(src)) return drop();
+        if (d.invalidating.size === 0) yield* finishWrite(t, m.a);
         return true;
       }
       case K.DATA:
-        yield* wake(t, m.slot, 0x100 | m.mode);
-        return true;
       case K.GRANT:
-        yield* wake(t, m.slot, 0x200 | m.mode);
+        if (!isPage || awaiting[m.slot] !== `p${m.a}` || (m.kind === K.GRANT && src !== managerOf(m.a)) || (m.mode !== READ && m.mode !== WRITE)) return drop();
+        yield* wake(t, m.slot, (m.kind === K.DATA ? 0x100 : 0x200) | m.mode);
         return true;
       case K.ACK: {
-        const d = dir.get(m.a) as DirEntry;
+        const d = isPage ? dir.get(m.a) : undefined;
+        if (d === undefined || d.busy === null || d.busy.from !== src || d.invalidating.size > 0) return drop();
         d.busy = null;
         yield* startNext(t, m.a);
         return true;
       }
       case K.LOCK: {
-        const l = locks.get(m.a) ?? { held: false, waiters: [] };
+        if (m.a >= USER_DSM_LOCKS || m.a % size !== rank) return drop();
+        const l = locks.get(m.a) ?? { holder: -1, waiters: [] };
+        if (l.holder === src || l.waiters.some((w) => w.from === src)) return drop();
         locks.set(m.a, l);
-        if (l.held) l.waiters.push({ from: m.from, slot: m.slot });
+        if (l.holder >= 0) l.waiters.push({ from: src, slot: m.slot });
         else {
-          l.held = true;
-          yield* send(t, m.from, { kind: K.LOCK_GRANT, a: m.a, from: rank, slot: m.slot, mode: 0 });
+          l.holder = src;
+          yield* send(t, src, { kind: K.LOCK_GRANT, a: m.a, from: rank, slot: m.slot, mode: 0 });
         }
         return true;
       }
       case K.UNLOCK: {
         const l = locks.get(m.a);
-        if (l === undefined || !l.held) throw new DsmError(`dsm: rank ${m.from} unlocked lock ${m.a}, which nobody holds`);
+        if (l === undefined || l.holder !== src) return drop();
         const next = l.waiters.shift();
-        if (next === undefined) l.held = false;
-        else yield* send(t, next.from, { kind: K.LOCK_GRANT, a: m.a, from: rank, slot: next.slot, mode: 0 });
+        l.holder = next?.from ?? -1;
+        if (next !== undefined) yield* send(t, next.from, { kind: K.LOCK_GRANT, a: m.a, from: rank, slot: next.slot, mode: 0 });
         return true;
       }
       case K.LOCK_GRANT:
+        if (m.a >= USER_DSM_LOCKS || src !== m.a % size || awaiting[m.slot] !== `l${m.a}`) return drop();
+        yield* wake(t, m.slot, 1);
+        return true;
       case K.BAR_GO:
+        if (src !== 0 || awaiting[m.slot] !== 'b') return drop();
         yield* wake(t, m.slot, 1);
         return true;
       case K.BAR_ARRIVE:
-        barrierWaiters.push({ from: m.from, slot: m.slot });
-        if (++arrived === size) {
-          arrived = 0;
+        if (rank !== 0 || arrived.has(src)) return drop();
+        arrived.add(src);
+        barrierWaiters.push({ from: src, slot: m.slot });
+        if (arrived.size === size) {
+          arrived.clear();
           for (const w of barrierWaiters.splice(0)) yield* send(t, w.from, { kind: K.BAR_GO, a: 0, from: rank, slot: w.slot, mode: 0 });
         }
         return true;
+      case K.FAIL:
+        if (!isPage || src !== managerOf(m.a) || awaiting[m.slot] !== `p${m.a}` || m.from >= size) return drop();
+        yield* wake(t, m.slot, 0x400 | (m.from << 16));
+        return true;
+      case K.GONE: {
+        if (m.a >= size || m.a === rank || goneRanks.has(m.a)) return drop();
+        // Another rank's word is not enough to drop a rank: probe it from here.
+        if ((yield* probe(ctx(t).P, m.a)) === null) return drop();
+        yield* forgetRank(t, m.a);
+        return true;
+      }
       case K.STOP:
-        return false;
+        return src !== rank ? drop() : false;
       default:
-        throw new DsmError(`dsm: rank ${rank} got a message of unknown kind ${m.kind}`);
+        return drop();
     }
   }
 
@@ -419,7 +552,11 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
         yield* t.compute(pollCycles);
         continue;
       }
-      if (r.rc !== PTL.OK || r.event === null) throw new DsmError(`dsm: rank ${rank}'s event queue failed with PTL code ${r.rc} (a dropped event would lose a protocol message)`);
+      if ((r.rc !== PTL.OK && r.rc !== PTL.EQ_DROPPED) || r.event === null) throw new DsmError(`dsm: rank ${rank}'s event queue failed with PTL code ${r.rc}`);
+      // A full queue lost an event: only a flood from a member of the job (the entries take the job's uid
+      // only) fills it, and a protocol message lost with it leaves its waiter waiting, as a member that
+      // never answers would; the service goes on and counts it.
+      if (r.rc === PTL.EQ_DROPPED) c.dropped++;
       if (mode === 'thread') c.switches++;
       if (!(yield* serve(t, r.event))) return 0;
     }
@@ -442,8 +579,10 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
     }
     fetching.add(page);
     const { slot } = ctx(t);
+    awaiting[slot] = `p${page}`;
     yield* send(t, managerOf(page), { kind: write ? K.WREQ : K.RREQ, a: page, from: rank, slot, mode: 0 });
-    const v = yield* waitWord(t, slot, `page ${page} (0x${(base + page * PAGE).toString(16)})`, managerOf(page));
+    const v = yield* waitWord(t, slot, `page ${page} (0x${(base + page * PAGE).toString(16)})`, managerOf(page), page);
+    if ((v & 0x400) !== 0) throw new DsmError(`dsm: page ${page} (0x${(base + page * PAGE).toString(16)}) is lost: rank ${v >>> 16}, which held it, has ended`);
     const granted = v & 0xff;
     if ((v & 0x100) !== 0) {
       // The page's contents arrived in this thread's inbox page: copy them in.
@@ -474,7 +613,8 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
     *lock(id) {
       isOpen();
       const { slot } = ctx(env);
-      yield* send(env, lockId(id) % size, { kind: K.LOCK, a: id, from: rank, slot, mode: 0 });
+      awaiting[slot] = `l${lockId(id)}`;
+      yield* send(env, id % size, { kind: K.LOCK, a: id, from: rank, slot, mode: 0 });
       yield* waitWord(env, slot, `lock ${id}`, id % size);
     },
     *unlock(id) {
@@ -484,6 +624,7 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
     *barrier() {
       isOpen();
       const { slot } = ctx(env);
+      awaiting[slot] = 'b';
       yield* send(env, 0, { kind: K.BAR_ARRIVE, a: 0, from: rank, slot, mode: 0 });
       yield* waitWord(env, slot, 'the barrier', 0);
     },
