@@ -44,6 +44,8 @@ export default program('am_pingpong', function* main(env) {
       arrived++;
     },
   ]);
+  // The peer stores into buf: the only memory of this rank its messages may reach.
+  am.expose(buf, MAX_DATA);
   for (const n of sizes) {
     let start = 0;
     for (let i = 0; i < ITERATIONS + 1; i++) {
