@@ -4,7 +4,9 @@
 // buffer straight from the segment, stamps the channel's tag and injects the
 // message, then writes the descriptor's status back. One engine serves every
 // endpoint (and the kernels' control messages) in order, so the messages of
-// a channel leave in the order they were queued.
+// a channel leave in the order they were queued. Each step the trace names
+// is an event of its own (the DMA starts in a zero-delay event after the
+// fetch), so the monitor can stop at each.
 //
 // Doorbell, not polling: the SBA-200's host writes descriptors into NIC
 // memory with programmed I/O, so the NIC learns of a send from a store; in a
@@ -16,12 +18,20 @@ import { transferPs } from '../time.ts';
 import { NO_BYTES, UNET_KERNEL_TAG, UNET_STEP, UNET_STEP_NAMES, type UnetContext, type UnetEndpoint, type UnetMessage, type UnetWireInfo } from './endpoint.ts';
 import { UNET_DESC, UNET_FLAG, UNET_HDR, UNET_LIMITS, UNET_STATUS } from './layout.ts';
 
+/** Events besides the steps' own (UNET_STEP): the tail has left; a refused descriptor's status is written. */
+const TX_TAIL = 8;
+const TX_REFUSED = 9;
+
 type TxWork = { readonly kind: 'endpoint'; readonly ep: UnetEndpoint } | { readonly kind: 'control'; readonly dst: number; readonly bytes: Uint8Array };
 
 interface TxCurrent {
   readonly work: TxWork;
   chan: number;
   len: number;
+  /** Fetched and checked, its DMA not yet begun. */
+  msg: UnetMessage | null;
+  /** The refused descriptor's status. */
+  refused: number;
 }
 
 export class UnetSendEngine implements EventSink {
@@ -49,7 +59,7 @@ export class UnetSendEngine implements EventSink {
     if (this.tx !== null) return;
     const work = this.work.shift();
     if (work === undefined) return;
-    this.tx = { work, chan: 0, len: 0 };
+    this.tx = { work, chan: 0, len: 0, msg: null, refused: 0 };
     this.c.engine.after(this.c.params.descDmaPs, this, UNET_STEP.TX_FETCH);
   }
 
@@ -70,7 +80,8 @@ export class UnetSendEngine implements EventSink {
     if (work.kind === 'control') {
       c.note(UNET_KERNEL_TAG, UNET_STEP.TX_FETCH, `control -> node ${work.dst}`, c.params.descDmaPs);
       cur.len = work.bytes.length;
-      this.inject(this.message(work.dst, { tag: UNET_KERNEL_TAG, flags: 0, roffset: 0 }, work.bytes), -1);
+      cur.msg = this.message(work.dst, { tag: UNET_KERNEL_TAG, flags: 0, roffset: 0 }, work.bytes);
+      c.engine.after(0, this, UNET_STEP.TX_DMA);
       return;
     }
     const ep = work.ep;
@@ -88,10 +99,8 @@ export class UnetSendEngine implements EventSink {
     c.note(ep.id, UNET_STEP.TX_FETCH, `slot ${ep.sendHead % ep.cfg.entries}: chan ${chan} ${len} B at +${offset}${flags & UNET_FLAG.DIRECT ? ` -> +${roffset}` : ''}`, c.params.descDmaPs);
     const bad = this.check(ep, chan, flags, offset, len);
     if (bad !== UNET_STATUS.OK) {
-      ep.stats.badDescriptors++;
-      this.writeBack(ep, bad);
-      c.note(ep.id, UNET_STEP.TX_DONE, `slot refused: status ${bad}`, 0);
-      this.next(ep);
+      cur.refused = bad;
+      c.engine.after(0, this, TX_REFUSED);
       return;
     }
     cur.chan = chan;
@@ -99,7 +108,35 @@ export class UnetSendEngine implements EventSink {
     const payload = new Uint8Array(len);
     c.memory.read(ep.cfg.segPa + offset, payload);
     const ch = ep.channels[chan]!;
-    this.inject(this.message(ch.peerNode, { tag: ch.txTag, flags, roffset }, payload), ep.id);
+    cur.msg = this.message(ch.peerNode, { tag: ch.txTag, flags, roffset }, payload);
+    c.engine.after(0, this, UNET_STEP.TX_DMA);
+  }
+
+  /** A descriptor the fetch refused: its status, and on to the next. */
+  private refuse(): void {
+    const cur = this.tx!;
+    if (cur.work.kind !== 'endpoint') return;
+    const ep = cur.work.ep;
+    if (!ep.live) {
+      this.end();
+      return;
+    }
+    ep.stats.badDescriptors++;
+    this.writeBack(ep, cur.refused);
+    this.c.note(ep.id, UNET_STEP.TX_DONE, `slot refused: status ${cur.refused}`, 0);
+    this.next(ep);
+  }
+
+  /** The fetched message's DMA begins (the endpoint may have gone in between: then nothing leaves). */
+  private startDma(): void {
+    const cur = this.tx!;
+    const msg = cur.msg!;
+    cur.msg = null;
+    if (cur.work.kind === 'endpoint' && !cur.work.ep.live) {
+      this.end();
+      return;
+    }
+    this.inject(msg, cur.work.kind === 'endpoint' ? cur.work.ep.id : -1);
   }
 
   private check(ep: UnetEndpoint, chan: number, flags: number, offset: number, len: number): number {
@@ -140,7 +177,7 @@ export class UnetSendEngine implements EventSink {
     c.note(ep < 0 ? UNET_KERNEL_TAG : ep, UNET_STEP.TX_DMA, `${msg.payload.length} B tag ${msg.unet.tag} -> node ${msg.dst}`, tailEnd - now, true);
     c.stats.sent++;
     c.network.inject(msg);
-    c.engine.at(tailEnd, this, UNET_STEP.TX_DMA);
+    c.engine.at(tailEnd, this, TX_TAIL);
   }
 
   private sent(): void {
@@ -209,7 +246,13 @@ export class UnetSendEngine implements EventSink {
         this.fetch();
         return;
       case UNET_STEP.TX_DMA:
+        this.startDma();
+        return;
+      case TX_TAIL:
         this.sent();
+        return;
+      case TX_REFUSED:
+        this.refuse();
         return;
       case UNET_STEP.TX_DONE:
         this.wroteBack();
@@ -218,6 +261,7 @@ export class UnetSendEngine implements EventSink {
   }
 
   describe(kind: number, arg: number): string {
-    return `unet ${this.c.node}: ${UNET_STEP_NAMES[kind]}${kind === UNET_STEP.DOORBELL ? ` (endpoint ${arg})` : ''}`;
+    const name = kind === TX_TAIL ? 'send-dma (tail leaves)' : kind === TX_REFUSED ? 'send-writeback (refused)' : UNET_STEP_NAMES[kind];
+    return `unet ${this.c.node}: ${name}${kind === UNET_STEP.DOORBELL ? ` (endpoint ${arg})` : ''}`;
   }
 }
