@@ -42,7 +42,7 @@ export class PhysicalMemory {
    * unless something watches this node, so the usual cost is one test.
    */
   watcher: ((addr: number, len: number, write: boolean) => void) | null = null;
-  /** Told of every write(): the U-Net doorbell (hw/unet/unetnic.ts); null without endpoints. */
+  /** Told of every write(): the U-Net doorbell (hw/unet/send.ts); null without endpoints. */
   doorbell: ((addr: number, len: number) => void) | null = null;
 
   /** Copies `dst.length` bytes starting at physical `addr` into `dst`. */

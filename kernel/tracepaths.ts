@@ -1,6 +1,8 @@
 // The names of the kernel paths that take steps: a definition table the
 // kernel, the simulator's breakpoints, the console and the docs all read.
 
+import { UNET_STEP_NAMES } from '../hw/unet/endpoint.ts';
+
 /**
  * Every kernel path that takes steps, with what it covers: the one list of
  * trace path names. A step, a trace record, a breakpoint pattern and a trace
@@ -27,7 +29,7 @@ export const TRACE_PATHS = {
   jobctl: 'kernel messages (job control): send, receive, status, kill, exit fan-in, phases',
   jobload: 'job load: image verify, create, ack, nack, exec, image check',
   unet: 'U-Net set-up: endpoint create and destroy, channel open and close, kernel control messages, upcalls (and the user-level message upcall), unet_wait',
-  'unet-nic': 'U-Net on the NIC (no core involved): doorbell, send-fetch, send-dma, send-writeback, recv-demux, free-fetch, recv-dma, recv-writeback',
+  'unet-nic': `U-Net on the NIC (no core involved), one event and one stop each: ${UNET_STEP_NAMES.join(', ')}`,
   dsm: 'the kernel DSM: fault, request, serve, invalidate, grant, resume; lock, barrier, create, attach, detach; fail, drop, undeliverable',
   console: 'console output',
   oops: 'a host exception inside a kernel path (a kernel bug): the process dies',

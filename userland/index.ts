@@ -11,4 +11,4 @@ export { type Am, AmError, type AmHandler, type AmStats, type AmToken, amMaxData
 export type { AmTransport } from './lib/am/transport.ts';
 export { amOverUnet } from './lib/am/unet.ts';
 export { amOverPortals } from './lib/am/portals.ts';
-export { type GlobalPtr, type SplitC, SPLITC_FIRST_HANDLER, splitcAlloc, splitcStart } from './lib/am/splitc.ts';
+export { type GlobalPtr, type SplitC, SPLITC_FIRST_HANDLER, splitcStart } from './lib/am/splitc.ts';

@@ -1,9 +1,14 @@
 // The kernel-to-kernel messages that open a U-Net channel to another node,
 // carried by the NIC on the kernels' own tag (0): OPEN offers the
 // requester's receive tag, ACCEPT answers with the peer's, REFUSE with an
-// errno. Eleven little-endian u32 words; anything else is ignored.
+// errno; CLOSE tells the peer that a channel's end (its receive tag) is gone,
+// so the peer's NIC stops sending into it. Eleven little-endian u32 words;
+// anything else is ignored.
 
-export const UNET_CTL = { OPEN: 1, ACCEPT: 2, REFUSE: 3 } as const;
+export const UNET_CTL = { OPEN: 1, ACCEPT: 2, REFUSE: 3, CLOSE: 4 } as const;
+
+/** Names of the types, for the trace. */
+export const UNET_CTL_NAMES = ['', 'OPEN', 'ACCEPT', 'REFUSE', 'CLOSE'] as const;
 
 export interface UnetControlMsg {
   readonly type: number;
@@ -16,7 +21,7 @@ export interface UnetControlMsg {
   readonly dstPid: number;
   readonly dstEp: number;
   readonly dstChan: number;
-  /** OPEN: the requester's receive tag; ACCEPT: the peer's. */
+  /** OPEN: the requester's receive tag; ACCEPT: the peer's; CLOSE: the closer's (the tag the peer sends with). */
   readonly tag: number;
   readonly errno: number;
 }
@@ -34,5 +39,5 @@ export function decodeControl(b: Uint8Array): UnetControlMsg | null {
   if (b.length !== FIELDS.length * 4) return null;
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const m = Object.fromEntries(FIELDS.map((f, i) => [f, dv.getUint32(i * 4, true)])) as unknown as UnetControlMsg;
-  return m.type === UNET_CTL.OPEN || m.type === UNET_CTL.ACCEPT || m.type === UNET_CTL.REFUSE ? m : null;
+  return m.type >= UNET_CTL.OPEN && m.type <= UNET_CTL.CLOSE ? m : null;
 }

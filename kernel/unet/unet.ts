@@ -7,6 +7,14 @@
 // the endpoint and runs as the same user: a kernel message (control.ts) for
 // a remote peer, a direct check for one on this node. Endpoints are
 // reachable by their owner only; they go when it exits.
+//
+// When a channel's end goes (unet_close, unet_destroy, the owner's exit)
+// the kernel tells the peer's kernel (CLOSE), which removes the peer's end
+// from its NIC: the peer's later sends on it come back BAD_CHANNEL in its
+// send queue instead of vanishing, and a new unet_open starts a fresh
+// handshake (checked again: a different user's endpoint there is refused).
+// Messages already on the wire when the end went are dropped by the
+// receiving NIC (counted as forged): the window is one network latency.
 
 import { UNET_CREATE_FLAGS, UNET_HDR, UNET_LIMITS, unetQueues } from '../../hw/unet/layout.ts';
 import type { UnetControl } from '../../hw/unet/unetnic.ts';
@@ -16,10 +24,18 @@ import type { Kernel } from '../kernel.ts';
 import { Pin } from '../pin.ts';
 import type { Process, Thread } from '../process.ts';
 import { type KPath, type TracePath, block, step } from '../step.ts';
-import { UNET_CTL, type UnetControlMsg, decodeControl, encodeControl } from './control.ts';
+import { UNET_CTL, UNET_CTL_NAMES, type UnetControlMsg, decodeControl, encodeControl } from './control.ts';
 import { deliverMessageUpcall } from './userupcall.ts';
 
 const PAGE = 4096;
+
+/**
+ * Endpoints one user may hold on a node: a quarter of the NIC's, so one user
+ * (however many processes it starts) cannot take them all. Per uid, not per
+ * process, because a user can start processes; the uid is also what a channel
+ * authenticates.
+ */
+export const UNET_ENDPOINTS_PER_UID = UNET_LIMITS.MAX_ENDPOINTS / 4;
 
 interface Peer {
   readonly nid: number;
@@ -120,6 +136,8 @@ export class UnetKernel {
     if (r === undefined || va + len > r.start + r.size) fail('EFAULT', 'segment must lie inside one mapping (physically contiguous)');
     if (!r.writable) fail('EACCES', 'segment must be writable');
     if (this.endpoints.size >= UNET_LIMITS.MAX_ENDPOINTS) fail('ENOSPC', `the NIC has ${UNET_LIMITS.MAX_ENDPOINTS} endpoints`);
+    const held = [...this.endpoints.values()].filter((e) => e.owner.info.uid === p.info.uid).length;
+    if (held >= UNET_ENDPOINTS_PER_UID) fail('EMFILE', `uid ${p.info.uid} holds ${held} endpoints on this node (the share of one user)`);
     const segPa = r.pa + (va - r.start);
     const id = this.nextEp++;
     const mine = this.endpointsOf(p);
@@ -140,8 +158,9 @@ export class UnetKernel {
     for (const c of ep.channels.values()) if (c.waiter) yield* this.k.wake(c.waiter, -ERRNO.EBADF, cpu);
   }
 
-  /** The NIC stops at once; then the pin goes (so no DMA reaches frames handed on). */
+  /** The NIC stops at once; then the pin goes (so no DMA reaches frames handed on). The peers hear that its channels are gone. */
   private drop(ep: KEndpoint): void {
+    for (const [chan, c] of ep.channels) this.notifyClosed(ep, chan, c);
     this.nic.destroyEndpoint(ep.id);
     ep.pin.release();
     this.endpoints.delete(ep.id);
@@ -175,6 +194,13 @@ export class UnetKernel {
     }
     yield step('unet', 'open', this.v['kernel.syscallWorkCycles'], `endpoint ${ep.id} chan ${chan} -> node ${peer.nid} pid ${peer.pid} ep ${peer.ep} chan ${peer.chan}`);
     const c: KChannel = { peer, rxTag: this.newTag(), txTag: null, waiter: null, req: this.nextReq++ };
+    if (samePeer(peer, { nid: this.k.nid, pid: ep.owner.pid, ep: ep.handle, chan })) {
+      // A channel to itself (loopback): what it sends, it receives, on the one tag.
+      c.txTag = c.rxTag;
+      ep.channels.set(chan, c);
+      this.program(ep, chan, c);
+      return 0;
+    }
     if (peer.nid === this.k.nid) {
       const theirs = this.accept(ep.owner.info, { nid: this.k.nid, pid: ep.owner.pid, ep: ep.handle, chan }, peer, c.rxTag);
       if (typeof theirs === 'string') fail(theirs, 'peer refused');
@@ -225,10 +251,38 @@ export class UnetKernel {
     const c = ep.channels.get(chan);
     if (c === undefined) fail('EINVAL', `channel ${chan} is not open`);
     if (c.waiter !== null) fail('EBUSY', `channel ${chan} is being opened`);
+    this.notifyClosed(ep, chan, c);
     ep.channels.delete(chan);
     this.nic.clearChannel(ep.id, chan);
     yield step('unet', 'close', this.v['kernel.syscallWorkCycles'], `endpoint ${ep.id} chan ${chan}`);
     return 0;
+  }
+
+  /** Tells the peer of an open channel that our end (receive tag) is gone: directly on this node, by CLOSE to another. */
+  private notifyClosed(ep: KEndpoint, chan: number, c: KChannel): void {
+    if (c.txTag === null) return;
+    const from: Peer = { nid: this.k.nid, pid: ep.owner.pid, ep: ep.handle, chan };
+    if (c.peer.nid === this.k.nid) {
+      this.peerClosed(from, c.peer, c.rxTag);
+      return;
+    }
+    this.nic.sendControl(c.peer.nid, encodeControl({ type: UNET_CTL.CLOSE, req: 0, srcPid: from.pid, srcUid: ep.owner.info.uid, srcEp: from.ep, srcChan: chan, dstPid: c.peer.pid, dstEp: c.peer.ep, dstChan: c.peer.chan, tag: c.rxTag, errno: 0 }));
+  }
+
+  /**
+   * The peer `from` closed its end of our channel `to`, whose messages we
+   * stamp with `tag`: our end goes too (unless it has since been re-opened
+   * to a new incarnation: then the tag differs). Returns the thread that was
+   * waiting in unet_open on it, if one was.
+   */
+  private peerClosed(from: Peer, to: Peer, tag: number): Thread | null {
+    const p = this.k.processes.get(to.pid);
+    const ep = p === undefined ? undefined : this.byHandle(p, to.ep);
+    const c = ep?.channels.get(to.chan);
+    if (ep === undefined || c === undefined || !samePeer(c.peer, from) || c.txTag !== tag) return null;
+    ep.channels.delete(to.chan);
+    this.nic.clearChannel(ep.id, to.chan);
+    return c.waiter;
   }
 
   private recvNonEmpty(ep: KEndpoint): boolean {
@@ -281,7 +335,12 @@ export class UnetKernel {
       if (m.type === UNET_CTL.OPEN) yield* this.answer(m.srcPid, m.srcEp, m.srcChan, m.req, -ERRNO.EHOSTUNREACH, 0, cpu);
       return;
     }
-    yield step('unet', 'control', this.v['kernel.syscallWorkCycles'], `${['', 'OPEN', 'ACCEPT', 'REFUSE'][m.type]} from node ${raw.src}`);
+    yield step('unet', 'control', this.v['kernel.syscallWorkCycles'], `${UNET_CTL_NAMES[m.type]} from node ${raw.src}`);
+    if (m.type === UNET_CTL.CLOSE) {
+      const waiter = this.peerClosed({ nid: raw.src, pid: m.srcPid, ep: m.srcEp, chan: m.srcChan }, { nid: this.k.nid, pid: m.dstPid, ep: m.dstEp, chan: m.dstChan }, m.tag);
+      if (waiter !== null) yield* this.k.wake(waiter, -ERRNO.ECONNREFUSED, cpu);
+      return;
+    }
     if (m.type === UNET_CTL.OPEN) {
       const r = this.accept({ uid: m.srcUid }, { nid: raw.src, pid: m.srcPid, ep: m.srcEp, chan: m.srcChan }, { nid: this.k.nid, pid: m.dstPid, ep: m.dstEp, chan: m.dstChan }, m.tag);
       const reply: UnetControlMsg = typeof r === 'number' ? { ...m, type: UNET_CTL.ACCEPT, tag: r, errno: 0 } : { ...m, type: UNET_CTL.REFUSE, tag: 0, errno: ERRNO[r] };

@@ -163,6 +163,8 @@ describe.each(TRANSPORTS)('Active Messages over %s', (name) => {
           fetched = bytes.reduce((s, x) => s + x, 0);
         },
       ]);
+      am.expose(a, 4096);
+      am.expose(b, 4096);
       if (t.rank === 0) {
         yield* env.mem.store(a, Uint8Array.from({ length: 3000 }, (_, i) => i % 251));
         yield* am.store(1, a, b, 3000, 0, 1_000_000);

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { getProfile } from '../../hw/profile.ts';
 import { System } from '../../system/system.ts';
-import { splitcAlloc, splitcStart } from '../../userland/lib/am/splitc.ts';
+import { splitcStart } from '../../userland/lib/am/splitc.ts';
 import { APPS } from '../../userland/apps/index.ts';
 import { TRANSPORTS, runAm } from './harness.ts';
 
@@ -21,10 +21,10 @@ describe.each(TRANSPORTS)('Split-C over %s', (name) => {
   it('gets, puts and stores through global pointers: every rank ends with its neighbours\' bytes', () => {
     const r = runAm(name, 3, function* (env, t) {
       const sc = yield* splitcStart(env, t);
-      const mine = yield* splitcAlloc(env, 10_000);
-      const got = yield* splitcAlloc(env, 10_000);
-      const put = yield* splitcAlloc(env, 10_000);
-      const stored = yield* splitcAlloc(env, 64);
+      const mine = yield* sc.alloc(10_000);
+      const got = yield* sc.alloc(10_000);
+      const put = yield* sc.alloc(10_000);
+      const stored = yield* sc.alloc(64);
       yield* env.mem.store(mine, Uint8Array.from({ length: 10_000 }, (_, i) => (i * (sc.rank + 3)) & 0xff));
       yield* sc.barrier();
       const right = (sc.rank + 1) % sc.size;

@@ -146,9 +146,9 @@ describe('U-Net protection', () => {
     if (s.landed !== 0) expect([includes(s.victimAfter, SECRET), includes(s.victimAfter, OWNED)]).toEqual([true, false]);
   });
 
-  it('refuses a send on a channel the endpoint has not opened (another channel\'s tag cannot be borrowed), and drops what a peer sends after a close', () => {
+  it('refuses a send on a channel the endpoint has not opened (another channel\'s tag cannot be borrowed), and tells a peer that sends after a close (BAD_CHANNEL)', () => {
     const sys = machine(2);
-    const s = { ready: false, closed: false, status: -1, done: false, got: 0 };
+    const s = { ready: false, closed: false, status: -1, afterClose: -1, done: false, got: 0 };
     let bPid = 0;
     const a = spawn(sys, 0, 2, 'a', function* (env) {
       const ep = yield* unetCreate(env, {});
@@ -160,6 +160,7 @@ describe('U-Net protection', () => {
       yield* waitFor(env, () => s.closed);
       yield* unetSend(env, ep, 0, ep.queues.buffers, 8);
       yield* unetFlush(env, ep);
+      s.afterClose = yield* unetSendStatus(env, ep, 1);
       yield* env.sys.nanosleep(50_000);
       s.done = true;
     });
@@ -175,8 +176,10 @@ describe('U-Net protection', () => {
     bPid = b.pid;
     sys.run({ until: 1e12, done: () => !a.alive && !b.alive });
     expect(s.status).toBe(UNET_STATUS.BAD_CHANNEL);
+    // B's kernel told A's (CLOSE): A's NIC refuses the send instead of losing it on the way.
+    expect(s.afterClose).toBe(UNET_STATUS.BAD_CHANNEL);
     expect(s.got).toBe(0);
-    expect(sys.kernel(1).node.nic.unet.stats.forged).toBe(1);
+    expect(sys.kernel(1).node.nic.unet.stats.forged).toBe(0);
   });
 
   it('forgets a process\'s endpoints and unpins their segments when it exits', () => {

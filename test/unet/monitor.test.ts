@@ -2,6 +2,7 @@
 // and the endpoints' queues as info unet shows them.
 
 import { describe, expect, it } from 'vitest';
+import { TRACE_PATHS } from '../../kernel/tracepaths.ts';
 import { MonitorSession } from '../../monitor/session.ts';
 
 async function session(...lines: string[]): Promise<MonitorSession> {
@@ -17,12 +18,23 @@ describe('the monitor with U-Net', () => {
   it('stops at every NIC step of a user message with break unet-nic/*, from the doorbell to the receive write-back', async () => {
     const s = await session('boot --nodes 2', 'load unet_pingpong -- 0', 'break unet-nic/doorbell', 'continue', 'delete', 'break unet-nic/*');
     const steps: string[] = [];
-    for (let i = 0; i < 7; i++) {
+    for (let i = 0; i < 8; i++) {
       const out = await s.exec('continue');
       steps.push(/unet-nic\/(\S+)/.exec(out.join('\n'))?.[1] ?? out.join(' | '));
     }
-    // The fetch's end and the DMA's start are one event: the stop shows the fetch (trace last 2 shows both).
-    expect(steps).toEqual(['send-fetch', 'send-writeback', 'recv-demux', 'free-fetch', 'recv-dma', 'recv-writeback', 'doorbell']);
+    expect(steps).toEqual(['send-fetch', 'send-dma', 'send-writeback', 'recv-demux', 'free-fetch', 'recv-dma', 'recv-writeback', 'doorbell']);
+  });
+
+  it('stops at each step the trace path table names, as a stop of its own', async () => {
+    const names = /:\s*(.*)$/.exec(TRACE_PATHS['unet-nic'])![1].split(/,\s*/);
+    expect(names).toEqual(['doorbell', 'send-fetch', 'send-dma', 'send-writeback', 'recv-demux', 'free-fetch', 'recv-dma', 'recv-writeback']);
+    for (const name of names) {
+      const s = await session('boot --nodes 2', 'load unet_pingpong -- 0', `break unet-nic/${name}`, 'break unet-nic/*');
+      // The first unet-nic stop whose record is this step comes from the step's own breakpoint (1), not the catch-all (2).
+      let stop = '';
+      for (let i = 0; i < 40 && !stop.includes(`unet-nic/${name} `); i++) stop = (await s.exec('continue')).join('\n');
+      expect(stop, name).toMatch(new RegExp(`breakpoint 1 at .*\n.*unet-nic/${name} `));
+    }
   });
 
   it('shows a node\'s endpoints with their queue counters, channels and tags, and refuses a node that does not exist', async () => {

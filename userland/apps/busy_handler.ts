@@ -99,6 +99,7 @@ export default program('busy_handler', function* main(env) {
     waitGo = go;
   } else {
     let started = false;
+    let measured = false;
     const t = yield* amOverUnet(env, { interrupt: mode.kind === 'upcall' });
     rank = t.rank;
     const am = yield* amStart(env, t, [
@@ -111,6 +112,9 @@ export default program('busy_handler', function* main(env) {
       },
       function* start() {
         started = true;
+      },
+      function* done() {
+        measured = true;
       },
     ]);
     if (mode.kind === 'upcall') amInterrupts(env, am);
@@ -130,6 +134,10 @@ export default program('busy_handler', function* main(env) {
     waitGo = () => am.waitUntil(() => started);
     finish = function* () {
       if (rank === 1) yield* am.waitUntil(() => handled >= REQUESTS);
+      // Rank 0 stays until rank 1 has measured: its exit closes its U-Net channels, and the
+      // kernel's CLOSE to node 1 would interrupt the work being measured.
+      if (rank === 1) yield* am.request(0, 3);
+      else yield* am.waitUntil(() => measured);
       yield* am.flush();
     };
   }

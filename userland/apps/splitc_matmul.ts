@@ -22,7 +22,7 @@
 
 import type { U } from '../lib/ops.ts';
 import { amOverPortals } from '../lib/am/portals.ts';
-import { type SplitC, splitcAlloc, splitcStart } from '../lib/am/splitc.ts';
+import { type SplitC, splitcStart } from '../lib/am/splitc.ts';
 import { amOverUnet } from '../lib/am/unet.ts';
 import { type Env, program } from '../lib/runtime.ts';
 
@@ -68,6 +68,8 @@ export default program('splitc_matmul', function* main(env) {
   if (sc.rank === 0) yield* sys.publish('verified', verified);
   if (!verified) yield* sys.print(`rank ${sc.rank}: C differs from the product computed directly\n`, 2);
   yield* sc.barrier();
+  // Messages refused as malformed (none in a run of this app; the report shows if any were).
+  yield* sys.publish('am_dropped', sc.am.stats.dropped);
   yield* sc.am.flush();
   return verified ? 0 : 1;
 });
@@ -79,8 +81,8 @@ function* multiply(env: Env, sc: SplitC, m: number, overlap: boolean): U<{ fract
   const n = P * m;
   const blockBytes = n * m * 8;
   // The same addresses on every rank (SPMD): A's columns, then two fetch buffers.
-  const aOwn = yield* splitcAlloc(env, blockBytes);
-  const bufs = [yield* splitcAlloc(env, blockBytes), yield* splitcAlloc(env, blockBytes)];
+  const aOwn = yield* sc.alloc(blockBytes);
+  const bufs = [yield* sc.alloc(blockBytes), yield* sc.alloc(blockBytes)];
   const aBlock = new Float64Array(n * m);
   for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) aBlock[i * m + j] = a(i, r * m + j);
   yield* env.mem.store(aOwn, new Uint8Array(aBlock.buffer));
@@ -99,7 +101,7 @@ function* multiply(env: Env, sc: SplitC, m: number, overlap: boolean): U<{ fract
   }
   // Nobody may still be fetching from this rank's block when it goes.
   yield* sc.barrier();
-  for (const va of [aOwn, ...bufs]) yield* env.sys.munmap(va, Math.max(blockBytes, 4096));
+  for (const va of [aOwn, ...bufs]) yield* sc.free(va, blockBytes);
   return { fraction: local.ns / real.ns, elapsedNs: real.ns, ok };
 }
 

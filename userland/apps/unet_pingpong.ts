@@ -63,6 +63,10 @@ export default program('unet_pingpong', function* main(env) {
       if (n === biggest && n > 0) yield* sys.publish('bandwidth_MBps', Math.round((n / oneWay) * 1000));
     }
   }
+  // Rank 1 stays until rank 0 has measured: its exit closes the channel, and the kernel's
+  // CLOSE to node 0 would interrupt the last exchanges being timed.
+  if (rank === 0) while (!(yield* unetSend(env, ep, CHAN, unetBuffer(ep, 0), 0))) yield* env.compute(50);
+  else yield* unetRelease(env, ep, yield* unetReceive(env, ep));
   yield* unetFlush(env, ep);
   return 0;
 });

@@ -7,7 +7,16 @@
 // handler may reply once (a second reply is an AmError). Bulk `store`
 // deposits data at an address of the receiver and then runs a handler; `get`
 // fetches data from the receiver's memory into the requester's, and runs a
-// handler there when it has arrived.
+// handler there when it has arrived. Bulk data moves only within memory a
+// rank has exposed (`expose`): a store lands, and a get reads, there or
+// nowhere.
+//
+// What arrives is checked before anything runs: a message that is not an
+// Active Message, whose length field lies, that names no handler, lacks
+// the arguments its kind needs, or moves bulk data outside exposed memory is
+// dropped and counted (stats.dropped, stats.drops by reason); the rank goes
+// on. The sender is the rank the transport says it came from (the U-Net
+// channel, the Portals initiator), never the header's claim.
 //
 //   const am = yield* amStart(env, yield* amOverUnet(env), [
 //     function* ping(t, x) { yield* t.reply(PONG, x + 1); },   // handler 0
@@ -42,7 +51,16 @@ export interface AmStats {
   sent: number;
   handled: number;
   polls: number;
+  /** Messages that arrived and were dropped unrun (malformed, or bulk data outside exposed memory). */
+  dropped: number;
+  /** `dropped` by reason. */
+  readonly drops: Record<AmDropReason, number>;
 }
+
+/** Why an arrived message was dropped. */
+export type AmDropReason = 'malformed' | 'length' | 'handler' | 'args' | 'address' | 'lost';
+
+const NO_DROPS: Record<AmDropReason, number> = { malformed: 0, length: 0, handler: 0, args: 0, address: 0, lost: 0 };
 
 export interface Am {
   readonly rank: number;
@@ -63,6 +81,10 @@ export interface Am {
   flush(): U;
   /** Runs arrived handlers from a message upcall: nothing when a handler or a poll is running (that one takes them). */
   upcall(): U<number>;
+  /** Lets bulk stores from other ranks land in, and gets read from, `len` bytes at `va` (also where this rank's own gets may deposit). */
+  expose(va: number, len: number): void;
+  /** Takes back a region given to `expose` (before unmapping it). */
+  withdraw(va: number, len: number): void;
 }
 
 /**
@@ -96,7 +118,9 @@ interface Local {
 class Layer implements Am {
   readonly rank: number;
   readonly size: number;
-  readonly stats: AmStats = { sent: 0, handled: 0, polls: 0 };
+  readonly stats: AmStats = { sent: 0, handled: 0, polls: 0, dropped: 0, drops: { ...NO_DROPS } };
+  /** Memory bulk data may move in and out of: [va, len] pairs. */
+  private readonly exposed: [number, number][] = [];
   /** The handler running now (handlers run one at a time), or null. */
   private running: string | null = null;
   /** Counts handler invocations: a token replies only during its own. */
@@ -127,6 +151,7 @@ class Layer implements Am {
   *get(dest: number, from: number, to: number, len: number, handler: number, ...args: number[]): U {
     this.mayBlock('get');
     this.checkLen(len);
+    if (!this.isExposed(to, len)) throw new AmError(`rank ${this.rank}: get into ${len} bytes at 0x${to.toString(16)}, which this rank has not exposed (am.expose)`);
     yield* this.send(dest, AM_KIND.GET, handler, [from, len, to, ...args], 0, 0);
   }
 
@@ -146,18 +171,76 @@ class Layer implements Am {
     for (;;) {
       const l = this.local.shift();
       if (l !== undefined) {
-        yield* this.deliver(l.header, l.data);
-        n++;
+        const why = this.refusal(l.header);
+        if (why !== null) this.drop(why);
+        else {
+          yield* this.deliver(l.header, l.data);
+          n++;
+        }
         continue;
       }
       const m = yield* this.transport.poll();
       if (m === null) return n;
-      const h = decodeHeader(m.bytes);
-      if (typeof h === 'string') throw new AmError(`rank ${this.rank}: a message that is not an Active Message arrived (${h})`);
-      if (m.bytes.length !== AM_HEADER_BYTES + h.dataLen) throw new AmError(`rank ${this.rank}: a message from rank ${h.src} says ${h.dataLen} data bytes but carries ${m.bytes.length - AM_HEADER_BYTES}`);
+      if (m.bytes === null || !(m.src >= 0 && m.src < this.size)) {
+        this.drop('lost');
+        continue;
+      }
+      const decoded = decodeHeader(m.bytes);
+      if (typeof decoded === 'string') {
+        this.drop('malformed');
+        continue;
+      }
+      // The transport knows who sent it; the header's word is only a claim.
+      const h: AmHeader = { ...decoded, src: m.src };
+      if (m.bytes.length !== AM_HEADER_BYTES + h.dataLen) {
+        this.drop('length');
+        continue;
+      }
+      const why = this.refusal(h);
+      if (why !== null) {
+        this.drop(why);
+        continue;
+      }
       yield* this.deliver(h, h.dataLen > 0 ? m.bytes.subarray(AM_HEADER_BYTES) : null);
       n++;
     }
+  }
+
+  private drop(why: AmDropReason): void {
+    this.stats.dropped++;
+    this.stats.drops[why]++;
+  }
+
+  /** Why an arrived message cannot run here, or null when it can. */
+  private refusal(h: AmHeader): AmDropReason | null {
+    if (h.handler >= this.handlers.length) return 'handler';
+    if (h.args.some((a) => !Number.isSafeInteger(a))) return 'args';
+    const need = h.kind === AM_KIND.GET ? 3 : h.kind === AM_KIND.STORE || h.kind === AM_KIND.GET_REPLY ? 1 : 0;
+    if (h.args.length < need) return 'args';
+    if (h.kind !== AM_KIND.STORE && h.kind !== AM_KIND.GET_REPLY && h.dataLen !== 0) return 'length';
+    if ((h.kind === AM_KIND.STORE || h.kind === AM_KIND.GET_REPLY) && !this.isExposed(h.args[0], h.dataLen)) return 'address';
+    if (h.kind === AM_KIND.GET) {
+      const [from, len] = h.args;
+      if (!Number.isSafeInteger(len) || len < 0 || len > amMaxData(this.transport)) return 'length';
+      if (!this.isExposed(from, len)) return 'address';
+    }
+    return null;
+  }
+
+  private isExposed(va: number, len: number): boolean {
+    if (!Number.isSafeInteger(va) || !Number.isSafeInteger(len) || va < 0 || len < 0) return false;
+    return this.exposed.some(([start, n]) => va >= start && va + len <= start + n);
+  }
+
+  expose(va: number, len: number): void {
+    if (!Number.isSafeInteger(va) || !Number.isSafeInteger(len) || va <= 0 || len <= 0) throw new AmError(`rank ${this.rank}: cannot expose ${len} bytes at ${va}`);
+    this.exposed.push([va, len]);
+  }
+
+  withdraw(va: number, len: number): void {
+    const i = this.exposed.findIndex(([s, n]) => s === va && n === len);
+    if (i < 0) throw new AmError(`rank ${this.rank}: ${len} bytes at 0x${va.toString(16)} were not exposed`);
+    this.exposed.splice(i, 1);
   }
 
   *upcall(): U<number> {
@@ -205,7 +288,6 @@ class Layer implements Am {
 
   /** Runs the message's handler; stores and get replies first deposit their data. */
   private *deliver(h: AmHeader, data: Uint8Array | null): U {
-    if (h.handler >= this.handlers.length) throw new AmError(`rank ${this.rank}: a message from rank ${h.src} names handler ${h.handler}; the table has ${this.handlers.length}`);
     let addr = 0;
     let args = h.args;
     if (h.kind === AM_KIND.STORE || h.kind === AM_KIND.GET_REPLY) {

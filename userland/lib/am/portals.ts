@@ -125,11 +125,13 @@ class PortalsTransport implements AmTransport {
         continue;
       }
       if (ev.type !== PTL.EVENT_PUT) continue;
-      if (ev.ni_fail_type !== PTL.NI_OK || ev.mlength !== ev.rlength) throw new AmError(`rank ${this.rank}: an Active Message from rank ${ev.initiator_nid} arrived ${ev.mlength} of ${ev.rlength} bytes (ni_fail ${ev.ni_fail_type})`);
-      const bytes = yield* this.env.mem.load(ev.start, ev.mlength);
+      // On the job's logical NI the kernel fills initiator_nid with the sender's rank (its own record, not the message's claim).
+      const src = ev.initiator_nid;
       this.takenEnd[ring] = Math.max(this.takenEnd[ring], ev.start + ev.mlength - this.rings[ring]);
+      // A message cut short is no Active Message: the layer counts it as lost.
+      const bytes = ev.ni_fail_type === PTL.NI_OK && ev.mlength === ev.rlength ? yield* this.env.mem.load(ev.start, ev.mlength) : null;
       yield* this.recycle(ring);
-      return { bytes };
+      return { bytes, src };
     }
   }
 

@@ -35,19 +35,18 @@ export interface SplitC {
   /** Waits until `bytes` bytes in all have been stored into this rank. */
   storeSync(bytes: number): U;
   barrier(): U;
+  /**
+   * Maps `bytes` of global memory and exposes it to the other ranks' gets,
+   * puts and stores (nothing else of a rank is reachable). Split-C names
+   * remote data by the address it has on its own rank: ranks that map the
+   * same sizes in the same order get the same addresses (the heap would not
+   * do: the Portals library grows its argument arena there, by a rank's own calls).
+   */
+  alloc(bytes: number): U<number>;
+  /** Withdraws and unmaps global memory from `alloc` (no rank may still be reaching it). */
+  free(va: number, bytes: number): U;
 }
 
-/**
- * Maps `bytes` of global memory. Split-C names remote data by the address
- * it has on its own rank: ranks that map the same sizes in the same order
- * get the same addresses (the heap would not do: the Portals library grows
- * its argument arena there, by a rank's own calls).
- */
-export function* splitcAlloc(env: Env, bytes: number): U<number> {
-  const va = yield* env.sys.mmap(0, Math.max(bytes, 4096), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
-  if (va < 0) throw new AmError(`splitcAlloc: mmap of ${bytes} bytes failed with errno ${-va}`);
-  return va;
-}
 
 export function* splitcStart(env: Env, transport: AmTransport, opts: { readonly window?: number; readonly handlers?: readonly AmHandler[] } = {}): U<SplitC> {
   const s = { pending: 0, stored: 0, arrivals: 0, released: 0, epoch: 0 };
@@ -100,6 +99,19 @@ export function* splitcStart(env: Env, transport: AmTransport, opts: { readonly 
     },
     *storeSync(bytes) {
       yield* am.waitUntil(() => s.stored >= bytes);
+    },
+    *alloc(bytes) {
+      const len = Math.max(bytes, 4096);
+      const va = yield* env.sys.mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+      if (va < 0) throw new AmError(`splitc alloc: mmap of ${bytes} bytes failed with errno ${-va}`);
+      am.expose(va, len);
+      return va;
+    },
+    *free(va, bytes) {
+      const len = Math.max(bytes, 4096);
+      am.withdraw(va, len);
+      const rc = yield* env.sys.munmap(va, len);
+      if (rc < 0) throw new AmError(`splitc free: munmap failed with errno ${-rc}`);
     },
     *barrier() {
       const epoch = ++s.epoch;

@@ -7,8 +7,10 @@
 import type { U } from '../ops.ts';
 
 export interface AmIncoming {
-  /** The AM header and any data, as received. */
-  readonly bytes: Uint8Array;
+  /** The AM header and any data, as received; null when the network dropped the data (U-Net: no receive buffer). */
+  readonly bytes: Uint8Array | null;
+  /** The rank it came from, as the transport knows it (not as the message claims). */
+  readonly src: number;
 }
 
 export interface AmTransport {

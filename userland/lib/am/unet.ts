@@ -58,8 +58,8 @@ class UnetTransport implements AmTransport {
     if (m === null) return null;
     const bytes = m.status === UNET_STATUS.OK ? yield* env.mem.load(ep.va + m.offset, m.len) : null;
     yield* unetRelease(env, ep, m);
-    if (bytes === null) throw new AmError(`rank ${this.rank}: U-Net dropped a message on channel ${m.chan} (status ${m.status}): the receive side ran out of buffers`);
-    return { bytes };
+    // Channel r leads to rank r, and the NIC delivers on a channel only what its peer sent: the sender is m.chan.
+    return { bytes, src: m.chan };
   }
 
   *flush(): U {

@@ -1,0 +1,232 @@
+// U-Net's receive engine on the NIC: it demultiplexes each arriving message
+// by its tag into the one endpoint and channel the tag was given for (an
+// unknown tag, or one arriving from a node other than the channel's peer, is
+// dropped and counted), takes a buffer from that endpoint's free queue (or,
+// direct access, the offset the sender named, checked against the segment),
+// DMAs the data in and writes the descriptor back into the receive queue,
+// raising the upcall when the queue becomes non-empty. A full queue or a
+// missing buffer is counted (DROPS word, NO_BUFFER status), never thrown.
+// Tag 0 is the kernels' own: control messages go to the host's inbox with
+// an interrupt. Messages are handled one at a time, in arrival order.
+
+import type { EventSink } from '../engine.ts';
+import { transferPs } from '../time.ts';
+import { UNET_KERNEL_TAG, UNET_STEP, UNET_STEP_NAMES, type UnetContext, type UnetEndpoint, type UnetMessage } from './endpoint.ts';
+import { UNET_DESC, UNET_FLAG, UNET_FREE, UNET_HDR, UNET_LIMITS, UNET_STATUS } from './layout.ts';
+
+interface RxItem {
+  readonly msg: UnetMessage;
+  readonly tailTime: number;
+  ep: UnetEndpoint | null;
+  chan: number;
+  /** Where the data lands: offset in the segment. */
+  offset: number;
+  len: number;
+  status: number;
+}
+
+export class UnetReceiveEngine implements EventSink {
+  private readonly queue: RxItem[] = [];
+  private busy = false;
+
+  constructor(private readonly c: UnetContext) {}
+
+  /** The network delivered a U-Net message's head here. */
+  arrive(msg: UnetMessage, tailTime: number): void {
+    this.queue.push({ msg, tailTime, ep: null, chan: 0, offset: 0, len: 0, status: UNET_STATUS.OK });
+    if (!this.busy) this.start();
+  }
+
+  private start(): void {
+    if (this.queue.length === 0) {
+      this.busy = false;
+      return;
+    }
+    this.busy = true;
+    this.c.engine.after(this.c.params.rxDemuxPs, this, UNET_STEP.RX_DEMUX);
+  }
+
+  private end(): void {
+    this.queue.shift();
+    this.start();
+  }
+
+  private demux(): void {
+    const { c } = this;
+    const item = this.queue[0];
+    const { msg } = item;
+    if (msg.unet.tag === UNET_KERNEL_TAG) {
+      c.note(UNET_KERNEL_TAG, UNET_STEP.RX_DEMUX, `control from node ${msg.src}`, c.params.rxDemuxPs);
+      c.inbox.push({ src: msg.src, bytes: msg.payload, undeliverable: false });
+      c.interrupt();
+      this.end();
+      return;
+    }
+    const hit = c.byRxTag(msg.unet.tag);
+    const ch = hit?.ep.channels[hit.chan];
+    if (hit === undefined || !hit.ep.live || ch === null || ch === undefined || ch.peerNode !== msg.src) {
+      // A tag nobody here gave that sender: forged, or a channel since closed.
+      c.stats.forged++;
+      c.note(0, UNET_STEP.RX_DEMUX, `tag ${msg.unet.tag} from node ${msg.src}: no such channel, dropped`, c.params.rxDemuxPs);
+      this.end();
+      return;
+    }
+    const ep = hit.ep;
+    item.ep = ep;
+    item.chan = hit.chan;
+    item.len = msg.payload.length;
+    c.note(ep.id, UNET_STEP.RX_DEMUX, `tag ${msg.unet.tag} -> endpoint ${ep.id} chan ${hit.chan}, ${item.len} B`, c.params.rxDemuxPs);
+    if (this.full(ep)) {
+      ep.stats.recvFull++;
+      this.dropAt(ep, 'receive queue full');
+      return;
+    }
+    if (msg.unet.flags & UNET_FLAG.DIRECT) {
+      const r = msg.unet.roffset;
+      if (r + item.len > ep.cfg.segLen) {
+        ep.stats.badDescriptors++;
+        item.status = UNET_STATUS.BAD_BUFFER;
+        item.len = 0;
+      }
+      item.offset = r;
+      this.dma(item);
+      return;
+    }
+    c.engine.after(c.params.descDmaPs, this, UNET_STEP.RX_FREE);
+  }
+
+  private full(ep: UnetEndpoint): boolean {
+    const m = this.c.memory;
+    const tail = m.readU32(ep.cfg.segPa + UNET_HDR.RECV_TAIL);
+    const head = m.readU32(ep.cfg.segPa + UNET_HDR.RECV_HEAD);
+    return ((tail - head) >>> 0) >= ep.cfg.entries;
+  }
+
+  /** Dropped with nothing posted: counted in the endpoint's DROPS word. */
+  private dropAt(ep: UnetEndpoint, why: string): void {
+    const at = ep.cfg.segPa + UNET_HDR.DROPS;
+    this.c.memory.writeU32(at, (this.c.memory.readU32(at) + 1) >>> 0);
+    this.c.note(ep.id, UNET_STEP.RX_DEMUX, `dropped: ${why}`, 0);
+    this.end();
+  }
+
+  /** Takes the next free buffer (one that holds the message), or posts NO_BUFFER. */
+  private takeFree(): void {
+    const { c } = this;
+    const item = this.queue[0];
+    const ep = item.ep!;
+    if (!ep.live) {
+      c.stats.deadEndpoint++;
+      this.end();
+      return;
+    }
+    const m = c.memory;
+    const seg = ep.cfg.segPa;
+    const head = m.readU32(seg + UNET_HDR.FREE_HEAD);
+    const tail = m.readU32(seg + UNET_HDR.FREE_TAIL);
+    const avail = (tail - head) >>> 0;
+    if (avail === 0 || avail > ep.cfg.entries) {
+      ep.stats.noBuffer++;
+      item.status = UNET_STATUS.NO_BUFFER;
+      item.len = 0;
+      item.offset = UNET_LIMITS.NO_OFFSET;
+      c.note(ep.id, UNET_STEP.RX_FREE, 'no free buffer: data dropped', c.params.descDmaPs);
+      this.dma(item);
+      return;
+    }
+    const slot = seg + ep.queues.free + (head % ep.cfg.entries) * UNET_FREE.SIZE;
+    const offset = m.readU32(slot + UNET_FREE.OFFSET);
+    const len = m.readU32(slot + UNET_FREE.LEN);
+    m.writeU32(seg + UNET_HDR.FREE_HEAD, (head + 1) >>> 0);
+    if (len < item.len || offset + len > ep.cfg.segLen) {
+      ep.stats.noBuffer++;
+      item.status = offset + len > ep.cfg.segLen ? UNET_STATUS.BAD_BUFFER : UNET_STATUS.NO_BUFFER;
+      item.len = 0;
+    }
+    item.offset = offset;
+    c.note(ep.id, UNET_STEP.RX_FREE, `free slot ${head % ep.cfg.entries}: +${offset} (${len} B)${item.status === UNET_STATUS.OK ? '' : `, refused: status ${item.status}`}`, c.params.descDmaPs);
+    this.dma(item);
+  }
+
+  /** The receive DMA: cannot finish before the message's tail has arrived. */
+  private dma(item: RxItem): void {
+    const now = this.c.engine.now;
+    const done = Math.max(now + transferPs(item.len, this.c.params.dmaBandwidth), item.tailTime);
+    this.c.engine.at(done, this, UNET_STEP.RX_DMA_DONE);
+  }
+
+  private dmaDone(): void {
+    const { c } = this;
+    const item = this.queue[0];
+    const ep = item.ep!;
+    if (!ep.live) {
+      c.stats.deadEndpoint++;
+      this.end();
+      return;
+    }
+    if (item.len > 0) c.memory.write(ep.cfg.segPa + item.offset, item.msg.payload.subarray(0, item.len));
+    c.note(ep.id, UNET_STEP.RX_DMA_DONE, `${item.len} B -> +${item.offset}`, 0);
+    c.engine.after(c.params.writebackPs, this, UNET_STEP.RX_WRITEBACK);
+  }
+
+  private writeBack(): void {
+    const { c } = this;
+    const item = this.queue[0];
+    const ep = item.ep!;
+    if (!ep.live) {
+      c.stats.deadEndpoint++;
+      this.end();
+      return;
+    }
+    const m = c.memory;
+    const seg = ep.cfg.segPa;
+    // The queue may have filled while the data moved (the owner does not consume): count, post nothing.
+    if (this.full(ep)) {
+      ep.stats.recvFull++;
+      this.dropAt(ep, 'receive queue full');
+      return;
+    }
+    const tail = m.readU32(seg + UNET_HDR.RECV_TAIL);
+    const base = seg + ep.queues.recv + (tail % ep.cfg.entries) * UNET_DESC.SIZE;
+    m.writeU32(base + UNET_DESC.CHAN, item.chan);
+    m.writeU32(base + UNET_DESC.FLAGS, item.msg.unet.flags);
+    m.writeU32(base + UNET_DESC.OFFSET, item.offset);
+    m.writeU32(base + UNET_DESC.LEN, item.len);
+    m.writeU32(base + UNET_DESC.ROFFSET, item.msg.unet.roffset);
+    m.writeU32(base + UNET_DESC.STATUS, item.status);
+    const head = m.readU32(seg + UNET_HDR.RECV_HEAD);
+    m.writeU32(seg + UNET_HDR.RECV_TAIL, (tail + 1) >>> 0);
+    if (item.status === UNET_STATUS.OK) {
+      ep.stats.received++;
+      ep.stats.receivedBytes += item.len;
+      c.stats.received++;
+    }
+    c.note(ep.id, UNET_STEP.RX_WRITEBACK, `slot ${tail % ep.cfg.entries}: chan ${item.chan} ${item.len} B status ${item.status}`, c.params.writebackPs);
+    if (ep.upcall && head === tail && c.irqWired()) {
+      c.upcalls.push(ep.id);
+      c.interrupt();
+    }
+    this.end();
+  }
+
+  fire(kind: number): void {
+    switch (kind) {
+      case UNET_STEP.RX_DEMUX:
+        this.demux();
+        return;
+      case UNET_STEP.RX_FREE:
+        this.takeFree();
+        return;
+      case UNET_STEP.RX_DMA_DONE:
+        this.dmaDone();
+        return;
+      case UNET_STEP.RX_WRITEBACK:
+        this.writeBack();
+        return;
+    }
+  }
+
+  describe(kind: number): string {
+    return `unet ${this.c.node}: ${UNET_STEP_NAMES[kind]}`;
+  }
+}
