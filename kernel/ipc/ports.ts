@@ -81,7 +81,7 @@ export class PortSpace {
   readonly stats = { messages: 0, delivered: 0, dropped: 0, nmsUpdates: 0, nmsNotifications: 0, forgeries: 0 };
 
   constructor(private readonly k: Kernel) {
-    k.ipc.serve('port', (req, cpu) => this.arrived(req.src, req.words, cpu));
+    k.ipc.serve('port', (req, cpu) => this.arrived(req.src, req.words, cpu, req.wantsReply ? () => req.reply([]) : null));
     k.ipc.serve('nms', (req, cpu) => this.countUpdate(req.src, req.words, req.wantsReply ? () => req.reply([0]) : null, cpu));
     k.ipc.serve('lookup', (req) => this.serveLookup(req.src, req.words[0], (ws) => req.reply(ws), (e, why) => req.refuse(e, why)));
   }
@@ -245,15 +245,27 @@ export class PortSpace {
       return;
     }
     const self = this;
-    yield* this.k.ipc.post(home, 'port', encode(id, m), null, function* (_errno, reason, c) {
+    const unreachable = function* (reason: string, c: Cpu): KPath {
       // The home is unreachable: the message is lost, and an RPC waiting for its answer hears so.
       yield step('ipc', 'undeliverable', 0, `to port ${id}: ${reason}`);
       if (m.reply !== null) yield* self.send(m.reply, { kind: 'port-dead', words: [], carried: null, reply: null }, c);
+    };
+    const carried = m.carried;
+    if (carried === null || !carried.nms) {
+      yield* this.k.ipc.post(home, 'port', encode(id, m), null, (_errno, reason, c) => unreachable(reason, c));
+      return;
+    }
+    // NMS: the right in transit stays counted here until the other node holds it (and has told
+    // the port's home): the home never sees a moment with no sender while one is on its way.
+    this.gained(carried);
+    yield* this.k.ipc.request(home, 'port', encode(id, m), null, function* (r, c) {
+      if (!r.ok) yield* unreachable(r.reason, c);
+      yield* self.lost(carried, c);
     });
   }
 
-  /** A message for a port homed here arrived (from this node or another). */
-  private *arrived(src: number, words: readonly number[], cpu: Cpu): KPath {
+  /** A message for a port homed here arrived (from this node or another); `held` answers a sender that waits until the message is queued. */
+  private *arrived(src: number, words: readonly number[], cpu: Cpu, held: (() => KPath) | null = null): KPath {
     const m = decode(words);
     if (m === null) {
       this.stats.dropped++;
@@ -264,6 +276,7 @@ export class PortSpace {
     if (port === undefined) {
       yield step('ipc', 'drop', 0, `${m.msg.kind} for port ${m.id}, which is not here (dead or never made)`);
       yield* this.discard(m.msg, cpu);
+      if (held !== null) yield* held();
       return;
     }
     const carried = m.msg.carried;
@@ -279,11 +292,13 @@ export class PortSpace {
       yield* this.k.ipc.request(homeOf(carried.port), 'nms', [1, carried.port], null, function* (_r, c) {
         entry.ready = true;
         yield* self.flush(port, c);
+        if (held !== null) yield* held();
       });
       return;
     }
     if (carried !== null) this.gained(carried);
     yield* this.flush(port, cpu);
+    if (held !== null) yield* held();
   }
 
   /** Queues the port's arrived messages that are ready, in arrival order. */
