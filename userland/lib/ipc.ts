@@ -3,7 +3,7 @@
 // throws an IpcError naming the call and the errno (use env.sys.raw for the
 // bare -errno).
 
-import { SYS } from './abi.gen.ts';
+import { ERRNO, SYS } from './abi.gen.ts';
 import type { U } from './ops.ts';
 import type { Env } from './runtime.ts';
 
@@ -47,8 +47,6 @@ export interface Ipc {
   reply(reply: number, words: readonly number[]): U;
 }
 
-const ENOENT = 2;
-
 export function* openIpc(env: Env): U<Ipc> {
   const { sys, mem } = env;
   // One buffer per wrapper for words out and in (3 header words + IPC_MAX_WORDS).
@@ -59,7 +57,7 @@ export function* openIpc(env: Env): U<Ipc> {
     return r;
   }
   function* put(words: readonly number[]): U {
-    if (words.length > IPC_MAX_WORDS) throw new IpcError(`a message of ${words.length} words`, 22);
+    if (words.length > IPC_MAX_WORDS) throw new IpcError(`a message of ${words.length} words`, ERRNO.EINVAL);
     for (let i = 0; i < words.length; i++) yield* mem.storeU64(out + 8 * i, BigInt.asUintN(64, BigInt(words[i])));
   }
   function* get(va: number, n: number): U<number[]> {
@@ -83,7 +81,7 @@ export function* openIpc(env: Env): U<Ipc> {
     *lookup(nid, key, retryNs) {
       for (;;) {
         const r = yield* sys.raw(SYS.ipc_lookup, nid, key);
-        if (r === -ENOENT && retryNs !== undefined) {
+        if (r === -ERRNO.ENOENT && retryNs !== undefined) {
           yield* sys.nanosleep(retryNs);
           continue;
         }
