@@ -44,6 +44,8 @@ function received(c: SyscallCtx, name: number): Port {
 function sendable(c: SyscallCtx, name: number, once: boolean): Right {
   const r = right(c, name);
   if (once ? r.kind !== 'send-once' : r.kind !== 'send') fail('EPERM', `port name ${name} is a ${r.kind} right, not a ${once ? 'send-once (reply)' : 'send'} right`);
+  // A dead port on this node is known at once; one on another node only at its home.
+  if (homeOf(r.port) === c.k.nid && !c.k.ports.ports.has(r.port)) fail('ECONNREFUSED', `port ${r.port} is dead`);
   return r;
 }
 

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ERRNO } from '../../kernel/errno.ts';
 import { SYS } from '../../userland/lib/abi.gen.ts';
@@ -165,6 +166,9 @@ describe('ports across nodes', () => {
       yield* r('huge_name', yield* sys.raw(SYS.ipc_send, 2n ** 60n, buf, 0, -1));
       yield* r('bad_carry', yield* sys.raw(SYS.ipc_send, send, buf, 0, 12345));
       yield* r('unpublished', yield* sys.raw(SYS.ipc_lookup, 0, 99));
+      yield* ipc.dealloc(port);
+      yield* r('dead_local_send', yield* sys.raw(SYS.ipc_send, send, buf, 0, -1));
+      yield* r('dead_local_rpc', yield* sys.raw(SYS.ipc_rpc, send, buf, 0, buf, 1));
     }, 1);
     expect(ranks[0].status).toBe(0);
     expect(ranks[0].results).toEqual({
@@ -185,6 +189,8 @@ describe('ports across nodes', () => {
       huge_name: -ERRNO.EINVAL,
       bad_carry: -ERRNO.EBADF,
       unpublished: -ERRNO.ENOENT,
+      dead_local_send: -ERRNO.ECONNREFUSED,
+      dead_local_rpc: -ERRNO.ECONNREFUSED,
     });
   });
 
@@ -272,6 +278,25 @@ describe('ports across nodes', () => {
       yield* ipc.dealloc(p);
     }, 2);
     expect(ranks[0].results.kinds).toBe(IPC_KIND.message * 10 + IPC_KIND.noMoreSenders);
+  });
+
+  it('answers random ipc_* arguments with 0 or a -errno, never a host exception (seeded fuzz)', () => {
+    const calls = [SYS.ipc_port_alloc, SYS.ipc_make_send, SYS.ipc_dealloc, SYS.ipc_publish, SYS.ipc_lookup, SYS.ipc_send, SYS.ipc_receive, SYS.ipc_rpc, SYS.ipc_reply];
+    const arg = fc.oneof(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 64n - 1n }), fc.integer({ min: -2, max: 4200 }).map(BigInt), fc.constantFrom(0n, 1n, 65n, 2n ** 47n, 2n ** 53n, -1n));
+    const cases = fc.sample(fc.tuple(fc.constantFrom(...calls), fc.array(arg, { minLength: 6, maxLength: 6 })), { seed: 14, numRuns: 400 });
+    const known = new Set([0, ...Object.values(ERRNO).map((e) => -e)]);
+    const { ranks, sys } = runRanks(function* (env) {
+      let odd = 0;
+      for (const [nr, args] of cases) {
+        const r = yield* env.sys.raw(nr, ...args);
+        // ipc_port_alloc and ipc_make_send may succeed with a name; anything else is 0 or a known -errno.
+        if (!known.has(r) && !((nr === SYS.ipc_port_alloc || nr === SYS.ipc_make_send) && r > 0)) odd++;
+      }
+      yield* env.sys.publish('odd', odd);
+    }, 2);
+    expect(ranks[0].status).toBe(0);
+    expect(ranks[0].results.odd).toBe(0);
+    expect(sys.kernel(0).stats.oopses).toBe(0);
   });
 
   it('measures the same null RPC figures on every run (determinism)', () => {
