@@ -6,7 +6,6 @@
 import { parseTime } from '../../hw/time.ts';
 import { System } from '../../system/system.ts';
 import { type Fanout, type LoadMode, parseFanout } from '../../userland/lib/jobblock.ts';
-import { isPersonality } from '../../kernel/ipc/personality.ts';
 import { MACHINE_HELP, MACHINE_OPTIONS, type Parsed, UsageError, flag, intOption, machineChoice, parse, str } from '../args.ts';
 import { launch } from '../launch.ts';
 import type { Output } from '../output.ts';
@@ -30,8 +29,6 @@ status, output and published results.
   --load-timeout T   give up on nodes that do not answer within T (default 1s)
   --ranks N          ranks on nodes 0..N-1 (default: every compute node)
   --no-shootdown     do not send TLB shootdown IPIs (stale TLB entries stay)
-  --transport T      the kernels' distributed-IPC transport: dipc (default) or
-                     norma (stop-and-wait), as in seed 002 (docs/IPC.md)
   --time-limit T     stop after T of simulated time (default 10s; e.g. 500ms, 2s)
   --host-limit T     stop after T of host (wall-clock) time with a partial
                      report (default 10min; e.g. 30s, 2min). A program step
@@ -60,7 +57,6 @@ ${MACHINE_HELP}`;
 export const RUN_OPTIONS = {
   ...MACHINE_OPTIONS,
   'no-shootdown': { type: 'boolean' },
-  transport: { type: 'string' },
   'time-limit': { type: 'string' },
   'host-limit': { type: 'string' },
   'load-timeout': { type: 'string' },
@@ -169,9 +165,7 @@ export async function runJob(p: Parsed, out: Output): Promise<number> {
   const outputLines = linesOption(p);
   const hostLimitS = hostLimitSeconds(p);
   const program = await resolveProgram(name);
-  const transport = str(p, 'transport') ?? 'dipc';
-  if (!isPersonality(transport)) throw new UsageError(`--transport must be norma or dipc, got '${transport}'`);
-  const sys = new System({ ...choice, shootdown: !flag(p, 'no-shootdown'), transport });
+  const sys = new System({ ...choice, shootdown: !flag(p, 'no-shootdown') });
   const computeNodes = loaded ? sys.machine.size - 1 : sys.machine.size;
   if (computeNodes < 1) throw new UsageError('a loaded job needs at least 2 nodes (compute nodes and the service node)');
   const asked = str(p, 'nodes') !== undefined ? Number(str(p, 'nodes')) : computeNodes;
