@@ -60,6 +60,18 @@ export const PARAMETERS = {
   'kernel.portalsSetupCycles': int('cycles', 0, 1e7, 'Portals send path: validate the MD, build the header, ring the NIC'),
   'kernel.extRunCycles': int('cycles', 0, 1e7, 'fixed cost of running an extension handler (set up its context, check its verdict)'),
   'kernel.extInsnCycles': real('cycles', 0.01, 1e3, 'cycles per eBPF instruction of an extension handler (compiled to native code in a real kernel)'),
+  'ipc.norma.windowPages': int('pages', 1, 4096, 'NORMA IPC: pages one transport block carries; the sender waits for its ack before the next block or message to that node'),
+  'ipc.norma.txCycles': int('cycles', 0, 1e8, 'NORMA IPC: kernel cycles to build and send one transport block'),
+  'ipc.norma.rxCycles': int('cycles', 0, 1e8, 'NORMA IPC: kernel cycles to take in one block, and again to deliver a complete message'),
+  'ipc.norma.ackCycles': int('cycles', 0, 1e8, 'NORMA IPC: kernel cycles to send, and again to take in, one ack'),
+  'ipc.norma.msgCycles': int('cycles', 0, 1e8, 'NORMA IPC: the Mach message path of one message on a node (copy in, translate rights, queue, copy out)'),
+  'ipc.dipc.blockPages': int('pages', 1, 4096, 'DIPC: pages one KKT block carries'),
+  'ipc.dipc.windowBlocks': int('blocks', 1, 4096, 'DIPC: blocks of one message in flight before the sender waits for an ack'),
+  'ipc.dipc.txCycles': int('cycles', 0, 1e8, 'DIPC: kernel cycles to build and send one KKT block'),
+  'ipc.dipc.rxCycles': int('cycles', 0, 1e8, 'DIPC: kernel cycles to take in one block, and again to deliver a complete message'),
+  'ipc.dipc.ackCycles': int('cycles', 0, 1e8, 'DIPC: kernel cycles to send, and again to take in, one ack'),
+  'ipc.dipc.msgCycles': int('cycles', 0, 1e8, 'DIPC: the Mach message path of one message on a node (no local hot path: seed 002, section 2)'),
+  'ipc.rightCycles': int('cycles', 0, 1e8, 'distributed IPC: translate, insert or remove one port right in a task\'s name table'),
 } as const satisfies Record<string, ParamSpec>;
 
 export type ParamName = keyof typeof PARAMETERS;
@@ -99,6 +111,36 @@ function profile(
 
 const BRIEF = 'Margay architecture brief (Red Storm anchors)';
 const EST = 'estimate';
+
+/**
+ * Distributed IPC on machines the seed did not measure: the Paragon's Mach
+ * path lengths in cycles (see the paragon profile and docs/IPC.md), since
+ * the code path, not the clock, is what the seed's costs are made of.
+ */
+const MACH_IPC_AS_PARAGON = (): Pick<Sourced, Extract<ParamName, `ipc.${string}`>> => {
+  const est = `${EST}: the Paragon's cycle count (Mach path length, seed 002)`;
+  const out = {} as Record<Extract<ParamName, `ipc.${string}`>, readonly [number, string]>;
+  for (const [k, v] of Object.entries(PARAGON_IPC) as [Extract<ParamName, `ipc.${string}`>, readonly [number, string]][]) out[k] = [v[0], est];
+  return out;
+};
+
+const SEED002 = 'Milojicic et al., Concurrency, a Case Study in Remote Tasking and Distributed IPC, HICSS 1996 (seed 002)';
+
+/** The Paragon's distributed-IPC costs (docs/IPC.md shows the derivations). */
+const PARAGON_IPC = {
+  'ipc.norma.windowPages': [1, `${SEED002}, section 2: NORMA IPC sent a long message "a single page at a time", each acknowledged before the next`],
+  'ipc.norma.txCycles': [20_286, `calibrated: ${SEED002}, Table 1 (section 2), remote null RPC 2070 us; tx:rx:ack cycles taken as 4:4:1 (estimate), scaled so the modelled remote RPC gives 2070 us (docs/IPC.md)`],
+  'ipc.norma.rxCycles': [20_286, 'calibrated with ipc.norma.txCycles (Table 1 remote, 2070 us)'],
+  'ipc.norma.ackCycles': [5_071, 'calibrated with ipc.norma.txCycles (Table 1 remote, 2070 us)'],
+  'ipc.norma.msgCycles': [3_868, `calibrated: ${SEED002}, Table 1, local null RPC 220 us less the modelled traps, copies and wake-ups (65.3 us), over its two messages`],
+  'ipc.dipc.blockPages': [16, `${EST}: ${SEED002}, section 2, says only that KKT allows "arbitrarily-large window sizes"; 64 KiB blocks`],
+  'ipc.dipc.windowBlocks': [8, `${EST}: half a MiB in flight per message`],
+  'ipc.dipc.txCycles': [10_330, `calibrated: ${SEED002}, Table 1 (section 2), remote null RPC 1272 us; tx:rx:ack cycles taken as 4:4:1 (estimate), scaled so the modelled remote RPC gives 1272 us (docs/IPC.md)`],
+  'ipc.dipc.rxCycles': [10_330, 'calibrated with ipc.dipc.txCycles (Table 1 remote, 1272 us)'],
+  'ipc.dipc.ackCycles': [2_583, 'calibrated with ipc.dipc.txCycles (Table 1 remote, 1272 us)'],
+  'ipc.dipc.msgCycles': [6_318, `calibrated: ${SEED002}, Table 1, local null RPC 318 us (no local hot path) less the modelled traps, copies and wake-ups (65.3 us), over its two messages`],
+  'ipc.rightCycles': [500, `${EST}: a name-table lookup or insert, 10 us on the i860`],
+} as const satisfies Pick<Sourced, Extract<ParamName, `ipc.${string}`>>;
 
 const redstorm = profile(
   'redstorm',
@@ -147,6 +189,7 @@ const redstorm = profile(
     'kernel.portalsSetupCycles': [1200, `${EST}: Portals 3.3 host-side send path (validate MD, build header, post to SeaStar mailbox)`],
     'kernel.extRunCycles': [150, `${EST}: handler context set-up and verdict`],
     'kernel.extInsnCycles': [1.5, `${EST}: JIT-compiled eBPF on an out-of-order x86 core (Linux BPF JIT runs near 1-2 cycles per instruction)`],
+    ...MACH_IPC_AS_PARAGON(),
   },
 );
 
@@ -197,6 +240,7 @@ const paragon = profile(
     'kernel.portalsSetupCycles': [300, EST],
     'kernel.extRunCycles': [100, EST],
     'kernel.extInsnCycles': [2, `${EST}: in-order i860`],
+    ...PARAGON_IPC,
   },
 );
 
@@ -247,6 +291,7 @@ const modern = profile(
     'kernel.portalsSetupCycles': [600, EST],
     'kernel.extRunCycles': [100, EST],
     'kernel.extInsnCycles': [1, `${EST}: Linux BPF JIT on a modern core`],
+    ...MACH_IPC_AS_PARAGON(),
   },
 );
 
@@ -299,6 +344,7 @@ const atm95 = profile(
     'kernel.portalsSetupCycles': [1200, EST],
     'kernel.extRunCycles': [150, EST],
     'kernel.extInsnCycles': [3, `${EST}: in-order SuperSPARC`],
+    ...MACH_IPC_AS_PARAGON(),
   },
 );
 

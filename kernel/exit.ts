@@ -25,6 +25,8 @@ export interface ExitContext extends Pick<KernelContext, 'engine' | 'traceStep'>
   readonly jobs: { processEnded(p: Process): void; inflight(pid: number): number };
   /** The kernel DSM: the process's rank detaches (its frames stay for the other ranks). */
   readonly dsm: { forget(p: Process): void };
+  /** Ports: the process's rights go (its ports die; its send rights are counted out). */
+  readonly ports: { forget(p: Process): void };
   timer(core: number): CpuTimers;
   /** Tells the machine around the kernel (KernelHost.processExited). */
   announceExit(p: Process): void;
@@ -82,6 +84,7 @@ function endProcess(k: ExitContext, p: Process, status: number, reason: string |
   k.portals.forget(p);
   k.unet.forget(p);
   k.dsm.forget(p);
+  k.ports.forget(p);
   k.zombies.add(p);
   k.zombies.reap(k);
   k.jobs.processEnded(p);

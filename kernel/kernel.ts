@@ -24,6 +24,8 @@ import { PortalsDriver } from './portals/driver.ts';
 import { UnetKernel } from './unet/unet.ts';
 import { DsmNode } from './dsm/node.ts';
 import { dsmFault } from './dsm/fault.ts';
+import { PortSpace } from './ipc/ports.ts';
+import { IpcServices } from './ipc/services.ts';
 import type { Process, ProcessInfo, Thread } from './process.ts';
 import { armQuantum, leastLoadedCore, sleepUntil, startThread, wake } from './sched.ts';
 import { type SpawnOptions, TaskIds, discardThread, newThread, spawnProcess } from './spawn.ts';
@@ -74,6 +76,10 @@ export class Kernel implements KernelContext {
   readonly unet: UnetKernel;
   /** The kernel DSM (kernel/dsm/). */
   readonly dsm: DsmNode;
+  /** Distributed IPC: the kernel-to-kernel transport and kernel services (kernel/ipc/). */
+  readonly ipc: IpcServices;
+  /** Mach-style ports across nodes, on the services (kernel/ipc/ports.ts). */
+  readonly ports: PortSpace;
   readonly stats: KernelStats = { syscalls: 0, pageFaults: 0, shootdowns: 0, shootdownPs: 0, shootdownIpis: 0, ipisSent: 0, oopses: 0 };
   readonly oopsLog: string[] = [];
   /** The core whose event is being handled right now, if any. */
@@ -104,6 +110,8 @@ export class Kernel implements KernelContext {
     this.jobs = new JobControl(this);
     this.unet = new UnetKernel(this);
     this.dsm = new DsmNode(this);
+    this.ipc = new IpcServices(this, options.transport ?? 'dipc');
+    this.ports = new PortSpace(this);
   }
 
   get nid(): number {
