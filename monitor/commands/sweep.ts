@@ -104,11 +104,11 @@ export async function run(argv: string[], out: Output): Promise<number> {
     if (dir === undefined) throw new UsageError('--plan needs --out DIR, the folder each point writes its file to');
     checkFolder(dir, '--out');
     checkOutputs();
-    const text = planLines(spec, dir, process.cwd()).join('\n') + '\n';
+    const lines = planLines(spec, dir, process.cwd());
     if (file !== undefined) {
-      writeOutput(file, '-o', text);
-      out.note(`wrote ${file}: ${pointsOf(spec).length} points, one command a line`);
-    } else process.stdout.write(text);
+      writeOutput(file, '-o', lines.join('\n') + '\n');
+      out.note(`wrote ${file}: ${lines.length} points, one command a line`);
+    } else lines.forEach((l) => out.say(l));
     return 0;
   }
   const pointText = str(p, 'point');

@@ -84,11 +84,15 @@ describe('margay sweep --jobs', () => {
 });
 
 describe('margay sweep as a job array (--plan, --point, --merge)', () => {
-  it('plans one shell command per point, line K running point K into the folder', () => {
+  it('plans one shell command per point, line K running point K into the folder', async () => {
     const lines = planText.trimEnd().split('\n');
     expect(lines).toHaveLength(POINTS);
     lines.forEach((l, i) => expect(l).toMatch(new RegExp(`^cd \\S+ && \\S+ \\S+/bin/margay\\.js sweep .* --point ${i + 1} --out \\S+$`)));
     expect(readdirSync(pointsDir).sort()).toEqual(Array.from({ length: POINTS }, (_, i) => `point-${i + 1}.json`));
+    // Without -o the plan goes to stdout, the same lines.
+    const out = bufferOutput();
+    expect(await sweep.run([...SWEEP, '--plan', '--out', pointsDir], out)).toBe(0);
+    expect(out.lines.join('\n') + '\n').toBe(planText);
   });
 
   it('merges the points into the same JSON and SVG as the local sweep, byte for byte', async () => {
