@@ -8,6 +8,8 @@ export interface Output {
   note(line: string): void;
   /** The one JSON document (stdout). */
   json(doc: unknown): void;
+  /** A progress line (stderr) that the next one replaces on a terminal; `last` ends it. Without it, progress goes to note(). */
+  progress?(line: string, last: boolean): void;
 }
 
 export function consoleOutput(jsonMode: boolean): Output {
@@ -15,6 +17,8 @@ export function consoleOutput(jsonMode: boolean): Output {
     say: (line) => (jsonMode ? process.stderr : process.stdout).write(line + '\n'),
     note: (line) => process.stderr.write(line + '\n'),
     json: (doc) => process.stdout.write(JSON.stringify(doc, null, 2) + '\n'),
+    // On a terminal one line is rewritten in place; in a log, one line per step.
+    progress: (line, last) => process.stderr.write(process.stderr.isTTY ? `\r\x1b[K${line}${last ? '\n' : ''}` : line + '\n'),
   };
 }
 

@@ -1,20 +1,24 @@
 // `margay sweep`: launches the same job over a range of node counts with
 // each fan-out shape and writes the load-time curve as JSON (and an SVG
-// plot), to compare flat and hierarchical loading as the seed does.
+// plot), to compare flat and hierarchical loading as the seed does. The
+// points run in worker threads here (--jobs), or one per job of a job
+// array elsewhere (--plan, --point, --merge); the curve is the same.
 
-import { System } from '../../system/system.ts';
-import { type Fanout, type LoadMode, formatFanout, parseFanout } from '../../userland/lib/jobblock.ts';
-import { MACHINE_HELP, MACHINE_OPTIONS, UsageError, flag, intOption, machineChoice, parse, str } from '../args.ts';
-import { launch } from '../launch.ts';
+import { MACHINE_HELP, UsageError, flag, intOption, parse, str } from '../args.ts';
 import { writableFile, writeOutput } from '../files.ts';
 import type { Output } from '../output.ts';
-import { resolveProgram } from '../programs.ts';
-import { buildReport } from '../report.ts';
-import { svgPlot } from '../svgplot.ts';
 import { HELP as DSM_HELP, runDsmSweep } from './sweepdsm.ts';
 import { LATENCY_HELP, runLatencySweep } from '../sweeps/latency.ts';
+import { checkFolder, mergePoints, planLines, pointRef, writePointFile } from '../sweeps/jobarray.ts';
+import { SPEC_OPTIONS, type SweepResult, assemble, describePoint, pointsOf, profileName, programOf, resultJson, resultSvg, runPoint, specOf } from '../sweeps/loadsweep.ts';
+import { defaultJobs, runPoints } from '../sweeps/threads.ts';
+
+export type { SweepPoint, SweepResult } from '../sweeps/loadsweep.ts';
 
 export const HELP = `usage: margay sweep [options]
+       margay sweep [options] --plan --out DIR [-o FILE]
+       margay sweep [options] --point K --out DIR
+       margay sweep --merge DIR [-o FILE] [--svg FILE]
        margay sweep dsm [options]   (the DSM comparison: see the end)
 
 Runs one job per (fan-out, node count) and reports the simulated time of
@@ -30,6 +34,19 @@ each phase; the load phase is the seed's "remote task creation" time.
                      when the counts span a factor of 10 or more)
   --log-y            plot the load time on a log scale
   --json             print the JSON on stdout (the default without -o)
+  --jobs N           run N points at once in worker threads (default: one
+                     per core); the JSON is the same for any N. Progress,
+                     [done/total], goes to stderr (one updated line on a
+                     terminal, else a line per point)
+
+As a job array (Slurm --array, GNU parallel), past one host:
+  --plan             write one shell command per point (line K runs point K;
+                     to -o FILE or stdout); needs --out DIR
+  --point K          run point K only and write DIR/point-K.json; needs --out DIR
+  --out DIR          the existing folder the points' files go to
+  --merge DIR        join DIR's point files (*.json; other files are left
+                     alone) into the JSON and SVG a local sweep writes;
+                     missing, duplicate or foreign points are refused
 
 ${MACHINE_HELP}
 
@@ -37,78 +54,85 @@ ${DSM_HELP}
 
 ${LATENCY_HELP}`;
 
-export interface SweepPoint {
-  nodes: number;
-  load_ns: number | null;
-  total_ns: number;
-  status: string;
+const OUTPUT_OPTIONS = { output: { type: 'string', short: 'o' }, svg: { type: 'string' }, 'log-y': { type: 'boolean' }, json: { type: 'boolean' } } as const;
+const RUNNER_OPTIONS = { jobs: { type: 'string' }, plan: { type: 'boolean' }, point: { type: 'string' }, out: { type: 'string' }, merge: { type: 'string' } } as const;
+
+/** Throws naming the first of `names` given with `mode` (they make no sense together). */
+function refuse(values: Record<string, unknown>, names: readonly string[], mode: string, why: string): void {
+  const given = names.find((n) => values[n] !== undefined);
+  if (given !== undefined) throw new UsageError(`${mode} ${why}: no --${given === 'output' ? 'output (-o)' : given}`);
 }
 
-export interface SweepResult {
-  app: string;
-  load: LoadMode;
-  profile: string;
-  image_bytes: number;
-  series: { fanout: string; points: SweepPoint[] }[];
-}
-
-function counts(text: string): number[] {
-  const out: number[] = [];
-  for (const part of text.split(',')) {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
-    if (m === null) throw new UsageError(`--counts: '${part}' is not a count or a range`);
-    const a = Number(m[1]);
-    const b = Number(m[2] ?? m[1]);
-    if (a < 1 || b > 100_000 || b < a) throw new UsageError(`--counts: '${part.trim()}' must name node counts from 1 to 100000, low to high`);
-    for (let n = a; n <= b; n++) out.push(n);
+/** Writes the curve where the flags say: -o FILE and/or stdout, and --svg. */
+function emit(result: SweepResult, values: Record<string, unknown>, out: Output): void {
+  const file = values.output as string | undefined;
+  const svg = values.svg as string | undefined;
+  if (file !== undefined) writeOutput(file, '-o', resultJson(result));
+  if (file === undefined || values.json === true) out.json(result);
+  if (svg !== undefined) {
+    writeOutput(svg, '--svg', resultSvg(result, values['log-y'] === true));
+    out.note(`wrote ${svg}`);
   }
-  return out;
 }
 
 export async function run(argv: string[], out: Output): Promise<number> {
   if (argv[0] === 'dsm') return runDsmSweep(argv.slice(1), out); // the DSM comparison (sweepdsm.ts)
   // `margay sweep latency`: issue 13's message paths, round trip against size.
   if (argv[0] === 'latency') return runLatencySweep(argv.slice(1), out);
-  const p = parse(argv, { ...MACHINE_OPTIONS, app: { type: 'string' }, load: { type: 'string' }, fanouts: { type: 'string' }, counts: { type: 'string' }, 'image-bytes': { type: 'string' }, output: { type: 'string', short: 'o' }, svg: { type: 'string' }, 'log-y': { type: 'boolean' }, json: { type: 'boolean' } }, 0);
-  if (str(p, 'shape') !== undefined || str(p, 'nodes') !== undefined) throw new UsageError('sweep chooses the machine for each count: use --counts, not --shape or --nodes');
-  const load = str(p, 'load') ?? 'two-phase';
-  if (load !== 'two-phase' && load !== 'one-phase') throw new UsageError(`--load must be two-phase or one-phase, got '${load}'`);
-  const fanouts: Fanout[] = (str(p, 'fanouts') ?? 'flat,flat-concurrent,tree:2,binomial').split(',').map((t) => {
-    const f = parseFanout(t.trim());
-    if (f === null) throw new UsageError(`--fanouts: bad fan-out '${t}'`);
-    return f;
-  });
-  const ns = counts(str(p, 'counts') ?? '1-64,1024');
-  const pad = intOption(p, 'image-bytes', 0, 64 << 20) ?? 0;
-  // Before the sweep, not after it: an output file that cannot be written.
+  const p = parse(argv, { ...SPEC_OPTIONS, ...OUTPUT_OPTIONS, ...RUNNER_OPTIONS }, 0);
+  const v = p.values;
   const file = str(p, 'output');
   const svg = str(p, 'svg');
-  if (file !== undefined) writableFile(file, '-o');
-  if (svg !== undefined) writableFile(svg, '--svg');
-  const base = await resolveProgram(str(p, 'app') ?? 'hello');
-  const program = pad > 0 ? { ...base, data: new Uint8Array(pad), dataBytes: Math.max(base.dataBytes, pad) } : base;
-  const result: SweepResult = { app: base.name, load, profile: '', image_bytes: pad, series: [] };
-  for (const f of fanouts) {
-    const points: SweepPoint[] = [];
-    for (const n of ns) {
-      p.values.nodes = String(n);
-      const choice = machineChoice(p, 1);
-      result.profile = choice.profile.name;
-      const sys = new System(choice);
-      const job = launch(sys, { load, fanout: f, programs: [program], map: [{ firstNid: 0, count: n, image: 0 }], argv: [], timeoutUs: 10_000_000 });
-      const stop = sys.run({ done: () => sys.jobDone(job), until: 60e12 });
-      const r = buildReport(sys, job, stop, f, 0);
-      points.push({ nodes: n, load_ns: r.phases_ns?.load ?? null, total_ns: r.sim_end_ns, status: r.job.status });
-      if (str(p, 'output') !== undefined) out.note(`${formatFanout(f)} ${n} nodes: load ${r.phases_ns?.load ?? '-'} ns (${r.job.status})`);
-    }
-    result.series.push({ fanout: formatFanout(f), points });
+  // Before the sweep, not after it: an output file that cannot be written.
+  const checkOutputs = () => {
+    if (file !== undefined) writableFile(file, '-o');
+    if (svg !== undefined) writableFile(svg, '--svg');
+  };
+
+  const mergeDir = str(p, 'merge');
+  if (mergeDir !== undefined) {
+    refuse(v, [...Object.keys(SPEC_OPTIONS), 'jobs', 'plan', 'point', 'out'], '--merge', 'reads the sweep from its point files');
+    checkOutputs();
+    emit(mergePoints(mergeDir).result, v, out);
+    return 0;
   }
-  if (file !== undefined) writeOutput(file, '-o', JSON.stringify(result, null, 2) + '\n');
-  if (file === undefined || flag(p, 'json')) out.json(result);
-  if (svg !== undefined) {
-    const series = result.series.map((s) => ({ name: s.fanout, points: s.points.filter((q) => q.load_ns !== null).map((q) => ({ x: q.nodes, y: q.load_ns! / 1000 })) }));
-    writeOutput(svg, '--svg', svgPlot(`${result.app}: ${load} job load on ${result.profile}`, 'compute nodes', 'load phase (us, simulated)', series, { logY: flag(p, 'log-y') }));
-    out.note(`wrote ${svg}`);
+
+  const spec = specOf(p);
+  const dir = str(p, 'out');
+  if (flag(p, 'plan')) {
+    refuse(v, ['jobs', 'point', 'svg', 'log-y', 'json'], '--plan', 'writes the command lines only');
+    if (dir === undefined) throw new UsageError('--plan needs --out DIR, the folder each point writes its file to');
+    checkFolder(dir, '--out');
+    checkOutputs();
+    const lines = planLines(spec, dir, process.cwd());
+    if (file !== undefined) {
+      writeOutput(file, '-o', lines.join('\n') + '\n');
+      out.note(`wrote ${file}: ${lines.length} points, one command a line`);
+    } else lines.forEach((l) => out.say(l));
+    return 0;
   }
+  const pointText = str(p, 'point');
+  if (pointText !== undefined) {
+    refuse(v, ['jobs', 'output', 'svg', 'log-y', 'json'], '--point', 'writes DIR/point-K.json only');
+    if (dir === undefined) throw new UsageError('--point needs --out DIR, the folder to write its file to');
+    checkFolder(dir, '--out');
+    const pt = pointRef(spec, pointText);
+    const program = await programOf(spec);
+    const r = runPoint(spec, program, pt);
+    const written = writePointFile(dir, spec, pt, program.name, profileName(spec), r);
+    out.note(`[${pt.k}/${pointsOf(spec).length}] ${describePoint(pt, r)}: wrote ${written}`);
+    return 0;
+  }
+  if (dir !== undefined) throw new UsageError('--out goes with --plan or --point (a local sweep writes -o FILE)');
+
+  const jobs = intOption(p, 'jobs', 1, 1024) ?? defaultJobs();
+  checkOutputs();
+  const results = await runPoints(spec, jobs, (pt, r, done, total) => {
+    const line = `[${done}/${total}] ${describePoint(pt, r)}`;
+    if (out.progress) out.progress(line, done === total);
+    else out.note(line);
+  });
+  const program = await programOf(spec);
+  emit(assemble(spec, program.name, profileName(spec), results), v, out);
   return 0;
 }
