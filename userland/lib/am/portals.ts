@@ -57,6 +57,11 @@ export function* amOverPortals(env: Env, opts: AmPortalsOptions = {}): U<AmTrans
   return t;
 }
 
+/** The source rank an AM header names (wire.ts: a u32 at byte 4), or -1 for bytes too short to hold one. */
+function headerSrc(b: Uint8Array): number {
+  return b.length < AM_HEADER_BYTES ? -1 : new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(4, true);
+}
+
 class PortalsTransport implements AmTransport {
   readonly name = 'portals';
   readonly rank: number;
@@ -129,6 +134,9 @@ class PortalsTransport implements AmTransport {
       const bytes = yield* this.env.mem.load(ev.start, ev.mlength);
       this.takenEnd[ring] = Math.max(this.takenEnd[ring], ev.start + ev.mlength - this.rings[ring]);
       yield* this.recycle(ring);
+      // The kernel names the sender by its rank in this job's map (PTL_RANK_ANY for a process outside the
+      // job, even of the same uid): a message from outside, or whose header names another sender, is dropped.
+      if (!(ev.initiator_nid < this.size) || headerSrc(bytes) !== ev.initiator_nid) continue;
       return { bytes };
     }
   }
