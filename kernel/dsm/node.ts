@@ -246,7 +246,10 @@ export class DsmNode {
       const tally = this.dropJoins(keyString(key));
       if (tally !== undefined) for (const [rank, j] of tally) if (rank !== 0) this.answerJoin(key, rank, j.nid, JOIN_OUTCOME.noRankZero);
     }
-    for (const r of this.regions.values()) if (r.process === p || (r.process === null && r.creator === p)) this.detach(r, true);
+    for (const r of this.regions.values()) {
+      dropWaitersOf(r, p);
+      if (r.process === p || (r.process === null && r.creator === p)) this.detach(r, true);
+    }
   }
 
   /**
@@ -268,6 +271,17 @@ export class DsmNode {
     this.regions.delete(keyString(r.key));
     this.k.node.memory.zero(r.pa, r.bytes);
     this.k.phys.release(r.pa);
+  }
+}
+
+/** Takes `p`'s threads off the region's wait lists: a grant or a wake-up must never go to a thread that is gone. */
+function dropWaitersOf(r: DsmRegion, p: Process): void {
+  for (const lists of [r.waiters, r.lockWaiters, r.barrierWaiters] as Map<number, Thread[]>[]) {
+    for (const [key, ts] of lists) {
+      const live = ts.filter((t) => t.process !== p);
+      if (live.length === 0) lists.delete(key);
+      else if (live.length !== ts.length) lists.set(key, live);
+    }
   }
 }
 

@@ -49,8 +49,10 @@ export function* serveSync(n: DsmNode, r: DsmRegion, h: DsmHeader, cpu: Cpu): KP
     }
     case 'lock-grant': {
       if (r.lockManagerOf(h.page) !== h.src) break;
+      // The next live waiter: a thread whose process ended meanwhile gets nothing (its grant is handed on below).
       const ts = r.lockWaiters.get(h.page);
-      const t = ts?.shift();
+      let t = ts?.shift();
+      while (t !== undefined && !t.process.alive) t = ts!.shift();
       if (ts !== undefined && ts.length === 0) r.lockWaiters.delete(h.page);
       yield step('dsm', 'lock', cost, h.arg === 0 ? `lock ${h.page} granted to rank ${r.rank}` : `lock ${h.page} refused to rank ${r.rank}: rank ${h.arg - 1} ended holding it`);
       if (t !== undefined) yield* n.k.wake(t, h.arg, cpu);
