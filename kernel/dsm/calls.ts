@@ -15,7 +15,7 @@ import { copyout, i64bytes } from '../uaccess.ts';
 import { type DsmNode, type Endpoint, JOIN_LIMIT, JOIN_OUTCOME, JOIN_REFUSAL, jobKey } from './node.ts';
 import { setEntry } from './protocol.ts';
 import { ACCESS, DsmRegion, PAGE, keyString } from './region.ts';
-import { validLock } from './sync.ts';
+import { LOCKS_PER_MANAGER, LOCK_TABLE_FULL, validLock } from './sync.ts';
 
 /** Largest region (per node: every rank holds frames for all of it). */
 export const MAX_DSM_BYTES = 1 << 30;
@@ -151,6 +151,7 @@ export function* sys_dsm_lock(c: SyscallCtx): KPath<number> {
   c.k.dsm.send(r, m, 'lock-req', id, 0);
   yield step('dsm', 'request', c.k.profile.values['kernel.portalsSetupCycles'], `lock ${id} from manager rank ${m}`);
   const refused = (yield* block()) as number;
+  if (refused === LOCK_TABLE_FULL) fail('ENOSPC', `lock ${id}: its manager (rank ${m}) keeps ${LOCKS_PER_MANAGER} locks in use already`);
   if (refused !== 0) fail('ESRCH', `lock ${id}: rank ${refused - 1} ended holding it (what it guards may be half-written)`);
   r.held.add(id);
   return 0;

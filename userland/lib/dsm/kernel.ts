@@ -10,9 +10,14 @@ import { type Dsm, DsmError, type DsmStats } from './api.ts';
 /** The words dsm_stats writes, in the kernel's order (a test checks it against kernel/dsm/calls.ts). */
 export const KERNEL_STATS_WORDS = ['faults', 'readFaults', 'writeFaults', 'invalidations', 'syscalls', 'messages', 'faultNs', 'served', 'grants', 'dataBytes'] as const;
 
+/** The largest kernel region (a test checks it against kernel/dsm/calls.ts). */
+export const KERNEL_DSM_MAX_BYTES = 2 ** 30;
+
 /** Creates (collectively: every rank must call it) the job's region in the kernel and returns the Dsm over it. */
 export function* openKernelDsm(env: Env, bytes: number): U<Dsm> {
   const { sys, mem } = env;
+  // The kernel's bound (kernel/dsm/calls.ts MAX_DSM_BYTES); a size that is no whole number never reaches a register.
+  if (!Number.isSafeInteger(bytes) || bytes <= 0 || bytes > KERNEL_DSM_MAX_BYTES) throw new DsmError(`dsm: a region is 1 byte to ${KERNEL_DSM_MAX_BYTES} bytes, got ${bytes}`);
   const created = yield* sys.raw(SYS.dsm_create, bytes);
   if (created < 0) throw new DsmError(`dsm: dsm_create(${bytes}) failed: errno ${-created}`);
   const base = yield* sys.raw(SYS.dsm_attach);
