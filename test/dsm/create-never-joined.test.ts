@@ -7,6 +7,7 @@
 // And a create that never completed leaves no frames behind.
 import { describe, expect, it } from 'vitest';
 import { ERRNO, SYS } from '../../userland/lib/abi.gen.ts';
+import { openDsm } from '../../userland/lib/dsm/api.ts';
 import { program } from '../../userland/lib/runtime.ts';
 import { boot } from '../kernel/helpers.ts';
 
@@ -81,5 +82,17 @@ describe('kernel dsm_create when a rank never joins', () => {
     const r = job.ranks.map((x) => x.process!.results.get('again'));
     expect(r).toEqual([-ERRNO.EBUSY, -ERRNO.EBUSY]); // the same answer on every rank
     expect(stop.kind).toBe('done');
+  });
+
+  it('tells rank 0 of a program using openDsm why its create failed when rank 1 returns first', () => {
+    const sys = boot({ nodes: 2, trace: false });
+    const prog = program('dsm-open-no-join', function* (env) {
+      if ((yield* env.sys.getrank()) === 1) return 0;
+      yield* openDsm(env, 'kernel', 4096);
+      return 0;
+    });
+    const job = sys.launchDirect(prog, [0, 1], []);
+    expect(sys.run({ done: () => sys.jobDone(job), until: 5e12 }).kind).toBe('done');
+    expect(job.ranks[0].process!.exitReason).toMatch(/dsm_create\(4096\) failed: errno 3 \(a rank of the job ended before it created its part/);
   });
 });
