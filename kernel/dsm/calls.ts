@@ -12,10 +12,10 @@ import { type SyscallCtx, argInt, argPtr, argSize } from '../syscalls/context.ts
 import type { SyscallName } from '../syscalls/table.ts';
 import { shootdown } from '../tlbflush.ts';
 import { copyout, i64bytes } from '../uaccess.ts';
-import { type DsmNode, type Endpoint, JOIN_LIMIT, JOIN_OUTCOME, jobKey } from './node.ts';
+import { type DsmNode, type Endpoint, JOIN_LIMIT, JOIN_OUTCOME, JOIN_REFUSAL, jobKey } from './node.ts';
 import { setEntry } from './protocol.ts';
 import { ACCESS, DsmRegion, PAGE, keyString } from './region.ts';
-import { validLock } from './sync.ts';
+import { LOCKS_PER_MANAGER, LOCK_TABLE_FULL, validLock } from './sync.ts';
 
 /** Largest region (per node: every rank holds frames for all of it). */
 export const MAX_DSM_BYTES = 1 << 30;
@@ -48,13 +48,23 @@ export function* sys_dsm_create(c: SyscallCtx): KPath<number> {
   const n = c.k.dsm;
   const asked = argSize(c, 0);
   const nids = jobNids(c.p, c.k.nid);
+  n.entered(c.p);
   // Every rank sees the same job map, so each refuses alone: no rendezvous (two ranks on a node would share its one slot).
   if (new Set(nids).size !== nids.length) fail('EINVAL', 'the kernel DSM takes one rank per node (a node holds one copy of each page)');
-  if (n.jobRegion(c.p) !== undefined) fail('EEXIST', "the job's region exists on this node");
   const key = jobKey(c.p, c.k.nid);
   const ks = keyString(key);
-  if (n.creating.has(ks)) fail('EBUSY', "a create of the job's region is in progress on this node");
   const rank = c.p.info.rank;
+  const previous = n.jobRegion(c.p);
+  if (previous !== undefined) {
+    // The job's previous region is still here (its release has not arrived, or this rank never detached):
+    // rank 0's node hears of it, so the other ranks of this create get -EBUSY and none waits; this rank gets
+    // -EEXIST if it never detached, else the same -EBUSY.
+    if (rank === 0) yield* n.countJoin(key, 0, { nid: c.k.nid, value: JOIN_REFUSAL.busy }, c.cpu, nids);
+    else n.joinFor(key, rank, JOIN_REFUSAL.busy);
+    if (!previous.detached) fail('EEXIST', "the job's region exists on this node (dsm_detach it first)");
+    fail('EBUSY', "the job's previous region is still on this node (every rank must detach, then its release reaches every node); try again");
+  }
+  if (n.creating.has(ks)) fail('EBUSY', "a create of the job's region is in progress on this node");
   if (nids[rank] !== c.k.nid) fail('EINVAL', `rank ${rank} is not on this node`);
   const bytes = Math.ceil(asked / PAGE) * PAGE;
   // A rank that cannot create still takes part, so every rank learns the create failed (none waits for ever).
@@ -76,11 +86,11 @@ export function* sys_dsm_create(c: SyscallCtx): KPath<number> {
   yield step('dsm', 'create', c.k.profile.values['kernel.mapPageCycles'], `${bytes} B, rank ${rank} of ${nids.length}${err ? `: ${err[1]}` : ''}`);
   // Rank 0's node counts the announcements; its own is counted here, the others' arrive by message.
   let outcome: number;
-  if (rank === 0 && (yield* n.countJoin(key, 0, { nid: c.k.nid, value: err ? -1 : bytes }, c.cpu, nids)) === JOIN_OUTCOME.full) {
+  if (rank === 0 && (yield* n.countJoin(key, 0, { nid: c.k.nid, value: err ? JOIN_REFUSAL.cannot : bytes }, c.cpu, nids)) === JOIN_OUTCOME.full) {
     n.creating.delete(ks);
     outcome = JOIN_OUTCOME.full;
   } else {
-    if (rank !== 0) n.send(ep, 0, 'join', 0, err ? -1 : bytes);
+    if (rank !== 0) n.send(ep, 0, 'join', 0, err ? JOIN_REFUSAL.cannot : bytes);
     outcome = (yield* block()) as number;
   }
   if (outcome !== JOIN_OUTCOME.complete) {
@@ -88,6 +98,8 @@ export function* sys_dsm_create(c: SyscallCtx): KPath<number> {
     if (err !== null) fail(...err);
     if (outcome === JOIN_OUTCOME.full) fail('EAGAIN', `rank 0's node has ${JOIN_LIMIT} create announcements pending; try again`);
     if (outcome === JOIN_OUTCOME.noRankZero) fail('ESRCH', "rank 0's process is not there to count the create (it ended, or never called dsm_create)");
+    if (outcome === JOIN_OUTCOME.rankGone) fail('ESRCH', 'a rank of the job ended (returned or was killed) before it called dsm_create');
+    if (outcome === JOIN_OUTCOME.busy) fail('EBUSY', "a rank's node still holds the job's previous region (its release has not arrived); try again");
     fail('EINVAL', 'the ranks asked for different sizes, or one could not create its part');
   }
   return 0;
@@ -139,6 +151,7 @@ export function* sys_dsm_lock(c: SyscallCtx): KPath<number> {
   c.k.dsm.send(r, m, 'lock-req', id, 0);
   yield step('dsm', 'request', c.k.profile.values['kernel.portalsSetupCycles'], `lock ${id} from manager rank ${m}`);
   const refused = (yield* block()) as number;
+  if (refused === LOCK_TABLE_FULL) fail('ENOSPC', `lock ${id}: its manager (rank ${m}) keeps ${LOCKS_PER_MANAGER} locks in use already`);
   if (refused !== 0) fail('ESRCH', `lock ${id}: rank ${refused - 1} ended holding it (what it guards may be half-written)`);
   r.held.add(id);
   return 0;

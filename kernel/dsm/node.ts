@@ -29,6 +29,20 @@ export const JOIN_OUTCOME = {
   full: 2,
   /** Rank 0's process is not there (ended, or never was): the create cannot complete. */
   noRankZero: 3,
+  /** A rank ended (returned, was killed) before it announced its part. */
+  rankGone: 4,
+  /** A rank's node still holds the job's previous region (its release has not arrived yet). */
+  busy: 5,
+} as const;
+
+/** What a `join` carries instead of a size when the rank has no part to announce. */
+export const JOIN_REFUSAL = {
+  /** It could not create its part (bad size, no memory). */
+  cannot: -1,
+  /** Its process ended before it called dsm_create. */
+  gone: -2,
+  /** Its node still holds the job's previous region. */
+  busy: -3,
 } as const;
 
 /** Who sends: a region, or a rank taking part in a create before (or without) one. */
@@ -67,6 +81,8 @@ export class DsmNode {
   private readonly joinNids = new Map<string, readonly number[]>();
   /** Threads waiting in dsm_create for the outcome, by job. */
   readonly creating = new Map<string, Thread>();
+  /** Ranks here (by job and rank: an exec keeps the rank) that rank 0's node expects in a create they have not entered. */
+  private readonly expected = new Map<string, RegionKey>();
 
   constructor(readonly k: Kernel) {}
 
@@ -107,6 +123,7 @@ export class DsmNode {
       yield* this.createDone(s.ep.key, -1, cpu);
       return;
     }
+    if (s.header.type === 'expect') return;
     if (s.ep instanceof DsmRegion) yield* transmitFailed(this, s.ep, s.header, s.dstRank, cpu);
   }
 
@@ -146,14 +163,16 @@ export class DsmNode {
       yield step('dsm', 'drop', cost, `malformed DSM message from node ${rx.src}`);
       return;
     }
-    if (h.type === 'join' || h.type === 'joined') {
+    if (h.type === 'join' || h.type === 'joined' || h.type === 'expect') {
       nic.discard(rx.rxId);
-      yield step('dsm', 'serve', cost, `${h.type} of rank ${h.src} (${h.arg}) from node ${rx.src}`);
+      yield step('dsm', 'serve', cost, `${h.type} of rank ${h.type === 'expect' ? h.arg : h.src} (${h.type === 'expect' ? `pid ${h.page}` : h.arg}) from node ${rx.src}`);
       if (h.type === 'join') {
         const refused = this.joinRefusal(h.key, h.src, rx.src);
         if (refused === null) yield* this.countJoin(h.key, h.src, { nid: rx.src, value: h.arg }, cpu);
         else this.answerJoin(h.key, h.src, rx.src, refused);
-      } else if (h.key.nid0 === rx.src) yield* this.createDone(h.key, h.arg, cpu, rx.src);
+      } else if (h.key.nid0 !== rx.src) return;
+      else if (h.type === 'joined') yield* this.createDone(h.key, h.arg, cpu, rx.src);
+      else this.expect(h.key, h.arg, h.page);
       return;
     }
     const r = this.regions.get(keyString(h.key));
@@ -189,6 +208,34 @@ export class DsmNode {
     this.send({ key, rank: 0, nids, stats: { messages: 0, dataBytes: 0 } }, rank, 'joined', 0, outcome);
   }
 
+  /**
+   * Rank 0's node expects rank `rank` (process `pid` here) in a create it has
+   * not entered: if that process is already gone, say so now; otherwise
+   * remember it, and its end (forget) says so then. Either way the create
+   * ends for every rank instead of waiting for a rank that will never come.
+   */
+  private expect(key: RegionKey, rank: number, pid: number): void {
+    const p = this.k.processes.get(pid);
+    const mine = p !== undefined && p.info.rank === rank && keyString(jobKey(p, this.k.nid)) === keyString(key);
+    if (mine && p.alive) {
+      if (!this.creating.has(keyString(key))) this.expected.set(rankKey(key, rank), key);
+      return;
+    }
+    if (Number.isSafeInteger(rank) && rank > 0) this.joinFor(key, rank, JOIN_REFUSAL.gone);
+  }
+
+  /** Sends rank `rank`'s announcement (a size or a JOIN_REFUSAL) to rank 0's node. */
+  joinFor(key: RegionKey, rank: number, value: number): void {
+    const nids: number[] = [];
+    nids[0] = key.nid0;
+    this.send({ key, rank, nids, stats: { messages: 0, dataBytes: 0 } }, 0, 'join', 0, value);
+  }
+
+  /** `p` entered dsm_create: rank 0's node need not hear of its end. */
+  entered(p: Process): void {
+    this.expected.delete(rankKey(jobKey(p, this.k.nid), p.info.rank));
+  }
+
   /** Announcements rank 0's node keeps for creates not yet counted out (a test reads it). */
   get pendingJoins(): number {
     return this.joinCount;
@@ -204,12 +251,24 @@ export class DsmNode {
     }
     if (!tally.has(rank)) this.joinCount++;
     tally.set(rank, j);
-    if (nids !== undefined) this.joinNids.set(ks, nids);
+    if (nids !== undefined) {
+      this.joinNids.set(ks, nids);
+      // Ranks not heard of yet: their nodes tell us if they end first (expect).
+      const ep: Endpoint = { key, rank: 0, nids, stats: { messages: 0, dataBytes: 0 } };
+      const map = this.k.processes.get(key.pid0)?.info.jobMap;
+      for (let i = 1; i < nids.length; i++) if (!tally.has(i)) this.send(ep, i, 'expect', map?.at(i)?.pid ?? -1, i);
+    }
     const all = this.joinNids.get(ks);
     if (all === undefined) return JOIN_OUTCOME.complete;
     for (let i = 0; i < all.length; i++) if (tally.get(i)?.nid !== all[i]) return JOIN_OUTCOME.complete;
-    const first = tally.get(0)!.value;
-    const outcome = [...tally.values()].every((x) => x.value === first && x.value >= 0) ? JOIN_OUTCOME.complete : JOIN_OUTCOME.refused;
+    const values = [...tally.values()].map((x) => x.value);
+    const outcome = values.includes(JOIN_REFUSAL.gone)
+      ? JOIN_OUTCOME.rankGone
+      : values.includes(JOIN_REFUSAL.busy)
+        ? JOIN_OUTCOME.busy
+        : values.every((v) => v === values[0] && v >= 0)
+          ? JOIN_OUTCOME.complete
+          : JOIN_OUTCOME.refused;
     this.dropJoins(ks);
     const ep: Endpoint = { key, rank: 0, nids: all, stats: { messages: 0, dataBytes: 0 } };
     for (let i = 0; i < all.length; i++) this.send(ep, i, 'joined', 0, outcome);
@@ -239,14 +298,32 @@ export class DsmNode {
 
   /** The kernel ended `p`: its rank is detached (no shootdown: the address space goes with it). */
   forget(p: Process): void {
-    for (const [ks, t] of this.creating) if (t.process === p) this.creating.delete(ks);
+    // A rank rank 0's node waits for and that never entered the create: the create ends refused for everyone.
+    // (A process that execs ends too; its successor is the same rank and is still expected.)
+    const rk = rankKey(jobKey(p, this.k.nid), p.info.rank);
+    const awaited = this.expected.get(rk);
+    if (awaited !== undefined && ![...this.k.jobs.records.values()].some((r) => r.process === p && r.execing)) {
+      this.expected.delete(rk);
+      this.joinFor(awaited, p.info.rank, JOIN_REFUSAL.gone);
+    }
+    // A create that never completed: its frames are freed now (no other rank can ever reach them).
+    const unfinished = new Set<string>();
+    for (const [ks, t] of this.creating) {
+      if (t.process !== p) continue;
+      this.creating.delete(ks);
+      unfinished.add(ks);
+    }
     // Rank 0 ended: the announcements it would have counted are dropped, and their ranks told (none waits for ever).
     if (p.info.rank === 0) {
       const key = jobKey(p, this.k.nid);
       const tally = this.dropJoins(keyString(key));
       if (tally !== undefined) for (const [rank, j] of tally) if (rank !== 0) this.answerJoin(key, rank, j.nid, JOIN_OUTCOME.noRankZero);
     }
-    for (const r of this.regions.values()) if (r.process === p || (r.process === null && r.creator === p)) this.detach(r, true);
+    for (const r of [...this.regions.values()]) {
+      dropWaitersOf(r, p);
+      if (unfinished.has(keyString(r.key)) && r.creator === p) this.release(r);
+      else if (r.process === p || (r.process === null && r.creator === p)) this.detach(r, true);
+    }
   }
 
   /**
@@ -268,6 +345,21 @@ export class DsmNode {
     this.regions.delete(keyString(r.key));
     this.k.node.memory.zero(r.pa, r.bytes);
     this.k.phys.release(r.pa);
+  }
+}
+
+function rankKey(key: RegionKey, rank: number): string {
+  return `${keyString(key)}#${rank}`;
+}
+
+/** Takes `p`'s threads off the region's wait lists: a grant or a wake-up must never go to a thread that is gone. */
+function dropWaitersOf(r: DsmRegion, p: Process): void {
+  for (const lists of [r.waiters, r.lockWaiters, r.barrierWaiters] as Map<number, Thread[]>[]) {
+    for (const [key, ts] of lists) {
+      const live = ts.filter((t) => t.process !== p);
+      if (live.length === 0) lists.delete(key);
+      else if (live.length !== ts.length) lists.set(key, live);
+    }
   }
 }
 

@@ -70,6 +70,7 @@ export function* serveMessage(n: DsmNode, r: DsmRegion, h: DsmHeader, rx: RxHead
       return yield* serveSync(n, r, h, cpu);
     case 'join':
     case 'joined':
+    case 'expect':
       // The create rendezvous is served before any region exists (node.ts).
       return yield* drop(n, h);
     default:
@@ -297,6 +298,7 @@ export function* transmitFailed(n: DsmNode, r: DsmRegion, h: DsmHeader, dst: num
     case 'release':
     case 'join':
     case 'joined':
+    case 'expect':
       return;
     default:
       return unreachable(h.type);

@@ -16,12 +16,24 @@ import type { DsmHeader } from './wire.ts';
 /** Lock ids are non-negative C ints. */
 export const MAX_LOCK_ID = 2 ** 31 - 1;
 
+/** Locks one manager keeps records of per region (held, waited for, or broken); a request past it is refused (-ENOSPC). */
+export const LOCKS_PER_MANAGER = 1024;
+
+/** The lock-grant word for a request refused because the manager's table is full. */
+export const LOCK_TABLE_FULL = -1;
+
 export function* serveSync(n: DsmNode, r: DsmRegion, h: DsmHeader, cpu: Cpu): KPath {
   const cost = n.k.profile.values['kernel.portalsMatchCycles'];
   switch (h.type) {
     case 'lock-req': {
       if (!validLock(h.page) || r.lockManagerOf(h.page) !== r.rank) break;
       let l = r.locks.get(h.page);
+      if (l === undefined && r.locks.size >= LOCKS_PER_MANAGER) {
+        // A member cannot grow the manager's kernel table at will: free locks leave it, and past the bound a new one is refused.
+        n.send(r, h.src, 'lock-grant', h.page, LOCK_TABLE_FULL);
+        yield step('dsm', 'lock', cost, `manager: lock ${h.page} for rank ${h.src}: refused, ${LOCKS_PER_MANAGER} locks in use`);
+        return;
+      }
       if (l === undefined) r.locks.set(h.page, (l = { holder: -1, queue: [], diedHolding: -1 }));
       if (l.diedHolding >= 0) n.send(r, h.src, 'lock-grant', h.page, 1 + l.diedHolding);
       else if (l.holder === -1) {
@@ -44,15 +56,18 @@ export function* serveSync(n: DsmNode, r: DsmRegion, h: DsmHeader, cpu: Cpu): KP
       }
       l.holder = l.queue.shift() ?? -1;
       if (l.holder >= 0) n.send(r, l.holder, 'lock-grant', h.page, 0);
+      else r.locks.delete(h.page);
       yield step('dsm', 'lock', cost, `manager: lock ${h.page} released by rank ${h.src}${l.holder >= 0 ? `, granted to rank ${l.holder}` : ''}`);
       return;
     }
     case 'lock-grant': {
       if (r.lockManagerOf(h.page) !== h.src) break;
+      // The next live waiter: a thread whose process ended meanwhile gets nothing (its grant is handed on below).
       const ts = r.lockWaiters.get(h.page);
-      const t = ts?.shift();
+      let t = ts?.shift();
+      while (t !== undefined && !t.process.alive) t = ts!.shift();
       if (ts !== undefined && ts.length === 0) r.lockWaiters.delete(h.page);
-      yield step('dsm', 'lock', cost, h.arg === 0 ? `lock ${h.page} granted to rank ${r.rank}` : `lock ${h.page} refused to rank ${r.rank}: rank ${h.arg - 1} ended holding it`);
+      yield step('dsm', 'lock', cost, h.arg === 0 ? `lock ${h.page} granted to rank ${r.rank}` : h.arg === LOCK_TABLE_FULL ? `lock ${h.page} refused to rank ${r.rank}: its manager's table is full` : `lock ${h.page} refused to rank ${r.rank}: rank ${h.arg - 1} ended holding it`);
       if (t !== undefined) yield* n.k.wake(t, h.arg, cpu);
       else if (h.arg === 0) n.send(r, h.src, 'unlock', h.page, 0); // its thread is gone: pass the lock on
       return;

@@ -42,10 +42,12 @@ export const DSM_MSG = {
   release: 16,
   /** owner -> manager: the page could not reach rank/access `arg` (packed), whose node is down. */
   lost: 17,
-  /** rank -> rank 0's node: this rank created its part of the region with `arg` bytes (-1: it could not). */
+  /** rank -> rank 0's node: this rank created its part of the region with `arg` bytes, or could not (node.ts's JOIN_REFUSAL). */
   join: 18,
   /** rank 0's node -> a rank: the create's outcome (`arg`: node.ts's JOIN_OUTCOME). */
   joined: 19,
+  /** rank 0's node -> the node of rank `arg` (pid `page`), which has not announced its part: tell me if it ends first. */
+  expect: 20,
 } as const;
 
 export type DsmMsgType = keyof typeof DSM_MSG;

@@ -181,6 +181,8 @@ export class NetworkInterface {
   /** PTL_SR_DROP_COUNT, PTL_SR_PERMISSION_VIOLATIONS, PTL_SR_OPERATION_VIOLATIONS */
   readonly status = [0, 0, 0];
   map: { nid: number; pid: number }[] | null = null;
+  /** The map inverted, (nid, pid) -> rank: built on the first initiator not at the rank it claims (ranks.ts). */
+  rankIndex: Map<number, number> | null = null;
   refs = 1;
 
   constructor(

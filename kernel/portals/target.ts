@@ -11,6 +11,7 @@ import { runExtension } from './extension.ts';
 import { gather, scatter, slice } from './iov.ts';
 import { type Incoming, type PtlOp, permission, place, walk } from './match.ts';
 import type { NetworkInterface, PortalTableEntry } from './objects.ts';
+import { initiatorRank } from './ranks.ts';
 import { once } from './staging.ts';
 import type { PortalsProcess } from './state.ts';
 import { type Header, MSG, emptyHeader, encodeHeader } from './wire.ts';
@@ -41,6 +42,9 @@ export function* request(drv: PortalsDriver, h: Header, rxId: number, src: numbe
     if (h.ackReq !== PTL.NO_ACK_REQ || (op !== 'put' && op !== 'atomic')) respond(PTL.NI_PT_DISABLED, 0, 0);
     return;
   }
+  // On a logical NI the initiator is known by its rank in this NI's map, whatever rank the sender claims (ranks.ts);
+  // the node is the one the NIC saw it come from.
+  if (ni.logical) h.srcRank = initiatorRank(ni, src, h.srcPid, h.srcRank);
   const m: Incoming = { op, matchBits: h.matchBits, rlength: h.rlength, roffset: h.roffset, uid: h.uid, nid: h.srcNid, pid: h.srcPid, rank: h.srcRank, atomicType: h.atomType, swapOp: h.atomOp };
   // The priority list, then the overflow list (match.ts).
   const { entry, list, steps } = walk(pt.priority, pt.overflow, m, ni.logical, ni.matching);

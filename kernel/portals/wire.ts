@@ -12,6 +12,7 @@ export interface Header {
   dstPid: number;
   srcNid: number;
   srcPid: number;
+  /** The sender's rank in its own job: a hint; a logical target reports the rank in its own map (ranks.ts). */
   srcRank: number;
   uid: number;
   ptIndex: number;

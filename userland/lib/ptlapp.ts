@@ -182,15 +182,15 @@ export function* gather(env: Env, app: PtlApp, limitNs = CONTROL_GIVE_UP_NS, wha
   const epoch = BigInt(app.epoch);
   if (app.rank === 0) {
     const deadline = (yield* env.sys.clockNs()) + limitNs;
-    const key = (nid: number, pid: number) => `${nid}/${pid}`;
-    const reported = new Set<string>();
+    const reported = new Set<number>();
     while (reported.size < app.size - 1) {
       const ev = yield* waitUntil(env, app, CTL_BITS, deadline);
       if (ev === null) {
-        const missing = app.map.map((m, r) => ({ r, k: key(m.nid, m.pid) })).filter((x) => x.r !== 0 && !reported.has(x.k)).map((x) => x.r);
+        const missing = app.map.map((_, r) => r).filter((r) => r !== 0 && !reported.has(r));
         throw new Error(`rank 0: ${missing.length === 1 ? 'rank' : 'ranks'} ${missing.join(', ')} did not report to ${what} ${within(limitNs)}`);
       }
-      if (ev.hdr_data === epoch) reported.add(key(ev.initiator_nid, ev.initiator_pid));
+      // The kernel names the sender by its rank in this job's map (PTL_RANK_ANY from outside the job, even of the same uid).
+      if (ev.hdr_data === epoch && ev.initiator_nid > 0 && ev.initiator_nid < app.size) reported.add(ev.initiator_nid);
     }
   } else yield* sendControl(env, app, 0, CTL_BITS, limitNs);
   app.epoch++;
@@ -214,8 +214,8 @@ export function* barrier(env: Env, app: PtlApp, limitNs = CONTROL_GIVE_UP_NS) {
     for (;;) {
       const ev = yield* waitUntil(env, app, GO_BITS, deadline);
       if (ev === null) throw new Error(`rank ${app.rank}: rank 0 did not release the barrier ${within(limitNs)}`);
-      // The release of this barrier: a late duplicate of an earlier release is not it.
-      if (ev.hdr_data === BigInt(epoch)) break;
+      // The release of this barrier, from rank 0: a late duplicate of an earlier release is not it.
+      if (ev.hdr_data === BigInt(epoch) && ev.initiator_nid === 0) break;
     }
   }
 }

@@ -131,6 +131,8 @@ class PortalsTransport implements AmTransport {
       // A message cut short is no Active Message: the layer counts it as lost.
       const bytes = ev.ni_fail_type === PTL.NI_OK && ev.mlength === ev.rlength ? yield* this.env.mem.load(ev.start, ev.mlength) : null;
       yield* this.recycle(ring);
+      // The kernel names the sender by its rank in this job's map: PTL_RANK_ANY for a process outside the job,
+      // even of the same uid, which the AM layer drops and counts as from no rank of the job.
       return { bytes, src };
     }
   }
