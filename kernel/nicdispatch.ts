@@ -10,26 +10,30 @@ import type { Kernel } from './kernel.ts';
 import { cookieOwner, headerOwner } from './nicwire.ts';
 import { type KPath, step } from './step.ts';
 
-/** Registers the NIC interrupt handlers. */
+/** Registers the NIC interrupt handlers (module-level, so every kernel shares the vector table). */
 export function attachNic(k: Kernel): void {
-  // Completions wait in this queue, so one whose path oopses does not lose the rest.
-  const queue: NicCompletion[] = [];
-  k.requestIrq('nic-rx', function* (_k, cpu) {
-    for (const rx of k.node.nic.takeRxHeaders()) {
-      yield* match(headerOwner(rx.header))
-        .with('jobctl', () => k.jobs.receive(rx, cpu))
-        .with('portals', () => k.portals.receive(rx, cpu))
-        .with('dsm', () => k.dsm.receive(rx, cpu))
-        .exhaustive();
-    }
-  });
-  k.requestIrq('nic-completion', function* (_k, cpu) {
-    queue.push(...k.node.nic.takeCompletions());
-    for (let c = queue.shift(); c !== undefined; c = queue.shift()) {
-      yield step('portals', 'completion', 20, c.kind);
-      yield* completion(k, c, cpu);
-    }
-  });
+  k.requestIrq('nic-rx', nicRx);
+  k.requestIrq('nic-completion', nicCompletion);
+}
+
+function* nicRx(k: Kernel, cpu: Cpu): KPath {
+  for (const rx of k.node.nic.takeRxHeaders()) {
+    yield* match(headerOwner(rx.header))
+      .with('jobctl', () => k.jobs.receive(rx, cpu))
+      .with('portals', () => k.portals.receive(rx, cpu))
+      .with('dsm', () => k.dsm.receive(rx, cpu))
+      .exhaustive();
+  }
+}
+
+function* nicCompletion(k: Kernel, cpu: Cpu): KPath {
+  // Completions wait in the kernel's queue, so one whose path oopses does not lose the rest.
+  const queue = k.nicCompletions;
+  queue.push(...k.node.nic.takeCompletions());
+  for (let c = queue.shift(); c !== undefined; c = queue.shift()) {
+    yield step('portals', 'completion', 20, c.kind);
+    yield* completion(k, c, cpu);
+  }
 }
 
 /** One completion, to the subsystem whose transmit or receive it ends. */

@@ -26,7 +26,7 @@ export function* syscallPath(k: KernelContext, cpu: CoreContext, t: Thread): KPa
   if (entry === undefined) ret = -BigInt(ERRNO.ENOSYS);
   else {
     try {
-      ret = BigInt(yield* entry.run(cpu, t, args));
+      ret = BigInt(yield* entry.run(k, cpu, t, args));
     } catch (e) {
       if (!(e instanceof SyscallError)) {
         k.oops(cpu, t, e);
