@@ -52,7 +52,7 @@ export interface KernelContext {
   readonly stats: KernelStats;
   readonly options: KernelOptions;
   /** The host's watchdog for user code (see KernelHost.userCodeWatch). */
-  readonly host: { readonly userCodeWatch?: ((t: Thread | null) => void) | null };
+  readonly host: { readonly userCodeWatch?: ((t: Thread | null, nid: number) => void) | null };
   /** The core whose event is being handled right now, if any. */
   executing: CoreContext | null;
   traceStep(cpu: CoreContext, path: TracePath, stepName: string, detail: string, durPs?: number): void;

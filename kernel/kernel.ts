@@ -63,8 +63,8 @@ export interface KernelHost {
   processExited(k: Kernel, p: Process): void;
   /** Where a loaded image's code is found (by the hash of its text). */
   readonly catalog: CodeCatalog;
-  /** Told which thread's user code is about to run (null: it returned), for a host-time watchdog. */
-  readonly userCodeWatch?: ((t: Thread | null) => void) | null;
+  /** Told which thread's user code is about to run on which node (null: it returned), for a host-time watchdog. */
+  readonly userCodeWatch?: ((t: Thread | null, nid: number) => void) | null;
   /** Newly attached extensions step one instruction per kernel step (the monitor's `ext step on`). */
   readonly extStepping: boolean;
 }
