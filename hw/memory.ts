@@ -19,6 +19,8 @@ const SLAB_SHIFT = 12;
 const SLAB_CHUNKS = 1 << SLAB_SHIFT;
 const SLAB_SLOT_MASK = SLAB_CHUNKS - 1;
 const FIRST_SLAB_CHUNKS = 8;
+/** Copies up to this many bytes go byte by byte (cheaper than a subarray). */
+const SMALL_COPY = 32;
 
 export class PhysicalMemory {
   /** Chunk number -> its slot in the slabs; null until the first write. */
@@ -106,7 +108,10 @@ export class PhysicalMemory {
       if (s < 0) dst.fill(0, done, done + n);
       else {
         const at = (s & SLAB_SLOT_MASK) * CHUNK + off;
-        dst.set(this.slabs[s >> SLAB_SHIFT].subarray(at, at + n), done);
+        const slab = this.slabs[s >> SLAB_SHIFT];
+        // A few bytes (a word, a descriptor) are copied by hand, without a subarray.
+        if (n <= SMALL_COPY) for (let i = 0; i < n; i++) dst[done + i] = slab[at + i];
+        else dst.set(slab.subarray(at, at + n), done);
       }
       done += n;
     }
@@ -122,7 +127,10 @@ export class PhysicalMemory {
       const off = a & CHUNK_MASK;
       const n = Math.min(CHUNK - off, src.length - done);
       const s = this.claim(Math.floor(a / CHUNK));
-      this.slabs[s >> SLAB_SHIFT].set(src.subarray(done, done + n), (s & SLAB_SLOT_MASK) * CHUNK + off);
+      const at = (s & SLAB_SLOT_MASK) * CHUNK + off;
+      const slab = this.slabs[s >> SLAB_SHIFT];
+      if (n <= SMALL_COPY) for (let i = 0; i < n; i++) slab[at + i] = src[done + i];
+      else slab.set(src.subarray(done, done + n), at);
       done += n;
     }
     if (this.doorbell !== null) this.doorbell(addr, src.length);

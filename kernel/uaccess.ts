@@ -49,7 +49,7 @@ export function* copyin(k: UserMemoryContext, _cpu: CoreContext, p: Process, va:
   const out = new Uint8Array(len);
   let at = 0;
   for (const piece of pieces) {
-    k.node.memory.read(piece.pa, out.subarray(at, at + piece.len));
+    k.node.memory.read(piece.pa, pieces.length === 1 ? out : out.subarray(at, at + piece.len));
     at += piece.len;
   }
   yield step('uaccess', 'copyin', copyCycles(k, len), `0x${va.toString(16)} ${len} B`);
@@ -58,8 +58,9 @@ export function* copyin(k: UserMemoryContext, _cpu: CoreContext, p: Process, va:
 
 export function* copyout(k: UserMemoryContext, _cpu: CoreContext, p: Process, va: number, bytes: Uint8Array): KPath {
   let at = 0;
-  for (const piece of userPieces(p, va, bytes.length, true)) {
-    k.node.memory.write(piece.pa, bytes.subarray(at, at + piece.len));
+  const pieces = userPieces(p, va, bytes.length, true);
+  for (const piece of pieces) {
+    k.node.memory.write(piece.pa, pieces.length === 1 ? bytes : bytes.subarray(at, at + piece.len));
     at += piece.len;
   }
   yield step('uaccess', 'copyout', copyCycles(k, bytes.length), `0x${va.toString(16)} ${bytes.length} B`);
