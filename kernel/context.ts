@@ -56,6 +56,8 @@ export interface KernelContext {
   /** The core whose event is being handled right now, if any. */
   executing: CoreContext | null;
   traceStep(cpu: CoreContext, path: TracePath, stepName: string, detail: string, durPs?: number): void;
+  /** Whether trace records are kept or matched: when not, a hot path may skip building its steps' detail text. */
+  readonly recording: boolean;
   /** A host exception inside a kernel path: logged, the process dies, the machine goes on. */
   oops(cpu: CoreContext, thread: { process: Process } | null, e: unknown): void;
   killProcess(p: Process, status: number, reason: string | null): void;

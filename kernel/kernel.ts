@@ -179,6 +179,10 @@ export class Kernel implements KernelContext {
 
   // ---- tracing ------------------------------------------------------------
 
+  get recording(): boolean {
+    return this.host.wantsRecords;
+  }
+
   traceStep(cpu: CoreContext, path: TracePath, stepName: string, detail: string, durPs = 0): void {
     if (!this.host.wantsRecords) {
       this.host.countStep();
