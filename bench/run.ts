@@ -12,6 +12,7 @@ import { type KernelBypassResult, benchKernelBypass, kernelBypassSvg } from './k
 import { writeFileSync } from 'node:fs';
 import { benchKernelBypassAm } from './kernelbypass_am.ts';
 import { benchNetworkUniform } from './network.ts';
+import { benchPerNode } from './pernode.ts';
 import { benchPortals } from './portals.ts';
 
 const BENCHES: Record<string, () => unknown> = {
@@ -26,13 +27,22 @@ const BENCHES: Record<string, () => unknown> = {
   busy_handler: () => BUSY_PROFILES.map((p) => benchBusyHandler(p)),
 };
 
-/** Long benchmarks, run only when named: `npm run bench scale` (about a minute), `scale100k`, `dsm` (a few minutes), `kernel_bypass_am`. */
+/**
+ * Long benchmarks, run only when named: `npm run bench scale` (Red Storm's
+ * 10,368 nodes, three runs: a few minutes), `scale100k`, `scale_fugaku`
+ * (158,976 nodes, one run, stopped after two hours of host time),
+ * `pernode` (host bytes per idle and per loaded node), `dsm` (a few
+ * minutes), `kernel_bypass_am`.
+ */
 const HEAVY: Record<string, () => unknown> = {
   dsm: () => benchDsm(),
   // Every message path at 7 sizes and the matrix multiply, on four profiles: about a minute.
   kernel_bypass_am: () => ['redstorm', 'paragon', 'modern', 'atm95'].map((p) => benchKernelBypassAm(p)),
   scale: () => benchScale('27x16x24'),
-  scale100k: () => benchScale('torus:50x50x40'),
+  scale100k: () => benchScale('torus:50x50x40', 1),
+  // Fugaku's Tofu-D shape: a 6-D torus of 24x23x24x2x3x2 nodes.
+  scale_fugaku: () => benchScale('torus:24x23x24x2x3x2', 1, '120min'),
+  pernode: () => benchPerNode(2048),
 };
 
 const args = process.argv.slice(2);

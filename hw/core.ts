@@ -18,6 +18,7 @@ const REG_INDEX: Readonly<Record<Register, number>> = Object.fromEntries(REGISTE
 
 export type CoreMode = 'user' | 'kernel' | 'idle';
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 /** rflags.IF */
 const RFLAGS_IF = 1n << 9n;
 
@@ -30,7 +31,10 @@ export class Core {
   busyUntil = 0;
   /** Address-space id currently loaded (the PCID half of cr3). */
   asid = 0;
-  readonly timeInMode: Record<CoreMode, number> = { user: 0, kernel: 0, idle: 0 };
+  // Time in each mode so far, as plain fields: setMode runs on almost every event.
+  private userPs = 0;
+  private kernelPs = 0;
+  private idlePs = 0;
   private modeSince = 0;
 
   constructor(
@@ -47,18 +51,22 @@ export class Core {
   }
 
   set(r: Register, v: bigint | number): void {
-    this.regs[REG_INDEX[r]] = BigInt.asUintN(64, typeof v === 'number' ? BigInt(v) : v);
+    // A BigUint64Array element takes the value modulo 2^64 itself (BigInt.asUintN's result).
+    this.regs[REG_INDEX[r]] = typeof v === 'number' ? BigInt(v) : v;
   }
 
   /** Register as a JS number if it fits in 53 bits, else NaN (used for pointers and small args). */
   getNumber(r: Register): number {
     const v = this.regs[REG_INDEX[r]];
-    return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : NaN;
+    return v <= MAX_SAFE ? Number(v) : NaN;
   }
 
   /** Changes mode at time `now`, charging the elapsed time to the previous mode. */
   setMode(mode: CoreMode, now: number): void {
-    this.timeInMode[this.mode] += now - this.modeSince;
+    const spent = now - this.modeSince;
+    if (this.mode === 'user') this.userPs += spent;
+    else if (this.mode === 'kernel') this.kernelPs += spent;
+    else this.idlePs += spent;
     this.modeSince = now;
     this.mode = mode;
   }
@@ -71,7 +79,7 @@ export class Core {
 
   /** Time in each mode up to `now`, including the current stretch. */
   modeTimes(now: number): Record<CoreMode, number> {
-    const t = { ...this.timeInMode };
+    const t = { user: this.userPs, kernel: this.kernelPs, idle: this.idlePs };
     t[this.mode] += now - this.modeSince;
     return t;
   }

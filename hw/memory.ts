@@ -1,24 +1,51 @@
-// A node's physical memory. Frames of 4 KiB exist on the host only once
-// written, so an idle node costs a few bytes; reads of untouched memory see
-// zeros. Every access is bounds-checked and reports a MachineCheck rather
-// than a host exception. Copies go frame by frame with TypedArray.set.
+// A node's physical memory. Storage exists on the host only once written,
+// in 256-byte chunks (a node writes a few scattered words into most of its
+// 4 KiB pages: page tables, the stack top, a job block), so an idle node
+// costs a few bytes and a loaded one a few KiB; reads of untouched memory
+// see zeros. Chunks live in the node's slabs (one growing array, then 1 MiB
+// slabs), not one host object each, which keeps the garbage collector out
+// of it. Every access is bounds-checked and reports a MachineCheck rather
+// than a host exception.
 
 import { MachineCheck } from './errors.ts';
 
-const FRAME_SIZE = 4096;
-const FRAME_MASK = FRAME_SIZE - 1;
+/** Host storage granule (bytes). */
+const CHUNK = 256;
+const CHUNK_MASK = CHUNK - 1;
+/** 4 KiB frames: what `touchedFrames` counts. */
+const CHUNKS_PER_FRAME = 4096 / CHUNK;
+/** Chunks per full slab (1 MiB); the first slab grows by doubling up to this. */
+const SLAB_SHIFT = 12;
+const SLAB_CHUNKS = 1 << SLAB_SHIFT;
+const SLAB_SLOT_MASK = SLAB_CHUNKS - 1;
+const FIRST_SLAB_CHUNKS = 8;
+/** Copies up to this many bytes go byte by byte (cheaper than a subarray). */
+const SMALL_COPY = 32;
 
 export class PhysicalMemory {
-  private frames: Map<number, Uint8Array> | null = null;
+  /** Chunk number -> its slot in the slabs; null until the first write. */
+  private slots: Map<number, number> | null = null;
+  private slabs: Uint8Array[] = [];
+  /** Slots handed out so far, and slots given back by zero() (kept zeroed). */
+  private slotCount = 0;
+  private freeSlots: number[] | null = null;
 
   constructor(
     readonly node: number,
     readonly size: number,
   ) {}
 
-  /** Frames that exist on the host. */
+  /** 4 KiB frames with any host storage. */
   get touchedFrames(): number {
-    return this.frames?.size ?? 0;
+    if (this.slots === null) return 0;
+    const frames = new Set<number>();
+    for (const c of this.slots.keys()) frames.add(Math.floor(c / CHUNKS_PER_FRAME));
+    return frames.size;
+  }
+
+  /** Host bytes holding this memory's contents. */
+  get hostBytes(): number {
+    return this.slabs.reduce((a, s) => a + s.length, 0);
   }
 
   check(addr: number, len: number): void {
@@ -27,14 +54,37 @@ export class PhysicalMemory {
     }
   }
 
-  private frame(n: number): Uint8Array {
-    if (this.frames === null) this.frames = new Map();
-    let f = this.frames.get(n);
-    if (f === undefined) {
-      f = new Uint8Array(FRAME_SIZE);
-      this.frames.set(n, f);
+  /** The slot of chunk `c`, or -1 if it has no storage. */
+  private slotOf(c: number): number {
+    const s = this.slots?.get(c);
+    return s === undefined ? -1 : s;
+  }
+
+  /** The slot of chunk `c`, given storage (zeroed) if it had none. */
+  private claim(c: number): number {
+    if (this.slots === null) this.slots = new Map();
+    let s = this.slots.get(c);
+    if (s !== undefined) return s;
+    if (this.freeSlots !== null && this.freeSlots.length > 0) s = this.freeSlots.pop()!;
+    else {
+      s = this.slotCount++;
+      const slab = s >> SLAB_SHIFT;
+      if (slab === this.slabs.length) this.slabs.push(new Uint8Array((slab === 0 ? FIRST_SLAB_CHUNKS : SLAB_CHUNKS) * CHUNK));
+      else if (slab === 0 && s * CHUNK >= this.slabs[0].length) {
+        const grown = new Uint8Array(this.slabs[0].length * 2);
+        grown.set(this.slabs[0]);
+        this.slabs[0] = grown;
+      }
     }
-    return f;
+    this.slots.set(c, s);
+    return s;
+  }
+
+  /** Gives chunk `c`'s storage back (zeroed for its next owner). */
+  private release(c: number, s: number): void {
+    this.slabs[s >> SLAB_SHIFT].fill(0, (s & SLAB_SLOT_MASK) * CHUNK, ((s & SLAB_SLOT_MASK) + 1) * CHUNK);
+    this.slots!.delete(c);
+    (this.freeSlots ??= []).push(s);
   }
 
   /**
@@ -52,11 +102,17 @@ export class PhysicalMemory {
     let done = 0;
     while (done < dst.length) {
       const a = addr + done;
-      const off = a & FRAME_MASK;
-      const n = Math.min(FRAME_SIZE - off, dst.length - done);
-      const f = this.frames?.get(Math.floor(a / FRAME_SIZE));
-      if (f === undefined) dst.fill(0, done, done + n);
-      else dst.set(f.subarray(off, off + n), done);
+      const off = a & CHUNK_MASK;
+      const n = Math.min(CHUNK - off, dst.length - done);
+      const s = this.slotOf(Math.floor(a / CHUNK));
+      if (s < 0) dst.fill(0, done, done + n);
+      else {
+        const at = (s & SLAB_SLOT_MASK) * CHUNK + off;
+        const slab = this.slabs[s >> SLAB_SHIFT];
+        // A few bytes (a word, a descriptor) are copied by hand, without a subarray.
+        if (n <= SMALL_COPY) for (let i = 0; i < n; i++) dst[done + i] = slab[at + i];
+        else dst.set(slab.subarray(at, at + n), done);
+      }
       done += n;
     }
   }
@@ -68,40 +124,48 @@ export class PhysicalMemory {
     let done = 0;
     while (done < src.length) {
       const a = addr + done;
-      const off = a & FRAME_MASK;
-      const n = Math.min(FRAME_SIZE - off, src.length - done);
-      this.frame(Math.floor(a / FRAME_SIZE)).set(src.subarray(done, done + n), off);
+      const off = a & CHUNK_MASK;
+      const n = Math.min(CHUNK - off, src.length - done);
+      const s = this.claim(Math.floor(a / CHUNK));
+      const at = (s & SLAB_SLOT_MASK) * CHUNK + off;
+      const slab = this.slabs[s >> SLAB_SHIFT];
+      if (n <= SMALL_COPY) for (let i = 0; i < n; i++) slab[at + i] = src[done + i];
+      else slab.set(src.subarray(done, done + n), at);
       done += n;
     }
     if (this.doorbell !== null) this.doorbell(addr, src.length);
   }
 
-  /** Zeroes a range (frames that do not exist stay absent). */
+  /** Zeroes a range (chunks without storage stay without). */
   zero(addr: number, len: number): void {
     this.check(addr, len);
     if (this.watcher !== null) this.watcher(addr, len, true);
-    if (this.frames === null || this.frames.size === 0) return;
-    const first = Math.floor(addr / FRAME_SIZE);
-    const last = Math.floor((addr + len - 1) / FRAME_SIZE);
-    if (last - first + 1 > this.frames.size * 4) {
-      // A large range over a sparse memory: visit the frames that exist, not the range.
-      for (const [n, f] of [...this.frames]) {
-        if (n < first || n > last) continue;
-        const lo = Math.max(addr, n * FRAME_SIZE) - n * FRAME_SIZE;
-        const hi = Math.min(addr + len, (n + 1) * FRAME_SIZE) - n * FRAME_SIZE;
-        if (lo === 0 && hi === FRAME_SIZE) this.frames.delete(n);
-        else f.fill(0, lo, hi);
+    const slots = this.slots;
+    if (slots === null || slots.size === 0) return;
+    const first = Math.floor(addr / CHUNK);
+    const last = Math.floor((addr + len - 1) / CHUNK);
+    if (last - first + 1 > slots.size * 4) {
+      // A large range over a sparse memory: visit the chunks that exist, not the range.
+      for (const [c, s] of [...slots]) {
+        if (c < first || c > last) continue;
+        const lo = Math.max(addr, c * CHUNK) - c * CHUNK;
+        const hi = Math.min(addr + len, (c + 1) * CHUNK) - c * CHUNK;
+        if (lo === 0 && hi === CHUNK) this.release(c, s);
+        else this.slabs[s >> SLAB_SHIFT].fill(0, (s & SLAB_SLOT_MASK) * CHUNK + lo, (s & SLAB_SLOT_MASK) * CHUNK + hi);
       }
       return;
     }
     let done = 0;
     while (done < len) {
       const a = addr + done;
-      const off = a & FRAME_MASK;
-      const n = Math.min(FRAME_SIZE - off, len - done);
-      const fn = Math.floor(a / FRAME_SIZE);
-      if (n === FRAME_SIZE) this.frames.delete(fn);
-      else this.frames.get(fn)?.fill(0, off, off + n);
+      const off = a & CHUNK_MASK;
+      const n = Math.min(CHUNK - off, len - done);
+      const c = Math.floor(a / CHUNK);
+      const s = this.slotOf(c);
+      if (s >= 0) {
+        if (n === CHUNK) this.release(c, s);
+        else this.slabs[s >> SLAB_SHIFT].fill(0, (s & SLAB_SLOT_MASK) * CHUNK + off, (s & SLAB_SLOT_MASK) * CHUNK + off + n);
+      }
       done += n;
     }
   }
@@ -109,24 +173,27 @@ export class PhysicalMemory {
   readU8(addr: number): number {
     this.check(addr, 1);
     if (this.watcher !== null) this.watcher(addr, 1, false);
-    const f = this.frames?.get(Math.floor(addr / FRAME_SIZE));
-    return f === undefined ? 0 : f[addr & FRAME_MASK];
+    const s = this.slotOf(Math.floor(addr / CHUNK));
+    return s < 0 ? 0 : this.slabs[s >> SLAB_SHIFT][(s & SLAB_SLOT_MASK) * CHUNK + (addr & CHUNK_MASK)];
   }
 
   writeU8(addr: number, v: number): void {
     this.check(addr, 1);
     if (this.watcher !== null) this.watcher(addr, 1, true);
-    this.frame(Math.floor(addr / FRAME_SIZE))[addr & FRAME_MASK] = v;
+    const s = this.claim(Math.floor(addr / CHUNK));
+    this.slabs[s >> SLAB_SHIFT][(s & SLAB_SLOT_MASK) * CHUNK + (addr & CHUNK_MASK)] = v;
   }
 
   readU32(addr: number): number {
     this.check(addr, 4);
-    const off = addr & FRAME_MASK;
-    if (off <= FRAME_SIZE - 4) {
+    const off = addr & CHUNK_MASK;
+    if (off <= CHUNK - 4) {
       if (this.watcher !== null) this.watcher(addr, 4, false);
-      const f = this.frames?.get(Math.floor(addr / FRAME_SIZE));
-      if (f === undefined) return 0;
-      return (f[off] | (f[off + 1] << 8) | (f[off + 2] << 16) | (f[off + 3] << 24)) >>> 0;
+      const s = this.slotOf(Math.floor(addr / CHUNK));
+      if (s < 0) return 0;
+      const f = this.slabs[s >> SLAB_SHIFT];
+      const at = (s & SLAB_SLOT_MASK) * CHUNK + off;
+      return (f[at] | (f[at + 1] << 8) | (f[at + 2] << 16) | (f[at + 3] << 24)) >>> 0;
     }
     const b = new Uint8Array(4);
     this.read(addr, b);
@@ -135,14 +202,16 @@ export class PhysicalMemory {
 
   writeU32(addr: number, v: number): void {
     this.check(addr, 4);
-    const off = addr & FRAME_MASK;
-    if (off <= FRAME_SIZE - 4) {
+    const off = addr & CHUNK_MASK;
+    if (off <= CHUNK - 4) {
       if (this.watcher !== null) this.watcher(addr, 4, true);
-      const f = this.frame(Math.floor(addr / FRAME_SIZE));
-      f[off] = v;
-      f[off + 1] = v >>> 8;
-      f[off + 2] = v >>> 16;
-      f[off + 3] = v >>> 24;
+      const s = this.claim(Math.floor(addr / CHUNK));
+      const f = this.slabs[s >> SLAB_SHIFT];
+      const at = (s & SLAB_SLOT_MASK) * CHUNK + off;
+      f[at] = v;
+      f[at + 1] = v >>> 8;
+      f[at + 2] = v >>> 16;
+      f[at + 3] = v >>> 24;
       return;
     }
     const b = new Uint8Array(4);

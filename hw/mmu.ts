@@ -75,16 +75,21 @@ export function walk(mem: PhysicalMemory, cr3: number, va: number): WalkResult {
   let user = true;
   let executable = true;
   for (let level = 4; level >= 1; level--) {
-    const e = decodePte(mem, table + 8 * tableIndex(va, level));
-    if ((e.flags & PTE_PRESENT) === 0) return { ok: false, reason: 'not-present', level };
-    writable &&= (e.flags & PTE_WRITABLE) !== 0;
-    user &&= (e.flags & PTE_USER) !== 0;
-    executable &&= !e.noExecute;
-    if (level === 2 && (e.flags & PTE_HUGE) !== 0) {
-      return { ok: true, pageBase: e.frame - (e.frame % PAGE_2M), pageSize: PAGE_2M, writable, user, executable, levels: 5 - level };
+    // decodePte's fields, read in place: a walk runs on every TLB miss.
+    const at = table + 8 * tableIndex(va, level);
+    const lo = mem.readU32(at);
+    const hi = mem.readU32(at + 4);
+    const flags = lo & 0xfff;
+    const frame = (hi & 0xfffff) * 2 ** 32 + ((lo & 0xfffff000) >>> 0);
+    if ((flags & PTE_PRESENT) === 0) return { ok: false, reason: 'not-present', level };
+    writable &&= (flags & PTE_WRITABLE) !== 0;
+    user &&= (flags & PTE_USER) !== 0;
+    executable &&= (hi & 0x80000000) === 0;
+    if (level === 2 && (flags & PTE_HUGE) !== 0) {
+      return { ok: true, pageBase: frame - (frame % PAGE_2M), pageSize: PAGE_2M, writable, user, executable, levels: 5 - level };
     }
-    if (level === 1) return { ok: true, pageBase: e.frame, pageSize: PAGE_4K, writable, user, executable, levels: 4 };
-    table = e.frame;
+    if (level === 1) return { ok: true, pageBase: frame, pageSize: PAGE_4K, writable, user, executable, levels: 4 };
+    table = frame;
   }
   return { ok: false, reason: 'not-present', level: 1 };
 }

@@ -3,28 +3,34 @@
 // nicdispatch.ts routes), then every core idles with interrupts open.
 
 import { registerConsole } from './console.ts';
-import type { Kernel } from './kernel.ts';
+import type { Cpu } from './cpu.ts';
+import type { IrqHandler, Kernel } from './kernel.ts';
 import { attachNic } from './nicdispatch.ts';
 import { registerPortals } from './portals/calls.ts';
 import { registerExtensions } from './portals/extcalls.ts';
 import { registerUnet } from './unet/calls.ts';
 import { registerDsm } from './dsm/calls.ts';
 import { registerIpc } from './ipc/calls.ts';
-import { step } from './step.ts';
+import { type KPath, step } from './step.ts';
 import { HANDLERS } from './syscalls/handlers.ts';
 import type { SyscallName } from './syscalls/table.ts';
 import { VECTOR } from './vectors.ts';
 import { xcallHandler } from './xcall.ts';
 
+// Handlers are module-level functions, so every kernel registers the same ones and shares the tables (sharedtable.ts).
+const apicTimer: IrqHandler = (k, cpu) => k.timer(cpu.index).onInterrupt();
+
+function* reschedule(_k: Kernel, cpu: Cpu): KPath {
+  cpu.needResched = true;
+  yield step('sched', 'resched-ipi', 10, `${cpu.runQueue.length} runnable`);
+}
+
 export function bootKernel(k: Kernel): void {
   for (const [name, handler] of Object.entries(HANDLERS)) k.registerSyscall(name as SyscallName, handler);
   registerConsole(k);
-  k.requestIrq('apic-timer', (kk, cpu) => kk.timer(cpu.index).onInterrupt());
+  k.requestIrq('apic-timer', apicTimer);
   k.requestIrq('xcall', xcallHandler);
-  k.requestIrq('reschedule', function* (_kk, cpu) {
-    cpu.needResched = true;
-    yield step('sched', 'resched-ipi', 10, `${cpu.runQueue.length} runnable`);
-  });
+  k.requestIrq('reschedule', reschedule);
   attachNic(k);
   registerPortals(k);
   registerExtensions(k);

@@ -41,14 +41,11 @@ export interface CoreContext {
   kick(): void;
 }
 
-/** A syscall as dispatched by the trap: bound to its kernel, arguments checked. */
+/** A syscall as dispatched by the trap, arguments checked; shared by every kernel, so it is told which one runs it. */
 export interface SyscallEntry {
   readonly name: string;
-  run(cpu: CoreContext, t: Thread, args: readonly bigint[]): KPath<number | bigint>;
+  run(k: KernelContext, cpu: CoreContext, t: Thread, args: readonly bigint[]): KPath<number | bigint>;
 }
-
-/** An interrupt handler as dispatched by the interrupt wrapper, bound to its kernel. */
-export type BoundIrqHandler = (cpu: CoreContext) => KPath;
 
 export interface KernelContext {
   readonly node: Node;
@@ -58,10 +55,12 @@ export interface KernelContext {
   readonly stats: KernelStats;
   readonly options: KernelOptions;
   /** The host's watchdog for user code (see KernelHost.userCodeWatch). */
-  readonly host: { readonly userCodeWatch?: ((t: Thread | null) => void) | null };
+  readonly host: { readonly userCodeWatch?: ((t: Thread | null, nid: number) => void) | null };
   /** The core whose event is being handled right now, if any. */
   executing: CoreContext | null;
   traceStep(cpu: CoreContext, path: TracePath, stepName: string, detail: string, durPs?: number): void;
+  /** Whether trace records are kept or matched: when not, a hot path may skip building its steps' detail text. */
+  readonly recording: boolean;
   /** A host exception inside a kernel path: logged, the process dies, the machine goes on. */
   oops(cpu: CoreContext, thread: { process: Process } | null, e: unknown): void;
   killProcess(p: Process, status: number, reason: string | null): void;
@@ -70,6 +69,7 @@ export interface KernelContext {
   syscallEntry(nr: number): SyscallEntry | undefined;
   /** A fault in memory a kernel subsystem serves (the kernel DSM's region): its path, or null for the ordinary fault path. */
   regionFault(cpu: CoreContext, t: Thread, op: Extract<UserOp, { op: 'load' | 'store' }>, va: number, write: boolean): KPath | null;
-  irqHandler(vector: number): BoundIrqHandler | undefined;
+  /** The path of the handler attached to `vector` on this core, or undefined if none is. */
+  irqPath(vector: number, cpu: CoreContext): KPath | undefined;
   nmiHandler(cpu: CoreContext): KPath;
 }

@@ -247,11 +247,11 @@ export class Cpu implements EventSink, CoreContext {
     let r: IteratorResult<UserOp, void>;
     const watch = this.kernel.host.userCodeWatch;
     try {
-      watch?.(t);
+      watch?.(t, this.kernel.nid);
       r = t.user!.next(t.userResume);
-      watch?.(null);
+      watch?.(null, -1);
     } catch (e) {
-      watch?.(null);
+      watch?.(null, -1);
       this.kernel.killProcess(t.process, 134, `user program threw: ${(e as Error)?.message ?? String(e)}`);
       this.resumeIn(0);
       return;

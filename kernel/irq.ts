@@ -10,9 +10,9 @@ export function* interruptPath(k: KernelContext, cpu: CoreContext, vector: numbe
   const v = k.profile.values;
   const name = vectorName(vector);
   yield step('irq', 'entry', v['kernel.irqEntryCycles'], name);
-  const handler = k.irqHandler(vector);
   try {
-    if (handler) yield* handler(cpu);
+    const handler = k.irqPath(vector, cpu);
+    if (handler) yield* handler;
     else yield step('irq', 'unhandled', 0, name);
   } finally {
     // Also when the handler oopses: a vector left in service would mask the device for good.

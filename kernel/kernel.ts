@@ -8,6 +8,7 @@
 
 import type { Engine } from '../hw/engine.ts';
 import { MachineCheck } from '../hw/errors.ts';
+import type { NicCompletion } from '../hw/nic.ts';
 import type { Node } from '../hw/node.ts';
 import { ContiguousAllocator } from '../hw/physalloc.ts';
 import type { Profile } from '../hw/profile.ts';
@@ -15,7 +16,7 @@ import type { UserOp, UserProgram } from './abi.ts';
 import { AsidPool } from './asid.ts';
 import { bootKernel } from './boot.ts';
 import type { CodeCatalog } from './job/codecatalog.ts';
-import type { BoundIrqHandler, CoreContext, KernelContext, KernelOptions, KernelStats, SyscallEntry } from './context.ts';
+import type { CoreContext, KernelContext, KernelOptions, KernelStats, SyscallEntry } from './context.ts';
 import { Cpu } from './cpu.ts';
 import { Zombies, exitThread, killProcess } from './exit.ts';
 import { FutexTable } from './futex.ts';
@@ -32,6 +33,7 @@ import { type SpawnOptions, TaskIds, discardThread, newThread, spawnProcess } fr
 import { type KPath, step, type TracePath } from './step.ts';
 import { withCheckedArgs } from './syscalls/context.ts';
 import type { SyscallHandler } from './syscalls/handlers.ts';
+import { SharedTable } from './sharedtable.ts';
 import { SYSCALL_BY_NR, type SyscallName } from './syscalls/table.ts';
 import { CpuTimers, type Deadline } from './timer.ts';
 import type { TraceRecord } from './trace.ts';
@@ -46,6 +48,10 @@ const MAX_CONSOLE_BYTES = 16 * 1024 * 1024;
 /** A driver's interrupt handler: it gets the whole kernel (the paths get the narrow context). */
 export type IrqHandler = (k: Kernel, cpu: Cpu) => KPath;
 
+const SYSCALLS_AT_BOOT = SharedTable.root<SyscallEntry>();
+const IRQS_AT_BOOT = SharedTable.root<IrqHandler>();
+const SYSCALL_BY_NAME = new Map([...SYSCALL_BY_NR.values()].map((s) => [s.name, s]));
+
 /** What a kernel needs from the machine-wide system around it. */
 export interface KernelHost {
   readonly engine: Engine;
@@ -59,8 +65,8 @@ export interface KernelHost {
   processExited(k: Kernel, p: Process): void;
   /** Where a loaded image's code is found (by the hash of its text). */
   readonly catalog: CodeCatalog;
-  /** Told which thread's user code is about to run (null: it returned), for a host-time watchdog. */
-  readonly userCodeWatch?: ((t: Thread | null) => void) | null;
+  /** Told which thread's user code is about to run on which node (null: it returned), for a host-time watchdog. */
+  readonly userCodeWatch?: ((t: Thread | null, nid: number) => void) | null;
   /** Newly attached extensions step one instruction per kernel step (the monitor's `ext step on`). */
   readonly extStepping: boolean;
 }
@@ -84,8 +90,9 @@ export class Kernel implements KernelContext {
   readonly oopsLog: string[] = [];
   /** The core whose event is being handled right now, if any. */
   executing: Cpu | null = null;
-  private readonly syscalls = new Map<number, SyscallEntry>();
-  private readonly irqHandlers = new Map<number, BoundIrqHandler>();
+  /** The dispatch tables, shared with every kernel that registered the same handlers (sharedtable.ts). */
+  private syscalls = SYSCALLS_AT_BOOT;
+  private irqHandlers = IRQS_AT_BOOT;
   private readonly timers: CpuTimers[];
   /** The cross-call mailboxes, one per core (xcall.ts). */
   readonly xcalls: XcallMailboxes;
@@ -94,6 +101,8 @@ export class Kernel implements KernelContext {
   readonly ids = new TaskIds();
   /** Asids held by live (and not yet torn-down) address spaces. */
   readonly asids = new AsidPool();
+  /** NIC completions taken from the NIC and not yet handled (nicdispatch.ts). */
+  readonly nicCompletions: NicCompletion[] = [];
   booted = false;
 
   constructor(
@@ -135,13 +144,20 @@ export class Kernel implements KernelContext {
 
   /** Kitten's syscall_register: a driver adds (or replaces) a handler at boot. */
   registerSyscall(name: SyscallName, handler: SyscallHandler): void {
-    const spec = [...SYSCALL_BY_NR.values()].find((s) => s.name === name);
+    const spec = SYSCALL_BY_NAME.get(name);
     if (spec === undefined) throw new Error(`no syscall named ${name} in the table`);
-    // Arguments are checked by their ABI types before any handler code runs.
-    const checked = withCheckedArgs(spec, handler);
-    const cpus = this.cpus;
-    const k = this;
-    this.syscalls.set(spec.nr, { name: spec.name, run: (cpu, t, args) => checked({ k, cpu: cpus[cpu.index], t, p: t.process, args }) });
+    this.syscalls = this.syscalls.with(spec.nr, handler, () => {
+      // Arguments are checked by their ABI types before any handler code runs.
+      const checked = withCheckedArgs(spec, handler);
+      return {
+        name: spec.name,
+        // The entry is shared by every kernel; trap.ts passes the kernel that looked it up.
+        run: (kc, cpu, t, args) => {
+          const k = kc as Kernel;
+          return checked({ k, cpu: k.cpus[cpu.index], t, p: t.process, args });
+        },
+      };
+    });
   }
 
   syscallEntry(nr: number): SyscallEntry | undefined {
@@ -149,16 +165,16 @@ export class Kernel implements KernelContext {
   }
 
   registeredSyscalls(): number[] {
-    return [...this.syscalls.keys()].sort((a, b) => a - b);
+    return this.syscalls.keys();
   }
 
   /** A driver attaches a handler to a vector (request_irq). */
   requestIrq(name: VectorName, handler: IrqHandler): void {
-    this.irqHandlers.set(VECTOR[name], (cpu) => handler(this, this.cpus[cpu.index]));
+    this.irqHandlers = this.irqHandlers.with(VECTOR[name], handler, () => handler);
   }
 
-  irqHandler(vector: number): BoundIrqHandler | undefined {
-    return this.irqHandlers.get(vector);
+  irqPath(vector: number, cpu: CoreContext): KPath | undefined {
+    return this.irqHandlers.get(vector)?.(this, this.cpus[cpu.index]);
   }
 
   *nmiHandler(cpu: CoreContext): KPath {
@@ -170,6 +186,10 @@ export class Kernel implements KernelContext {
   }
 
   // ---- tracing ------------------------------------------------------------
+
+  get recording(): boolean {
+    return this.host.wantsRecords;
+  }
 
   traceStep(cpu: CoreContext, path: TracePath, stepName: string, detail: string, durPs = 0): void {
     if (!this.host.wantsRecords) {

@@ -35,8 +35,6 @@ export function userAccess(k: KernelContext, cpu: CoreContext, t: Thread, op: Ex
   const v = k.profile.values;
   const out = write ? undefined : new Uint8Array(len);
   let cycles = 1 + Math.ceil(len / v['kernel.copyBytesPerCycle']);
-  // A fault in the kernel DSM's region is served by its protocol (KernelContext.regionFault).
-  const fault = (a: number, reason: string) => k.regionFault(cpu, t, op, a, write) ?? pageFaultPath(k, cpu, t, a, write, reason);
   let done = 0;
   // A zero-length access still checks the first byte's page, as real hardware would not; skip it.
   while (done < len) {
@@ -45,7 +43,7 @@ export function userAccess(k: KernelContext, cpu: CoreContext, t: Thread, op: Ex
     if (pa < 0) {
       cycles += v['tlb.missCycles'];
       const w = t.process.aspace.pt.translate(a);
-      if (!w.ok) return { value: undefined, cycles, fault: fault(a, w.reason) };
+      if (!w.ok) return { value: undefined, cycles, fault: fault(k, cpu, t, op, a, write, w.reason) };
       if (!w.user) return { value: undefined, cycles, fault: pageFaultPath(k, cpu, t, a, write, 'supervisor page') };
       const f = (w.writable ? TLB_WRITABLE : 0) | TLB_USER;
       tlb.insert(asid, a, w.pageBase, w.pageSize, f);
@@ -53,13 +51,22 @@ export function userAccess(k: KernelContext, cpu: CoreContext, t: Thread, op: Ex
       pa = w.pageBase + (a % w.pageSize);
     }
     if (write && (flags[0] & TLB_WRITABLE) === 0) {
-      return { value: undefined, cycles, fault: fault(a, 'write to a read-only page') };
+      return { value: undefined, cycles, fault: fault(k, cpu, t, op, a, write, 'write to a read-only page') };
     }
     // Bytes up to the end of this 4 KiB page (a 2 MiB page simply hits again).
     const n = Math.min(4096 - (a % 4096), len - done);
-    if (write) mem.write(pa, (op as { bytes: Uint8Array }).bytes.subarray(done, done + n));
-    else mem.read(pa, out!.subarray(done, done + n));
+    // Most accesses are a few bytes within one page: no subarray for those.
+    const whole = done === 0 && n === len;
+    if (write) {
+      const bytes = (op as { bytes: Uint8Array }).bytes;
+      mem.write(pa, whole ? bytes : bytes.subarray(done, done + n));
+    } else mem.read(pa, whole ? out! : out!.subarray(done, done + n));
     done += n;
   }
   return { value: out, cycles, fault: null };
+}
+
+/** A fault in the kernel DSM's region is served by its protocol (KernelContext.regionFault); any other is a page fault. */
+function fault(k: KernelContext, cpu: CoreContext, t: Thread, op: Extract<UserOp, { op: 'load' | 'store' }>, a: number, write: boolean, reason: string): KPath<unknown> {
+  return k.regionFault(cpu, t, op, a, write) ?? pageFaultPath(k, cpu, t, a, write, reason);
 }

@@ -3,7 +3,7 @@
 // physical allocator and are freed when the address space is destroyed.
 
 import type { PhysicalMemory } from '../hw/memory.ts';
-import { PAGE_2M, PAGE_4K, PTE_HUGE, PTE_PRESENT, PTE_USER, PTE_WRITABLE, decodePte, encodePte, tableIndex, walk, type WalkResult } from '../hw/mmu.ts';
+import { PAGE_2M, PAGE_4K, PTE_HUGE, PTE_PRESENT, PTE_USER, PTE_WRITABLE, encodePte, tableIndex, walk, type WalkResult } from '../hw/mmu.ts';
 import type { ContiguousAllocator } from '../hw/physalloc.ts';
 import { fail } from './errno.ts';
 
@@ -40,16 +40,18 @@ export class PageTables {
     let table = this.root;
     for (let l = 4; l > level; l--) {
       const addr = table + 8 * tableIndex(va, l);
-      const e = decodePte(this.mem, addr);
-      if ((e.flags & PTE_PRESENT) === 0) {
+      // decodePte's fields, read in place (no object per level of every mapping).
+      const lo = this.mem.readU32(addr);
+      const flags = lo & 0xfff;
+      if ((flags & PTE_PRESENT) === 0) {
         if (!create) return -1;
         const t = this.newTable();
         encodePte(this.mem, addr, t, PTE_PRESENT | PTE_WRITABLE | PTE_USER, false);
         this.writes++;
         table = t;
       } else {
-        if ((e.flags & PTE_HUGE) !== 0) return -1;
-        table = e.frame;
+        if ((flags & PTE_HUGE) !== 0) return -1;
+        table = (this.mem.readU32(addr + 4) & 0xfffff) * 2 ** 32 + ((lo & 0xfffff000) >>> 0);
       }
     }
     return table + 8 * tableIndex(va, level);

@@ -19,14 +19,15 @@ export function* syscallPath(k: KernelContext, cpu: CoreContext, t: Thread): KPa
   core.set('rcx', core.get('rip'));
   core.set('r11', core.get('rflags'));
   k.stats.syscalls++;
-  yield step('syscall', 'entry', v['kernel.trapEntryCycles'], `nr ${nrRaw}`);
+  // The steps' detail text is built only when someone keeps or matches trace records.
+  yield step('syscall', 'entry', v['kernel.trapEntryCycles'], k.recording ? `nr ${nrRaw}` : '');
   const entry = nrRaw <= 0xffffn ? k.syscallEntry(Number(nrRaw)) : undefined;
-  yield step('syscall', 'dispatch', v['kernel.syscallDispatchCycles'], entry ? entry.name : `unknown ${nrRaw}`);
+  yield step('syscall', 'dispatch', v['kernel.syscallDispatchCycles'], entry ? entry.name : k.recording ? `unknown ${nrRaw}` : '');
   let ret: bigint;
   if (entry === undefined) ret = -BigInt(ERRNO.ENOSYS);
   else {
     try {
-      ret = BigInt(yield* entry.run(cpu, t, args));
+      ret = BigInt(yield* entry.run(k, cpu, t, args));
     } catch (e) {
       if (!(e instanceof SyscallError)) {
         k.oops(cpu, t, e);
@@ -37,6 +38,10 @@ export function* syscallPath(k: KernelContext, cpu: CoreContext, t: Thread): KPa
   }
   if (t.state === 'dead') return;
   core.set('rax', ret);
+  if (!k.recording) {
+    yield step('syscall', 'exit', v['kernel.trapExitCycles'], '');
+    return;
+  }
   const shown = ret < 0n && ret > -4096n ? `-${errnoName(Number(-ret))}` : ret.toString();
   yield step('syscall', 'exit', v['kernel.trapExitCycles'], `${entry?.name ?? nrRaw} = ${shown}`);
 }

@@ -10,7 +10,7 @@ import type { Process } from './process.ts';
 import { type KPath, step } from './step.ts';
 
 /** What copying to and from user memory needs of the kernel. */
-export type UserMemoryContext = Pick<KernelContext, 'node' | 'profile'>;
+export type UserMemoryContext = Pick<KernelContext, 'node' | 'profile'> & { readonly recording?: boolean };
 
 /** Largest single copy the kernel will make (bigger requests are -EFAULT). */
 const MAX_COPY = 64 * 1024 * 1024;
@@ -49,20 +49,21 @@ export function* copyin(k: UserMemoryContext, _cpu: CoreContext, p: Process, va:
   const out = new Uint8Array(len);
   let at = 0;
   for (const piece of pieces) {
-    k.node.memory.read(piece.pa, out.subarray(at, at + piece.len));
+    k.node.memory.read(piece.pa, pieces.length === 1 ? out : out.subarray(at, at + piece.len));
     at += piece.len;
   }
-  yield step('uaccess', 'copyin', copyCycles(k, len), `0x${va.toString(16)} ${len} B`);
+  yield step('uaccess', 'copyin', copyCycles(k, len), k.recording === false ? '' : `0x${va.toString(16)} ${len} B`);
   return out;
 }
 
 export function* copyout(k: UserMemoryContext, _cpu: CoreContext, p: Process, va: number, bytes: Uint8Array): KPath {
   let at = 0;
-  for (const piece of userPieces(p, va, bytes.length, true)) {
-    k.node.memory.write(piece.pa, bytes.subarray(at, at + piece.len));
+  const pieces = userPieces(p, va, bytes.length, true);
+  for (const piece of pieces) {
+    k.node.memory.write(piece.pa, pieces.length === 1 ? bytes : bytes.subarray(at, at + piece.len));
     at += piece.len;
   }
-  yield step('uaccess', 'copyout', copyCycles(k, bytes.length), `0x${va.toString(16)} ${bytes.length} B`);
+  yield step('uaccess', 'copyout', copyCycles(k, bytes.length), k.recording === false ? '' : `0x${va.toString(16)} ${bytes.length} B`);
 }
 
 /** Writes without a traced step (used where the caller charges the cost itself). */

@@ -46,7 +46,7 @@ export interface RunReport {
   events: number;
   kernel: { syscalls: number; page_faults: number; shootdowns: number; shootdown_ns: number; shootdown_ipis: number; ipis_sent: number; oopses: number; oops_log: string[] };
   trace: { steps: number; kept: number; hash: string };
-  host: { wall_s: number; events_per_s: number; peak_rss_bytes: number; heap_used_bytes: number };
+  host: { wall_s: number; cpu_s: number; events_per_s: number; peak_rss_bytes: number; heap_used_bytes: number };
 }
 
 function stopText(s: RunStop): string {
@@ -166,6 +166,7 @@ export function buildReport(sys: System, job: Job, stop: RunStop, fanout: Fanout
     trace: { steps: sys.trace.count, kept: sys.trace.kept, hash: sys.trace.hash.toString(16).padStart(8, '0') },
     host: {
       wall_s: +wallS.toFixed(3),
+      cpu_s: +((usage.userCPUTime + usage.systemCPUTime) / 1e6).toFixed(3),
       events_per_s: wallS > 0 ? Math.round(sys.engine.fired / wallS) : 0,
       peak_rss_bytes: usage.maxRSS * 1024,
       heap_used_bytes: process.memoryUsage().heapUsed,

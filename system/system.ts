@@ -65,7 +65,7 @@ export class System implements KernelHost {
 
   readonly catalog: CodeCatalog;
   /** The kernels tell this whose user code runs (KernelHost); set through watchUserCode. Not simulation state. */
-  userCodeWatch: ((t: Thread | null) => void) | null = null;
+  userCodeWatch: ((t: Thread | null, nid: number) => void) | null = null;
 
   constructor(config: SystemConfig) {
     this.machine = new Machine({ profile: config.profile, shape: config.shape, seed: config.seed });
@@ -190,12 +190,12 @@ export class System implements KernelHost {
       return;
     }
     const seen = new WeakMap<Thread, RunningCode>();
-    this.userCodeWatch = (t) => {
+    this.userCodeWatch = (t, nid) => {
       if (t === null) return fn(null);
       let who = seen.get(t);
       if (who === undefined) {
         const p = t.process;
-        who = { node: this.bootedKernels().find((k) => k.processes.get(p.pid) === p)?.nid ?? -1, rank: p.info.rank, pid: p.pid, name: p.name };
+        who = { node: nid, rank: p.info.rank, pid: p.pid, name: p.name };
         seen.set(t, who);
       }
       fn(who);

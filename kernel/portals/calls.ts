@@ -10,7 +10,7 @@
 // the argument words are read and checked in callargs.ts.
 
 import type { Kernel } from '../kernel.ts';
-import { argPtr } from '../syscalls/context.ts';
+import { type SyscallHandler, argPtr } from '../syscalls/context.ts';
 import type { SyscallName } from '../syscalls/table.ts';
 import { PTL } from './defs.ts';
 import { type Handler, PTL_ARG_TYPES, type Words, readWords, wordsFit } from './callargs.ts';
@@ -21,12 +21,14 @@ import { SEND_CALLS } from './sendcalls.ts';
 
 const HANDLERS: Partial<Record<SyscallName, Handler>> = { ...NI_CALLS, ...EVENT_CALLS, ...LIST_CALLS, ...SEND_CALLS };
 
-export function registerPortals(k: Kernel): void {
-  for (const [name, h] of Object.entries(HANDLERS) as [SyscallName, Handler][]) {
-    const types = PTL_ARG_TYPES[name];
-    if (types === undefined) throw new Error(`no argument types for ${name}`);
-    const n = types.length;
-    k.registerSyscall(name, function* (c) {
+/** Each call's syscall handler: made once, so every kernel registers the same ones (kernel/sharedtable.ts). */
+const SYSCALLS = (Object.entries(HANDLERS) as [SyscallName, Handler][]).map(([name, h]): [SyscallName, SyscallHandler] => {
+  const types = PTL_ARG_TYPES[name];
+  if (types === undefined) throw new Error(`no argument types for ${name}`);
+  const n = types.length;
+  return [
+    name,
+    function* (c) {
       const ptr = argPtr(c, 0);
       let a: Words;
       if (n === 0) a = [];
@@ -36,6 +38,10 @@ export function registerPortals(k: Kernel): void {
       if (pp.initCount === 0 && name !== 'ptl_init' && name !== 'ptl_fini' && name !== 'ptl_handle_is_equal') return PTL.NO_INIT;
       if (!wordsFit(a, types)) return PTL.ARG_INVALID;
       return yield* h(c, pp, a);
-    });
-  }
+    },
+  ];
+});
+
+export function registerPortals(k: Kernel): void {
+  for (const [name, handler] of SYSCALLS) k.registerSyscall(name, handler);
 }

@@ -2,6 +2,7 @@
 // Set-up only: creating and destroying endpoints, opening and closing
 // channels, and the optional wait for the upcall.
 
+import type { Cpu } from '../cpu.ts';
 import type { Kernel } from '../kernel.ts';
 import { type SyscallCtx, argInt, argPtr, argSize } from '../syscalls/context.ts';
 import type { KPath } from '../step.ts';
@@ -28,6 +29,11 @@ function* sys_unet_wait(c: SyscallCtx): KPath<number> {
   return yield* c.k.unet.wait(c.t, c.k.unet.owned(c.p, argInt(c, 0)), argInt(c, 1));
 }
 
+// Module-level, so every kernel registers the same handler and shares the vector table (kernel/sharedtable.ts).
+function* unetInterrupt(k: Kernel, cpu: Cpu): KPath {
+  yield* k.unet.interrupt(cpu);
+}
+
 /** Boot: the calls, and the NIC's U-Net interrupt. */
 export function registerUnet(k: Kernel): void {
   k.registerSyscall('unet_create', sys_unet_create);
@@ -35,7 +41,5 @@ export function registerUnet(k: Kernel): void {
   k.registerSyscall('unet_open', sys_unet_open);
   k.registerSyscall('unet_close', sys_unet_close);
   k.registerSyscall('unet_wait', sys_unet_wait);
-  k.requestIrq('unet', function* (k, cpu) {
-    yield* k.unet.interrupt(cpu);
-  });
+  k.requestIrq('unet', unetInterrupt);
 }

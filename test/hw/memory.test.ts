@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MachineCheck } from '../../hw/errors.ts';
 import { PhysicalMemory } from '../../hw/memory.ts';
@@ -46,6 +47,65 @@ describe('physical memory', () => {
     a.write(100, new Uint8Array([1, 2, 3, 4]));
     a.copyTo(b, 100, 9000, 4);
     expect(b.readU32(9000)).toBe(0x04030201);
+  });
+});
+
+describe('physical memory on the host', () => {
+  it('stores scattered small writes in a few bytes each, not a 4 KiB frame each', () => {
+    const m = new PhysicalMemory(0, 1 << 30);
+    // A page-table entry or a stack word in each of 16 pages.
+    for (let i = 0; i < 16; i++) m.writeU32(i * 4096 + 8, i + 1);
+    expect(m.touchedFrames).toBe(16);
+    expect(m.hostBytes).toBeLessThanOrEqual(16 * 256);
+    for (let i = 0; i < 16; i++) expect(m.readU32(i * 4096 + 8)).toBe(i + 1);
+  });
+
+  it('gives the storage of zeroed memory back and hands it out again zeroed', () => {
+    const m = new PhysicalMemory(0, 1 << 24);
+    m.write(0, new Uint8Array(8192).fill(0xaa));
+    const held = m.hostBytes;
+    m.zero(0, 8192);
+    expect(m.touchedFrames).toBe(0);
+    m.writeU8(100_000, 1);
+    const got = new Uint8Array(256);
+    m.read(100_000 & ~255, got);
+    expect(got.reduce((a, b) => a + b, 0)).toBe(1);
+    expect(m.hostBytes).toBe(held);
+  });
+
+  it('reads back exactly what a random sequence of writes, word stores and zeroings left (seeded)', () => {
+    const SIZE = 1 << 18;
+    const op = fc.oneof(
+      fc.record({ k: fc.constant('write' as const), addr: fc.nat(SIZE - 1), len: fc.integer({ min: 1, max: 5000 }), v: fc.integer({ min: 1, max: 255 }) }),
+      fc.record({ k: fc.constant('u32' as const), addr: fc.nat(SIZE - 4), len: fc.constant(4), v: fc.nat() }),
+      fc.record({ k: fc.constant('zero' as const), addr: fc.nat(SIZE - 1), len: fc.integer({ min: 1, max: 100_000 }), v: fc.constant(0) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const m = new PhysicalMemory(0, SIZE);
+        const ref = new Uint8Array(SIZE);
+        for (const o of ops) {
+          const len = Math.min(o.len, SIZE - o.addr);
+          if (o.k === 'write') {
+            const src = new Uint8Array(len).map((_, i) => (o.v + i) & 0xff);
+            m.write(o.addr, src);
+            ref.set(src, o.addr);
+          } else if (o.k === 'u32') {
+            m.writeU32(o.addr, o.v);
+            new DataView(ref.buffer).setUint32(o.addr, o.v, true);
+          } else {
+            m.zero(o.addr, len);
+            ref.fill(0, o.addr, o.addr + len);
+          }
+        }
+        const got = new Uint8Array(SIZE);
+        m.read(0, got);
+        expect(Buffer.compare(got, ref)).toBe(0);
+        const at = Math.min(ops[0]?.addr ?? 0, SIZE - 4);
+        expect(m.readU32(at)).toBe(new DataView(ref.buffer).getUint32(at, true));
+      }),
+      { seed: 17, numRuns: 150 },
+    );
   });
 });
 

@@ -78,4 +78,38 @@ describe('the syscall trap path', () => {
     });
     expect(p.exitStatus).toBe(0);
   });
+
+  it('shares one syscall and vector table among kernels that registered the same handlers, and keeps a replacement to its own kernel', () => {
+    const sys = boot({ nodes: 2 });
+    const a = sys.kernel(0);
+    const b = sys.kernel(1);
+    expect(a.syscallEntry(SYS.getpid)).toBe(b.syscallEntry(SYS.getpid));
+    expect(a.registeredSyscalls()).toEqual(b.registeredSyscalls());
+    a.registerSyscall('getpid', function* () {
+      return 4242;
+    });
+    expect(a.syscallEntry(SYS.getpid)).not.toBe(b.syscallEntry(SYS.getpid));
+    expect(a.syscallEntry(SYS.write)).toBe(b.syscallEntry(SYS.write));
+    // Rank 0 runs on node 0 (the replacement), rank 1 on node 1.
+    const { job } = runProgram(
+      sys,
+      {
+        name: 'bare',
+        textBytes: 4096,
+        dataBytes: 0,
+        bssBytes: 0,
+        instantiate: () =>
+          function* (cpu) {
+            cpu.set('rax', SYS.getpid);
+            yield { op: 'syscall' };
+            const v = cpu.get('rax');
+            cpu.set('rax', SYS.exit_group);
+            cpu.set('rdi', v === 4242n ? 42 : 7);
+            yield { op: 'syscall' };
+          },
+      },
+      2,
+    );
+    expect(job.ranks.map((r) => r.process?.exitStatus)).toEqual([42, 7]);
+  });
 });

@@ -13,12 +13,17 @@ export function* syscall(cpu: UserCpu, nr: number, ...args: Arg[]): U<bigint> {
   // Registers hold 64-bit integers: a fraction is cut to its whole part, as a
   // C cast would, but NaN or Infinity is a bug in the caller, said as such.
   if (!Number.isSafeInteger(nr)) throw new RangeError(`syscall number ${nr} is not a whole number`);
-  args.forEach((a, i) => {
+  // Loops, not forEach: this runs on every syscall of every rank.
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
     if (typeof a === 'number' && !Number.isFinite(a)) throw new RangeError(`syscall ${nr}: argument ${i + 1} is ${a}, not a finite number`);
     if (typeof a !== 'number' && typeof a !== 'bigint') throw new TypeError(`syscall ${nr}: argument ${i + 1} is a ${typeof a}, not a number`);
-  });
+  }
   cpu.set('rax', nr);
-  args.forEach((a, i) => cpu.set(ARGS[i], typeof a === 'number' ? BigInt(Math.trunc(a)) : a));
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    cpu.set(ARGS[i], typeof a === 'number' ? BigInt(Math.trunc(a)) : a);
+  }
   yield* trap();
   return BigInt.asIntN(64, cpu.get('rax'));
 }
