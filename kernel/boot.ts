@@ -9,6 +9,7 @@ import { registerPortals } from './portals/calls.ts';
 import { registerExtensions } from './portals/extcalls.ts';
 import { registerUnet } from './unet/calls.ts';
 import { registerDsm } from './dsm/calls.ts';
+import { registerRtask } from './rtask/calls.ts';
 import { step } from './step.ts';
 import { HANDLERS } from './syscalls/handlers.ts';
 import type { SyscallName } from './syscalls/table.ts';
@@ -30,6 +31,8 @@ export function bootKernel(k: Kernel): void {
   registerUnet(k);
   k.unet.attach(VECTOR.unet);
   registerDsm(k);
+  registerRtask(k);
+  k.rtask.attach();
   k.node.nic.irq = { core: 0, rxVector: VECTOR['nic-rx'], completionVector: VECTOR['nic-completion'] };
   for (const cpu of k.cpus) {
     cpu.core.setInterruptsEnabled(true);

@@ -24,6 +24,8 @@ import { PortalsDriver } from './portals/driver.ts';
 import { UnetKernel } from './unet/unet.ts';
 import { DsmNode } from './dsm/node.ts';
 import { dsmFault } from './dsm/fault.ts';
+import { corFault } from './rtask/cor.ts';
+import { RtaskNode } from './rtask/node.ts';
 import type { Process, ProcessInfo, Thread } from './process.ts';
 import { armQuantum, leastLoadedCore, sleepUntil, startThread, wake } from './sched.ts';
 import { type SpawnOptions, TaskIds, discardThread, newThread, spawnProcess } from './spawn.ts';
@@ -74,6 +76,8 @@ export class Kernel implements KernelContext {
   readonly unet: UnetKernel;
   /** The kernel DSM (kernel/dsm/). */
   readonly dsm: DsmNode;
+  /** Remote tasking: created tasks, their VM objects, copy-on-reference paging (kernel/rtask/). */
+  readonly rtask: RtaskNode;
   readonly stats: KernelStats = { syscalls: 0, pageFaults: 0, shootdowns: 0, shootdownPs: 0, shootdownIpis: 0, ipisSent: 0, oopses: 0 };
   readonly oopsLog: string[] = [];
   /** The core whose event is being handled right now, if any. */
@@ -104,6 +108,7 @@ export class Kernel implements KernelContext {
     this.jobs = new JobControl(this);
     this.unet = new UnetKernel(this);
     this.dsm = new DsmNode(this);
+    this.rtask = new RtaskNode(this);
   }
 
   get nid(): number {
@@ -244,7 +249,7 @@ export class Kernel implements KernelContext {
 
   /** Makes a blocked thread runnable with `value` as the result of its block. */
   regionFault(cpu: CoreContext, t: Thread, op: Extract<UserOp, { op: 'load' | 'store' }>, va: number, write: boolean): KPath | null {
-    return dsmFault(this.dsm, cpu, t, op, va, write);
+    return dsmFault(this.dsm, cpu, t, op, va, write) ?? corFault(this.rtask, cpu, t, op, va, write);
   }
 
   wake(t: Thread, value: unknown, from: Cpu): KPath {
