@@ -66,6 +66,18 @@ export const PARAMETERS = {
   'rtask.pageServeCycles': int('cycles', 0, 1e9, 'copy on reference: a pager looks up a page and hands it to the transport (the copy is charged per byte besides)'),
   'rtask.objectTeardownCycles': int('cycles', 0, 1e9, 'termination: tear down one VM object and its paging path (each side)'),
   'rtask.rightCycles': int('cycles', 0, 1e9, 'No More Senders: the receive right\'s node updates a send-right count'),
+  'ipc.norma.windowPages': int('pages', 1, 4096, 'NORMA IPC: pages one transport block carries; the sender waits for its ack before the next block or message to that node'),
+  'ipc.norma.txCycles': int('cycles', 0, 1e8, 'NORMA IPC: kernel cycles to build and send one transport block'),
+  'ipc.norma.rxCycles': int('cycles', 0, 1e8, 'NORMA IPC: kernel cycles to take in one block, and again to deliver a complete message'),
+  'ipc.norma.ackCycles': int('cycles', 0, 1e8, 'NORMA IPC: kernel cycles to send, and again to take in, one ack'),
+  'ipc.norma.msgCycles': int('cycles', 0, 1e8, 'NORMA IPC: the Mach message path of one message on a node (copy in, translate rights, queue, copy out)'),
+  'ipc.dipc.blockPages': int('pages', 1, 4096, 'DIPC: pages one KKT block carries'),
+  'ipc.dipc.windowBlocks': int('blocks', 1, 4096, 'DIPC: blocks of one message in flight before the sender waits for an ack'),
+  'ipc.dipc.txCycles': int('cycles', 0, 1e8, 'DIPC: kernel cycles to build and send one KKT block'),
+  'ipc.dipc.rxCycles': int('cycles', 0, 1e8, 'DIPC: kernel cycles to take in one block, and again to deliver a complete message'),
+  'ipc.dipc.ackCycles': int('cycles', 0, 1e8, 'DIPC: kernel cycles to send, and again to take in, one ack'),
+  'ipc.dipc.msgCycles': int('cycles', 0, 1e8, 'DIPC: the Mach message path of one message on a node (no local hot path: seed 002, section 2)'),
+  'ipc.rightCycles': int('cycles', 0, 1e8, 'distributed IPC: translate, insert or remove one port right in a task\'s name table'),
 } as const satisfies Record<string, ParamSpec>;
 
 export type ParamName = keyof typeof PARAMETERS;
@@ -107,6 +119,36 @@ const BRIEF = 'Margay architecture brief (Red Storm anchors)';
 const EST = 'estimate';
 /** The remote-tasking costs: estimates of Mach 3 VM work in cycles (the seed gives none), the same cycles on every profile (docs/REMOTE-TASKING.md). */
 const RT = 'estimate, Mach 3 VM work (seed 002 gives no per-operation figures; not fitted to its curves)';
+
+/**
+ * Distributed IPC on machines the seed did not measure: the Paragon's Mach
+ * path lengths in cycles (see the paragon profile and docs/IPC.md), since
+ * the code path, not the clock, is what the seed's costs are made of.
+ */
+const MACH_IPC_AS_PARAGON = (): Pick<Sourced, Extract<ParamName, `ipc.${string}`>> => {
+  const est = `${EST}: the Paragon's cycle count (Mach path length, seed 002)`;
+  const out = {} as Record<Extract<ParamName, `ipc.${string}`>, readonly [number, string]>;
+  for (const [k, v] of Object.entries(PARAGON_IPC) as [Extract<ParamName, `ipc.${string}`>, readonly [number, string]][]) out[k] = [v[0], est];
+  return out;
+};
+
+const SEED002 = 'Milojicic et al., Concurrency, a Case Study in Remote Tasking and Distributed IPC, HICSS 1996 (seed 002)';
+
+/** The Paragon's distributed-IPC costs (docs/IPC.md shows the derivations). */
+const PARAGON_IPC = {
+  'ipc.norma.windowPages': [1, `${SEED002}, section 2 (p. 161): NORMA IPC sends "a single page at a time", acknowledged before the next`],
+  'ipc.norma.txCycles': [20_000, EST],
+  'ipc.norma.rxCycles': [20_000, EST],
+  'ipc.norma.ackCycles': [3_000, EST],
+  'ipc.norma.msgCycles': [4_500, EST],
+  'ipc.dipc.blockPages': [16, `${EST}: ${SEED002}, section 2 (p. 162) says only that KKT allows "arbitrarily-large window sizes"; 64 KiB blocks`],
+  'ipc.dipc.windowBlocks': [8, EST],
+  'ipc.dipc.txCycles': [10_000, EST],
+  'ipc.dipc.rxCycles': [10_000, EST],
+  'ipc.dipc.ackCycles': [1_500, EST],
+  'ipc.dipc.msgCycles': [7_000, EST],
+  'ipc.rightCycles': [500, EST],
+} as const satisfies Pick<Sourced, Extract<ParamName, `ipc.${string}`>>;
 
 const redstorm = profile(
   'redstorm',
@@ -161,6 +203,7 @@ const redstorm = profile(
     'rtask.pageServeCycles': [2_500, `${RT}: page lookup in the object before the transfer, ~50 us on the i860`],
     'rtask.objectTeardownCycles': [10_000, `${RT}: vm_object_terminate and port deallocation, ~0.2 ms on the i860`],
     'rtask.rightCycles': [2_500, `${RT}: a send-right count update at the receive right's node, ~50 us on the i860`],
+    ...MACH_IPC_AS_PARAGON(),
   },
 );
 
@@ -217,6 +260,7 @@ const paragon = profile(
     'rtask.pageServeCycles': [2_500, `${RT}: page lookup in the object before the transfer, ~50 us on the i860`],
     'rtask.objectTeardownCycles': [10_000, `${RT}: vm_object_terminate and port deallocation, ~0.2 ms on the i860`],
     'rtask.rightCycles': [2_500, `${RT}: a send-right count update at the receive right's node, ~50 us on the i860`],
+    ...PARAGON_IPC,
   },
 );
 
@@ -273,6 +317,7 @@ const modern = profile(
     'rtask.pageServeCycles': [2_500, `${RT}: page lookup in the object before the transfer, ~50 us on the i860`],
     'rtask.objectTeardownCycles': [10_000, `${RT}: vm_object_terminate and port deallocation, ~0.2 ms on the i860`],
     'rtask.rightCycles': [2_500, `${RT}: a send-right count update at the receive right's node, ~50 us on the i860`],
+    ...MACH_IPC_AS_PARAGON(),
   },
 );
 
@@ -331,6 +376,7 @@ const atm95 = profile(
     'rtask.pageServeCycles': [2_500, `${RT}: page lookup in the object before the transfer, ~50 us on the i860`],
     'rtask.objectTeardownCycles': [10_000, `${RT}: vm_object_terminate and port deallocation, ~0.2 ms on the i860`],
     'rtask.rightCycles': [2_500, `${RT}: a send-right count update at the receive right's node, ~50 us on the i860`],
+    ...MACH_IPC_AS_PARAGON(),
   },
 );
 

@@ -9,12 +9,15 @@ import type { Engine } from '../hw/engine.ts';
 import type { Node } from '../hw/node.ts';
 import type { Profile } from '../hw/profile.ts';
 import type { UserOp } from './abi.ts';
+import type { PersonalityName } from './ipc/personality.ts';
 import type { Process, Thread } from './process.ts';
 import type { KPath, TracePath } from './step.ts';
 
 export interface KernelOptions {
   /** Send TLB shootdown IPIs (false: --no-shootdown). */
   readonly shootdown: boolean;
+  /** The distributed-IPC transport's personality (kernel/ipc/personality.ts); DIPC when not given. */
+  readonly transport?: PersonalityName;
 }
 
 export interface KernelStats {

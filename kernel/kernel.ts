@@ -24,6 +24,7 @@ import { PortalsDriver } from './portals/driver.ts';
 import { UnetKernel } from './unet/unet.ts';
 import { DsmNode } from './dsm/node.ts';
 import { dsmFault } from './dsm/fault.ts';
+import { IpcServices } from './ipc/services.ts';
 import { corFault } from './rtask/cor.ts';
 import { RtaskNode } from './rtask/node.ts';
 import type { Process, ProcessInfo, Thread } from './process.ts';
@@ -76,6 +77,8 @@ export class Kernel implements KernelContext {
   readonly unet: UnetKernel;
   /** The kernel DSM (kernel/dsm/). */
   readonly dsm: DsmNode;
+  /** Distributed IPC: the kernel-to-kernel transport and kernel services (kernel/ipc/). */
+  readonly ipc: IpcServices;
   /** Remote tasking: created tasks, their VM objects, copy-on-reference paging (kernel/rtask/). */
   readonly rtask: RtaskNode;
   readonly stats: KernelStats = { syscalls: 0, pageFaults: 0, shootdowns: 0, shootdownPs: 0, shootdownIpis: 0, ipisSent: 0, oopses: 0 };
@@ -108,6 +111,7 @@ export class Kernel implements KernelContext {
     this.jobs = new JobControl(this);
     this.unet = new UnetKernel(this);
     this.dsm = new DsmNode(this);
+    this.ipc = new IpcServices(this, options.transport ?? 'dipc');
     this.rtask = new RtaskNode(this);
   }
 

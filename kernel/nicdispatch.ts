@@ -1,5 +1,5 @@
 // The NIC's two interrupts: received headers and completions go to Portals,
-// to job control or to the kernel DSM, by the header's kind, the transmit's cookie range, or
+// to job control, to the kernel DSM or to distributed IPC, by the header's kind, the transmit's cookie range, or
 // which of them is waiting for a receive DMA. Portals and job control know
 // nothing of each other; only this file knows both.
 
@@ -20,6 +20,7 @@ export function attachNic(k: Kernel): void {
         .with('jobctl', () => k.jobs.receive(rx, cpu))
         .with('portals', () => k.portals.receive(rx, cpu))
         .with('dsm', () => k.dsm.receive(rx, cpu))
+        .with('ipc', () => k.ipc.transport.receive(rx, cpu))
         .exhaustive();
     }
   });
@@ -40,10 +41,17 @@ function completion(k: Kernel, c: NicCompletion, cpu: Cpu): KPath {
         .with('jobctl', () => k.jobs.txComplete(t.cookie, t.kind === 'tx-done', t.kind === 'tx-done' ? '' : t.reason, cpu))
         .with('portals', () => k.portals.txComplete(t, cpu))
         .with('dsm', () => k.dsm.txComplete(t, cpu))
+        .with('ipc', () => k.ipc.transport.txComplete(t, cpu))
         .exhaustive(),
     )
     .with({ kind: 'rx-done' }, { kind: 'rx-error' }, (r) =>
-      k.jobs.ownsRx(r.rxId) ? k.jobs.rxComplete(r.rxId, r.kind === 'rx-done', cpu) : k.dsm.ownsRx(r.rxId) ? k.dsm.rxComplete(r.rxId, r.kind === 'rx-done', cpu) : k.portals.rxComplete(r, cpu),
+      k.jobs.ownsRx(r.rxId)
+        ? k.jobs.rxComplete(r.rxId, r.kind === 'rx-done', cpu)
+        : k.dsm.ownsRx(r.rxId)
+          ? k.dsm.rxComplete(r.rxId, r.kind === 'rx-done', cpu)
+          : k.ipc.transport.ownsRx(r.rxId)
+            ? k.ipc.transport.rxComplete(r.rxId, r.kind === 'rx-done', cpu)
+            : k.portals.rxComplete(r, cpu),
     )
     .exhaustive();
 }

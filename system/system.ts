@@ -8,6 +8,7 @@ import { Machine } from '../hw/machine.ts';
 import type { Profile } from '../hw/profile.ts';
 import type { Shape } from '../hw/topology.ts';
 import type { UserProgram } from '../kernel/abi.ts';
+import type { PersonalityName } from '../kernel/ipc/personality.ts';
 import { CodeCatalog } from '../kernel/job/codecatalog.ts';
 import type { MailItem } from '../kernel/job/jobctl.ts';
 import { Kernel, type KernelHost } from '../kernel/kernel.ts';
@@ -29,6 +30,8 @@ export interface SystemConfig {
   readonly seed: number;
   /** TLB shootdown IPIs on munmap/mprotect (default true). */
   readonly shootdown?: boolean;
+  /** The distributed-IPC transport (kernel/ipc/): 'norma' or 'dipc' (default). */
+  readonly transport?: PersonalityName;
   readonly traceCapacity?: number;
   /** Programs images may name (the launcher registers what it builds images of). */
   readonly catalog?: CodeCatalog;
@@ -53,6 +56,7 @@ export class System implements KernelHost {
   readonly trace: Trace;
   readonly breakpoints = new Breakpoints();
   readonly shootdown: boolean;
+  readonly transport: PersonalityName;
   /** Every read of the machine and its kernels, as plain data. */
   readonly inspect: Inspector;
   private readonly kernels: (Kernel | undefined)[];
@@ -73,6 +77,7 @@ export class System implements KernelHost {
     };
     this.trace = new Trace(config.traceCapacity);
     this.shootdown = config.shootdown ?? true;
+    this.transport = config.transport ?? 'dipc';
     this.kernels = new Array(this.machine.size);
     this.inspect = new Inspector(this);
     this.runctl = new RunControl(this.machine.engine, this.trace, this.breakpoints);
@@ -109,7 +114,7 @@ export class System implements KernelHost {
   kernel(nid: number): Kernel {
     let k = this.kernels[nid];
     if (k === undefined) {
-      k = new Kernel(this.machine.node(nid), this, { shootdown: this.shootdown });
+      k = new Kernel(this.machine.node(nid), this, { shootdown: this.shootdown, transport: this.transport });
       this.kernels[nid] = k;
       k.boot();
     }
@@ -134,6 +139,7 @@ export class System implements KernelHost {
   /** Fault injection: node `nid`'s kernel hangs, never answering kernel messages. */
   hangKernel(nid: number): void {
     this.kernel(nid).jobs.silent = true;
+    this.kernel(nid).ipc.transport.silent = true;
   }
 
   /** Extension handlers (attached and to be attached) step one instruction per kernel step, or run whole. */

@@ -117,12 +117,13 @@ export function* sys_rtask_create(c: SyscallCtx): KPath<number> {
   n.sources.set(blk.jobId, src);
   const t = c.t;
   // Results come back through these boxes: a wake can happen before the block (then it does not wait).
-  let outcome: Outcome | null = null;
+  const box: { outcome: Outcome | null } = { outcome: null };
   yield* createChildren(n, src, c.cpu, function* (o, cpu) {
-    outcome = o;
+    box.outcome = o;
     yield* k.wake(t, null, cpu);
   });
-  while (outcome === null) yield* block();
+  while (box.outcome === null) yield* block();
+  const outcome = box.outcome;
   src.created = outcome.created;
   if (outcome.failure === null) return outcome.created;
   // Tear down every task that was created (all at once; a node that does not answer in time is left).
@@ -175,7 +176,7 @@ function* terminateAll(k: Kernel, j: RJob, cpu: Cpu, t: Thread, atOnce: boolean)
   let left = j.size;
   let finished = false;
   const deadline = () => k.engine.now + j.slice;
-  const one = function* (rank: number, c: Cpu, next: ((c: Cpu) => KPath) | null): KPath {
+  const one = function* (rank: number, next: ((c: Cpu) => KPath) | null): KPath {
     yield* n.ask(n.nidOf(j, rank), [OP.terminate, j.jobId], null, deadline(), function* (r, c2) {
       if (r.ok && r.words[1] === 1) answered++;
       left--;
@@ -187,10 +188,10 @@ function* terminateAll(k: Kernel, j: RJob, cpu: Cpu, t: Thread, atOnce: boolean)
     });
   };
   if (atOnce) {
-    for (let rank = 0; rank < j.size; rank++) yield* one(rank, cpu, null);
+    for (let rank = 0; rank < j.size; rank++) yield* one(rank, null);
   } else {
     const seq = function* (rank: number, c: Cpu): KPath {
-      if (rank >= 0) return yield* one(rank, c, (c2) => seq(rank - 1, c2));
+      if (rank >= 0) return yield* one(rank, (c2) => seq(rank - 1, c2));
       finished = true;
       yield* k.wake(t, null, c);
     };

@@ -46,7 +46,7 @@ export function* createChildren(n: RtaskNode, j: RJob, cpu: Cpu, then: Then): KP
       return;
     }
     const rank = kids[next++];
-    yield* createOne(n, j, rank, c, function* (o, c2) {
+    yield* createOne(n, j, rank, function* (o, c2) {
       total.created += o.created;
       if (o.failure !== null && total.failure === null) total.failure = o.failure;
       if (o.failure === null) j.childNids.push(n.nidOf(j, rank));
@@ -57,7 +57,7 @@ export function* createChildren(n: RtaskNode, j: RJob, cpu: Cpu, then: Then): KP
 }
 
 /** Creates `rank`'s task (and, in a tree, its subtree) from `j`'s node with the job's algorithm. */
-function* createOne(n: RtaskNode, j: RJob, rank: number, cpu: Cpu, then: Then): KPath {
+function* createOne(n: RtaskNode, j: RJob, rank: number, then: Then): KPath {
   const nid = n.nidOf(j, rank);
   const words: CreateWords = { jobId: j.jobId, rank, plan: j.plan, srcNid: j.srcNid, uid: j.uid, templateLen: j.tplBytes.length, deadline: j.deadline - j.slice, slice: j.slice };
   const payload = { bytes: concat(j.tplBytes, j.block.bytes) };
@@ -78,15 +78,15 @@ function* createOne(n: RtaskNode, j: RJob, rank: number, cpu: Cpu, then: Then): 
     { words: [OP.state, j.jobId], payload: null },
     { words: [OP.thread, j.jobId], payload: null },
   ];
-  const go = function* (i: number, c: Cpu): KPath {
+  const go = function* (i: number): KPath {
     yield* n.ask(nid, steps[i].words, steps[i].payload, j.deadline, function* (r, c2) {
       if (!r.ok) return yield* then(failed(r.reason), c2);
-      if (i + 1 < steps.length) return yield* go(i + 1, c2);
+      if (i + 1 < steps.length) return yield* go(i + 1);
       const reason = r.words[2] === 0 ? null : dec.decode(r.payload?.bytes() ?? new Uint8Array(0));
       yield* then({ created: r.words[1], failure: reason }, c2);
     });
   };
-  yield* go(0, cpu);
+  yield* go(0);
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
@@ -106,18 +106,18 @@ export function* serveCreate(n: RtaskNode, req: IpcRequest, cpu: Cpu): KPath {
   yield* afterRights(n, j, cpu, function* (c) {
     let children: Outcome | null = null;
     let paging: string | null | undefined;
-    const finish = function* (c2: Cpu): KPath {
+    const finish = function* (): KPath {
       if (children === null || paging === undefined) return;
       yield* answer(n, j, req, children, paging);
     };
     // Pipelining: the children start now; the paging paths are set up meanwhile.
-    yield* createChildren(n, j, c, function* (o, c2) {
+    yield* createChildren(n, j, c, function* (o) {
       children = o;
-      yield* finish(c2);
+      yield* finish();
     });
-    yield* attachAll(n, j, c, function* (failure, c2) {
+    yield* attachAll(n, j, c, function* (failure) {
       paging = failure;
-      yield* finish(c2);
+      yield* finish();
     });
   });
 }
