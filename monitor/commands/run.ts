@@ -6,6 +6,7 @@
 import { parseTime } from '../../hw/time.ts';
 import { System } from '../../system/system.ts';
 import { type Fanout, type LoadMode, parseFanout } from '../../userland/lib/jobblock.ts';
+import { type PersonalityName, isPersonality } from '../../kernel/ipc/personality.ts';
 import { ALGORITHM_CODE, CREATION_CODE, DEFAULT_RTASK, PAGING_CODE, type RtaskChoice } from '../../userland/lib/rtask.ts';
 import { MACHINE_HELP, MACHINE_OPTIONS, type Parsed, UsageError, flag, intOption, machineChoice, parse, str } from '../args.ts';
 import { launch } from '../launch.ts';
@@ -42,6 +43,9 @@ status, output and published results.
   --vm-areas N       crtc: VM areas in the template, 3 (the image's text,
                      data and bss; default) to 1024
   --creators N       crtc with flat-mt: creating threads (default 4)
+  --transport T      the kernels' distributed IPC (kernel/ipc/, docs/IPC.md):
+                     dipc (concurrent, large windows; default) or norma
+                     (stop-and-wait, a page at a time)
   --fanout F         flat, flat-concurrent, tree:K or binomial (default)
   --load-timeout T   give up on nodes that do not answer within T (default 1s)
   --ranks N          ranks on nodes 0..N-1 (default: every compute node)
@@ -93,6 +97,7 @@ export const RUN_OPTIONS = {
   nms: { type: 'string' },
   'vm-areas': { type: 'string' },
   creators: { type: 'string' },
+  transport: { type: 'string' },
 } as const;
 
 /** Parses a node list such as 3,5,8-11 (every node must exist). */
@@ -203,6 +208,21 @@ export function jobChoice(p: Parsed): JobChoice {
   return { load, fanout, timeoutPs, rtask: rtaskChoice(p, load) };
 }
 
+/** --transport norma|dipc: the personality of the kernels' IPC transport. */
+export function transportOption(p: Parsed): PersonalityName {
+  const t = str(p, 'transport') ?? 'dipc';
+  if (!isPersonality(t)) throw new UsageError(`--transport must be norma or dipc, got '${t}'`);
+  return t;
+}
+
+/** How the report names the job's tree: the loader's fan-out, or remote tasking's choices. */
+function treeName(jc: JobChoice, transport: PersonalityName): Fanout | string | null {
+  if (jc.load === 'direct') return null;
+  if (jc.load !== 'crtc') return jc.fanout;
+  const r = jc.rtask;
+  return `${r.creation}${r.creation === 'flat-mt' ? ` x${r.threads}` : ''} (${r.algorithm} algorithm, ${r.paging} paging, nms ${r.nms ? 'on' : 'off'}, ${r.vmAreas} VM areas, ${transport})`;
+}
+
 /** Runs a parsed `margay run` command line (shared with `margay start`). */
 export async function runJob(p: Parsed, out: Output): Promise<number> {
   const name = p.positionals[0];
@@ -216,7 +236,8 @@ export async function runJob(p: Parsed, out: Output): Promise<number> {
   const outputLines = linesOption(p);
   const hostLimitS = hostLimitSeconds(p);
   const program = await resolveProgram(name);
-  const sys = new System({ ...choice, shootdown: !flag(p, 'no-shootdown') });
+  const transport = transportOption(p);
+  const sys = new System({ ...choice, shootdown: !flag(p, 'no-shootdown'), transport });
   const computeNodes = loaded ? sys.machine.size - 1 : sys.machine.size;
   if (computeNodes < 1) throw new UsageError('a loaded job needs at least 2 nodes (compute nodes and the service node)');
   const asked = str(p, 'nodes') !== undefined ? Number(str(p, 'nodes')) : computeNodes;
@@ -234,7 +255,7 @@ export async function runJob(p: Parsed, out: Output): Promise<number> {
   const stop = await runWatched(sys, { done: () => sys.jobDone(job), until: limit, hostLimitS, progress: (l) => out.note(l), watchdog: true });
   const wall = Number(process.hrtime.bigint() - start) / 1e9;
   sys.trace.close();
-  const report = buildReport(sys, job, stop, loaded ? jc.fanout : null, wall);
+  const report = buildReport(sys, job, stop, treeName(jc, transport), wall);
   if (flag(p, 'json')) out.json(report);
   else for (const l of summaryLines(report, { outputLines })) out.say(l);
   return report.job.status === 'completed' ? 0 : 1;
