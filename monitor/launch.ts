@@ -30,6 +30,8 @@ export interface LaunchOptions {
   readonly corruptImageByte?: number;
   /** --load crtc: the algorithm, shapes and template (docs/REMOTE-TASKING.md). */
   readonly rtask?: RtaskChoice;
+  /** crtc: terminate the tasks as soon as they exist instead of starting them (the termination experiment). */
+  readonly terminate?: boolean;
 }
 
 /** The ELF image of a program built with program() (its text bytes are what the kernel finds its code by). */
@@ -74,6 +76,7 @@ export function launch(sys: System, o: LaunchOptions): Job {
     '--load-len', String(loadImage.length),
     '--timeout-us', String(o.timeoutUs),
     ...(o.load === 'crtc' ? ['--rtask', formatRtask(o.rtask ?? DEFAULT_RTASK)] : []),
+    ...(o.terminate === true ? ['--then', 'terminate'] : []),
     '--',
     o.programs[o.map[0]?.image ?? 0].name,
     ...o.argv,

@@ -3,8 +3,8 @@
 // and 300 pages) and checks each page holds what the image put there. Under
 // --load crtc every first touch is a copy-on-reference fault served over
 // the paging tree; under the other loads the pages are already there.
-// argv: [pages=N] (default 128, at most DATA_PAGES). Publishes pagein_ns,
-// pages and bad_pages.
+// argv: [pages=N] (default 128, at most DATA_PAGES) [sleep_us=T] (wait T
+// before touching). Publishes pagein_ns, pages and bad_pages.
 
 import { program } from '../lib/runtime.ts';
 
@@ -24,6 +24,13 @@ export default program('cor_touch', function* main(env) {
     yield* sys.print(`cor_touch: pages must be 0..${DATA_PAGES}, got '${arg}'\n`, 2);
     return 2;
   }
+  const sleep = env.argv.slice(1).find((a) => a.startsWith('sleep_us='));
+  const sleepUs = sleep === undefined ? 0 : Number(sleep.slice(9));
+  if (!Number.isInteger(sleepUs) || sleepUs < 0 || sleepUs > 1e9) {
+    yield* sys.print(`cor_touch: sleep_us must be 0..1e9, got '${sleep}'\n`, 2);
+    return 2;
+  }
+  if (sleepUs > 0) yield* sys.nanosleep(sleepUs * 1000);
   const t0 = yield* sys.clockNs();
   let bad = 0;
   for (let p = 0; p < pages; p++) {

@@ -13,7 +13,9 @@
 // argv: --job-id N --pid P --fanout F --mode two-phase|one-phase|crtc
 //       --map FIRST:COUNT:IMAGE[,...] --images OFFSET:LEN[,...]
 //       --load-len L --timeout-us T [--rtask A:C:P:NMS:AREAS:THREADS]
-//       -- PROGRAM [ARGS...]
+//       [--then run|terminate] -- PROGRAM [ARGS...]
+// (--then terminate: create the tasks, then terminate them unstarted, for
+// the seed's termination figure; yod publishes both phases' times.)
 
 import { KMSG } from '../lib/abi.gen.ts';
 import { type Fanout, type LoadMode, type NidRange, encodeJobBlock, parseFanout, placeOf } from '../lib/jobblock.ts';
@@ -35,6 +37,8 @@ interface YodArgs {
   loadLen: number;
   timeoutUs: number;
   rtask: RtaskChoice;
+  /** crtc: run the tasks, or terminate them as soon as they exist (the termination experiment). */
+  then: 'run' | 'terminate';
   appArgv: string[];
 }
 
@@ -57,6 +61,9 @@ function parseArgs(argv: readonly string[]): YodArgs | string {
   if (mode !== 'two-phase' && mode !== 'one-phase' && mode !== 'crtc') return `bad --mode '${mode}'`;
   const rtask = opt.has('rtask') ? parseRtask(opt.get('rtask')!) : DEFAULT_RTASK;
   if (rtask === null) return `bad --rtask '${opt.get('rtask')}'`;
+  const then = opt.get('then') ?? 'run';
+  if (then !== 'run' && then !== 'terminate') return `bad --then '${then}'`;
+  if (then === 'terminate' && mode !== 'crtc') return '--then terminate needs --mode crtc';
   const triples = (opt.get('map') ?? '').split(',').filter((x) => x).map((x) => x.split(':').map(Number));
   const pairs = (opt.get('images') ?? '').split(',').filter((x) => x).map((x) => x.split(':').map(Number));
   if (triples.length === 0 || triples.some((t) => t.length !== 3 || t.some((n) => !Number.isSafeInteger(n) || n < 0))) return 'bad --map';
@@ -72,6 +79,7 @@ function parseArgs(argv: readonly string[]): YodArgs | string {
     loadLen: num('load-len'),
     timeoutUs: num('timeout-us'),
     rtask,
+    then,
     appArgv,
   };
   if ([a.jobId, a.pid, a.loadLen, a.timeoutUs].some((n) => Number.isNaN(n))) return 'missing --job-id, --pid, --load-len or --timeout-us';
@@ -243,6 +251,14 @@ function* remoteTasks(env: Env, a: YodArgs, block: Uint8Array, size: number, t0:
   if (made.rc < 0) {
     yield* sys.print(`yod: job ${a.jobId} failed to load:\n  ${made.reason || `rtask_create: errno ${-made.rc}`}\n`, 2);
     return 1;
+  }
+  if (a.then === 'terminate') {
+    const t1 = yield* sys.clockNs();
+    const n = yield* sys.rtaskTerminate(a.jobId);
+    yield* sys.publish('rtask_terminate_ns', (yield* sys.clockNs()) - t1);
+    yield* sys.publish('ranks_terminated', n);
+    yield* sys.print(`yod: job ${a.jobId}: ${made.rc} task(s) created, ${n} terminated\n`);
+    return n === size ? 0 : 1;
   }
   const rc = yield* sys.rtaskStart(a.jobId);
   if (rc < 0) {
