@@ -6,7 +6,7 @@
 import { parseTime } from '../../hw/time.ts';
 import { System } from '../../system/system.ts';
 import { type Fanout, type LoadMode, parseFanout } from '../../userland/lib/jobblock.ts';
-import { type PersonalityName, isPersonality } from '../../kernel/ipc/personality.ts';
+import type { PersonalityName } from '../../kernel/ipc/personality.ts';
 import { ALGORITHM_CODE, CREATION_CODE, DEFAULT_RTASK, PAGING_CODE, type RtaskChoice } from '../../userland/lib/rtask.ts';
 import { MACHINE_HELP, MACHINE_OPTIONS, type Parsed, UsageError, flag, intOption, machineChoice, parse, str } from '../args.ts';
 import { launch } from '../launch.ts';
@@ -211,7 +211,7 @@ export function jobChoice(p: Parsed): JobChoice {
 /** --transport norma|dipc: the personality of the kernels' IPC transport. */
 export function transportOption(p: Parsed): PersonalityName {
   const t = str(p, 'transport') ?? 'dipc';
-  if (!isPersonality(t)) throw new UsageError(`--transport must be norma or dipc, got '${t}'`);
+  if (t !== 'norma' && t !== 'dipc') throw new UsageError(`--transport must be norma or dipc, got '${t}'`);
   return t;
 }
 

@@ -13,9 +13,11 @@ import { buildReport } from '../report.ts';
 import { svgPlot } from '../svgplot.ts';
 import { HELP as DSM_HELP, runDsmSweep } from './sweepdsm.ts';
 import { LATENCY_HELP, runLatencySweep } from '../sweeps/latency.ts';
+import { HELP as CRTC_HELP, runCrtcSweep } from './sweepcrtc.ts';
 
 export const HELP = `usage: margay sweep [options]
        margay sweep dsm [options]   (the DSM comparison: see the end)
+       margay sweep crtc --figure N (remote tasking, seed 002: see the end)
 
 Runs one job per (fan-out, node count) and reports the simulated time of
 each phase; the load phase is the seed's "remote task creation" time.
@@ -35,7 +37,9 @@ ${MACHINE_HELP}
 
 ${DSM_HELP}
 
-${LATENCY_HELP}`;
+${LATENCY_HELP}
+
+${CRTC_HELP}`;
 
 export interface SweepPoint {
   nodes: number;
@@ -69,6 +73,8 @@ export async function run(argv: string[], out: Output): Promise<number> {
   if (argv[0] === 'dsm') return runDsmSweep(argv.slice(1), out); // the DSM comparison (sweepdsm.ts)
   // `margay sweep latency`: issue 13's message paths, round trip against size.
   if (argv[0] === 'latency') return runLatencySweep(argv.slice(1), out);
+  // `margay sweep crtc`: issue 14's remote-tasking figures (sweepcrtc.ts).
+  if (argv[0] === 'crtc') return runCrtcSweep(argv.slice(1), out);
   const p = parse(argv, { ...MACHINE_OPTIONS, app: { type: 'string' }, load: { type: 'string' }, fanouts: { type: 'string' }, counts: { type: 'string' }, 'image-bytes': { type: 'string' }, output: { type: 'string', short: 'o' }, svg: { type: 'string' }, 'log-y': { type: 'boolean' }, json: { type: 'boolean' } }, 0);
   if (str(p, 'shape') !== undefined || str(p, 'nodes') !== undefined) throw new UsageError('sweep chooses the machine for each count: use --counts, not --shape or --nodes');
   const load = str(p, 'load') ?? 'two-phase';

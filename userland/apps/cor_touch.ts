@@ -4,7 +4,8 @@
 // --load crtc every first touch is a copy-on-reference fault served over
 // the paging tree; under the other loads the pages are already there.
 // argv: [pages=N] (default 128, at most DATA_PAGES) [sleep_us=T] (wait T
-// before touching). Publishes pagein_ns, pages and bad_pages.
+// before touching) [only=R] (only rank R touches; the others exit at once).
+// Publishes pagein_ns, pages and bad_pages.
 
 import { program } from '../lib/runtime.ts';
 
@@ -30,6 +31,8 @@ export default program('cor_touch', function* main(env) {
     yield* sys.print(`cor_touch: sleep_us must be 0..1e9, got '${sleep}'\n`, 2);
     return 2;
   }
+  const only = env.argv.slice(1).find((a) => a.startsWith('only='));
+  if (only !== undefined && Number(only.slice(5)) !== (yield* sys.getrank())) return 0;
   if (sleepUs > 0) yield* sys.nanosleep(sleepUs * 1000);
   const t0 = yield* sys.clockNs();
   let bad = 0;
