@@ -158,17 +158,32 @@ export function* sys_rtask_start(c: SyscallCtx): KPath<number> {
 }
 
 export function* sys_rtask_terminate(c: SyscallCtx): KPath<number> {
+  const k = c.k;
   const j = ownJob(c, argInt(c, 0));
-  const n = yield* terminateAll(c.k, j, c.cpu, c.t, false);
-  taskEnded(c.k.rtask, j);
+  const n = yield* terminateAll(k, j, c.cpu, c.t, false);
+  // Termination is over when the last object is gone: every node has detached from its pager, up to the source.
+  const t = c.t;
+  const box = { done: false };
+  const finish = function* (cpu: Cpu): KPath {
+    if (box.done) return;
+    box.done = true;
+    yield* k.wake(t, null, cpu);
+  };
+  j.onTorn.push(finish);
+  // A node that never detaches (hung) does not hold the caller past one slice.
+  const timer = k.timer(0).add({ at: k.engine.now + j.slice, kind: 'sleep', thread: null, expire: (tc) => finish(k.cpus[tc.index]) });
+  taskEnded(k.rtask, j);
+  while (!box.done) yield* block();
+  k.timer(0).remove(timer);
+  yield step('rtask', 'terminated', k.profile.values['kernel.syscallWorkCycles'], `job ${j.jobId}: ${n} task(s), objects ${j.torn ? 'torn down' : 'still referenced'}`);
   return n;
 }
 
 /**
  * Terminates every rank's task and returns, in the calling thread `t`, how
- * many were torn down: one after another from the last rank to the first (so in a
- * hierarchical paging tree the leaves go before the nodes they page from),
- * or all at once when cleaning up after a failed creation.
+ * many there were: one after another from the last rank to the first (the
+ * kernel keeps no parent/child relation to go down a tree), or all at once
+ * when cleaning up after a failed creation. Their objects go afterwards.
  */
 function* terminateAll(k: Kernel, j: RJob, cpu: Cpu, t: Thread, atOnce: boolean): KPath<number> {
   const n = k.rtask;

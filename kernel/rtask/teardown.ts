@@ -63,17 +63,19 @@ export function* startTask(n: RtaskNode, j: RJob, cpu: Cpu): KPath {
   for (const nid of j.childNids) yield* n.k.ipc.post(nid, SERVICE, [OP.start, j.jobId], null);
 }
 
-/** The source terminates this node's task: it dies, its objects are torn down, then the source hears back. */
+/**
+ * The source terminates this node's task: the task dies and the source hears
+ * back at once (Mach's task_terminate); its VM objects are torn down after,
+ * each with its pager, overlapping the next terminations.
+ */
 export function* serveTerminate(n: RtaskNode, req: IpcRequest, cpu: Cpu): KPath {
   const j = n.tasks.get(req.words[1]);
-  if (j === undefined || j.torn) return yield* req.reply([OP.terminate, 0]);
+  if (j === undefined || j.ended) return yield* req.reply([OP.terminate, 0]);
   if (req.src !== j.srcNid) return yield* req.refuse(-ERRNO.EPERM, `node ${n.k.nid}: only the source (node ${j.srcNid}) terminates job ${j.jobId}`);
-  j.onTorn.push(function* (_c) {
-    yield* req.reply([OP.terminate, 1]);
-  });
   yield step('rtask', 'terminate', n.k.profile.values['kernel.syscallWorkCycles'], `rank ${j.rank} of job ${j.jobId}`);
   if (j.process !== null && j.process.alive) n.k.killProcess(j.process, TERMINATED_STATUS, 'terminated by its source (rtask_terminate)');
   else taskEnded(n, j);
+  yield* req.reply([OP.terminate, 1]);
   yield* teardown(n, j, cpu);
 }
 

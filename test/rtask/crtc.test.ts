@@ -122,6 +122,9 @@ describe('run --load crtc', () => {
     expect(r.yod?.stdout).toMatch(/7 task\(s\) created, 7 terminated/);
     expect(r.yod?.results.rtask_terminate_ns).toBeGreaterThan(0);
     for (const k of r.ranks) expect(k.exit_status).toBe(143);
+    // When it returns the source's objects are gone: every node has detached (the last answer is on its way).
+    expect(sys.kernel(7).rtask.sources.size).toBe(0);
+    sys.run({ until: sys.now + 1e9 });
     for (let n = 0; n < 7; n++) expect(sys.kernel(n).rtask.tasks.get(1)?.torn).toBe(true);
   });
 
