@@ -19,7 +19,8 @@ HICSS 1996) on the Paragon profile: every point is a job launched with
 --load crtc and timed in simulated time (docs/REMOTE-TASKING.md).
 
   --figure N         6a 6b 7 8 9 10 11 12 13:
-                       6a/6b  ntc flat, crtc flat, crtc tree vs nodes (NORMA / DIPC)
+                       6a/6b  ntc flat, crtc flat, crtc tree (paging down the tree,
+                              and with every paging path at the source) vs nodes
                        7      crtc tree vs nodes, every count, NORMA and DIPC
                        8      crtc tree, NMS on vs off (DIPC)
                        9      creation vs VM areas at 50 nodes, NORMA and DIPC
@@ -75,12 +76,14 @@ function figure(f: Figure, counts: readonly number[] | null): FigureSpec {
     { name: `crtc, flat, ${t}`, transport: t, rtask: CRTC_FLAT },
     { name: `crtc, hierarchical, ${t}`, transport: t, rtask: CRTC_TREE },
   ];
+  // The tree of creation with every paging path still set up at the source (the seed's Figure 9 caption).
+  const sourcePaging = (t: PersonalityName): SeriesSpec => ({ name: `crtc, hierarchical, paths at the source, ${t}`, transport: t, rtask: { ...CRTC_TREE, paging: 'flat' } });
   const create = { x: 'remote nodes/tasks', y: 'creation time (s, simulated)', measure: 'create' as const, point: byNodes('create') };
   switch (f) {
     case '6a':
-      return { ...create, title: 'Figure 6a: remote task creation over NORMA IPC', series: three('norma'), xs: nodes };
+      return { ...create, title: 'Figure 6a: remote task creation over NORMA IPC', series: [...three('norma'), sourcePaging('norma')], xs: nodes };
     case '6b':
-      return { ...create, title: 'Figure 6b: remote task creation over DIPC', series: three('dipc'), xs: nodes };
+      return { ...create, title: 'Figure 6b: remote task creation over DIPC', series: [...three('dipc'), sourcePaging('dipc')], xs: nodes };
     case '7':
       return { ...create, title: 'Figure 7: crtc hierarchical, NORMA IPC vs DIPC', series: [{ name: 'crtc, hierarchical, norma', transport: 'norma', rtask: CRTC_TREE }, { name: 'crtc, hierarchical, dipc', transport: 'dipc', rtask: CRTC_TREE }], xs: counts ?? Array.from({ length: 50 }, (_, i) => i + 1) };
     case '8':
