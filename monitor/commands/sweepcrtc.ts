@@ -74,10 +74,10 @@ function figure(f: Figure, counts: readonly number[] | null): FigureSpec {
   const three = (t: PersonalityName): SeriesSpec[] => [
     { name: `ntc, flat, ${t}`, transport: t, rtask: NTC_FLAT },
     { name: `crtc, flat, ${t}`, transport: t, rtask: CRTC_FLAT },
-    { name: `crtc, hierarchical, ${t}`, transport: t, rtask: CRTC_TREE },
+    { name: `crtc, tree, ${t}`, transport: t, rtask: CRTC_TREE },
   ];
   // The tree of creation with every paging path still set up at the source (the seed's Figure 9 caption).
-  const sourcePaging = (t: PersonalityName): SeriesSpec => ({ name: `crtc, hierarchical, paths at the source, ${t}`, transport: t, rtask: { ...CRTC_TREE, paging: 'flat' } });
+  const sourcePaging = (t: PersonalityName): SeriesSpec => ({ name: `crtc, src paging, ${t}`, transport: t, rtask: { ...CRTC_TREE, paging: 'flat' } });
   const create = { x: 'remote nodes/tasks', y: 'creation time (s, simulated)', measure: 'create' as const, point: byNodes('create') };
   switch (f) {
     case '6a':
@@ -85,7 +85,7 @@ function figure(f: Figure, counts: readonly number[] | null): FigureSpec {
     case '6b':
       return { ...create, title: 'Figure 6b: remote task creation over DIPC', series: [...three('dipc'), sourcePaging('dipc')], xs: nodes };
     case '7':
-      return { ...create, title: 'Figure 7: crtc hierarchical, NORMA IPC vs DIPC', series: [{ name: 'crtc, hierarchical, norma', transport: 'norma', rtask: CRTC_TREE }, { name: 'crtc, hierarchical, dipc', transport: 'dipc', rtask: CRTC_TREE }], xs: counts ?? Array.from({ length: 50 }, (_, i) => i + 1) };
+      return { ...create, title: 'Figure 7: crtc hierarchical, NORMA IPC vs DIPC', series: [{ name: 'crtc, tree, norma', transport: 'norma', rtask: CRTC_TREE }, { name: 'crtc, tree, dipc', transport: 'dipc', rtask: CRTC_TREE }], xs: counts ?? Array.from({ length: 50 }, (_, i) => i + 1) };
     case '8':
       return { ...create, title: 'Figure 8: No More Senders (crtc hierarchical, DIPC)', series: [{ name: 'NMS on', transport: 'dipc', rtask: { ...CRTC_TREE, nms: true } }, { name: 'NMS off', transport: 'dipc', rtask: CRTC_TREE }], xs: nodes };
     case '9':
@@ -104,7 +104,7 @@ function figure(f: Figure, counts: readonly number[] | null): FigureSpec {
         x: 'depth in the hierarchical paging tree (nodes between the task and the source)',
         y: 'page-in time (s, simulated)',
         measure: 'pagein',
-        series: [{ name: 'hierarchical, norma', transport: 'norma', rtask: CRTC_TREE }, { name: 'hierarchical, dipc', transport: 'dipc', rtask: CRTC_TREE }],
+        series: [{ name: 'tree, norma', transport: 'norma', rtask: CRTC_TREE }, { name: 'tree, dipc', transport: 'dipc', rtask: CRTC_TREE }],
         xs: counts ?? [0, 1, 2, 3, 4, 5, 6],
         // The first rank at depth d + 1 below the source has d nodes between it and the source.
         point: (d, s, vmAreas) => ({ mesh: DEPTH_MESH, ranks: 2 ** (d + 1) - 1, transport: s.transport, rtask: rtask({ vmAreas, ...s.rtask }), measure: 'pagein', argv: ['pages=128', `only=${2 ** (d + 1) - 2}`] }),
@@ -117,9 +117,9 @@ function figure(f: Figure, counts: readonly number[] | null): FigureSpec {
         measure: 'pagein',
         series: [
           { name: 'flat, norma', transport: 'norma', rtask: { ...CRTC_TREE, paging: 'flat' } },
-          { name: 'hierarchical, norma', transport: 'norma', rtask: CRTC_TREE },
+          { name: 'tree, norma', transport: 'norma', rtask: CRTC_TREE },
           { name: 'flat, dipc', transport: 'dipc', rtask: { ...CRTC_TREE, paging: 'flat' } },
-          { name: 'hierarchical, dipc', transport: 'dipc', rtask: CRTC_TREE },
+          { name: 'tree, dipc', transport: 'dipc', rtask: CRTC_TREE },
         ],
         xs: nodes,
         point: (x, s, vmAreas) => ({ ...byNodes('pagein')(x, s, vmAreas), argv: ['pages=300'] }),
@@ -131,7 +131,7 @@ function figure(f: Figure, counts: readonly number[] | null): FigureSpec {
         series: [
           { name: 'flat', transport: 'dipc', rtask: CRTC_FLAT },
           { name: 'flat, multithreaded', transport: 'dipc', rtask: { ...CRTC_FLAT, creation: 'flat-mt' } },
-          { name: 'hierarchical', transport: 'dipc', rtask: CRTC_TREE },
+          { name: 'tree', transport: 'dipc', rtask: CRTC_TREE },
         ],
         xs: nodes,
       };
@@ -143,7 +143,7 @@ function figure(f: Figure, counts: readonly number[] | null): FigureSpec {
         measure: 'terminate',
         series: [
           { name: 'flat', transport: 'dipc', rtask: CRTC_FLAT },
-          { name: 'hierarchical', transport: 'dipc', rtask: CRTC_TREE },
+          { name: 'tree', transport: 'dipc', rtask: CRTC_TREE },
         ],
         xs: nodes,
         point: byNodes('terminate'),
