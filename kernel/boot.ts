@@ -10,6 +10,7 @@ import { registerExtensions } from './portals/extcalls.ts';
 import { registerUnet } from './unet/calls.ts';
 import { registerDsm } from './dsm/calls.ts';
 import { registerRtask } from './rtask/calls.ts';
+import { registerIpc } from './ipc/calls.ts';
 import { step } from './step.ts';
 import { HANDLERS } from './syscalls/handlers.ts';
 import type { SyscallName } from './syscalls/table.ts';
@@ -33,6 +34,7 @@ export function bootKernel(k: Kernel): void {
   registerDsm(k);
   registerRtask(k);
   k.rtask.attach();
+  registerIpc(k);
   k.node.nic.irq = { core: 0, rxVector: VECTOR['nic-rx'], completionVector: VECTOR['nic-completion'] };
   for (const cpu of k.cpus) {
     cpu.core.setInterruptsEnabled(true);

@@ -27,6 +27,8 @@ export interface ExitContext extends Pick<KernelContext, 'engine' | 'traceStep'>
   readonly dsm: { forget(p: Process): void };
   /** Remote tasking: a created task's VM objects are torn down once no child pages from them. */
   readonly rtask: { processEnded(p: Process): void };
+  /** Ports: the process's rights go (its ports die; its send rights are counted out). */
+  readonly ports: { forget(p: Process): void };
   timer(core: number): CpuTimers;
   /** Tells the machine around the kernel (KernelHost.processExited). */
   announceExit(p: Process): void;
@@ -84,6 +86,7 @@ function endProcess(k: ExitContext, p: Process, status: number, reason: string |
   k.portals.forget(p);
   k.unet.forget(p);
   k.dsm.forget(p);
+  k.ports.forget(p);
   k.zombies.add(p);
   k.zombies.reap(k);
   k.jobs.processEnded(p);

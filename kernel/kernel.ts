@@ -24,6 +24,7 @@ import { PortalsDriver } from './portals/driver.ts';
 import { UnetKernel } from './unet/unet.ts';
 import { DsmNode } from './dsm/node.ts';
 import { dsmFault } from './dsm/fault.ts';
+import { PortSpace } from './ipc/ports.ts';
 import { IpcServices } from './ipc/services.ts';
 import { corFault } from './rtask/cor.ts';
 import { RtaskNode } from './rtask/node.ts';
@@ -81,6 +82,8 @@ export class Kernel implements KernelContext {
   readonly ipc: IpcServices;
   /** Remote tasking: created tasks, their VM objects, copy-on-reference paging (kernel/rtask/). */
   readonly rtask: RtaskNode;
+  /** Mach-style ports across nodes, on the services (kernel/ipc/ports.ts). */
+  readonly ports: PortSpace;
   readonly stats: KernelStats = { syscalls: 0, pageFaults: 0, shootdowns: 0, shootdownPs: 0, shootdownIpis: 0, ipisSent: 0, oopses: 0 };
   readonly oopsLog: string[] = [];
   /** The core whose event is being handled right now, if any. */
@@ -113,6 +116,7 @@ export class Kernel implements KernelContext {
     this.dsm = new DsmNode(this);
     this.ipc = new IpcServices(this, options.transport ?? 'dipc');
     this.rtask = new RtaskNode(this);
+    this.ports = new PortSpace(this);
   }
 
   get nid(): number {

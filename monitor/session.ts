@@ -8,6 +8,7 @@
 // can re-run the machine from boot to any earlier point (debugger/reverse.ts).
 // The debugger's commands live in monitor/debugger/ by mechanism.
 
+import { isPersonality } from '../kernel/ipc/personality.ts';
 import { match } from 'ts-pattern';
 import { writeOutput } from './files.ts';
 import { formatPs as formatTime, parseTime } from '../hw/time.ts';
@@ -199,13 +200,15 @@ const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
   },
   boot: {
     usage: 'boot [machine options]',
-    help: 'boot a machine (--nodes N compute nodes plus a service node, --shape S, --profile P, --cores C, --seed S, --set K=V); the kernels of the compute nodes and the service node boot with it',
+    help: 'boot a machine (--nodes N compute nodes plus a service node, --shape S, --profile P, --cores C, --seed S, --set K=V, --transport norma|dipc); the kernels of the compute nodes and the service node boot with it',
     example: 'boot --nodes 8 --cores 2',
     run(s, args) {
-      const p = parse(args, MACHINE_OPTIONS, 0);
+      const p = parse(args, { ...MACHINE_OPTIONS, transport: { type: 'string' } }, 0);
       if (p.values.shape === undefined && p.values.nodes === undefined) p.values.nodes = '8';
       const choice = machineChoice(p, p.values.nodes !== undefined ? 1 : 0);
-      const sys = new System(choice);
+      const transport = (p.values.transport as string | undefined) ?? 'dipc';
+      if (!isPersonality(transport)) throw new UsageError(`--transport must be norma or dipc, got '${transport}'`);
+      const sys = new System({ ...choice, transport });
       sys.trace.enabled = true;
       const m = sys.machine;
       const ranks = p.values.nodes !== undefined ? Number(p.values.nodes) : m.size - 1;

@@ -10,6 +10,7 @@ import { LocalApic } from '../hw/apic.ts';
 import { REGISTERS, type Register } from '../hw/core.ts';
 import type { WalkResult } from '../hw/mmu.ts';
 import { type DsmRegionView, dsmView } from '../kernel/dsm/inspect.ts';
+import { type IpcNodeView, ipcView } from '../kernel/ipc/inspect.ts';
 import { disassemble } from '../kernel/ext/disasm.ts';
 import type { KernelStats } from '../kernel/context.ts';
 import type { Kernel } from '../kernel/kernel.ts';
@@ -84,6 +85,11 @@ export class Inspector {
   /** The kernel DSM's regions on the booted nodes: every node's state of each page (or of `page`). */
   dsmView(page?: number): DsmRegionView[] {
     return dsmView(this.sys.bootedKernels(), page);
+  }
+
+  /** Distributed IPC on the booted nodes (or one node): transport counters and ports. */
+  ipcView(node?: number): IpcNodeView[] {
+    return ipcView(this.sys.bootedKernels(), node);
   }
 
   private k(nid: number): Kernel {

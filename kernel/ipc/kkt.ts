@@ -85,6 +85,8 @@ interface In {
   readonly words: readonly number[];
   readonly total: number;
   readonly pa: number | null;
+  /** Bytes whose blocks' headers came (their DMA may still run) and bytes in memory. */
+  announced: number;
   received: number;
 }
 
@@ -121,6 +123,8 @@ export class Kkt {
   private readonly incoming = new Map<string, In>();
   private readonly streams = new Map<string, Stream>();
   private readonly rxDone = new RxWaits();
+  /** Messages whose first block has gone and whose last ack has not come. */
+  private active = 0;
   private nextMsgId = 1;
   private nextCookie = COOKIE_BASE.ipc;
 
@@ -132,7 +136,7 @@ export class Kkt {
     this.p = personality(name, k.profile.values);
   }
 
-  /** Messages this node has in flight (sent, not yet fully acknowledged). */
+  /** Messages this node has not finished sending (in flight or, with NORMA, queued). */
   get inFlight(): number {
     return this.out.size;
   }
@@ -150,7 +154,6 @@ export class Kkt {
     if (len === 0 && payload?.owned != null) this.k.phys.release(payload.owned);
     this.out.set(m.id, m);
     this.stats.messagesSent++;
-    if (this.out.size > this.stats.maxInFlight) this.stats.maxInFlight = this.out.size;
     if (this.p.serialPerNode) {
       const q = this.queues.get(dst);
       if (q !== undefined && q.length > 0) {
@@ -171,6 +174,7 @@ export class Kkt {
       const h: IpcHeader = { type: 'data', msgId: m.id, stream: m.stream, seq: m.seq, offset, total: m.payload?.len ?? 0, words: m.words };
       const cookie = this.nextCookie++;
       this.cookies.set(cookie, { msgId: m.id, ack: false });
+      if (m.sent === 0 && ++this.active > this.stats.maxInFlight) this.stats.maxInFlight = this.active;
       m.sent++;
       this.stats.blocksSent++;
       this.k.node.nic.transmit({ dst: m.dst, header: encodeIpc(h), payloadAddr: len > 0 ? m.payload!.pa + offset : 0, payloadLen: len, cookie });
@@ -195,6 +199,7 @@ export class Kkt {
 
   private finish(m: Out): void {
     this.out.delete(m.id);
+    if (m.sent > 0) this.active--;
     if (m.payload?.owned != null) this.k.phys.release(m.payload.owned);
   }
 
@@ -285,13 +290,14 @@ export class Kkt {
           return;
         }
       }
-      m = { src: rx.src, msgId: h.msgId, stream: h.stream, seq: h.seq, words: h.words, total: h.total, pa, received: 0 };
+      m = { src: rx.src, msgId: h.msgId, stream: h.stream, seq: h.seq, words: h.words, total: h.total, pa, announced: 0, received: 0 };
       this.incoming.set(key, m);
     }
-    if (h.offset !== m.received || h.total !== m.total || h.offset + rx.payloadLen > m.total || (rx.payloadLen === 0 && m.total > 0)) {
-      yield* this.drop(rx, `block at ${h.offset}+${rx.payloadLen} of msg ${h.msgId} (expected ${m.received} of ${m.total})`);
+    if (h.offset !== m.announced || h.total !== m.total || h.offset + rx.payloadLen > m.total || (rx.payloadLen === 0 && m.total > 0)) {
+      yield* this.drop(rx, `block at ${h.offset}+${rx.payloadLen} of msg ${h.msgId} (expected ${m.announced} of ${m.total})`);
       return;
     }
+    m.announced += rx.payloadLen;
     yield step('ipc', 'receive', this.p.rxCycles, `msg ${h.msgId} block at ${h.offset} (${rx.payloadLen} B) from node ${rx.src}`);
     const msg = m;
     if (rx.payloadLen === 0) {

@@ -12,6 +12,7 @@ import { UsageError } from '../args.ts';
 import type { MonitorCommand, MonitorSession } from '../session.ts';
 import { buildReport, summaryLines } from '../report.ts';
 import type { DsmRegionView } from '../../kernel/dsm/inspect.ts';
+import { ipcLines } from './ipc.ts';
 import type { ProcessRef } from '../../system/inspect.ts';
 import type { StopReason } from '../../system/system.ts';
 import { describeBreak } from './breaks.ts';
@@ -266,6 +267,15 @@ const INFO: Record<string, { usage: string; run(s: MonitorSession, args: string[
       const views = s.system.inspect.dsmView(page);
       s.data = views;
       return dsmLines(views, page !== undefined);
+    },
+  },
+  // Distributed IPC: each node's transport counters and ports (system/inspect.ts ipcView).
+  ipc: {
+    usage: 'ipc [NODE]',
+    run(s, args) {
+      const views = s.system.inspect.ipcView(args[0] === undefined ? undefined : s.checkNode(int(args[0], 'NODE')));
+      s.data = views;
+      return ipcLines(views);
     },
   },
 };

@@ -173,6 +173,7 @@ const KERNEL_DEFINITIONS = [
   'kernel/job/image.ts',
   'kernel/tracepaths.ts',
   'kernel/unet/flags.ts',
+  'kernel/ipc/personality.ts',
 ];
 
 /** Value imports from kernel state files the monitor still makes (none: keep it so). */

@@ -15,6 +15,7 @@ import dsm_litmus from './dsm_litmus.ts';
 import dsm_matmul from './dsm_matmul.ts';
 import ext_pingpong from './ext_pingpong.ts';
 import hello from './hello.ts';
+import ipc_rpc from './ipc_rpc.ts';
 import pingpong from './pingpong.ts';
 import ring from './ring.ts';
 import splitc_matmul from './splitc_matmul.ts';
@@ -24,4 +25,4 @@ import tlbstale from './tlbstale.ts';
 import unet_bandwidth from './unet_bandwidth.ts';
 import unet_pingpong from './unet_pingpong.ts';
 
-export const APPS: Readonly<Record<string, UserProgram>> = { hello, tlbstale, sysexercise, pingpong, ring, allreduce, bcast, allsum, steal, unet_pingpong, unet_bandwidth, dsm_jacobi, dsm_matmul, dsm_counter, dsm_falseshare, dsm_litmus, dsm_fault, am_pingpong, splitc_matmul, ext_pingpong, busy_handler, cor_touch };
+export const APPS: Readonly<Record<string, UserProgram>> = { hello, tlbstale, sysexercise, pingpong, ring, allreduce, bcast, allsum, steal, unet_pingpong, unet_bandwidth, dsm_jacobi, dsm_matmul, dsm_counter, dsm_falseshare, dsm_litmus, dsm_fault, am_pingpong, splitc_matmul, ext_pingpong, busy_handler, cor_touch, ipc_rpc };

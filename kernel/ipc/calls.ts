@@ -1,0 +1,216 @@
+// The system calls of Mach-style ports: allocate a port, make a send right,
+// deallocate a right, publish a port and look one up on any node, send,
+// receive, RPC and reply. Every port argument is a name in the caller's own
+// right table (rights.ts): a name the caller was not given, or one freed
+// since, is -EBADF; a right of the wrong kind is -EPERM.
+
+import { ERRNO, fail } from '../errno.ts';
+import type { Kernel } from '../kernel.ts';
+import { type KPath, block, step } from '../step.ts';
+import { type SyscallCtx, argInt, argPtr, argSize } from '../syscalls/context.ts';
+import type { SyscallName } from '../syscalls/table.ts';
+import { copyin, copyout, i64bytes } from '../uaccess.ts';
+import { PORT_MAX_WORDS, PORT_MSG_KIND, type Port, type PortMsg, type PortRef, homeOf } from './ports.ts';
+import type { Right } from './rights.ts';
+
+/** ipc_port_alloc flags. */
+export const IPC_FLAGS = { IPC_NMS: 1 } as const;
+
+/** Slots before the words in ipc_receive's buffer: kind, carried right's name, reply right's name. */
+export const RECEIVE_HEADER_WORDS = 3;
+
+const NO_NAME = -1;
+
+/** The right `name` denotes in the caller's table; -EBADF if none (counted: it is a forgery or a stale name). */
+function right(c: SyscallCtx, name: number): Right {
+  const r = c.k.ports.table(c.p).get(name);
+  if (r === undefined) {
+    c.k.ports.stats.forgeries++;
+    fail('EBADF', `port name ${name} is not a right of this task`);
+  }
+  return r;
+}
+
+/** The port whose receive right the caller holds under `name` (here: receive rights do not move). */
+function received(c: SyscallCtx, name: number): Port {
+  const r = right(c, name);
+  if (r.kind !== 'receive') fail('EPERM', `port name ${name} is a ${r.kind} right, not a receive right`);
+  const port = c.k.ports.ports.get(r.port);
+  if (port === undefined) fail('ECONNREFUSED', `port ${r.port} is dead`);
+  return port;
+}
+
+/** A right the caller may send to: a send or send-once right (send-once is used up by the send). */
+function sendable(c: SyscallCtx, name: number, once: boolean): Right {
+  const r = right(c, name);
+  if (once ? r.kind !== 'send-once' : r.kind !== 'send') fail('EPERM', `port name ${name} is a ${r.kind} right, not a ${once ? 'send-once (reply)' : 'send'} right`);
+  // A dead port on this node is known at once; one on another node only at its home.
+  if (homeOf(r.port) === c.k.nid && !c.k.ports.ports.has(r.port)) fail('ECONNREFUSED', `port ${r.port} is dead`);
+  return r;
+}
+
+/** Reads `n` words (0..PORT_MAX_WORDS) from user memory. */
+function* words(c: SyscallCtx, buf: number, n: number): KPath<number[]> {
+  if (n > PORT_MAX_WORDS) fail('EINVAL', `${n} words (at most ${PORT_MAX_WORDS})`);
+  if (n === 0) return [];
+  const b = yield* copyin(c.k, c.cpu, c.p, buf, 8 * n);
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const v = dv.getBigInt64(8 * i, true);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) fail('EINVAL', `word ${i} does not fit in 53 bits`);
+    out.push(Number(v));
+  }
+  return out;
+}
+
+/** The send right a message carries: from a send right, or made from a receive right the caller holds. */
+function carry(c: SyscallCtx, name: number): PortRef | null {
+  if (name === NO_NAME) return null;
+  const r = right(c, name);
+  if (r.kind === 'send-once') fail('EPERM', `port name ${name} is a send-once right, which cannot be carried`);
+  if (r.kind === 'receive' && !c.k.ports.ports.has(r.port)) fail('ECONNREFUSED', `port ${r.port} is dead`);
+  return { port: r.port, nms: r.nms };
+}
+
+export function* sys_ipc_port_alloc(c: SyscallCtx): KPath<number> {
+  const flags = argInt(c, 0);
+  if ((flags & ~IPC_FLAGS.IPC_NMS) !== 0) fail('EINVAL', `unknown flags 0x${flags.toString(16)}`);
+  const port = c.k.ports.allocate(c.p, (flags & IPC_FLAGS.IPC_NMS) !== 0);
+  if (port === null) fail('ENOSPC', 'no port ids left on this node');
+  const name = c.k.ports.table(c.p).insert({ kind: 'receive', port: port.id, nms: port.nms });
+  if (name === null) {
+    c.k.ports.ports.delete(port.id);
+    fail('ENOSPC', 'the task holds as many rights as it may');
+  }
+  yield step('ipc', 'right', c.k.profile.values['ipc.rightCycles'], `pid ${c.p.pid}: port ${port.id} (receive right ${name}${port.nms ? ', no-more-senders' : ''})`);
+  return name;
+}
+
+export function* sys_ipc_make_send(c: SyscallCtx): KPath<number> {
+  const port = received(c, argInt(c, 0));
+  const name = c.k.ports.makeSend(c.p, port);
+  if (name === null) fail('ENOSPC', 'the task holds as many rights as it may');
+  yield step('ipc', 'right', c.k.profile.values['ipc.rightCycles'], `pid ${c.p.pid}: send right ${name} to port ${port.id}`);
+  return name;
+}
+
+export function* sys_ipc_dealloc(c: SyscallCtx): KPath<number> {
+  const name = argInt(c, 0);
+  right(c, name);
+  yield* c.k.ports.deallocate(c.p, name, c.cpu);
+  return 0;
+}
+
+export function* sys_ipc_publish(c: SyscallCtx): KPath<number> {
+  const port = received(c, argInt(c, 0));
+  const key = argInt(c, 1);
+  if (key < 0 || key > 0x7fffffff) fail('EINVAL', `key ${key}: from 0 to 2^31-1`);
+  if (!c.k.ports.publish(key, port)) fail('EEXIST', `a live port is published under ${key} on this node`);
+  yield step('ipc', 'lookup', c.k.profile.values['ipc.rightCycles'], `publish port ${port.id} as ${key}`);
+  return 0;
+}
+
+export function* sys_ipc_lookup(c: SyscallCtx): KPath<number> {
+  const nid = argInt(c, 0);
+  const key = argInt(c, 1);
+  if (nid < 0 || nid >= c.k.host.nodeCount) fail('EINVAL', `no node ${nid}`);
+  if (key < 0 || key > 0x7fffffff) fail('EINVAL', `key ${key}: from 0 to 2^31-1`);
+  if (nid === c.k.nid) {
+    const port = c.k.ports.lookupLocal(key);
+    if (port === undefined) fail('ENOENT', `nothing published under ${key} on node ${nid}`);
+    const name = c.k.ports.makeSend(c.p, port);
+    if (name === null) fail('ENOSPC', 'the task holds as many rights as it may');
+    yield step('ipc', 'lookup', c.k.profile.values['ipc.rightCycles'], `key ${key}: port ${port.id}`);
+    return name;
+  }
+  const t = c.t;
+  const k = c.k;
+  let answer: number | PortRef | null = null;
+  yield* k.ipc.request(nid, 'lookup', [key], null, function* (r, cpu) {
+    answer = r.ok ? { port: r.words[0], nms: r.words[1] === 1 } : r.errno;
+    yield* k.wake(t, 0, cpu);
+  });
+  if (answer === null) yield* block();
+  const a = answer as number | PortRef | null;
+  if (a === null) fail('EIO', 'the lookup ended without an answer');
+  if (typeof a === 'number') return a;
+  if (homeOf(a.port) !== nid) fail('EIO', `node ${nid} answered with port ${a.port} of another node`);
+  const name = k.ports.insertSend(c.p, a);
+  if (name === null) fail('ENOSPC', 'the task holds as many rights as it may');
+  k.ports.lookedUp(a);
+  return name;
+}
+
+export function* sys_ipc_send(c: SyscallCtx): KPath<number> {
+  const r = sendable(c, argInt(c, 0), false);
+  const ws = yield* words(c, argPtr(c, 1), argSize(c, 2));
+  const carried = carry(c, argInt(c, 3));
+  yield* c.k.ports.send(r.port, { kind: 'message', words: ws, carried, reply: null }, c.cpu);
+  return 0;
+}
+
+export function* sys_ipc_reply(c: SyscallCtx): KPath<number> {
+  const name = argInt(c, 0);
+  const r = sendable(c, name, true);
+  const ws = yield* words(c, argPtr(c, 1), argSize(c, 2));
+  c.k.ports.table(c.p).remove(name);
+  yield* c.k.ports.send(r.port, { kind: 'message', words: ws, carried: null, reply: null }, c.cpu);
+  return 0;
+}
+
+export function* sys_ipc_receive(c: SyscallCtx): KPath<number> {
+  const port = received(c, argInt(c, 0));
+  const buf = argPtr(c, 1);
+  const max = argSize(c, 2);
+  if (max < RECEIVE_HEADER_WORDS) fail('EINVAL', `a buffer of ${max} words cannot hold the ${RECEIVE_HEADER_WORDS} header words`);
+  let m = c.k.ports.take(port);
+  if (m === null) {
+    port.waiters.push(c.t);
+    const v = yield* block();
+    if (typeof v === 'number') return v;
+    m = v as PortMsg;
+  }
+  const table = c.k.ports.table(c.p);
+  const carriedName = m.carried === null ? NO_NAME : (table.insert({ kind: 'send', port: m.carried.port, nms: m.carried.nms }) ?? NO_NAME);
+  const replyName = m.reply === null ? NO_NAME : (table.insert({ kind: 'send-once', port: m.reply, nms: false }) ?? NO_NAME);
+  const n = Math.min(m.words.length, max - RECEIVE_HEADER_WORDS);
+  yield* copyout(c.k, c.cpu, c.p, buf, i64bytes(PORT_MSG_KIND[m.kind], carriedName, replyName, ...m.words.slice(0, n)));
+  return n;
+}
+
+export function* sys_ipc_rpc(c: SyscallCtx): KPath<number> {
+  const r = sendable(c, argInt(c, 0), false);
+  const ws = yield* words(c, argPtr(c, 1), argSize(c, 2));
+  const rbuf = argPtr(c, 3);
+  const rmax = argSize(c, 4);
+  const replyPort = c.k.ports.allocate(c.p, false, true);
+  if (replyPort === null) fail('ENOSPC', 'no port ids left on this node');
+  replyPort.waiters.push(c.t);
+  yield* c.k.ports.send(r.port, { kind: 'message', words: ws, carried: null, reply: replyPort.id }, c.cpu);
+  const v = yield* block();
+  c.k.ports.ports.delete(replyPort.id);
+  if (typeof v === 'number') return v;
+  const m = v as PortMsg;
+  if (m.kind === 'port-dead') return -ERRNO.ECONNREFUSED;
+  const n = Math.min(m.words.length, rmax);
+  if (n > 0) yield* copyout(c.k, c.cpu, c.p, rbuf, i64bytes(...m.words.slice(0, n)));
+  return n;
+}
+
+const CALLS: Readonly<Partial<Record<SyscallName, (c: SyscallCtx) => KPath<number>>>> = {
+  ipc_port_alloc: sys_ipc_port_alloc,
+  ipc_make_send: sys_ipc_make_send,
+  ipc_dealloc: sys_ipc_dealloc,
+  ipc_publish: sys_ipc_publish,
+  ipc_lookup: sys_ipc_lookup,
+  ipc_send: sys_ipc_send,
+  ipc_receive: sys_ipc_receive,
+  ipc_rpc: sys_ipc_rpc,
+  ipc_reply: sys_ipc_reply,
+};
+
+/** Registers the port calls at boot (Kitten's syscall_register). */
+export function registerIpc(k: Kernel): void {
+  for (const [name, h] of Object.entries(CALLS)) k.registerSyscall(name as SyscallName, h!);
+}

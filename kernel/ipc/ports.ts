@@ -1,0 +1,394 @@
+// Mach ports across nodes (simplified but real): a port's receive right
+// lives in one task on one node (the port's home); send rights live in the
+// right tables of tasks on any node and travel in messages. A message to a
+// port on another node goes over the transport to the port's home as a post
+// to the 'port' service; a lookup of a published port is a request to the
+// 'lookup' service of its node.
+//
+// No More Senders (seed 002, section 2): for a port that asks for it, the
+// home counts the send rights on its own node and which other nodes hold
+// any. A node that comes to hold its first send right to such a port must
+// tell the home before the right is usable (a request to the 'nms' service,
+// which the message carrying the right waits for), and tells it again when
+// its last one goes; when no sender is left anywhere, the home queues a
+// No More Senders notification on the port. Those are the extra messages.
+
+import type { Cpu } from '../cpu.ts';
+import { ERRNO } from '../errno.ts';
+import type { Kernel } from '../kernel.ts';
+import type { Process, Thread } from '../process.ts';
+import { type KPath, step } from '../step.ts';
+import { type Right, RightTable } from './rights.ts';
+
+/** Words a user message carries. */
+export const PORT_MAX_WORDS = 6;
+
+/** What a received message is (the receiver reads it from its buffer). */
+export const PORT_MSG_KIND = { message: 0, 'no-more-senders': 1, 'port-dead': 2 } as const;
+export type PortMsgKind = keyof typeof PORT_MSG_KIND;
+
+/** Ports per node: a port id is home * PORTS_PER_NODE + a counter (never reused). */
+const PORTS_PER_NODE = 2 ** 24;
+
+/** Messages a port queues before further ones are dropped (and counted). */
+const QUEUE_LIMIT = 1024;
+
+/** A reference to a port as it travels: its id and whether it counts senders. */
+export interface PortRef {
+  readonly port: number;
+  readonly nms: boolean;
+}
+
+export interface PortMsg {
+  readonly kind: PortMsgKind;
+  readonly words: readonly number[];
+  /** A send right the message carries. */
+  readonly carried: PortRef | null;
+  /** A send-once right to the port the answer goes to (an RPC's reply port). */
+  readonly reply: number | null;
+}
+
+export interface Port {
+  readonly id: number;
+  readonly owner: Process;
+  readonly nms: boolean;
+  /** A kernel-made reply port of an RPC in progress (one answer, then it is destroyed). */
+  readonly isReply: boolean;
+  readonly queue: PortMsg[];
+  /** Threads blocked in receive on it. */
+  readonly waiters: Thread[];
+  /** Messages that arrived behind one whose NMS registration is under way: they keep their order. */
+  readonly backlog: { readonly msg: PortMsg; ready: boolean }[];
+  /** NMS: send rights on this node (in tables and in queued messages) and the other nodes that hold any. */
+  localSends: number;
+  readonly remoteSenders: Set<number>;
+  /** NMS: whether any send right was ever made (a port nobody was given has no "no more" senders). */
+  hadSenders: boolean;
+}
+
+export function homeOf(port: number): number {
+  return Math.floor(port / PORTS_PER_NODE);
+}
+
+export class PortSpace {
+  readonly ports = new Map<number, Port>();
+  private readonly tables = new Map<Process, RightTable>();
+  /** NMS: send rights this node holds to ports homed elsewhere, by port. */
+  private readonly heldRemote = new Map<number, number>();
+  /** Published ports (the name server of this node), by key. */
+  private readonly published = new Map<number, number>();
+  private nextPort = 1;
+  readonly stats = { messages: 0, delivered: 0, dropped: 0, nmsUpdates: 0, nmsNotifications: 0, forgeries: 0 };
+
+  constructor(private readonly k: Kernel) {
+    k.ipc.serve('port', (req, cpu) => this.arrived(req.src, req.words, cpu, req.wantsReply ? () => req.reply([]) : null));
+    k.ipc.serve('nms', (req, cpu) => this.countUpdate(req.src, req.words, req.wantsReply ? () => req.reply([0]) : null, cpu));
+    k.ipc.serve('lookup', (req) => this.serveLookup(req.src, req.words[0], (ws) => req.reply(ws), (e, why) => req.refuse(e, why)));
+  }
+
+  table(p: Process): RightTable {
+    let t = this.tables.get(p);
+    if (t === undefined) this.tables.set(p, (t = new RightTable()));
+    return t;
+  }
+
+  private cost(name: 'msg' | 'right'): number {
+    return name === 'msg' ? this.k.ipc.transport.p.msgCycles : this.k.profile.values['ipc.rightCycles'];
+  }
+
+  // ---- ports and rights --------------------------------------------------------------
+
+  /** A new port whose receive right `owner` holds; null when out of ids. */
+  allocate(owner: Process, nms: boolean, isReply = false): Port | null {
+    if (this.nextPort >= PORTS_PER_NODE) return null;
+    const id = this.k.nid * PORTS_PER_NODE + this.nextPort++;
+    const port: Port = { id, owner, nms, isReply, queue: [], waiters: [], backlog: [], localSends: 0, remoteSenders: new Set(), hadSenders: false };
+    this.ports.set(id, port);
+    return port;
+  }
+
+  /** A send right to `ref` is now held on this node (inserted in a table or queued in a message). */
+  private gained(ref: PortRef): void {
+    if (!ref.nms) return;
+    const home = homeOf(ref.port);
+    if (home === this.k.nid) {
+      const p = this.ports.get(ref.port);
+      if (p !== undefined) {
+        p.localSends++;
+        p.hadSenders = true;
+      }
+      return;
+    }
+    this.heldRemote.set(ref.port, (this.heldRemote.get(ref.port) ?? 0) + 1);
+  }
+
+  /** Whether this node must register with the home before it may hold a send right to `ref`. */
+  private mustRegister(ref: PortRef): boolean {
+    return ref.nms && homeOf(ref.port) !== this.k.nid && (this.heldRemote.get(ref.port) ?? 0) === 0;
+  }
+
+  /** A send right to `ref` held on this node went away; the last one tells the home. */
+  private *lost(ref: PortRef, cpu: Cpu): KPath {
+    if (!ref.nms) return;
+    const home = homeOf(ref.port);
+    if (home === this.k.nid) {
+      const p = this.ports.get(ref.port);
+      if (p === undefined) return;
+      p.localSends--;
+      yield* this.checkNoSenders(p, cpu);
+      return;
+    }
+    const n = (this.heldRemote.get(ref.port) ?? 0) - 1;
+    if (n > 0) {
+      this.heldRemote.set(ref.port, n);
+      return;
+    }
+    this.heldRemote.delete(ref.port);
+    this.stats.nmsUpdates++;
+    yield step('ipc', 'nms', this.cost('right'), `node ${this.k.nid} holds no more send rights to port ${ref.port}: tell node ${home}`);
+    yield* this.k.ipc.post(home, 'nms', [-1, ref.port], null);
+  }
+
+  /** The home learns that node `src` holds send rights to a port (+1) or no longer does (-1). */
+  private *countUpdate(src: number, words: readonly number[], reply: (() => KPath) | null, cpu: Cpu): KPath {
+    const [delta, id] = words;
+    const p = this.ports.get(id);
+    yield step('ipc', 'nms', this.cost('right'), `port ${id}: node ${src} ${delta > 0 ? 'holds' : 'no longer holds'} send rights`);
+    if (p !== undefined && p.nms) {
+      if (delta > 0) {
+        p.remoteSenders.add(src);
+        p.hadSenders = true;
+      } else if (delta < 0) {
+        p.remoteSenders.delete(src);
+        yield* this.checkNoSenders(p, cpu);
+      }
+    }
+    if (reply !== null) yield* reply();
+  }
+
+  private *checkNoSenders(p: Port, cpu: Cpu): KPath {
+    if (!p.nms || !p.hadSenders || p.localSends > 0 || p.remoteSenders.size > 0 || !this.ports.has(p.id)) return;
+    p.hadSenders = false;
+    this.stats.nmsNotifications++;
+    yield step('ipc', 'nms', this.cost('msg'), `port ${p.id}: no more senders`);
+    yield* this.enqueue(p, { kind: 'no-more-senders', words: [], carried: null, reply: null }, cpu);
+  }
+
+  /** Inserts a send right to `ref` into `p`'s table (the node already counts it); null when full. */
+  insertSend(p: Process, ref: PortRef): number | null {
+    return this.table(p).insert({ kind: 'send', port: ref.port, nms: ref.nms });
+  }
+
+  /** Makes a send right to a port this node homes (counted for NMS). */
+  makeSend(p: Process, port: Port): number | null {
+    const name = this.table(p).insert({ kind: 'send', port: port.id, nms: port.nms });
+    if (name !== null) this.gained({ port: port.id, nms: port.nms });
+    return name;
+  }
+
+  /** Removes a right from `p`'s table: a receive right destroys its port; a send right is counted out. */
+  *deallocate(p: Process, name: number, cpu: Cpu): KPath<Right | undefined> {
+    const r = this.table(p).remove(name);
+    if (r === undefined) return undefined;
+    yield step('ipc', 'right', this.cost('right'), `pid ${p.pid} deallocates ${r.kind} right ${name} (port ${r.port})`);
+    if (r.kind === 'receive') yield* this.destroy(r.port, cpu);
+    else if (r.kind === 'send') yield* this.lost({ port: r.port, nms: r.nms }, cpu);
+    else yield* this.send(r.port, { kind: 'port-dead', words: [], carried: null, reply: null }, cpu);
+    return r;
+  }
+
+  /** Destroys a port homed here: queued messages go (their reply ports are told), waiters are woken with -ECONNREFUSED. */
+  *destroy(id: number, cpu: Cpu): KPath {
+    const port = this.ports.get(id);
+    if (port === undefined) return;
+    this.ports.delete(id);
+    for (const [key, v] of this.published) if (v === id) this.published.delete(key);
+    for (const m of port.queue.splice(0)) yield* this.discard(m, cpu);
+    for (const e of port.backlog.splice(0)) yield* this.discard(e.msg, cpu);
+    for (const t of port.waiters.splice(0)) yield* this.k.wake(t, -ERRNO.ECONNREFUSED, cpu);
+    yield step('ipc', 'port-dead', this.cost('right'), `port ${id}`);
+  }
+
+  /** A message that will never be received: its rights go, and an RPC waiting on its reply port hears the port died. */
+  private *discard(m: PortMsg, cpu: Cpu): KPath {
+    this.stats.dropped++;
+    if (m.carried !== null) yield* this.lost(m.carried, cpu);
+    if (m.reply !== null) yield* this.send(m.reply, { kind: 'port-dead', words: [], carried: null, reply: null }, cpu);
+  }
+
+  /** The process ended: every right it held goes (its ports die). Runs outside any path, so it costs no simulated time. */
+  forget(p: Process): void {
+    const t = this.tables.get(p);
+    this.tables.delete(p);
+    const cpu = this.k.cpus[0];
+    const owned = [...this.ports.values()].filter((port) => port.owner === p).map((port) => port.id);
+    const work = function* (self: PortSpace): KPath {
+      for (const id of owned) yield* self.destroy(id, cpu);
+      for (const [, r] of t?.entries() ?? []) {
+        if (r.kind === 'send') yield* self.lost({ port: r.port, nms: r.nms }, cpu);
+        // An answer that will never come: the RPC waiting for it hears so.
+        else if (r.kind === 'send-once') yield* self.send(r.port, { kind: 'port-dead', words: [], carried: null, reply: null }, cpu);
+      }
+    };
+    for (const d of work(this)) if (d.kind !== 'step') throw new Error('ipc: port clean-up at exit cannot wait');
+  }
+
+  // ---- messages ----------------------------------------------------------------------
+
+  /** Sends `m` to port `id` (here, or at its home over the transport). */
+  *send(id: number, m: PortMsg, cpu: Cpu): KPath {
+    this.stats.messages++;
+    yield step('ipc', 'port-send', this.cost('msg') + (m.carried !== null ? this.cost('right') : 0), `${m.kind} to port ${id} (${m.words.length} words)`);
+    const home = homeOf(id);
+    if (home === this.k.nid) {
+      yield* this.arrived(this.k.nid, encode(id, m), cpu);
+      return;
+    }
+    const self = this;
+    const unreachable = function* (reason: string, c: Cpu): KPath {
+      // The home is unreachable: the message is lost, and an RPC waiting for its answer hears so.
+      yield step('ipc', 'undeliverable', 0, `to port ${id}: ${reason}`);
+      if (m.reply !== null) yield* self.send(m.reply, { kind: 'port-dead', words: [], carried: null, reply: null }, c);
+    };
+    const carried = m.carried;
+    if (carried === null || !carried.nms) {
+      yield* this.k.ipc.post(home, 'port', encode(id, m), null, (_errno, reason, c) => unreachable(reason, c));
+      return;
+    }
+    // NMS: the right in transit stays counted here until the other node holds it (and has told
+    // the port's home): the home never sees a moment with no sender while one is on its way.
+    this.gained(carried);
+    yield* this.k.ipc.request(home, 'port', encode(id, m), null, function* (r, c) {
+      if (!r.ok) yield* unreachable(r.reason, c);
+      yield* self.lost(carried, c);
+    });
+  }
+
+  /** A message for a port homed here arrived (from this node or another); `held` answers a sender that waits until the message is queued. */
+  private *arrived(src: number, words: readonly number[], cpu: Cpu, held: (() => KPath) | null = null): KPath {
+    const m = decode(words);
+    if (m === null) {
+      this.stats.dropped++;
+      yield step('ipc', 'drop', 0, `malformed port message from node ${src}`);
+      return;
+    }
+    const port = this.ports.get(m.id);
+    if (port === undefined) {
+      yield step('ipc', 'drop', 0, `${m.msg.kind} for port ${m.id}, which is not here (dead or never made)`);
+      yield* this.discard(m.msg, cpu);
+      if (held !== null) yield* held();
+      return;
+    }
+    const carried = m.msg.carried;
+    const entry = { msg: m.msg, ready: true };
+    port.backlog.push(entry);
+    if (carried !== null && this.mustRegister(carried)) {
+      // NMS: this node is to hold its first send right to that port; its home must know first.
+      entry.ready = false;
+      this.stats.nmsUpdates++;
+      yield step('ipc', 'nms', this.cost('right'), `node ${this.k.nid} registers as a sender of port ${carried.port} with node ${homeOf(carried.port)}`);
+      this.gained(carried);
+      const self = this;
+      yield* this.k.ipc.request(homeOf(carried.port), 'nms', [1, carried.port], null, function* (_r, c) {
+        entry.ready = true;
+        yield* self.flush(port, c);
+        if (held !== null) yield* held();
+      });
+      return;
+    }
+    if (carried !== null) this.gained(carried);
+    yield* this.flush(port, cpu);
+    if (held !== null) yield* held();
+  }
+
+  /** Queues the port's arrived messages that are ready, in arrival order. */
+  private *flush(port: Port, cpu: Cpu): KPath {
+    while (port.backlog.length > 0 && port.backlog[0].ready) yield* this.enqueue(port, port.backlog.shift()!.msg, cpu);
+  }
+
+  /** Queues a message on a port, or hands it to a thread waiting in receive. */
+  private *enqueue(port: Port, m: PortMsg, cpu: Cpu): KPath {
+    if (!this.ports.has(port.id)) {
+      yield* this.discard(m, cpu);
+      return;
+    }
+    let t = port.waiters.shift();
+    while (t !== undefined && t.state === 'dead') t = port.waiters.shift();
+    if (t !== undefined) {
+      this.stats.delivered++;
+      yield step('ipc', 'port-deliver', 0, `${m.kind} on port ${port.id} to tid ${t.tid}`);
+      yield* this.k.wake(t, m, cpu);
+      return;
+    }
+    if (port.queue.length >= QUEUE_LIMIT) {
+      yield step('ipc', 'drop', 0, `port ${port.id} queue full`);
+      yield* this.discard(m, cpu);
+      return;
+    }
+    port.queue.push(m);
+  }
+
+  /** Takes the next message of a port, or null (the caller then waits in port.waiters). */
+  take(port: Port): PortMsg | null {
+    const m = port.queue.shift() ?? null;
+    if (m !== null) this.stats.delivered++;
+    return m;
+  }
+
+  // ---- the name server ---------------------------------------------------------------
+
+  publish(key: number, port: Port): boolean {
+    const cur = this.published.get(key);
+    if (cur !== undefined && this.ports.has(cur)) return false;
+    this.published.set(key, port.id);
+    return true;
+  }
+
+  /** A lookup from node `src`: the port published under `key` (NMS: the home counts `src` as a sender at once). */
+  private *serveLookup(src: number, key: number, reply: (ws: number[]) => KPath, refuse: (errno: number, why: string) => KPath): KPath {
+    const id = this.published.get(key);
+    const port = id === undefined ? undefined : this.ports.get(id);
+    yield step('ipc', 'lookup', this.cost('right'), `key ${key} for node ${src}: ${port === undefined ? 'none' : `port ${port.id}`}`);
+    if (port === undefined) return yield* refuse(-ERRNO.ENOENT, `nothing published under ${key}`);
+    if (src === this.k.nid) {
+      this.gained({ port: port.id, nms: port.nms });
+    } else if (port.nms) {
+      port.remoteSenders.add(src);
+      port.hadSenders = true;
+    }
+    yield* reply([port.id, port.nms ? 1 : 0]);
+  }
+
+  /** The port published here under `key`, if any. */
+  lookupLocal(key: number): Port | undefined {
+    const id = this.published.get(key);
+    return id === undefined ? undefined : this.ports.get(id);
+  }
+
+  /** Counts a right a remote lookup's answer brought to this node (its home counted the node already). */
+  lookedUp(ref: PortRef): void {
+    if (ref.nms && homeOf(ref.port) !== this.k.nid) this.heldRemote.set(ref.port, (this.heldRemote.get(ref.port) ?? 0) + 1);
+  }
+
+  /** Rights and ports for `info ipc` and tests. */
+  describe(): { ports: number; queued: number; heldRemote: number; tables: number } {
+    let queued = 0;
+    for (const p of this.ports.values()) queued += p.queue.length;
+    return { ports: this.ports.size, queued, heldRemote: this.heldRemote.size, tables: this.tables.size };
+  }
+}
+
+/** A port message as the words of a 'port' post: [port, kind, carried, carried nms, reply, n, words...]. */
+function encode(id: number, m: PortMsg): number[] {
+  return [id, PORT_MSG_KIND[m.kind], m.carried?.port ?? -1, m.carried?.nms ? 1 : 0, m.reply ?? -1, ...m.words];
+}
+
+const KIND_OF = new Map<number, PortMsgKind>(Object.entries(PORT_MSG_KIND).map(([k, v]) => [v, k as PortMsgKind]));
+
+function decode(w: readonly number[]): { id: number; msg: PortMsg } | null {
+  if (w.length < 5 || w.length > 5 + PORT_MAX_WORDS) return null;
+  const [id, kindNo, carried, nms, reply, ...words] = w;
+  const kind = KIND_OF.get(kindNo);
+  if (kind === undefined || id < 0 || carried < -1 || reply < -1) return null;
+  return { id, msg: { kind, words, carried: carried < 0 ? null : { port: carried, nms: nms === 1 }, reply: reply < 0 ? null : reply } };
+}
