@@ -74,6 +74,8 @@ interface Out {
   readonly blocks: number;
   sent: number;
   acked: number;
+  /** Cookies of the blocks sent and not yet acknowledged, oldest first. */
+  readonly unacked: number[];
   readonly onFail: SendFailed;
 }
 
@@ -150,7 +152,7 @@ export class Kkt {
     const seq = this.seqs.get(key) ?? 0;
     this.seqs.set(key, seq + 1);
     const len = payload?.len ?? 0;
-    const m: Out = { id: this.nextMsgId++, dst, stream, seq, words, payload: len > 0 ? payload : null, blocks: Math.max(1, Math.ceil(len / this.p.blockBytes)), sent: 0, acked: 0, onFail };
+    const m: Out = { id: this.nextMsgId++, dst, stream, seq, words, payload: len > 0 ? payload : null, blocks: Math.max(1, Math.ceil(len / this.p.blockBytes)), sent: 0, acked: 0, unacked: [], onFail };
     if (len === 0 && payload?.owned != null) this.k.phys.release(payload.owned);
     this.out.set(m.id, m);
     this.stats.messagesSent++;
@@ -174,6 +176,7 @@ export class Kkt {
       const h: IpcHeader = { type: 'data', msgId: m.id, stream: m.stream, seq: m.seq, offset, total: m.payload?.len ?? 0, words: m.words };
       const cookie = this.nextCookie++;
       this.cookies.set(cookie, { msgId: m.id, ack: false });
+      m.unacked.push(cookie);
       if (m.sent === 0 && ++this.active > this.stats.maxInFlight) this.stats.maxInFlight = this.active;
       m.sent++;
       this.stats.blocksSent++;
@@ -186,6 +189,8 @@ export class Kkt {
   private *acked(msgId: number, cpu: Cpu): KPath {
     const m = this.out.get(msgId);
     if (m === undefined || m.acked >= m.sent) return;
+    // The ack covers the oldest outstanding block: its cookie is done.
+    this.cookies.delete(m.unacked.shift()!);
     m.acked++;
     this.stats.acksReceived++;
     yield step('ipc', 'ack', this.p.ackCycles, `msg ${m.id} block ${m.acked}/${m.blocks} acknowledged by node ${m.dst}`);
@@ -199,6 +204,7 @@ export class Kkt {
 
   private finish(m: Out): void {
     this.out.delete(m.id);
+    for (const c of m.unacked.splice(0)) this.cookies.delete(c);
     if (m.sent > 0) this.active--;
     if (m.payload?.owned != null) this.k.phys.release(m.payload.owned);
   }
@@ -256,13 +262,15 @@ export class Kkt {
       return;
     }
     if (h.type === 'ack' || h.type === 'nack') {
-      nic.discard(rx.rxId);
-      this.forgetCookieOf(h.msgId, h.type === 'nack');
-      if (h.type === 'ack') yield* this.acked(h.msgId, cpu);
-      else {
-        const m = this.out.get(h.msgId);
-        if (m !== undefined) yield* this.failed(m, `node ${m.dst} has no buffer for ${m.payload?.len ?? 0} bytes`, cpu);
+      const m = this.out.get(h.msgId);
+      // Only the node a message went to may acknowledge or refuse it.
+      if (m === undefined || m.dst !== rx.src) {
+        yield* this.drop(rx, `${h.type} for msg ${h.msgId}, which is not in flight to that node`);
+        return;
       }
+      nic.discard(rx.rxId);
+      if (h.type === 'ack') yield* this.acked(h.msgId, cpu);
+      else yield* this.failed(m, `node ${m.dst} has no buffer for ${m.payload?.len ?? 0} bytes`, cpu);
       return;
     }
     const key = `${rx.src}:${h.msgId}`;
@@ -352,15 +360,6 @@ export class Kkt {
     this.cookies.set(cookie, { msgId, ack: true });
     this.stats.acksSent++;
     this.k.node.nic.transmit({ dst, header: encodeIpc({ type, msgId, stream: 0, seq: 0, offset, total: offset, words: [] }), payloadAddr: 0, payloadLen: 0, cookie });
-  }
-
-  /** An ack covers the oldest outstanding block of its message: that block's cookie is done. */
-  private forgetCookieOf(msgId: number, all: boolean): void {
-    for (const [cookie, s] of this.cookies) {
-      if (s.msgId !== msgId || s.ack) continue;
-      this.cookies.delete(cookie);
-      if (!all) return;
-    }
   }
 
   private *drop(rx: RxHeader, why: string): KPath {

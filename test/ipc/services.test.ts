@@ -99,4 +99,40 @@ describe('kernel services over distributed IPC', () => {
     sys.run({ until: 1e12 });
     expect(errs).toEqual(new Array(7).fill(-ERRNO.EINVAL));
   });
+
+  it('serves a request to a service on the requesting node itself (through the NIC loopback)', () => {
+    const sys = machine({ nodes: 2, transport: 'norma' });
+    sys.kernel(0).ipc.serve('self', function* (req) {
+      yield* req.reply([req.src, req.payload!.len]);
+    });
+    let reply: IpcReply | null = null;
+    inKernel(sys, 0, () =>
+      sys.kernel(0).ipc.request(0, 'self', [], { bytes: new Uint8Array(5000) }, function* (r) {
+        reply = r;
+      }),
+    );
+    sys.run({ until: 1e12 });
+    expect(reply).toMatchObject({ ok: true, src: 0, words: [0, 5000] });
+  });
+
+  it('lets the caller give up on a hung node: abandon fails what still waits for it', () => {
+    const sys = machine({ nodes: 2, transport: 'dipc' });
+    sys.kernel(1).ipc.serve('echo', function* (req) {
+      yield* req.reply([]);
+    });
+    sys.hangKernel(1);
+    let reply: IpcReply | null = null;
+    inKernel(sys, 0, () =>
+      sys.kernel(0).ipc.request(1, 'echo', [], null, function* (r) {
+        reply = r;
+      }),
+    );
+    sys.run({ until: 1e12 });
+    expect(reply).toBeNull();
+    expect(sys.kernel(0).ipc.waiting).toBe(1);
+    inKernel(sys, 0, (cpu) => sys.kernel(0).ipc.abandon(1, 'no answer in time', cpu));
+    sys.run({ until: 2e12 });
+    expect(reply).toMatchObject({ ok: false, errno: -ERRNO.EHOSTUNREACH, reason: 'node 1: no answer in time' });
+    expect(sys.kernel(0).ipc.waiting).toBe(0);
+  });
 });
