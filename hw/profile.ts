@@ -60,6 +60,12 @@ export const PARAMETERS = {
   'kernel.portalsSetupCycles': int('cycles', 0, 1e7, 'Portals send path: validate the MD, build the header, ring the NIC'),
   'kernel.extRunCycles': int('cycles', 0, 1e7, 'fixed cost of running an extension handler (set up its context, check its verdict)'),
   'kernel.extInsnCycles': real('cycles', 0.01, 1e3, 'cycles per eBPF instruction of an extension handler (compiled to native code in a real kernel)'),
+  'rtask.taskCreateCycles': int('cycles', 0, 1e9, 'remote tasking: create a task and its empty address space on the new node (Mach task_create)'),
+  'rtask.areaMapCycles': int('cycles', 0, 1e9, 'remote tasking: set up one VM area (map entry and its VM object) on the new node'),
+  'rtask.pagerAttachCycles': int('cycles', 0, 1e9, 'remote tasking: a pager sets up a paging path for one area of a child (its memory-object reference)'),
+  'rtask.pageServeCycles': int('cycles', 0, 1e9, 'copy on reference: a pager looks up a page and hands it to the transport (the copy is charged per byte besides)'),
+  'rtask.objectTeardownCycles': int('cycles', 0, 1e9, 'termination: tear down one VM object and its paging path (each side)'),
+  'rtask.rightCycles': int('cycles', 0, 1e9, 'No More Senders: the receive right\'s node updates a send-right count'),
   'ipc.norma.windowPages': int('pages', 1, 4096, 'NORMA IPC: pages one transport block carries; the sender waits for its ack before the next block or message to that node'),
   'ipc.norma.txCycles': int('cycles', 0, 1e8, 'NORMA IPC: kernel cycles to build and send one transport block'),
   'ipc.norma.rxCycles': int('cycles', 0, 1e8, 'NORMA IPC: kernel cycles to take in one block, and again to deliver a complete message'),
@@ -111,6 +117,8 @@ function profile(
 
 const BRIEF = 'Margay architecture brief (Red Storm anchors)';
 const EST = 'estimate';
+/** The remote-tasking costs: estimates of Mach 3 VM work in cycles (the seed gives none), the same cycles on every profile (docs/REMOTE-TASKING.md). */
+const RT = 'estimate, Mach 3 VM work (seed 002 gives no per-operation figures; not fitted to its curves)';
 
 /**
  * Distributed IPC on machines the seed did not measure: the Paragon's Mach
@@ -189,6 +197,12 @@ const redstorm = profile(
     'kernel.portalsSetupCycles': [1200, `${EST}: Portals 3.3 host-side send path (validate MD, build header, post to SeaStar mailbox)`],
     'kernel.extRunCycles': [150, `${EST}: handler context set-up and verdict`],
     'kernel.extInsnCycles': [1.5, `${EST}: JIT-compiled eBPF on an out-of-order x86 core (Linux BPF JIT runs near 1-2 cycles per instruction)`],
+    'rtask.taskCreateCycles': [25_000, `${RT}: task_create with its address map and ports, ~0.5 ms on a 50 MHz i860`],
+    'rtask.areaMapCycles': [5_000, `${RT}: one vm_map entry and VM object, ~0.1 ms on the i860`],
+    'rtask.pagerAttachCycles': [10_000, `${RT}: memory-object set-up for one paging path (port rights, object lookup), ~0.2 ms on the i860`],
+    'rtask.pageServeCycles': [2_500, `${RT}: page lookup in the object before the transfer, ~50 us on the i860`],
+    'rtask.objectTeardownCycles': [10_000, `${RT}: vm_object_terminate and port deallocation, ~0.2 ms on the i860`],
+    'rtask.rightCycles': [2_500, `${RT}: a send-right count update at the receive right's node, ~50 us on the i860`],
     ...MACH_IPC_AS_PARAGON(),
   },
 );
@@ -240,6 +254,12 @@ const paragon = profile(
     'kernel.portalsSetupCycles': [300, EST],
     'kernel.extRunCycles': [100, EST],
     'kernel.extInsnCycles': [2, `${EST}: in-order i860`],
+    'rtask.taskCreateCycles': [25_000, `${RT}: task_create with its address map and ports, ~0.5 ms on a 50 MHz i860`],
+    'rtask.areaMapCycles': [5_000, `${RT}: one vm_map entry and VM object, ~0.1 ms on the i860`],
+    'rtask.pagerAttachCycles': [10_000, `${RT}: memory-object set-up for one paging path (port rights, object lookup), ~0.2 ms on the i860`],
+    'rtask.pageServeCycles': [2_500, `${RT}: page lookup in the object before the transfer, ~50 us on the i860`],
+    'rtask.objectTeardownCycles': [10_000, `${RT}: vm_object_terminate and port deallocation, ~0.2 ms on the i860`],
+    'rtask.rightCycles': [2_500, `${RT}: a send-right count update at the receive right's node, ~50 us on the i860`],
     ...PARAGON_IPC,
   },
 );
@@ -291,6 +311,12 @@ const modern = profile(
     'kernel.portalsSetupCycles': [600, EST],
     'kernel.extRunCycles': [100, EST],
     'kernel.extInsnCycles': [1, `${EST}: Linux BPF JIT on a modern core`],
+    'rtask.taskCreateCycles': [25_000, `${RT}: task_create with its address map and ports, ~0.5 ms on a 50 MHz i860`],
+    'rtask.areaMapCycles': [5_000, `${RT}: one vm_map entry and VM object, ~0.1 ms on the i860`],
+    'rtask.pagerAttachCycles': [10_000, `${RT}: memory-object set-up for one paging path (port rights, object lookup), ~0.2 ms on the i860`],
+    'rtask.pageServeCycles': [2_500, `${RT}: page lookup in the object before the transfer, ~50 us on the i860`],
+    'rtask.objectTeardownCycles': [10_000, `${RT}: vm_object_terminate and port deallocation, ~0.2 ms on the i860`],
+    'rtask.rightCycles': [2_500, `${RT}: a send-right count update at the receive right's node, ~50 us on the i860`],
     ...MACH_IPC_AS_PARAGON(),
   },
 );
@@ -344,6 +370,12 @@ const atm95 = profile(
     'kernel.portalsSetupCycles': [1200, EST],
     'kernel.extRunCycles': [150, EST],
     'kernel.extInsnCycles': [3, `${EST}: in-order SuperSPARC`],
+    'rtask.taskCreateCycles': [25_000, `${RT}: task_create with its address map and ports, ~0.5 ms on a 50 MHz i860`],
+    'rtask.areaMapCycles': [5_000, `${RT}: one vm_map entry and VM object, ~0.1 ms on the i860`],
+    'rtask.pagerAttachCycles': [10_000, `${RT}: memory-object set-up for one paging path (port rights, object lookup), ~0.2 ms on the i860`],
+    'rtask.pageServeCycles': [2_500, `${RT}: page lookup in the object before the transfer, ~50 us on the i860`],
+    'rtask.objectTeardownCycles': [10_000, `${RT}: vm_object_terminate and port deallocation, ~0.2 ms on the i860`],
+    'rtask.rightCycles': [2_500, `${RT}: a send-right count update at the receive right's node, ~50 us on the i860`],
     ...MACH_IPC_AS_PARAGON(),
   },
 );

@@ -90,6 +90,8 @@ export const LAYOUT = {
   IMAGE_BASE: 0x1000_0000_0000,
   /** The kernel DSM's shared region (kernel/dsm/), at this address on every rank. */
   DSM_BASE: 0x2000_0000_0000,
+  /** A remote task's further VM areas (kernel/rtask/template.ts), one page each, a page apart. */
+  RTASK_AREAS_BASE: 0x3000_0000_0000,
 } as const;
 
 /**
@@ -133,6 +135,7 @@ export const JOB_BLOCK = {
   FANOUT_BINOMIAL: 3,
   MODE_TWO_PHASE: 0,
   MODE_ONE_PHASE: 1,
+  MODE_CRTC: 2,
   /** Largest job block the kernel accepts. */
   MAX_BYTES: 1 << 20,
 } as const;
@@ -168,6 +171,35 @@ export const KMSG = {
   /** Phases a process reports with lwk_job_phase. */
   PHASE_MAIN: 1,
   PHASE_MAIN_DONE: 2,
+} as const;
+
+/**
+ * Remote tasking (kernel/rtask/): the words of rtask_create's argument block
+ * and the codes of its choices (the kernel's lists in kernel/rtask/shape.ts
+ * are in this order; a test checks).
+ */
+export const RTASK = {
+  W_IMAGE: 0,
+  W_IMAGE_LEN: 1,
+  W_BLOCK: 2,
+  W_BLOCK_LEN: 3,
+  W_VM_AREAS: 4,
+  W_ALGORITHM: 5,
+  W_CREATION: 6,
+  W_PAGING: 7,
+  W_NMS: 8,
+  W_THREADS: 9,
+  W_TIMEOUT_US: 10,
+  W_REASON: 11,
+  W_REASON_LEN: 12,
+  ARG_WORDS: 13,
+  ALGORITHM_NTC: 0,
+  ALGORITHM_CRTC: 1,
+  CREATION_FLAT: 0,
+  CREATION_FLAT_MT: 1,
+  CREATION_TREE: 2,
+  PAGING_FLAT: 0,
+  PAGING_TREE: 1,
 } as const;
 
 /** rip value at which the runtime starts a process's first thread. */

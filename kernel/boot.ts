@@ -10,6 +10,7 @@ import { registerPortals } from './portals/calls.ts';
 import { registerExtensions } from './portals/extcalls.ts';
 import { registerUnet } from './unet/calls.ts';
 import { registerDsm } from './dsm/calls.ts';
+import { registerRtask } from './rtask/calls.ts';
 import { registerIpc } from './ipc/calls.ts';
 import { type KPath, step } from './step.ts';
 import { HANDLERS } from './syscalls/handlers.ts';
@@ -37,6 +38,8 @@ export function bootKernel(k: Kernel): void {
   registerUnet(k);
   k.unet.attach(VECTOR.unet);
   registerDsm(k);
+  registerRtask(k);
+  k.rtask.attach();
   registerIpc(k);
   k.node.nic.irq = { core: 0, rxVector: VECTOR['nic-rx'], completionVector: VECTOR['nic-completion'] };
   for (const cpu of k.cpus) {

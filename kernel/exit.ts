@@ -25,6 +25,8 @@ export interface ExitContext extends Pick<KernelContext, 'engine' | 'traceStep'>
   readonly jobs: { processEnded(p: Process): void; inflight(pid: number): number };
   /** The kernel DSM: the process's rank detaches (its frames stay for the other ranks). */
   readonly dsm: { forget(p: Process): void };
+  /** Remote tasking: a created task's VM objects are torn down once no child pages from them. */
+  readonly rtask: { processEnded(p: Process): void };
   /** Ports: the process's rights go (its ports die; its send rights are counted out). */
   readonly ports: { forget(p: Process): void };
   timer(core: number): CpuTimers;
@@ -88,6 +90,7 @@ function endProcess(k: ExitContext, p: Process, status: number, reason: string |
   k.zombies.add(p);
   k.zombies.reap(k);
   k.jobs.processEnded(p);
+  k.rtask.processEnded(p);
   k.traceStep(k.executing ?? k.cpus[0], 'proc', 'exit', `pid ${p.pid} status ${status}${reason ? `: ${reason}` : ''}`);
   k.announceExit(p);
 }

@@ -27,6 +27,8 @@ import { DsmNode } from './dsm/node.ts';
 import { dsmFault } from './dsm/fault.ts';
 import { PortSpace } from './ipc/ports.ts';
 import { IpcServices } from './ipc/services.ts';
+import { corFault } from './rtask/cor.ts';
+import { RtaskNode } from './rtask/node.ts';
 import type { Process, ProcessInfo, Thread } from './process.ts';
 import { armQuantum, leastLoadedCore, sleepUntil, startThread, wake } from './sched.ts';
 import { type SpawnOptions, TaskIds, discardThread, newThread, spawnProcess } from './spawn.ts';
@@ -84,6 +86,8 @@ export class Kernel implements KernelContext {
   readonly dsm: DsmNode;
   /** Distributed IPC: the kernel-to-kernel transport and kernel services (kernel/ipc/). */
   readonly ipc: IpcServices;
+  /** Remote tasking: created tasks, their VM objects, copy-on-reference paging (kernel/rtask/). */
+  readonly rtask: RtaskNode;
   /** Mach-style ports across nodes, on the services (kernel/ipc/ports.ts). */
   readonly ports: PortSpace;
   readonly stats: KernelStats = { syscalls: 0, pageFaults: 0, shootdowns: 0, shootdownPs: 0, shootdownIpis: 0, ipisSent: 0, oopses: 0 };
@@ -120,6 +124,7 @@ export class Kernel implements KernelContext {
     this.unet = new UnetKernel(this);
     this.dsm = new DsmNode(this);
     this.ipc = new IpcServices(this, options.transport ?? 'dipc');
+    this.rtask = new RtaskNode(this);
     this.ports = new PortSpace(this);
   }
 
@@ -272,7 +277,7 @@ export class Kernel implements KernelContext {
 
   /** Makes a blocked thread runnable with `value` as the result of its block. */
   regionFault(cpu: CoreContext, t: Thread, op: Extract<UserOp, { op: 'load' | 'store' }>, va: number, write: boolean): KPath | null {
-    return dsmFault(this.dsm, cpu, t, op, va, write);
+    return dsmFault(this.dsm, cpu, t, op, va, write) ?? corFault(this.rtask, cpu, t, op, va, write);
   }
 
   wake(t: Thread, value: unknown, from: Cpu): KPath {

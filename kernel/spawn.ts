@@ -26,6 +26,8 @@ export interface SpawnOptions {
   readonly jobBlock?: Uint8Array;
   /** The job-load message the process was created from, mapped read-only at LAYOUT.IMAGE_BASE. */
   readonly image?: Uint8Array;
+  /** Leave the first thread unqueued: its creator starts it later (a remote task, kernel/rtask/). */
+  readonly suspended?: boolean;
 }
 
 /** Pid and tid counters of one node. */
@@ -101,8 +103,10 @@ export function spawnProcess(k: SpawnContext, program: UserProgram, info: Proces
     t.setSaved('rsp', sp);
     t.setSaved('rflags', 0x202);
     t.setSaved('cr3', aspace.cr3);
-    k.cpus[0].enqueue(t);
-    if (k.cpus[0].halted) k.cpus[0].kick();
+    if (!opts.suspended) {
+      k.cpus[0].enqueue(t);
+      if (k.cpus[0].halted) k.cpus[0].kick();
+    }
     k.traceStep(k.cpus[0], 'proc', 'spawn', `pid ${pid} ${program.name} rank ${info.rank}`);
     return p;
   } catch (e) {

@@ -31,6 +31,8 @@ export const TRACE_PATHS = {
   unet: 'U-Net set-up: endpoint create and destroy, channel open and close, kernel control messages, upcalls (and the user-level message upcall), unet_wait',
   'unet-nic': `U-Net on the NIC (no core involved), one event and one stop each: ${UNET_STEP_NAMES.join(', ')}`,
   dsm: 'the kernel DSM: fault, request, serve, invalidate, grant, resume; lock, barrier, create, attach, detach; fail, drop, undeliverable',
+  rtask: 'remote tasking: template, task and area creation (ntc steps, crtc batch), paging-path attach and detach, No More Senders updates, start, terminate, object tear-down',
+  cor: 'copy-on-reference paging: fault, request to the pager, serve, arrive (kept), install, resume, kill',
   ipc: 'distributed IPC (kernel/ipc/): transport send, queue (NORMA stop-and-wait), receive, ack, nack, deliver, drop, undeliverable; service requests and refusals; port messages, rights, No More Senders (nms) updates and notifications',
   console: 'console output',
   oops: 'a host exception inside a kernel path (a kernel bug): the process dies',

@@ -6,7 +6,7 @@ import { UNET_CREATE_FLAGS, UNET_DESC, UNET_FLAG, UNET_FREE, UNET_HDR, UNET_LIMI
 import { CONSOLE_COMMANDS, KEYS } from './console/console.ts';
 import { ALIASES, COMMANDS, MonitorSession } from './session.ts';
 import { PARAMETERS, PROFILES, type ParamName } from '../hw/profile.ts';
-import { ENTRY_START, JOB_BLOCK, KMSG, LAYOUT } from '../kernel/abi.ts';
+import { ENTRY_START, JOB_BLOCK, KMSG, LAYOUT, RTASK } from '../kernel/abi.ts';
 import { AT_MARGAY_JOB } from '../kernel/abi.ts';
 import { CTX_FIELDS, EXT_HELPERS } from '../kernel/portals/extabi.ts';
 import { ERRNO } from '../kernel/errno.ts';
@@ -192,6 +192,10 @@ export function userAbi(): string {
     '',
     'export const KMSG = {',
     ...Object.entries(KMSG).map(([k, v]) => `  ${k}: ${v},`),
+    '} as const;',
+    '',
+    'export const RTASK = {',
+    ...Object.entries(RTASK).map(([k, v]) => `  ${k}: ${v},`),
     '} as const;',
     '',
     '// Extension handlers (kernel/portals/extabi.ts): helper ids for `call` in bytecode, the header words before the payload.',

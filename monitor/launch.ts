@@ -2,13 +2,15 @@
 // executable), put them on the service node's "disk" (yod's data segment),
 // register their code with the machine's catalog, and start yod on the
 // service node with the job's parameters. Two-phase by default; one-phase
-// sends the executable (init linked in) in the job-load message itself.
+// sends the executable (init linked in) in the job-load message itself;
+// crtc has yod create the ranks by remote tasking from the executable.
 
 import type { UserProgram } from '../kernel/abi.ts';
 import { buildImage } from '../kernel/job/image.ts';
 import type { Job, JobRange, System } from '../system/system.ts';
 import init from '../userland/init/init.ts';
 import { type Fanout, type LoadMode, formatFanout } from '../userland/lib/jobblock.ts';
+import { DEFAULT_RTASK, type RtaskChoice, formatRtask } from '../userland/lib/rtask.ts';
 import { yodProgram } from '../userland/yod/yod.ts';
 
 /** Every rank of a loaded job runs with this pid (Portals addresses it as nid, pid on every node). */
@@ -26,6 +28,10 @@ export interface LaunchOptions {
   readonly jobId?: number;
   /** Corrupt one byte of the executable on the service node's disk (a fault switch for tests and demos). */
   readonly corruptImageByte?: number;
+  /** --load crtc: the algorithm, shapes and template (docs/REMOTE-TASKING.md). */
+  readonly rtask?: RtaskChoice;
+  /** crtc: terminate the tasks as soon as they exist instead of starting them (the termination experiment). */
+  readonly terminate?: boolean;
 }
 
 /** The ELF image of a program built with program() (its text bytes are what the kernel finds its code by). */
@@ -38,6 +44,7 @@ export function launch(sys: System, o: LaunchOptions): Job {
   const serviceNid = sys.machine.size - 1;
   if (o.map.some((r) => r.firstNid + r.count > serviceNid)) throw new RangeError(`ranks must stay off the service node (node ${serviceNid})`);
   if (o.load === 'one-phase' && o.programs.length > 1) throw new RangeError('a one-phase load runs one executable (init is linked into it)');
+  if (o.load === 'crtc' && o.programs.length > 1) throw new RangeError('remote tasking creates every task from one template (one executable)');
   const images = o.programs.map((p) => {
     sys.catalog.register(p);
     return imageOf(p);
@@ -68,6 +75,8 @@ export function launch(sys: System, o: LaunchOptions): Job {
     '--images', images.map((im, i) => `${offsets[i]}:${im.length}`).join(','),
     '--load-len', String(loadImage.length),
     '--timeout-us', String(o.timeoutUs),
+    ...(o.load === 'crtc' ? ['--rtask', formatRtask(o.rtask ?? DEFAULT_RTASK)] : []),
+    ...(o.terminate === true ? ['--then', 'terminate'] : []),
     '--',
     o.programs[o.map[0]?.image ?? 0].name,
     ...o.argv,

@@ -89,7 +89,7 @@ function phases(sys: System, job: Job, yod: ProcessSummary | null): RunReport['p
   };
 }
 
-export function buildReport(sys: System, job: Job, stop: RunStop, fanout: Fanout | null, wallS: number): RunReport {
+export function buildReport(sys: System, job: Job, stop: RunStop, fanout: Fanout | string | null, wallS: number): RunReport {
   const load = job.load;
   const counts: Record<string, number> = {};
   const ranks: RankReport[] = [];
@@ -139,7 +139,7 @@ export function buildReport(sys: System, job: Job, stop: RunStop, fanout: Fanout
     job: {
       app: job.program,
       load,
-      fanout: fanout === null ? null : formatFanout(fanout),
+      fanout: fanout === null || typeof fanout === 'string' ? fanout : formatFanout(fanout),
       ranks: states.length,
       service_node: job.load === 'direct' ? null : job.serviceNid,
       status: jobStatus(yod, running, failures),

@@ -10,6 +10,7 @@
 
 import { isPersonality } from '../kernel/ipc/personality.ts';
 import { match } from 'ts-pattern';
+import { rtaskChoice } from './commands/run.ts';
 import { writeOutput } from './files.ts';
 import { formatPs as formatTime, parseTime } from '../hw/time.ts';
 import { SyscallError } from '../kernel/errno.ts';
@@ -226,16 +227,17 @@ const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
     },
   },
   load: {
-    usage: 'load APP [--load L] [--fanout F] [-- args]',
+    usage: 'load APP [--load L] [--fanout F] [--creation C] [--algorithm A] [--paging P] [--nms on|off] [--vm-areas N] [-- args]',
     help: 'launch APP through yod (two-phase by default) without running the machine',
     example: 'load hello --fanout tree:2',
     async run(s, args) {
-      const p = parse(args, { load: { type: 'string' }, fanout: { type: 'string' }, ranks: { type: 'string' } }, 1);
+      const p = parse(args, { load: { type: 'string' }, fanout: { type: 'string' }, ranks: { type: 'string' }, algorithm: { type: 'string' }, creation: { type: 'string' }, paging: { type: 'string' }, nms: { type: 'string' }, 'vm-areas': { type: 'string' }, creators: { type: 'string' } }, 1);
       const name = p.positionals[0];
       if (name === undefined) throw new UsageError('load needs an app (e.g. load hello)');
       const sys = s.system;
       const load = (p.values.load as string | undefined) ?? 'two-phase';
-      if (load !== 'two-phase' && load !== 'one-phase') throw new UsageError(`--load must be two-phase or one-phase, got '${load}'`);
+      if (load !== 'two-phase' && load !== 'one-phase' && load !== 'crtc') throw new UsageError(`--load must be two-phase, one-phase or crtc, got '${load}'`);
+      const rtask = rtaskChoice(p, load);
       const fanout = parseFanout((p.values.fanout as string | undefined) ?? 'binomial');
       if (fanout === null) throw new UsageError(`bad --fanout '${p.values.fanout as string}'`);
       const ranks = p.values.ranks !== undefined ? int(p.values.ranks as string, '--ranks') : s.defaultRanks;
@@ -243,7 +245,7 @@ const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
       const program = await resolveProgram(name);
       let job: Job;
       try {
-        job = launch(sys, { load, fanout, programs: [program], map: [{ firstNid: 0, count: ranks, image: 0 }], argv: p.rest, timeoutUs: 1_000_000, jobId: sys.jobs.length + 1 });
+        job = launch(sys, { load, fanout, programs: [program], map: [{ firstNid: 0, count: ranks, image: 0 }], argv: p.rest, timeoutUs: 1_000_000, jobId: sys.jobs.length + 1, rtask });
       } catch (e) {
         // yod's process could not be created (the service node's memory is held by earlier jobs' yods).
         if (e instanceof SyscallError) throw new UsageError(`cannot start yod on the service node (node ${sys.machine.size - 1}): ${e.message}`);

@@ -11,6 +11,7 @@ import { REGISTERS, type Register } from '../hw/core.ts';
 import type { WalkResult } from '../hw/mmu.ts';
 import { type DsmRegionView, dsmView } from '../kernel/dsm/inspect.ts';
 import { type IpcNodeView, ipcView } from '../kernel/ipc/inspect.ts';
+import { type RtaskNodeView, rtaskView } from '../kernel/rtask/inspect.ts';
 import { disassemble } from '../kernel/ext/disasm.ts';
 import type { KernelStats } from '../kernel/context.ts';
 import type { Kernel } from '../kernel/kernel.ts';
@@ -90,6 +91,11 @@ export class Inspector {
   /** Distributed IPC on the booted nodes (or one node): transport counters and ports. */
   ipcView(node?: number): IpcNodeView[] {
     return ipcView(this.sys.bootedKernels(), node);
+  }
+
+  /** Remote tasking on the booted nodes (or one node): source jobs, tasks, VM objects. */
+  rtaskView(node?: number): RtaskNodeView[] {
+    return rtaskView(this.sys.bootedKernels(), node);
   }
 
   private k(nid: number): Kernel {

@@ -16,7 +16,7 @@ export interface RankState {
   readonly error: string | null;
 }
 
-export type LoadKind = 'direct' | 'two-phase' | 'one-phase';
+export type LoadKind = 'direct' | 'two-phase' | 'one-phase' | 'crtc';
 
 /** Ranks firstNid.. run image `image` (the job's nid map). */
 export interface JobRange {
@@ -83,7 +83,7 @@ export class Jobs {
    * yod's argv carries the job's parameters and its data segment the images
    * (the service node's "disk"); the map says where the ranks go.
    */
-  launchLoaded(yod: UserProgram, o: { program: string; load: 'two-phase' | 'one-phase'; jobId: number; serviceNid: number; map: readonly JobRange[]; argv: readonly string[]; uid?: number }): Job {
+  launchLoaded(yod: UserProgram, o: { program: string; load: Exclude<LoadKind, 'direct'>; jobId: number; serviceNid: number; map: readonly JobRange[]; argv: readonly string[]; uid?: number }): Job {
     const size = o.map.reduce((a, r) => a + r.count, 0);
     // The compute partition boots with the machine: every node of the map runs its kernel.
     for (const r of o.map) for (let i = 0; i < r.count; i++) this.sys.kernel(r.firstNid + i);

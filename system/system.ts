@@ -16,7 +16,7 @@ import type { Process, Thread } from '../kernel/process.ts';
 import type { TraceRecord } from '../kernel/trace.ts';
 import { type Breakpoint, type BreakpointSpec, Breakpoints } from './breakpoints.ts';
 import { Inspector, type RunningCode } from './inspect.ts';
-import { type Job, type JobRange, Jobs, type RankState } from './jobs.ts';
+import { type Job, type JobRange, Jobs, type LoadKind, type RankState } from './jobs.ts';
 import { RunControl, type StopReason } from './runctl.ts';
 import { Trace } from './trace.ts';
 
@@ -213,7 +213,7 @@ export class System implements KernelHost {
     return this.launcher.launchDirect(program, nodes, argv, uid);
   }
 
-  launchLoaded(yod: UserProgram, o: { program: string; load: 'two-phase' | 'one-phase'; jobId: number; serviceNid: number; map: readonly JobRange[]; argv: readonly string[]; uid?: number }): Job {
+  launchLoaded(yod: UserProgram, o: { program: string; load: Exclude<LoadKind, 'direct'>; jobId: number; serviceNid: number; map: readonly JobRange[]; argv: readonly string[]; uid?: number }): Job {
     return this.launcher.launchLoaded(yod, o);
   }
 

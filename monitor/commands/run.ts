@@ -6,6 +6,8 @@
 import { parseTime } from '../../hw/time.ts';
 import { System } from '../../system/system.ts';
 import { type Fanout, type LoadMode, parseFanout } from '../../userland/lib/jobblock.ts';
+import type { PersonalityName } from '../../kernel/ipc/personality.ts';
+import { ALGORITHM_CODE, CREATION_CODE, DEFAULT_RTASK, PAGING_CODE, type RtaskChoice } from '../../userland/lib/rtask.ts';
 import { MACHINE_HELP, MACHINE_OPTIONS, type Parsed, UsageError, flag, intOption, machineChoice, parse, str } from '../args.ts';
 import { launch } from '../launch.ts';
 import type { Output } from '../output.ts';
@@ -23,8 +25,27 @@ status, output and published results.
 
   --load L           two-phase (default: init is loaded first and fetches the
                      executable), one-phase (the executable, init linked in),
-                     or direct (no loader: the program starts as the init task
-                     on every node, as Kitten starts its init_task)
+                     crtc (Mach-style remote tasking: the service node's kernel
+                     creates every rank's task from a template of the
+                     executable, pages follow on first touch; see
+                     docs/REMOTE-TASKING.md), or direct (no loader: the
+                     program starts as the init task on every node, as
+                     Kitten starts its init_task)
+  --algorithm A      crtc: ntc (one synchronous request per step and per VM
+                     area) or crtc (batched, overlapped; default)
+  --creation C       crtc: flat (the source creates one task after another),
+                     flat-mt (--creators threads at the source) or tree
+                     (the binary spanning tree, pipelined; default)
+  --paging P         crtc: flat (every task pages from the source) or tree
+                     (from its parent; needs --creation tree; the default
+                     with it)
+  --nms on|off       crtc: No More Senders count updates (default off)
+  --vm-areas N       crtc: VM areas in the template, 3 (the image's text,
+                     data and bss; default) to 1024
+  --creators N       crtc with flat-mt: creating threads (default 4)
+  --transport T      the kernels' distributed IPC (kernel/ipc/, docs/IPC.md):
+                     dipc (concurrent, large windows; default) or norma
+                     (stop-and-wait, a page at a time)
   --fanout F         flat, flat-concurrent, tree:K or binomial (default)
   --load-timeout T   give up on nodes that do not answer within T (default 1s)
   --ranks N          ranks on nodes 0..N-1 (default: every compute node)
@@ -70,6 +91,13 @@ export const RUN_OPTIONS = {
   down: { type: 'string' },
   hang: { type: 'string' },
   'corrupt-in-transit': { type: 'boolean' },
+  algorithm: { type: 'string' },
+  creation: { type: 'string' },
+  paging: { type: 'string' },
+  nms: { type: 'string' },
+  'vm-areas': { type: 'string' },
+  creators: { type: 'string' },
+  transport: { type: 'string' },
 } as const;
 
 /** Parses a node list such as 3,5,8-11 (every node must exist). */
@@ -91,7 +119,7 @@ export function applyFaults(p: Parsed, sys: System, loaded = true): void {
   const down = str(p, 'down');
   const hang = str(p, 'hang');
   // They act on the loader's conversation: without a loader they would change nothing, silently.
-  if (!loaded && (down !== undefined || hang !== undefined)) throw new UsageError('--down and --hang are fault switches of the job loader: use them with --load two-phase or one-phase');
+  if (!loaded && (down !== undefined || hang !== undefined)) throw new UsageError('--down and --hang are fault switches of the job loader: use them with --load two-phase, one-phase or crtc');
   const service = sys.machine.size - 1;
   const nodes = (text: string, name: string) => {
     const ns = nodeList(text, name, sys.machine.size);
@@ -128,6 +156,34 @@ export interface JobChoice {
   readonly load: LoadMode | 'direct';
   readonly fanout: Fanout;
   readonly timeoutPs: number;
+  /** --load crtc's choices (the defaults otherwise). */
+  readonly rtask: RtaskChoice;
+}
+
+const RTASK_FLAGS = ['algorithm', 'creation', 'paging', 'nms', 'vm-areas', 'creators'] as const;
+
+/** Resolves --algorithm, --creation, --paging, --nms, --vm-areas and --creators (only with --load crtc). */
+export function rtaskChoice(p: Parsed, load: string): RtaskChoice {
+  const given = RTASK_FLAGS.filter((f) => str(p, f) !== undefined);
+  if (load !== 'crtc') {
+    if (given.length > 0) throw new UsageError(`--${given[0]} is a remote-tasking option: use it with --load crtc`);
+    return DEFAULT_RTASK;
+  }
+  const pick = <T extends string>(name: string, table: Readonly<Record<T, number>>, dflt: T): T => {
+    const v = str(p, name) ?? dflt;
+    if (!Object.hasOwn(table, v)) throw new UsageError(`--${name} must be ${Object.keys(table).join(', ').replace(/, ([^,]*)$/, ' or $1')}, got '${v}'`);
+    return v as T;
+  };
+  const algorithm = pick('algorithm', ALGORITHM_CODE, DEFAULT_RTASK.algorithm);
+  const creation = pick('creation', CREATION_CODE, DEFAULT_RTASK.creation);
+  const paging = pick('paging', PAGING_CODE, creation === 'tree' ? 'tree' : 'flat');
+  if (paging === 'tree' && creation !== 'tree') throw new UsageError('--paging tree follows the creation tree: use it with --creation tree');
+  const nms = str(p, 'nms') ?? 'off';
+  if (nms !== 'on' && nms !== 'off') throw new UsageError(`--nms must be on or off, got '${nms}'`);
+  const vmAreas = intOption(p, 'vm-areas', 3, 1024) ?? DEFAULT_RTASK.vmAreas;
+  const threads = intOption(p, 'creators', 1, 64) ?? DEFAULT_RTASK.threads;
+  if (str(p, 'creators') !== undefined && creation !== 'flat-mt') throw new UsageError('--creators sets the creating threads of --creation flat-mt');
+  return { algorithm, creation, paging, nms: nms === 'on', vmAreas, threads };
 }
 
 /** --lines N | all: program output lines per rank in the summary. */
@@ -143,13 +199,28 @@ function linesOption(p: Parsed): number {
 /** Resolves --load, --fanout and --load-timeout. */
 export function jobChoice(p: Parsed): JobChoice {
   const load = str(p, 'load') ?? 'two-phase';
-  if (load !== 'two-phase' && load !== 'one-phase' && load !== 'direct') throw new UsageError(`--load must be two-phase, one-phase or direct, got '${load}'`);
+  if (load !== 'two-phase' && load !== 'one-phase' && load !== 'crtc' && load !== 'direct') throw new UsageError(`--load must be two-phase, one-phase, crtc or direct, got '${load}'`);
   const fanout = parseFanout(str(p, 'fanout') ?? 'binomial');
   if (fanout === null) throw new UsageError(`--fanout must be flat, flat-concurrent, tree:K (K 1..1024) or binomial, got '${str(p, 'fanout')}'`);
-  if (load === 'direct' && str(p, 'fanout') !== undefined) throw new UsageError('--fanout needs a loaded job (--load two-phase or one-phase)');
+  if ((load === 'direct' || load === 'crtc') && str(p, 'fanout') !== undefined) throw new UsageError('--fanout is the loader\'s tree (--load two-phase or one-phase); remote tasking takes --creation');
   const timeoutPs = timeOption(p, 'load-timeout', '1s');
   if (timeoutPs < 1e6 || timeoutPs > 3600e12) throw new UsageError('--load-timeout must be between 1us and 1h');
-  return { load, fanout, timeoutPs };
+  return { load, fanout, timeoutPs, rtask: rtaskChoice(p, load) };
+}
+
+/** --transport norma|dipc: the personality of the kernels' IPC transport. */
+export function transportOption(p: Parsed): PersonalityName {
+  const t = str(p, 'transport') ?? 'dipc';
+  if (t !== 'norma' && t !== 'dipc') throw new UsageError(`--transport must be norma or dipc, got '${t}'`);
+  return t;
+}
+
+/** How the report names the job's tree: the loader's fan-out, or remote tasking's choices. */
+function treeName(jc: JobChoice, transport: PersonalityName): Fanout | string | null {
+  if (jc.load === 'direct') return null;
+  if (jc.load !== 'crtc') return jc.fanout;
+  const r = jc.rtask;
+  return `${r.creation}${r.creation === 'flat-mt' ? ` x${r.threads}` : ''} (${r.algorithm} algorithm, ${r.paging} paging, nms ${r.nms ? 'on' : 'off'}, ${r.vmAreas} VM areas, ${transport})`;
 }
 
 /** Runs a parsed `margay run` command line (shared with `margay start`). */
@@ -165,7 +236,8 @@ export async function runJob(p: Parsed, out: Output): Promise<number> {
   const outputLines = linesOption(p);
   const hostLimitS = hostLimitSeconds(p);
   const program = await resolveProgram(name);
-  const sys = new System({ ...choice, shootdown: !flag(p, 'no-shootdown') });
+  const transport = transportOption(p);
+  const sys = new System({ ...choice, shootdown: !flag(p, 'no-shootdown'), transport });
   const computeNodes = loaded ? sys.machine.size - 1 : sys.machine.size;
   if (computeNodes < 1) throw new UsageError('a loaded job needs at least 2 nodes (compute nodes and the service node)');
   const asked = str(p, 'nodes') !== undefined ? Number(str(p, 'nodes')) : computeNodes;
@@ -178,12 +250,12 @@ export async function runJob(p: Parsed, out: Output): Promise<number> {
   }
   const start = process.hrtime.bigint();
   const job = loaded
-    ? launch(sys, { load: jc.load as LoadMode, fanout: jc.fanout, programs: [program], map: [{ firstNid: 0, count: ranks, image: 0 }], argv: p.rest, timeoutUs: Math.round(jc.timeoutPs / 1e6) })
+    ? launch(sys, { load: jc.load as LoadMode, fanout: jc.fanout, programs: [program], map: [{ firstNid: 0, count: ranks, image: 0 }], argv: p.rest, timeoutUs: Math.round(jc.timeoutPs / 1e6), rtask: jc.rtask })
     : sys.launchDirect(program, Array.from({ length: ranks }, (_, i) => i), p.rest);
   const stop = await runWatched(sys, { done: () => sys.jobDone(job), until: limit, hostLimitS, progress: (l) => out.note(l), watchdog: true });
   const wall = Number(process.hrtime.bigint() - start) / 1e9;
   sys.trace.close();
-  const report = buildReport(sys, job, stop, loaded ? jc.fanout : null, wall);
+  const report = buildReport(sys, job, stop, treeName(jc, transport), wall);
   if (flag(p, 'json')) out.json(report);
   else for (const l of summaryLines(report, { outputLines })) out.say(l);
   return report.job.status === 'completed' ? 0 : 1;

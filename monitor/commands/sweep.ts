@@ -14,12 +14,14 @@ import { SPEC_OPTIONS, type SweepResult, assemble, describePoint, pointsOf, prof
 import { defaultJobs, runPoints } from '../sweeps/threads.ts';
 
 export type { SweepPoint, SweepResult } from '../sweeps/loadsweep.ts';
+import { HELP as CRTC_HELP, runCrtcSweep } from './sweepcrtc.ts';
 
 export const HELP = `usage: margay sweep [options]
        margay sweep [options] --plan --out DIR [-o FILE]
        margay sweep [options] --point K --out DIR
        margay sweep --merge DIR [-o FILE] [--svg FILE]
        margay sweep dsm [options]   (the DSM comparison: see the end)
+       margay sweep crtc --figure N (remote tasking, seed 002: see the end)
 
 Runs one job per (fan-out, node count) and reports the simulated time of
 each phase; the load phase is the seed's "remote task creation" time.
@@ -52,7 +54,9 @@ ${MACHINE_HELP}
 
 ${DSM_HELP}
 
-${LATENCY_HELP}`;
+${LATENCY_HELP}
+
+${CRTC_HELP}`;
 
 const OUTPUT_OPTIONS = { output: { type: 'string', short: 'o' }, svg: { type: 'string' }, 'log-y': { type: 'boolean' }, json: { type: 'boolean' } } as const;
 const RUNNER_OPTIONS = { jobs: { type: 'string' }, plan: { type: 'boolean' }, point: { type: 'string' }, out: { type: 'string' }, merge: { type: 'string' } } as const;
@@ -79,6 +83,8 @@ export async function run(argv: string[], out: Output): Promise<number> {
   if (argv[0] === 'dsm') return runDsmSweep(argv.slice(1), out); // the DSM comparison (sweepdsm.ts)
   // `margay sweep latency`: issue 13's message paths, round trip against size.
   if (argv[0] === 'latency') return runLatencySweep(argv.slice(1), out);
+  // `margay sweep crtc`: issue 14's remote-tasking figures (sweepcrtc.ts).
+  if (argv[0] === 'crtc') return runCrtcSweep(argv.slice(1), out);
   const p = parse(argv, { ...SPEC_OPTIONS, ...OUTPUT_OPTIONS, ...RUNNER_OPTIONS }, 0);
   const v = p.values;
   const file = str(p, 'output');

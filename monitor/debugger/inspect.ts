@@ -13,6 +13,7 @@ import type { MonitorCommand, MonitorSession } from '../session.ts';
 import { buildReport, summaryLines } from '../report.ts';
 import type { DsmRegionView } from '../../kernel/dsm/inspect.ts';
 import { ipcLines } from './ipc.ts';
+import { rtaskLines } from './rtask.ts';
 import type { ProcessRef } from '../../system/inspect.ts';
 import type { StopReason } from '../../system/system.ts';
 import { describeBreak } from './breaks.ts';
@@ -276,6 +277,15 @@ const INFO: Record<string, { usage: string; run(s: MonitorSession, args: string[
       const views = s.system.inspect.ipcView(args[0] === undefined ? undefined : s.checkNode(int(args[0], 'NODE')));
       s.data = views;
       return ipcLines(views);
+    },
+  },
+  // Remote tasking: each node's source jobs and tasks with their VM objects (system/inspect.ts rtaskView).
+  rtask: {
+    usage: 'rtask [NODE]',
+    run(s, args) {
+      const views = s.system.inspect.rtaskView(args[0] === undefined ? undefined : s.checkNode(int(args[0], 'NODE')));
+      s.data = views;
+      return rtaskLines(views);
     },
   },
 };

@@ -90,7 +90,7 @@ describe('the CLI and the monitor refuse hostile input with a clear message', ()
   });
 
   it('refuses fault switches that would change nothing: without a loader, or on the service node (found by a newcomer)', async () => {
-    expect(await usage(() => runCommand.run(['hello', '--nodes', '8', '--hang', '2', '--load', 'direct'], bufferOutput()))).toBe('--down and --hang are fault switches of the job loader: use them with --load two-phase or one-phase');
+    expect(await usage(() => runCommand.run(['hello', '--nodes', '8', '--hang', '2', '--load', 'direct'], bufferOutput()))).toBe('--down and --hang are fault switches of the job loader: use them with --load two-phase, one-phase or crtc');
     expect(await usage(() => runCommand.run(['hello', '--nodes', '8', '--down', '2', '--load', 'direct'], bufferOutput()))).toMatch(/^--down and --hang are fault switches/);
     expect(await usage(() => runCommand.run(['hello', '--nodes', '8', '--hang', '8'], bufferOutput()))).toBe('--hang: node 8 is the service node, where yod runs; name compute nodes (0..7)');
   });

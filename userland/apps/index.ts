@@ -6,6 +6,7 @@ import am_pingpong from './am_pingpong.ts';
 import allsum from './allsum.ts';
 import bcast from './bcast.ts';
 import busy_handler from './busy_handler.ts';
+import cor_touch from './cor_touch.ts';
 import dsm_counter from './dsm_counter.ts';
 import dsm_falseshare from './dsm_falseshare.ts';
 import dsm_fault from './dsm_fault.ts';
@@ -24,4 +25,4 @@ import tlbstale from './tlbstale.ts';
 import unet_bandwidth from './unet_bandwidth.ts';
 import unet_pingpong from './unet_pingpong.ts';
 
-export const APPS: Readonly<Record<string, UserProgram>> = { hello, tlbstale, sysexercise, pingpong, ring, allreduce, bcast, allsum, steal, unet_pingpong, unet_bandwidth, dsm_jacobi, dsm_matmul, dsm_counter, dsm_falseshare, dsm_litmus, dsm_fault, am_pingpong, splitc_matmul, ext_pingpong, busy_handler, ipc_rpc };
+export const APPS: Readonly<Record<string, UserProgram>> = { hello, tlbstale, sysexercise, pingpong, ring, allreduce, bcast, allsum, steal, unet_pingpong, unet_bandwidth, dsm_jacobi, dsm_matmul, dsm_counter, dsm_falseshare, dsm_litmus, dsm_fault, am_pingpong, splitc_matmul, ext_pingpong, busy_handler, cor_touch, ipc_rpc };

@@ -40,6 +40,9 @@ export const SYS = {
   dsm_unlock: 544,
   dsm_barrier: 545,
   dsm_stats: 546,
+  rtask_create: 550,
+  rtask_start: 551,
+  rtask_terminate: 552,
   ipc_port_alloc: 560,
   ipc_make_send: 561,
   ipc_dealloc: 562,
@@ -164,6 +167,7 @@ export const LAYOUT = {
   THREAD_STACKS_TOP: 0x7ffe00000000,
   IMAGE_BASE: 0x100000000000,
   DSM_BASE: 0x200000000000,
+  RTASK_AREAS_BASE: 0x300000000000,
 } as const;
 
 export const AT_MARGAY_JOB = 0x4d4a;
@@ -200,6 +204,7 @@ export const JOB_BLOCK = {
   FANOUT_BINOMIAL: 3,
   MODE_TWO_PHASE: 0,
   MODE_ONE_PHASE: 1,
+  MODE_CRTC: 2,
   MAX_BYTES: 1048576,
 } as const;
 
@@ -226,6 +231,30 @@ export const KMSG = {
   RECORD_WORDS: 11,
   PHASE_MAIN: 1,
   PHASE_MAIN_DONE: 2,
+} as const;
+
+export const RTASK = {
+  W_IMAGE: 0,
+  W_IMAGE_LEN: 1,
+  W_BLOCK: 2,
+  W_BLOCK_LEN: 3,
+  W_VM_AREAS: 4,
+  W_ALGORITHM: 5,
+  W_CREATION: 6,
+  W_PAGING: 7,
+  W_NMS: 8,
+  W_THREADS: 9,
+  W_TIMEOUT_US: 10,
+  W_REASON: 11,
+  W_REASON_LEN: 12,
+  ARG_WORDS: 13,
+  ALGORITHM_NTC: 0,
+  ALGORITHM_CRTC: 1,
+  CREATION_FLAT: 0,
+  CREATION_FLAT_MT: 1,
+  CREATION_TREE: 2,
+  PAGING_FLAT: 0,
+  PAGING_TREE: 1,
 } as const;
 
 // Extension handlers (kernel/portals/extabi.ts): helper ids for `call` in bytecode, the header words before the payload.

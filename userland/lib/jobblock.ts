@@ -5,7 +5,8 @@
 import { JOB_BLOCK as J } from './abi.gen.ts';
 
 export type Fanout = { readonly kind: 'flat' } | { readonly kind: 'flat-concurrent' } | { readonly kind: 'tree'; readonly arity: number } | { readonly kind: 'binomial' };
-export type LoadMode = 'two-phase' | 'one-phase';
+/** two-phase and one-phase: the OSR loader (docs/LOADING.md); crtc: Mach-style remote tasking (docs/REMOTE-TASKING.md). */
+export type LoadMode = 'two-phase' | 'one-phase' | 'crtc';
 
 /** Ranks firstRank.. on nodes firstNid.. run image `image`. */
 export interface NidRange {
@@ -58,7 +59,7 @@ export function encodeJobBlock(p: JobParams): Uint8Array {
   w(J.W_SIZE, p.ranges.reduce((a, r) => a + r.count, 0));
   w(J.W_FANOUT, FANOUT_CODE[p.fanout.kind]);
   w(J.W_ARITY, p.fanout.kind === 'tree' ? p.fanout.arity : 0);
-  w(J.W_MODE, p.mode === 'one-phase' ? J.MODE_ONE_PHASE : J.MODE_TWO_PHASE);
+  w(J.W_MODE, p.mode === 'one-phase' ? J.MODE_ONE_PHASE : p.mode === 'crtc' ? J.MODE_CRTC : J.MODE_TWO_PHASE);
   w(J.W_SERVICE_NID, p.serviceNid);
   w(J.W_SERVICE_PID, p.servicePid);
   w(J.W_INIT_LEN, p.initLen);
@@ -109,7 +110,7 @@ export function decodeJobBlock(b: Uint8Array): JobInfo {
     pid: w(J.W_PID),
     size: w(J.W_SIZE),
     fanout,
-    mode: w(J.W_MODE) === J.MODE_ONE_PHASE ? 'one-phase' : 'two-phase',
+    mode: w(J.W_MODE) === J.MODE_ONE_PHASE ? 'one-phase' : w(J.W_MODE) === J.MODE_CRTC ? 'crtc' : 'two-phase',
     serviceNid: w(J.W_SERVICE_NID),
     servicePid: w(J.W_SERVICE_PID),
     initLen: w(J.W_INIT_LEN),

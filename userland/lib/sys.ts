@@ -1,7 +1,7 @@
 // Typed wrappers over the raw syscall, one per call in the ABI. Results are
 // returned as the kernel gave them: a negative number is -errno.
 
-import { CLOCK_MONOTONIC, SYS } from './abi.gen.ts';
+import { CLOCK_MONOTONIC, RTASK, SYS } from './abi.gen.ts';
 import type { Memory } from './memory.ts';
 import type { U, UserCpu } from './ops.ts';
 import { type Arg, syscallN } from './syscall.ts';
@@ -31,6 +31,21 @@ export {
   PROT_READ,
   PROT_WRITE,
 } from './abi.gen.ts';
+
+/** rtask_create's choices: codes from RTASK (abi.gen.ts). */
+export interface RtaskCreate {
+  readonly image: number;
+  readonly imageLen: number;
+  readonly block: number;
+  readonly blockLen: number;
+  readonly vmAreas: number;
+  readonly algorithm: number;
+  readonly creation: number;
+  readonly paging: number;
+  readonly nms: boolean;
+  readonly threads: number;
+  readonly timeoutUs: number;
+}
 
 export class Sys {
   private kmsgArgs = 0;
@@ -179,6 +194,44 @@ export class Sys {
     const buf = yield* this.mem.alloc(256);
     const rc = yield* this.raw(SYS.lwk_image_check, va, len, buf, 256);
     return { rc, reason: rc < 0 ? yield* this.mem.cstring(buf, 256) : '' };
+  }
+
+  /**
+   * Creates a task on every rank's node of the job whose block is at
+   * [block, block+blockLen), from a template of the image at [image,
+   * image+imageLen) (remote tasking). Tasks created, or -errno with the reason.
+   */
+  *rtaskCreate(o: RtaskCreate): U<{ rc: number; reason: string }> {
+    const args = yield* this.mem.alloc(8 * RTASK.ARG_WORDS);
+    const reason = yield* this.mem.alloc(256);
+    const words: [number, number][] = [
+      [RTASK.W_IMAGE, o.image],
+      [RTASK.W_IMAGE_LEN, o.imageLen],
+      [RTASK.W_BLOCK, o.block],
+      [RTASK.W_BLOCK_LEN, o.blockLen],
+      [RTASK.W_VM_AREAS, o.vmAreas],
+      [RTASK.W_ALGORITHM, o.algorithm],
+      [RTASK.W_CREATION, o.creation],
+      [RTASK.W_PAGING, o.paging],
+      [RTASK.W_NMS, o.nms ? 1 : 0],
+      [RTASK.W_THREADS, o.threads],
+      [RTASK.W_TIMEOUT_US, o.timeoutUs],
+      [RTASK.W_REASON, reason],
+      [RTASK.W_REASON_LEN, 256],
+    ];
+    for (const [i, v] of words) yield* this.mem.storeU64(args + 8 * i, v);
+    const rc = yield* this.raw(SYS.rtask_create, args);
+    return { rc, reason: rc < 0 ? yield* this.mem.cstring(reason, 256) : '' };
+  }
+
+  /** Starts the tasks rtask_create made for job `jobId`. */
+  *rtaskStart(jobId: number): U<number> {
+    return yield* this.raw(SYS.rtask_start, jobId);
+  }
+
+  /** Terminates job `jobId`'s tasks; returns when every node has torn down its objects. */
+  *rtaskTerminate(jobId: number): U<number> {
+    return yield* this.raw(SYS.rtask_terminate, jobId);
   }
 
   *jobPhase(phase: number): U<number> {

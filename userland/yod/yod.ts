@@ -6,9 +6,16 @@
 // job's status, PUTs GO (or kills the job 1-to-n when the load failed) and
 // waits for the exit status that fans in through the kernels.
 //
-// argv: --job-id N --pid P --fanout F --mode two-phase|one-phase
+// With --mode crtc it creates the ranks by remote tasking instead
+// (rtask_create from a template of the executable, docs/REMOTE-TASKING.md),
+// starts them (rtask_start) and waits for the same exit fan-in.
+//
+// argv: --job-id N --pid P --fanout F --mode two-phase|one-phase|crtc
 //       --map FIRST:COUNT:IMAGE[,...] --images OFFSET:LEN[,...]
-//       --load-len L --timeout-us T -- PROGRAM [ARGS...]
+//       --load-len L --timeout-us T [--rtask A:C:P:NMS:AREAS:THREADS]
+//       [--then run|terminate] -- PROGRAM [ARGS...]
+// (--then terminate: create the tasks, then terminate them unstarted, for
+// the seed's termination figure; yod publishes both phases' times.)
 
 import { KMSG } from '../lib/abi.gen.ts';
 import { type Fanout, type LoadMode, type NidRange, encodeJobBlock, parseFanout, placeOf } from '../lib/jobblock.ts';
@@ -18,6 +25,7 @@ import type { U } from '../lib/ops.ts';
 import { type Env, program } from '../lib/runtime.ts';
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../lib/sys.ts';
 import { PTL } from '../lib/portals.ts';
+import { ALGORITHM_CODE, CREATION_CODE, DEFAULT_RTASK, PAGING_CODE, type RtaskChoice, parseRtask } from '../lib/rtask.ts';
 
 interface YodArgs {
   jobId: number;
@@ -28,6 +36,9 @@ interface YodArgs {
   images: { offset: number; length: number }[];
   loadLen: number;
   timeoutUs: number;
+  rtask: RtaskChoice;
+  /** crtc: run the tasks, or terminate them as soon as they exist (the termination experiment). */
+  then: 'run' | 'terminate';
   appArgv: string[];
 }
 
@@ -47,7 +58,12 @@ function parseArgs(argv: readonly string[]): YodArgs | string {
   const fanout = parseFanout(opt.get('fanout') ?? 'tree:2');
   if (fanout === null) return `bad --fanout '${opt.get('fanout')}'`;
   const mode = opt.get('mode') ?? 'two-phase';
-  if (mode !== 'two-phase' && mode !== 'one-phase') return `bad --mode '${mode}'`;
+  if (mode !== 'two-phase' && mode !== 'one-phase' && mode !== 'crtc') return `bad --mode '${mode}'`;
+  const rtask = opt.has('rtask') ? parseRtask(opt.get('rtask')!) : DEFAULT_RTASK;
+  if (rtask === null) return `bad --rtask '${opt.get('rtask')}'`;
+  const then = opt.get('then') ?? 'run';
+  if (then !== 'run' && then !== 'terminate') return `bad --then '${then}'`;
+  if (then === 'terminate' && mode !== 'crtc') return '--then terminate needs --mode crtc';
   const triples = (opt.get('map') ?? '').split(',').filter((x) => x).map((x) => x.split(':').map(Number));
   const pairs = (opt.get('images') ?? '').split(',').filter((x) => x).map((x) => x.split(':').map(Number));
   if (triples.length === 0 || triples.some((t) => t.length !== 3 || t.some((n) => !Number.isSafeInteger(n) || n < 0))) return 'bad --map';
@@ -62,10 +78,13 @@ function parseArgs(argv: readonly string[]): YodArgs | string {
     images: pairs.map(([offset, length]) => ({ offset, length })),
     loadLen: num('load-len'),
     timeoutUs: num('timeout-us'),
+    rtask,
+    then,
     appArgv,
   };
   if ([a.jobId, a.pid, a.loadLen, a.timeoutUs].some((n) => Number.isNaN(n))) return 'missing --job-id, --pid, --load-len or --timeout-us';
   if (a.ranges.some((r) => r.image >= a.images.length)) return '--map names an image that --images does not list';
+  if (mode === 'crtc' && a.images.length > 1) return 'remote tasking creates every task from one template (one executable)';
   if (mode === 'one-phase' && a.images.length > 1) return 'a one-phase load cannot be heterogeneous (init is linked into one executable)';
   return a;
 }
@@ -101,6 +120,7 @@ function* yodMain(env: Env): U<number> {
     argv: a.appArgv,
     envp: [`MARGAY_JOB=${a.jobId}`],
   });
+  if (a.mode === 'crtc') return yield* remoteTasks(env, a, block, size, t0);
   // Steps 1-3: the image store and the job-load message (load image + job block).
   const lp = yield* setupLoadPortals(env, storeBytes, 1);
   yield* mem.store(lp.store, yield* mem.load(env.dataVa + a.loadLen, storeBytes));
@@ -165,9 +185,27 @@ function* yodMain(env: Env): U<number> {
   // Step 13: GO.
   yield* sendSmall(env, lp, { nid: rank0, pid: a.pid }, GO_BITS, new Uint8Array(8));
   yield* sys.publish('yod_go_at_ns', yield* sys.clockNs());
-  // The exit status of the whole job, combined by the kernels up the tree.
-  let exit = null;
-  while (exit === null || exit.type !== KMSG.EXIT || exit.jobId !== a.jobId) exit = yield* recvKMsg(env, kbuf, -1);
+  return yield* awaitExit(env, a, kbuf, size);
+}
+
+/**
+ * The exit status of the whole job, combined by the kernels up the tree: one
+ * summary from each subtree yod started (rank 0's for the loader; the
+ * source's children for remote tasking, every rank when it was flat).
+ */
+function* awaitExit(env: Env, a: YodArgs, kbuf: number, size: number): U<number> {
+  const { sys } = env;
+  const exit = { ranks: 0, failed: 0, firstFailedRank: -1, firstFailedStatus: 0 };
+  while (exit.ranks < size) {
+    const m = yield* recvKMsg(env, kbuf, -1);
+    if (m === null || m.type !== KMSG.EXIT || m.jobId !== a.jobId) continue;
+    exit.ranks += m.ranks;
+    exit.failed += m.failed;
+    if (m.failed > 0 && (exit.firstFailedRank < 0 || m.firstFailedRank < exit.firstFailedRank)) {
+      exit.firstFailedRank = m.firstFailedRank;
+      exit.firstFailedStatus = m.firstFailedStatus;
+    }
+  }
   yield* sys.publish('yod_exit_at_ns', yield* sys.clockNs());
   yield* sys.publish('ranks_exited', exit.ranks);
   yield* sys.publish('ranks_failed', exit.failed);
@@ -177,4 +215,56 @@ function* yodMain(env: Env): U<number> {
   }
   yield* sys.print(`yod: job ${a.jobId}: ${exit.ranks} rank(s) loaded and exited with status 0\n`);
   return 0;
+}
+
+/**
+ * --mode crtc: the kernel creates every rank's task from a template of the
+ * executable (its pages follow on first touch, from this node), yod starts
+ * them, and the exit status fans in through the kernels as for a load.
+ */
+function* remoteTasks(env: Env, a: YodArgs, block: Uint8Array, size: number, t0: number): U<number> {
+  const { sys, mem } = env;
+  const blockVa = yield* sys.mmap(0, block.length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+  if (blockVa < 0) {
+    yield* sys.print(`yod: no memory for a ${block.length}-byte job block\n`, 2);
+    return 1;
+  }
+  yield* mem.store(blockVa, block);
+  const kbuf = yield* kmsgBuffer(env);
+  const r = a.rtask;
+  const made = yield* sys.rtaskCreate({
+    image: env.dataVa,
+    imageLen: a.loadLen,
+    block: blockVa,
+    blockLen: block.length,
+    vmAreas: r.vmAreas,
+    algorithm: ALGORITHM_CODE[r.algorithm],
+    creation: CREATION_CODE[r.creation],
+    paging: PAGING_CODE[r.paging],
+    nms: r.nms,
+    threads: r.threads,
+    timeoutUs: a.timeoutUs,
+  });
+  yield* sys.publish('yod_status_at_ns', yield* sys.clockNs());
+  yield* sys.publish('ranks_loaded', Math.max(0, made.rc));
+  yield* sys.publish('rtask_create_ns', (yield* sys.clockNs()) - t0);
+  if (made.rc < 0) {
+    yield* sys.print(`yod: job ${a.jobId} failed to load:\n  ${made.reason || `rtask_create: errno ${-made.rc}`}\n`, 2);
+    return 1;
+  }
+  if (a.then === 'terminate') {
+    const t1 = yield* sys.clockNs();
+    const n = yield* sys.rtaskTerminate(a.jobId);
+    yield* sys.publish('rtask_terminate_ns', (yield* sys.clockNs()) - t1);
+    yield* sys.publish('ranks_terminated', n);
+    yield* sys.print(`yod: job ${a.jobId}: ${made.rc} task(s) created, ${n} terminated\n`);
+    return n === size ? 0 : 1;
+  }
+  const rc = yield* sys.rtaskStart(a.jobId);
+  if (rc < 0) {
+    yield* sys.print(`yod: rtask_start: errno ${-rc}\n`, 2);
+    return 1;
+  }
+  yield* sys.publish('yod_go_at_ns', yield* sys.clockNs());
+  return yield* awaitExit(env, a, kbuf, size);
 }

@@ -1,0 +1,138 @@
+// Copy-on-reference paging (seed 002, section 3): a remote task's pages are
+// not copied when it is created. Its first touch of a page faults; the
+// kernel asks the task's pager for the page and blocks the thread; the page
+// lands in this node's object for the area (so a child of this node can be
+// served from it), is copied into the task's frame and mapped, and the
+// access re-executes. A flat paging tree asks the source; a hierarchical one
+// asks the parent, which serves from its object or, lacking the page, asks
+// its own parent first and keeps a copy. A pager serves one request at a
+// time on its core, so contention at a paging node is queueing, not a
+// formula. A page whose pager cannot be reached kills the faulting task
+// with the reason.
+
+import type { UserOp } from '../abi.ts';
+import type { CoreContext } from '../context.ts';
+import type { Cpu } from '../cpu.ts';
+import { ERRNO } from '../errno.ts';
+import type { IpcRequest } from '../ipc/services.ts';
+import { userAccess } from '../loadstore.ts';
+import { PAGE_4K } from '../pagetable.ts';
+import type { Thread } from '../process.ts';
+import { type KPath, block, step } from '../step.ts';
+import { type RJob, type RtaskNode, type VmObject, copyCycles } from './node.ts';
+import { pagerOf } from './shape.ts';
+import { type Area, PAGE } from './template.ts';
+import { OP } from './wire.ts';
+
+type AccessOp = Extract<UserOp, { op: 'load' | 'store' }>;
+
+/** Exit status of a task whose page could not be paged in (128 + SIGBUS). */
+export const PAGEIN_FAILED_STATUS = 135;
+/** How long a page-in may take before its pager counts as hung (ps of simulated time). */
+export const PAGEIN_TIMEOUT_PS = 10e12;
+
+/** The page-fault hook: the copy-on-reference path for a page of a remote task not yet paged in, else null. */
+export function corFault(n: RtaskNode, cpu: CoreContext, t: Thread, op: AccessOp, va: number, write: boolean): KPath | null {
+  const j = n.taskOf(t.process);
+  if (j === undefined) return null;
+  const a = j.tpl.areas.find((x) => x.cor && va >= x.start && va < x.start + x.size);
+  if (a === undefined) return null;
+  const page = Math.floor((va - a.start) / PAGE);
+  if (j.installed[a.index]![page] === 1) return null;
+  return corFaultPath(n, j, a, page, cpu, t, op, va, write);
+}
+
+function* corFaultPath(n: RtaskNode, j: RJob, a: Area, page: number, cpu: CoreContext, t: Thread, op: AccessOp, va: number, write: boolean): KPath {
+  const k = n.k;
+  const v = k.profile.values;
+  const start = k.engine.now;
+  const pageVa = a.start + page * PAGE;
+  k.stats.pageFaults++;
+  n.stats.faults++;
+  yield step('cor', 'fault', v['kernel.trapEntryCycles'] + v['kernel.pageFaultCycles'], `${a.kind} area ${a.index} page ${page} (0x${va.toString(16)}) ${write ? 'write' : 'read'}`);
+  const obj = j.objects[a.index]!;
+  if (obj.resident[page] === 0) {
+    // The outcome comes back through this box: a wake can happen before the block (then it does not wait).
+    let failed: string | null | undefined;
+    yield* want(n, j, obj, page, function* (ok, reason, c) {
+      failed = ok ? null : reason;
+      yield* k.wake(t, null, c);
+    });
+    while (failed === undefined) yield* block();
+    if (failed !== null) {
+      const why = `copy-on-reference page-in of 0x${pageVa.toString(16)} failed: ${failed}`;
+      yield step('cor', 'kill', 0, why);
+      k.killProcess(t.process, PAGEIN_FAILED_STATUS, why);
+      return;
+    }
+  }
+  const installed = j.installed[a.index]!;
+  if (installed[page] === 0) {
+    const r = t.process.aspace.find(pageVa)!;
+    const taskPa = r.pa + (pageVa - r.start);
+    const bytes = new Uint8Array(PAGE);
+    k.node.memory.read(obj.pa + page * PAGE, bytes);
+    k.node.memory.write(taskPa, bytes);
+    t.process.aspace.pt.map(pageVa, taskPa, PAGE_4K, { readable: true, writable: a.writable, executable: a.kind === 'text' });
+    installed[page] = 1;
+    yield step('cor', 'install', v['kernel.mapPageCycles'] + copyCycles(n, PAGE), `page 0x${pageVa.toString(16)} after ${((k.engine.now - start) / 1000).toFixed(0)} ns`);
+  }
+  // A fault invalidates the faulting core's entry for the address, then the access re-executes.
+  cpu.core.tlb.invalidatePage(cpu.core.asid, pageVa);
+  const res = userAccess(k, cpu, t, op);
+  if (res.fault !== null) {
+    yield* res.fault;
+    return;
+  }
+  t.userResume = res.value;
+  yield step('cor', 'resume', v['kernel.trapExitCycles'] + res.cycles, `0x${va.toString(16)}`);
+}
+
+/** `waiter` runs once `page` of `obj` is resident (or cannot be); one request to the pager per page at a time. */
+function* want(n: RtaskNode, j: RJob, obj: VmObject, page: number, waiter: (ok: boolean, reason: string, cpu: Cpu) => KPath): KPath {
+  const ws = obj.fetching.get(page);
+  if (ws !== undefined) {
+    ws.push(waiter);
+    return;
+  }
+  obj.fetching.set(page, [waiter]);
+  const pagerRank = pagerOf(j.plan.paging, j.rank);
+  const pager = n.nidOf(j, pagerRank);
+  n.stats.pagesFetched++;
+  yield step('cor', 'request', n.k.profile.values['kernel.syscallWorkCycles'], `area ${obj.area.index} page ${page} from node ${pager}`);
+  yield* n.ask(pager, [OP.page, j.jobId, obj.area.index, page, pagerRank + 1], null, n.k.engine.now + PAGEIN_TIMEOUT_PS, function* (r, c) {
+    const waiting = obj.fetching.get(page) ?? [];
+    obj.fetching.delete(page);
+    const bytes = r.ok ? (r.payload?.bytes() ?? null) : null;
+    if (bytes !== null && bytes.length === PAGE) {
+      n.k.node.memory.write(obj.pa + page * PAGE, bytes);
+      obj.resident[page] = 1;
+      yield step('cor', 'arrive', copyCycles(n, PAGE), `area ${obj.area.index} page ${page} from node ${pager} (kept)`);
+      for (const w of waiting) yield* w(true, '', c);
+      return;
+    }
+    const reason = `pager node ${pager}: ${r.ok ? 'no page in the answer' : r.reason}`;
+    for (const w of waiting) yield* w(false, reason, c);
+  });
+}
+
+/** A child asks for a page: served from this node's object, or fetched from this node's own pager first. */
+export function* servePage(n: RtaskNode, req: IpcRequest, cpu: Cpu): KPath {
+  const [, jobId, areaIndex, page, rankPlus1] = req.words;
+  const j = n.jobAt(jobId, rankPlus1 - 1);
+  const obj = j?.objects[areaIndex] ?? null;
+  if (j === undefined || obj === null || !(page >= 0 && page < obj.resident.length)) {
+    return yield* req.refuse(-ERRNO.ESRCH, `node ${n.k.nid} has no page ${page} of area ${areaIndex} for job ${jobId}`);
+  }
+  const k = n.k;
+  const serve = function* (ok: boolean, reason: string, _c: Cpu): KPath {
+    if (!ok) return yield* req.refuse(-ERRNO.EHOSTUNREACH, reason);
+    const bytes = new Uint8Array(PAGE);
+    k.node.memory.read(obj.pa + page * PAGE, bytes);
+    n.stats.pagesServed++;
+    yield step('cor', 'serve', k.profile.values['rtask.pageServeCycles'] + copyCycles(n, PAGE), `area ${areaIndex} page ${page} to node ${req.src}`);
+    yield* req.reply([OP.page, areaIndex, page], { bytes });
+  };
+  if (obj.resident[page] === 1) return yield* serve(true, '', cpu);
+  yield* want(n, j, obj, page, serve);
+}

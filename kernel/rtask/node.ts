@@ -1,0 +1,204 @@
+// Remote tasking on one node: the jobs this node is the source of (their
+// templates and source objects) and the remote tasks it holds (their VM
+// objects, their place in the creation and paging trees), the 'rtask'
+// service on the kernel IPC transport, and requests with a deadline so a
+// hung node ends a creation with its name instead of hanging it.
+//
+// Each mechanism has its own file: create.ts (ntc and crtc, flat, flat-mt
+// and tree), cor.ts (copy-on-reference faults and page service over the
+// paging tree), teardown.ts (termination and the serialized tear-down of VM
+// objects), calls.ts (the system calls).
+
+import { match } from 'ts-pattern';
+import type { Cpu } from '../cpu.ts';
+import { ERRNO } from '../errno.ts';
+import type { IpcPayload, IpcReply, IpcRequest } from '../ipc/services.ts';
+import type { JobBlock, RangeJobMap } from '../job/jobblock.ts';
+import type { Kernel } from '../kernel.ts';
+import type { Process } from '../process.ts';
+import { type KPath, step } from '../step.ts';
+import { servePage } from './cor.ts';
+import { serveArea, serveCreate, serveState, serveTask, serveThread } from './create.ts';
+import { SOURCE } from './shape.ts';
+import type { Area, TemplateDesc } from './template.ts';
+import { serveAttach, serveDetach, serveStart, serveTerminate, taskEnded } from './teardown.ts';
+import { OP, type Plan, SERVICE, opOf } from './wire.ts';
+
+/** One area's VM object on a node: the source's copy of the template, or a node's cache of the pages it paged in. */
+export interface VmObject {
+  readonly area: Area;
+  /** Kernel frames holding the area's pages (the host creates them only when written). */
+  readonly pa: number;
+  /** Pages present in the frames. */
+  readonly resident: Uint8Array;
+  /** Pages being fetched from the pager, with who waits for each. */
+  readonly fetching: Map<number, PageWaiter[]>;
+  /** Children whose paging path for this area points here. */
+  refs: number;
+  /** This object's own paging path is set up (its pager holds a reference for it). */
+  attached: boolean;
+}
+
+/** Someone waiting for a page: a faulting thread or a child's page request. */
+export type PageWaiter = (ok: boolean, reason: string, cpu: Cpu) => KPath;
+
+/** This node's part of a remote-tasking job: the source, or one created task. */
+export interface RJob {
+  readonly jobId: number;
+  /** SOURCE on the source node. */
+  readonly rank: number;
+  readonly size: number;
+  readonly srcNid: number;
+  readonly plan: Plan;
+  readonly tpl: TemplateDesc;
+  /** The descriptor and job block as they travel (what this node sends its own children). */
+  readonly tplBytes: Uint8Array;
+  readonly block: JobBlock;
+  readonly map: RangeJobMap;
+  readonly uid: number;
+  /** The area objects by area index (null: a zero-fill area, no object). */
+  readonly objects: (VmObject | null)[];
+  /** The created task (null on the source, or before it exists). */
+  process: Process | null;
+  /** Pages installed in the task's page tables, per area. */
+  readonly installed: (Uint8Array | null)[];
+  /** Whom this node's task answers to: its creator's node (exit fan-in goes there). */
+  readonly creatorNid: number;
+  /** The deadline for this node's children's answers and what each level below gives up (ps). */
+  readonly deadline: number;
+  readonly slice: number;
+  /** Nodes of the children this node created (they report their exit here). */
+  readonly childNids: number[];
+  /** Ranks of this node's subtree whose tasks exist (its own included). */
+  created: number;
+  /** The task's thread was started. */
+  started: boolean;
+  /** The task has ended (or the source's owner has): its objects go once no child refers to them. */
+  ended: boolean;
+  /** Tear-down under way or done, and who waits for it to finish. */
+  tearing: boolean;
+  torn: boolean;
+  readonly onTorn: ((cpu: Cpu) => KPath)[];
+  /** The source: the process that created the job (only it may start or terminate it). */
+  readonly owner: Process | null;
+}
+
+/** The answer a creation gives its creator: ranks created and the first failure. */
+export interface Outcome {
+  created: number;
+  failure: string | null;
+}
+
+export interface RtaskStats {
+  created: number;
+  faults: number;
+  pagesFetched: number;
+  pagesServed: number;
+  attaches: number;
+  detaches: number;
+  timeouts: number;
+}
+
+export class RtaskNode {
+  /** Jobs this node is the source of, by job id. */
+  readonly sources = new Map<number, RJob>();
+  /** Remote tasks on this node, by job id. */
+  readonly tasks = new Map<number, RJob>();
+  readonly stats: RtaskStats = { created: 0, faults: 0, pagesFetched: 0, pagesServed: 0, attaches: 0, detaches: 0, timeouts: 0 };
+
+  constructor(readonly k: Kernel) {}
+
+  /** Registers the service on the transport (at boot). */
+  attach(): void {
+    this.k.ipc.serve(SERVICE, (req, cpu) => this.serve(req, cpu));
+  }
+
+  /** The job `jobId` as the node that must answer for `rank` sees it. */
+  jobAt(jobId: number, rank: number): RJob | undefined {
+    return rank === SOURCE ? this.sources.get(jobId) : this.tasks.get(jobId);
+  }
+
+  /** The remote task a process is, if any. */
+  taskOf(p: Process): RJob | undefined {
+    for (const j of this.tasks.values()) if (j.process === p) return j;
+    return undefined;
+  }
+
+  /** The node rank `rank` of `j` runs on (the source node for SOURCE). */
+  nidOf(j: RJob, rank: number): number {
+    return rank === SOURCE ? j.srcNid : j.map.at(rank).nid;
+  }
+
+  private *serve(req: IpcRequest, cpu: Cpu): KPath {
+    // A hung kernel (--hang) answers nothing: its creator's deadline names it.
+    if (this.k.jobs.silent) return;
+    const op = opOf(req.words[0]);
+    if (op === undefined || !Number.isSafeInteger(req.words[1])) {
+      yield step('rtask', 'drop', this.k.profile.values['kernel.syscallWorkCycles'], `malformed request from node ${req.src}`);
+      yield* req.refuse(-ERRNO.EINVAL, 'malformed rtask request');
+      return;
+    }
+    yield* match(op)
+      .with('create', () => serveCreate(this, req, cpu))
+      .with('task', () => serveTask(this, req, cpu))
+      .with('area', () => serveArea(this, req, cpu))
+      .with('state', () => serveState(this, req, cpu))
+      .with('thread', () => serveThread(this, req, cpu))
+      .with('attach', () => serveAttach(this, req, cpu))
+      .with('nms', () => serveNms(this, req, cpu))
+      .with('page', () => servePage(this, req, cpu))
+      .with('detach', () => serveDetach(this, req, cpu))
+      .with('start', () => serveStart(this, req, cpu))
+      .with('terminate', () => serveTerminate(this, req, cpu))
+      .exhaustive();
+  }
+
+  /**
+   * A request to node `dst`'s rtask service whose answer (or failure) runs
+   * `then`; with a finite `deadline` (ps), a node that never answers fails it
+   * with its name then. A late answer is ignored.
+   */
+  *ask(dst: number, words: readonly number[], payload: IpcPayload, deadline: number, then: (r: IpcReply, cpu: Cpu) => KPath): KPath {
+    let done = false;
+    const k = this.k;
+    const stats = this.stats;
+    const timer =
+      deadline < Infinity
+        ? k.timer(0).add({
+            at: Math.max(deadline, k.engine.now),
+            kind: 'sleep',
+            thread: null,
+            *expire(tc) {
+              if (done) return;
+              done = true;
+              stats.timeouts++;
+              yield* then({ ok: false, errno: -ERRNO.ETIMEDOUT, reason: `no answer from node ${dst} (timeout)` }, k.cpus[tc.index]);
+            },
+          })
+        : null;
+    yield* k.ipc.request(dst, SERVICE, words, payload, function* (r, cpu) {
+      if (done) return;
+      done = true;
+      if (timer !== null) k.timer(0).remove(timer);
+      yield* then(r, cpu);
+    });
+  }
+
+  /** The process `p` ended: a remote task's objects go once no child refers to them. */
+  processEnded(p: Process): void {
+    const j = this.taskOf(p);
+    if (j !== undefined) taskEnded(this, j);
+    for (const s of this.sources.values()) if (s.owner === p) taskEnded(this, s);
+  }
+}
+
+/** No More Senders: the receive right's node updates its count of send rights (one message each way). */
+function* serveNms(n: RtaskNode, req: IpcRequest, _cpu: Cpu): KPath {
+  yield step('rtask', 'nms', n.k.profile.values['rtask.rightCycles'], `send-right count update from node ${req.src}`);
+  yield* req.reply([OP.nms]);
+}
+
+/** Cycles of a kernel path that touches `bytes` (copying, checking). */
+export function copyCycles(n: RtaskNode, bytes: number): number {
+  return Math.ceil(bytes / n.k.profile.values['kernel.copyBytesPerCycle']);
+}

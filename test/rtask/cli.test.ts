@@ -1,0 +1,41 @@
+// margay run --load crtc and margay sweep crtc from the command line: bad
+// flags get one line and exit 2; a run names its choices.
+
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+function margay(...args: string[]) {
+  const r = spawnSync(process.execPath, ['bin/margay.js', ...args], { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('the remote-tasking command line', () => {
+  it('refuses bad remote-tasking flags with one line and exit status 2', () => {
+    const cases: [string[], RegExp][] = [
+      [['run', 'hello', '--load', 'crtc', '--algorithm', 'fast'], /--algorithm must be ntc or crtc, got 'fast'/],
+      [['run', 'hello', '--load', 'crtc', '--creation', 'star'], /--creation must be flat, flat-mt or tree/],
+      [['run', 'hello', '--load', 'crtc', '--creation', 'flat', '--paging', 'tree'], /--paging tree follows the creation tree/],
+      [['run', 'hello', '--load', 'crtc', '--nms', 'maybe'], /--nms must be on or off/],
+      [['run', 'hello', '--load', 'crtc', '--vm-areas', '2'], /--vm-areas/],
+      [['run', 'hello', '--load', 'crtc', '--creators', '4'], /--creators sets the creating threads of --creation flat-mt/],
+      [['run', 'hello', '--load', 'crtc', '--transport', 'tcp'], /--transport must be norma or dipc, got 'tcp'/],
+      [['run', 'hello', '--algorithm', 'ntc'], /--algorithm is a remote-tasking option: use it with --load crtc/],
+      [['run', 'hello', '--load', 'crtc', '--fanout', 'flat'], /--fanout is the loader's tree/],
+      [['sweep', 'crtc', '--figure', '99'], /--figure must be one of 6a, 6b, 7, 8, 9, 10, 11, 12, 13, got '99'/],
+      [['sweep', 'crtc', '--figure', '10', '--counts', '9'], /--counts: 9 is out of range for figure 10/],
+    ];
+    for (const [args, msg] of cases) {
+      const r = margay(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(msg);
+    }
+  }, 300_000);
+
+  it('launches hello with --load crtc over NORMA and names the choices in the summary', () => {
+    const r = margay('run', 'hello', '--nodes', '6', '--load', 'crtc', '--transport', 'norma', '--algorithm', 'ntc', '--creation', 'flat-mt', '--creators', '2', '--vm-areas', '5', '--nms', 'on');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/load crtc over flat-mt x2 \(ntc algorithm, flat paging, nms on, 5 VM areas, norma\): COMPLETED/);
+    expect(r.stdout).toMatch(/6 rank\(s\) loaded and exited with status 0/);
+  }, 120_000);
+});

@@ -1,0 +1,26 @@
+// Remote tasking in the monitor: a crtc job can be stepped to a
+// copy-on-reference fault, and `info rtask` shows the source, the tasks and
+// their VM objects.
+
+import { describe, expect, it } from 'vitest';
+import { MonitorSession } from '../../monitor/session.ts';
+
+describe('remote tasking in the monitor', () => {
+  it('stops at a copy-on-reference fault and shows the tasks, their pagers and objects in info rtask', async () => {
+    const s = new MonitorSession();
+    await s.exec('boot --nodes 4 --profile paragon');
+    expect(await s.exec('load cor_touch --load crtc --ranks 3 --algorithm warp')).toEqual(["error: --algorithm must be ntc or crtc, got 'warp'"]);
+    await s.exec('load cor_touch --load crtc --ranks 3 -- pages=2');
+    await s.exec('break cor/fault');
+    expect((await s.exec('continue')).join('\n')).toMatch(/cor\/fault/);
+    const info = (await s.exec('info rtask')).join('\n');
+    expect(info).toMatch(/job 1 source: source, crtc tree, tree paging/);
+    expect(info).toMatch(/job 1 rank 1 pid 100: running, crtc tree, tree paging, pages from node \d+/);
+    expect(info).toMatch(/job 1 rank 2 pid 100: \w+, crtc tree, tree paging, pages from node 0/);
+    expect(info).toMatch(/area 1 \(data\): \d+\/320 page\(s\) resident/);
+    await s.exec('delete');
+    await s.exec('continue');
+    const after = (await s.exec('info rtask 0')).join('\n');
+    expect(after).toMatch(/node 0: 1 task\(s\) created here, 2 copy-on-reference fault\(s\), 2 page\(s\) fetched, 2 served/);
+  }, 60_000);
+});
