@@ -1,0 +1,5 @@
+// Every app over binomial (test/userland/fanoutmatrix.ts has the matrix).
+
+import { everyAppOn } from './fanoutmatrix.ts';
+
+everyAppOn({ kind: 'binomial' });
