@@ -134,6 +134,8 @@ class Layer implements Am {
   /** A poll is taking messages (an upcall then leaves them to it). */
   private polling = false;
   private readonly local: Local[] = [];
+  /** How many of the transport's lost messages are already in stats. */
+  private lostSeen = 0;
 
   constructor(
     private readonly env: Env,
@@ -186,7 +188,12 @@ class Layer implements Am {
         continue;
       }
       const m = yield* this.transport.poll();
-      if (m === null) return n;
+      if (m === null) {
+        // What the network dropped for want of room (no flow control) is lost too: counted, never silent.
+        const lost = yield* this.transport.lost();
+        for (; this.lostSeen < lost; this.lostSeen++) this.drop('lost');
+        return n;
+      }
       if (m.bytes === null || !(m.src >= 0 && m.src < this.size)) {
         this.drop('lost');
         continue;

@@ -156,6 +156,10 @@ class PortalsTransport implements AmTransport {
     }
   }
 
+  *lost(): U<number> {
+    return 0;
+  }
+
   *flush(): U {
     if (this.sent > 0) yield* this.waitSent(this.sent);
   }

@@ -9,7 +9,7 @@
 import type { Env } from '../runtime.ts';
 import type { U } from '../ops.ts';
 import { ERRNO } from '../abi.gen.ts';
-import { UNET_FLAG, UNET_LIMITS, UNET_STATUS, type UnetEndpoint, UnetError, type UnetPeer, unetBuffer, unetClose, unetCreate, unetFlush, unetOpen, unetPoll, unetRelease, unetSend, unetSendsPending } from '../unet.ts';
+import { UNET_FLAG, UNET_LIMITS, UNET_STATUS, type UnetEndpoint, UnetError, type UnetPeer, unetBuffer, unetClose, unetCreate, unetDrops, unetFlush, unetOpen, unetPoll, unetRelease, unetSend, unetSendsPending } from '../unet.ts';
 import { AmError } from './am.ts';
 import type { AmIncoming, AmTransport } from './transport.ts';
 import { AM_HEADER_BYTES } from './wire.ts';
@@ -86,6 +86,11 @@ class UnetTransport implements AmTransport {
     yield* unetRelease(env, ep, m);
     // Channel r leads to rank r, and the NIC delivers on a channel only what its peer sent: the sender is m.chan.
     return { bytes, src: ours ? m.chan : -1 };
+  }
+
+  /** The segment's DROPS word: messages the NIC dropped with the receive queue full. */
+  *lost(): U<number> {
+    return yield* unetDrops(this.env, this.ep);
   }
 
   /** Channels this rank opened: one to every other rank of its job, none to itself. */
