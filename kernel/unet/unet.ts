@@ -260,8 +260,10 @@ export class UnetKernel {
 
   /** Tells the peer of an open channel that our end (receive tag) is gone: directly on this node, by CLOSE to another. */
   private notifyClosed(ep: KEndpoint, chan: number, c: KChannel): void {
-    if (c.txTag === null) return;
     const from: Peer = { nid: this.k.nid, pid: ep.owner.pid, ep: ep.handle, chan };
+    // An open still unanswered (no peer tag yet) may have been accepted already: the CLOSE, which follows the OPEN
+    // on the same path, closes that end too, so the peer's sends come back BAD_CHANNEL instead of vanishing.
+    if (c.txTag === null && c.peer.nid === this.k.nid) return;
     if (c.peer.nid === this.k.nid) {
       this.peerClosed(from, c.peer, c.rxTag);
       return;
