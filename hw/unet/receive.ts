@@ -2,7 +2,8 @@
 // by its tag into the one endpoint and channel the tag was given for (an
 // unknown tag, or one arriving from a node other than the channel's peer, is
 // dropped and counted), takes a buffer from that endpoint's free queue (or,
-// direct access, the offset the sender named, checked against the segment),
+// direct access, the offset the sender named, which must lie in the buffer
+// area: a peer never writes the header or the queues),
 // DMAs the data in and writes the descriptor back into the receive queue,
 // raising the upcall when the queue becomes non-empty. A full queue or a
 // missing buffer is counted (DROPS word, NO_BUFFER status), never thrown.
@@ -83,7 +84,8 @@ export class UnetReceiveEngine implements EventSink {
     }
     if (msg.unet.flags & UNET_FLAG.DIRECT) {
       const r = msg.unet.roffset;
-      if (r + item.len > ep.cfg.segLen) {
+      // Only the buffer area: the header and queues before it are the owner's and the NIC's, never a peer's to write.
+      if (r < ep.queues.buffers || r + item.len > ep.cfg.segLen) {
         ep.stats.badDescriptors++;
         item.status = UNET_STATUS.BAD_BUFFER;
         item.len = 0;
@@ -138,9 +140,10 @@ export class UnetReceiveEngine implements EventSink {
     const offset = m.readU32(slot + UNET_FREE.OFFSET);
     const len = m.readU32(slot + UNET_FREE.LEN);
     m.writeU32(seg + UNET_HDR.FREE_HEAD, (head + 1) >>> 0);
-    if (len < item.len || offset + len > ep.cfg.segLen) {
+    const outside = offset < ep.queues.buffers || offset + len > ep.cfg.segLen;
+    if (len < item.len || outside) {
       ep.stats.noBuffer++;
-      item.status = offset + len > ep.cfg.segLen ? UNET_STATUS.BAD_BUFFER : UNET_STATUS.NO_BUFFER;
+      item.status = outside ? UNET_STATUS.BAD_BUFFER : UNET_STATUS.NO_BUFFER;
       item.len = 0;
     }
     item.offset = offset;

@@ -226,10 +226,10 @@ export class UnetKernel {
    * The peer end of an open, on the peer's node: checks the process, owner
    * and user, then opens (or re-tags) its channel. Returns our receive tag or an errno name.
    */
-  private accept(requester: { readonly uid: number }, from: Peer, to: Peer, theirTag: number): number | 'ECONNREFUSED' | 'EACCES' | 'EBUSY' | 'EINVAL' {
+  private accept(requester: { readonly uid: number }, from: Peer, to: Peer, theirTag: number): number | 'ECONNREFUSED' | 'EBUSY' | 'EINVAL' {
     const p = this.k.processes.get(to.pid);
-    if (p === undefined || !p.alive) return 'ECONNREFUSED';
-    if (p.info.uid !== requester.uid) return 'EACCES';
+    // Another user's process gets the answer of no process at all: unet_open is no oracle of who runs where.
+    if (p === undefined || !p.alive || p.info.uid !== requester.uid) return 'ECONNREFUSED';
     const ep = this.byHandle(p, to.ep);
     if (ep === undefined) return 'ECONNREFUSED';
     if (!(to.chan >= 0 && to.chan < UNET_LIMITS.MAX_CHANNELS)) return 'EINVAL';
@@ -260,8 +260,10 @@ export class UnetKernel {
 
   /** Tells the peer of an open channel that our end (receive tag) is gone: directly on this node, by CLOSE to another. */
   private notifyClosed(ep: KEndpoint, chan: number, c: KChannel): void {
-    if (c.txTag === null) return;
     const from: Peer = { nid: this.k.nid, pid: ep.owner.pid, ep: ep.handle, chan };
+    // An open still unanswered (no peer tag yet) may have been accepted already: the CLOSE, which follows the OPEN
+    // on the same path, closes that end too, so the peer's sends come back BAD_CHANNEL instead of vanishing.
+    if (c.txTag === null && c.peer.nid === this.k.nid) return;
     if (c.peer.nid === this.k.nid) {
       this.peerClosed(from, c.peer, c.rxTag);
       return;

@@ -42,7 +42,7 @@ describe('U-Net protection', () => {
       s.done = true;
     });
     sys.run({ until: 1e12, done: () => !victim.alive });
-    expect([s.local, s.remote, s.victimGot]).toEqual([-ERRNO.EACCES, -ERRNO.EACCES, 0]);
+    expect([s.local, s.remote, s.victimGot]).toEqual([-ERRNO.ECONNREFUSED, -ERRNO.ECONNREFUSED, 0]);
   });
 
   it('does not let a process name, close, wait on or destroy an endpoint it does not own', () => {

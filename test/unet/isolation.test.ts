@@ -159,6 +159,6 @@ describe('a channel whose peer endpoint went away', () => {
     sys.run({ until: 1e12, done: () => !sender.alive && !intruder.alive });
     expect(s.stolen).toEqual([]);
     expect(s.statuses).toEqual([UNET_STATUS.BAD_CHANNEL, UNET_STATUS.BAD_CHANNEL, UNET_STATUS.BAD_CHANNEL, UNET_STATUS.BAD_CHANNEL]);
-    expect(s.openRc).toBe(-ERRNO.EACCES);
+    expect(s.openRc).toBe(-ERRNO.ECONNREFUSED);
   });
 });

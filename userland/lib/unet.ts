@@ -205,7 +205,25 @@ export function* unetPoll(env: Env, ep: UnetEndpoint): U<UnetMessage | null> {
   const d = yield* env.mem.load(ep.va + ep.queues.recv + (ep.recvHead % ep.entries) * UNET_DESC.SIZE, UNET_DESC.SIZE);
   const dv = new DataView(d.buffer);
   const w = (o: number) => dv.getUint32(o, true);
-  return { chan: w(UNET_DESC.CHAN), flags: w(UNET_DESC.FLAGS), offset: w(UNET_DESC.OFFSET), len: w(UNET_DESC.LEN), roffset: w(UNET_DESC.ROFFSET), status: w(UNET_DESC.STATUS) };
+  const m = { chan: w(UNET_DESC.CHAN), flags: w(UNET_DESC.FLAGS), offset: w(UNET_DESC.OFFSET), len: w(UNET_DESC.LEN), roffset: w(UNET_DESC.ROFFSET), status: w(UNET_DESC.STATUS) };
+  return unetDescriptorFits(ep, m) ? m : { ...m, offset: UNET_LIMITS.NO_OFFSET, len: 0, status: UNET_STATUS.BAD_BUFFER };
+}
+
+/**
+ * Whether a receive descriptor is one the NIC could have written: a channel
+ * number in range, and data inside the buffer area (a library receive buffer
+ * unless direct). A descriptor that does not fit (the queue was written by
+ * something else) is handed on as BAD_BUFFER with no data, never read
+ * through; its buffer is not posted back.
+ */
+export function unetDescriptorFits(ep: UnetEndpoint, m: UnetMessage): boolean {
+  if (!(m.chan < UNET_LIMITS.MAX_CHANNELS)) return false;
+  const direct = (m.flags & UNET_FLAG.DIRECT) !== 0;
+  const i = (m.offset - ep.queues.buffers) / ep.bufBytes;
+  const receiveBuffer = Number.isInteger(i) && i >= ep.entries && i < 2 * ep.entries;
+  if (m.status !== UNET_STATUS.OK) return m.len === 0 && (direct || m.offset === UNET_LIMITS.NO_OFFSET || receiveBuffer);
+  if (m.offset < ep.queues.buffers || m.offset + m.len > ep.bytes) return false;
+  return direct || (receiveBuffer && m.len <= ep.bufBytes);
 }
 
 /** Consumes the message unetPoll returned; a free-queue buffer it used goes back to the free queue. */

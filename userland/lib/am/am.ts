@@ -13,9 +13,12 @@
 //
 // What arrives is checked before anything runs: a message that is not an
 // Active Message, whose length field lies, that names no handler, lacks
-// the arguments its kind needs, or moves bulk data outside exposed memory is
-// dropped and counted (stats.dropped, stats.drops by reason); the rank goes
-// on. The sender is the rank the transport says it came from (the U-Net
+// the arguments its kind needs or fewer than its handler declares
+// (handler.length, the token not counted: extra ones are passed, missing
+// ones never), or moves bulk data outside exposed memory is dropped and
+// counted (stats.dropped, stats.drops by reason); the rank goes on. A reply
+// that names a request handler runs it, and its token.reply ends the
+// handler: dropped and counted as 'kind' (no reply is sent). The sender is the rank the transport says it came from (the U-Net
 // channel, the Portals initiator), never the header's claim.
 //
 //   const am = yield* amStart(env, yield* amOverUnet(env), [
@@ -58,9 +61,12 @@ export interface AmStats {
 }
 
 /** Why an arrived message was dropped. */
-export type AmDropReason = 'malformed' | 'length' | 'handler' | 'args' | 'address' | 'lost';
+export type AmDropReason = 'malformed' | 'length' | 'handler' | 'args' | 'address' | 'kind' | 'lost';
 
-const NO_DROPS: Record<AmDropReason, number> = { malformed: 0, length: 0, handler: 0, args: 0, address: 0, lost: 0 };
+const NO_DROPS: Record<AmDropReason, number> = { malformed: 0, length: 0, handler: 0, args: 0, address: 0, kind: 0, lost: 0 };
+
+/** A reply from a handler that a reply (not a request) invoked: the message's kind does not fit its handler. */
+class KindMismatch extends AmError {}
 
 export interface Am {
   readonly rank: number;
@@ -128,6 +134,8 @@ class Layer implements Am {
   /** A poll is taking messages (an upcall then leaves them to it). */
   private polling = false;
   private readonly local: Local[] = [];
+  /** How many of the transport's lost messages are already in stats. */
+  private lostSeen = 0;
 
   constructor(
     private readonly env: Env,
@@ -180,7 +188,12 @@ class Layer implements Am {
         continue;
       }
       const m = yield* this.transport.poll();
-      if (m === null) return n;
+      if (m === null) {
+        // What the network dropped for want of room (no flow control) is lost too: counted, never silent.
+        const lost = yield* this.transport.lost();
+        for (; this.lostSeen < lost; this.lostSeen++) this.drop('lost');
+        return n;
+      }
       if (m.bytes === null || !(m.src >= 0 && m.src < this.size)) {
         this.drop('lost');
         continue;
@@ -217,6 +230,9 @@ class Layer implements Am {
     if (h.args.some((a) => !Number.isSafeInteger(a))) return 'args';
     const need = h.kind === AM_KIND.GET ? 3 : h.kind === AM_KIND.STORE || h.kind === AM_KIND.GET_REPLY ? 1 : 0;
     if (h.args.length < need) return 'args';
+    // A handler is never run with fewer arguments than it declares (handler.length counts the token):
+    // a missing one would be undefined, and arithmetic on it NaN.
+    if (h.kind !== AM_KIND.GET && h.args.length - need < this.handlers[h.handler].length - 1) return 'args';
     if (h.kind !== AM_KIND.STORE && h.kind !== AM_KIND.GET_REPLY && h.dataLen !== 0) return 'length';
     if ((h.kind === AM_KIND.STORE || h.kind === AM_KIND.GET_REPLY) && !this.isExposed(h.args[0], h.dataLen)) return 'address';
     if (h.kind === AM_KIND.GET) {
@@ -277,6 +293,9 @@ class Layer implements Am {
     const bad = args.find((a) => !Number.isSafeInteger(a));
     if (bad !== undefined) throw new AmError(`rank ${this.rank}: argument ${bad} is not a whole number`);
     this.checkLen(len);
+    // The receiver refuses fewer arguments than the handler declares (refusal); say so here, where the mistake is.
+    const own = args.length - (kind === AM_KIND.GET ? 3 : kind === AM_KIND.STORE || kind === AM_KIND.GET_REPLY ? 1 : 0);
+    if (kind !== AM_KIND.GET_REPLY && own < this.handlers[handler].length - 1) throw new AmError(`rank ${this.rank}: handler ${handler} takes ${this.handlers[handler].length - 1} arguments, not ${own}`);
     const header: AmHeader = { kind, handler, src: this.rank, dataLen: len, args };
     this.stats.sent++;
     if (dest === this.rank) {
@@ -315,6 +334,11 @@ class Layer implements Am {
     this.running = name;
     try {
       yield* this.handlers[h.handler](token, ...args);
+    } catch (e) {
+      // A reply that names a request handler makes it reply where it may not: the sender's doing, so dropped and counted.
+      if (!(e instanceof KindMismatch)) throw e;
+      this.drop('kind');
+      return;
     } finally {
       this.running = null;
     }
@@ -323,7 +347,7 @@ class Layer implements Am {
 
   private *reply(id: number, name: string, isRequest: boolean, replied: () => boolean, mark: () => void, dest: number, handler: number, args: readonly number[]): U {
     if (this.running === null || this.invocation !== id) throw new AmError(`rank ${this.rank}: a reply from handler ${name} after it returned: reply inside the handler`);
-    if (!isRequest) throw new AmError(`rank ${this.rank}: handler ${name} runs for a reply and may not reply (only request handlers reply)`);
+    if (!isRequest) throw new KindMismatch(`rank ${this.rank}: handler ${name} runs for a reply and may not reply (only request handlers reply)`);
     if (replied()) throw new AmError(`rank ${this.rank}: handler ${name} replied twice: a request handler may reply once`);
     mark();
     yield* this.send(dest, AM_KIND.REPLY, handler, args, 0, 0);

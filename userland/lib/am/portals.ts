@@ -69,6 +69,10 @@ class PortalsTransport implements AmTransport {
   /** Per ring: unlinked by Portals, and the end of the messages taken from it so far. */
   private readonly unlinked: boolean[] = [];
   private readonly takenEnd: number[] = [];
+  /** Per ring: the ME's handle (to unlink it when its state is lost). */
+  private readonly handles: number[] = [];
+  /** The EQ overflowed (PTL_EQ_DROPPED): ring events may be gone, so the rings' state is rebuilt once the EQ is drained. */
+  private eqOverflowed = false;
 
   constructor(
     private readonly env: Env,
@@ -93,7 +97,9 @@ class PortalsTransport implements AmTransport {
     this.unlinked[i] = false;
     this.takenEnd[i] = 0;
     const me = { start: this.rings[i], length: this.ringBytes, options: PTL.ME_OP_PUT | PTL.ME_MANAGE_LOCAL | PTL.ME_EVENT_LINK_DISABLE, match_bits: AM_BITS, min_free: this.maxMessage, uid: this.app.uid };
-    return (yield* this.app.P.PtlMEAppend(this.app.ni, 0, me, PTL.PRIORITY_LIST, AM_RING_PTR + i)).rc;
+    const r = yield* this.app.P.PtlMEAppend(this.app.ni, 0, me, PTL.PRIORITY_LIST, AM_RING_PTR + i);
+    this.handles[i] = r.handle;
+    return r.rc;
   }
 
   *send(dest: number, header: Uint8Array, data: number, len: number): U {
@@ -117,7 +123,10 @@ class PortalsTransport implements AmTransport {
   *poll(): U<AmIncoming | null> {
     for (;;) {
       const ev = yield* this.next();
-      if (ev === null) return null;
+      if (ev === null) {
+        if (this.eqOverflowed) yield* this.relink();
+        return null;
+      }
       const ring = Number(ev.user_ptr) - AM_RING_PTR;
       if (ev.type === PTL.EVENT_AUTO_UNLINK) {
         this.unlinked[ring] = true;
@@ -137,6 +146,21 @@ class PortalsTransport implements AmTransport {
     }
   }
 
+  /**
+   * After an EQ overflow a ring's AUTO_UNLINK (or the PUT that ends it) may
+   * be lost, and without it the ring would never be re-appended: once the EQ
+   * is empty, every ring is unlinked (a no-op for one Portals already
+   * unlinked) and appended afresh. Messages whose events were lost are lost.
+   */
+  private *relink(): U {
+    this.eqOverflowed = false;
+    for (let i = 0; i < RINGS; i++) {
+      yield* this.app.P.PtlMEUnlink(this.handles[i]);
+      const rc = yield* this.append(i);
+      if (rc !== PTL.OK) throw new AmError(`rank ${this.rank}: re-appending receive ring ${i} failed with PTL code ${rc}`);
+    }
+  }
+
   /** Re-appends ring i once Portals unlinked it and the message that filled it (past the last min_free) has been taken. */
   private *recycle(i: number): U {
     if (!this.unlinked[i] || this.takenEnd[i] <= this.ringBytes - this.maxMessage) return;
@@ -152,10 +176,15 @@ class PortalsTransport implements AmTransport {
     for (;;) {
       const r = yield* this.app.P.PtlEQGet(this.app.eq);
       if (r.rc === PTL.EQ_EMPTY) return null;
+      if (r.rc === PTL.EQ_DROPPED) this.eqOverflowed = true;
       if (r.event === null) throw new AmError(`rank ${this.rank}: PtlEQGet failed with PTL code ${r.rc}`);
       if (mine(r.event)) return r.event;
       this.app.backlog.push(r.event);
     }
+  }
+
+  *lost(): U<number> {
+    return 0;
   }
 
   *flush(): U {

@@ -23,6 +23,8 @@ export interface AmTransport {
   send(dest: number, header: Uint8Array, data: number, len: number): U;
   /** The oldest message not yet taken, copied out of the network's buffers (which go back to the network), or null. */
   poll(): U<AmIncoming | null>;
+  /** Messages to this rank the network has dropped so far without handing them over (overload: no flow control), as far as it knows. */
+  lost(): U<number>;
   /** Waits until every queued send has left (before exit). */
   flush(): U;
 }
