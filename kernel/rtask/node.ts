@@ -21,7 +21,7 @@ import { servePage } from './cor.ts';
 import { serveArea, serveCreate, serveState, serveTask, serveThread } from './create.ts';
 import { SOURCE } from './shape.ts';
 import type { Area, TemplateDesc } from './template.ts';
-import { serveAttach, serveDetach, serveStart, serveTerminate, taskEnded } from './teardown.ts';
+import { creatorEnded, serveAttach, serveDetach, serveStart, serveTerminate, taskEnded } from './teardown.ts';
 import { OP, type Plan, SERVICE, opOf } from './wire.ts';
 
 /** One area's VM object on a node: the source's copy of the template, or a node's cache of the pages it paged in. */
@@ -188,7 +188,7 @@ export class RtaskNode {
   processEnded(p: Process): void {
     const j = this.taskOf(p);
     if (j !== undefined) taskEnded(this, j);
-    for (const s of this.sources.values()) if (s.owner === p) taskEnded(this, s);
+    for (const s of this.sources.values()) if (s.owner === p) creatorEnded(this, s);
   }
 }
 
