@@ -160,6 +160,7 @@ export class RtaskNode {
    */
   *ask(dst: number, words: readonly number[], payload: IpcPayload, deadline: number, then: (r: IpcReply, cpu: Cpu) => KPath): KPath {
     let done = false;
+    const ticket = { id: -1 };
     const k = this.k;
     const stats = this.stats;
     const timer =
@@ -172,6 +173,8 @@ export class RtaskNode {
               if (done) return;
               done = true;
               stats.timeouts++;
+              // The request is given up: its message no longer holds a kernel buffer here.
+              yield* k.ipc.forget(ticket.id, k.cpus[tc.index]);
               yield* then({ ok: false, errno: -ERRNO.ETIMEDOUT, reason: `no answer from node ${dst} (timeout)` }, k.cpus[tc.index]);
             },
           })
@@ -181,7 +184,7 @@ export class RtaskNode {
       done = true;
       if (timer !== null) k.timer(0).remove(timer);
       yield* then(r, cpu);
-    });
+    }, ticket);
   }
 
   /** The process `p` ended: a remote task's objects go once no child refers to them. */
