@@ -57,6 +57,12 @@ function* pageInRange(k: UserMemoryContext, cpu: CoreContext, p: Process, va: nu
   }
 }
 
+/** Checks that [va, va+len) can be written (or read) now, bringing in lazily filled pages first; EFAULT if not. */
+export function* checkUser(k: UserMemoryContext, cpu: CoreContext, p: Process, va: number, len: number, write: boolean): KPath {
+  yield* pageInRange(k, cpu, p, va, len, write);
+  userPieces(p, va, len, write);
+}
+
 export function* copyin(k: UserMemoryContext, cpu: CoreContext, p: Process, va: number, len: number): KPath<Uint8Array> {
   yield* pageInRange(k, cpu, p, va, len, false);
   // The range is checked (and refused with EFAULT) before any host memory is allocated for it.
