@@ -69,6 +69,14 @@ export interface KernelContext {
   syscallEntry(nr: number): SyscallEntry | undefined;
   /** A fault in memory a kernel subsystem serves (the kernel DSM's region): its path, or null for the ordinary fault path. */
   regionFault(cpu: CoreContext, t: Thread, op: Extract<UserOp, { op: 'load' | 'store' }>, va: number, write: boolean): KPath | null;
+  /**
+   * A not-present page of memory a kernel subsystem fills lazily (a remote
+   * task's copy-on-reference pages) that the kernel itself touches for the
+   * thread running on `cpu` (a syscall's user-copy): the path that brings it
+   * in, blocking the thread (null when mapped, else why not), or null when
+   * `va` is no such page.
+   */
+  regionPageIn(cpu: CoreContext, p: Process, va: number, write: boolean): KPath<string | null> | null;
   /** The path of the handler attached to `vector` on this core, or undefined if none is. */
   irqPath(vector: number, cpu: CoreContext): KPath | undefined;
   nmiHandler(cpu: CoreContext): KPath;

@@ -27,7 +27,7 @@ import { DsmNode } from './dsm/node.ts';
 import { dsmFault } from './dsm/fault.ts';
 import { PortSpace } from './ipc/ports.ts';
 import { IpcServices } from './ipc/services.ts';
-import { corFault } from './rtask/cor.ts';
+import { corFault, corPageIn } from './rtask/cor.ts';
 import { RtaskNode } from './rtask/node.ts';
 import type { Process, ProcessInfo, Thread } from './process.ts';
 import { armQuantum, leastLoadedCore, sleepUntil, startThread, wake } from './sched.ts';
@@ -280,7 +280,13 @@ export class Kernel implements KernelContext {
     return dsmFault(this.dsm, cpu, t, op, va, write) ?? corFault(this.rtask, cpu, t, op, va, write);
   }
 
-  wake(t: Thread, value: unknown, from: Cpu): KPath {
+  regionPageIn(cpu: CoreContext, p: Process, va: number, write: boolean): KPath<string | null> | null {
+    const t = cpu instanceof Cpu ? cpu.current : null;
+    if (t === null || t.process !== p) return null;
+    return corPageIn(this.rtask, t, va, write);
+  }
+
+    wake(t: Thread, value: unknown, from: Cpu): KPath {
     return wake(this, t, value, from);
   }
 

@@ -1,7 +1,9 @@
 // copy_from_user / copy_to_user: the kernel reaches user memory only by
 // walking the process's page tables in software, checking that every page
-// is present, user-accessible and (for writes) writable. Anything else is
-// -EFAULT, never a host exception.
+// is present, user-accessible and (for writes) writable. A not-present page
+// of a lazily filled region (a remote task's copy-on-reference pages) is
+// brought in first, as a user load would, blocking the thread. Anything
+// else is -EFAULT, never a host exception.
 
 import { PAGE_4K } from '../hw/mmu.ts';
 import type { CoreContext, KernelContext } from './context.ts';
@@ -10,7 +12,7 @@ import type { Process } from './process.ts';
 import { type KPath, step } from './step.ts';
 
 /** What copying to and from user memory needs of the kernel. */
-export type UserMemoryContext = Pick<KernelContext, 'node' | 'profile'> & { readonly recording?: boolean };
+export type UserMemoryContext = Pick<KernelContext, 'node' | 'profile'> & Partial<Pick<KernelContext, 'regionPageIn'>> & { readonly recording?: boolean };
 
 /** Largest single copy the kernel will make (bigger requests are -EFAULT). */
 const MAX_COPY = 64 * 1024 * 1024;
@@ -43,7 +45,26 @@ function copyCycles(k: UserMemoryContext, len: number): number {
   return Math.ceil(len / k.profile.values['kernel.copyBytesPerCycle']) + Math.ceil(len / PAGE_4K) * k.profile.values['tlb.missCycles'];
 }
 
-export function* copyin(k: UserMemoryContext, _cpu: CoreContext, p: Process, va: number, len: number): KPath<Uint8Array> {
+/** Brings in the not-present pages of [va, va+len) that a lazily filled region serves (a bad range is left to userPieces). */
+function* pageInRange(k: UserMemoryContext, cpu: CoreContext, p: Process, va: number, len: number, write: boolean): KPath {
+  if (k.regionPageIn === undefined || !Number.isSafeInteger(va) || !Number.isSafeInteger(len) || va < 0 || len <= 0 || len > MAX_COPY) return;
+  for (let a = va - (va % PAGE_4K); a < va + len; a += PAGE_4K) {
+    if (p.aspace.pt.translate(a).ok) continue;
+    const path = k.regionPageIn(cpu, p, a, write);
+    if (path === null) continue;
+    const why = yield* path;
+    if (why !== null) fail('EFAULT', why);
+  }
+}
+
+/** Checks that [va, va+len) can be written (or read) now, bringing in lazily filled pages first; EFAULT if not. */
+export function* checkUser(k: UserMemoryContext, cpu: CoreContext, p: Process, va: number, len: number, write: boolean): KPath {
+  yield* pageInRange(k, cpu, p, va, len, write);
+  userPieces(p, va, len, write);
+}
+
+export function* copyin(k: UserMemoryContext, cpu: CoreContext, p: Process, va: number, len: number): KPath<Uint8Array> {
+  yield* pageInRange(k, cpu, p, va, len, false);
   // The range is checked (and refused with EFAULT) before any host memory is allocated for it.
   const pieces = userPieces(p, va, len, false);
   const out = new Uint8Array(len);
@@ -56,7 +77,8 @@ export function* copyin(k: UserMemoryContext, _cpu: CoreContext, p: Process, va:
   return out;
 }
 
-export function* copyout(k: UserMemoryContext, _cpu: CoreContext, p: Process, va: number, bytes: Uint8Array): KPath {
+export function* copyout(k: UserMemoryContext, cpu: CoreContext, p: Process, va: number, bytes: Uint8Array): KPath {
+  yield* pageInRange(k, cpu, p, va, bytes.length, true);
   let at = 0;
   const pieces = userPieces(p, va, bytes.length, true);
   for (const piece of pieces) {

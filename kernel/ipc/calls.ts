@@ -9,7 +9,7 @@ import type { Kernel } from '../kernel.ts';
 import { type KPath, block, step } from '../step.ts';
 import { type SyscallCtx, argInt, argPtr, argSize } from '../syscalls/context.ts';
 import type { SyscallName } from '../syscalls/table.ts';
-import { copyin, copyout, i64bytes } from '../uaccess.ts';
+import { checkUser, copyin, copyout, i64bytes } from '../uaccess.ts';
 import { PORT_MAX_WORDS, PORT_MSG_KIND, type Port, type PortMsg, type PortRef, homeOf } from './ports.ts';
 import type { Right } from './rights.ts';
 
@@ -106,7 +106,7 @@ export function* sys_ipc_publish(c: SyscallCtx): KPath<number> {
   const port = received(c, argInt(c, 0));
   const key = argInt(c, 1);
   if (key < 0 || key > 0x7fffffff) fail('EINVAL', `key ${key}: from 0 to 2^31-1`);
-  if (!c.k.ports.publish(key, port)) fail('EEXIST', `a live port is published under ${key} on this node`);
+  if (!c.k.ports.publish(c.p.info.uid, key, port)) fail('EEXIST', `a live port of uid ${c.p.info.uid} is published under ${key} on this node`);
   yield step('ipc', 'lookup', c.k.profile.values['ipc.rightCycles'], `publish port ${port.id} as ${key}`);
   return 0;
 }
@@ -117,7 +117,7 @@ export function* sys_ipc_lookup(c: SyscallCtx): KPath<number> {
   if (nid < 0 || nid >= c.k.host.nodeCount) fail('EINVAL', `no node ${nid}`);
   if (key < 0 || key > 0x7fffffff) fail('EINVAL', `key ${key}: from 0 to 2^31-1`);
   if (nid === c.k.nid) {
-    const port = c.k.ports.lookupLocal(key);
+    const port = c.k.ports.lookupLocal(c.p.info.uid, key);
     if (port === undefined) fail('ENOENT', `nothing published under ${key} on node ${nid}`);
     const name = c.k.ports.makeSend(c.p, port);
     if (name === null) fail('ENOSPC', 'the task holds as many rights as it may');
@@ -127,7 +127,7 @@ export function* sys_ipc_lookup(c: SyscallCtx): KPath<number> {
   const t = c.t;
   const k = c.k;
   let answer: number | PortRef | null = null;
-  yield* k.ipc.request(nid, 'lookup', [key], null, function* (r, cpu) {
+  yield* k.ipc.request(nid, 'lookup', [key, c.p.info.uid], null, function* (r, cpu) {
     answer = r.ok ? { port: r.words[0], nms: r.words[1] === 1 } : r.errno;
     yield* k.wake(t, 0, cpu);
   });
@@ -171,10 +171,17 @@ export function* sys_ipc_receive(c: SyscallCtx): KPath<number> {
     if (typeof v === 'number') return v;
     m = v as PortMsg;
   }
+  // The buffer is checked before the message's rights enter the table: a receive that cannot copy out leaves the message queued.
+  const n = Math.min(m.words.length, max - RECEIVE_HEADER_WORDS);
+  try {
+    yield* checkUser(c.k, c.cpu, c.p, buf, 8 * (RECEIVE_HEADER_WORDS + n), true);
+  } catch (e) {
+    yield* c.k.ports.putBack(port, m, c.cpu);
+    throw e;
+  }
   const table = c.k.ports.table(c.p);
   const carriedName = m.carried === null ? NO_NAME : (table.insert({ kind: 'send', port: m.carried.port, nms: m.carried.nms }) ?? NO_NAME);
   const replyName = m.reply === null ? NO_NAME : (table.insert({ kind: 'send-once', port: m.reply, nms: false }) ?? NO_NAME);
-  const n = Math.min(m.words.length, max - RECEIVE_HEADER_WORDS);
   yield* copyout(c.k, c.cpu, c.p, buf, i64bytes(PORT_MSG_KIND[m.kind], carriedName, replyName, ...m.words.slice(0, n)));
   return n;
 }

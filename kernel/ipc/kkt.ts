@@ -146,7 +146,7 @@ export class Kkt {
   // ---- sending --------------------------------------------------------------------
 
   /** Sends a message to node `dst`; `onFail` runs if it cannot be delivered. */
-  *send(dst: number, stream: number, words: readonly number[], payload: OutPayload | null, onFail: SendFailed): KPath {
+  *send(dst: number, stream: number, words: readonly number[], payload: OutPayload | null, onFail: SendFailed, ticket?: { id: number }): KPath {
     if (words.length > MAX_WORDS || (payload !== null && (payload.len < 0 || payload.len > MAX_PAYLOAD))) throw new Error(`ipc: message too large (${words.length} words, ${payload?.len ?? 0} bytes)`);
     const key = `${dst}:${stream}`;
     const seq = this.seqs.get(key) ?? 0;
@@ -155,6 +155,8 @@ export class Kkt {
     const m: Out = { id: this.nextMsgId++, dst, stream, seq, words, payload: len > 0 ? payload : null, blocks: Math.max(1, Math.ceil(len / this.p.blockBytes)), sent: 0, acked: 0, unacked: [], onFail };
     if (len === 0 && payload?.owned != null) this.k.phys.release(payload.owned);
     this.out.set(m.id, m);
+    // The sender may give the message up later (cancel) by this id.
+    if (ticket !== undefined) ticket.id = m.id;
     this.stats.messagesSent++;
     if (this.p.serialPerNode) {
       const q = this.queues.get(dst);
@@ -166,6 +168,23 @@ export class Kkt {
       this.queues.set(dst, [m]);
     }
     yield* this.pump(m);
+  }
+
+  /**
+   * The sender no longer wants message `msgId` (its request timed out): it
+   * stops holding its kernel buffer and, with NORMA, the queue to its node.
+   * Its sender is not called back. A late ack or completion finds nothing.
+   */
+  *cancel(msgId: number, cpu: Cpu): KPath {
+    const m = this.out.get(msgId);
+    if (m === undefined) return;
+    this.finish(m);
+    yield step('ipc', 'cancel', this.p.ackCycles, `msg ${m.id} to node ${m.dst} given up by its sender`);
+    const q = this.queues.get(m.dst);
+    if (q === undefined) return;
+    if (q[0] === m) return yield* this.next(m.dst, cpu);
+    const i = q.indexOf(m);
+    if (i > 0) q.splice(i, 1);
   }
 
   /** Sends the blocks of `m` that its window allows. */

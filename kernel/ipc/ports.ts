@@ -75,15 +75,15 @@ export class PortSpace {
   private readonly tables = new Map<Process, RightTable>();
   /** NMS: send rights this node holds to ports homed elsewhere, by port. */
   private readonly heldRemote = new Map<number, number>();
-  /** Published ports (the name server of this node), by key. */
-  private readonly published = new Map<number, number>();
+  /** Published ports (the name server of this node), by publisher's uid and key: a uid sees only its own keys. */
+  private readonly published = new Map<string, number>();
   private nextPort = 1;
   readonly stats = { messages: 0, delivered: 0, dropped: 0, nmsUpdates: 0, nmsNotifications: 0, forgeries: 0 };
 
   constructor(private readonly k: Kernel) {
     k.ipc.serve('port', (req, cpu) => this.arrived(req.src, req.words, cpu, req.wantsReply ? () => req.reply([]) : null));
     k.ipc.serve('nms', (req, cpu) => this.countUpdate(req.src, req.words, req.wantsReply ? () => req.reply([0]) : null, cpu));
-    k.ipc.serve('lookup', (req) => this.serveLookup(req.src, req.words[0], (ws) => req.reply(ws), (e, why) => req.refuse(e, why)));
+    k.ipc.serve('lookup', (req) => this.serveLookup(req.src, req.words[0], req.words[1], (ws) => req.reply(ws), (e, why) => req.refuse(e, why)));
   }
 
   table(p: Process): RightTable {
@@ -328,6 +328,19 @@ export class PortSpace {
     port.queue.push(m);
   }
 
+  /** A message a receiver took but could not copy out: back to the head of the queue, or to the next waiting receiver. */
+  *putBack(port: Port, m: PortMsg, cpu: Cpu): KPath {
+    this.stats.delivered--;
+    if (!this.ports.has(port.id)) return yield* this.discard(m, cpu);
+    let t = port.waiters.shift();
+    while (t !== undefined && t.state === 'dead') t = port.waiters.shift();
+    if (t !== undefined) {
+      this.stats.delivered++;
+      return yield* this.k.wake(t, m, cpu);
+    }
+    port.queue.unshift(m);
+  }
+
   /** Takes the next message of a port, or null (the caller then waits in port.waiters). */
   take(port: Port): PortMsg | null {
     const m = port.queue.shift() ?? null;
@@ -337,16 +350,17 @@ export class PortSpace {
 
   // ---- the name server ---------------------------------------------------------------
 
-  publish(key: number, port: Port): boolean {
-    const cur = this.published.get(key);
+  /** Publishes `port` under `key` for processes of `uid` (false: a live port of that uid has the key). */
+  publish(uid: number, key: number, port: Port): boolean {
+    const cur = this.published.get(nameKey(uid, key));
     if (cur !== undefined && this.ports.has(cur)) return false;
-    this.published.set(key, port.id);
+    this.published.set(nameKey(uid, key), port.id);
     return true;
   }
 
-  /** A lookup from node `src`: the port published under `key` (NMS: the home counts `src` as a sender at once). */
-  private *serveLookup(src: number, key: number, reply: (ws: number[]) => KPath, refuse: (errno: number, why: string) => KPath): KPath {
-    const id = this.published.get(key);
+  /** A lookup from node `src` for a process of `uid`: the port that uid published under `key` (NMS: the home counts `src` as a sender at once). */
+  private *serveLookup(src: number, key: number, uid: number, reply: (ws: number[]) => KPath, refuse: (errno: number, why: string) => KPath): KPath {
+    const id = this.published.get(nameKey(uid, key));
     const port = id === undefined ? undefined : this.ports.get(id);
     yield step('ipc', 'lookup', this.cost('right'), `key ${key} for node ${src}: ${port === undefined ? 'none' : `port ${port.id}`}`);
     if (port === undefined) return yield* refuse(-ERRNO.ENOENT, `nothing published under ${key}`);
@@ -359,9 +373,9 @@ export class PortSpace {
     yield* reply([port.id, port.nms ? 1 : 0]);
   }
 
-  /** The port published here under `key`, if any. */
-  lookupLocal(key: number): Port | undefined {
-    const id = this.published.get(key);
+  /** The port `uid` published here under `key`, if any. */
+  lookupLocal(uid: number, key: number): Port | undefined {
+    const id = this.published.get(nameKey(uid, key));
     return id === undefined ? undefined : this.ports.get(id);
   }
 
@@ -391,4 +405,9 @@ function decode(w: readonly number[]): { id: number; msg: PortMsg } | null {
   const kind = KIND_OF.get(kindNo);
   if (kind === undefined || id < 0 || carried < -1 || reply < -1) return null;
   return { id, msg: { kind, words, carried: carried < 0 ? null : { port: carried, nms: nms === 1 }, reply: reply < 0 ? null : reply } };
+}
+
+/** The name server's key: a key is scoped by the uid that published it, so another uid can neither take nor answer it. */
+function nameKey(uid: number, key: number): string {
+  return `${uid}:${key}`;
 }

@@ -46,10 +46,18 @@ const OP = { request: 1, reply: 2, refused: 3, post: 4 } as const;
 /** The reply stream: replies need no order among themselves. */
 const REPLY_STREAM = 0;
 
+/** A request waiting for its reply, and the transport message that carries it (-1 before it is sent). */
+interface Pending {
+  readonly dst: number;
+  readonly service: string;
+  readonly then: IpcContinuation;
+  readonly msg: { id: number };
+}
+
 export class IpcServices {
   readonly transport: Kkt;
   private readonly handlers = new Map<number, { name: string; handler: IpcHandler }>();
-  private readonly pending = new Map<number, { dst: number; service: string; then: IpcContinuation }>();
+  private readonly pending = new Map<number, Pending>();
   private nextReq = 1;
   readonly stats = { requests: 0, replies: 0, posts: 0, refused: 0, noService: 0 };
 
@@ -79,8 +87,10 @@ export class IpcServices {
    * service there), -EINVAL (a bad name, node, word count or payload), or
    * what the handler refused with.
    */
-  *request(dst: number, name: string, words: readonly number[], payload: IpcPayload, then: IpcContinuation): KPath {
+  *request(dst: number, name: string, words: readonly number[], payload: IpcPayload, then: IpcContinuation, ticket?: { id: number }): KPath {
     const id = this.nextReq++;
+    // The requester may give the request up later (forget) by this id.
+    if (ticket !== undefined) ticket.id = id;
     const bad = this.check(dst, name, words, payload);
     if (bad !== null) {
       yield* then({ ok: false, errno: -ERRNO.EINVAL, reason: bad }, this.cpu());
@@ -91,9 +101,22 @@ export class IpcServices {
       yield* then({ ok: false, errno: -ERRNO.ENOMEM, reason: 'no kernel buffer for the payload' }, this.cpu());
       return;
     }
-    this.pending.set(id, { dst, service: name, then });
+    const msg = { id: -1 };
+    this.pending.set(id, { dst, service: name, then, msg });
     this.stats.requests++;
-    yield* this.transport.send(dst, serviceCode(name)!, [OP.request, serviceCode(name)!, id, ...words], out, (reason, cpu) => this.failed(id, reason, cpu));
+    yield* this.transport.send(dst, serviceCode(name)!, [OP.request, serviceCode(name)!, id, ...words], out, (reason, cpu) => this.failed(id, reason, cpu), msg);
+  }
+
+  /**
+   * The requester gave up on request `id` (its deadline passed): its reply,
+   * if one ever comes, is dropped, and its message stops holding a kernel
+   * buffer here (a node that never acknowledges would otherwise keep it).
+   */
+  *forget(id: number, cpu: Cpu): KPath {
+    const p = this.pending.get(id);
+    if (p === undefined) return;
+    this.pending.delete(id);
+    if (p.msg.id >= 0) yield* this.transport.cancel(p.msg.id, cpu);
   }
 
   /** Sends a one-way message to service `name` on node `dst`; `onFail` runs if it cannot be delivered. */

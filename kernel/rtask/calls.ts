@@ -23,8 +23,8 @@ import { createChildren, makeObjects } from './create.ts';
 import { type Outcome, type RJob, copyCycles } from './node.ts';
 import { ALGORITHMS, CREATIONS, PAGINGS, SOURCE, depthOf } from './shape.ts';
 import { IMAGE_AREAS, MAX_VM_AREAS, encodeTemplate, sourceBytes, templateOf } from './template.ts';
-import { startTask, taskEnded } from './teardown.ts';
-import { MAX_THREADS, OP } from './wire.ts';
+import { releaseSource, startTask, taskEnded, terminateRanks } from './teardown.ts';
+import { MAX_THREADS } from './wire.ts';
 
 /** Largest image or job block rtask_create copies in. */
 const MAX_BYTES = 64 * 1024 * 1024;
@@ -129,8 +129,9 @@ export function* sys_rtask_create(c: SyscallCtx): KPath<number> {
   // Tear down every task that was created (all at once; a node that does not answer in time is left).
   const torn = yield* terminateAll(k, src, c.cpu, t, true);
   yield step('rtask', 'create-failed', 0, `${outcome.failure}; ${torn} task(s) torn down`);
+  // The job id and the template's objects go before the reason is copied out: a bad reason buffer must not keep them.
+  releaseSource(n, src);
   yield* writeReason(c, w.reason, w.reason_len, outcome.failure);
-  n.sources.delete(blk.jobId);
   fail('EIO', outcome.failure);
 }
 
@@ -179,41 +180,15 @@ export function* sys_rtask_terminate(c: SyscallCtx): KPath<number> {
   return n;
 }
 
-/**
- * Terminates every rank's task and returns, in the calling thread `t`, how
- * many there were: one after another from the last rank to the first (the
- * kernel keeps no parent/child relation to go down a tree), or all at once
- * when cleaning up after a failed creation. Their objects go afterwards.
- */
+/** Terminates every rank's task (terminateRanks) and returns, in the calling thread `t`, how many answered. */
 function* terminateAll(k: Kernel, j: RJob, cpu: Cpu, t: Thread, atOnce: boolean): KPath<number> {
-  const n = k.rtask;
-  let answered = 0;
-  let left = j.size;
-  let finished = false;
-  const deadline = () => k.engine.now + j.slice;
-  const one = function* (rank: number, next: ((c: Cpu) => KPath) | null): KPath {
-    yield* n.ask(n.nidOf(j, rank), [OP.terminate, j.jobId], null, deadline(), function* (r, c2) {
-      if (r.ok && r.words[1] === 1) answered++;
-      left--;
-      if (next !== null) yield* next(c2);
-      else if (left === 0) {
-        finished = true;
-        yield* k.wake(t, null, c2);
-      }
-    });
-  };
-  if (atOnce) {
-    for (let rank = 0; rank < j.size; rank++) yield* one(rank, null);
-  } else {
-    const seq = function* (rank: number, c: Cpu): KPath {
-      if (rank >= 0) return yield* one(rank, (c2) => seq(rank - 1, c2));
-      finished = true;
-      yield* k.wake(t, null, c);
-    };
-    yield* seq(j.size - 1, cpu);
-  }
-  while (!finished) yield* block();
-  return answered;
+  const box: { answered: number | null } = { answered: null };
+  yield* terminateRanks(k.rtask, j, cpu, atOnce, function* (answered, c) {
+    box.answered = answered;
+    yield* k.wake(t, null, c);
+  });
+  while (box.answered === null) yield* block();
+  return box.answered;
 }
 
 const CALLS: Readonly<Partial<Record<SyscallName, (c: SyscallCtx) => KPath<number>>>> = {

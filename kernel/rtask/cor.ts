@@ -42,7 +42,41 @@ export function corFault(n: RtaskNode, cpu: CoreContext, t: Thread, op: AccessOp
   return corFaultPath(n, j, a, page, cpu, t, op, va, write);
 }
 
+/**
+ * The kernel's own touch of a remote task's page not yet paged in (a
+ * syscall's user-copy): the same page-in a user load takes, without
+ * re-executing an access; its path returns null once the page is mapped, or
+ * the reason it could not be (the task is then killed, as on a user load).
+ * Null when `va` is no such page.
+ */
+export function corPageIn(n: RtaskNode, t: Thread, va: number, write: boolean): KPath<string | null> | null {
+  const j = n.taskOf(t.process);
+  if (j === undefined) return null;
+  const a = j.tpl.areas.find((x) => x.cor && va >= x.start && va < x.start + x.size);
+  if (a === undefined) return null;
+  const page = Math.floor((va - a.start) / PAGE);
+  if (j.installed[a.index]![page] === 1) return null;
+  return pageIn(n, j, a, page, t, va, write);
+}
+
 function* corFaultPath(n: RtaskNode, j: RJob, a: Area, page: number, cpu: CoreContext, t: Thread, op: AccessOp, va: number, write: boolean): KPath {
+  const k = n.k;
+  const v = k.profile.values;
+  const pageVa = a.start + page * PAGE;
+  if ((yield* pageIn(n, j, a, page, t, va, write)) !== null) return;
+  // A fault invalidates the faulting core's entry for the address, then the access re-executes.
+  cpu.core.tlb.invalidatePage(cpu.core.asid, pageVa);
+  const res = userAccess(k, cpu, t, op);
+  if (res.fault !== null) {
+    yield* res.fault;
+    return;
+  }
+  t.userResume = res.value;
+  yield step('cor', 'resume', v['kernel.trapExitCycles'] + res.cycles, `0x${va.toString(16)}`);
+}
+
+/** Fetches `page` of area `a` (blocking `t`) and maps it in `t`'s task; the reason when it cannot be (the task is killed). */
+function* pageIn(n: RtaskNode, j: RJob, a: Area, page: number, t: Thread, va: number, write: boolean): KPath<string | null> {
   const k = n.k;
   const v = k.profile.values;
   const start = k.engine.now;
@@ -63,7 +97,7 @@ function* corFaultPath(n: RtaskNode, j: RJob, a: Area, page: number, cpu: CoreCo
       const why = `copy-on-reference page-in of 0x${pageVa.toString(16)} failed: ${failed}`;
       yield step('cor', 'kill', 0, why);
       k.killProcess(t.process, PAGEIN_FAILED_STATUS, why);
-      return;
+      return why;
     }
   }
   const installed = j.installed[a.index]!;
@@ -77,15 +111,7 @@ function* corFaultPath(n: RtaskNode, j: RJob, a: Area, page: number, cpu: CoreCo
     installed[page] = 1;
     yield step('cor', 'install', v['kernel.mapPageCycles'] + copyCycles(n, PAGE), `page 0x${pageVa.toString(16)} after ${((k.engine.now - start) / 1000).toFixed(0)} ns`);
   }
-  // A fault invalidates the faulting core's entry for the address, then the access re-executes.
-  cpu.core.tlb.invalidatePage(cpu.core.asid, pageVa);
-  const res = userAccess(k, cpu, t, op);
-  if (res.fault !== null) {
-    yield* res.fault;
-    return;
-  }
-  t.userResume = res.value;
-  yield step('cor', 'resume', v['kernel.trapExitCycles'] + res.cycles, `0x${va.toString(16)}`);
+  return null;
 }
 
 /** `waiter` runs once `page` of `obj` is resident (or cannot be); one request to the pager per page at a time. */

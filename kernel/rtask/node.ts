@@ -21,7 +21,7 @@ import { servePage } from './cor.ts';
 import { serveArea, serveCreate, serveState, serveTask, serveThread } from './create.ts';
 import { SOURCE } from './shape.ts';
 import type { Area, TemplateDesc } from './template.ts';
-import { serveAttach, serveDetach, serveStart, serveTerminate, taskEnded } from './teardown.ts';
+import { creatorEnded, serveAttach, serveDetach, serveStart, serveTerminate, taskEnded } from './teardown.ts';
 import { OP, type Plan, SERVICE, opOf } from './wire.ts';
 
 /** One area's VM object on a node: the source's copy of the template, or a node's cache of the pages it paged in. */
@@ -160,6 +160,7 @@ export class RtaskNode {
    */
   *ask(dst: number, words: readonly number[], payload: IpcPayload, deadline: number, then: (r: IpcReply, cpu: Cpu) => KPath): KPath {
     let done = false;
+    const ticket = { id: -1 };
     const k = this.k;
     const stats = this.stats;
     const timer =
@@ -172,6 +173,8 @@ export class RtaskNode {
               if (done) return;
               done = true;
               stats.timeouts++;
+              // The request is given up: its message no longer holds a kernel buffer here.
+              yield* k.ipc.forget(ticket.id, k.cpus[tc.index]);
               yield* then({ ok: false, errno: -ERRNO.ETIMEDOUT, reason: `no answer from node ${dst} (timeout)` }, k.cpus[tc.index]);
             },
           })
@@ -181,14 +184,14 @@ export class RtaskNode {
       done = true;
       if (timer !== null) k.timer(0).remove(timer);
       yield* then(r, cpu);
-    });
+    }, ticket);
   }
 
   /** The process `p` ended: a remote task's objects go once no child refers to them. */
   processEnded(p: Process): void {
     const j = this.taskOf(p);
     if (j !== undefined) taskEnded(this, j);
-    for (const s of this.sources.values()) if (s.owner === p) taskEnded(this, s);
+    for (const s of this.sources.values()) if (s.owner === p) creatorEnded(this, s);
   }
 }
 

@@ -121,3 +121,72 @@ export function* teardown(n: RtaskNode, j: RJob, cpu: Cpu): KPath {
   };
   yield* next(0, cpu);
 }
+
+/**
+ * Terminates every rank's task of the source job `j` and calls `then` with
+ * how many answered that they terminated one: one after another from the
+ * last rank to the first (the kernel keeps no parent/child relation to go
+ * down a tree), or all at once (cleaning up after a failed creation, or
+ * after the creating process ended). Their objects go afterwards.
+ */
+export function* terminateRanks(n: RtaskNode, j: RJob, cpu: Cpu, atOnce: boolean, then: (answered: number, cpu: Cpu) => KPath): KPath {
+  let answered = 0;
+  let left = j.size;
+  const deadline = () => n.k.engine.now + j.slice;
+  const one = function* (rank: number, next: ((c: Cpu) => KPath) | null): KPath {
+    yield* n.ask(n.nidOf(j, rank), [OP.terminate, j.jobId], null, deadline(), function* (r, c2) {
+      if (r.ok && r.words[1] === 1) answered++;
+      left--;
+      if (next !== null) yield* next(c2);
+      else if (left === 0) yield* then(answered, c2);
+    });
+  };
+  if (atOnce) {
+    for (let rank = 0; rank < j.size; rank++) yield* one(rank, null);
+    return;
+  }
+  const seq = function* (rank: number, c: Cpu): KPath {
+    if (rank >= 0) return yield* one(rank, (c2) => seq(rank - 1, c2));
+    yield* then(answered, c);
+  };
+  yield* seq(j.size - 1, cpu);
+}
+
+/**
+ * The process that created source job `j` ended. Tasks it never started
+ * would stay suspended on their nodes for good (nobody else may start or
+ * terminate them), so they are terminated as rtask_terminate would; their
+ * tear-down then releases the source's objects. Started tasks run on and
+ * end by themselves. Called from the exit path, which takes no steps: the
+ * work runs as the kernel's deferred work.
+ */
+export function creatorEnded(n: RtaskNode, j: RJob): void {
+  if (j.started || j.ended) return taskEnded(n, j);
+  const k = n.k;
+  k.timer(0).add({
+    at: k.engine.now,
+    kind: 'sleep',
+    thread: null,
+    *expire(tc) {
+      yield step('rtask', 'orphaned', k.profile.values['kernel.syscallWorkCycles'], `job ${j.jobId}: its creator ended before starting its ${j.created} task(s)`);
+      yield* terminateRanks(n, j, k.cpus[tc.index], true, function* (answered) {
+        yield step('rtask', 'orphans-terminated', 0, `job ${j.jobId}: ${answered} task(s)`);
+      });
+      taskEnded(n, j);
+    },
+  });
+}
+
+/**
+ * Drops the source job `j` at once after a failed creation: its job id is
+ * free again and its objects' frames go back. The tasks that existed were
+ * terminated first; a detach that comes later finds no object and is refused.
+ */
+export function releaseSource(n: RtaskNode, j: RJob): void {
+  if (j.torn) return;
+  j.ended = true;
+  j.tearing = true;
+  for (const o of j.objects) if (o !== null) n.k.phys.release(o.pa);
+  j.torn = true;
+  n.sources.delete(j.jobId);
+}
