@@ -25,7 +25,6 @@ describe('a syscall buffer in a copy-on-reference page', () => {
       const sys = new System({ profile: getProfile('paragon'), shape: { kind: 'mesh', dims: [3] }, seed: 1 });
       const job = launch(sys, { load, fanout: { kind: 'binomial' }, programs: [prog], map: [{ firstNid: 0, count: 2, image: 0 }], argv: [], timeoutUs: 1e6, rtask: load === 'crtc' ? DEFAULT_RTASK : undefined });
       sys.run({ done: () => sys.jobDone(job), until: 100e12 });
-      console.log(load, 'yod exit', job.yod?.exitStatus, job.yod?.stdout?.join?.('') ?? job.yod?.stdout, job.yod?.stderr);
       expect(job.yod?.exitStatus).toBe(0);
     });
   }

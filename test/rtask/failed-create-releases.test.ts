@@ -63,10 +63,8 @@ describe('a failed remote task creation', () => {
     };
     const used0 = go(0, false).k.phys.usedBytes;
     const used5 = go(5, false).k.phys.usedBytes;
-    console.log('node-2 kernel memory used after the process exited: 0 failed creations', used0, '5 failed creations', used5);
     const { k, job } = go(5, true);
     const r = Object.fromEntries(job.ranks[0].process!.results);
-    console.log(r, 'used before', used0, 'after exit', k.phys.usedBytes, 'sources', [...k.rtask.sources.keys()]);
     for (let i = 0; i < 5; i++) expect(r[`fail_${i}`]).toBe(E('EIO'));
     // Expected: five failed creations leave no kernel memory behind once the process exited (seen: ~6.6 MB, the template objects).
     expect(used5).toBe(used0);

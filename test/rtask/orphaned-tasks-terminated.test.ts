@@ -35,12 +35,10 @@ describe('remote tasks whose creator exited', () => {
     sys.run({ done: () => sys.jobDone(job), until: 100e12 });
     sys.run({ until: sys.now + 100e12 });
     const left = [0, 1, 2].map((n) => sys.kernel(n).liveProcesses().map((p) => `${p.pid}:${p.name}:uid${p.info.uid}`));
-    console.log(job.ranks[0].process!.stdout ?? '', 'created', job.ranks[0].process!.results.get('created'), 'left on nodes 0-2 after 100 s:', JSON.stringify(left));
     // A later job of another user on those nodes (yod on the service node 3).
     for (const load of ['crtc', 'two-phase'] as const) {
       const later = launch(sys, { load, fanout: { kind: 'binomial' }, programs: [APPS.hello], map: [{ firstNid: 0, count: 3, image: 0 }], argv: [], timeoutUs: 1e6, jobId: load === 'crtc' ? 5 : 6, rtask: load === 'crtc' ? DEFAULT_RTASK : undefined });
       sys.run({ done: () => sys.jobDone(later), until: sys.now + 100e12 });
-      console.log(load, 'later job:', later.yod?.exitStatus, JSON.stringify(later.yod?.stderr ?? '').slice(0, 200));
     }
     expect(job.ranks[0].process!.results.get('created')).toBe(3);
     // Expected: nothing of job 77 is left once its creator is gone.

@@ -56,7 +56,6 @@ describe('the user DSM, attacked by another job of the same uid', () => {
     const vp = v.ranks[0].process!;
     const a = sys.launchDirect(attacker, [2, 3], [String(0), String(vp.pid)], 1000);
     const stop = sys.run({ done: () => sys.jobDone(v) && sys.jobDone(a), until: 20e12 });
-    console.log('victim:', v.ranks.map((r) => [r.process!.exitStatus, r.process!.exitReason]), 'read', v.ranks[1].process!.results.get('read'), 'stop', stop.kind);
     expect(v.ranks.map((r) => r.process!.exitStatus)).toEqual([0, 0]);
     expect(v.ranks[1].process!.results.get('read')).toBe(0x5ec2e7);
     expect(stop.kind).toBe('done');
