@@ -52,6 +52,8 @@ interface KChannel {
   /** The thread waiting in unet_open, and the open's id. */
   waiter: Thread | null;
   req: number;
+  /** Whether our process called unet_open on it (false: only the peer opened it, we accepted). */
+  ownerOpened: boolean;
 }
 
 export interface KEndpoint {
@@ -189,11 +191,14 @@ export class UnetKernel {
     const existing = ep.channels.get(chan);
     if (existing !== undefined) {
       if (!samePeer(existing.peer, peer)) fail('EBUSY', `channel ${chan} is open to another peer`);
-      if (existing.txTag !== null) return 0;
+      if (existing.txTag !== null) {
+        existing.ownerOpened = true;
+        return 0;
+      }
       fail('EBUSY', `channel ${chan} is being opened`);
     }
     yield step('unet', 'open', this.v['kernel.syscallWorkCycles'], `endpoint ${ep.id} chan ${chan} -> node ${peer.nid} pid ${peer.pid} ep ${peer.ep} chan ${peer.chan}`);
-    const c: KChannel = { peer, rxTag: this.newTag(), txTag: null, waiter: null, req: this.nextReq++ };
+    const c: KChannel = { peer, rxTag: this.newTag(), txTag: null, waiter: null, req: this.nextReq++, ownerOpened: true };
     if (samePeer(peer, { nid: this.k.nid, pid: ep.owner.pid, ep: ep.handle, chan })) {
       // A channel to itself (loopback): what it sends, it receives, on the one tag.
       c.txTag = c.rxTag;
@@ -241,7 +246,7 @@ export class UnetKernel {
       this.program(ep, to.chan, c);
       return c.rxTag;
     }
-    const n: KChannel = { peer: from, rxTag: this.newTag(), txTag: theirTag, waiter: null, req: 0 };
+    const n: KChannel = { peer: from, rxTag: this.newTag(), txTag: theirTag, waiter: null, req: 0, ownerOpened: false };
     ep.channels.set(to.chan, n);
     this.program(ep, to.chan, n);
     return n.rxTag;
@@ -282,8 +287,11 @@ export class UnetKernel {
     const ep = p === undefined ? undefined : this.byHandle(p, to.ep);
     const c = ep?.channels.get(to.chan);
     if (ep === undefined || c === undefined || !samePeer(c.peer, from) || c.txTag !== tag) return null;
-    ep.channels.delete(to.chan);
     this.nic.clearChannel(ep.id, to.chan);
+    // A channel only the peer opened stays on our side, so that our own unet_open of it, which may come after the
+    // peer has gone (a rank that exits while a slower one is still opening), finds it open as the peer left it;
+    // its sends then come back BAD_CHANNEL, as on any channel whose peer closed.
+    if (c.ownerOpened) ep.channels.delete(to.chan);
     return c.waiter;
   }
 
