@@ -124,6 +124,19 @@ export class Memory {
     return { va, len: bytes.length };
   }
 
+  /**
+   * Gives back the block `alloc(n)` returned at `va` when it is still the
+   * heap's last one (a library call's scratch: its arguments, a timespec, a
+   * string to print). Without this every nanosleep and print moved the heap,
+   * so two ranks that retried a different number of times laid out their
+   * later buffers at different addresses, and SPMD code that names the
+   * peer's buffer by its own address missed it.
+   */
+  release(va: number, n: number): void {
+    const h = this.shared;
+    if (h.heapTop === va + Math.max(1, n)) h.heapTop = va;
+  }
+
   /** Allocates `n` bytes (16-byte aligned) from the heap, moving the break with brk. */
   *alloc(n: number): U<number> {
     if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`mem.alloc: ${n} is not a size (a whole number of bytes, 0 or more)`);

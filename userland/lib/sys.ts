@@ -71,7 +71,9 @@ export class Sys {
   /** Writes text to stdout (copying it into user memory first). */
   *print(text: string, fd = 1): U<number> {
     const s = yield* this.mem.string(text);
-    return yield* this.write(fd, s.va, s.len);
+    const r = yield* this.write(fd, s.va, s.len);
+    this.mem.release(s.va, s.len + 1);
+    return r;
   }
 
   *mmap(addr: number, length: number, prot: number, flags: number, fd = -1, offset = 0): U<number> {
@@ -99,7 +101,9 @@ export class Sys {
     const ts = yield* this.mem.alloc(16);
     yield* this.mem.storeU64(ts, Math.floor(ns / 1e9));
     yield* this.mem.storeU64(ts + 8, ns % 1e9);
-    return yield* this.raw(SYS.nanosleep, ts, 0);
+    const r = yield* this.raw(SYS.nanosleep, ts, 0);
+    this.mem.release(ts, 16);
+    return r;
   }
 
   *getpid(): U<number> {
@@ -132,10 +136,9 @@ export class Sys {
   *clockNs(): U<number> {
     const ts = yield* this.mem.alloc(16);
     const r = yield* this.raw(SYS.clock_gettime, CLOCK_MONOTONIC, ts);
-    if (r < 0) return r;
-    const sec = Number(yield* this.mem.loadU64(ts));
-    const nsec = Number(yield* this.mem.loadU64(ts + 8));
-    return sec * 1e9 + nsec;
+    const ns = r < 0 ? r : Number(yield* this.mem.loadU64(ts)) * 1e9 + Number(yield* this.mem.loadU64(ts + 8));
+    this.mem.release(ts, 16);
+    return ns;
   }
 
   *getcpu(): U<number> {
@@ -162,6 +165,7 @@ export class Sys {
     yield* this.raw(SYS.lwk_job_map, buf, n);
     const out: { nid: number; pid: number }[] = [];
     for (let i = 0; i < n; i++) out.push({ nid: Number(yield* this.mem.loadU64(buf + 16 * i)), pid: Number(yield* this.mem.loadU64(buf + 16 * i + 8)) });
+    this.mem.release(buf, 16 * n);
     return out;
   }
 
@@ -193,7 +197,9 @@ export class Sys {
   *imageCheck(va: number, len: number): U<{ rc: number; reason: string }> {
     const buf = yield* this.mem.alloc(256);
     const rc = yield* this.raw(SYS.lwk_image_check, va, len, buf, 256);
-    return { rc, reason: rc < 0 ? yield* this.mem.cstring(buf, 256) : '' };
+    const reason = rc < 0 ? yield* this.mem.cstring(buf, 256) : '';
+    this.mem.release(buf, 256);
+    return { rc, reason };
   }
 
   /**
@@ -221,7 +227,10 @@ export class Sys {
     ];
     for (const [i, v] of words) yield* this.mem.storeU64(args + 8 * i, v);
     const rc = yield* this.raw(SYS.rtask_create, args);
-    return { rc, reason: rc < 0 ? yield* this.mem.cstring(reason, 256) : '' };
+    const why = rc < 0 ? yield* this.mem.cstring(reason, 256) : '';
+    this.mem.release(reason, 256);
+    this.mem.release(args, 8 * RTASK.ARG_WORDS);
+    return { rc, reason: why };
   }
 
   /** Starts the tasks rtask_create made for job `jobId`. */
@@ -241,9 +250,10 @@ export class Sys {
   /** Publishes a named number for the run report. Integers exactly; others as doubles. */
   *publish(name: string, value: number): U<number> {
     const s = yield* this.mem.string(name);
-    if (Number.isSafeInteger(value)) return yield* this.raw(SYS.lwk_publish, s.va, s.len, BigInt(value), 0);
     const dv = new DataView(new ArrayBuffer(8));
     dv.setFloat64(0, value, true);
-    return yield* this.raw(SYS.lwk_publish, s.va, s.len, dv.getBigUint64(0, true), 1);
+    const r = Number.isSafeInteger(value) ? yield* this.raw(SYS.lwk_publish, s.va, s.len, BigInt(value), 0) : yield* this.raw(SYS.lwk_publish, s.va, s.len, dv.getBigUint64(0, true), 1);
+    this.mem.release(s.va, s.len + 1);
+    return r;
   }
 }

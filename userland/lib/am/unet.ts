@@ -9,7 +9,7 @@
 import type { Env } from '../runtime.ts';
 import type { U } from '../ops.ts';
 import { ERRNO } from '../abi.gen.ts';
-import { UNET_FLAG, UNET_LIMITS, UNET_STATUS, type UnetEndpoint, UnetError, type UnetPeer, unetBuffer, unetClose, unetCreate, unetDrops, unetFlush, unetOpen, unetPoll, unetRelease, unetSend, unetSendsPending } from '../unet.ts';
+import { UNET_FLAG, UNET_LIMITS, UNET_STATUS, type UnetEndpoint, UnetError, type UnetMessage, type UnetPeer, unetBuffer, unetClose, unetCreate, unetDrops, unetFlush, unetOpen, unetPoll, unetRelease, unetSend, unetSendsPending } from '../unet.ts';
 import { AmError } from './am.ts';
 import type { AmIncoming, AmTransport } from './transport.ts';
 import { AM_HEADER_BYTES } from './wire.ts';
@@ -32,7 +32,9 @@ export function* amOverUnet(env: Env, opts: AmUnetOptions = {}): U<AmTransport> 
   const map = yield* env.sys.jobMap();
   // SPMD: every rank's endpoint has the same handle, and channel r leads to rank r.
   for (let r = 0; r < size; r++) if (r !== rank) yield* openToRank(env, ep, r, { nid: map[r].nid, pid: map[r].pid, ep: ep.id, chan: rank });
-  return new UnetTransport(env, ep, rank, size, bufBytes);
+  const t = new UnetTransport(env, ep, rank, size, bufBytes);
+  yield* t.setupBarrier();
+  return t;
 }
 
 /**
@@ -54,8 +56,17 @@ function* openToRank(env: Env, ep: UnetEndpoint, r: number, peer: UnetPeer): U {
   }
 }
 
+/**
+ * A set-up barrier message: 4 bytes, shorter than any Active Message's
+ * header, so it can never be taken for one. The word is the round.
+ */
+const BARRIER_BYTES = 4;
+const BARRIER_MAGIC = 0x42520000;
+
 class UnetTransport implements AmTransport {
   readonly name = 'unet';
+  /** Messages that came in during the set-up barrier, for the first polls. */
+  private readonly held: AmIncoming[] = [];
 
   constructor(
     private readonly env: Env,
@@ -67,18 +78,78 @@ class UnetTransport implements AmTransport {
 
   *send(dest: number, header: Uint8Array, data: number, len: number): U {
     const { env, ep } = this;
-    // The buffer of the next slot is free once the NIC has taken every earlier send of that slot.
-    while ((yield* unetSendsPending(env, ep)) >= ep.entries) yield* env.compute(50);
-    const buf = unetBuffer(ep, ep.sendTail % ep.entries);
+    const buf = yield* this.nextSendBuffer();
     yield* env.mem.store(ep.va + buf, header);
     if (len > 0) yield* env.mem.store(ep.va + buf + header.length, yield* env.mem.load(data, len));
-    if (!(yield* unetSend(env, ep, dest, buf, header.length + len))) throw new AmError(`rank ${this.rank}: the U-Net send queue refused a slot it had room for`);
+    yield* this.ring(dest, buf, header.length + len);
+  }
+
+  /**
+   * Set-up ends when every rank has opened its channels (as AM over Portals
+   * ends in a barrier): a rank that went on at once could exit, and its
+   * endpoint with it, while a slower rank was still opening the channel to
+   * it. A dissemination barrier: in round k each rank tells rank+2^k and
+   * hears from rank-2^k, so a receive queue holds at most one barrier
+   * message a round however many ranks there are. An Active Message from a
+   * rank already past the barrier is kept for the first polls.
+   */
+  *setupBarrier(): U {
+    const { env, ep, rank, size } = this;
+    const heard = new Set<number>();
+    for (let k = 0, dist = 1; dist < size; k++, dist *= 2) {
+      yield* this.sendRaw((rank + dist) % size, words32(BARRIER_MAGIC + k));
+      while (!heard.has(k)) {
+        const m = yield* unetPoll(env, ep);
+        if (m === null) {
+          yield* env.compute(200);
+          continue;
+        }
+        const round = yield* this.barrierRound(m);
+        if (round !== null) {
+          heard.add(round);
+          yield* unetRelease(env, ep, m);
+        } else this.held.push(yield* this.take(m));
+      }
+    }
+    // The last round's message must leave before this rank may exit with its endpoint.
+    yield* unetFlush(env, ep);
+  }
+
+  /** The round of a barrier message from a rank of the job, or null for anything else. */
+  private *barrierRound(m: UnetMessage): U<number | null> {
+    if (m.status !== UNET_STATUS.OK || m.len !== BARRIER_BYTES || (m.flags & UNET_FLAG.DIRECT) !== 0 || !this.opened(m.chan)) return null;
+    const w = new DataView((yield* this.env.mem.load(this.ep.va + m.offset, BARRIER_BYTES)).buffer).getUint32(0, true);
+    return w >= BARRIER_MAGIC && w < BARRIER_MAGIC + 32 ? w - BARRIER_MAGIC : null;
+  }
+
+  private *sendRaw(dest: number, bytes: Uint8Array): U {
+    const buf = yield* this.nextSendBuffer();
+    yield* this.env.mem.store(this.ep.va + buf, bytes);
+    yield* this.ring(dest, buf, bytes.length);
+  }
+
+  /** The buffer of the next send slot, once the NIC has taken every earlier send of that slot. */
+  private *nextSendBuffer(): U<number> {
+    const { env, ep } = this;
+    while ((yield* unetSendsPending(env, ep)) >= ep.entries) yield* env.compute(50);
+    return unetBuffer(ep, ep.sendTail % ep.entries);
+  }
+
+  private *ring(dest: number, buf: number, len: number): U {
+    if (!(yield* unetSend(this.env, this.ep, dest, buf, len))) throw new AmError(`rank ${this.rank}: the U-Net send queue refused a slot it had room for`);
   }
 
   *poll(): U<AmIncoming | null> {
-    const { env, ep } = this;
-    const m = yield* unetPoll(env, ep);
+    const held = this.held.shift();
+    if (held !== undefined) return held;
+    const m = yield* unetPoll(this.env, this.ep);
     if (m === null) return null;
+    return yield* this.take(m);
+  }
+
+  /** Reads and releases a received message: its bytes if it is an Active Message of this job. */
+  private *take(m: UnetMessage): U<AmIncoming> {
+    const { env, ep } = this;
     // AM never sends by direct access, and listens only on the channels it opened itself (to the job's other
     // ranks): anything else is no Active Message of this job, and goes as lost (src -1).
     const ours = (m.flags & UNET_FLAG.DIRECT) === 0 && this.opened(m.chan);
@@ -101,4 +172,10 @@ class UnetTransport implements AmTransport {
   *flush(): U {
     yield* unetFlush(this.env, this.ep);
   }
+}
+
+function words32(w: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, w >>> 0, true);
+  return b;
 }
