@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/setup/bounded-runs.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // One test file per core. Vitest's default leaves a core to its main
