@@ -93,7 +93,7 @@ describe('the multi-rank runner', () => {
 });
 
 describe('margay conformance portals4 --ranks', () => {
-  const margay = (...args: string[]) => spawnSync(process.execPath, ['bin/margay.js', ...args], { encoding: 'utf8' });
+  const margay = (...args: string[]) => spawnSync(process.execPath, ['bin/margay.js', ...args], { encoding: 'utf8', timeout: 120_000 });
 
   it('runs a directory on the ranks asked for and says so in the JSON', () => {
     const r = margay('conformance', 'portals4', `${SUITE}/test_n4`, '--ranks', '4', '--json');

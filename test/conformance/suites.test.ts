@@ -5,7 +5,7 @@ import { conformanceRoot, suiteDir } from './suites.ts';
 function vitest(env: Record<string, string | undefined>) {
   const e = { ...process.env, ...env };
   for (const k of Object.keys(e)) if (e[k] === undefined) delete e[k];
-  return spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', 'test/conformance/ebpf.test.ts'], { encoding: 'utf8', env: e as NodeJS.ProcessEnv });
+  return spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', 'test/conformance/ebpf.test.ts'], { encoding: 'utf8', timeout: 120_000, env: e as NodeJS.ProcessEnv });
 }
 
 describe('looking up the conformance suites', () => {

@@ -13,7 +13,7 @@ describe('docs/DSM-KERNEL.md', () => {
   });
 
   it('gives the redstorm fault costs a fresh run of examples/dsm/fault-anatomy.ts measures', () => {
-    const r = spawnSync(process.execPath, ['bin/margay.js', 'run', './examples/dsm/fault-anatomy.ts', '--nodes', '4', '--json'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['bin/margay.js', 'run', './examples/dsm/fault-anatomy.ts', '--nodes', '4', '--json'], { encoding: 'utf8', timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
     const res = JSON.parse(r.stdout).results as Record<string, { max: number }>;
     const row = ['read_zero', 'read_remote', 'write_remote', 'write_upgrade_inv2'].map((k) => `${res[`${k}_ns`].max} ns`).join(' | ');

@@ -12,7 +12,7 @@ import { runJob } from './helpers.ts';
 
 describe('the kernel DSM for a user', () => {
   it('runs the documented example (examples/dsm/kernel-counter.ts) on 4 nodes: the counter is exact', () => {
-    const r = spawnSync(process.execPath, ['bin/margay.js', 'run', './examples/dsm/kernel-counter.ts', '--nodes', '4', '--json'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['bin/margay.js', 'run', './examples/dsm/kernel-counter.ts', '--nodes', '4', '--json'], { encoding: 'utf8', timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
     const rep = JSON.parse(r.stdout);
     expect(rep.job.status).toBe('completed');

@@ -17,7 +17,7 @@ describe('docs/DSM.md', () => {
 
   for (const impl of ['kernel', 'user']) {
     it(`runs the example under margay run with the ${impl} DSM: the sum is right`, () => {
-      const r = spawnSync(process.execPath, ['bin/margay.js', 'run', './examples/dsm/shared-sum.ts', '--nodes', '3', '--json', '--', impl], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['bin/margay.js', 'run', './examples/dsm/shared-sum.ts', '--nodes', '3', '--json', '--', impl], { encoding: 'utf8', timeout: 120_000 });
       expect(r.status, r.stderr).toBe(0);
       const rep = JSON.parse(r.stdout);
       expect(rep.job.status).toBe('completed');

@@ -25,7 +25,7 @@ describe('distributed IPC in the monitor and the CLI', () => {
 
   it('runs ipc_rpc from the CLI and publishes the null RPC figures (DIPC, the default transport)', () => {
     // `margay run --transport norma|dipc` is wired by the remote-tasking branch (h-crtc); the monitor's boot takes it here.
-    const ok = spawnSync(process.execPath, ['bin/margay.js', 'run', 'ipc_rpc', '--load', 'direct', '--nodes', '2', '--profile', 'paragon', '--json', '--', '3'], { encoding: 'utf8' });
+    const ok = spawnSync(process.execPath, ['bin/margay.js', 'run', 'ipc_rpc', '--load', 'direct', '--nodes', '2', '--profile', 'paragon', '--json', '--', '3'], { encoding: 'utf8', timeout: 120_000 });
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/"local_rpc_ns": 3\d{5},/);
     expect(ok.stdout).toMatch(/"remote_rpc_ns": 12\d{5}/);

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
 function margay(...args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/margay.js', ...args], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['bin/margay.js', ...args], { encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

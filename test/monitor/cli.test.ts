@@ -12,7 +12,7 @@ function margay(...args: string[]) {
 }
 
 function margayIn(cwd: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd });
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, cwd });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -181,7 +181,7 @@ describe('the margay command line', () => {
   });
 
   it('ends quietly when the reader of its output stops reading (margay run ... | head -1)', () => {
-    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" run hello --nodes 16 | head -1`], { encoding: 'utf8' });
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" run hello --nodes 16 | head -1`], { encoding: 'utf8', timeout: 120_000 });
     expect(r.stdout).toMatch(/^hello on 16 rank\(s\)/);
     expect(r.stderr).toBe('');
   });

@@ -58,7 +58,7 @@ describe('docs/MONITOR.md', () => {
   // Through the CLI, as `npm run docs` replays it: a program's text is the source of its
   // main as the TypeScript loader emits it, so a run under vitest's loader differs in image size.
   it('shows a sample session that is what the monitor prints today (npm run docs replays it)', () => {
-    const r = spawnSync(process.execPath, ['bin/margay.js', 'docs', '--check'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['bin/margay.js', 'docs', '--check'], { encoding: 'utf8', timeout: 120_000 });
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);
     const prose = readFileSync('docs/MONITOR.prose.md', 'utf8');

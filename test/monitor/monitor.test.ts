@@ -8,7 +8,7 @@ import { MonitorSession } from '../../monitor/session.ts';
 function script(lines: string[]) {
   const file = join(mkdtempSync(join(tmpdir(), 'margay-')), 'script.txt');
   writeFileSync(file, lines.join('\n') + '\n');
-  const r = spawnSync(process.execPath, ['bin/margay.js', 'monitor', '--script', file], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['bin/margay.js', 'monitor', '--script', file], { encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

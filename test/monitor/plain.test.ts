@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
-const margay = (args: string[], input?: string) => spawnSync(process.execPath, ['bin/margay.js', 'monitor', ...args], { encoding: 'utf8', input });
+const margay = (args: string[], input?: string) => spawnSync(process.execPath, ['bin/margay.js', 'monitor', ...args], { encoding: 'utf8', timeout: 120_000, input });
 
 describe('the plain-text monitor from scripts and standard input', () => {
   const examples = readdirSync('examples/monitor').filter((f) => f.endsWith('.txt'));

@@ -6,7 +6,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { main } from '../../monitor/cli.ts';
 
 function margay(...args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/margay.js', ...args], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['bin/margay.js', ...args], { encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
