@@ -4,6 +4,7 @@
 // deliberate change to simulated behaviour regenerates them in its own commit
 // (`npm run goldens`) and says why.
 
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -51,4 +52,14 @@ describe('golden reports: simulated results stay byte-identical', () => {
       expect(text).toBe(readFileSync(file, 'utf8'));
     });
   }
+});
+
+describe('golden reports are what a user sees', () => {
+  it('match what the margay command prints for the same command line (compiled by tsx, not vite)', () => {
+    const argv = GOLDEN_RUNS['hello-64-two-phase-binomial'];
+    const r = spawnSync(process.execPath, ['bin/margay.js', 'run', ...argv, '--json'], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const { host: _host, ...rest } = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(JSON.stringify(rest, null, 2) + '\n').toBe(readFileSync(join(DIR, 'hello-64-two-phase-binomial.json'), 'utf8'));
+  });
 });

@@ -41,7 +41,7 @@ describe('the plain-text monitor', () => {
     expect(regs).toMatch(/rax=0000000000000001/);
     expect((await s.exec('info tlb 0.0'))[0]).toMatch(/entries, hits \d+, misses \d+/);
     expect((await s.exec('info apic 0.1')).join('\n')).toMatch(/pending \(irr\): .*\n  in service \(isr\): /);
-    expect((await s.exec('x 0/100 0x400000 16'))[0]).toMatch(/^\s+0x400000  6d 61 72 67 61 79 2d 74 65 78 74 20 31 00 68 65  margay-text 1.he/);
+    expect((await s.exec('x 0/100 0x400000 16'))[0]).toMatch(/^\s+0x400000  6d 61 72 67 61 79 2d 74 65 78 74 20 32 00 68 65  margay-text 2.he/);
     expect(await s.exec('frobnicate')).toEqual(["error: unknown command 'frobnicate' (try 'help')"]);
   });
 

@@ -13,6 +13,7 @@
 // Program state belongs in simulated memory or in locals: a module-level
 // variable would be shared by every process on every node.
 
+import { createHash } from 'node:crypto';
 import type { UserCode, UserProgram } from '../../kernel/abi.ts';
 import { AT_MARGAY_JOB, ENTRY_START, JOB_BLOCK, KMSG, LAYOUT } from './abi.gen.ts';
 import { type JobInfo, decodeJobBlock } from './jobblock.ts';
@@ -82,11 +83,16 @@ export function program(name: string, main: Main, opts: ProgramOptions = {}): Us
 }
 
 /**
- * The text segment an image carries for a program: its name and the source
- * of its main, so that an image's hash changes whenever its code does.
+ * The text segment an image carries for a program: its name and a digest of
+ * its main's source, so that an image changes whenever its code does. The
+ * digest, not the source itself: the source is as the host's compiler left
+ * it (tsx for the margay command, vite under vitest, each version its own
+ * whitespace and import names), and an image whose length followed it made
+ * every load time depend on the compiler.
  */
 function programText(name: string, main: Main): Uint8Array {
-  return new TextEncoder().encode(`margay-text 1\0${name}\0${main.toString()}\0`);
+  const digest = createHash('sha256').update(main.toString()).digest('hex');
+  return new TextEncoder().encode(`margay-text 2\0${name}\0${digest}\0`);
 }
 
 /** Fresh code for one process: its own function table and shared heap state. */
