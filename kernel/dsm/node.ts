@@ -12,7 +12,9 @@ import type { Process, Thread } from '../process.ts';
 import { Pin } from '../pin.ts';
 import { RxWaits } from '../rxwaits.ts';
 import { type KPath, step } from '../step.ts';
-import { serveMessage, transmitFailed } from './protocol.ts';
+import { pagesOnNodeDown, serveMessage, transmitFailed } from './protocol.ts';
+import { syncOnNodeDown } from './sync.ts';
+import { DsmWatch } from './watch.ts';
 import { type DsmCounters, DsmRegion, PAGE, keyString } from './region.ts';
 import { COOKIE_BASE } from '../nicwire.ts';
 import { type DsmHeader, type DsmMsgType, type RegionKey, decodeDsm, encodeDsm, sameKey } from './wire.ts';
@@ -83,6 +85,8 @@ export class DsmNode {
   readonly creating = new Map<string, Thread>();
   /** Ranks here (by job and rank: an exec keeps the rank) that rank 0's node expects in a create they have not entered. */
   private readonly expected = new Map<string, RegionKey>();
+  /** Probes the nodes this node waits on (watch.ts). */
+  private readonly watch = new DsmWatch(this);
 
   constructor(readonly k: Kernel) {}
 
@@ -105,6 +109,7 @@ export class DsmNode {
     const cookie = this.nextCookie++;
     const pin = payloadPa === null || !(ep instanceof DsmRegion) ? null : Pin.of(this.k.phys, [{ pa: payloadPa, len: PAGE, base: ep.pa }]);
     this.sent.set(cookie, { ep, header, dstRank, pin });
+    if (ep instanceof DsmRegion) this.watch.arm();
     ep.stats.messages++;
     if (payloadPa !== null) ep.stats.dataBytes += PAGE;
     this.k.node.nic.transmit({ dst: ep.nids[dstRank], header: encodeDsm(header), payloadAddr: payloadPa ?? 0, payloadLen: payloadPa === null ? 0 : PAGE, cookie });
@@ -124,6 +129,11 @@ export class DsmNode {
       return;
     }
     if (s.header.type === 'expect') return;
+    if (s.header.type === 'probe') {
+      const r = this.regions.get(keyString(s.ep.key));
+      if (r !== undefined) yield* this.nodeDown(r, node, cpu);
+      return;
+    }
     if (s.ep instanceof DsmRegion) yield* transmitFailed(this, s.ep, s.header, s.dstRank, cpu);
   }
 
@@ -182,7 +192,29 @@ export class DsmNode {
       yield step('dsm', 'drop', cost, `${h.type} from node ${rx.src}: ${r === undefined ? 'no such region here' : `it claims rank ${h.src}`}`);
       return;
     }
+    this.watch.arm();
     yield* serveMessage(this, r, h, rx, cpu);
+  }
+
+  // ---- nodes that go down -------------------------------------------------------------
+
+  /** Sends a probe to `node` (watch.ts); it is not counted in the region's message figures. */
+  probe(r: DsmRegion, node: number): void {
+    const rank = r.rankOfNid(node);
+    if (rank >= 0) this.send({ key: r.key, rank: r.rank, nids: r.nids, stats: { messages: 0, dataBytes: 0 } }, rank, 'probe', 0, 0);
+  }
+
+  /**
+   * A probe found `node` down: its ranks are departed. What they were to
+   * confirm, hold or enter ends (protocol.ts, sync.ts), and whoever here waits
+   * on them ends too, so nobody waits for ever.
+   */
+  *nodeDown(r: DsmRegion, node: number, cpu: Cpu): KPath {
+    if (r.down.has(node) || node === this.k.nid) return;
+    r.down.add(node);
+    yield step('dsm', 'fail', this.k.profile.values['kernel.syscallWorkCycles'], `node ${node} (rank(s) ${r.nids.flatMap((x, i) => (x === node ? [i] : [])).join(',')}) does not answer: it is down`);
+    yield* pagesOnNodeDown(this, r, node, cpu);
+    yield* syncOnNodeDown(this, r, node, cpu);
   }
 
   // ---- the create rendezvous (rank 0's node counts) ---------------------------------
@@ -345,6 +377,7 @@ export class DsmNode {
     this.regions.delete(keyString(r.key));
     this.k.node.memory.zero(r.pa, r.bytes);
     this.k.phys.release(r.pa);
+    if (this.regions.size === 0) this.watch.disarm();
   }
 }
 

@@ -1,0 +1,164 @@
+// A whole node that goes down in the middle of the protocol, at a moment
+// when nobody sends it anything (so no undeliverable message tells the
+// others): after it received a page but before it confirmed, while it holds a
+// lock others wait for, while the others wait for it at a barrier. The
+// kernels probe what is overdue; every waiter ends within bounded simulated
+// time (the page's later requesters killed naming the page and the node, the
+// lock's and the barrier's waiters released with -ESRCH), never hangs.
+
+import { describe, expect, it } from 'vitest';
+import { ERRNO, SYS } from '../../userland/lib/abi.gen.ts';
+import { program } from '../../userland/lib/runtime.ts';
+import { PROBE_PS } from '../../kernel/dsm/watch.ts';
+import type { System } from '../../system/system.ts';
+import { boot } from '../kernel/helpers.ts';
+
+/** Takes node `nid` down (the network no longer delivers to or from it) with its rank's process. */
+function nodeDown(sys: System, nid: number, p: import('../../kernel/process.ts').Process): void {
+  sys.machine.network.setNodeDown(nid, true);
+  sys.kernel(nid).killProcess(p, 137, `node ${nid} went down`);
+}
+
+/** Long enough for a few probe rounds, and far less than forever. */
+const BOUND = 20 * PROBE_PS;
+
+describe('a DSM node that goes down while nobody sends it anything', () => {
+  it('lets the page it received but never confirmed go: its later requesters are killed naming the page and the node', () => {
+    const sys = boot({ nodes: 3, trace: false });
+    const prog = program('dsm-down-unconfirmed', function* (env) {
+      const rank = Number(yield* env.sys.raw(SYS.lwk_getrank));
+      yield* env.sys.raw(SYS.dsm_create, 3 * 4096);
+      const base = yield* env.sys.raw(SYS.dsm_attach);
+      if (rank === 1) yield* env.mem.storeU64(base, 5n); // rank 1 owns page 0 (managed by rank 0)
+      yield* env.sys.raw(SYS.dsm_barrier);
+      if (rank === 2) {
+        yield* env.mem.storeU64(base, 6n); // write fault: the page moves from rank 1 to rank 2
+        yield* env.compute(1e12);
+      }
+      yield* env.compute(10_000_000);
+      yield* env.sys.publish('value', Number(yield* env.mem.loadU64(base)));
+      return 0;
+    });
+    const job = sys.launchDirect(prog, [0, 1, 2], []);
+    const n2 = sys.kernel(2).dsm;
+    let landing = false;
+    const expectRx = n2.expectRx.bind(n2);
+    n2.expectRx = (...a: Parameters<typeof n2.expectRx>) => {
+      landing = true;
+      expectRx(...a);
+    };
+    expect(sys.run({ done: () => landing, until: 1e12 }).kind).toBe('done');
+    // The page is on its way into node 2, which goes down before its confirm can leave.
+    nodeDown(sys, 2, job.ranks[2].process!);
+    expect(sys.run({ done: () => sys.jobDone(job), until: sys.now + BOUND }).kind).toBe('done');
+    for (const i of [0, 1]) {
+      const p = job.ranks[i].process!;
+      expect(p.results.has('value')).toBe(false);
+      expect(p.exitStatus).toBe(135);
+      expect(p.exitReason).toBe('dsm: page 0 (0x200000000000) is lost: node 2, which held it, is down');
+    }
+  });
+
+  it('gives a rank that asked for a read copy the page when the unconfirmed reader went down (the owner kept its copy)', () => {
+    const sys = boot({ nodes: 3, trace: false });
+    const prog = program('dsm-down-unconfirmed-read', function* (env) {
+      const rank = Number(yield* env.sys.raw(SYS.lwk_getrank));
+      yield* env.sys.raw(SYS.dsm_create, 3 * 4096);
+      const base = yield* env.sys.raw(SYS.dsm_attach);
+      if (rank === 1) yield* env.mem.storeU64(base, 5n);
+      yield* env.sys.raw(SYS.dsm_barrier);
+      if (rank === 2) {
+        yield* env.mem.loadU64(base); // read fault: a copy comes from rank 1
+        yield* env.compute(1e12);
+      }
+      yield* env.compute(10_000_000);
+      yield* env.sys.publish('value', Number(yield* env.mem.loadU64(base)));
+      return 0;
+    });
+    const job = sys.launchDirect(prog, [0, 1, 2], []);
+    const n2 = sys.kernel(2).dsm;
+    let landing = false;
+    const expectRx = n2.expectRx.bind(n2);
+    n2.expectRx = (...a: Parameters<typeof n2.expectRx>) => {
+      landing = true;
+      expectRx(...a);
+    };
+    expect(sys.run({ done: () => landing, until: 1e12 }).kind).toBe('done');
+    nodeDown(sys, 2, job.ranks[2].process!);
+    expect(sys.run({ done: () => sys.jobDone(job), until: sys.now + BOUND }).kind).toBe('done');
+    for (const i of [0, 1]) {
+      expect(job.ranks[i].process!.exitStatus).toBe(0);
+      expect(job.ranks[i].process!.results.get('value')).toBe(5);
+    }
+  });
+
+  it('refuses a lock whose holder went down with its node with -ESRCH, to the waiter and to later requests', () => {
+    const sys = boot({ nodes: 3, trace: false });
+    const prog = program('dsm-down-lock', function* (env) {
+      const rank = Number(yield* env.sys.raw(SYS.lwk_getrank));
+      yield* env.sys.raw(SYS.dsm_create, 4096);
+      yield* env.sys.raw(SYS.dsm_attach);
+      yield* env.sys.raw(SYS.dsm_barrier);
+      if (rank === 2) {
+        yield* env.sys.raw(SYS.dsm_lock, 1); // lock 1 is managed by rank 1
+        yield* env.sys.publish('holding', 1);
+        yield* env.compute(1e12);
+      }
+      yield* env.compute(rank === 0 ? 2_000_000 : 50_000_000);
+      yield* env.sys.publish('lock', yield* env.sys.raw(SYS.dsm_lock, 1));
+      return 0;
+    });
+    const job = sys.launchDirect(prog, [0, 1, 2], []);
+    const waiting = () => [...sys.kernel(1).dsm.regions.values()][0]?.locks.get(1)?.queue.length === 1;
+    expect(sys.run({ done: waiting, until: 1e12 }).kind).toBe('done');
+    nodeDown(sys, 2, job.ranks[2].process!);
+    expect(sys.run({ done: () => sys.jobDone(job), until: sys.now + BOUND }).kind).toBe('done');
+    for (const i of [0, 1]) {
+      expect(job.ranks[i].process!.results.get('lock')).toBe(-ERRNO.ESRCH);
+      expect(job.ranks[i].process!.exitStatus).toBe(0);
+    }
+  });
+
+  it('releases the ranks waiting at a barrier for a rank whose node went down with -ESRCH', () => {
+    const sys = boot({ nodes: 3, trace: false });
+    const prog = program('dsm-down-barrier', function* (env) {
+      const rank = Number(yield* env.sys.raw(SYS.lwk_getrank));
+      yield* env.sys.raw(SYS.dsm_create, 4096);
+      yield* env.sys.raw(SYS.dsm_attach);
+      if (rank === 2) yield* env.compute(1e12);
+      yield* env.sys.publish('barrier', yield* env.sys.raw(SYS.dsm_barrier));
+      return 0;
+    });
+    const job = sys.launchDirect(prog, [0, 1, 2], []);
+    const waiting = () => [...sys.kernel(0).dsm.regions.values()][0]?.arrivals.get(1)?.size === 2;
+    expect(sys.run({ done: waiting, until: 1e12 }).kind).toBe('done');
+    nodeDown(sys, 2, job.ranks[2].process!);
+    expect(sys.run({ done: () => sys.jobDone(job), until: sys.now + BOUND }).kind).toBe('done');
+    for (const i of [0, 1]) expect(job.ranks[i].process!.results.get('barrier')).toBe(-ERRNO.ESRCH);
+  });
+
+  it('kills a rank waiting for a lock whose managing node went down after it took the request', () => {
+    const sys = boot({ nodes: 3, trace: false });
+    const prog = program('dsm-down-lock-manager', function* (env) {
+      const rank = Number(yield* env.sys.raw(SYS.lwk_getrank));
+      yield* env.sys.raw(SYS.dsm_create, 4096);
+      yield* env.sys.raw(SYS.dsm_attach);
+      yield* env.sys.raw(SYS.dsm_barrier);
+      if (rank === 1) yield* env.sys.raw(SYS.dsm_lock, 2); // lock 2 is managed by rank 2
+      else if (rank === 0) {
+        yield* env.compute(2_000_000);
+        yield* env.sys.raw(SYS.dsm_lock, 2);
+      }
+      yield* env.compute(1e12);
+      return 0;
+    });
+    const job = sys.launchDirect(prog, [0, 1, 2], []);
+    const waiting = () => [...sys.kernel(2).dsm.regions.values()][0]?.locks.get(2)?.queue.length === 1;
+    expect(sys.run({ done: waiting, until: 1e12 }).kind).toBe('done');
+    nodeDown(sys, 2, job.ranks[2].process!);
+    const p0 = job.ranks[0].process!;
+    expect(sys.run({ done: () => !p0.alive, until: sys.now + BOUND }).kind).toBe('done');
+    expect(p0.exitStatus).toBe(135);
+    expect(p0.exitReason).toBe('dsm: lock 2 cannot be granted: node 2, its manager, is down');
+  });
+});
