@@ -119,7 +119,7 @@ describe('a DSM node that goes down while nobody sends it anything', () => {
     }
   });
 
-  it('releases the ranks waiting at a barrier for a rank whose node went down with -ESRCH', () => {
+  it('releases the ranks waiting at a barrier for a rank whose node went down with -ESRCH, and frees their frames', () => {
     const sys = boot({ nodes: 3, trace: false });
     const prog = program('dsm-down-barrier', function* (env) {
       const rank = Number(yield* env.sys.raw(SYS.lwk_getrank));
@@ -135,6 +135,10 @@ describe('a DSM node that goes down while nobody sends it anything', () => {
     nodeDown(sys, 2, job.ranks[2].process!);
     expect(sys.run({ done: () => sys.jobDone(job), until: sys.now + BOUND }).kind).toBe('done');
     for (const i of [0, 1]) expect(job.ranks[i].process!.results.get('barrier')).toBe(-ERRNO.ESRCH);
+    // The survivors' frames are freed: rank 0 counted the down node's rank gone, so the last detach releases them.
+    expect(sys.run({ done: () => sys.kernel(0).dsm.regions.size === 0 && sys.kernel(1).dsm.regions.size === 0, until: sys.now + BOUND }).kind).toBe('done');
+    // And the probe timer stops with the last region.
+    for (const nid of [0, 1]) expect(sys.kernel(nid).timer(0).pending.some((d) => d.kind === 'dsm-probe')).toBe(false);
   });
 
   it('kills a rank waiting for a lock whose managing node went down after it took the request', () => {
@@ -160,5 +164,26 @@ describe('a DSM node that goes down while nobody sends it anything', () => {
     expect(sys.run({ done: () => !p0.alive, until: sys.now + BOUND }).kind).toBe('done');
     expect(p0.exitStatus).toBe(135);
     expect(p0.exitReason).toBe('dsm: lock 2 cannot be granted: node 2, its manager, is down');
+  });
+
+  it('kills the ranks waiting at a barrier whose counting node (rank 0) went down after they arrived', () => {
+    const sys = boot({ nodes: 3, trace: false });
+    const prog = program('dsm-down-barrier-home', function* (env) {
+      const rank = Number(yield* env.sys.raw(SYS.lwk_getrank));
+      yield* env.sys.raw(SYS.dsm_create, 4096);
+      yield* env.sys.raw(SYS.dsm_attach);
+      if (rank === 0) yield* env.compute(1e12);
+      yield* env.sys.raw(SYS.dsm_barrier);
+      return 0;
+    });
+    const job = sys.launchDirect(prog, [0, 1, 2], []);
+    const waiting = () => [...sys.kernel(0).dsm.regions.values()][0]?.arrivals.get(1)?.size === 2;
+    expect(sys.run({ done: waiting, until: 1e12 }).kind).toBe('done');
+    nodeDown(sys, 0, job.ranks[0].process!);
+    expect(sys.run({ done: () => sys.jobDone(job), until: sys.now + BOUND }).kind).toBe('done');
+    for (const i of [1, 2]) {
+      expect(job.ranks[i].process!.exitStatus).toBe(135);
+      expect(job.ranks[i].process!.exitReason).toBe('dsm: barrier 1 cannot complete: node 0 (rank 0) is down');
+    }
   });
 });
