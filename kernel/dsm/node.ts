@@ -109,7 +109,7 @@ export class DsmNode {
     const cookie = this.nextCookie++;
     const pin = payloadPa === null || !(ep instanceof DsmRegion) ? null : Pin.of(this.k.phys, [{ pa: payloadPa, len: PAGE, base: ep.pa }]);
     this.sent.set(cookie, { ep, header, dstRank, pin });
-    if (ep instanceof DsmRegion) this.watch.arm();
+    this.watch.arm();
     ep.stats.messages++;
     if (payloadPa !== null) ep.stats.dataBytes += PAGE;
     this.k.node.nic.transmit({ dst: ep.nids[dstRank], header: encodeDsm(header), payloadAddr: payloadPa ?? 0, payloadLen: payloadPa === null ? 0 : PAGE, cookie });
@@ -125,13 +125,14 @@ export class DsmNode {
     const node = s.ep.nids[s.dstRank];
     yield step('dsm', 'undeliverable', this.k.profile.values['kernel.syscallWorkCycles'], `${s.header.type} ${s.header.page} to rank ${s.dstRank} (node ${node}): ${c.reason}`);
     if (s.header.type === 'join') {
-      yield* this.createDone(s.ep.key, -1, cpu);
+      // Rank 0's node is down: nobody can count the create (-ESRCH, not the -EINVAL of a refused one).
+      yield* this.createDone(s.ep.key, JOIN_OUTCOME.noRankZero, cpu);
       return;
     }
-    if (s.header.type === 'expect') return;
-    if (s.header.type === 'probe') {
+    if (s.header.type === 'expect' || s.header.type === 'probe') {
+      yield* this.createPeerDown(s.ep.key, node, cpu);
       const r = this.regions.get(keyString(s.ep.key));
-      if (r !== undefined) yield* this.nodeDown(r, node, cpu);
+      if (s.header.type === 'probe' && r !== undefined) yield* this.nodeDown(r, node, cpu);
       return;
     }
     if (s.ep instanceof DsmRegion) yield* transmitFailed(this, s.ep, s.header, s.dstRank, cpu);
@@ -266,6 +267,47 @@ export class DsmNode {
   /** `p` entered dsm_create: rank 0's node need not hear of its end. */
   entered(p: Process): void {
     this.expected.delete(rankKey(jobKey(p, this.k.nid), p.info.rank));
+  }
+
+  /** The creates this node waits on, and the nodes they wait on (watch.ts probes them). */
+  *pendingCreates(): Generator<{ key: RegionKey; nodes: number[] }> {
+    for (const ks of this.creating.keys()) {
+      const [uid, nid0, pid0] = ks.split(':').map(Number);
+      const key = { uid, nid0, pid0 };
+      const all = this.joinNids.get(ks);
+      const tally = this.joins.get(ks);
+      // Rank 0's node waits on the ranks not heard of; another rank's node waits on rank 0's.
+      const nodes = all === undefined ? [nid0] : all.filter((nid, rank) => !tally?.has(rank) && nid !== this.k.nid);
+      yield { key, nodes: nodes.filter((nid) => nid !== this.k.nid) };
+    }
+  }
+
+  /** Sends a probe for a create not yet complete (no region to name it by). */
+  probeCreate(key: RegionKey, node: number): void {
+    const nids: number[] = [];
+    nids[0] = node;
+    this.send({ key, rank: 0, nids, stats: { messages: 0, dataBytes: 0 } }, 0, 'probe', 0, 0);
+  }
+
+  /**
+   * `node` is down while a create waits on it: rank 0's there (this rank's
+   * dsm_create ends with -ESRCH), or, on rank 0's node, ranks there not
+   * heard of yet (counted as gone: every rank's dsm_create ends -ESRCH).
+   */
+  *createPeerDown(key: RegionKey, node: number, cpu: Cpu): KPath {
+    const ks = keyString(key);
+    if (!this.creating.has(ks)) return;
+    const all = this.joinNids.get(ks);
+    if (all === undefined) {
+      if (key.nid0 === node) yield* this.createDone(key, JOIN_OUTCOME.noRankZero, cpu);
+      return;
+    }
+    const tally = this.joins.get(ks);
+    for (let rank = 1; rank < all.length; rank++) {
+      if (all[rank] !== node || tally?.has(rank)) continue;
+      yield step('dsm', 'fail', this.k.profile.values['kernel.syscallWorkCycles'], `create: rank ${rank}'s node ${node} is down`);
+      yield* this.countJoin(key, rank, { nid: node, value: JOIN_REFUSAL.gone }, cpu);
+    }
   }
 
   /** Announcements rank 0's node keeps for creates not yet counted out (a test reads it). */

@@ -39,6 +39,12 @@ export class DsmWatch {
   private *tick(cpu: Cpu): KPath {
     this.armed = null;
     let probes = 0;
+    for (const c of [...this.n.pendingCreates()]) {
+      for (const node of c.nodes) {
+        this.n.probeCreate(c.key, node);
+        probes++;
+      }
+    }
     for (const r of [...this.n.regions.values()]) {
       for (const node of awaited(r, this.n.k.nid)) {
         this.n.probe(r, node);

@@ -6,6 +6,7 @@
 // time (the page's later requesters killed naming the page and the node, the
 // lock's and the barrier's waiters released with -ESRCH), never hangs.
 
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ERRNO, SYS } from '../../userland/lib/abi.gen.ts';
 import { program } from '../../userland/lib/runtime.ts';
@@ -185,5 +186,96 @@ describe('a DSM node that goes down while nobody sends it anything', () => {
       expect(job.ranks[i].process!.exitStatus).toBe(135);
       expect(job.ranks[i].process!.exitReason).toBe('dsm: barrier 1 cannot complete: node 0 (rank 0) is down');
     }
+  });
+});
+
+describe('a DSM create whose rank 0 node goes down', () => {
+  it('ends the other ranks\' dsm_create with -ESRCH instead of waiting for its count', () => {
+    const sys = boot({ nodes: 3, trace: false });
+    const prog = program('dsm-down-create', function* (env) {
+      const rank = Number(yield* env.sys.raw(SYS.lwk_getrank));
+      if (rank === 0) yield* env.compute(1e12);
+      yield* env.sys.publish('create', yield* env.sys.raw(SYS.dsm_create, 4096));
+      return 0;
+    });
+    const job = sys.launchDirect(prog, [0, 1, 2], []);
+    const waiting = () => sys.kernel(1).dsm.creating.size === 1 && sys.kernel(2).dsm.creating.size === 1;
+    expect(sys.run({ done: waiting, until: 1e12 }).kind).toBe('done');
+    nodeDown(sys, 0, job.ranks[0].process!);
+    expect(sys.run({ done: () => sys.jobDone(job), until: sys.now + BOUND }).kind).toBe('done');
+    for (const i of [1, 2]) expect(job.ranks[i].process!.results.get('create')).toBe(-ERRNO.ESRCH);
+  });
+
+  it('ends every other rank\'s dsm_create with -ESRCH when a rank\'s node goes down before it announced its part', () => {
+    const sys = boot({ nodes: 3, trace: false });
+    const prog = program('dsm-down-create-rank', function* (env) {
+      const rank = Number(yield* env.sys.raw(SYS.lwk_getrank));
+      if (rank === 2) yield* env.compute(1e12);
+      yield* env.sys.publish('create', yield* env.sys.raw(SYS.dsm_create, 4096));
+      return 0;
+    });
+    const job = sys.launchDirect(prog, [0, 1, 2], []);
+    const waiting = () => sys.kernel(0).dsm.creating.size === 1 && sys.kernel(1).dsm.creating.size === 1;
+    expect(sys.run({ done: waiting, until: 1e12 }).kind).toBe('done');
+    nodeDown(sys, 2, job.ranks[2].process!);
+    expect(sys.run({ done: () => sys.jobDone(job), until: sys.now + BOUND }).kind).toBe('done');
+    for (const i of [0, 1]) expect(job.ranks[i].process!.results.get('create')).toBe(-ERRNO.ESRCH);
+  });
+});
+
+type Op = { kind: 'read' | 'write'; page: number } | { kind: 'locked'; lock: number; page: number } | { kind: 'compute'; cycles: number };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ kind: fc.constant('read' as const), page: fc.integer({ min: 0, max: 3 }) }),
+  fc.record({ kind: fc.constant('write' as const), page: fc.integer({ min: 0, max: 3 }) }),
+  fc.record({ kind: fc.constant('locked' as const), lock: fc.integer({ min: 0, max: 2 }), page: fc.integer({ min: 0, max: 3 }) }),
+  fc.record({ kind: fc.constant('compute' as const), cycles: fc.integer({ min: 1, max: 200_000 }) }),
+);
+
+describe('a DSM node that goes down at a random moment', () => {
+  it('never leaves a survivor waiting: each ends normally or is killed naming the DSM, within bounded time (random programs)', () => {
+    let killed = 0;
+    fc.assert(
+      fc.property(fc.array(fc.array(opArb, { minLength: 5, maxLength: 25 }), { minLength: 3, maxLength: 3 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 1, max: 400 }), (plans, victim, atUs) => {
+        const sys = boot({ nodes: 3, trace: false });
+        const prog = program('dsm-down-random', function* (env) {
+          const rank = Number(yield* env.sys.raw(SYS.lwk_getrank));
+          // A create the down node takes part in ends with an error: the rank says so (exit 3).
+          if ((yield* env.sys.raw(SYS.dsm_create, 4 * 4096)) < 0) return 3;
+          const base = yield* env.sys.raw(SYS.dsm_attach);
+          if (base < 0) return 3;
+          yield* env.sys.raw(SYS.dsm_barrier);
+          for (const op of plans[rank]) {
+            if (op.kind === 'compute') yield* env.compute(op.cycles);
+            else if (op.kind === 'read') yield* env.mem.loadU64(base + op.page * 4096);
+            else if (op.kind === 'write') yield* env.mem.storeU64(base + op.page * 4096, BigInt(rank + 1));
+            else if (op.kind === 'locked' && (yield* env.sys.raw(SYS.dsm_lock, op.lock)) === 0) {
+              yield* env.mem.storeU64(base + op.page * 4096 + 8, BigInt(rank + 1));
+              yield* env.sys.raw(SYS.dsm_unlock, op.lock);
+            }
+          }
+          yield* env.sys.raw(SYS.dsm_barrier);
+          return 0;
+        });
+        const job = sys.launchDirect(prog, [0, 1, 2], []);
+        sys.run({ done: () => sys.jobDone(job), until: atUs * 1e6 });
+        const v = job.ranks[victim].process!;
+        if (v.alive) nodeDown(sys, victim, v);
+        expect(sys.run({ done: () => sys.jobDone(job), until: sys.now + BOUND }).kind).toBe('done');
+        for (const [i, rk] of job.ranks.entries()) {
+          if (i === victim) continue;
+          const p = rk.process!;
+          if (p.exitStatus === 3) continue;
+          if (p.exitStatus !== 0) {
+            expect(p.exitStatus, p.exitReason ?? '').toBe(135);
+            expect(p.exitReason).toMatch(/^dsm: /);
+            killed++;
+          }
+        }
+      }),
+      { seed: 1515, numRuns: 40 },
+    );
+    // The moments chosen do hit the protocol mid-way, not only before or after it.
+    expect(killed).toBeGreaterThan(0);
   });
 });
