@@ -17,7 +17,7 @@ export interface TimerCore {
 
 export interface Deadline {
   readonly at: number;
-  readonly kind: 'sleep' | 'futex-timeout' | 'quantum';
+  readonly kind: 'sleep' | 'futex-timeout' | 'quantum' | 'dsm-probe';
   /** The thread the deadline belongs to (compared by identity only: removeThread drops a killed thread's). */
   readonly thread: object | null;
   /** Called at expiry (inside the timer interrupt path), on the core whose timer fired. */

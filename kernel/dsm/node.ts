@@ -12,7 +12,9 @@ import type { Process, Thread } from '../process.ts';
 import { Pin } from '../pin.ts';
 import { RxWaits } from '../rxwaits.ts';
 import { type KPath, step } from '../step.ts';
-import { serveMessage, transmitFailed } from './protocol.ts';
+import { pagesOnNodeDown, serveMessage, transmitFailed } from './protocol.ts';
+import { syncOnNodeDown } from './sync.ts';
+import { DsmWatch } from './watch.ts';
 import { type DsmCounters, DsmRegion, PAGE, keyString } from './region.ts';
 import { COOKIE_BASE } from '../nicwire.ts';
 import { type DsmHeader, type DsmMsgType, type RegionKey, decodeDsm, encodeDsm, sameKey } from './wire.ts';
@@ -83,6 +85,8 @@ export class DsmNode {
   readonly creating = new Map<string, Thread>();
   /** Ranks here (by job and rank: an exec keeps the rank) that rank 0's node expects in a create they have not entered. */
   private readonly expected = new Map<string, RegionKey>();
+  /** Probes the nodes this node waits on (watch.ts). */
+  private readonly watch = new DsmWatch(this);
 
   constructor(readonly k: Kernel) {}
 
@@ -105,6 +109,7 @@ export class DsmNode {
     const cookie = this.nextCookie++;
     const pin = payloadPa === null || !(ep instanceof DsmRegion) ? null : Pin.of(this.k.phys, [{ pa: payloadPa, len: PAGE, base: ep.pa }]);
     this.sent.set(cookie, { ep, header, dstRank, pin });
+    this.watch.arm();
     ep.stats.messages++;
     if (payloadPa !== null) ep.stats.dataBytes += PAGE;
     this.k.node.nic.transmit({ dst: ep.nids[dstRank], header: encodeDsm(header), payloadAddr: payloadPa ?? 0, payloadLen: payloadPa === null ? 0 : PAGE, cookie });
@@ -120,10 +125,16 @@ export class DsmNode {
     const node = s.ep.nids[s.dstRank];
     yield step('dsm', 'undeliverable', this.k.profile.values['kernel.syscallWorkCycles'], `${s.header.type} ${s.header.page} to rank ${s.dstRank} (node ${node}): ${c.reason}`);
     if (s.header.type === 'join') {
-      yield* this.createDone(s.ep.key, -1, cpu);
+      // Rank 0's node is down: nobody can count the create (-ESRCH, not the -EINVAL of a refused one).
+      yield* this.createDone(s.ep.key, JOIN_OUTCOME.noRankZero, cpu);
       return;
     }
-    if (s.header.type === 'expect') return;
+    if (s.header.type === 'expect' || s.header.type === 'probe') {
+      yield* this.createPeerDown(s.ep.key, node, cpu);
+      const r = this.regions.get(keyString(s.ep.key));
+      if (s.header.type === 'probe' && r !== undefined) yield* this.nodeDown(r, node, cpu);
+      return;
+    }
     if (s.ep instanceof DsmRegion) yield* transmitFailed(this, s.ep, s.header, s.dstRank, cpu);
   }
 
@@ -182,7 +193,29 @@ export class DsmNode {
       yield step('dsm', 'drop', cost, `${h.type} from node ${rx.src}: ${r === undefined ? 'no such region here' : `it claims rank ${h.src}`}`);
       return;
     }
+    this.watch.arm();
     yield* serveMessage(this, r, h, rx, cpu);
+  }
+
+  // ---- nodes that go down -------------------------------------------------------------
+
+  /** Sends a probe to `node` (watch.ts); it is not counted in the region's message figures. */
+  probe(r: DsmRegion, node: number): void {
+    const rank = r.rankOfNid(node);
+    if (rank >= 0) this.send({ key: r.key, rank: r.rank, nids: r.nids, stats: { messages: 0, dataBytes: 0 } }, rank, 'probe', 0, 0);
+  }
+
+  /**
+   * A probe found `node` down: its ranks are departed. What they were to
+   * confirm, hold or enter ends (protocol.ts, sync.ts), and whoever here waits
+   * on them ends too, so nobody waits for ever.
+   */
+  *nodeDown(r: DsmRegion, node: number, cpu: Cpu): KPath {
+    if (r.down.has(node) || node === this.k.nid) return;
+    r.down.add(node);
+    yield step('dsm', 'fail', this.k.profile.values['kernel.syscallWorkCycles'], `node ${node} (rank(s) ${r.nids.flatMap((x, i) => (x === node ? [i] : [])).join(',')}) does not answer: it is down`);
+    yield* pagesOnNodeDown(this, r, node, cpu);
+    yield* syncOnNodeDown(this, r, node, cpu);
   }
 
   // ---- the create rendezvous (rank 0's node counts) ---------------------------------
@@ -234,6 +267,47 @@ export class DsmNode {
   /** `p` entered dsm_create: rank 0's node need not hear of its end. */
   entered(p: Process): void {
     this.expected.delete(rankKey(jobKey(p, this.k.nid), p.info.rank));
+  }
+
+  /** The creates this node waits on, and the nodes they wait on (watch.ts probes them). */
+  *pendingCreates(): Generator<{ key: RegionKey; nodes: number[] }> {
+    for (const ks of this.creating.keys()) {
+      const [uid, nid0, pid0] = ks.split(':').map(Number);
+      const key = { uid, nid0, pid0 };
+      const all = this.joinNids.get(ks);
+      const tally = this.joins.get(ks);
+      // Rank 0's node waits on the ranks not heard of; another rank's node waits on rank 0's.
+      const nodes = all === undefined ? [nid0] : all.filter((nid, rank) => !tally?.has(rank) && nid !== this.k.nid);
+      yield { key, nodes: nodes.filter((nid) => nid !== this.k.nid) };
+    }
+  }
+
+  /** Sends a probe for a create not yet complete (no region to name it by). */
+  probeCreate(key: RegionKey, node: number): void {
+    const nids: number[] = [];
+    nids[0] = node;
+    this.send({ key, rank: 0, nids, stats: { messages: 0, dataBytes: 0 } }, 0, 'probe', 0, 0);
+  }
+
+  /**
+   * `node` is down while a create waits on it: rank 0's there (this rank's
+   * dsm_create ends with -ESRCH), or, on rank 0's node, ranks there not
+   * heard of yet (counted as gone: every rank's dsm_create ends -ESRCH).
+   */
+  *createPeerDown(key: RegionKey, node: number, cpu: Cpu): KPath {
+    const ks = keyString(key);
+    if (!this.creating.has(ks)) return;
+    const all = this.joinNids.get(ks);
+    if (all === undefined) {
+      if (key.nid0 === node) yield* this.createDone(key, JOIN_OUTCOME.noRankZero, cpu);
+      return;
+    }
+    const tally = this.joins.get(ks);
+    for (let rank = 1; rank < all.length; rank++) {
+      if (all[rank] !== node || tally?.has(rank)) continue;
+      yield step('dsm', 'fail', this.k.profile.values['kernel.syscallWorkCycles'], `create: rank ${rank}'s node ${node} is down`);
+      yield* this.countJoin(key, rank, { nid: node, value: JOIN_REFUSAL.gone }, cpu);
+    }
   }
 
   /** Announcements rank 0's node keeps for creates not yet counted out (a test reads it). */
@@ -345,6 +419,7 @@ export class DsmNode {
     this.regions.delete(keyString(r.key));
     this.k.node.memory.zero(r.pa, r.bytes);
     this.k.phys.release(r.pa);
+    if (this.regions.size === 0) this.watch.disarm();
   }
 }
 

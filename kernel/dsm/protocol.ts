@@ -68,6 +68,10 @@ export function* serveMessage(n: DsmNode, r: DsmRegion, h: DsmHeader, rx: RxHead
     case 'detached':
     case 'release':
       return yield* serveSync(n, r, h, cpu);
+    case 'probe':
+      // Its arrival is all the prober needs (watch.ts).
+      yield step('dsm', 'serve', n.k.profile.values['kernel.portalsMatchCycles'], `probe from rank ${h.src}`);
+      return;
     case 'join':
     case 'joined':
     case 'expect':
@@ -299,10 +303,31 @@ export function* transmitFailed(n: DsmNode, r: DsmRegion, h: DsmHeader, dst: num
     case 'join':
     case 'joined':
     case 'expect':
+    case 'probe':
       return;
     default:
       return unreachable(h.type);
   }
+}
+
+/**
+ * `node` is down (a probe could not reach it: watch.ts). As manager: a
+ * transaction that waits on a rank there ends (a write's page went with it,
+ * as did the page of an owner there asked to send it), so the queue moves
+ * on. As requester: a page whose manager is there cannot come.
+ */
+export function* pagesOnNodeDown(n: DsmNode, r: DsmRegion, node: number, cpu: Cpu): KPath {
+  for (const [page, m] of [...r.managed].sort((a, b) => a[0] - b[0])) {
+    const b = m.busy;
+    if (b === null) continue;
+    if (r.nids[b.requester] === node) yield* lose(n, r, page, m, b.access === ACCESS.write && m.owner !== -1 ? node : -1, cpu);
+    else if (b.needData && m.owner >= 0 && r.nids[m.owner] === node) {
+      yield* lose(n, r, page, m, node, cpu);
+      n.send(r, b.requester, 'fail', page, node);
+    }
+  }
+  for (const page of [...r.waiters.keys()].sort((a, b) => a - b))
+    if (r.nids[r.managerOf(page)] === node) yield* pageLost(n, r, page, `page ${page} (0x${(r.base + page * PAGE).toString(16)}) cannot be served: node ${node}, its manager, is down`, cpu);
 }
 
 function unreachable(x: never): never {

@@ -89,6 +89,8 @@ export class DsmRegion {
   readonly arrivals = new Map<number, Set<number>>();
   /** Rank 0 only: ranks that detached (or ended); a barrier they have not entered cannot complete. */
   readonly gone = new Set<number>();
+  /** Nodes a probe found down (watch.ts): their ranks are departed, and nobody waits on them again. */
+  readonly down = new Set<number>();
   readonly stats: DsmCounters = { faults: 0, readFaults: 0, writeFaults: 0, invalidations: 0, syscalls: 0, messages: 0, faultPs: 0, served: 0, grants: 0, dataBytes: 0 };
 
   constructor(

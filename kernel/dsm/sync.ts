@@ -127,6 +127,36 @@ function* breakEpochs(n: DsmNode, r: DsmRegion): KPath {
   }
 }
 
+/**
+ * `node` is down (a probe could not reach it: watch.ts): its ranks are
+ * departed. A lock one of them held is broken (its waiters and later
+ * requests get -ESRCH, as when a holder's process ends); rank 0 counts them
+ * gone (the barriers they have not entered end with -ESRCH, and the frames
+ * are freed once the others detach); a rank here waiting on a lock or a
+ * barrier managed there is killed, naming why.
+ */
+export function* syncOnNodeDown(n: DsmNode, r: DsmRegion, node: number, cpu: Cpu): KPath {
+  const cost = n.k.profile.values['kernel.portalsMatchCycles'];
+  const there = (rank: number) => r.nids[rank] === node;
+  for (const [id, l] of [...r.locks].sort((a, b) => a[0] - b[0])) {
+    const queued = l.queue.filter((x) => !there(x));
+    l.queue.splice(0, l.queue.length, ...queued);
+    if (l.holder < 0 || !there(l.holder)) continue;
+    l.diedHolding = l.holder;
+    l.holder = -1;
+    for (const w of l.queue.splice(0)) n.send(r, w, 'lock-grant', id, 1 + l.diedHolding);
+    yield step('dsm', 'lock', cost, `manager: lock ${id} broken: rank ${l.diedHolding} went down with node ${node}`);
+  }
+  if (r.rank === r.home) {
+    for (let i = 0; i < r.size; i++) if (there(i)) r.gone.add(i);
+    if (r.gone.size === r.size) for (let i = 0; i < r.size; i++) n.send(r, i, 'release', 0, 0);
+    else yield* breakEpochs(n, r);
+  }
+  for (const id of [...r.lockWaiters.keys()].sort((a, b) => a - b))
+    if (there(r.lockManagerOf(id))) yield* syncUnreachable(n, r, { type: 'lock-req', key: r.key, src: r.rank, page: id, arg: 0 }, node, cpu);
+  if (there(r.home)) for (const epoch of [...r.barrierWaiters.keys()]) yield* syncUnreachable(n, r, { type: 'arrive', key: r.key, src: r.rank, page: epoch, arg: 0 }, node, cpu);
+}
+
 export function validLock(id: number): boolean {
   return Number.isSafeInteger(id) && id >= 0 && id <= MAX_LOCK_ID;
 }

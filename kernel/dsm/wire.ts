@@ -48,6 +48,8 @@ export const DSM_MSG = {
   joined: 19,
   /** rank 0's node -> the node of rank `arg` (pid `page`), which has not announced its part: tell me if it ends first. */
   expect: 20,
+  /** a node -> a node it waits on (dsm/watch.ts): dropped on arrival; only its failure to arrive matters. */
+  probe: 21,
 } as const;
 
 export type DsmMsgType = keyof typeof DSM_MSG;

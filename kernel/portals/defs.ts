@@ -18,9 +18,15 @@ export const RC = {
   LIST_TOO_LONG: 9, NO_INIT: 10, NO_SPACE: 11, PID_IN_USE: 12, PT_FULL: 13, PT_EQ_NEEDED: 14, PT_IN_USE: 15, ABORTED: 16,
 } as const;
 
-/** An event's ni_fail_type (PTL_NI_OK, PTL_NI_UNDELIVERABLE, ...). */
+/**
+ * An event's ni_fail_type (PTL_NI_OK, PTL_NI_UNDELIVERABLE, ...). TARGET_ENDED
+ * is Margay's: the target process existed on its node and has ended, where
+ * TARGET_INVALID says it has no interface (yet: a rank still loading), so an
+ * initiator can stop waiting for a peer that will never come.
+ */
 export const NI_FAIL = {
   OK: 0, UNDELIVERABLE: 1, DROPPED: 2, PT_DISABLED: 3, PERM_VIOLATION: 4, OP_VIOLATION: 5, NO_MATCH: 6, SEGV: 7, TARGET_INVALID: 8,
+  TARGET_ENDED: 9,
 } as const;
 
 /** Atomic operations (PTL_MIN, ..., PTL_MSWAP). */

@@ -31,7 +31,9 @@ export function* request(drv: PortalsDriver, h: Header, rxId: number, src: numbe
     // instead of waiting for an answer that will never come.
     nic.discard(rxId);
     yield step('portals', 'drop', v['kernel.portalsMatchCycles'], `no NI for pid ${h.dstPid}`);
-    if (h.ackReq !== PTL.NO_ACK_REQ || (op !== 'put' && op !== 'atomic')) respond(PTL.NI_TARGET_INVALID, 0, 0);
+    // A process that was here and has ended will never have one: say so (Margay's PTL_NI_TARGET_ENDED).
+    const ended = target === undefined && drv.k.processes.get(h.dstPid)?.alive === false;
+    if (h.ackReq !== PTL.NO_ACK_REQ || (op !== 'put' && op !== 'atomic')) respond(ended ? PTL.NI_TARGET_ENDED : PTL.NI_TARGET_INVALID, 0, 0);
     return;
   }
   const pt = ni.pts[h.ptIndex];

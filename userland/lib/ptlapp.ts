@@ -75,6 +75,16 @@ export function* setup(env: Env, bytes: number) {
   return { P, ni: n.ni, eq: eq.eq, rank, size, uid, rbuf, sbuf, md: md.md, ctlMd: ctlMd.md, ctlEq: ctlEq.eq, backlog: [], epoch: 0, map: jobMap } satisfies PtlApp;
 }
 
+/** A control message's peer has ended (its kernel answered PTL_NI_TARGET_ENDED): it will never answer. */
+export class PeerEnded extends Error {
+  constructor(
+    from: number,
+    readonly rank: number,
+  ) {
+    super(`rank ${from}: rank ${rank} has ended (its process is gone)`);
+  }
+}
+
 /** How long one control put waits for its acknowledgment before it is sent again. */
 export const CONTROL_ACK_WAIT_MS = 50;
 /** Simulated time after which a rank stops knocking on a peer that never answers (the default time limit). */
@@ -96,7 +106,9 @@ function failName(f: number): string {
  * at all (a lost message) is waited for CONTROL_ACK_WAIT_MS, then the put is
  * sent again; each try carries its number in user_ptr so that a late ack of
  * an earlier try is not taken for this one. After CONTROL_GIVE_UP_NS the
- * rank gives up with an error naming the peer, rather than hang.
+ * rank gives up with an error naming the peer, rather than hang; a peer
+ * whose process has ended (PTL_NI_TARGET_ENDED) is given up at once
+ * (PeerEnded).
  */
 export function* sendControl(env: Env, app: PtlApp, rank: number, bits = CTL_BITS, giveUpNs = CONTROL_GIVE_UP_NS, epoch = app.epoch) {
   const begin = yield* env.sys.clockNs();
@@ -107,6 +119,7 @@ export function* sendControl(env: Env, app: PtlApp, rank: number, bits = CTL_BIT
     if (rc !== PTL.OK) throw new Error(`rank ${app.rank}: control put to rank ${rank} failed with PTL code ${rc}`);
     const fail = yield* ackOf(app, attempt);
     if (fail === PTL.NI_OK) return;
+    if (fail === PTL.NI_TARGET_ENDED) throw new PeerEnded(app.rank, rank);
     if (fail !== null) {
       last = failName(fail);
       yield* env.sys.nanosleep(wait);

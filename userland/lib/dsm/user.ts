@@ -40,7 +40,7 @@
 import { ERRNO, SYS } from '../abi.gen.ts';
 import type { U } from '../ops.ts';
 import { PTL, Portals, type PtlEvent } from '../portals.ts';
-import { type PtlApp, barrier, setup } from '../ptlapp.ts';
+import { CONTROL_GIVE_UP_NS, CTL_BITS as APP_CTL_BITS, GO_BITS as APP_GO_BITS, PeerEnded, type PtlApp, sendControl, setup, waitUntil } from '../ptlapp.ts';
 import type { Env, ThreadHandle } from '../runtime.ts';
 import { FUTEX_WAIT, FUTEX_WAKE, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_NONE, PROT_READ, PROT_WRITE } from '../sys.ts';
 import type { Dsm, DsmOptions, DsmStats } from './api.ts';
@@ -80,6 +80,10 @@ const POLLS_PER_CLOCK = 4096;
 /** How long a probe waits for its acknowledgment before the rank is taken for unreachable. */
 const PROBE_WAIT_MS = 20;
 const PROBE_BITS = 0xd5a2n;
+/** At set-up, a rank waiting for the others probes the ones it waits for this often (a rank that ended is named within a few ms). */
+const JOIN_PROBE_NS = 2e6;
+/** Set-up release words at or above this name a rank that ended before it joined (ABORT + rank) instead of the epoch. */
+const JOIN_ABORT = 1n << 48n;
 
 // Message kinds (low 8 bits of hdr_data).
 const enum K {
@@ -328,9 +332,84 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
       if (r.event.user_ptr !== BigInt(nonce)) continue; // a late answer to an earlier probe
       if (r.event.type === PTL.EVENT_SEND && r.event.ni_fail_type === PTL.NI_OK) continue;
       if (r.event.type !== PTL.EVENT_ACK) return 'cannot be reached (its node is down)';
-      if (r.event.ni_fail_type === PTL.NI_TARGET_INVALID) return 'has ended (its process is gone: it returned or was killed)';
+      // After set-up every rank has its interface: no interface, as much as an ended process, means it is gone.
+      if (r.event.ni_fail_type === PTL.NI_TARGET_ENDED || r.event.ni_fail_type === PTL.NI_TARGET_INVALID) return 'has ended (its process is gone: it returned or was killed)';
       return null;
     }
+  }
+
+  /** Whether rank `x`'s process has ended (at set-up: a rank with no interface yet may just be slow to start). */
+  function* ended(x: number): U<boolean> {
+    const nonce = ++probes;
+    check('PtlPut', yield* sc(P.PtlPut(probeMd.md, 0, 0, PTL.ACK_REQ, { rank: x }, DSM_PT, PROBE_BITS, 0, nonce, 0n)));
+    for (;;) {
+      const r = yield* sc(P.PtlEQPoll([probeEq.eq], PROBE_WAIT_MS));
+      if (r.rc === PTL.EQ_EMPTY || r.event === null) return false; // no answer: the set-up's own time limit decides
+      if (r.event.user_ptr !== BigInt(nonce)) continue;
+      if (r.event.type === PTL.EVENT_ACK) return r.event.ni_fail_type === PTL.NI_TARGET_ENDED;
+      if (r.event.ni_fail_type !== PTL.NI_OK) return false;
+    }
+  }
+
+  /**
+   * The set-up barrier: nobody sends a DSM message before every rank can
+   * receive it. Like ptlapp's barrier, but a rank that ended before it
+   * joined (PTL_NI_TARGET_ENDED) ends everyone's openDsm within a few ms
+   * with its name, while a rank merely slow to start (no interface yet:
+   * PTL_NI_TARGET_INVALID) is waited for, up to ptlapp's time limit.
+   */
+  function* join(): U {
+    const epoch = BigInt(app.epoch);
+    const deadline = (yield* sys.clockNs()) + CONTROL_GIVE_UP_NS;
+    const endedBeforeJoining = (x: number) => new DsmError(`dsm: rank ${x} has ended before it joined the shared region`);
+    const late = (who: string) => new DsmError(`dsm: rank ${rank}: ${who} did not join the shared region in ${CONTROL_GIVE_UP_NS / 1e6} ms of simulated time`);
+    if (rank === 0) {
+      const reported = new Set<number>();
+      while (reported.size < size - 1) {
+        const now = yield* sys.clockNs();
+        const ev = yield* waitUntil(env, app, APP_CTL_BITS, Math.min(deadline, now + JOIN_PROBE_NS));
+        if (ev !== null) {
+          if (ev.hdr_data === epoch && ev.initiator_nid > 0 && ev.initiator_nid < size) reported.add(ev.initiator_nid);
+          continue;
+        }
+        const missing = Array.from({ length: size }, (_, i) => i).filter((i) => i > 0 && !reported.has(i));
+        if (now + JOIN_PROBE_NS >= deadline) throw late(`rank(s) ${missing.join(', ')}`);
+        for (const x of missing) {
+          if (!(yield* ended(x))) continue;
+          // The others learn whom they wait for in vain (one try each: a rank not up yet finds rank 0 ended instead).
+          for (let i = 1; i < size; i++) if (i !== x) check('PtlPut', yield* sc(P.PtlPut(app.ctlMd, 0, 8, PTL.NO_ACK_REQ, { rank: i }, 0, APP_GO_BITS, 0, 0, JOIN_ABORT + BigInt(x))));
+          throw endedBeforeJoining(x);
+        }
+      }
+      for (let i = 1; i < size; i++) {
+        try {
+          yield* sendControl(env, app, i, APP_GO_BITS, CONTROL_GIVE_UP_NS, app.epoch);
+        } catch (e) {
+          if (e instanceof PeerEnded) throw endedBeforeJoining(i);
+          throw e;
+        }
+      }
+    } else {
+      try {
+        yield* sendControl(env, app, 0, APP_CTL_BITS);
+      } catch (e) {
+        if (e instanceof PeerEnded) throw endedBeforeJoining(0);
+        throw e;
+      }
+      for (;;) {
+        const now = yield* sys.clockNs();
+        const ev = yield* waitUntil(env, app, APP_GO_BITS, Math.min(deadline, now + JOIN_PROBE_NS));
+        if (ev === null) {
+          if (now + JOIN_PROBE_NS >= deadline) throw late('rank 0');
+          if (yield* ended(0)) throw endedBeforeJoining(0);
+          continue;
+        }
+        if (ev.initiator_nid !== 0) continue;
+        if (ev.hdr_data === epoch) break;
+        if (ev.hdr_data >= JOIN_ABORT) throw endedBeforeJoining(Number(ev.hdr_data - JOIN_ABORT));
+      }
+    }
+    app.epoch++;
   }
 
   function* wake(t: Env, slot: number, v: number): U {
@@ -596,7 +675,7 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
   });
 
   // Nobody sends a DSM message before every rank can receive it.
-  yield* barrier(env, app);
+  yield* join();
 
   const lockId = (id: number) => {
     if (!Number.isSafeInteger(id) || id < 0 || id >= USER_DSM_LOCKS) throw new DsmError(`dsm: lock ids are 0 to ${USER_DSM_LOCKS - 1}, got ${id}`);
