@@ -43,6 +43,14 @@ export interface UnetMessage extends NetMessage {
 /** The kernels' tag. */
 export const UNET_KERNEL_TAG = 0;
 
+/**
+ * A wire flag only NICs set (the send check refuses every flag bit but
+ * DIRECT): the receiver's NIC refused this channel's direct deposit at
+ * `roffset`, outside its direct-access area. The sender's NIC posts it as a
+ * DIRECT_REFUSED receive descriptor; it is never refused in turn.
+ */
+export const UNET_WIRE_REFUSED = 0x100;
+
 export interface UnetEndpointConfig {
   /** The kernel's id for the endpoint (unique on this NIC). */
   readonly id: number;
@@ -71,6 +79,8 @@ export interface UnetEndpointStats {
   badDescriptors: number;
   noBuffer: number;
   recvFull: number;
+  /** Peers' direct deposits dropped outside the direct-access area (each sender was told). */
+  directRefused: number;
 }
 
 export class UnetEndpoint {
@@ -79,7 +89,7 @@ export class UnetEndpoint {
   sendHead = 0;
   live = true;
   upcall: boolean;
-  readonly stats: UnetEndpointStats = { sent: 0, sentBytes: 0, received: 0, receivedBytes: 0, badDescriptors: 0, noBuffer: 0, recvFull: 0 };
+  readonly stats: UnetEndpointStats = { sent: 0, sentBytes: 0, received: 0, receivedBytes: 0, badDescriptors: 0, noBuffer: 0, recvFull: 0, directRefused: 0 };
   readonly queues: ReturnType<typeof unetQueues>;
 
   constructor(readonly cfg: UnetEndpointConfig) {
@@ -126,6 +136,8 @@ export interface UnetContext {
   readonly stats: UnetNicStats;
   endpoint(id: number): UnetEndpoint | undefined;
   endpoints(): Iterable<UnetEndpoint>;
+  /** Queues the NIC's own notice to `dst` on `tag` (a refused direct deposit), behind the sends already queued. */
+  notify(dst: number, info: UnetWireInfo): void;
   /** The endpoint and channel a receive tag belongs to. */
   byRxTag(tag: number): { readonly ep: UnetEndpoint; readonly chan: number } | undefined;
   /** A step that ends now (its fixed delay is over) or, with `startsNow`, one that begins now. */

@@ -26,6 +26,14 @@ export const UNET_HDR = {
   DROPS: 24,
   /** Slots per queue, written by the NIC when the endpoint is created. */
   ENTRIES: 28,
+  /**
+   * The direct-access area, written by the owner: peers' direct deposits may
+   * land only in [DIRECT_BASE, DIRECT_BASE + DIRECT_LEN) (and never before the
+   * buffer area). The NIC zeroes both at create (no area: every direct deposit
+   * is refused) and reads them at each deposit; a peer cannot write them.
+   */
+  DIRECT_BASE: 32,
+  DIRECT_LEN: 36,
   /** Bytes of header. */
   SIZE: 64,
 } as const;
@@ -75,6 +83,12 @@ export const UNET_STATUS = {
   NO_BUFFER: 5,
   /** Send: unknown flag bits. */
   BAD_FLAGS: 6,
+  /**
+   * Receive, at the sender: a direct deposit this channel sent fell outside the
+   * receiver's direct-access area; the receiver's NIC dropped it and said so.
+   * ROFFSET names the refused offset; no data, nothing reached the receiver.
+   */
+  DIRECT_REFUSED: 7,
 } as const;
 
 /** Flags of unet_create (kernel/syscalls/table.ts). */

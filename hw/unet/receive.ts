@@ -2,17 +2,21 @@
 // by its tag into the one endpoint and channel the tag was given for (an
 // unknown tag, or one arriving from a node other than the channel's peer, is
 // dropped and counted), takes a buffer from that endpoint's free queue (or,
-// direct access, the offset the sender named, which must lie in the buffer
-// area: a peer never writes the header or the queues),
-// DMAs the data in and writes the descriptor back into the receive queue,
-// raising the upcall when the queue becomes non-empty. A full queue or a
-// missing buffer is counted (DROPS word, NO_BUFFER status), never thrown.
+// direct access, the offset the sender named), DMAs the data in and writes
+// the descriptor back into the receive queue, raising the upcall when the
+// queue becomes non-empty. A direct deposit must lie in the direct-access
+// area its owner declared in the segment header (DIRECT_BASE/DIRECT_LEN,
+// never before the buffer area); one outside it is dropped, counted and
+// refused back to the sender's NIC (a DIRECT_REFUSED notice), so a peer can
+// write neither the header, the queues, nor a message the owner has not
+// polled yet. A full queue or a missing buffer is counted (DROPS word,
+// NO_BUFFER status), never thrown.
 // Tag 0 is the kernels' own: control messages go to the host's inbox with
 // an interrupt. Messages are handled one at a time, in arrival order.
 
 import type { EventSink } from '../engine.ts';
 import { transferPs } from '../time.ts';
-import { UNET_KERNEL_TAG, UNET_STEP, UNET_STEP_NAMES, type UnetContext, type UnetEndpoint, type UnetMessage } from './endpoint.ts';
+import { UNET_KERNEL_TAG, UNET_STEP, UNET_WIRE_REFUSED, UNET_STEP_NAMES, type UnetContext, type UnetEndpoint, type UnetMessage } from './endpoint.ts';
 import { UNET_DESC, UNET_FLAG, UNET_FREE, UNET_HDR, UNET_LIMITS, UNET_STATUS } from './layout.ts';
 
 interface RxItem {
@@ -82,19 +86,43 @@ export class UnetReceiveEngine implements EventSink {
       this.dropAt(ep, 'receive queue full');
       return;
     }
+    if (msg.unet.flags & UNET_WIRE_REFUSED) {
+      // The peer's NIC refused our direct deposit: tell the owner in its receive queue, no buffer taken.
+      item.status = UNET_STATUS.DIRECT_REFUSED;
+      item.len = 0;
+      item.offset = UNET_LIMITS.NO_OFFSET;
+      this.dma(item);
+      return;
+    }
     if (msg.unet.flags & UNET_FLAG.DIRECT) {
       const r = msg.unet.roffset;
-      // Only the buffer area: the header and queues before it are the owner's and the NIC's, never a peer's to write.
-      if (r < ep.queues.buffers || r + item.len > ep.cfg.segLen) {
-        ep.stats.badDescriptors++;
-        item.status = UNET_STATUS.BAD_BUFFER;
-        item.len = 0;
+      if (!this.inDirectArea(ep, r, item.len)) {
+        // Outside the area the owner opened: nothing is written or posted here; counted, and the sender is told.
+        ep.stats.directRefused++;
+        c.note(ep.id, UNET_STEP.RX_DEMUX, `direct deposit at +${r} (${item.len} B) outside the direct-access area: dropped, sender told`, 0);
+        c.notify(msg.src, { tag: ch.txTag, flags: UNET_WIRE_REFUSED, roffset: r });
+        this.end();
+        return;
       }
       item.offset = r;
       this.dma(item);
       return;
     }
     c.engine.after(c.params.descDmaPs, this, UNET_STEP.RX_FREE);
+  }
+
+  /**
+   * Whether [r, r+len) lies in the direct-access area the owner declared in its
+   * header (DIRECT_BASE, DIRECT_LEN), read now, and in the buffer area: a peer
+   * never writes the header, the queues, or the library's buffers outside it.
+   */
+  private inDirectArea(ep: UnetEndpoint, r: number, len: number): boolean {
+    const m = this.c.memory;
+    const base = m.readU32(ep.cfg.segPa + UNET_HDR.DIRECT_BASE);
+    const size = m.readU32(ep.cfg.segPa + UNET_HDR.DIRECT_LEN);
+    const lo = Math.max(base, ep.queues.buffers);
+    const hi = Math.min(base + size, ep.cfg.segLen);
+    return r >= lo && r + len <= hi;
   }
 
   private full(ep: UnetEndpoint): boolean {

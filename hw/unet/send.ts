@@ -22,7 +22,10 @@ import { UNET_DESC, UNET_FLAG, UNET_HDR, UNET_LIMITS, UNET_STATUS } from './layo
 const TX_TAIL = 8;
 const TX_REFUSED = 9;
 
-type TxWork = { readonly kind: 'endpoint'; readonly ep: UnetEndpoint } | { readonly kind: 'control'; readonly dst: number; readonly bytes: Uint8Array };
+type TxWork =
+  | { readonly kind: 'endpoint'; readonly ep: UnetEndpoint }
+  | { readonly kind: 'control'; readonly dst: number; readonly bytes: Uint8Array }
+  | { readonly kind: 'notice'; readonly dst: number; readonly info: UnetWireInfo };
 
 interface TxCurrent {
   readonly work: TxWork;
@@ -44,6 +47,12 @@ export class UnetSendEngine implements EventSink {
   /** Queues a kernel control message to `dst` (tag 0). */
   sendControl(dst: number, bytes: Uint8Array): void {
     this.work.push({ kind: 'control', dst, bytes: bytes.slice() });
+    this.kick();
+  }
+
+  /** Queues the NIC's own zero-byte notice to `dst` (a refused direct deposit, on the channel's tag). */
+  sendNotice(dst: number, info: UnetWireInfo): void {
+    this.work.push({ kind: 'notice', dst, info });
     this.kick();
   }
 
@@ -81,6 +90,12 @@ export class UnetSendEngine implements EventSink {
       c.note(UNET_KERNEL_TAG, UNET_STEP.TX_FETCH, `control -> node ${work.dst}`, c.params.descDmaPs);
       cur.len = work.bytes.length;
       cur.msg = this.message(work.dst, { tag: UNET_KERNEL_TAG, flags: 0, roffset: 0 }, work.bytes);
+      c.engine.after(0, this, UNET_STEP.TX_DMA);
+      return;
+    }
+    if (work.kind === 'notice') {
+      c.note(UNET_KERNEL_TAG, UNET_STEP.TX_FETCH, `notice tag ${work.info.tag}: direct deposit at +${work.info.roffset} refused -> node ${work.dst}`, c.params.descDmaPs);
+      cur.msg = this.message(work.dst, work.info, NO_BYTES);
       c.engine.after(0, this, UNET_STEP.TX_DMA);
       return;
     }
@@ -182,8 +197,8 @@ export class UnetSendEngine implements EventSink {
 
   private sent(): void {
     const cur = this.tx!;
-    if (cur.work.kind === 'control') {
-      this.c.stats.control++;
+    if (cur.work.kind !== 'endpoint') {
+      if (cur.work.kind === 'control') this.c.stats.control++;
       this.end();
       return;
     }

@@ -22,7 +22,7 @@
 import type { Engine } from '../engine.ts';
 import type { PhysicalMemory } from '../memory.ts';
 import type { Network } from '../network.ts';
-import { UNET_KERNEL_TAG, UNET_STEP_NAMES, type UnetChannel, type UnetContext, type UnetControl, UnetEndpoint, type UnetEndpointConfig, type UnetMessage, type UnetNicStats, type UnetParams, type UnetStepObserver } from './endpoint.ts';
+import { UNET_KERNEL_TAG, UNET_STEP_NAMES, type UnetChannel, type UnetContext, type UnetControl, UnetEndpoint, type UnetEndpointConfig, type UnetMessage, type UnetNicStats, type UnetParams, type UnetStepObserver, type UnetWireInfo } from './endpoint.ts';
 import { UNET_HDR } from './layout.ts';
 import { UnetReceiveEngine } from './receive.ts';
 import { UnetSendEngine } from './send.ts';
@@ -117,6 +117,10 @@ export class UnetNic implements UnetContext {
   /** Queues a kernel control message to `dst` (tag 0). */
   sendControl(dst: number, bytes: Uint8Array): void {
     this.send.sendControl(dst, bytes);
+  }
+
+  notify(dst: number, info: UnetWireInfo): void {
+    this.send.sendNotice(dst, info);
   }
 
   takeControl(): UnetControl[] {

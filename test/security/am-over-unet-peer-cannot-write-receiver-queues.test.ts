@@ -14,14 +14,14 @@ import { amOverUnet } from '../../userland/lib/am/unet.ts';
 import { AM_KIND, encodeHeader } from '../../userland/lib/am/wire.ts';
 import { program } from '../../userland/lib/runtime.ts';
 import { UNET_DESC, UNET_FLAG, UNET_HDR, UNET_STATUS } from '../../hw/unet/layout.ts';
-import { type UnetEndpoint, unetBuffer, unetFlush, unetSend } from '../../userland/lib/unet.ts';
+import { type UnetEndpoint, unetBuffer, unetFlush, unetPoll, unetRelease, unetSend } from '../../userland/lib/unet.ts';
 import { waitFor } from '../security/attack.ts';
 
 const words = (...w: number[]) => { const b = new Uint8Array(4 * w.length); const dv = new DataView(b.buffer); w.forEach((x, i) => dv.setUint32(4 * i, x >>> 0, true)); return b; };
 
 function run(variant: 'forge' | 'huge') {
   const sys = new System({ profile: getProfile('redstorm'), shape: { kind: 'mesh', dims: [4] }, seed: 1 });
-  const s = { ready: false, attacked: false, seen: [] as string[], dropped: -1, victimDone: false };
+  const s = { ready: false, attacked: false, seen: [] as string[], dropped: -1, refusedAtNic: -1, told: 0, victimDone: false };
   const prog = program('amjob', function* (env) {
     const t = yield* amOverUnet(env);
     const am = yield* amStart(env, t, [
@@ -32,6 +32,7 @@ function run(variant: 'forge' | 'huge') {
       for (let i = 0; i < 5000 && !s.attacked; i++) { yield* am.poll(); yield* env.compute(2000); }
       for (let i = 0; i < 100; i++) { yield* am.poll(); yield* env.compute(2000); }
       s.dropped = am.stats.dropped;
+      s.refusedAtNic = sys.kernel(0).node.nic.unet.allEndpoints()[0].stats.directRefused;
       s.victimDone = true;
       return 0;
     }
@@ -60,6 +61,13 @@ function run(variant: 'forge' | 'huge') {
     yield* send(1, forged, q.recv + 2 * UNET_DESC.SIZE);
     // 3: rank 0's RECV_TAIL := 4 (the NIC posts this message in slot 4): slots 2 and 3 become "received".
     yield* send(2, words(4), UNET_HDR.RECV_TAIL);
+    for (let i = 0; i < 20 && s.told < 3; i++) {
+      yield* env.compute(20000);
+      for (let m = yield* unetPoll(env, ep); m !== null; m = yield* unetPoll(env, ep)) {
+        if (m.status === UNET_STATUS.DIRECT_REFUSED) s.told++;
+        yield* unetRelease(env, ep, m);
+      }
+    }
     } catch (e) { s.seen.push(`rank 1 threw: ${e}`); }
     s.attacked = true;
     return 0;
@@ -75,8 +83,11 @@ describe('AM over U-Net: a peer rank writes the receiver\'s queues by direct acc
     // rank 2 never sent anything
     expect(s.seen.filter((x) => x.startsWith('h0 src=2'))).toEqual([]);
     expect(s.seen.filter((x) => x.startsWith('h0'))).toEqual([]);
-    // The three direct deposits arrive (refused or not) and are counted, none run: AM sends no direct access.
-    expect(s.dropped).toBe(3);
+    // AM declares no direct-access area: rank 0's NIC drops the three direct deposits and counts them, so none reaches AM at all.
+    expect(s.refusedAtNic).toBe(3);
+    expect(s.dropped).toBe(0);
+    // ...and rank 1 is told each was refused.
+    expect(s.told).toBe(3);
   });
   it('cannot kill the receiver with a forged length', () => {
     const { s, statuses } = run('huge');

@@ -199,23 +199,50 @@ describe('U-Net endpoints on the NIC', () => {
     expect(m.node(1).nic.unet.endpoint(1)!.stats).toMatchObject({ received: 2, noBuffer: 6, recvFull: 3 });
   });
 
-  it('direct access lands the data at the offset the sender names in the receiver\'s segment, and refuses one outside it', () => {
+  it('direct access lands the data at the offset the sender names inside the receiver\'s direct-access area, and drops one outside it and tells the sender (DIRECT_REFUSED)', () => {
     const m = machine();
     const a = new Ep(m, 0, 1, 0x100000);
     const b = new Ep(m, 1, 1, 0x200000);
     connect(a, 0, b, 0, 1, 2);
+    b.words(UNET_HDR.DIRECT_BASE, 0x9000, 0x1000);
     a.mem.write(a.pa + 0x8000, bytes(300, 3));
     a.send(0, 0x8000, 300, UNET_FLAG.DIRECT, 0x9000);
     a.send(0, 0x8000, 300, UNET_FLAG.DIRECT, SEG - 100);
+    a.send(0, 0x8000, 300, UNET_FLAG.DIRECT, 0x9000 + 0x1000 - 299);
+    a.send(0, 0x8000, 300, UNET_FLAG.DIRECT, 0x8f00);
     m.engine.runUntilIdle();
     const got = new Uint8Array(300);
     b.mem.read(b.pa + 0x9000, got);
     expect(got).toEqual(bytes(300, 3));
-    expect(b.take().map((r) => [r.status, r.offset, r.len])).toEqual([
-      [UNET_STATUS.OK, 0x9000, 300],
-      [UNET_STATUS.BAD_BUFFER, SEG - 100, 0],
-    ]);
+    // Only the deposit inside the area reaches the receiver; the rest are dropped and counted there...
+    expect(b.take().map((r) => [r.status, r.offset, r.len])).toEqual([[UNET_STATUS.OK, 0x9000, 300]]);
+    expect(m.node(1).nic.unet.endpoint(1)!.stats.directRefused).toBe(3);
     expect(b.mem.readU8(b.pa + SEG)).toBe(0);
+    expect(b.mem.readU8(b.pa + 0x9000 + 0x1000)).toBe(0);
+    expect(b.mem.readU8(b.pa + 0x8fff)).toBe(0);
+    // ...and each sender learns which deposit was refused, in its own receive queue, with no data.
+    const told = a.take();
+    expect(told.map((r) => [r.chan, r.status, r.offset, r.len])).toEqual(Array(3).fill([0, UNET_STATUS.DIRECT_REFUSED, UNET_LIMITS.NO_OFFSET, 0]));
+    expect(told.map((_, i) => a.word(Q.recv + i * UNET_DESC.SIZE + UNET_DESC.ROFFSET))).toEqual([SEG - 100, 0x9000 + 0x1000 - 299, 0x8f00]);
+  });
+
+  it('refuses every direct deposit to a segment whose owner has declared no direct-access area, and never one into the header or the queues', () => {
+    const m = machine();
+    const a = new Ep(m, 0, 1, 0x100000);
+    const b = new Ep(m, 1, 1, 0x200000);
+    connect(a, 0, b, 0, 1, 2);
+    a.mem.write(a.pa + 0x8000, bytes(64, 5));
+    a.send(0, 0x8000, 64, UNET_FLAG.DIRECT, 0x9000);
+    m.engine.runUntilIdle();
+    // An area that covers the whole segment still leaves the header and queues closed.
+    b.words(UNET_HDR.DIRECT_BASE, 0, SEG);
+    a.send(0, 0x8000, 64, UNET_FLAG.DIRECT, 0);
+    a.send(0, 0x8000, 64, UNET_FLAG.DIRECT, Q.recv);
+    m.engine.runUntilIdle();
+    expect(b.take()).toEqual([]);
+    expect(a.take().map((r) => r.status)).toEqual(Array(3).fill(UNET_STATUS.DIRECT_REFUSED));
+    expect(b.word(UNET_HDR.SEND_TAIL)).toBe(0);
+    expect(b.word(Q.recv)).toBe(0);
   });
 
   it('stops reading and writing a segment the moment its endpoint is destroyed', () => {

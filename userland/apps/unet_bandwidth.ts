@@ -3,14 +3,15 @@
 // zero-byte message. Bandwidth is the bytes sent over the time from the
 // first send to that answer. Base level (the default) copies each message
 // into a send buffer and out of its receive buffer; `direct` sends from
-// the segment straight into the peer's (true zero copy). Publishes
-// bandwidth_MBps_<size> for every size and bandwidth_MBps (the largest).
+// the segment straight into the peer's direct-access area (true zero
+// copy). Publishes bandwidth_MBps_<size> for every size and
+// bandwidth_MBps (the largest).
 // Arguments: [direct] [sizes in bytes].
 
 import type { U } from '../lib/ops.ts';
 import type { Env } from '../lib/runtime.ts';
 import { program } from '../lib/runtime.ts';
-import { type UnetEndpoint, UNET_LIMITS, UNET_STATUS, unetAlloc, unetBuffer, unetCreate, unetFlush, unetOpen, unetReceive, unetRelease, unetSend, unetSendsPending } from '../lib/unet.ts';
+import { type UnetEndpoint, UNET_LIMITS, UNET_STATUS, unetBuffer, unetCreate, unetFlush, unetOpen, unetReceive, unetRelease, unetSend, unetSendsPending } from '../lib/unet.ts';
 
 const DEFAULT_SIZES = [64, 512, 1024, 2048, 4096];
 const COUNT = 32;
@@ -36,10 +37,10 @@ export default program('unet_bandwidth', function* main(env) {
   const peer = (yield* sys.jobMap())[1 - rank];
   const biggest = Math.max(...sizes);
   const bufBytes = Math.ceil(biggest / 64) * 64;
-  const ep = yield* unetCreate(env, { entries: ENTRIES, bufBytes, extraBytes: direct ? ENTRIES * bufBytes : 0 });
+  const ep = yield* unetCreate(env, { entries: ENTRIES, bufBytes, directBytes: direct ? ENTRIES * bufBytes : 0 });
   yield* unetOpen(env, ep, CHAN, { nid: peer.nid, pid: peer.pid, ep: ep.id, chan: CHAN });
-  // Direct access: the data lives in the segment; messages land in a ring of ENTRIES slots there.
-  const area = direct ? unetAlloc(ep, ENTRIES * bufBytes) : 0;
+  // Direct access: the data lives in the segment; messages land in a ring of ENTRIES slots, the direct-access area declared before the open.
+  const area = ep.direct.offset;
   const app = direct ? 0 : yield* env.mem.alloc(biggest);
   for (const n of sizes) {
     if (rank === 0) {

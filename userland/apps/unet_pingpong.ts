@@ -9,7 +9,7 @@
 // Arguments: [direct] [sizes in bytes].
 
 import { program } from '../lib/runtime.ts';
-import { type UnetEndpoint, UNET_LIMITS, UNET_STATUS, unetAlloc, unetBuffer, unetCreate, unetFlush, unetOpen, unetReceive, unetRelease, unetSend } from '../lib/unet.ts';
+import { type UnetEndpoint, UNET_LIMITS, UNET_STATUS, unetBuffer, unetCreate, unetFlush, unetOpen, unetReceive, unetRelease, unetSend } from '../lib/unet.ts';
 import type { Env } from '../lib/runtime.ts';
 import type { U } from '../lib/ops.ts';
 
@@ -37,10 +37,10 @@ export default program('unet_pingpong', function* main(env) {
   const map = yield* sys.jobMap();
   const peer = map[1 - rank];
   const biggest = Math.max(...sizes);
-  const ep = yield* unetCreate(env, { entries: 8, bufBytes: Math.max(64, Math.ceil(biggest / 64) * 64), extraBytes: direct ? 2 * biggest + 128 : 0 });
+  const ep = yield* unetCreate(env, { entries: 8, bufBytes: Math.max(64, Math.ceil(biggest / 64) * 64), directBytes: direct ? Math.max(biggest, 1) : 0 });
   yield* unetOpen(env, ep, CHAN, { nid: peer.nid, pid: peer.pid, ep: ep.id, chan: CHAN });
-  // Direct access: the application's two buffers live in the segment (same offsets on both ranks).
-  const mine = direct ? unetAlloc(ep, biggest) : 0;
+  // Direct access: the application's buffer is the segment's direct-access area (same offset on both ranks), declared before the open.
+  const mine = ep.direct.offset;
   const app = direct ? 0 : yield* env.mem.alloc(Math.max(biggest, 1));
   for (const n of sizes) {
     let start = 0;

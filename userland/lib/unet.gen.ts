@@ -10,6 +10,8 @@ export const UNET_HDR = {
   FREE_HEAD: 20,
   DROPS: 24,
   ENTRIES: 28,
+  DIRECT_BASE: 32,
+  DIRECT_LEN: 36,
   SIZE: 64,
 } as const;
 
@@ -41,6 +43,7 @@ export const UNET_STATUS = {
   TOO_LONG: 4,
   NO_BUFFER: 5,
   BAD_FLAGS: 6,
+  DIRECT_REFUSED: 7,
 } as const;
 
 export const UNET_LIMITS = {

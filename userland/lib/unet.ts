@@ -25,7 +25,10 @@
 // buffers (unetBuffer(ep, 0 .. entries-1)). Direct access (true zero copy):
 // the application keeps its data inside the segment (unetAlloc) and sends
 // with { direct: roffset }, which lands the bytes at roffset of the
-// receiver's segment without a free buffer.
+// receiver's segment without a free buffer, if the receiver declared that
+// place its direct-access area (unetCreate's directBytes, unetDirectArea);
+// otherwise the receiver's NIC drops it and the sender polls a
+// DIRECT_REFUSED descriptor naming roffset.
 //
 // Status: a refused send descriptor gets a UNET_STATUS code (unetSendStatus);
 // a received message whose data was dropped arrives with status NO_BUFFER
@@ -52,6 +55,8 @@ export interface UnetEndpoint {
   readonly bufBytes: number;
   /** Where unetAlloc hands out application memory (after the buffers). */
   allocAt: number;
+  /** The direct-access area declared to the NIC (offset and bytes; 0 bytes: none). */
+  direct: { readonly offset: number; readonly len: number };
   /** The library's copies of the counters it owns (it never needs to read them back). */
   sendTail: number;
   recvHead: number;
@@ -65,6 +70,12 @@ export interface UnetOptions {
   readonly bufBytes?: number;
   /** Extra segment bytes for application data (direct access); default 0. */
   readonly extraBytes?: number;
+  /**
+   * Bytes of a direct-access area, allocated (as unetAlloc) and declared to the
+   * NIC before any channel is opened: peers' direct deposits may land there
+   * only (ep.direct). Default 0: no area, every direct deposit is refused.
+   */
+  readonly directBytes?: number;
   /** Raise the upcall interrupt on a non-empty receive queue (needed by unetWait). */
   readonly upcall?: boolean;
   /** The upcall also interrupts this process's computation and runs env.onMessage's handler (UNET_CREATE.USER_UPCALL). */
@@ -107,12 +118,14 @@ export function* unetCreate(env: Env, opts: UnetOptions = {}): U<UnetEndpoint> {
   const bufBytes = opts.bufBytes ?? 4096;
   const q = unetQueues(entries);
   const buffers = Math.ceil(q.buffers / 64) * 64;
-  const bytes = Math.ceil((buffers + 2 * entries * bufBytes + (opts.extraBytes ?? 0)) / PAGE) * PAGE;
+  const directBytes = opts.directBytes ?? 0;
+  const bytes = Math.ceil((buffers + 2 * entries * bufBytes + Math.ceil(directBytes / 64) * 64 + (opts.extraBytes ?? 0)) / PAGE) * PAGE;
   const va = yield* env.sys.mmap(0, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
   if (va < 0) throw new UnetError(-va, 'mmap');
   const id = yield* env.sys.raw(SYS.unet_create, va, bytes, entries, (opts.upcall ? UNET_CREATE.UPCALL : 0) | (opts.userUpcall ? UNET_CREATE.USER_UPCALL : 0));
   if (id < 0) throw new UnetError(-id, 'unet_create');
-  const ep: UnetEndpoint = { id, va, bytes, entries, queues: { ...q, buffers }, bufBytes, allocAt: buffers + 2 * entries * bufBytes, sendTail: 0, recvHead: 0, freeTail: 0 };
+  const ep: UnetEndpoint = { id, va, bytes, entries, queues: { ...q, buffers }, bufBytes, allocAt: buffers + 2 * entries * bufBytes, direct: { offset: 0, len: 0 }, sendTail: 0, recvHead: 0, freeTail: 0 };
+  if (directBytes > 0) yield* unetDirectArea(env, ep, unetAlloc(ep, directBytes), directBytes);
   for (let i = 0; i < entries; i++) yield* unetPostFree(env, ep, unetBuffer(ep, entries + i), bufBytes);
   return ep;
 }
@@ -128,6 +141,23 @@ export function unetAlloc(ep: UnetEndpoint, n: number): number {
   if (at + n > ep.bytes) throw new RangeError(`unetAlloc: ${n} bytes do not fit the segment (${ep.bytes - at} left; pass extraBytes to unetCreate)`);
   ep.allocAt = Math.ceil((at + n) / 64) * 64;
   return at;
+}
+
+/**
+ * Declares [offset, offset+len) of the segment the direct-access area: the NIC
+ * lets peers' direct deposits land there and nowhere else (one outside is
+ * dropped and its sender gets a DIRECT_REFUSED receive descriptor). Moving or
+ * closing it (len 0) takes effect for deposits that arrive after the store.
+ * Keep the library's receive buffers out of it: what lands there is the
+ * peers' to overwrite until the application has read it.
+ */
+export function* unetDirectArea(env: Env, ep: UnetEndpoint, offset: number, len: number): U {
+  if (!(offset >= ep.queues.buffers && len >= 0 && offset + len <= ep.bytes)) throw new RangeError(`unetDirectArea: [${offset}, ${offset + len}) is not in the segment's buffer area [${ep.queues.buffers}, ${ep.bytes})`);
+  ep.direct = { offset, len };
+  // LEN first, then BASE after it: a deposit checked in between sees an empty or the final area, never a mix.
+  yield* env.mem.storeU32(ep.va + UNET_HDR.DIRECT_LEN, 0);
+  yield* env.mem.storeU32(ep.va + UNET_HDR.DIRECT_BASE, offset);
+  yield* env.mem.storeU32(ep.va + UNET_HDR.DIRECT_LEN, len);
 }
 
 /**

@@ -8,6 +8,13 @@
 // the header, and posts PUT when the data is in), so a ring is re-appended
 // only once it is unlinked and its last message has been taken. The send buffers are a ring of slots over one MD whose
 // counter tells when a slot may be written again.
+//
+// Lost messages (no flow control) are counted from what Portals tells the
+// receiver: a message that found no ring (both full) is dropped by the
+// kernel and counted in the NI's PTL_SR_DROP_COUNT; a message deposited
+// while the EQ was full lost its event (PtlEQGet says PTL_EQ_DROPPED, not
+// how many), so the rings count their deposits on a counting event too, and
+// the deposits whose PUT event never came are the lost ones (lost()).
 
 import type { Env } from '../runtime.ts';
 import type { U } from '../ops.ts';
@@ -44,7 +51,12 @@ export function* amOverPortals(env: Env, opts: AmPortalsOptions = {}): U<AmTrans
   const map = (len: number) => env.sys.mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
   const rings: number[] = [];
   for (let i = 0; i < RINGS; i++) rings.push(yield* map(ringBytes));
-  const t = new PortalsTransport(env, app, maxMessage, ringBytes, rings, slots);
+  // Counts every deposit into a ring, whether or not its event found room in the EQ.
+  const ringCt = yield* app.P.PtlCTAlloc(app.ni);
+  check('PtlCTAlloc', ringCt.rc);
+  const drops = yield* app.P.PtlNIStatus(app.ni, PTL.SR_DROP_COUNT);
+  check('PtlNIStatus', drops.rc);
+  const t = new PortalsTransport(env, app, maxMessage, ringBytes, rings, slots, ringCt.ct, drops.status);
   for (let i = 0; i < RINGS; i++) check('PtlMEAppend', yield* t.append(i));
   const ct = yield* app.P.PtlCTAlloc(app.ni);
   check('PtlCTAlloc', ct.rc);
@@ -73,6 +85,14 @@ class PortalsTransport implements AmTransport {
   private readonly handles: number[] = [];
   /** The EQ overflowed (PTL_EQ_DROPPED): ring events may be gone, so the rings' state is rebuilt once the EQ is drained. */
   private eqOverflowed = false;
+  /** Ring PUT events poll has taken so far. */
+  private putEvents = 0;
+  /** Deposits whose PUT event was dropped, as counted at the last count. */
+  private eventsLost = 0;
+  /** Messages may have been lost since the last count: the EQ overflowed, or both rings were unlinked (no match). */
+  private suspect = false;
+  /** Messages the NI dropped since set-up (PTL_SR_DROP_COUNT), at the last count. */
+  private noMatch = 0;
 
   constructor(
     private readonly env: Env,
@@ -81,6 +101,8 @@ class PortalsTransport implements AmTransport {
     private readonly ringBytes: number,
     private readonly rings: readonly number[],
     private readonly slots: number,
+    private readonly ringCt: number,
+    private readonly dropBase: number,
   ) {
     this.rank = app.rank;
     this.size = app.size;
@@ -96,7 +118,7 @@ class PortalsTransport implements AmTransport {
   *append(i: number): U<number> {
     this.unlinked[i] = false;
     this.takenEnd[i] = 0;
-    const me = { start: this.rings[i], length: this.ringBytes, options: PTL.ME_OP_PUT | PTL.ME_MANAGE_LOCAL | PTL.ME_EVENT_LINK_DISABLE, match_bits: AM_BITS, min_free: this.maxMessage, uid: this.app.uid };
+    const me = { start: this.rings[i], length: this.ringBytes, options: PTL.ME_OP_PUT | PTL.ME_MANAGE_LOCAL | PTL.ME_EVENT_LINK_DISABLE | PTL.ME_EVENT_CT_COMM, ct_handle: this.ringCt, match_bits: AM_BITS, min_free: this.maxMessage, uid: this.app.uid };
     const r = yield* this.app.P.PtlMEAppend(this.app.ni, 0, me, PTL.PRIORITY_LIST, AM_RING_PTR + i);
     this.handles[i] = r.handle;
     return r.rc;
@@ -130,6 +152,8 @@ class PortalsTransport implements AmTransport {
       const ring = Number(ev.user_ptr) - AM_RING_PTR;
       if (ev.type === PTL.EVENT_AUTO_UNLINK) {
         this.unlinked[ring] = true;
+        // A full ring: while the other fills too, a message finds no match and is dropped (PTL_SR_DROP_COUNT).
+        this.suspect = true;
         yield* this.recycle(ring);
         continue;
       }
@@ -172,19 +196,64 @@ class PortalsTransport implements AmTransport {
   private *next(): U<PtlEvent | null> {
     const mine = (e: PtlEvent) => e.user_ptr >= BigInt(AM_RING_PTR) && e.user_ptr < BigInt(AM_RING_PTR + RINGS);
     const kept = this.app.backlog.findIndex(mine);
-    if (kept >= 0) return this.app.backlog.splice(kept, 1)[0];
+    if (kept >= 0) return this.taken(this.app.backlog.splice(kept, 1)[0]);
     for (;;) {
       const r = yield* this.app.P.PtlEQGet(this.app.eq);
       if (r.rc === PTL.EQ_EMPTY) return null;
-      if (r.rc === PTL.EQ_DROPPED) this.eqOverflowed = true;
+      if (r.rc === PTL.EQ_DROPPED) this.eqOverflowed = this.suspect = true;
       if (r.event === null) throw new AmError(`rank ${this.rank}: PtlEQGet failed with PTL code ${r.rc}`);
-      if (mine(r.event)) return r.event;
+      if (mine(r.event)) return this.taken(r.event);
       this.app.backlog.push(r.event);
     }
   }
 
+  private taken(e: PtlEvent): PtlEvent {
+    if (e.type === PTL.EVENT_PUT) this.putEvents++;
+    return e;
+  }
+
+  /**
+   * Messages to this rank Portals dropped (no ring had room: the NI's
+   * PTL_SR_DROP_COUNT since set-up, which counts every portal of this NI)
+   * plus ring deposits whose PUT event was dropped with the EQ full: the
+   * rings' counting event less the PUT events taken. Counted only when
+   * Portals has said something may be lost (PTL_EQ_DROPPED, a ring
+   * unlinked because full) and until the rings are back, since each count
+   * costs traps. The count reads the counter,
+   * drains the EQ into the backlog (poll takes from there first, in order),
+   * and reads the counter again: equal, nothing arrived in between and the
+   * difference is exact (the kernel posts a deposit's event before it
+   * counts it); not equal, the count is kept for the next call.
+   */
   *lost(): U<number> {
-    return 0;
+    if (!this.suspect) return this.eventsLost + this.noMatch;
+    const { P } = this.app;
+    const ring = (e: PtlEvent) => e.user_ptr >= BigInt(AM_RING_PTR) && e.user_ptr < BigInt(AM_RING_PTR + RINGS);
+    const before = yield* this.deposits();
+    for (;;) {
+      const r = yield* P.PtlEQGet(this.app.eq);
+      if (r.rc === PTL.EQ_EMPTY) break;
+      if (r.rc === PTL.EQ_DROPPED) this.eqOverflowed = true;
+      if (r.event === null) throw new AmError(`rank ${this.rank}: PtlEQGet failed with PTL code ${r.rc}`);
+      this.app.backlog.push(r.event);
+    }
+    const waiting = this.app.backlog.filter((e) => ring(e) && e.type === PTL.EVENT_PUT).length;
+    const after = yield* this.deposits();
+    const drops = yield* P.PtlNIStatus(this.app.ni, PTL.SR_DROP_COUNT);
+    if (drops.rc !== PTL.OK) throw new AmError(`rank ${this.rank}: PtlNIStatus failed with PTL code ${drops.rc}`);
+    this.noMatch = (drops.status - this.dropBase) >>> 0;
+    if (after === before) {
+      this.eventsLost = Math.max(this.eventsLost, before - this.putEvents - waiting);
+      this.suspect = this.unlinked.some((u) => u);
+    }
+    return this.eventsLost + this.noMatch;
+  }
+
+  /** Deposits into the rings so far (their counting event). */
+  private *deposits(): U<number> {
+    const ct = yield* this.app.P.PtlCTGet(this.ringCt);
+    if (ct.rc !== PTL.OK) throw new AmError(`rank ${this.rank}: PtlCTGet failed with PTL code ${ct.rc}`);
+    return ct.success;
   }
 
   *flush(): U {
