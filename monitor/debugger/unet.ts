@@ -17,7 +17,7 @@ export const UNET_INFO = {
       const q = e.queues;
       lines.push(`  pid ${e.pid} endpoint ${e.handle}: ${e.bytes} B at 0x${e.va.toString(16)} (phys 0x${e.pa.toString(16)}), ${e.entries} slots${e.upcall ? ', upcall on' : ''}`);
       lines.push(`    send ${(q.sendTail - q.sendHead) >>> 0} queued (tail ${q.sendTail}, head ${q.sendHead}); receive ${(q.recvTail - q.recvHead) >>> 0} waiting (tail ${q.recvTail}, head ${q.recvHead}); free ${(q.freeTail - q.freeHead) >>> 0} buffers; drops ${q.drops}`);
-      if (e.stats) lines.push(`    sent ${e.stats.sent} (${e.stats.sentBytes} B), received ${e.stats.received} (${e.stats.receivedBytes} B), bad descriptors ${e.stats.badDescriptors}, no buffer ${e.stats.noBuffer}, receive queue full ${e.stats.recvFull}`);
+      if (e.stats) lines.push(`    sent ${e.stats.sent} (${e.stats.sentBytes} B), received ${e.stats.received} (${e.stats.receivedBytes} B), bad descriptors ${e.stats.badDescriptors}, no buffer ${e.stats.noBuffer}, receive queue full ${e.stats.recvFull}, direct deposits refused ${e.stats.directRefused}`);
       for (const c of e.channels) lines.push(`    chan ${c.chan} -> node ${c.peer.nid} pid ${c.peer.pid} endpoint ${c.peer.ep} chan ${c.peer.chan}: receive tag ${c.rxTag}, send tag ${c.txTag ?? '(opening)'}`);
     }
     return lines;

@@ -130,7 +130,7 @@ describe('the monitor as a debugger', () => {
   it('examines virtual memory with x/NFU in every format and unit, and physical memory with xp', async () => {
     const s = await session('boot --nodes 2', 'load hello', 'break syscall/dispatch program hello syscall write', 'continue', 'cpu 0.0');
     expect(await s.exec('x/s 0x400000')).toEqual(['      0x400000: "margay-text 2"']);
-    expect(await s.exec('x/2xg 0x400000')).toEqual(['      0x400000: 0x742d79616772616d 0x6568003120747865']);
+    expect(await s.exec('x/2xg 0x400000')).toEqual(['      0x400000: 0x742d79616772616d 0x6568003220747865']);
     expect(await s.exec('x/4xb 0x400000')).toEqual(['      0x400000: 0x6d 0x61 0x72 0x67']);
     expect(await s.exec('x/2xw 0x400000')).toEqual(['      0x400000: 0x6772616d 0x742d7961']);
     expect(await s.exec('x/1xh 0x400000')).toEqual(['      0x400000: 0x616d']);
