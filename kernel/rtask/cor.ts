@@ -148,7 +148,7 @@ export function* servePage(n: RtaskNode, req: IpcRequest, cpu: Cpu): KPath {
   const j = n.jobAt(jobId, rankPlus1 - 1);
   const obj = j?.objects[areaIndex] ?? null;
   if (j === undefined || obj === null || !(page >= 0 && page < obj.resident.length)) {
-    return yield* req.refuse(-ERRNO.ESRCH, `node ${n.k.nid} has no page ${page} of area ${areaIndex} for job ${jobId}`);
+    return yield* req.refuse(-ERRNO.ESRCH, `no page ${page} of area ${areaIndex} for job ${jobId}`);
   }
   const k = n.k;
   const serve = function* (ok: boolean, reason: string, _c: Cpu): KPath {

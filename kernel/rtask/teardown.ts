@@ -21,7 +21,7 @@ export const TERMINATED_STATUS = 143;
 /** A child's paging path for an area now points here: the object takes a reference. */
 export function* serveAttach(n: RtaskNode, req: IpcRequest, _cpu: Cpu): KPath {
   const obj = objectFor(n, req);
-  if (obj === null) return yield* req.refuse(-ERRNO.ESRCH, `node ${n.k.nid} has no object for area ${req.words[2]} of job ${req.words[1]}`);
+  if (obj === null) return yield* req.refuse(-ERRNO.ESRCH, `no object for area ${req.words[2]} of job ${req.words[1]}`);
   obj.refs++;
   n.stats.attaches++;
   yield step('rtask', 'attach', n.k.profile.values['rtask.pagerAttachCycles'], `area ${obj.area.index} for node ${req.src} (${obj.refs} reference(s))`);
@@ -31,7 +31,7 @@ export function* serveAttach(n: RtaskNode, req: IpcRequest, _cpu: Cpu): KPath {
 /** A child tore down its object for an area: the reference goes, and this node's own tear-down may follow. */
 export function* serveDetach(n: RtaskNode, req: IpcRequest, cpu: Cpu): KPath {
   const obj = objectFor(n, req);
-  if (obj === null) return yield* req.refuse(-ERRNO.ESRCH, `node ${n.k.nid} has no object for area ${req.words[2]} of job ${req.words[1]}`);
+  if (obj === null) return yield* req.refuse(-ERRNO.ESRCH, `no object for area ${req.words[2]} of job ${req.words[1]}`);
   if (obj.refs > 0) obj.refs--;
   n.stats.detaches++;
   yield step('rtask', 'detach', n.k.profile.values['rtask.objectTeardownCycles'], `area ${obj.area.index} from node ${req.src} (${obj.refs} left)`);
@@ -71,7 +71,7 @@ export function* startTask(n: RtaskNode, j: RJob, cpu: Cpu): KPath {
 export function* serveTerminate(n: RtaskNode, req: IpcRequest, cpu: Cpu): KPath {
   const j = n.tasks.get(req.words[1]);
   if (j === undefined || j.ended) return yield* req.reply([OP.terminate, 0]);
-  if (req.src !== j.srcNid) return yield* req.refuse(-ERRNO.EPERM, `node ${n.k.nid}: only the source (node ${j.srcNid}) terminates job ${j.jobId}`);
+  if (req.src !== j.srcNid) return yield* req.refuse(-ERRNO.EPERM, `only the source (node ${j.srcNid}) terminates job ${j.jobId}`);
   yield step('rtask', 'terminate', n.k.profile.values['kernel.syscallWorkCycles'], `rank ${j.rank} of job ${j.jobId}`);
   if (j.process !== null && j.process.alive) n.k.killProcess(j.process, TERMINATED_STATUS, 'terminated by its source (rtask_terminate)');
   else taskEnded(n, j);
