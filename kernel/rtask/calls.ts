@@ -113,6 +113,7 @@ export function* sys_rtask_create(c: SyscallCtx): KPath<number> {
     torn: false,
     onTorn: [],
     owner: c.p,
+    aborted: null,
   };
   n.sources.set(blk.jobId, src);
   const t = c.t;

@@ -305,6 +305,7 @@ function* makeTask(n: RtaskNode, req: IpcRequest, batched: boolean): KPath<RJob 
     torn: false,
     onTorn: [],
     owner: null,
+    aborted: null,
   };
   n.tasks.set(c.jobId, j);
   n.stats.created++;

@@ -10,6 +10,7 @@
 import type { Cpu } from '../cpu.ts';
 import { ERRNO } from '../errno.ts';
 import type { IpcRequest } from '../ipc/services.ts';
+import { MAX_REASON_BYTES } from '../ipc/services.ts';
 import { type KPath, step } from '../step.ts';
 import type { RJob, RtaskNode, VmObject } from './node.ts';
 import { SOURCE, pagerOf } from './shape.ts';
@@ -189,4 +190,32 @@ export function releaseSource(n: RtaskNode, j: RJob): void {
   for (const o of j.objects) if (o !== null) n.k.phys.release(o.pa);
   j.torn = true;
   n.sources.delete(j.jobId);
+}
+
+/**
+ * A task of source job `j` died of a failed page-in (its node says so,
+ * with the reason). Its exit may never fan in (the unreachable pager is
+ * usually its creator, the next hop of its exit), so the job ends here: the
+ * source terminates every rank at once, as after a failed creation, and
+ * then tells the owner (yod) that the job ended, with the reason, in an
+ * exit record from this node's kernel. A node that does not answer the
+ * termination by its deadline is left; the job still ends.
+ */
+export function* serveFailed(n: RtaskNode, req: IpcRequest, cpu: Cpu): KPath {
+  const [, jobId, rank, status] = req.words;
+  const j = n.sources.get(jobId);
+  // Only the node of that rank speaks for it, and only for a started job.
+  if (j === undefined || !Number.isSafeInteger(rank) || rank < 0 || rank >= j.size || n.nidOf(j, rank) !== req.src || !j.started || j.aborted !== null || j.owner === null) return;
+  const reason = new TextDecoder().decode((req.payload?.bytes() ?? new Uint8Array(0)).subarray(0, MAX_REASON_BYTES)) || `rank ${rank} failed`;
+  j.aborted = reason;
+  const owner = j.owner;
+  yield step('rtask', 'job-failed', n.k.profile.values['kernel.syscallWorkCycles'], `job ${jobId}: ${reason}; terminating its tasks`);
+  yield* terminateRanks(n, j, cpu, true, function* (answered) {
+    const k = n.k;
+    yield step('rtask', 'job-ended', k.profile.values['kernel.syscallWorkCycles'], `job ${jobId}: ${answered} task(s) terminated`);
+    const summary = { ranks: j.size, failed: answered + 1, firstFailedRank: rank, firstFailedStatus: status };
+    k.jobs.transport.send(k.nid, k.jobs.transport.header('exit', { dstPid: owner.pid, srcNid: k.nid, rank, jobId, summary }), new TextEncoder().encode(reason));
+    // The template's objects go now: a node that never answered must not pin them.
+    releaseSource(n, j);
+  });
 }
