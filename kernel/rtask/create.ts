@@ -41,7 +41,8 @@ export function* createChildren(n: RtaskNode, j: RJob, cpu: Cpu, then: Then): KP
   let running = streams;
   // Each stream creates one child after another; the outcome is reported when the last stream ends.
   const stream = function* (c: Cpu): KPath {
-    if (next >= kids.length || total.failure !== null) {
+    // A source whose creator has ended creates no more tasks.
+    if (next >= kids.length || total.failure !== null || (j.owner !== null && !j.owner.alive)) {
       if (--running === 0) yield* then(total, c);
       return;
     }
@@ -306,6 +307,7 @@ function* makeTask(n: RtaskNode, req: IpcRequest, batched: boolean): KPath<RJob 
     onTorn: [],
     owner: null,
     aborted: null,
+    creating: false,
   };
   n.tasks.set(c.jobId, j);
   n.stats.created++;

@@ -83,6 +83,8 @@ export interface RJob {
   readonly owner: Process | null;
   /** The source: the job was ended because a task died of a failed page-in (the reason), or null. */
   aborted: string | null;
+  /** The source: rtask_create's creation is in flight (its outcome not yet back). */
+  creating: boolean;
 }
 
 /** The answer a creation gives its creator: ranks created and the first failure. */

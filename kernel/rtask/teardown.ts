@@ -163,19 +163,21 @@ export function* terminateRanks(n: RtaskNode, j: RJob, cpu: Cpu, atOnce: boolean
  */
 export function creatorEnded(n: RtaskNode, j: RJob): void {
   if (j.started || j.ended) return taskEnded(n, j);
+  // A creation still in flight would make tasks after their termination went by: it is ended when its
+  // outcome is back (rtask_create's continuation calls endOrphaned), and creates no more tasks meanwhile.
+  if (j.creating) return;
   const k = n.k;
-  k.timer(0).add({
-    at: k.engine.now,
-    kind: 'sleep',
-    thread: null,
-    *expire(tc) {
-      yield step('rtask', 'orphaned', k.profile.values['kernel.syscallWorkCycles'], `job ${j.jobId}: its creator ended before starting its ${j.created} task(s)`);
-      yield* terminateRanks(n, j, k.cpus[tc.index], true, function* (answered) {
-        yield step('rtask', 'orphans-terminated', 0, `job ${j.jobId}: ${answered} task(s)`);
-      });
-      taskEnded(n, j);
-    },
+  k.timer(0).add({ at: k.engine.now, kind: 'sleep', thread: null, expire: (tc) => endOrphaned(n, j, k.cpus[tc.index]) });
+}
+
+/** Terminates every task of source job `j`, whose creator has ended, at once; then the source's objects go. */
+export function* endOrphaned(n: RtaskNode, j: RJob, cpu: Cpu): KPath {
+  if (j.ended) return;
+  yield step('rtask', 'orphaned', n.k.profile.values['kernel.syscallWorkCycles'], `job ${j.jobId}: its creator ended before starting its task(s)`);
+  yield* terminateRanks(n, j, cpu, true, function* (answered) {
+    yield step('rtask', 'orphans-terminated', 0, `job ${j.jobId}: ${answered} task(s)`);
   });
+  taskEnded(n, j);
 }
 
 /**
