@@ -227,7 +227,7 @@ const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
     },
   },
   load: {
-    usage: 'load APP [--load L] [--fanout F] [--creation C] [--algorithm A] [--paging P] [--nms on|off] [--vm-areas N] [-- args]',
+    usage: 'load APP [--load two-phase|one-phase|crtc|direct] [--fanout F] [--creation C] [--algorithm A] [--paging P] [--nms on|off] [--vm-areas N] [-- args]',
     help: 'launch APP through yod (two-phase by default) without running the machine',
     example: 'load hello --fanout tree:2',
     async run(s, args) {
@@ -236,13 +236,20 @@ const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
       if (name === undefined) throw new UsageError('load needs an app (e.g. load hello)');
       const sys = s.system;
       const load = (p.values.load as string | undefined) ?? 'two-phase';
-      if (load !== 'two-phase' && load !== 'one-phase' && load !== 'crtc') throw new UsageError(`--load must be two-phase, one-phase or crtc, got '${load}'`);
+      if (load !== 'two-phase' && load !== 'one-phase' && load !== 'crtc' && load !== 'direct') throw new UsageError(`--load must be two-phase, one-phase, crtc or direct, got '${load}'`);
+      if ((load === 'direct' || load === 'crtc') && p.values.fanout !== undefined) throw new UsageError('--fanout is the loader\'s tree (--load two-phase or one-phase); remote tasking takes --creation');
       const rtask = rtaskChoice(p, load);
       const fanout = parseFanout((p.values.fanout as string | undefined) ?? 'binomial');
       if (fanout === null) throw new UsageError(`bad --fanout '${p.values.fanout as string}'`);
       const ranks = p.values.ranks !== undefined ? int(p.values.ranks as string, '--ranks') : s.defaultRanks;
       if (ranks < 1 || ranks > sys.machine.size - 1) throw new UsageError(`--ranks must be 1..${sys.machine.size - 1}`);
       const program = await resolveProgram(name);
+      if (load === 'direct') {
+        // No loader: the program starts on nodes 0..ranks-1 at once (margay run --load direct).
+        s.fanout = null;
+        s.job = sys.launchDirect(program, Array.from({ length: ranks }, (_, i) => i), p.rest);
+        return [`job ${s.job.jobId}: ${name} directly on ${ranks} rank(s) (no loader)`];
+      }
       let job: Job;
       try {
         job = launch(sys, { load, fanout, programs: [program], map: [{ firstNid: 0, count: ranks, image: 0 }], argv: p.rest, timeoutUs: 1_000_000, jobId: sys.jobs.length + 1, rtask });
@@ -257,7 +264,7 @@ const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
     },
   },
   run: {
-    usage: 'run APP [--load L] [--fanout F] [-- args]',
+    usage: 'run APP [--load two-phase|one-phase|crtc|direct] [--fanout F] [-- args]',
     help: 'load APP, then continue until it ends or a breakpoint hits',
     example: 'run hello --fanout tree:2',
     async run(s, args) {

@@ -195,7 +195,24 @@ export function* sys_ipc_rpc(c: SyscallCtx): KPath<number> {
   if (replyPort === null) fail('ENOSPC', 'no port ids left on this node');
   replyPort.waiters.push(c.t);
   yield* c.k.ports.send(r.port, { kind: 'message', words: ws, carried: null, reply: replyPort.id }, c.cpu);
+  // A server on another node may die holding the request: its node is probed while the answer is due.
+  const home = homeOf(r.port);
+  const k = c.k;
+  const t = c.t;
+  const unwatch =
+    home === k.nid || !k.ports.ports.has(replyPort.id)
+      ? null
+      : k.ports.watchServer(home, function* (why, cpu) {
+          // Only a caller still waiting: an answer that came first has woken it already.
+          const i = replyPort.waiters.indexOf(t);
+          if (i < 0) return;
+          replyPort.waiters.splice(i, 1);
+          k.ports.ports.delete(replyPort.id);
+          yield step('ipc', 'undeliverable', 0, `RPC to port ${r.port}: ${why}`);
+          yield* k.wake(t, -ERRNO.EHOSTUNREACH, cpu);
+        });
   const v = yield* block();
+  unwatch?.();
   c.k.ports.ports.delete(replyPort.id);
   if (typeof v === 'number') return v;
   const m = v as PortMsg;

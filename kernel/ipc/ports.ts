@@ -18,6 +18,7 @@ import { ERRNO } from '../errno.ts';
 import type { Kernel } from '../kernel.ts';
 import type { Process, Thread } from '../process.ts';
 import { type KPath, step } from '../step.ts';
+import type { Deadline } from '../timer.ts';
 import { type Right, RightTable } from './rights.ts';
 
 /** Words a user message carries. */
@@ -32,6 +33,15 @@ const PORTS_PER_NODE = 2 ** 24;
 
 /** Messages a port queues before further ones are dropped (and counted). */
 const QUEUE_LIMIT = 1024;
+
+/**
+ * How often an RPC waiting for an answer from another node probes that
+ * node (ps of simulated time). The request was delivered (acknowledged),
+ * so the transport has nothing left to retransmit; a probe not answered by
+ * the next one, or that the mesh cannot deliver, means the server's node
+ * is gone or hung.
+ */
+export const RPC_PROBE_PS = 1e12;
 
 /** A reference to a port as it travels: its id and whether it counts senders. */
 export interface PortRef {
@@ -84,6 +94,53 @@ export class PortSpace {
     k.ipc.serve('port', (req, cpu) => this.arrived(req.src, req.words, cpu, req.wantsReply ? () => req.reply([]) : null));
     k.ipc.serve('nms', (req, cpu) => this.countUpdate(req.src, req.words, req.wantsReply ? () => req.reply([0]) : null, cpu));
     k.ipc.serve('lookup', (req) => this.serveLookup(req.src, req.words[0], req.words[1], (ws) => req.reply(ws), (e, why) => req.refuse(e, why)));
+    // A kernel that runs answers a probe: an RPC's caller learns that the server's node is still there.
+    k.ipc.serve('probe', function* (req) {
+      yield step('ipc', 'probe', k.profile.values['ipc.rightCycles'], `from node ${req.src}`);
+      yield* req.reply([]);
+    });
+  }
+
+  /**
+   * Watches node `home` while an RPC waits for its answer from there: every
+   * RPC_PROBE_PS a probe goes; when one fails (the node is down) or the
+   * previous one is still unanswered (hung), `gone` runs once with the
+   * reason. The returned function stops the watch (the answer came).
+   */
+  watchServer(home: number, gone: (why: string, cpu: Cpu) => KPath): () => void {
+    const k = this.k;
+    let stopped = false;
+    let probe: { id: number } | null = null;
+    let timer: Deadline | null = null;
+    const stop = () => {
+      stopped = true;
+      if (timer !== null) k.timer(0).remove(timer);
+      timer = null;
+    };
+    const fire = function* (cpu: Cpu): KPath {
+      timer = null;
+      if (stopped) return;
+      if (probe !== null) {
+        const unanswered = probe;
+        stop();
+        yield* k.ipc.forget(unanswered.id, cpu);
+        return yield* gone(`node ${home} answered no probe for ${RPC_PROBE_PS / 1e12} s`, cpu);
+      }
+      const ticket = { id: -1 };
+      probe = ticket;
+      arm();
+      yield* k.ipc.request(home, 'probe', [], null, function* (r, c) {
+        if (probe === ticket) probe = null;
+        if (stopped || r.ok) return;
+        stop();
+        yield* gone(r.reason, c);
+      }, ticket);
+    };
+    const arm = () => {
+      timer = k.timer(0).add({ at: k.engine.now + RPC_PROBE_PS, kind: 'sleep', thread: null, expire: (tc) => fire(k.cpus[tc.index]) });
+    };
+    arm();
+    return stop;
   }
 
   table(p: Process): RightTable {

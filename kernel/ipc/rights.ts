@@ -2,6 +2,8 @@
 // something only in that task. A name is an index and a generation, so a
 // name freed and handed out again no longer reaches what the old name did:
 // a task can use only a right it was given, under the name it was given.
+// A slot whose generations are used up is retired, never reused: a
+// generation that wrapped would make an old name valid again.
 
 /** What a right lets its holder do. */
 export type RightKind = 'receive' | 'send' | 'send-once';
@@ -15,7 +17,7 @@ export interface Right {
 }
 
 /** Generations per index: names are index * GENERATIONS + generation (1 .. GENERATIONS - 1). */
-const GENERATIONS = 64;
+export const GENERATIONS = 64;
 
 /** Rights one task may hold. */
 export const MAX_RIGHTS = 4096;
@@ -34,7 +36,7 @@ export class RightTable {
       this.slots.push({ gen: 0, right: null });
     }
     const slot = this.slots[index];
-    slot.gen = (slot.gen % (GENERATIONS - 1)) + 1;
+    slot.gen++;
     slot.right = r;
     this.live++;
     return index * GENERATIONS + slot.gen;
@@ -53,8 +55,10 @@ export class RightTable {
     const r = this.get(name);
     if (r === undefined) return undefined;
     const index = Math.floor(name / GENERATIONS);
-    this.slots[index].right = null;
-    this.free.push(index);
+    const slot = this.slots[index];
+    slot.right = null;
+    // Its last generation was handed out: the slot is retired (a new index comes next), so no name of it comes back.
+    if (slot.gen < GENERATIONS - 1) this.free.push(index);
     this.live--;
     return r;
   }

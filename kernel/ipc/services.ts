@@ -11,7 +11,7 @@ import type { Kernel } from '../kernel.ts';
 import { type KPath, step } from '../step.ts';
 import { type Delivered, type IpcBuffer, Kkt, MAX_PAYLOAD, type OutPayload } from './kkt.ts';
 import type { PersonalityName } from './personality.ts';
-import { MAX_WORDS, serviceCode } from './wire.ts';
+import { MAX_WORDS, serviceCode, serviceName } from './wire.ts';
 
 /** Words a request, reply or post may carry (the rest of a header is the transport's and this layer's). */
 export const MAX_SERVICE_WORDS = MAX_WORDS - 3;
@@ -45,6 +45,12 @@ const OP = { request: 1, reply: 2, refused: 3, post: 4 } as const;
 
 /** The reply stream: replies need no order among themselves. */
 const REPLY_STREAM = 0;
+
+/** Bytes of a refusal's reason that travel (the rest is cut). */
+export const MAX_REASON_BYTES = 512;
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
 
 /** A request waiting for its reply, and the transport message that carries it (-1 before it is sent). */
 interface Pending {
@@ -178,6 +184,12 @@ export class IpcServices {
     }
   }
 
+  /** Refuses request `id` from node `dst`: its errno, and the reason as the payload (cut to MAX_REASON_BYTES; none if no buffer). */
+  private *sendRefusal(dst: number, code: number, id: number, errno: number, reason: string): KPath {
+    const out = this.stage({ bytes: enc.encode(reason).subarray(0, MAX_REASON_BYTES) });
+    yield* this.transport.send(dst, REPLY_STREAM, [OP.refused, code, id, errno], out === 'nomem' ? null : out, noop);
+  }
+
   /** A complete message from the transport. */
   private *arrived(m: Delivered, cpu: Cpu): KPath {
     const [op, code, id, ...words] = m.words;
@@ -191,7 +203,9 @@ export class IpcServices {
       }
       this.pending.delete(id);
       this.stats.replies++;
-      const reply: IpcReply = op === OP.reply ? { ok: true, src: m.src, words, payload: m.payload } : { ok: false, errno: words[0] ?? -ERRNO.EIO, reason: `node ${m.src} refused ${p.service} request` };
+      // A refusal carries the far side's reason as its payload: the caller hears why, not only an errno.
+      const why = op === OP.refused && m.payload !== null ? dec.decode(m.payload.bytes().subarray(0, MAX_REASON_BYTES)) : '';
+      const reply: IpcReply = op === OP.reply ? { ok: true, src: m.src, words, payload: m.payload } : { ok: false, errno: refusedErrno(words[0]), reason: `node ${m.src}: ${why || `refused the ${p.service} request`}` };
       yield* p.then(reply, cpu);
       return;
     }
@@ -205,7 +219,7 @@ export class IpcServices {
     if (h === undefined) {
       this.stats.noService++;
       yield step('ipc', 'drop', 0, `no service ${code} here (from node ${m.src})`);
-      if (wantsReply) yield* this.transport.send(m.src, REPLY_STREAM, [OP.refused, code, id, -ERRNO.ENOSYS], null, noop);
+      if (wantsReply) yield* this.sendRefusal(m.src, code, id, -ERRNO.ENOSYS, `no service '${serviceName(code) ?? code}' here`);
       return;
     }
     let answered = !wantsReply;
@@ -223,7 +237,7 @@ export class IpcServices {
         const out = bad === null ? self.stage(payload) : 'nomem';
         if (out === 'nomem') {
           self.stats.refused++;
-          yield* self.transport.send(m.src, REPLY_STREAM, [OP.refused, code, id, bad === null ? -ERRNO.ENOMEM : -ERRNO.EINVAL], null, noop);
+          yield* self.sendRefusal(m.src, code, id, bad === null ? -ERRNO.ENOMEM : -ERRNO.EINVAL, bad ?? 'no kernel buffer for the reply');
           return;
         }
         yield* self.transport.send(m.src, REPLY_STREAM, [OP.reply, code, id, ...ws], out, noop);
@@ -233,7 +247,7 @@ export class IpcServices {
         answered = true;
         self.stats.refused++;
         yield step('ipc', 'refuse', 0, `${h.name} request ${id} from node ${m.src}: ${reason}`);
-        yield* self.transport.send(m.src, REPLY_STREAM, [OP.refused, code, id, errno < 0 ? errno : -ERRNO.EIO], null, noop);
+        yield* self.sendRefusal(m.src, code, id, errno < 0 ? errno : -ERRNO.EIO, reason);
       },
     };
     yield* h.handler(req, cpu);
@@ -241,3 +255,8 @@ export class IpcServices {
 }
 
 function* noop(): KPath {}
+
+/** A refusal's errno as the requester takes it: a negative errno, else -EIO. */
+function refusedErrno(w: number | undefined): number {
+  return w !== undefined && Number.isSafeInteger(w) && w < 0 ? w : -ERRNO.EIO;
+}

@@ -82,3 +82,11 @@ export function serviceCode(name: string): number | null {
   for (let i = 0; i < name.length; i++) v = v * 256 + name.charCodeAt(i);
   return v;
 }
+
+/** The name a service word stands for (the inverse of serviceCode); null when it is none. */
+export function serviceName(code: number): string | null {
+  if (!Number.isSafeInteger(code) || code <= 0) return null;
+  let name = '';
+  for (let v = code; v > 0; v = Math.floor(v / 256)) name = String.fromCharCode(v % 256) + name;
+  return serviceCode(name) === code ? name : null;
+}

@@ -23,7 +23,7 @@ import { createChildren, makeObjects } from './create.ts';
 import { type Outcome, type RJob, copyCycles } from './node.ts';
 import { ALGORITHMS, CREATIONS, PAGINGS, SOURCE, depthOf } from './shape.ts';
 import { IMAGE_AREAS, MAX_VM_AREAS, encodeTemplate, sourceBytes, templateOf } from './template.ts';
-import { releaseSource, startTask, taskEnded, terminateRanks } from './teardown.ts';
+import { endOrphaned, releaseSource, startTask, taskEnded, terminateRanks } from './teardown.ts';
 import { MAX_THREADS } from './wire.ts';
 
 /** Largest image or job block rtask_create copies in. */
@@ -113,12 +113,19 @@ export function* sys_rtask_create(c: SyscallCtx): KPath<number> {
     torn: false,
     onTorn: [],
     owner: c.p,
+    aborted: null,
+    creating: false,
   };
   n.sources.set(blk.jobId, src);
   const t = c.t;
   // Results come back through these boxes: a wake can happen before the block (then it does not wait).
   const box: { outcome: Outcome | null } = { outcome: null };
+  src.creating = true;
+  const creator = c.p;
   yield* createChildren(n, src, c.cpu, function* (o, cpu) {
+    src.creating = false;
+    // The creator was killed meanwhile: now that every creation has answered, what exists is torn down.
+    if (!creator.alive) return yield* endOrphaned(n, src, cpu);
     box.outcome = o;
     yield* k.wake(t, null, cpu);
   });

@@ -22,7 +22,7 @@ import { type KPath, block, step } from '../step.ts';
 import { type RJob, type RtaskNode, type VmObject, copyCycles } from './node.ts';
 import { pagerOf } from './shape.ts';
 import { type Area, PAGE } from './template.ts';
-import { OP } from './wire.ts';
+import { OP, SERVICE } from './wire.ts';
 
 type AccessOp = Extract<UserOp, { op: 'load' | 'store' }>;
 
@@ -97,6 +97,11 @@ function* pageIn(n: RtaskNode, j: RJob, a: Area, page: number, t: Thread, va: nu
       const why = `copy-on-reference page-in of 0x${pageVa.toString(16)} failed: ${failed}`;
       yield step('cor', 'kill', 0, why);
       k.killProcess(t.process, PAGEIN_FAILED_STATUS, why);
+      // Its exit may have no way up (its pager is often its creator, the exit fan-in's next hop): the source
+      // hears at once. The thread is dead, so the message goes as the kernel's deferred work.
+      const words = [OP.failed, j.jobId, j.rank, PAGEIN_FAILED_STATUS];
+      const bytes = new TextEncoder().encode(`rank ${j.rank}: ${why}`);
+      k.timer(0).add({ at: k.engine.now, kind: 'sleep', thread: null, expire: () => k.ipc.post(j.srcNid, SERVICE, words, { bytes }) });
       return why;
     }
   }
@@ -148,7 +153,7 @@ export function* servePage(n: RtaskNode, req: IpcRequest, cpu: Cpu): KPath {
   const j = n.jobAt(jobId, rankPlus1 - 1);
   const obj = j?.objects[areaIndex] ?? null;
   if (j === undefined || obj === null || !(page >= 0 && page < obj.resident.length)) {
-    return yield* req.refuse(-ERRNO.ESRCH, `node ${n.k.nid} has no page ${page} of area ${areaIndex} for job ${jobId}`);
+    return yield* req.refuse(-ERRNO.ESRCH, `no page ${page} of area ${areaIndex} for job ${jobId}`);
   }
   const k = n.k;
   const serve = function* (ok: boolean, reason: string, _c: Cpu): KPath {

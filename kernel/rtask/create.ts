@@ -41,7 +41,8 @@ export function* createChildren(n: RtaskNode, j: RJob, cpu: Cpu, then: Then): KP
   let running = streams;
   // Each stream creates one child after another; the outcome is reported when the last stream ends.
   const stream = function* (c: Cpu): KPath {
-    if (next >= kids.length || total.failure !== null) {
+    // A source whose creator has ended creates no more tasks.
+    if (next >= kids.length || total.failure !== null || (j.owner !== null && !j.owner.alive)) {
       if (--running === 0) yield* then(total, c);
       return;
     }
@@ -133,7 +134,7 @@ export function* serveTask(n: RtaskNode, req: IpcRequest, _cpu: Cpu): KPath {
 export function* serveArea(n: RtaskNode, req: IpcRequest, _cpu: Cpu): KPath {
   const j = n.tasks.get(req.words[1]);
   const a = j?.tpl.areas[req.words[2]];
-  if (j === undefined || a === undefined || j.process === null) return yield* req.refuse(-ERRNO.ESRCH, `node ${n.k.nid}: no task being created for job ${req.words[1]}`);
+  if (j === undefined || a === undefined || j.process === null) return yield* req.refuse(-ERRNO.ESRCH, `no task being created for job ${req.words[1]}`);
   yield step('rtask', 'area', n.k.profile.values['rtask.areaMapCycles'], `area ${a.index} (${a.kind}) at 0x${a.start.toString(16)}`);
   const obj = j.objects[a.index];
   if (obj === null) return yield* req.reply([OP.area, 0, 0]);
@@ -146,7 +147,7 @@ export function* serveArea(n: RtaskNode, req: IpcRequest, _cpu: Cpu): KPath {
 /** ntc step 3: the task's state (its job block and initial registers). */
 export function* serveState(n: RtaskNode, req: IpcRequest, _cpu: Cpu): KPath {
   const j = n.tasks.get(req.words[1]);
-  if (j === undefined || j.process === null) return yield* req.refuse(-ERRNO.ESRCH, `node ${n.k.nid}: no task being created for job ${req.words[1]}`);
+  if (j === undefined || j.process === null) return yield* req.refuse(-ERRNO.ESRCH, `no task being created for job ${req.words[1]}`);
   yield step('rtask', 'state', n.k.profile.values['kernel.syscallWorkCycles'] + copyCycles(n, j.block.bytes.length), `job block of ${j.block.bytes.length} bytes`);
   yield* req.reply([OP.state, 0, 0]);
 }
@@ -154,7 +155,7 @@ export function* serveState(n: RtaskNode, req: IpcRequest, _cpu: Cpu): KPath {
 /** ntc step 4: the thread; then (in a tree) this node creates its own subtree and answers for it. */
 export function* serveThread(n: RtaskNode, req: IpcRequest, cpu: Cpu): KPath {
   const j = n.tasks.get(req.words[1]);
-  if (j === undefined || j.process === null) return yield* req.refuse(-ERRNO.ESRCH, `node ${n.k.nid}: no task being created for job ${req.words[1]}`);
+  if (j === undefined || j.process === null) return yield* req.refuse(-ERRNO.ESRCH, `no task being created for job ${req.words[1]}`);
   yield step('rtask', 'thread', n.k.profile.values['kernel.syscallWorkCycles'], `thread of pid ${j.process.pid} (suspended)`);
   yield* afterRights(n, j, cpu, function* (c) {
     yield* createChildren(n, j, c, function* (o, _c2) {
@@ -240,29 +241,28 @@ function* attach(n: RtaskNode, j: RJob, obj: VmObject, then: (failure: string | 
 function* makeTask(n: RtaskNode, req: IpcRequest, batched: boolean): KPath<RJob | string> {
   const k = n.k;
   const v = k.profile.values;
-  const here = `node ${k.nid}`;
   const c = parseCreateWords(req.words);
-  if (c === null) return `${here}: malformed creation request`;
+  if (c === null) return `malformed creation request`;
   const bytes = req.payload?.bytes() ?? new Uint8Array(0);
   yield step('rtask', 'task', v['rtask.taskCreateCycles'] + copyCycles(n, bytes.length), `rank ${c.rank} of job ${c.jobId} (${batched ? 'crtc' : 'ntc'})`);
-  if (c.templateLen > bytes.length) return `${here}: template of ${c.templateLen} bytes in a ${bytes.length}-byte message`;
+  if (c.templateLen > bytes.length) return `template of ${c.templateLen} bytes in a ${bytes.length}-byte message`;
   const tpl = decodeTemplate(bytes.subarray(0, c.templateLen));
-  if (tpl === null) return `${here}: malformed address-space template`;
+  if (tpl === null) return `malformed address-space template`;
   const jb = parseJobBlock(bytes.slice(c.templateLen), k.host.nodeCount);
-  if (!jb.ok) return `${here}: ${jb.reason}`;
+  if (!jb.ok) return `${jb.reason}`;
   const block = jb.block;
   const map = new RangeJobMap(block.ranges, block.size, block.pid);
-  if (block.jobId !== c.jobId) return `${here}: job block is for job ${block.jobId}, the request for job ${c.jobId}`;
-  if (!(c.rank < block.size) || map.at(c.rank).nid !== k.nid) return `${here}: rank ${c.rank} does not belong here`;
-  if (req.src !== block.serviceNid && !map.hasNode(req.src)) return `${here}: a creation must come from the job's source or one of its nodes, not node ${req.src}`;
-  if (n.tasks.has(c.jobId) || k.jobs.records.has(c.jobId)) return `${here}: job ${c.jobId} already has a task here`;
+  if (block.jobId !== c.jobId) return `job block is for job ${block.jobId}, the request for job ${c.jobId}`;
+  if (!(c.rank < block.size) || map.at(c.rank).nid !== k.nid) return `rank ${c.rank} does not belong here`;
+  if (req.src !== block.serviceNid && !map.hasNode(req.src)) return `a creation must come from the job's source or one of its nodes, not node ${req.src}`;
+  if (n.tasks.has(c.jobId) || k.jobs.records.has(c.jobId)) return `job ${c.jobId} already has a task here`;
   const busy = k.liveProcesses()[0];
-  if (busy !== undefined) return `${here}: node busy: pid ${busy.pid} (${busy.name}) is running`;
+  if (busy !== undefined) return `node busy: pid ${busy.pid} (${busy.name}) is running`;
   const code = k.host.catalog.instantiate(tpl.textHash);
-  if (code === null) return `${here}: no code for the text of '${tpl.name}' (unknown program)`;
+  if (code === null) return `no code for the text of '${tpl.name}' (unknown program)`;
   if (batched) yield step('rtask', 'areas', v['rtask.areaMapCycles'] * tpl.areas.length, `${tpl.areas.length} VM areas batched`);
   const objects = makeObjects(n, tpl);
-  if (objects === null) return `${here}: out of memory for the VM objects of '${tpl.name}'`;
+  if (objects === null) return `out of memory for the VM objects of '${tpl.name}'`;
   let p: Process;
   try {
     p = k.spawn(
@@ -279,7 +279,7 @@ function* makeTask(n: RtaskNode, req: IpcRequest, batched: boolean): KPath<RJob 
     }
   } catch (e) {
     for (const o of objects) if (o !== null) k.phys.release(o.pa);
-    return `${here}: cannot create the task: ${(e as Error).message}`;
+    return `cannot create the task: ${(e as Error).message}`;
   }
   const j: RJob = {
     jobId: c.jobId,
@@ -306,6 +306,8 @@ function* makeTask(n: RtaskNode, req: IpcRequest, batched: boolean): KPath<RJob 
     torn: false,
     onTorn: [],
     owner: null,
+    aborted: null,
+    creating: false,
   };
   n.tasks.set(c.jobId, j);
   n.stats.created++;

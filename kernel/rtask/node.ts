@@ -21,7 +21,7 @@ import { servePage } from './cor.ts';
 import { serveArea, serveCreate, serveState, serveTask, serveThread } from './create.ts';
 import { SOURCE } from './shape.ts';
 import type { Area, TemplateDesc } from './template.ts';
-import { creatorEnded, serveAttach, serveDetach, serveStart, serveTerminate, taskEnded } from './teardown.ts';
+import { creatorEnded, serveAttach, serveDetach, serveFailed, serveStart, serveTerminate, taskEnded } from './teardown.ts';
 import { OP, type Plan, SERVICE, opOf } from './wire.ts';
 
 /** One area's VM object on a node: the source's copy of the template, or a node's cache of the pages it paged in. */
@@ -81,6 +81,10 @@ export interface RJob {
   readonly onTorn: ((cpu: Cpu) => KPath)[];
   /** The source: the process that created the job (only it may start or terminate it). */
   readonly owner: Process | null;
+  /** The source: the job was ended because a task died of a failed page-in (the reason), or null. */
+  aborted: string | null;
+  /** The source: rtask_create's creation is in flight (its outcome not yet back). */
+  creating: boolean;
 }
 
 /** The answer a creation gives its creator: ranks created and the first failure. */
@@ -150,6 +154,7 @@ export class RtaskNode {
       .with('detach', () => serveDetach(this, req, cpu))
       .with('start', () => serveStart(this, req, cpu))
       .with('terminate', () => serveTerminate(this, req, cpu))
+      .with('failed', () => serveFailed(this, req, cpu))
       .exhaustive();
   }
 

@@ -10,6 +10,7 @@
 import type { Cpu } from '../cpu.ts';
 import { ERRNO } from '../errno.ts';
 import type { IpcRequest } from '../ipc/services.ts';
+import { MAX_REASON_BYTES } from '../ipc/services.ts';
 import { type KPath, step } from '../step.ts';
 import type { RJob, RtaskNode, VmObject } from './node.ts';
 import { SOURCE, pagerOf } from './shape.ts';
@@ -21,7 +22,7 @@ export const TERMINATED_STATUS = 143;
 /** A child's paging path for an area now points here: the object takes a reference. */
 export function* serveAttach(n: RtaskNode, req: IpcRequest, _cpu: Cpu): KPath {
   const obj = objectFor(n, req);
-  if (obj === null) return yield* req.refuse(-ERRNO.ESRCH, `node ${n.k.nid} has no object for area ${req.words[2]} of job ${req.words[1]}`);
+  if (obj === null) return yield* req.refuse(-ERRNO.ESRCH, `no object for area ${req.words[2]} of job ${req.words[1]}`);
   obj.refs++;
   n.stats.attaches++;
   yield step('rtask', 'attach', n.k.profile.values['rtask.pagerAttachCycles'], `area ${obj.area.index} for node ${req.src} (${obj.refs} reference(s))`);
@@ -31,7 +32,7 @@ export function* serveAttach(n: RtaskNode, req: IpcRequest, _cpu: Cpu): KPath {
 /** A child tore down its object for an area: the reference goes, and this node's own tear-down may follow. */
 export function* serveDetach(n: RtaskNode, req: IpcRequest, cpu: Cpu): KPath {
   const obj = objectFor(n, req);
-  if (obj === null) return yield* req.refuse(-ERRNO.ESRCH, `node ${n.k.nid} has no object for area ${req.words[2]} of job ${req.words[1]}`);
+  if (obj === null) return yield* req.refuse(-ERRNO.ESRCH, `no object for area ${req.words[2]} of job ${req.words[1]}`);
   if (obj.refs > 0) obj.refs--;
   n.stats.detaches++;
   yield step('rtask', 'detach', n.k.profile.values['rtask.objectTeardownCycles'], `area ${obj.area.index} from node ${req.src} (${obj.refs} left)`);
@@ -71,7 +72,7 @@ export function* startTask(n: RtaskNode, j: RJob, cpu: Cpu): KPath {
 export function* serveTerminate(n: RtaskNode, req: IpcRequest, cpu: Cpu): KPath {
   const j = n.tasks.get(req.words[1]);
   if (j === undefined || j.ended) return yield* req.reply([OP.terminate, 0]);
-  if (req.src !== j.srcNid) return yield* req.refuse(-ERRNO.EPERM, `node ${n.k.nid}: only the source (node ${j.srcNid}) terminates job ${j.jobId}`);
+  if (req.src !== j.srcNid) return yield* req.refuse(-ERRNO.EPERM, `only the source (node ${j.srcNid}) terminates job ${j.jobId}`);
   yield step('rtask', 'terminate', n.k.profile.values['kernel.syscallWorkCycles'], `rank ${j.rank} of job ${j.jobId}`);
   if (j.process !== null && j.process.alive) n.k.killProcess(j.process, TERMINATED_STATUS, 'terminated by its source (rtask_terminate)');
   else taskEnded(n, j);
@@ -162,19 +163,21 @@ export function* terminateRanks(n: RtaskNode, j: RJob, cpu: Cpu, atOnce: boolean
  */
 export function creatorEnded(n: RtaskNode, j: RJob): void {
   if (j.started || j.ended) return taskEnded(n, j);
+  // A creation still in flight would make tasks after their termination went by: it is ended when its
+  // outcome is back (rtask_create's continuation calls endOrphaned), and creates no more tasks meanwhile.
+  if (j.creating) return;
   const k = n.k;
-  k.timer(0).add({
-    at: k.engine.now,
-    kind: 'sleep',
-    thread: null,
-    *expire(tc) {
-      yield step('rtask', 'orphaned', k.profile.values['kernel.syscallWorkCycles'], `job ${j.jobId}: its creator ended before starting its ${j.created} task(s)`);
-      yield* terminateRanks(n, j, k.cpus[tc.index], true, function* (answered) {
-        yield step('rtask', 'orphans-terminated', 0, `job ${j.jobId}: ${answered} task(s)`);
-      });
-      taskEnded(n, j);
-    },
+  k.timer(0).add({ at: k.engine.now, kind: 'sleep', thread: null, expire: (tc) => endOrphaned(n, j, k.cpus[tc.index]) });
+}
+
+/** Terminates every task of source job `j`, whose creator has ended, at once; then the source's objects go. */
+export function* endOrphaned(n: RtaskNode, j: RJob, cpu: Cpu): KPath {
+  if (j.ended) return;
+  yield step('rtask', 'orphaned', n.k.profile.values['kernel.syscallWorkCycles'], `job ${j.jobId}: its creator ended before starting its task(s)`);
+  yield* terminateRanks(n, j, cpu, true, function* (answered) {
+    yield step('rtask', 'orphans-terminated', 0, `job ${j.jobId}: ${answered} task(s)`);
   });
+  taskEnded(n, j);
 }
 
 /**
@@ -189,4 +192,32 @@ export function releaseSource(n: RtaskNode, j: RJob): void {
   for (const o of j.objects) if (o !== null) n.k.phys.release(o.pa);
   j.torn = true;
   n.sources.delete(j.jobId);
+}
+
+/**
+ * A task of source job `j` died of a failed page-in (its node says so,
+ * with the reason). Its exit may never fan in (the unreachable pager is
+ * usually its creator, the next hop of its exit), so the job ends here: the
+ * source terminates every rank at once, as after a failed creation, and
+ * then tells the owner (yod) that the job ended, with the reason, in an
+ * exit record from this node's kernel. A node that does not answer the
+ * termination by its deadline is left; the job still ends.
+ */
+export function* serveFailed(n: RtaskNode, req: IpcRequest, cpu: Cpu): KPath {
+  const [, jobId, rank, status] = req.words;
+  const j = n.sources.get(jobId);
+  // Only the node of that rank speaks for it, and only for a started job.
+  if (j === undefined || !Number.isSafeInteger(rank) || rank < 0 || rank >= j.size || n.nidOf(j, rank) !== req.src || !j.started || j.aborted !== null || j.owner === null) return;
+  const reason = new TextDecoder().decode((req.payload?.bytes() ?? new Uint8Array(0)).subarray(0, MAX_REASON_BYTES)) || `rank ${rank} failed`;
+  j.aborted = reason;
+  const owner = j.owner;
+  yield step('rtask', 'job-failed', n.k.profile.values['kernel.syscallWorkCycles'], `job ${jobId}: ${reason}; terminating its tasks`);
+  yield* terminateRanks(n, j, cpu, true, function* (answered) {
+    const k = n.k;
+    yield step('rtask', 'job-ended', k.profile.values['kernel.syscallWorkCycles'], `job ${jobId}: ${answered} task(s) terminated`);
+    const summary = { ranks: j.size, failed: answered + 1, firstFailedRank: rank, firstFailedStatus: status };
+    k.jobs.transport.send(k.nid, k.jobs.transport.header('exit', { dstPid: owner.pid, srcNid: k.nid, rank, jobId, summary }), new TextEncoder().encode(reason));
+    // The template's objects go now: a node that never answered must not pin them.
+    releaseSource(n, j);
+  });
 }

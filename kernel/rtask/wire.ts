@@ -27,6 +27,8 @@ export const OP = {
   start: 10,
   /** Terminate the task and tear down its objects; reply when they are gone. */
   terminate: 11,
+  /** A task's node tells the source that the task died of a failed page-in (a post; the reason is the payload). */
+  failed: 12,
 } as const;
 
 export type Op = keyof typeof OP;

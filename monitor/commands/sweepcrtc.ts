@@ -28,7 +28,7 @@ HICSS 1996) on the Paragon profile: every point is a job launched with
                        11     300 pages on every node: flat vs hierarchical paging
                        12     flat, flat multithreaded, tree (DIPC, 12 VM areas)
                        13     termination, flat vs hierarchical paging (DIPC)
-  --counts LIST      node counts (default per figure, up to 50)
+  --counts LIST      node counts, e.g. 1-8,16 (default per figure, up to 50)
   --vm-areas N       VM areas of the template (default 12, the seed's Figure 12)
   --profile P        machine profile (default paragon)
   -o, --output FILE  write the JSON to FILE (default: stdout)
@@ -176,10 +176,13 @@ export async function runCrtcSweep(argv: string[], out: Output): Promise<number>
   const countsText = str(p, 'counts');
   let counts: number[] | null = null;
   if (countsText !== undefined) {
-    const parts = countsText.split(',').map((c) => c.trim());
-    const bad = parts.find((c) => !/^\d{1,4}$/.test(c));
-    if (bad !== undefined) throw new UsageError(`--counts: '${bad}' is not a count`);
-    counts = parts.map(Number);
+    // Counts and ranges, as margay sweep takes them: 1-8,16,32.
+    counts = [];
+    for (const part of countsText.split(',').map((c) => c.trim())) {
+      const m = /^(\d{1,4})(?:-(\d{1,4}))?$/.exec(part);
+      if (m === null || Number(m[2] ?? m[1]) < Number(m[1])) throw new UsageError(`--counts: '${part}' is not a count or a range (low-high)`);
+      for (let x = Number(m[1]); x <= Number(m[2] ?? m[1]); x++) counts.push(x);
+    }
   }
   const areasText = str(p, 'vm-areas') ?? '12';
   const vmAreas = Number(areasText);

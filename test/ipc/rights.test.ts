@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_RIGHTS, type Right, RightTable } from '../../kernel/ipc/rights.ts';
+import { GENERATIONS, MAX_RIGHTS, type Right, RightTable } from '../../kernel/ipc/rights.ts';
 
 describe('a task\'s right table', () => {
   it('resolves a name to the right inserted under it, and a freed name to nothing, whatever the order of inserts and removes', () => {
@@ -32,16 +32,41 @@ describe('a task\'s right table', () => {
     );
   });
 
-  it('gives a freed slot a new name, so the old name stays dead for the next 62 reuses', () => {
+  it('never lets a freed name denote a right again, however often its slot is reused', () => {
     const t = new RightTable();
     const first = t.insert({ kind: 'send', port: 1, nms: false })!;
     t.remove(first);
-    for (let i = 0; i < 62; i++) {
+    const seen = new Set<number>([first]);
+    for (let i = 0; i < 10 * GENERATIONS; i++) {
       const n = t.insert({ kind: 'send', port: 2 + i, nms: false })!;
-      expect(n).not.toBe(first);
+      expect(seen.has(n)).toBe(false);
+      seen.add(n);
       expect(t.get(first)).toBeUndefined();
       t.remove(n);
     }
+  });
+
+  it('never hands out a name twice in any sequence of inserts and removes (a property over long runs of reuse)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.nat(7)), { minLength: 1, maxLength: 2000 }), (ops) => {
+        const t = new RightTable();
+        const live: number[] = [];
+        const everGiven = new Set<number>();
+        for (const [ins, pick] of ops) {
+          if (ins || live.length === 0) {
+            const name = t.insert({ kind: 'send', port: everGiven.size, nms: false })!;
+            expect(everGiven.has(name)).toBe(false);
+            expect(Number.isSafeInteger(name)).toBe(true);
+            everGiven.add(name);
+            live.push(name);
+          } else {
+            t.remove(live.splice(pick % live.length, 1)[0]);
+          }
+        }
+        for (const name of everGiven) if (!live.includes(name)) expect(t.get(name)).toBeUndefined();
+      }),
+      { seed: 1414, numRuns: 200 },
+    );
   });
 
   it(`holds at most ${MAX_RIGHTS} rights and refuses more without throwing`, () => {

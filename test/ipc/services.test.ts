@@ -56,6 +56,25 @@ describe('kernel services over distributed IPC', () => {
     });
   }
 
+  it('hands the requester the far side\'s reason for a refusal, with the refusing node named', () => {
+    const sys = machine({ nodes: 3, transport: 'dipc' });
+    sys.kernel(2).ipc.serve('picky', function* (req) {
+      yield* req.refuse(-ERRNO.EBUSY, `key ${req.words[0]} is taken by pid 9`);
+    });
+    const replies: IpcReply[] = [];
+    inKernel(sys, 0, function* () {
+      yield* sys.kernel(0).ipc.request(2, 'picky', [5], null, function* (r) {
+        replies.push(r);
+      });
+      yield* sys.kernel(0).ipc.request(1, 'nosuch', [], null, function* (r) {
+        replies.push(r);
+      });
+    });
+    sys.run({ until: 1e12 });
+    expect(replies).toContainEqual({ ok: false, errno: -ERRNO.EBUSY, reason: 'node 2: key 5 is taken by pid 9' });
+    expect(replies).toContainEqual({ ok: false, errno: -ERRNO.ENOSYS, reason: "node 1: no service 'nosuch' here" });
+  });
+
   it('lets a handler reply later, after asking another node (a paging-tree node asks its parent)', () => {
     const sys = machine({ nodes: 3, transport: 'dipc' });
     sys.kernel(0).ipc.serve('page', function* (req) {

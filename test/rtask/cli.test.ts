@@ -24,6 +24,7 @@ describe('the remote-tasking command line', () => {
       [['run', 'hello', '--load', 'crtc', '--fanout', 'flat'], /--fanout is the loader's tree/],
       [['sweep', 'crtc', '--figure', '99'], /--figure must be one of 6a, 6b, 7, 8, 9, 10, 11, 12, 13, got '99'/],
       [['sweep', 'crtc', '--figure', '10', '--counts', '9'], /--counts: 9 is out of range for figure 10/],
+      [['sweep', 'crtc', '--figure', '7', '--counts', '4-2'], /--counts: '4-2' is not a count or a range/],
     ];
     // The CLI's own entry point in this process (a node process per case cost ~50 s of this file);
     // the run below spawns bin/margay.js itself.
@@ -43,5 +44,14 @@ describe('the remote-tasking command line', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/load crtc over flat-mt x2 \(ntc algorithm, flat paging, nms on, 5 VM areas, norma\): COMPLETED/);
     expect(r.stdout).toMatch(/6 rank\(s\) loaded and exited with status 0/);
+  }, 120_000);
+
+  it('takes --counts as ranges in sweep crtc, as margay sweep does (1-3 is 1, 2, 3)', async () => {
+    const lines: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => lines.push(String(chunk)) > 0);
+    const code = await main(['sweep', 'crtc', '--figure', '7', '--counts', '1-3']).finally(() => write.mockRestore());
+    expect(code).toBe(0);
+    const fig = JSON.parse(lines.join('')) as { series: { points: { x: number; status: string }[] }[] };
+    for (const s of fig.series) expect(s.points.map((p) => [p.x, p.status])).toEqual([[1, 'ok'], [2, 'ok'], [3, 'ok']]);
   }, 120_000);
 });

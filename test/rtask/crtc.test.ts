@@ -10,6 +10,7 @@ import { buildReport } from '../../monitor/report.ts';
 import { type Job, System } from '../../system/system.ts';
 import { APPS } from '../../userland/apps/index.ts';
 import { DEFAULT_RTASK, type RtaskChoice } from '../../userland/lib/rtask.ts';
+import { program } from '../../userland/lib/runtime.ts';
 
 function boot(nodes: number, transport: PersonalityName = 'dipc', profile = 'paragon'): System {
   const sys = new System({ profile: getProfile(profile), shape: { kind: 'mesh', dims: [nodes + 1] }, seed: 1, transport });
@@ -141,6 +142,20 @@ describe('run --load crtc', () => {
         if (t !== undefined) expect(t.process?.alive).toBe(false);
         expect(sys.kernel(n).liveProcesses()).toEqual([]);
       }
+    }
+  });
+
+  it('fails the creation with the refusing node\'s own reason (a busy node says which process runs there)', () => {
+    for (const s of [SHAPES[0], SHAPES[4]]) {
+      const sys = boot(7);
+      const sleeper = program('sleeper', function* main(env) {
+        yield* env.sys.nanosleep(10e9);
+        return 0;
+      });
+      sys.launchDirect(sleeper, [4], []);
+      const r = finish(sys, start(sys, 7, s));
+      expect(r.job.status).toBe('failed');
+      expect(r.yod?.stderr).toMatch(/rank 4: node 4: node busy: pid \d+ \(sleeper\) is running/);
     }
   });
 

@@ -23,4 +23,13 @@ describe('remote tasking in the monitor', () => {
     const after = (await s.exec('info rtask 0')).join('\n');
     expect(after).toMatch(/node 0: 1 task\(s\) created here, 2 copy-on-reference fault\(s\), 2 page\(s\) fetched, 2 served/);
   }, 60_000);
+
+  it('loads and runs a program directly (no loader) with --load direct, as margay run does', async () => {
+    const s = new MonitorSession();
+    await s.exec('boot --nodes 3 --profile paragon');
+    expect(await s.exec('load hello --load direct --fanout tree:2')).toEqual(["error: --fanout is the loader's tree (--load two-phase or one-phase); remote tasking takes --creation"]);
+    expect((await s.exec('run ipc_rpc --load direct --ranks 2 -- 3')).join('\n')).toMatch(/job \d+: ipc_rpc directly on 2 rank\(s\)/);
+    const job = (await s.exec('info job')).join('\n');
+    expect(job).toMatch(/COMPLETED/);
+  }, 60_000);
 });

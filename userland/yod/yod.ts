@@ -193,12 +193,19 @@ function* yodMain(env: Env): U<number> {
  * summary from each subtree yod started (rank 0's for the loader; the
  * source's children for remote tasking, every rank when it was flat).
  */
-function* awaitExit(env: Env, a: YodArgs, kbuf: number, size: number): U<number> {
+function* awaitExit(env: Env, a: YodArgs, kbuf: number, size: number, sourceNid = -1): U<number> {
   const { sys } = env;
   const exit = { ranks: 0, failed: 0, firstFailedRank: -1, firstFailedStatus: 0 };
   while (exit.ranks < size) {
     const m = yield* recvKMsg(env, kbuf, -1);
     if (m === null || m.type !== KMSG.EXIT || m.jobId !== a.jobId) continue;
+    if (m.srcNid === sourceNid) {
+      // Remote tasking: the source's kernel ended the job (a task died of a failed page-in); its word is final.
+      yield* sys.publish('yod_exit_at_ns', yield* sys.clockNs());
+      yield* sys.publish('ranks_failed', m.failed);
+      yield* sys.print(`yod: job ${a.jobId} ended by its source: rank ${m.firstFailedRank} failed with status ${m.firstFailedStatus}:\n  ${m.text}\n`, 2);
+      return 1;
+    }
     exit.ranks += m.ranks;
     exit.failed += m.failed;
     if (m.failed > 0 && (exit.firstFailedRank < 0 || m.firstFailedRank < exit.firstFailedRank)) {
@@ -266,5 +273,5 @@ function* remoteTasks(env: Env, a: YodArgs, block: Uint8Array, size: number, t0:
     return 1;
   }
   yield* sys.publish('yod_go_at_ns', yield* sys.clockNs());
-  return yield* awaitExit(env, a, kbuf, size);
+  return yield* awaitExit(env, a, kbuf, size, yield* sys.getnid());
 }
