@@ -54,6 +54,8 @@ interface KChannel {
   req: number;
   /** Whether our process called unet_open on it (false: only the peer opened it, we accepted). */
   ownerOpened: boolean;
+  /** The peer closed its end: ours stays, sending nothing and receiving nothing, until our process closes or reopens it. */
+  peerGone?: boolean;
 }
 
 export interface KEndpoint {
@@ -188,7 +190,18 @@ export class UnetKernel {
   *open(t: Thread, ep: KEndpoint, chan: number, peer: Peer): KPath<number> {
     if (!(chan >= 0 && chan < UNET_LIMITS.MAX_CHANNELS) || !(peer.chan >= 0 && peer.chan < UNET_LIMITS.MAX_CHANNELS)) fail('EINVAL', `channels are 0..${UNET_LIMITS.MAX_CHANNELS - 1}`);
     if (!(peer.nid >= 0 && peer.nid < this.k.host.nodeCount)) fail('EHOSTUNREACH', `no node ${peer.nid}`);
-    const existing = ep.channels.get(chan);
+    let existing = ep.channels.get(chan);
+    if (existing?.peerGone === true) {
+      // A channel only the peer opened, and has since closed: our open finds it as the peer left it (closed: its
+      // sends come back BAD_CHANNEL), rather than ECONNREFUSED from a peer that has gone.
+      if (!existing.ownerOpened && samePeer(existing.peer, peer)) {
+        existing.ownerOpened = true;
+        return 0;
+      }
+      // Otherwise our own end, which the owner may open afresh, to that peer or another.
+      ep.channels.delete(chan);
+      existing = undefined;
+    }
     if (existing !== undefined) {
       if (!samePeer(existing.peer, peer)) fail('EBUSY', `channel ${chan} is open to another peer`);
       if (existing.txTag !== null) {
@@ -243,6 +256,7 @@ export class UnetKernel {
       if (!samePeer(c.peer, from)) return 'EBUSY';
       // Opened from both ends at once, or reopened after a close: our tag stays, theirs is new.
       c.txTag = theirTag;
+      c.peerGone = false;
       this.program(ep, to.chan, c);
       return c.rxTag;
     }
@@ -265,6 +279,7 @@ export class UnetKernel {
 
   /** Tells the peer of an open channel that our end (receive tag) is gone: directly on this node, by CLOSE to another. */
   private notifyClosed(ep: KEndpoint, chan: number, c: KChannel): void {
+    if (c.peerGone === true) return;
     const from: Peer = { nid: this.k.nid, pid: ep.owner.pid, ep: ep.handle, chan };
     // An open still unanswered (no peer tag yet) may have been accepted already: the CLOSE, which follows the OPEN
     // on the same path, closes that end too, so the peer's sends come back BAD_CHANNEL instead of vanishing.
@@ -288,11 +303,19 @@ export class UnetKernel {
     const c = ep?.channels.get(to.chan);
     if (ep === undefined || c === undefined || !samePeer(c.peer, from) || c.txTag !== tag) return null;
     this.nic.clearChannel(ep.id, to.chan);
-    // A channel only the peer opened stays on our side, so that our own unet_open of it, which may come after the
-    // peer has gone (a rank that exits while a slower one is still opening), finds it open as the peer left it;
-    // its sends then come back BAD_CHANNEL, as on any channel whose peer closed.
-    if (c.ownerOpened) ep.channels.delete(to.chan);
-    return c.waiter;
+    if (c.waiter !== null) {
+      // Our open of it was in flight: it fails, and the channel is free again.
+      ep.channels.delete(to.chan);
+      return c.waiter;
+    }
+    // Our end stays, closed (its sends come back BAD_CHANNEL, nothing arrives on it), until our process closes or
+    // reopens it. Were it deleted, another process of the uid could open the same channel index at once, and the
+    // owner, who believes what arrives on a channel it opened, would take that process for the peer that left.
+    // A channel only the peer opened stays too: our own unet_open of it, which may come after the peer has gone
+    // (a rank that exits while a slower one is still opening), finds it as the peer left it.
+    c.txTag = null;
+    c.peerGone = true;
+    return null;
   }
 
   private recvNonEmpty(ep: KEndpoint): boolean {

@@ -23,7 +23,7 @@ function* tryOpen(env: Env, ep: UnetEndpoint, chan: number, peer: { nid: number;
 describe('U-Net channels are authenticated by uid', () => {
   it('lets another process of the same user open a free channel of an endpoint; the owner sees it on that channel index and gets EBUSY opening it elsewhere', () => {
     const sys = machine(2);
-    const s = { ready: false, sent: false, intruderOpen: 1, ownerOpen: 1, otherUidOpen: 1, got: [] as string[] };
+    const s = { ready: false, sent: false, ownerTried: false, intruderOpen: 1, ownerOpen: 1, otherUidOpen: 1, got: [] as string[] };
     let intruderPid = 0;
     const owner = spawn(sys, 0, 1, 'owner', function* (env) {
       const ep = yield* unetCreate(env, { entries: 8 });
@@ -36,6 +36,7 @@ describe('U-Net channels are authenticated by uid', () => {
       }
       // The channel it meant for its own partner is taken: the kernel says so.
       s.ownerOpen = yield* tryOpen(env, ep, 5, { nid: 1, pid: intruderPid + 1000, ep: 1, chan: 5 });
+      s.ownerTried = true;
     });
     const intruder = spawn(sys, 1, 1, 'same-uid', function* (env) {
       const ep = yield* unetCreate(env, { entries: 8 });
@@ -46,6 +47,8 @@ describe('U-Net channels are authenticated by uid', () => {
         yield* unetFlush(env, ep);
       }
       s.sent = true;
+      // It holds the channel while the owner tries it (when it exits, its CLOSE frees the owner's channel index).
+      yield* waitFor(env, () => s.ownerTried);
     });
     intruderPid = intruder.pid;
     spawn(sys, 1, 2, 'other-uid', function* (env) {

@@ -10,6 +10,7 @@ import type { Env } from '../runtime.ts';
 import type { U } from '../ops.ts';
 import { ERRNO } from '../abi.gen.ts';
 import { UNET_FLAG, UNET_LIMITS, UNET_STATUS, type UnetEndpoint, UnetError, type UnetMessage, type UnetPeer, unetBuffer, unetClose, unetCreate, unetDrops, unetFlush, unetOpen, unetPoll, unetRelease, unetSend, unetSendsPending } from '../unet.ts';
+import { UNET_HDR } from '../unet.gen.ts';
 import { AmError } from './am.ts';
 import type { AmIncoming, AmTransport } from './transport.ts';
 import { AM_HEADER_BYTES } from './wire.ts';
@@ -31,8 +32,9 @@ export function* amOverUnet(env: Env, opts: AmUnetOptions = {}): U<AmTransport> 
   const ep = yield* unetCreate(env, { entries: opts.entries ?? 64, bufBytes, userUpcall: opts.interrupt ?? false });
   const map = yield* env.sys.jobMap();
   // SPMD: every rank's endpoint has the same handle, and channel r leads to rank r.
-  for (let r = 0; r < size; r++) if (r !== rank) yield* openToRank(env, ep, r, { nid: map[r].nid, pid: map[r].pid, ep: ep.id, chan: rank });
-  const t = new UnetTransport(env, ep, rank, size, bufBytes);
+  const foreignBefore = new Map<number, number>();
+  for (let r = 0; r < size; r++) if (r !== rank) yield* openToRank(env, ep, r, { nid: map[r].nid, pid: map[r].pid, ep: ep.id, chan: rank }, foreignBefore);
+  const t = new UnetTransport(env, ep, rank, size, bufBytes, foreignBefore);
   yield* t.setupBarrier();
   return t;
 }
@@ -42,9 +44,12 @@ export function* amOverUnet(env: Env, opts: AmUnetOptions = {}): U<AmTransport> 
  * a channel of this endpoint (it checks the uid only), so another job of the
  * user may have taken channel r first (EBUSY): that end is not the job's, so
  * it is closed and the open tried again; the poll only ever believes the
- * channels opened here.
+ * channels opened here. What that process sent on channel r is already in
+ * the receive queue, ahead of everything rank r can send once the channel
+ * is ours: `foreignBefore` keeps, per channel, the receive-queue position
+ * from which on channel r is rank r's.
  */
-function* openToRank(env: Env, ep: UnetEndpoint, r: number, peer: UnetPeer): U {
+function* openToRank(env: Env, ep: UnetEndpoint, r: number, peer: UnetPeer, foreignBefore: Map<number, number>): U {
   for (let tries = 0; ; tries++) {
     try {
       yield* unetOpen(env, ep, r, peer);
@@ -52,6 +57,8 @@ function* openToRank(env: Env, ep: UnetEndpoint, r: number, peer: UnetPeer): U {
     } catch (e) {
       if (!(e instanceof UnetError) || e.errno !== ERRNO.EBUSY || tries >= 8) throw e;
       yield* unetClose(env, ep, r);
+      // Closed: nothing more arrives on the taken end; what did is below the tail now.
+      foreignBefore.set(r, yield* env.mem.loadU32(ep.va + UNET_HDR.RECV_TAIL));
     }
   }
 }
@@ -74,6 +81,8 @@ class UnetTransport implements AmTransport {
     readonly rank: number,
     readonly size: number,
     readonly maxMessage: number,
+    /** Per channel, the receive-queue position before which it was another process's (openToRank). */
+    private readonly foreignBefore: ReadonlyMap<number, number> = new Map(),
   ) {}
 
   *send(dest: number, header: Uint8Array, data: number, len: number): U {
@@ -164,9 +173,15 @@ class UnetTransport implements AmTransport {
     return yield* unetDrops(this.env, this.ep);
   }
 
-  /** Channels this rank opened: one to every other rank of its job, none to itself. */
+  /**
+   * Whether the message at the head of the receive queue came on a channel this
+   * rank opened (one to every other rank of its job, none to itself) while it
+   * was this rank's: not before openToRank took it back from another process.
+   */
   private opened(chan: number): boolean {
-    return chan < this.size && chan !== this.rank;
+    if (!(chan < this.size && chan !== this.rank)) return false;
+    const from = this.foreignBefore.get(chan);
+    return from === undefined || ((this.ep.recvHead - from) | 0) >= 0;
   }
 
   *flush(): U {
