@@ -31,8 +31,8 @@ export class LocalApic implements EventSink {
   nmiPending = false;
   /** The core's INTR line: called when an interrupt becomes pending. */
   onPending: (() => void) | null = null;
-  /** Interrupts accepted per vector (for `info apic`). */
-  readonly accepted = new Float64Array(256);
+  /** Interrupts accepted per vector (for `info apic`): a node takes a handful of vectors, so a map of those, made at the first interrupt. */
+  private acceptedPerVector: Map<number, number> | null = null;
   ipisSent = 0;
   ipisReceived = 0;
   /** Interrupts raised on a vector already pending (they merge, as on real hardware). */
@@ -88,8 +88,16 @@ export class LocalApic implements EventSink {
     const v = this.highestIrr();
     this.irr[v >> 5] &= ~(1 << (v & 31));
     this.isr[v >> 5] |= 1 << (v & 31);
-    this.accepted[v]++;
+    const accepted = (this.acceptedPerVector ??= new Map());
+    accepted.set(v, (accepted.get(v) ?? 0) + 1);
     return v;
+  }
+
+  /** Interrupts accepted per vector, 0..255 (a copy). */
+  get accepted(): Float64Array {
+    const out = new Float64Array(256);
+    for (const [v, n] of this.acceptedPerVector ?? []) out[v] = n;
+    return out;
   }
 
   /** Takes a pending NMI (not maskable, not in the ISR). */

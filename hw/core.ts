@@ -21,6 +21,10 @@ export type CoreMode = 'user' | 'kernel' | 'idle';
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 /** rflags.IF */
 const RFLAGS_IF = 1n << 9n;
+/** On a little-endian host a register's low 32 bits are 32-bit word 2*index of the register file. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const RFLAGS_LO = 2 * REG_INDEX.rflags;
+const RIP_LO = 2 * REG_INDEX.rip;
 
 export class Core {
   readonly regs = new BigUint64Array(REGISTERS.length);
@@ -36,6 +40,8 @@ export class Core {
   private kernelPs = 0;
   private idlePs = 0;
   private modeSince = 0;
+  /** The register file as 32-bit words (made at the first user operation): rip and rflags change on every one, and a BigInt each time was garbage. */
+  private words: Uint32Array | null = null;
 
   constructor(
     readonly node: number,
@@ -73,8 +79,38 @@ export class Core {
 
   setInterruptsEnabled(on: boolean): void {
     this.interruptsEnabled = on;
+    if (LITTLE_ENDIAN) {
+      const w = (this.words ??= new Uint32Array(this.regs.buffer));
+      w[RFLAGS_LO] = on ? w[RFLAGS_LO] | 0x200 : w[RFLAGS_LO] & ~0x200;
+      return;
+    }
     const f = this.get('rflags');
     this.set('rflags', on ? f | RFLAGS_IF : f & ~RFLAGS_IF);
+  }
+
+  /** dst = src, without a BigInt in between (the syscall instruction's saves). */
+  copy(dst: Register, src: Register): void {
+    const d = REG_INDEX[dst];
+    const s = REG_INDEX[src];
+    if (LITTLE_ENDIAN) {
+      const w = (this.words ??= new Uint32Array(this.regs.buffer));
+      w[2 * d] = w[2 * s];
+      w[2 * d + 1] = w[2 * s + 1];
+      return;
+    }
+    this.regs[d] = this.regs[s];
+  }
+
+  /** rip += bytes (modulo 2^64), as the core steps past an instruction. */
+  advanceRip(bytes: number): void {
+    if (LITTLE_ENDIAN && bytes >= 0 && bytes < 2 ** 31) {
+      const w = (this.words ??= new Uint32Array(this.regs.buffer));
+      const lo = w[RIP_LO] + bytes;
+      w[RIP_LO] = lo; // modulo 2^32
+      if (lo > 0xffffffff) w[RIP_LO + 1] = w[RIP_LO + 1] + 1;
+      return;
+    }
+    this.set('rip', BigInt.asUintN(64, this.get('rip') + BigInt(bytes)));
   }
 
   /** Time in each mode up to `now`, including the current stretch. */

@@ -14,7 +14,7 @@ const CHUNK = 256;
 const CHUNK_MASK = CHUNK - 1;
 /** 4 KiB frames: what `touchedFrames` counts. */
 const CHUNKS_PER_FRAME = 4096 / CHUNK;
-/** Chunks per full slab (1 MiB); the first slab grows by doubling up to this. */
+/** Chunks per full slab (1 MiB); the first slab grows by a quarter at a time up to this. */
 const SLAB_SHIFT = 12;
 const SLAB_CHUNKS = 1 << SLAB_SHIFT;
 const SLAB_SLOT_MASK = SLAB_CHUNKS - 1;
@@ -71,7 +71,10 @@ export class PhysicalMemory {
       const slab = s >> SLAB_SHIFT;
       if (slab === this.slabs.length) this.slabs.push(new Uint8Array((slab === 0 ? FIRST_SLAB_CHUNKS : SLAB_CHUNKS) * CHUNK));
       else if (slab === 0 && s * CHUNK >= this.slabs[0].length) {
-        const grown = new Uint8Array(this.slabs[0].length * 2);
+        // A quarter at a time (in steps of FIRST_SLAB_CHUNKS), not doubling: a loaded node
+        // uses about 40 chunks, and doubling left it holding 64 (6 KiB unused on every node).
+        const chunks = this.slabs[0].length / CHUNK;
+        const grown = new Uint8Array(Math.min(SLAB_CHUNKS, Math.ceil((chunks * 1.25) / FIRST_SLAB_CHUNKS) * FIRST_SLAB_CHUNKS) * CHUNK);
         grown.set(this.slabs[0]);
         this.slabs[0] = grown;
       }

@@ -39,7 +39,6 @@ export function bootKernel(k: Kernel): void {
   k.unet.attach(VECTOR.unet);
   registerDsm(k);
   registerRtask(k);
-  k.rtask.attach();
   registerIpc(k);
   k.node.nic.irq = { core: 0, rxVector: VECTOR['nic-rx'], completionVector: VECTOR['nic-completion'] };
   for (const cpu of k.cpus) {

@@ -264,9 +264,9 @@ export class Cpu implements EventSink, CoreContext {
     }
     const op = r.value as UserOp | null | undefined;
     t.userOps++;
-    const rip = this.core.get('rip');
-    this.core.set('rip', rip + 4n);
-    if (op === null || typeof op !== 'object' || !['compute', 'syscall', 'load', 'store'].includes((op as { op?: string }).op ?? '')) {
+    this.core.advanceRip(4);
+    if (!isUserOp(op)) {
+      const rip = BigInt.asUintN(64, this.core.get('rip') - 4n);
       this.kernel.killProcess(t.process, 132, `invalid operation at rip 0x${rip.toString(16)}: ${safeShow(op)}`);
       this.resumeIn(0);
       return;
@@ -404,4 +404,18 @@ function safeShow(x: unknown): string {
 /** Compile-time exhaustiveness for the switches above (a new case fails to type-check). */
 function unreachable(x: never): never {
   throw new Error(`unhandled case ${JSON.stringify(x)}`);
+}
+
+/** A user operation the core knows (a switch: this runs once per user operation, and an array literal each time was garbage). */
+function isUserOp(op: unknown): op is UserOp {
+  if (op === null || typeof op !== 'object') return false;
+  switch ((op as { op?: unknown }).op) {
+    case 'compute':
+    case 'syscall':
+    case 'load':
+    case 'store':
+      return true;
+    default:
+      return false;
+  }
 }

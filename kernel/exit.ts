@@ -10,17 +10,10 @@ import type { Process, Thread } from './process.ts';
 import { teardown } from './spawn.ts';
 import type { CpuTimers } from './timer.ts';
 
-/** What ending threads and processes needs of the kernel. */
-export interface ExitContext extends Pick<KernelContext, 'engine' | 'traceStep'> {
-  readonly cpus: readonly Cpu[];
-  executing: CoreContext | null;
-  readonly futex: FutexTable;
-  readonly asids: AsidPool;
-  readonly zombies: Zombies;
+/** What ending a process needs of each subsystem made on first use. */
+export interface ExitSubsystems {
   /** Portals: drops the process's objects; its transfers may still be reading or writing its memory. */
   readonly portals: { forget(p: Process): void; inflight(p: Process): number };
-  /** U-Net: the NIC forgets the process's endpoints, then their segments are unpinned. */
-  readonly unet: { forget(p: Process): void };
   /** Job control: the exit fan-in; its messages may still be reading the process's memory. */
   readonly jobs: { processEnded(p: Process): void; inflight(pid: number): number };
   /** The kernel DSM: the process's rank detaches (its frames stay for the other ranks). */
@@ -29,6 +22,19 @@ export interface ExitContext extends Pick<KernelContext, 'engine' | 'traceStep'>
   readonly rtask: { processEnded(p: Process): void };
   /** Ports: the process's rights go (its ports die; its send rights are counted out). */
   readonly ports: { forget(p: Process): void };
+}
+
+/** What ending threads and processes needs of the kernel. */
+export interface ExitContext extends Pick<KernelContext, 'engine' | 'traceStep'> {
+  readonly cpus: readonly Cpu[];
+  executing: CoreContext | null;
+  readonly futex: FutexTable;
+  readonly asids: AsidPool;
+  readonly zombies: Zombies;
+  /** U-Net: the NIC forgets the process's endpoints, then their segments are unpinned. */
+  readonly unet: { forget(p: Process): void };
+  /** The subsystems made so far (Kernel.existing): one never made holds nothing of any process. */
+  existing<N extends keyof ExitSubsystems>(name: N): ExitSubsystems[N] | undefined;
   timer(core: number): CpuTimers;
   /** Tells the machine around the kernel (KernelHost.processExited). */
   announceExit(p: Process): void;
@@ -43,10 +49,12 @@ export class Zombies {
   }
 
   /** Frees the memory of every zombie no DMA can touch any more. */
-  reap(k: Pick<ExitContext, 'asids' | 'portals' | 'jobs'>): void {
+  reap(k: Pick<ExitContext, 'asids' | 'existing'>): void {
     if (this.list.length === 0) return;
+    const portals = k.existing('portals');
+    const jobs = k.existing('jobs');
     this.list = this.list.filter((p) => {
-      if (k.portals.inflight(p) > 0 || k.jobs.inflight(p.pid) > 0) return true;
+      if ((portals !== undefined && portals.inflight(p) > 0) || (jobs !== undefined && jobs.inflight(p.pid) > 0)) return true;
       teardown(k, p.aspace);
       return false;
     });
@@ -83,14 +91,14 @@ function endProcess(k: ExitContext, p: Process, status: number, reason: string |
   p.exitReason = reason;
   p.endedAt = k.engine.now;
   k.futex.forget(p.aspace);
-  k.portals.forget(p);
+  k.existing('portals')?.forget(p);
   k.unet.forget(p);
-  k.dsm.forget(p);
-  k.ports.forget(p);
+  k.existing('dsm')?.forget(p);
+  k.existing('ports')?.forget(p);
   k.zombies.add(p);
   k.zombies.reap(k);
-  k.jobs.processEnded(p);
-  k.rtask.processEnded(p);
+  k.existing('jobs')?.processEnded(p);
+  k.existing('rtask')?.processEnded(p);
   k.traceStep(k.executing ?? k.cpus[0], 'proc', 'exit', `pid ${p.pid} status ${status}${reason ? `: ${reason}` : ''}`);
   k.announceExit(p);
 }

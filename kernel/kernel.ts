@@ -54,6 +54,16 @@ const SYSCALLS_AT_BOOT = SharedTable.root<SyscallEntry>();
 const IRQS_AT_BOOT = SharedTable.root<IrqHandler>();
 const SYSCALL_BY_NAME = new Map([...SYSCALL_BY_NR.values()].map((s) => [s.name, s]));
 
+/** The subsystems a kernel makes on first use. */
+interface Subsystems {
+  portals: PortalsDriver;
+  jobs: JobControl;
+  dsm: DsmNode;
+  ipc: IpcServices;
+  rtask: RtaskNode;
+  ports: PortSpace;
+}
+
 /** What a kernel needs from the machine-wide system around it. */
 export interface KernelHost {
   readonly engine: Engine;
@@ -78,18 +88,10 @@ export class Kernel implements KernelContext {
   readonly processes = new Map<number, Process>();
   readonly phys: ContiguousAllocator;
   readonly futex = new FutexTable();
-  readonly portals: PortalsDriver;
-  readonly jobs: JobControl;
   /** U-Net endpoints and channels (kernel/unet/). */
   readonly unet: UnetKernel;
-  /** The kernel DSM (kernel/dsm/). */
-  readonly dsm: DsmNode;
-  /** Distributed IPC: the kernel-to-kernel transport and kernel services (kernel/ipc/). */
-  readonly ipc: IpcServices;
-  /** Remote tasking: created tasks, their VM objects, copy-on-reference paging (kernel/rtask/). */
-  readonly rtask: RtaskNode;
-  /** Mach-style ports across nodes, on the services (kernel/ipc/ports.ts). */
-  readonly ports: PortSpace;
+  /** The subsystems made so far (see the getters below): most nodes of a large machine never use most of them. */
+  private readonly made: Partial<Subsystems> = {};
   readonly stats: KernelStats = { syscalls: 0, pageFaults: 0, shootdowns: 0, shootdownPs: 0, shootdownIpis: 0, ipisSent: 0, oopses: 0 };
   readonly oopsLog: string[] = [];
   /** The core whose event is being handled right now, if any. */
@@ -119,13 +121,57 @@ export class Kernel implements KernelContext {
     this.cpus = node.cores.map((core, i) => new Cpu(this, core, i));
     this.timers = this.cpus.map((cpu) => new CpuTimers(this, cpu));
     this.xcalls = new XcallMailboxes(this.cpus.length);
-    this.portals = new PortalsDriver(this);
-    this.jobs = new JobControl(this);
     this.unet = new UnetKernel(this);
-    this.dsm = new DsmNode(this);
-    this.ipc = new IpcServices(this, options.transport ?? 'dipc');
-    this.rtask = new RtaskNode(this);
-    this.ports = new PortSpace(this);
+  }
+
+  // ---- subsystems, each made on first use ------------------------------------
+  // Making one schedules nothing and touches no shared state, so when it is
+  // made changes no simulated result; an idle node then holds none of them.
+
+  /** The Portals driver (kernel/portals/). */
+  get portals(): PortalsDriver {
+    return (this.made.portals ??= new PortalsDriver(this));
+  }
+
+  /** Job control: launches, fan-out, kernel messages (kernel/job/). */
+  get jobs(): JobControl {
+    return (this.made.jobs ??= new JobControl(this));
+  }
+
+  /** The kernel DSM (kernel/dsm/). */
+  get dsm(): DsmNode {
+    return (this.made.dsm ??= new DsmNode(this));
+  }
+
+  /** Distributed IPC: the kernel-to-kernel transport and kernel services (kernel/ipc/). */
+  get ipc(): IpcServices {
+    let ipc = this.made.ipc;
+    if (ipc === undefined) {
+      // Ports and remote tasking serve on IPC, so they are made with it, before any message reaches it.
+      ipc = this.made.ipc = new IpcServices(this, this.options.transport ?? 'dipc');
+      this.made.ports = new PortSpace(this);
+      (this.made.rtask = new RtaskNode(this)).attach();
+    }
+    return ipc;
+  }
+
+  /** Remote tasking: created tasks, their VM objects, copy-on-reference paging (kernel/rtask/). */
+  get rtask(): RtaskNode {
+    return this.made.rtask ?? (this.ipc, this.made.rtask!);
+  }
+
+  /** Mach-style ports across nodes, on the services (kernel/ipc/ports.ts). */
+  get ports(): PortSpace {
+    return this.made.ports ?? (this.ipc, this.made.ports!);
+  }
+
+  /**
+   * The subsystem if something has used it, else undefined: for questions a
+   * never-used subsystem answers with "no" or "nothing" (is this receive
+   * yours, does this process hold anything), so that asking makes nothing.
+   */
+  existing<N extends keyof Subsystems>(name: N): Subsystems[N] | undefined {
+    return this.made[name];
   }
 
   get nid(): number {
@@ -277,13 +323,16 @@ export class Kernel implements KernelContext {
 
   /** Makes a blocked thread runnable with `value` as the result of its block. */
   regionFault(cpu: CoreContext, t: Thread, op: Extract<UserOp, { op: 'load' | 'store' }>, va: number, write: boolean): KPath | null {
-    return dsmFault(this.dsm, cpu, t, op, va, write) ?? corFault(this.rtask, cpu, t, op, va, write);
+    const dsm = this.made.dsm;
+    const rtask = this.made.rtask;
+    return (dsm === undefined ? null : dsmFault(dsm, cpu, t, op, va, write)) ?? (rtask === undefined ? null : corFault(rtask, cpu, t, op, va, write));
   }
 
   regionPageIn(cpu: CoreContext, p: Process, va: number, write: boolean): KPath<string | null> | null {
     const t = cpu instanceof Cpu ? cpu.current : null;
-    if (t === null || t.process !== p) return null;
-    return corPageIn(this.rtask, t, va, write);
+    const rtask = this.made.rtask;
+    if (t === null || t.process !== p || rtask === undefined) return null;
+    return corPageIn(rtask, t, va, write);
   }
 
     wake(t: Thread, value: unknown, from: Cpu): KPath {

@@ -73,9 +73,10 @@ function completion(k: Kernel, c: NicCompletion, cpu: Cpu): KPath {
     }
     case 'rx-done':
     case 'rx-error':
-      if (k.jobs.ownsRx(c.rxId)) return k.jobs.rxComplete(c.rxId, c.kind === 'rx-done', cpu);
-      if (k.dsm.ownsRx(c.rxId)) return k.dsm.rxComplete(c.rxId, c.kind === 'rx-done', cpu);
-      if (k.ipc.transport.ownsRx(c.rxId)) return k.ipc.transport.rxComplete(c.rxId, c.kind === 'rx-done', cpu);
+      // Asked of the subsystems made so far: one never used is waiting for no receive.
+      if (k.existing('jobs')?.ownsRx(c.rxId) === true) return k.jobs.rxComplete(c.rxId, c.kind === 'rx-done', cpu);
+      if (k.existing('dsm')?.ownsRx(c.rxId) === true) return k.dsm.rxComplete(c.rxId, c.kind === 'rx-done', cpu);
+      if (k.existing('ipc')?.transport.ownsRx(c.rxId) === true) return k.ipc.transport.rxComplete(c.rxId, c.kind === 'rx-done', cpu);
       return k.portals.rxComplete(c, cpu);
     default:
       return unreachable(c);

@@ -23,6 +23,23 @@ describe('the local APIC', () => {
     expect(a.acknowledge()).toBe(0x41);
   });
 
+  it('counts the interrupts it accepted on each vector (for info apic), and nothing before the first', () => {
+    const { apics } = bus(1);
+    const a = apics[0];
+    expect([...a.accepted]).toEqual(new Array(256).fill(0));
+    for (const v of [0x51, 0x40, 0x51, 0xff]) {
+      a.raise(v);
+      expect(a.acknowledge()).toBe(v);
+      a.eoi();
+    }
+    a.raise(0x60); // pending, not accepted
+    const counts = a.accepted;
+    expect([counts[0x51], counts[0x40], counts[0xff], counts[0x60]]).toEqual([2, 1, 1, 0]);
+    expect(counts.reduce((x, y) => x + y, 0)).toBe(4);
+    counts[0x51] = 99; // a copy: the APIC's own count is not changed through it
+    expect(a.accepted[0x51]).toBe(2);
+  });
+
   it('holds a vector of the same or lower class until EOI of the one in service', () => {
     const { apics } = bus(1);
     const a = apics[0];

@@ -13,6 +13,50 @@ function core(): Core {
 }
 
 describe('a core\'s registers', () => {
+  it('step rip past an instruction modulo 2^64, carrying into the high half (seeded)', () => {
+    const c = core();
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.integer({ min: 0, max: 4096 }), (rip, by) => {
+        c.set('rip', rip);
+        c.advanceRip(by);
+        expect(c.get('rip')).toBe(BigInt.asUintN(64, rip + BigInt(by)));
+      }),
+      { seed: 17, numRuns: 300 },
+    );
+    c.set('rip', 0xfffffffen);
+    c.advanceRip(4);
+    expect(c.get('rip')).toBe(0x100000002n);
+    c.set('rip', 2n ** 64n - 2n);
+    c.advanceRip(4);
+    expect(c.get('rip')).toBe(2n);
+  });
+
+  it('copy one register to another whole, all 64 bits (seeded)', () => {
+    const c = core();
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), (a, b) => {
+        c.set('rip', a);
+        c.set('rcx', b);
+        c.copy('rcx', 'rip');
+        expect([c.get('rcx'), c.get('rip')]).toEqual([a, a]);
+      }),
+      { seed: 17, numRuns: 200 },
+    );
+  });
+
+  it('set and clear only rflags.IF when interrupts are opened and closed (seeded)', () => {
+    const c = core();
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.boolean(), (flags, on) => {
+        c.set('rflags', flags);
+        c.setInterruptsEnabled(on);
+        expect(c.interruptsEnabled).toBe(on);
+        expect(c.get('rflags')).toBe(on ? flags | (1n << 9n) : flags & ~(1n << 9n));
+      }),
+      { seed: 17, numRuns: 300 },
+    );
+  });
+
   it('hold any value modulo 2^64, as 64-bit registers do, from a BigInt or a whole number', () => {
     const c = core();
     fc.assert(

@@ -60,6 +60,19 @@ describe('physical memory on the host', () => {
     for (let i = 0; i < 16; i++) expect(m.readU32(i * 4096 + 8)).toBe(i + 1);
   });
 
+  it('holds at most a quarter more host bytes than the chunks written, plus 2 KiB (seeded)', () => {
+    // A loaded node writes a few dozen scattered chunks; storage that doubled held up to twice that.
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 600 }), (chunks) => {
+        const m = new PhysicalMemory(0, 1 << 30);
+        for (let i = 0; i < chunks; i++) m.writeU32(i * 4096 + 8, i + 1);
+        expect(m.hostBytes).toBeLessThanOrEqual(chunks * 256 * 1.25 + 2048);
+        for (let i = 0; i < chunks; i++) expect(m.readU32(i * 4096 + 8)).toBe(i + 1);
+      }),
+      { seed: 17, numRuns: 60 },
+    );
+  });
+
   it('gives the storage of zeroed memory back and hands it out again zeroed', () => {
     const m = new PhysicalMemory(0, 1 << 24);
     m.write(0, new Uint8Array(8192).fill(0xaa));

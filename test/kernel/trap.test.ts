@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ERRNO, SYS } from '../../userland/lib/abi.gen.ts';
 import { APPS } from '../../userland/apps/index.ts';
+import { program } from '../../userland/lib/runtime.ts';
 import { boot, runMain, runProgram } from './helpers.ts';
 
 describe('the syscall trap path', () => {
@@ -13,6 +14,21 @@ describe('the syscall trap path', () => {
     const i = recs.findIndex((r) => r.step === 'dispatch' && r.detail === 'getpid');
     expect(recs.slice(i - 1, i + 3).map((r) => r.step)).toEqual(['entry', 'dispatch', 'getpid', 'exit']);
     expect(recs[i + 2].detail).toBe('getpid = 1');
+  });
+
+  it('charges the same simulated time whether or not trace records are kept', () => {
+    const run = (trace: boolean) => {
+      const sys = boot({ trace });
+      const prog = program('t', function* (env) {
+        for (let i = 0; i < 50; i++) yield* env.sys.getpid();
+        yield* env.sys.publish('bad', yield* env.sys.raw(333));
+      });
+      const r = runProgram(sys, prog);
+      return { ended: r.p.endedAt, syscalls: sys.kernel(0).stats.syscalls, bad: r.results.bad };
+    };
+    const traced = run(true);
+    expect(run(false)).toEqual(traced);
+    expect(traced.bad).toBe(-ERRNO.ENOSYS);
   });
 
   it('returns -ENOSYS for a number not in the table, at any size', () => {

@@ -14,12 +14,8 @@ export function* compute(cycles: number): U {
   yield { op: 'compute', cycles };
 }
 
-const SYSCALL: UserOp = { op: 'syscall' };
-
-/** The syscall instruction: number and arguments must already be in registers. */
-export function* trap(): U {
-  yield SYSCALL;
-}
+/** The syscall instruction (yielded with number and arguments already in registers; one shared object, as the core keeps nothing of it). */
+export const SYSCALL: UserOp = { op: 'syscall' };
 
 export function isMessageUpcall(r: UserResult): r is MessageUpcall {
   return typeof r === 'object' && r !== null && !(r instanceof Uint8Array) && r.upcall === 'message';

@@ -56,8 +56,9 @@ export class Sys {
   ) {}
 
   /** Any call by number (for numbers the wrappers do not cover, or deliberate mistakes). */
-  *raw(nr: number, ...args: Arg[]): U<number> {
-    return yield* syscallN(this.cpu, nr, ...args);
+  raw(nr: number, ...args: Arg[]): U<number> {
+    // syscallN's generator itself, not one more around it: this runs on every syscall.
+    return syscallN(this.cpu, nr, ...args);
   }
 
   *read(fd: number, buf: number, count: number): U<number> {
