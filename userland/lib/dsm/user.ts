@@ -45,6 +45,7 @@ import type { Env, ThreadHandle } from '../runtime.ts';
 import { FUTEX_WAIT, FUTEX_WAKE, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_NONE, PROT_READ, PROT_WRITE } from '../sys.ts';
 import type { Dsm, DsmOptions, DsmStats } from './api.ts';
 import { DsmError } from './api.ts';
+import { errnoName } from './errors.ts';
 
 export type UserDsmMode = 'thread' | 'poll';
 export const USER_DSM_MODES: readonly UserDsmMode[] = ['thread', 'poll'];
@@ -186,7 +187,12 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
   const P = app.P;
 
   const base = yield* sys.mmap(USER_DSM_BASE, pages * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED);
-  if (base !== USER_DSM_BASE) throw new DsmError(`dsm: cannot map the region at 0x${USER_DSM_BASE.toString(16)} (errno ${-base})`);
+  if (base !== USER_DSM_BASE) throw new DsmError(`dsm: cannot map the region at 0x${USER_DSM_BASE.toString(16)}: mmap failed with ${errnoName(-base)}`);
+  // Every change of a page's rights is checked: a rights table that says WRITE over a page the kernel
+  // left PROT_NONE would send the fault handler round for ever.
+  const protectedOrThrow = (page: number, rc: number) => {
+    if (rc < 0) throw new DsmError(`dsm: mprotect of page ${page} (0x${(base + page * PAGE).toString(16)}) failed with ${errnoName(-rc)}`);
+  };
   const anon = (n: number) => sys.mmap(0, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
   const inbox = yield* anon(SLOTS * PAGE);
   const outbox = yield* anon(SEND_SLOTS * PAGE);
@@ -223,8 +229,8 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
   const managerOf = (page: number) => page % size;
   for (let p = rank; p < pages; p += size) {
     dir.set(p, { owner: rank, readers: new Set(), busy: null, invalidating: new Set(), queue: [] });
+    protectedOrThrow(p, yield* sys.mprotect(base + p * PAGE, PAGE, PROT_READ | PROT_WRITE));
     rights[p] = WRITE;
-    yield* sys.mprotect(base + p * PAGE, PAGE, PROT_READ | PROT_WRITE);
   }
   // Locks (managed by rank id mod size): holder and waiters; the barrier at rank 0.
   const locks = new Map<number, { holder: number; waiters: { from: number; slot: number }[] }>();
@@ -255,8 +261,7 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
   }
 
   function* protect(t: Env, page: number, r: number): U {
-    const rc = yield* sc(t.sys.mprotect(base + page * PAGE, PAGE, r === WRITE ? PROT_READ | PROT_WRITE : r === READ ? PROT_READ : PROT_NONE));
-    if (rc < 0) throw new DsmError(`dsm: mprotect of page ${page} failed (errno ${-rc})`);
+    protectedOrThrow(page, yield* sc(t.sys.mprotect(base + page * PAGE, PAGE, r === WRITE ? PROT_READ | PROT_WRITE : r === READ ? PROT_READ : PROT_NONE)));
     rights[page] = r;
   }
 
