@@ -302,7 +302,8 @@ export class DsmNode {
     // (A process that execs ends too; its successor is the same rank and is still expected.)
     const rk = rankKey(jobKey(p, this.k.nid), p.info.rank);
     const awaited = this.expected.get(rk);
-    if (awaited !== undefined && ![...this.k.jobs.records.values()].some((r) => r.process === p && r.execing)) {
+    const execing = [...this.k.jobs.records.values()].some((r) => r.process === p && r.execing);
+    if (awaited !== undefined && !execing) {
       this.expected.delete(rk);
       this.joinFor(awaited, p.info.rank, JOIN_REFUSAL.gone);
     }
@@ -314,7 +315,9 @@ export class DsmNode {
       unfinished.add(ks);
     }
     // Rank 0 ended: the announcements it would have counted are dropped, and their ranks told (none waits for ever).
-    if (p.info.rank === 0) {
+    // Not when it execs: its loader image becoming the program (same pid, same rank) is when the others, started
+    // earlier by a flat fan-out, may already have announced; the program's own dsm_create counts them out.
+    if (p.info.rank === 0 && !execing) {
       const key = jobKey(p, this.k.nid);
       const tally = this.dropJoins(keyString(key));
       if (tally !== undefined) for (const [rank, j] of tally) if (rank !== 0) this.answerJoin(key, rank, j.nid, JOIN_OUTCOME.noRankZero);
