@@ -45,7 +45,7 @@ import type { Env, ThreadHandle } from '../runtime.ts';
 import { FUTEX_WAIT, FUTEX_WAKE, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_NONE, PROT_READ, PROT_WRITE } from '../sys.ts';
 import type { Dsm, DsmOptions, DsmStats } from './api.ts';
 import { DsmError } from './api.ts';
-import { errnoName } from './errors.ts';
+import { callFailed, errnoName } from './errors.ts';
 
 export type UserDsmMode = 'thread' | 'poll';
 export const USER_DSM_MODES: readonly UserDsmMode[] = ['thread', 'poll'];
@@ -611,20 +611,25 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
   const isOpen = () => {
     if (!open) throw new DsmError('dsm: the region is detached');
   };
+  /** The locks this rank holds: a lock it holds or an unlock of one it does not is refused here, as the kernel DSM's dsm_lock and dsm_unlock refuse them on the rank's node (-EBUSY, -EPERM). */
+  const held = new Set<number>();
 
   const dsm: Dsm = {
     base,
     bytes,
     *lock(id) {
       isOpen();
+      if (held.has(lockId(id))) throw callFailed('lock', `lock(${id})`, ERRNO.EBUSY);
       const { slot } = ctx(env);
-      awaiting[slot] = `l${lockId(id)}`;
+      awaiting[slot] = `l${id}`;
       yield* send(env, id % size, { kind: K.LOCK, a: id, from: rank, slot, mode: 0 });
       yield* waitWord(env, slot, `lock ${id}`, id % size);
+      held.add(id);
     },
     *unlock(id) {
       isOpen();
-      yield* send(env, lockId(id) % size, { kind: K.UNLOCK, a: id, from: rank, slot: 0, mode: 0 });
+      if (!held.delete(lockId(id))) throw callFailed('unlock', `unlock(${id})`, ERRNO.EPERM);
+      yield* send(env, id % size, { kind: K.UNLOCK, a: id, from: rank, slot: 0, mode: 0 });
     },
     *barrier() {
       isOpen();
@@ -635,6 +640,9 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
     },
     *detach() {
       isOpen();
+      // The locks still held go to their next waiters, as dsm_detach hands them on (a waiter is not in the barrier).
+      for (const id of held) yield* send(env, id % size, { kind: K.UNLOCK, a: id, from: rank, slot: 0, mode: 0 });
+      held.clear();
       // Everyone stops using the region before any service thread stops answering.
       yield* dsm.barrier();
       open = false;
