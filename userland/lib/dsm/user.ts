@@ -40,8 +40,8 @@
 import { ERRNO, SYS } from '../abi.gen.ts';
 import type { U } from '../ops.ts';
 import { PTL, Portals, type PtlEvent } from '../portals.ts';
-import { type PtlApp, barrier, setup } from '../ptlapp.ts';
-import type { Env, ThreadHandle } from '../runtime.ts';
+import { type PtlApp, barrier, setup, teardown } from '../ptlapp.ts';
+import { type Env, THREAD_STACK, type ThreadHandle } from '../runtime.ts';
 import { FUTEX_WAIT, FUTEX_WAKE, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_NONE, PROT_READ, PROT_WRITE } from '../sys.ts';
 import type { Dsm, DsmOptions, DsmStats } from './api.ts';
 import { DsmError } from './api.ts';
@@ -648,7 +648,14 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
       open = false;
       yield* send(env, rank, { kind: K.STOP, a: 0, from: rank, slot: 0, mode: 0 });
       yield* env.join(service);
-      yield* sc(sys.munmap(base, pages * PAGE));
+      // Give everything back, as dsm_detach does: an access to the region is an ordinary page fault again, no
+      // put reaches this process's DSM entries, and a second openDsm starts from nothing.
+      yield* sys.setFaultHandler(0);
+      yield* teardown(env, app);
+      for (const [va, len] of [[base, pages * PAGE], [inbox, SLOTS * PAGE], [outbox, SEND_SLOTS * PAGE], [words, PAGE], [service.stack, THREAD_STACK]]) {
+        const rc = yield* sys.munmap(va, len);
+        if (rc < 0) throw new DsmError(`dsm: detach: munmap of 0x${va.toString(16)} failed with ${errnoName(-rc)}`);
+      }
     },
     *stats(): U<DsmStats> {
       yield* env.compute(0);
