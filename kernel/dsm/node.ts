@@ -244,6 +244,11 @@ export class DsmNode {
   /** Rank `rank` announced its part of the create; rank 0's own announcement brings the job's nodes. */
   *countJoin(key: RegionKey, rank: number, j: Join, cpu: Cpu, nids?: readonly number[]): KPath<number> {
     const ks = keyString(key);
+    // "My node still holds the previous region" is news for a create only once every rank has detached
+    // (before that, every node holds it and every create fails where it is made): a stray create's
+    // announcement, kept, would fail the job's next create.
+    const previous = this.regions.get(ks);
+    if (j.value === JOIN_REFUSAL.busy && previous !== undefined && previous.gone.size < previous.size) return JOIN_OUTCOME.complete;
     let tally = this.joins.get(ks);
     if (tally === undefined) {
       if (this.joinCount >= JOIN_LIMIT) return JOIN_OUTCOME.full;
