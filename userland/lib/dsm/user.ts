@@ -46,6 +46,7 @@ import { FUTEX_WAIT, FUTEX_WAKE, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_NON
 import type { Dsm, DsmOptions, DsmStats } from './api.ts';
 import { DsmError } from './api.ts';
 import { callFailed, errnoName } from './errors.ts';
+import { KERNEL_DSM_MAX_BYTES } from './kernel.ts';
 
 export type UserDsmMode = 'thread' | 'poll';
 export const USER_DSM_MODES: readonly UserDsmMode[] = ['thread', 'poll'];
@@ -60,9 +61,14 @@ export interface UserDsmOptions extends DsmOptions {
 /** Where the region lives on every rank (a fixed address so pointers into it mean the same everywhere). */
 export const USER_DSM_BASE = 0x5000_0000_0000;
 export const PAGE = 4096;
-/** Pages a region may have (the page number travels in 24 bits). */
-export const USER_DSM_MAX_PAGES = 1 << 20;
-/** Locks a program may use: ids 0 .. USER_DSM_LOCKS-1. */
+/** The largest region: the kernel DSM's, so a program's sizes work with either (its page number travels in 24 bits). */
+export const USER_DSM_MAX_BYTES = KERNEL_DSM_MAX_BYTES;
+/**
+ * Locks a program may use: ids 0 .. USER_DSM_LOCKS-1, fewer than the kernel
+ * DSM's 0 .. 2^31-1: the id travels in the same 24-bit field of a message's
+ * 64-bit header as a page number, and the manager's table of locks lives in
+ * the process.
+ */
 export const USER_DSM_LOCKS = 1 << 16;
 
 const DSM_PT = 3;
@@ -163,9 +169,7 @@ interface Counters {
 export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {}): U<Dsm> {
   const mode = opts.mode ?? 'thread';
   if (!USER_DSM_MODES.includes(mode)) throw new DsmError(`dsm: mode must be one of ${USER_DSM_MODES.join(', ')}, got '${mode}'`);
-  if (!Number.isSafeInteger(bytes) || bytes <= 0 || bytes > USER_DSM_MAX_PAGES * PAGE) {
-    throw new DsmError(`dsm: a region is 1 byte to ${USER_DSM_MAX_PAGES * PAGE} bytes, got ${bytes}`);
-  }
+  if (!Number.isSafeInteger(bytes) || bytes <= 0 || bytes > USER_DSM_MAX_BYTES) throw new DsmError(`dsm: a region is 1 byte to ${USER_DSM_MAX_BYTES} bytes, got ${bytes}`);
   const pollCycles = opts.pollCycles ?? 200;
   const pages = Math.ceil(bytes / PAGE);
   const { sys, mem } = env;
