@@ -246,9 +246,10 @@ export class DsmNode {
     const ks = keyString(key);
     // "My node still holds the previous region" is news for a create only once every rank has detached
     // (before that, every node holds it and every create fails where it is made): a stray create's
-    // announcement, kept, would fail the job's next create.
+    // announcement, kept, would fail the job's next create. (A region here that is being created is the
+    // next one: the announcement is news for it.)
     const previous = this.regions.get(ks);
-    if (j.value === JOIN_REFUSAL.busy && previous !== undefined && previous.gone.size < previous.size) return JOIN_OUTCOME.complete;
+    if (j.value === JOIN_REFUSAL.busy && previous !== undefined && !this.creating.has(ks) && previous.gone.size < previous.size) return JOIN_OUTCOME.complete;
     let tally = this.joins.get(ks);
     if (tally === undefined) {
       if (this.joinCount >= JOIN_LIMIT) return JOIN_OUTCOME.full;

@@ -38,3 +38,29 @@ describe('a stray dsm_create while the region exists', () => {
     });
   }
 });
+
+describe('a create right after every rank detached', () => {
+  it('ends on every rank, with the region or with -EBUSY for all, and a retry gets the region', () => {
+    for (const ranks of [2, 3, 5]) {
+      const sys = boot({ nodes: ranks, trace: false });
+      const prog = program('dsm-recreate', function* (env) {
+        const create = () => env.sys.raw(SYS.dsm_create, 4096);
+        if ((yield* create()) !== 0 || (yield* env.sys.raw(SYS.dsm_attach)) < 0) return 10;
+        yield* env.sys.raw(SYS.dsm_barrier);
+        yield* env.sys.raw(SYS.dsm_detach);
+        let rc = yield* create();
+        yield* env.sys.publish('first', rc);
+        for (let tries = 0; rc === -ERRNO.EBUSY && tries < 100; tries++) {
+          yield* env.sys.nanosleep(50_000);
+          rc = yield* create();
+        }
+        return rc === 0 ? 0 : 11;
+      });
+      const job = sys.launchDirect(prog, Array.from({ length: ranks }, (_, i) => i), []);
+      sys.run({ done: () => sys.jobDone(job), until: sys.now + 1e12, maxEvents: 2_000_000 });
+      expect(sys.jobDone(job), `${ranks} ranks`).toBe(true);
+      expect(job.ranks.map((r) => r.process!.exitStatus)).toEqual(Array(ranks).fill(0));
+      expect(new Set(job.ranks.map((r) => r.process!.results.get('first'))).size, `${ranks} ranks`).toBe(1);
+    }
+  });
+});
