@@ -46,6 +46,8 @@ export class AddressSpace {
   brk = 0;
   brkEnd = 0;
   private mmapNext: number = LAYOUT.MMAP_TOP;
+  /** 2 MiB pages split into 4 KiB pages so far (each rewrites a page table: its cost is charged by the caller). */
+  splits = 0;
   /** Cores that may hold TLB entries tagged with this asid (the shootdown targets). */
   readonly cpuMask = new Set<number>();
 
@@ -115,15 +117,49 @@ export class AddressSpace {
     }
   }
 
-  /** Splits regions so that `va` is a region boundary. EINVAL inside a 2 MiB page. */
+  /**
+   * Splits regions so that `va` is a region boundary. Inside a 2 MiB page the
+   * page is split into 4 KiB pages first, as Linux splits a transparent huge
+   * page: the program asked for 4 KiB pages' semantics, the huge page was the
+   * kernel's choice. ENOMEM when no frame is left for the new page table.
+   */
   private splitAt(va: number): void {
-    const r = this.find(va);
+    let r = this.find(va);
     if (r === undefined || r.start === va) return;
-    if ((va - r.start) % r.pageSize !== 0) fail('EINVAL', `0x${va.toString(16)} is inside a ${r.pageSize}-byte page`);
+    if ((va - r.start) % r.pageSize !== 0) {
+      const huge = va - (va % PAGE_2M);
+      this.splitAt(huge);
+      this.splitAt(huge + PAGE_2M);
+      r = this.demote(this.find(va) as Region);
+      if (r.start === va) return;
+    }
     const left: Region = { ...r, size: va - r.start };
     const right: Region = { ...r, start: va, size: r.start + r.size - va, pa: r.pa + (va - r.start) };
     r.extent.refs++;
     this.regions.splice(this.regions.indexOf(r), 1, left, right);
+  }
+
+  /**
+   * Maps the one 2 MiB page of `r` with 512 4 KiB entries to the same frames
+   * and rights. The TLB may keep the 2 MiB entry: it translates the same, and
+   * the invlpg of any 4 KiB page inside it, which every caller shoots down
+   * after changing one, drops it (hw/tlb.ts).
+   */
+  private demote(r: Region): Region {
+    const small: Region = { ...r, pageSize: PAGE_4K };
+    this.pt.unmap(r.start, PAGE_2M);
+    let mapped = 0;
+    try {
+      for (; mapped < r.size; mapped += PAGE_4K) this.pt.map(r.start + mapped, r.pa + mapped, PAGE_4K, r);
+    } catch (e) {
+      // No frame for the page table: the 2 MiB page stays as it was.
+      for (let off = 0; off < mapped; off += PAGE_4K) this.pt.unmap(r.start + off, PAGE_4K);
+      this.pt.map(r.start, r.pa, PAGE_2M, r);
+      throw e;
+    }
+    this.regions.splice(this.regions.indexOf(r), 1, small);
+    this.splits++;
+    return small;
   }
 
   /** Regions wholly inside [start, start+size) after splitting at both ends. */

@@ -318,6 +318,12 @@ export class DsmNode {
   /** Rank `rank` announced its part of the create; rank 0's own announcement brings the job's nodes. */
   *countJoin(key: RegionKey, rank: number, j: Join, cpu: Cpu, nids?: readonly number[]): KPath<number> {
     const ks = keyString(key);
+    // "My node still holds the previous region" is news for a create only once every rank has detached
+    // (before that, every node holds it and every create fails where it is made): a stray create's
+    // announcement, kept, would fail the job's next create. (A region here that is being created is the
+    // next one: the announcement is news for it.)
+    const previous = this.regions.get(ks);
+    if (j.value === JOIN_REFUSAL.busy && previous !== undefined && !this.creating.has(ks) && previous.gone.size < previous.size) return JOIN_OUTCOME.complete;
     let tally = this.joins.get(ks);
     if (tally === undefined) {
       if (this.joinCount >= JOIN_LIMIT) return JOIN_OUTCOME.full;
@@ -376,7 +382,8 @@ export class DsmNode {
     // (A process that execs ends too; its successor is the same rank and is still expected.)
     const rk = rankKey(jobKey(p, this.k.nid), p.info.rank);
     const awaited = this.expected.get(rk);
-    if (awaited !== undefined && ![...this.k.jobs.records.values()].some((r) => r.process === p && r.execing)) {
+    const execing = [...this.k.jobs.records.values()].some((r) => r.process === p && r.execing);
+    if (awaited !== undefined && !execing) {
       this.expected.delete(rk);
       this.joinFor(awaited, p.info.rank, JOIN_REFUSAL.gone);
     }
@@ -388,7 +395,9 @@ export class DsmNode {
       unfinished.add(ks);
     }
     // Rank 0 ended: the announcements it would have counted are dropped, and their ranks told (none waits for ever).
-    if (p.info.rank === 0) {
+    // Not when it execs: its loader image becoming the program (same pid, same rank) is when the others, started
+    // earlier by a flat fan-out, may already have announced; the program's own dsm_create counts them out.
+    if (p.info.rank === 0 && !execing) {
       const key = jobKey(p, this.k.nid);
       const tally = this.dropJoins(keyString(key));
       if (tally !== undefined) for (const [rank, j] of tally) if (rank !== 0) this.answerJoin(key, rank, j.nid, JOIN_OUTCOME.noRankZero);

@@ -28,10 +28,16 @@ function pageRound(len: number): number {
   return r;
 }
 
+/** Page-table entries written to split the 2 MiB pages a call split since `splitsBefore` (aspace.ts). */
+function splitEntries(c: SyscallCtx, splitsBefore: number): number {
+  return (c.p.aspace.splits - splitsBefore) * (PAGE_2M / PAGE_4K);
+}
+
 function* unmapRange(c: SyscallCtx, start: number, len: number): KPath {
+  const splits = c.p.aspace.splits;
   const { pages, release } = c.p.aspace.unmap(start, len);
   if (pages.length === 0) return;
-  yield step('mm', 'unmap', c.k.profile.values['kernel.mapPageCycles'] * pages.length, `0x${start.toString(16)} ${pages.length} page(s)`);
+  yield step('mm', 'unmap', c.k.profile.values['kernel.mapPageCycles'] * (pages.length + splitEntries(c, splits)), `0x${start.toString(16)} ${pages.length} page(s)`);
   yield* shootdown(c.k, c.cpu, c.p.aspace, pages);
   // Frames go back only now that no TLB can reach them.
   for (const base of release) c.k.phys.release(base);
@@ -87,10 +93,11 @@ export function* sys_mprotect(c: SyscallCtx): KPath<number> {
   const pflags = protFlags(argInt(c, 2));
   if (addr % PAGE_4K !== 0) fail('EINVAL', 'address must be page aligned');
   refuseDsmWindow('mprotect', addr, len);
+  const splits = c.p.aspace.splits;
   const pages = c.p.aspace.protect(addr, len, pflags);
   // Memory the process can no longer write, the NIC can no longer write either.
   if (!pflags.writable) c.k.portals.revokeWrite(c.p, addr, len);
-  yield step('mm', 'mprotect', c.k.profile.values['kernel.mapPageCycles'] * pages.length, `0x${addr.toString(16)} ${pages.length} page(s)`);
+  yield step('mm', 'mprotect', c.k.profile.values['kernel.mapPageCycles'] * (pages.length + splitEntries(c, splits)), `0x${addr.toString(16)} ${pages.length} page(s)`);
   yield* shootdown(c.k, c.cpu, c.p.aspace, pages);
   return 0;
 }

@@ -7,12 +7,13 @@ import { System } from '../../system/system.ts';
 import { launch } from '../../monitor/launch.ts';
 import { buildReport } from '../../monitor/report.ts';
 
-export function runDsmJob(prog: UserProgram, ranks: number, argv: string[] = [], seed = 1, profile = 'redstorm') {
+/** `maxEvents`: a bound for a run that may never end (a livelock fails its test here, not at the run's time limit). */
+export function runDsmJob(prog: UserProgram, ranks: number, argv: string[] = [], seed = 1, profile = 'redstorm', maxEvents?: number) {
   const sys = new System({ profile: getProfile(profile), shape: { kind: 'mesh', dims: [ranks + 1] }, seed });
   sys.trace.enabled = false;
   const fanout = { kind: 'flat' } as const;
   const job = launch(sys, { load: 'two-phase', fanout, programs: [prog], map: [{ firstNid: 0, count: ranks, image: 0 }], argv, timeoutUs: 10_000_000 });
-  const stop = sys.run({ done: () => sys.jobDone(job), until: 100e12 });
+  const stop = sys.run({ done: () => sys.jobDone(job), until: 100e12, maxEvents });
   return buildReport(sys, job, stop, fanout, 0);
 }
 

@@ -18,6 +18,9 @@ export interface PtlApp {
   /** Receive buffer (the ME) and send buffer (the MD), `bytes` each. */
   readonly rbuf: number;
   readonly sbuf: number;
+  /** Their length, and the control page's address (teardown unmaps them). */
+  readonly bufBytes: number;
+  readonly ctl: number;
   readonly md: number;
   /** MD with an event queue, for acknowledged control messages. */
   readonly ctlMd: number;
@@ -72,7 +75,7 @@ export function* setup(env: Env, bytes: number) {
   const ctlEq = yield* P.PtlEQAlloc(n.ni, 64);
   const ctlMd = yield* P.PtlMDBind(n.ni, { start: ctl + 2048, length: 2048, eq_handle: ctlEq.eq, options: PTL.MD_EVENT_SEND_DISABLE });
   check('PtlMDBind', ctlMd.rc);
-  return { P, ni: n.ni, eq: eq.eq, rank, size, uid, rbuf, sbuf, md: md.md, ctlMd: ctlMd.md, ctlEq: ctlEq.eq, backlog: [], epoch: 0, map: jobMap } satisfies PtlApp;
+  return { P, ni: n.ni, eq: eq.eq, rank, size, uid, rbuf, sbuf, bufBytes: Math.max(bytes, 4096), ctl, md: md.md, ctlMd: ctlMd.md, ctlEq: ctlEq.eq, backlog: [], epoch: 0, map: jobMap } satisfies PtlApp;
 }
 
 /** A control message's peer has ended (its kernel answered PTL_NI_TARGET_ENDED): it will never answer. */
@@ -230,5 +233,22 @@ export function* barrier(env: Env, app: PtlApp, limitNs = CONTROL_GIVE_UP_NS) {
       // The release of this barrier, from rank 0: a late duplicate of an earlier release is not it.
       if (ev.hdr_data === BigInt(epoch) && ev.initiator_nid === 0) break;
     }
+  }
+}
+
+/**
+ * Undoes setup: the interface with every object on it (PtlNIFini drops its
+ * portal entries, match entries, MDs and event queues, so no put lands here
+ * any more), then the buffers. Call it when no thread uses the interface.
+ */
+export function* teardown(env: Env, app: PtlApp) {
+  const check = (what: string, rc: number) => {
+    if (rc !== PTL.OK) throw new Error(`${what} failed with PTL code ${rc}`);
+  };
+  check('PtlNIFini', yield* app.P.PtlNIFini(app.ni));
+  check('PtlFini', yield* app.P.PtlFini());
+  for (const [va, len] of [[app.rbuf, app.bufBytes], [app.sbuf, app.bufBytes], [app.ctl, 4096]]) {
+    const rc = yield* env.sys.munmap(va, len);
+    if (rc < 0) throw new Error(`munmap of a Portals buffer failed with errno ${-rc}`);
   }
 }

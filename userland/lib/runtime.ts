@@ -25,12 +25,14 @@ import { Sys } from './sys.ts';
 
 /** The flags pthread_create passes to clone (glibc's, less CLONE_SETTLS). */
 export const CLONE_THREAD_FLAGS = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
-const THREAD_STACK = 256 * 1024;
+export const THREAD_STACK = 256 * 1024;
 
 export interface ThreadHandle {
   readonly tid: number;
   /** Holds the tid until the thread exits, then 0 (CLONE_CHILD_CLEARTID). */
   readonly tidWord: number;
+  /** The thread's stack, THREAD_STACK bytes: join leaves it mapped; the spawner may munmap it after join. */
+  readonly stack: number;
 }
 
 export interface Env {
@@ -145,7 +147,7 @@ function processCode(main: Main, dataVa: number, isLoader: boolean): UserCode {
         const tidWord = yield* mem.alloc(8);
         const tid = yield* sys.clone(CLONE_THREAD_FLAGS, top, tidWord, tidWord);
         if (tid < 0) throw new Error(`clone failed (errno ${-tid})`);
-        return { tid, tidWord };
+        return { tid, tidWord, stack };
       },
       *join(h) {
         for (;;) {

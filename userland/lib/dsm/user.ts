@@ -40,11 +40,13 @@
 import { ERRNO, SYS } from '../abi.gen.ts';
 import type { U } from '../ops.ts';
 import { PTL, Portals, type PtlEvent } from '../portals.ts';
-import { CONTROL_GIVE_UP_NS, CTL_BITS as APP_CTL_BITS, GO_BITS as APP_GO_BITS, PeerEnded, type PtlApp, sendControl, setup, waitUntil } from '../ptlapp.ts';
-import type { Env, ThreadHandle } from '../runtime.ts';
+import { CONTROL_GIVE_UP_NS, CTL_BITS as APP_CTL_BITS, GO_BITS as APP_GO_BITS, PeerEnded, type PtlApp, sendControl, setup, teardown, waitUntil } from '../ptlapp.ts';
+import { type Env, THREAD_STACK, type ThreadHandle } from '../runtime.ts';
 import { FUTEX_WAIT, FUTEX_WAKE, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_NONE, PROT_READ, PROT_WRITE } from '../sys.ts';
 import type { Dsm, DsmOptions, DsmStats } from './api.ts';
 import { DsmError } from './api.ts';
+import { callFailed, errnoName } from './errors.ts';
+import { KERNEL_DSM_MAX_BYTES } from './kernel.ts';
 
 export type UserDsmMode = 'thread' | 'poll';
 export const USER_DSM_MODES: readonly UserDsmMode[] = ['thread', 'poll'];
@@ -59,9 +61,14 @@ export interface UserDsmOptions extends DsmOptions {
 /** Where the region lives on every rank (a fixed address so pointers into it mean the same everywhere). */
 export const USER_DSM_BASE = 0x5000_0000_0000;
 export const PAGE = 4096;
-/** Pages a region may have (the page number travels in 24 bits). */
-export const USER_DSM_MAX_PAGES = 1 << 20;
-/** Locks a program may use: ids 0 .. USER_DSM_LOCKS-1. */
+/** The largest region: the kernel DSM's, so a program's sizes work with either (its page number travels in 24 bits). */
+export const USER_DSM_MAX_BYTES = KERNEL_DSM_MAX_BYTES;
+/**
+ * Locks a program may use: ids 0 .. USER_DSM_LOCKS-1, fewer than the kernel
+ * DSM's 0 .. 2^31-1: the id travels in the same 24-bit field of a message's
+ * 64-bit header as a page number, and the manager's table of locks lives in
+ * the process.
+ */
 export const USER_DSM_LOCKS = 1 << 16;
 
 const DSM_PT = 3;
@@ -166,9 +173,7 @@ interface Counters {
 export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {}): U<Dsm> {
   const mode = opts.mode ?? 'thread';
   if (!USER_DSM_MODES.includes(mode)) throw new DsmError(`dsm: mode must be one of ${USER_DSM_MODES.join(', ')}, got '${mode}'`);
-  if (!Number.isSafeInteger(bytes) || bytes <= 0 || bytes > USER_DSM_MAX_PAGES * PAGE) {
-    throw new DsmError(`dsm: a region is 1 byte to ${USER_DSM_MAX_PAGES * PAGE} bytes, got ${bytes}`);
-  }
+  if (!Number.isSafeInteger(bytes) || bytes <= 0 || bytes > USER_DSM_MAX_BYTES) throw new DsmError(`dsm: a region is 1 byte to ${USER_DSM_MAX_BYTES} bytes, got ${bytes}`);
   const pollCycles = opts.pollCycles ?? 200;
   const pages = Math.ceil(bytes / PAGE);
   const { sys, mem } = env;
@@ -190,7 +195,12 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
   const P = app.P;
 
   const base = yield* sys.mmap(USER_DSM_BASE, pages * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED);
-  if (base !== USER_DSM_BASE) throw new DsmError(`dsm: cannot map the region at 0x${USER_DSM_BASE.toString(16)} (errno ${-base})`);
+  if (base !== USER_DSM_BASE) throw new DsmError(`dsm: cannot map the region at 0x${USER_DSM_BASE.toString(16)}: mmap failed with ${errnoName(-base)}`);
+  // Every change of a page's rights is checked: a rights table that says WRITE over a page the kernel
+  // left PROT_NONE would send the fault handler round for ever.
+  const protectedOrThrow = (page: number, rc: number) => {
+    if (rc < 0) throw new DsmError(`dsm: mprotect of page ${page} (0x${(base + page * PAGE).toString(16)}) failed with ${errnoName(-rc)}`);
+  };
   const anon = (n: number) => sys.mmap(0, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
   const inbox = yield* anon(SLOTS * PAGE);
   const outbox = yield* anon(SEND_SLOTS * PAGE);
@@ -227,8 +237,8 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
   const managerOf = (page: number) => page % size;
   for (let p = rank; p < pages; p += size) {
     dir.set(p, { owner: rank, readers: new Set(), busy: null, invalidating: new Set(), queue: [] });
+    protectedOrThrow(p, yield* sys.mprotect(base + p * PAGE, PAGE, PROT_READ | PROT_WRITE));
     rights[p] = WRITE;
-    yield* sys.mprotect(base + p * PAGE, PAGE, PROT_READ | PROT_WRITE);
   }
   // Locks (managed by rank id mod size): holder and waiters; the barrier at rank 0.
   const locks = new Map<number, { holder: number; waiters: { from: number; slot: number }[] }>();
@@ -259,8 +269,7 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
   }
 
   function* protect(t: Env, page: number, r: number): U {
-    const rc = yield* sc(t.sys.mprotect(base + page * PAGE, PAGE, r === WRITE ? PROT_READ | PROT_WRITE : r === READ ? PROT_READ : PROT_NONE));
-    if (rc < 0) throw new DsmError(`dsm: mprotect of page ${page} failed (errno ${-rc})`);
+    protectedOrThrow(page, yield* sc(t.sys.mprotect(base + page * PAGE, PAGE, r === WRITE ? PROT_READ | PROT_WRITE : r === READ ? PROT_READ : PROT_NONE)));
     rights[page] = r;
   }
 
@@ -685,20 +694,25 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
   const isOpen = () => {
     if (!open) throw new DsmError('dsm: the region is detached');
   };
+  /** The locks this rank holds: a lock it holds or an unlock of one it does not is refused here, as the kernel DSM's dsm_lock and dsm_unlock refuse them on the rank's node (-EBUSY, -EPERM). */
+  const held = new Set<number>();
 
   const dsm: Dsm = {
     base,
     bytes,
     *lock(id) {
       isOpen();
+      if (held.has(lockId(id))) throw callFailed('lock', `lock(${id})`, ERRNO.EBUSY);
       const { slot } = ctx(env);
-      awaiting[slot] = `l${lockId(id)}`;
+      awaiting[slot] = `l${id}`;
       yield* send(env, id % size, { kind: K.LOCK, a: id, from: rank, slot, mode: 0 });
       yield* waitWord(env, slot, `lock ${id}`, id % size);
+      held.add(id);
     },
     *unlock(id) {
       isOpen();
-      yield* send(env, lockId(id) % size, { kind: K.UNLOCK, a: id, from: rank, slot: 0, mode: 0 });
+      if (!held.delete(lockId(id))) throw callFailed('unlock', `unlock(${id})`, ERRNO.EPERM);
+      yield* send(env, id % size, { kind: K.UNLOCK, a: id, from: rank, slot: 0, mode: 0 });
     },
     *barrier() {
       isOpen();
@@ -709,12 +723,22 @@ export function* openUserDsm(env: Env, bytes: number, opts: UserDsmOptions = {})
     },
     *detach() {
       isOpen();
+      // The locks still held go to their next waiters, as dsm_detach hands them on (a waiter is not in the barrier).
+      for (const id of held) yield* send(env, id % size, { kind: K.UNLOCK, a: id, from: rank, slot: 0, mode: 0 });
+      held.clear();
       // Everyone stops using the region before any service thread stops answering.
       yield* dsm.barrier();
       open = false;
       yield* send(env, rank, { kind: K.STOP, a: 0, from: rank, slot: 0, mode: 0 });
       yield* env.join(service);
-      yield* sc(sys.munmap(base, pages * PAGE));
+      // Give everything back, as dsm_detach does: an access to the region is an ordinary page fault again, no
+      // put reaches this process's DSM entries, and a second openDsm starts from nothing.
+      yield* sys.setFaultHandler(0);
+      yield* teardown(env, app);
+      for (const [va, len] of [[base, pages * PAGE], [inbox, SLOTS * PAGE], [outbox, SEND_SLOTS * PAGE], [words, PAGE], [service.stack, THREAD_STACK]]) {
+        const rc = yield* sys.munmap(va, len);
+        if (rc < 0) throw new DsmError(`dsm: detach: munmap of 0x${va.toString(16)} failed with ${errnoName(-rc)}`);
+      }
     },
     *stats(): U<DsmStats> {
       yield* env.compute(0);
