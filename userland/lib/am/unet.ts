@@ -13,6 +13,12 @@ import { UNET_FLAG, UNET_LIMITS, UNET_STATUS, type UnetEndpoint, UnetError, type
 import { AmError } from './am.ts';
 import type { AmIncoming, AmTransport } from './transport.ts';
 import { AM_HEADER_BYTES } from './wire.ts';
+import { CONTROL_GIVE_UP_NS } from '../ptlapp.ts';
+
+/** How long set-up waits for another rank: as long as AM over Portals' set-up barrier. */
+const SETUP_WAIT_NS = CONTROL_GIVE_UP_NS;
+/** How long the set-up barrier polls without sleeping before it backs off. */
+const BARRIER_SPIN_NS = 100_000;
 
 export interface AmUnetOptions {
   /** Slots per queue (how many messages may wait at a receiver); default 64. */
@@ -31,7 +37,7 @@ export function* amOverUnet(env: Env, opts: AmUnetOptions = {}): U<AmTransport> 
   const ep = yield* unetCreate(env, { entries: opts.entries ?? 64, bufBytes, userUpcall: opts.interrupt ?? false });
   const map = yield* env.sys.jobMap();
   // SPMD: every rank's endpoint has the same handle, and channel r leads to rank r.
-  for (let r = 0; r < size; r++) if (r !== rank) yield* openToRank(env, ep, r, { nid: map[r].nid, pid: map[r].pid, ep: ep.id, chan: rank });
+  for (let r = 0; r < size; r++) if (r !== rank) yield* openToRank(env, ep, rank, r, { nid: map[r].nid, pid: map[r].pid, ep: ep.id, chan: rank });
   const t = new UnetTransport(env, ep, rank, size, bufBytes);
   yield* t.setupBarrier();
   return t;
@@ -44,12 +50,14 @@ export function* amOverUnet(env: Env, opts: AmUnetOptions = {}): U<AmTransport> 
  * it is closed and the open tried again; the poll only ever believes the
  * channels opened here.
  */
-function* openToRank(env: Env, ep: UnetEndpoint, r: number, peer: UnetPeer): U {
+function* openToRank(env: Env, ep: UnetEndpoint, rank: number, r: number, peer: UnetPeer): U {
   for (let tries = 0; ; tries++) {
     try {
-      yield* unetOpen(env, ep, r, peer);
+      // A rank that reaches its set-up late is waited for as long as AM over Portals waits for it.
+      yield* unetOpen(env, ep, r, peer, { waitNs: SETUP_WAIT_NS });
       return;
     } catch (e) {
+      if (e instanceof UnetError && e.errno === ERRNO.ECONNREFUSED) throw new AmError(`rank ${rank}: rank ${r} did not open its end of AM over U-Net in ${SETUP_WAIT_NS / 1e6} ms of simulated time (it never came, or has exited)`);
       if (!(e instanceof UnetError) || e.errno !== ERRNO.EBUSY || tries >= 8) throw e;
       yield* unetClose(env, ep, r);
     }
@@ -98,10 +106,19 @@ class UnetTransport implements AmTransport {
     const heard = new Set<number>();
     for (let k = 0, dist = 1; dist < size; k++, dist *= 2) {
       yield* this.sendRaw((rank + dist) % size, words32(BARRIER_MAGIC + k));
+      const begin = yield* env.sys.clockNs();
+      let pause = BARRIER_SPIN_NS / 8;
       while (!heard.has(k)) {
         const m = yield* unetPoll(env, ep);
         if (m === null) {
-          yield* env.compute(200);
+          // Spin a while (the usual case: the others are a few us behind), then sleep ever longer up to the deadline.
+          const waited = (yield* env.sys.clockNs()) - begin;
+          if (waited < BARRIER_SPIN_NS) yield* env.compute(200);
+          else if (waited >= SETUP_WAIT_NS) throw new AmError(`rank ${rank}: rank ${(rank - dist + size) % size} did not reach the end of AM over U-Net set-up in ${SETUP_WAIT_NS / 1e6} ms of simulated time`);
+          else {
+            yield* env.sys.nanosleep(pause);
+            pause = Math.min(2 * pause, Math.max(BARRIER_SPIN_NS, Math.floor(waited / 8)));
+          }
           continue;
         }
         const round = yield* this.barrierRound(m);
