@@ -58,10 +58,15 @@ export interface AmStats {
   dropped: number;
   /** `dropped` by reason. */
   readonly drops: Record<AmDropReason, number>;
+  /** Sends the network gave back undelivered: their target rank had exited (over U-Net; Portals never says). */
+  undelivered: number;
 }
 
 /** Why an arrived message was dropped. */
 export type AmDropReason = 'malformed' | 'length' | 'handler' | 'args' | 'address' | 'kind' | 'lost';
+
+/** How many empty polls in a row waitUntil makes before it asks the transport whether a send came back undelivered. */
+const GONE_CHECK_POLLS = 64;
 
 const NO_DROPS: Record<AmDropReason, number> = { malformed: 0, length: 0, handler: 0, args: 0, address: 0, kind: 0, lost: 0 };
 
@@ -124,7 +129,7 @@ interface Local {
 class Layer implements Am {
   readonly rank: number;
   readonly size: number;
-  readonly stats: AmStats = { sent: 0, handled: 0, polls: 0, dropped: 0, drops: { ...NO_DROPS } };
+  readonly stats: AmStats = { sent: 0, handled: 0, polls: 0, dropped: 0, drops: { ...NO_DROPS }, undelivered: 0 };
   /** Memory bulk data may move in and out of: [va, len] pairs. */
   private readonly exposed: [number, number][] = [];
   /** The handler running now (handlers run one at a time), or null. */
@@ -266,9 +271,30 @@ class Layer implements Am {
 
   *waitUntil(done: () => boolean, spinCycles = 50): U {
     this.mayBlock('waitUntil');
-    while (!done()) {
-      if ((yield* this.poll()) === 0) yield* this.env.compute(spinCycles);
+    for (let idle = 0; !done(); ) {
+      if ((yield* this.poll()) > 0) {
+        idle = 0;
+        continue;
+      }
+      // Every GONE_CHECK_POLLS empty polls in a row: cheap, and a wait that is answered at once never looks.
+      if (++idle % GONE_CHECK_POLLS === 0) yield* this.checkGone();
+      yield* this.env.compute(spinCycles);
     }
+  }
+
+  /**
+   * A message the network gave back because its target rank has exited was
+   * lost: whatever the wait is for, the protocol it belongs to can no longer
+   * finish, so the wait ends in an AmError naming the rank, not in a spin
+   * until the host's limit.
+   */
+  private *checkGone(): U {
+    if (this.transport.gone === undefined) return;
+    const g = yield* this.transport.gone();
+    this.stats.undelivered = g.undelivered;
+    if (g.ranks.length === 0) return;
+    const who = g.ranks.length === 1 ? `rank ${g.ranks[0]} has` : `ranks ${g.ranks.join(', ')} have`;
+    throw new AmError(`rank ${this.rank}: ${who} exited: ${g.undelivered} message(s) to ${g.ranks.length === 1 ? 'it' : 'them'} came back undelivered, so this wait can never end`);
   }
 
   *flush(): U {

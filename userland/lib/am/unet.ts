@@ -9,9 +9,9 @@
 import type { Env } from '../runtime.ts';
 import type { U } from '../ops.ts';
 import { ERRNO } from '../abi.gen.ts';
-import { UNET_FLAG, UNET_LIMITS, UNET_STATUS, type UnetEndpoint, UnetError, type UnetMessage, type UnetPeer, unetBuffer, unetClose, unetCreate, unetDrops, unetFlush, unetOpen, unetPoll, unetRelease, unetSend, unetSendsPending } from '../unet.ts';
+import { UNET_FLAG, UNET_LIMITS, UNET_STATUS, type UnetEndpoint, UnetError, type UnetMessage, type UnetPeer, unetBuffer, unetClose, unetCreate, unetDrops, unetFlush, unetOpen, unetPoll, unetRelease, unetSend, unetSendStatus, unetSendsPending } from '../unet.ts';
 import { AmError } from './am.ts';
-import type { AmIncoming, AmTransport } from './transport.ts';
+import type { AmGone, AmIncoming, AmTransport } from './transport.ts';
 import { AM_HEADER_BYTES } from './wire.ts';
 import { CONTROL_GIVE_UP_NS } from '../ptlapp.ts';
 
@@ -75,6 +75,13 @@ class UnetTransport implements AmTransport {
   readonly name = 'unet';
   /** Messages that came in during the set-up barrier, for the first polls. */
   private readonly held: AmIncoming[] = [];
+  /** Send descriptors (counted from 0) whose status the NIC wrote and this rank has read. */
+  private checked = 0;
+  /** The rank each send slot's descriptor went to (the library's copy: no load to know it). */
+  private readonly dests: number[] = [];
+  /** Sends the NIC refused BAD_CHANNEL (the peer's end is closed: its rank has exited), and those ranks. */
+  private undelivered = 0;
+  private readonly goneRanks: number[] = [];
 
   constructor(
     private readonly env: Env,
@@ -148,12 +155,33 @@ class UnetTransport implements AmTransport {
   /** The buffer of the next send slot, once the NIC has taken every earlier send of that slot. */
   private *nextSendBuffer(): U<number> {
     const { env, ep } = this;
-    while ((yield* unetSendsPending(env, ep)) >= ep.entries) yield* env.compute(50);
+    let pending: number;
+    while ((pending = yield* unetSendsPending(env, ep)) >= ep.entries) yield* env.compute(50);
+    // The slot about to be written holds a status not read yet: read every completed one first.
+    if (((ep.sendTail - this.checked) >>> 0) >= ep.entries) yield* this.readStatuses((ep.sendTail - pending) >>> 0);
     return unetBuffer(ep, ep.sendTail % ep.entries);
   }
 
   private *ring(dest: number, buf: number, len: number): U {
+    this.dests[this.ep.sendTail % this.ep.entries] = dest;
     if (!(yield* unetSend(this.env, this.ep, dest, buf, len))) throw new AmError(`rank ${this.rank}: the U-Net send queue refused a slot it had room for`);
+  }
+
+  /** Reads the statuses of the send descriptors the NIC has finished, up to `head`: one load each, once. */
+  private *readStatuses(head: number): U {
+    const { env, ep } = this;
+    for (; this.checked !== head; this.checked = (this.checked + 1) >>> 0) {
+      if ((yield* unetSendStatus(env, ep, this.checked)) !== UNET_STATUS.BAD_CHANNEL) continue;
+      const dest = this.dests[this.checked % ep.entries];
+      this.undelivered++;
+      if (!this.goneRanks.includes(dest)) this.goneRanks.push(dest);
+    }
+  }
+
+  *gone(): U<AmGone> {
+    const pending = yield* unetSendsPending(this.env, this.ep);
+    yield* this.readStatuses((this.ep.sendTail - pending) >>> 0);
+    return { undelivered: this.undelivered, ranks: [...this.goneRanks] };
   }
 
   *poll(): U<AmIncoming | null> {
