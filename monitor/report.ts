@@ -203,7 +203,12 @@ export function summaryLines(r: RunReport, o: SummaryOptions = {}): string[] {
   for (const k of shown) {
     const status = k.pid === null ? 'not started' : k.exit_status === null ? 'running' : `exit ${k.exit_status}`;
     lines.push(`  rank ${k.rank} (node ${k.node}, pid ${k.pid ?? '-'}): ${status}${k.reason ? ` - ${k.reason}` : ''}`);
-    lines.push(...outputLines(k.stdout + k.stderr, maxLines, '    | '));
+    const out = outputLines(k.stdout + k.stderr, maxLines, '    | ');
+    lines.push(...out);
+    // A failed rank's first error line (a usage message, say) is always shown, however much it printed before or --lines 0.
+    const err = k.stderr.split('\n').find((l) => l.length > 0);
+    const failed = k.exit_status !== null && k.exit_status !== 0;
+    if (failed && err !== undefined && !out.includes(`    | ${err}`)) lines.push(`    | stderr: ${err}`);
   }
   if (r.ranks.length > shown.length) lines.push(`  ... ${r.ranks.length - shown.length} more rank(s) listed in --json`);
   lines.push(`  exit statuses: ${Object.entries(r.job.exit_status_counts).map(([k, v]) => `${k} x${v}`).join(', ')}`);

@@ -3,8 +3,11 @@
 // checks it against the endpoint's own segment and channel table, DMAs the
 // buffer straight from the segment, stamps the channel's tag and injects the
 // message, then writes the descriptor's status back. One engine serves every
-// endpoint (and the kernels' control messages) in order, so the messages of
-// a channel leave in the order they were queued. Each step the trace names
+// endpoint in turn, one descriptor at a time, with the kernels' control
+// messages ahead of endpoint work: an endpoint whose queue never empties
+// (another uid refilling it with one store) cannot hold back anyone else's
+// sends or the kernel's OPEN. Each endpoint's descriptors still leave in the
+// order they were queued, so the messages of a channel keep their order. Each step the trace names
 // is an event of its own (the DMA starts in a zero-delay event after the
 // fetch), so the monitor can stop at each.
 //
@@ -26,6 +29,8 @@ type TxWork =
   | { readonly kind: 'endpoint'; readonly ep: UnetEndpoint }
   | { readonly kind: 'control'; readonly dst: number; readonly bytes: Uint8Array }
   | { readonly kind: 'notice'; readonly dst: number; readonly info: UnetWireInfo };
+/** The NIC's and the kernels' own messages: served before any endpoint's descriptor. */
+type ControlWork = Extract<TxWork, { kind: 'control' | 'notice' }>;
 
 interface TxCurrent {
   readonly work: TxWork;
@@ -38,7 +43,10 @@ interface TxCurrent {
 }
 
 export class UnetSendEngine implements EventSink {
-  private readonly work: TxWork[] = [];
+  /** The kernels' control messages, served before any endpoint's descriptor. */
+  private readonly control: ControlWork[] = [];
+  /** Endpoints with descriptors waiting, in turn: one descriptor each, then to the back. */
+  private readonly turns: UnetEndpoint[] = [];
   private tx: TxCurrent | null = null;
   private nextTxId = 1;
 
@@ -46,13 +54,13 @@ export class UnetSendEngine implements EventSink {
 
   /** Queues a kernel control message to `dst` (tag 0). */
   sendControl(dst: number, bytes: Uint8Array): void {
-    this.work.push({ kind: 'control', dst, bytes: bytes.slice() });
+    this.control.push({ kind: 'control', dst, bytes: bytes.slice() });
     this.kick();
   }
 
   /** Queues the NIC's own zero-byte notice to `dst` (a refused direct deposit, on the channel's tag). */
   sendNotice(dst: number, info: UnetWireInfo): void {
-    this.work.push({ kind: 'notice', dst, info });
+    this.control.push({ kind: 'notice', dst, info });
     this.kick();
   }
 
@@ -66,7 +74,9 @@ export class UnetSendEngine implements EventSink {
 
   private kick(): void {
     if (this.tx !== null) return;
-    const work = this.work.shift();
+    const control = this.control.shift();
+    const ep = control === undefined ? this.turns.shift() : undefined;
+    const work: TxWork | undefined = control ?? (ep === undefined ? undefined : { kind: 'endpoint', ep });
     if (work === undefined) return;
     this.tx = { work, chan: 0, len: 0, msg: null, refused: 0 };
     this.c.engine.after(this.c.params.descDmaPs, this, UNET_STEP.TX_FETCH);
@@ -229,12 +239,9 @@ export class UnetSendEngine implements EventSink {
     m.writeU32(ep.cfg.segPa + UNET_HDR.SEND_HEAD, ep.sendHead);
   }
 
-  /** Next descriptor of the same endpoint, if any; else the next endpoint with work. */
+  /** One descriptor done: an endpoint with more goes to the back of the turns, and the next work (control first) begins. */
   private next(ep: UnetEndpoint): void {
-    if (ep.live && this.pending(ep)) {
-      this.c.engine.after(this.c.params.descDmaPs, this, UNET_STEP.TX_FETCH);
-      return;
-    }
+    if (ep.live && this.pending(ep)) this.turns.push(ep);
     this.end();
   }
 
@@ -247,8 +254,8 @@ export class UnetSendEngine implements EventSink {
     const ep = this.c.endpoint(id);
     if (ep === undefined || !ep.live) return;
     this.c.note(ep.id, UNET_STEP.DOORBELL, `send tail ${this.c.memory.readU32(ep.cfg.segPa + UNET_HDR.SEND_TAIL)}`, this.c.params.doorbellPs);
-    const busy = (this.tx?.work.kind === 'endpoint' && this.tx.work.ep === ep) || this.work.some((w) => w.kind === 'endpoint' && w.ep === ep);
-    if (!busy) this.work.push({ kind: 'endpoint', ep });
+    const busy = (this.tx?.work.kind === 'endpoint' && this.tx.work.ep === ep) || this.turns.includes(ep);
+    if (!busy) this.turns.push(ep);
     this.kick();
   }
 

@@ -13,7 +13,7 @@ import { MiB, OWNED, SECRET, grabFramesAt, includes, machine, physOf, spawn, wai
 /** unet_open's result as a number (0 or -errno). */
 function* tryOpen(env: Env, ep: UnetEndpoint, chan: number, peer: { nid: number; pid: number; ep: number; chan: number }) {
   try {
-    yield* unetOpen(env, ep, chan, peer, { retries: 0 });
+    yield* unetOpen(env, ep, chan, peer, { waitNs: 0 });
     return 0;
   } catch (e) {
     return -(e as UnetError).errno;

@@ -145,7 +145,7 @@ describe('a channel whose peer endpoint went away', () => {
         yield* unetFlush(env, ep);
         s.statuses.push(yield* unetSendStatus(env, ep, i));
       }
-      s.openRc = yield* errnoOf(() => unetOpen(env, ep, 1, { nid: 1, pid: s.intruderPid, ep: 1, chan: 0 }, { retries: 0 }));
+      s.openRc = yield* errnoOf(() => unetOpen(env, ep, 1, { nid: 1, pid: s.intruderPid, ep: 1, chan: 0 }, { waitNs: 0 }));
     });
     const intruder = spawn(sys, 1, 2, 'intruder', function* (env) {
       yield* waitFor(env, () => s.sent, 1000);

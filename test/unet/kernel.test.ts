@@ -88,7 +88,7 @@ describe('U-Net through the kernel', () => {
       rcs.push(m.chan, (yield* env.mem.load(b.va + m.offset, 1))[0]);
       for (const peer of [{ nid: 0, pid: 9999, ep: 1, chan: 0 }, { nid: 0, pid, ep: 7, chan: 0 }, { nid: 0, pid, ep: b.id, chan: 5 }]) {
         try {
-          yield* unetOpen(env, a, 1, peer, { retries: 0 });
+          yield* unetOpen(env, a, 1, peer, { waitNs: 0 });
           rcs.push(0);
         } catch (e) {
           rcs.push(-(e as { errno: number }).errno);
@@ -109,7 +109,7 @@ describe('U-Net through the kernel', () => {
         const ep = yield* unetCreate(env, {});
         for (const nid of [2, 7]) {
           try {
-            yield* unetOpen(env, ep, 0, { nid, pid: 100, ep: 1, chan: 0 }, { retries: 0 });
+            yield* unetOpen(env, ep, 0, { nid, pid: 100, ep: 1, chan: 0 }, { waitNs: 0 });
             rcs.push(0);
           } catch (e) {
             rcs.push(-(e as { errno: number }).errno);

@@ -58,10 +58,15 @@ export interface AmStats {
   dropped: number;
   /** `dropped` by reason. */
   readonly drops: Record<AmDropReason, number>;
+  /** Sends the network gave back undelivered: their target rank had exited (over U-Net; Portals never says). */
+  undelivered: number;
 }
 
 /** Why an arrived message was dropped. */
 export type AmDropReason = 'malformed' | 'length' | 'handler' | 'args' | 'address' | 'kind' | 'lost';
+
+/** How many empty polls in a row waitUntil makes before it asks the transport whether a send came back undelivered. */
+const GONE_CHECK_POLLS = 64;
 
 const NO_DROPS: Record<AmDropReason, number> = { malformed: 0, length: 0, handler: 0, args: 0, address: 0, kind: 0, lost: 0 };
 
@@ -124,7 +129,7 @@ interface Local {
 class Layer implements Am {
   readonly rank: number;
   readonly size: number;
-  readonly stats: AmStats = { sent: 0, handled: 0, polls: 0, dropped: 0, drops: { ...NO_DROPS } };
+  readonly stats: AmStats = { sent: 0, handled: 0, polls: 0, dropped: 0, drops: { ...NO_DROPS }, undelivered: 0 };
   /** Memory bulk data may move in and out of: [va, len] pairs. */
   private readonly exposed: [number, number][] = [];
   /** The handler running now (handlers run one at a time), or null. */
@@ -136,6 +141,8 @@ class Layer implements Am {
   private readonly local: Local[] = [];
   /** How many of the transport's lost messages are already in stats. */
   private lostSeen = 0;
+  /** Gets and stores of this rank another rank refused (REFUSED answers): a wait ends in an AmError. */
+  private readonly refused: { rank: number; kind: number; addr: number; len: number }[] = [];
 
   constructor(
     private readonly env: Env,
@@ -180,8 +187,10 @@ class Layer implements Am {
       const l = this.local.shift();
       if (l !== undefined) {
         const why = this.refusal(l.header);
-        if (why !== null) this.drop(why);
-        else {
+        if (why !== null) {
+          this.drop(why);
+          yield* this.answerRefusal(l.header, why);
+        } else {
           yield* this.deliver(l.header, l.data);
           n++;
         }
@@ -212,6 +221,7 @@ class Layer implements Am {
       const why = this.refusal(h);
       if (why !== null) {
         this.drop(why);
+        yield* this.answerRefusal(h, why);
         continue;
       }
       yield* this.deliver(h, h.dataLen > 0 ? m.bytes.subarray(AM_HEADER_BYTES) : null);
@@ -224,8 +234,22 @@ class Layer implements Am {
     this.stats.drops[why]++;
   }
 
+  /**
+   * A get or store refused for its address: its requester may be waiting for
+   * it to complete (Split-C's sync), which would then never happen. The
+   * layer answers with REFUSED, and the requester's wait ends in an AmError
+   * naming the address. Nothing else is answered (a reply to a malformed
+   * message could go on for ever).
+   */
+  private *answerRefusal(h: AmHeader, why: AmDropReason): U {
+    if (why !== 'address' || (h.kind !== AM_KIND.GET && h.kind !== AM_KIND.STORE)) return;
+    const [addr, len] = h.kind === AM_KIND.GET ? [h.args[0], h.args[1]] : [h.args[0], h.dataLen];
+    yield* this.send(h.src, AM_KIND.REFUSED, 0, [h.kind, addr, len], 0, 0);
+  }
+
   /** Why an arrived message cannot run here, or null when it can. */
   private refusal(h: AmHeader): AmDropReason | null {
+    if (h.kind === AM_KIND.REFUSED) return h.args.length === 3 && h.dataLen === 0 && h.args.every((a) => Number.isSafeInteger(a)) ? null : 'args';
     if (h.handler >= this.handlers.length) return 'handler';
     if (h.args.some((a) => !Number.isSafeInteger(a))) return 'args';
     const need = h.kind === AM_KIND.GET ? 3 : h.kind === AM_KIND.STORE || h.kind === AM_KIND.GET_REPLY ? 1 : 0;
@@ -266,9 +290,39 @@ class Layer implements Am {
 
   *waitUntil(done: () => boolean, spinCycles = 50): U {
     this.mayBlock('waitUntil');
-    while (!done()) {
-      if ((yield* this.poll()) === 0) yield* this.env.compute(spinCycles);
+    for (let idle = 0; !done(); ) {
+      this.checkRefused();
+      if ((yield* this.poll()) > 0) {
+        idle = 0;
+        continue;
+      }
+      // Every GONE_CHECK_POLLS empty polls in a row: cheap, and a wait that is answered at once never looks.
+      if (++idle % GONE_CHECK_POLLS === 0) yield* this.checkGone();
+      yield* this.env.compute(spinCycles);
     }
+  }
+
+  /** A get or store of this rank was refused: what it was waiting for will never complete. */
+  private checkRefused(): void {
+    const r = this.refused.shift(); // told once: a rank that catches the error may go on
+    if (r === undefined) return;
+    const what = r.kind === AM_KIND.GET ? `get of ${r.len} bytes from` : `store of ${r.len} bytes to`;
+    throw new AmError(`rank ${this.rank}: rank ${r.rank} refused a ${what} 0x${r.addr.toString(16)}: that memory is not exposed there (am.expose, sc.alloc)`);
+  }
+
+  /**
+   * A message the network gave back because its target rank has exited was
+   * lost: whatever the wait is for, the protocol it belongs to can no longer
+   * finish, so the wait ends in an AmError naming the rank, not in a spin
+   * until the host's limit.
+   */
+  private *checkGone(): U {
+    if (this.transport.gone === undefined) return;
+    const g = yield* this.transport.gone();
+    this.stats.undelivered = g.undelivered;
+    if (g.ranks.length === 0) return;
+    const who = g.ranks.length === 1 ? `rank ${g.ranks[0]} has` : `ranks ${g.ranks.join(', ')} have`;
+    throw new AmError(`rank ${this.rank}: ${who} exited: ${g.undelivered} message(s) to ${g.ranks.length === 1 ? 'it' : 'them'} came back undelivered, so this wait can never end`);
   }
 
   *flush(): U {
@@ -295,7 +349,7 @@ class Layer implements Am {
     this.checkLen(len);
     // The receiver refuses fewer arguments than the handler declares (refusal); say so here, where the mistake is.
     const own = args.length - (kind === AM_KIND.GET ? 3 : kind === AM_KIND.STORE || kind === AM_KIND.GET_REPLY ? 1 : 0);
-    if (kind !== AM_KIND.GET_REPLY && own < this.handlers[handler].length - 1) throw new AmError(`rank ${this.rank}: handler ${handler} takes ${this.handlers[handler].length - 1} arguments, not ${own}`);
+    if (kind !== AM_KIND.GET_REPLY && kind !== AM_KIND.REFUSED && own < this.handlers[handler].length - 1) throw new AmError(`rank ${this.rank}: handler ${handler} takes ${this.handlers[handler].length - 1} arguments, not ${own}`);
     const header: AmHeader = { kind, handler, src: this.rank, dataLen: len, args };
     this.stats.sent++;
     if (dest === this.rank) {
@@ -307,6 +361,11 @@ class Layer implements Am {
 
   /** Runs the message's handler; stores and get replies first deposit their data. */
   private *deliver(h: AmHeader, data: Uint8Array | null): U {
+    if (h.kind === AM_KIND.REFUSED) {
+      // No handler runs: the next wait of this rank ends in an AmError saying what was refused.
+      this.refused.push({ rank: h.src, kind: h.args[0], addr: h.args[1], len: h.args[2] });
+      return;
+    }
     let addr = 0;
     let args = h.args;
     if (h.kind === AM_KIND.STORE || h.kind === AM_KIND.GET_REPLY) {

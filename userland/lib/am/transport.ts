@@ -27,4 +27,17 @@ export interface AmTransport {
   lost(): U<number>;
   /** Waits until every queued send has left (before exit). */
   flush(): U;
+  /**
+   * What the network has said of sends so far: how many came back
+   * undelivered because their target rank had gone (exited), and which
+   * ranks those were. Optional: over Portals, Active Messages are puts
+   * without acknowledgment, so the network never says (see ACTIVE-MESSAGES.md).
+   */
+  gone?(): U<AmGone>;
+}
+
+export interface AmGone {
+  readonly undelivered: number;
+  /** The ranks, in the order they were found gone. */
+  readonly ranks: readonly number[];
 }

@@ -9,11 +9,17 @@
 import type { Env } from '../runtime.ts';
 import type { U } from '../ops.ts';
 import { ERRNO } from '../abi.gen.ts';
-import { UNET_FLAG, UNET_LIMITS, UNET_STATUS, type UnetEndpoint, UnetError, type UnetMessage, type UnetPeer, unetBuffer, unetClose, unetCreate, unetDrops, unetFlush, unetOpen, unetPoll, unetRelease, unetSend, unetSendsPending } from '../unet.ts';
+import { UNET_FLAG, UNET_LIMITS, UNET_STATUS, type UnetEndpoint, UnetError, type UnetMessage, type UnetPeer, unetBuffer, unetClose, unetCreate, unetDrops, unetFlush, unetOpen, unetPoll, unetRelease, unetSend, unetSendStatus, unetSendsPending } from '../unet.ts';
 import { UNET_HDR } from '../unet.gen.ts';
 import { AmError } from './am.ts';
-import type { AmIncoming, AmTransport } from './transport.ts';
+import type { AmGone, AmIncoming, AmTransport } from './transport.ts';
 import { AM_HEADER_BYTES } from './wire.ts';
+import { CONTROL_GIVE_UP_NS } from '../ptlapp.ts';
+
+/** How long set-up waits for another rank: as long as AM over Portals' set-up barrier. */
+const SETUP_WAIT_NS = CONTROL_GIVE_UP_NS;
+/** How long the set-up barrier polls without sleeping before it backs off. */
+const BARRIER_SPIN_NS = 100_000;
 
 export interface AmUnetOptions {
   /** Slots per queue (how many messages may wait at a receiver); default 64. */
@@ -33,7 +39,7 @@ export function* amOverUnet(env: Env, opts: AmUnetOptions = {}): U<AmTransport> 
   const map = yield* env.sys.jobMap();
   // SPMD: every rank's endpoint has the same handle, and channel r leads to rank r.
   const foreignBefore = new Map<number, number>();
-  for (let r = 0; r < size; r++) if (r !== rank) yield* openToRank(env, ep, r, { nid: map[r].nid, pid: map[r].pid, ep: ep.id, chan: rank }, foreignBefore);
+  for (let r = 0; r < size; r++) if (r !== rank) yield* openToRank(env, ep, rank, r, { nid: map[r].nid, pid: map[r].pid, ep: ep.id, chan: rank }, foreignBefore);
   const t = new UnetTransport(env, ep, rank, size, bufBytes, foreignBefore);
   yield* t.setupBarrier();
   return t;
@@ -49,12 +55,14 @@ export function* amOverUnet(env: Env, opts: AmUnetOptions = {}): U<AmTransport> 
  * is ours: `foreignBefore` keeps, per channel, the receive-queue position
  * from which on channel r is rank r's.
  */
-function* openToRank(env: Env, ep: UnetEndpoint, r: number, peer: UnetPeer, foreignBefore: Map<number, number>): U {
+function* openToRank(env: Env, ep: UnetEndpoint, rank: number, r: number, peer: UnetPeer, foreignBefore: Map<number, number>): U {
   for (let tries = 0; ; tries++) {
     try {
-      yield* unetOpen(env, ep, r, peer);
+      // A rank that reaches its set-up late is waited for as long as AM over Portals waits for it.
+      yield* unetOpen(env, ep, r, peer, { waitNs: SETUP_WAIT_NS });
       return;
     } catch (e) {
+      if (e instanceof UnetError && e.errno === ERRNO.ECONNREFUSED) throw new AmError(`rank ${rank}: rank ${r} did not open its end of AM over U-Net in ${SETUP_WAIT_NS / 1e6} ms of simulated time (it never came, or has exited)`);
       if (!(e instanceof UnetError) || e.errno !== ERRNO.EBUSY || tries >= 8) throw e;
       yield* unetClose(env, ep, r);
       // Closed: nothing more arrives on the taken end; what did is below the tail now.
@@ -74,6 +82,13 @@ class UnetTransport implements AmTransport {
   readonly name = 'unet';
   /** Messages that came in during the set-up barrier, for the first polls. */
   private readonly held: AmIncoming[] = [];
+  /** Send descriptors (counted from 0) whose status the NIC wrote and this rank has read. */
+  private checked = 0;
+  /** The rank each send slot's descriptor went to (the library's copy: no load to know it). */
+  private readonly dests: number[] = [];
+  /** Sends the NIC refused BAD_CHANNEL (the peer's end is closed: its rank has exited), and those ranks. */
+  private undelivered = 0;
+  private readonly goneRanks: number[] = [];
 
   constructor(
     private readonly env: Env,
@@ -107,10 +122,19 @@ class UnetTransport implements AmTransport {
     const heard = new Set<number>();
     for (let k = 0, dist = 1; dist < size; k++, dist *= 2) {
       yield* this.sendRaw((rank + dist) % size, words32(BARRIER_MAGIC + k));
+      const begin = yield* env.sys.clockNs();
+      let pause = BARRIER_SPIN_NS / 8;
       while (!heard.has(k)) {
         const m = yield* unetPoll(env, ep);
         if (m === null) {
-          yield* env.compute(200);
+          // Spin a while (the usual case: the others are a few us behind), then sleep ever longer up to the deadline.
+          const waited = (yield* env.sys.clockNs()) - begin;
+          if (waited < BARRIER_SPIN_NS) yield* env.compute(200);
+          else if (waited >= SETUP_WAIT_NS) throw new AmError(`rank ${rank}: rank ${(rank - dist + size) % size} did not reach the end of AM over U-Net set-up in ${SETUP_WAIT_NS / 1e6} ms of simulated time`);
+          else {
+            yield* env.sys.nanosleep(pause);
+            pause = Math.min(2 * pause, Math.max(BARRIER_SPIN_NS, Math.floor(waited / 8)));
+          }
           continue;
         }
         const round = yield* this.barrierRound(m);
@@ -140,12 +164,33 @@ class UnetTransport implements AmTransport {
   /** The buffer of the next send slot, once the NIC has taken every earlier send of that slot. */
   private *nextSendBuffer(): U<number> {
     const { env, ep } = this;
-    while ((yield* unetSendsPending(env, ep)) >= ep.entries) yield* env.compute(50);
+    let pending: number;
+    while ((pending = yield* unetSendsPending(env, ep)) >= ep.entries) yield* env.compute(50);
+    // The slot about to be written holds a status not read yet: read every completed one first.
+    if (((ep.sendTail - this.checked) >>> 0) >= ep.entries) yield* this.readStatuses((ep.sendTail - pending) >>> 0);
     return unetBuffer(ep, ep.sendTail % ep.entries);
   }
 
   private *ring(dest: number, buf: number, len: number): U {
+    this.dests[this.ep.sendTail % this.ep.entries] = dest;
     if (!(yield* unetSend(this.env, this.ep, dest, buf, len))) throw new AmError(`rank ${this.rank}: the U-Net send queue refused a slot it had room for`);
+  }
+
+  /** Reads the statuses of the send descriptors the NIC has finished, up to `head`: one load each, once. */
+  private *readStatuses(head: number): U {
+    const { env, ep } = this;
+    for (; this.checked !== head; this.checked = (this.checked + 1) >>> 0) {
+      if ((yield* unetSendStatus(env, ep, this.checked)) !== UNET_STATUS.BAD_CHANNEL) continue;
+      const dest = this.dests[this.checked % ep.entries];
+      this.undelivered++;
+      if (!this.goneRanks.includes(dest)) this.goneRanks.push(dest);
+    }
+  }
+
+  *gone(): U<AmGone> {
+    const pending = yield* unetSendsPending(this.env, this.ep);
+    yield* this.readStatuses((this.ep.sendTail - pending) >>> 0);
+    return { undelivered: this.undelivered, ranks: [...this.goneRanks] };
   }
 
   *poll(): U<AmIncoming | null> {

@@ -3,8 +3,12 @@
 // and carries up to AM_MAX_ARGS word arguments. Bulk data (store, get
 // replies) follows the header. Same bytes on every transport.
 
-/** What a message is: a request (may be replied to once), a reply, a bulk store, a get, or the data a get returns. */
-export const AM_KIND = { REQUEST: 0, REPLY: 1, STORE: 2, GET: 3, GET_REPLY: 4 } as const;
+/**
+ * What a message is: a request (may be replied to once), a reply, a bulk
+ * store, a get, the data a get returns, or the layer's answer to a get or
+ * store the target refused (args: the refused kind, address, length).
+ */
+export const AM_KIND = { REQUEST: 0, REPLY: 1, STORE: 2, GET: 3, GET_REPLY: 4, REFUSED: 5 } as const;
 export type AmKind = (typeof AM_KIND)[keyof typeof AM_KIND];
 
 export const AM_MAX_ARGS = 4;
@@ -37,7 +41,7 @@ export function decodeHeader(b: Uint8Array): AmHeader | string {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const kind = dv.getUint8(0);
   const nargs = dv.getUint8(1);
-  if (kind > AM_KIND.GET_REPLY) return `unknown message kind ${kind}`;
+  if (kind > AM_KIND.REFUSED) return `unknown message kind ${kind}`;
   if (nargs > AM_MAX_ARGS) return `${nargs} arguments (at most ${AM_MAX_ARGS})`;
   const args: number[] = [];
   for (let i = 0; i < nargs; i++) args.push(Number(dv.getBigInt64(16 + 8 * i, true)));
