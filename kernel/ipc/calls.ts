@@ -179,9 +179,18 @@ export function* sys_ipc_receive(c: SyscallCtx): KPath<number> {
     yield* c.k.ports.putBack(port, m, c.cpu);
     throw e;
   }
+  // So is the room for the rights it carries: a right dropped here would leave an RPC caller waiting for
+  // ever (its reply right gone, no port-dead) and a No-More-Senders count that never reaches zero. The
+  // message stays queued: the receiver frees names and receives again, or dies and the message's rights
+  // are given up as at any death (port-dead to the caller, the send right's count dropped).
   const table = c.k.ports.table(c.p);
-  const carriedName = m.carried === null ? NO_NAME : (table.insert({ kind: 'send', port: m.carried.port, nms: m.carried.nms }) ?? NO_NAME);
-  const replyName = m.reply === null ? NO_NAME : (table.insert({ kind: 'send-once', port: m.reply, nms: false }) ?? NO_NAME);
+  const needed = (m.carried === null ? 0 : 1) + (m.reply === null ? 0 : 1);
+  if (table.room < needed) {
+    yield* c.k.ports.putBack(port, m, c.cpu);
+    fail('ENOSPC', `the message carries ${needed} right(s) and the task's right table is full: it stays queued`);
+  }
+  const carriedName = m.carried === null ? NO_NAME : table.insert({ kind: 'send', port: m.carried.port, nms: m.carried.nms })!;
+  const replyName = m.reply === null ? NO_NAME : table.insert({ kind: 'send-once', port: m.reply, nms: false })!;
   yield* copyout(c.k, c.cpu, c.p, buf, i64bytes(PORT_MSG_KIND[m.kind], carriedName, replyName, ...m.words.slice(0, n)));
   return n;
 }
