@@ -78,6 +78,12 @@ export interface ProcessInfo {
   readonly uid: number;
   readonly argv: readonly string[];
   readonly envp: readonly string[];
+  /**
+   * The host started this process as a job launcher (yod on the service
+   * partition): only a launcher places a job on nodes (a job load from the
+   * launcher, rtask_create). docs/SECURITY.md.
+   */
+  readonly launcher?: boolean;
 }
 
 export class Process {

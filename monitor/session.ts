@@ -168,7 +168,10 @@ export class MonitorSession {
   runUntil(opts: { until?: number; maxEvents?: number }): StopReason {
     const sys = this.system;
     const job = this.job;
-    this.lastStop = sys.run({ ...opts, done: job === null ? undefined : () => sys.jobDone(job) });
+    // Once the job has finished, a further run carries on with what the machine still has to do (the
+    // kernels' tear-down of the job, e.g. remote tasks' VM objects) until nothing is left.
+    const running = job !== null && !sys.jobDone(job);
+    this.lastStop = sys.run({ ...opts, done: running ? () => sys.jobDone(job) : undefined });
     return this.lastStop;
   }
 

@@ -58,13 +58,13 @@ export class Jobs {
   }
 
   /** Starts `program` as the init task on each of `nodes` (Kitten's create_init_task), rank i on nodes[i]. */
-  launchDirect(program: UserProgram, nodes: readonly number[], argv: readonly string[], uid = 1000): Job {
+  launchDirect(program: UserProgram, nodes: readonly number[], argv: readonly string[], uid = 1000, opts: { launcher?: boolean } = {}): Job {
     const job: Job = { program: program.name, load: 'direct', ranks: [], jobId: 0, size: nodes.length, map: [], serviceNid: -1, yod: null, startedAt: this.sys.now, started: 0, finished: 0, endedAt: -1 };
     // The job's map of where each rank runs, completed once every rank is placed.
     const jobMap: { nid: number; pid: number }[] = [];
     nodes.forEach((nid, rank) => {
       try {
-        const p = this.sys.kernel(nid).spawn(program, { rank, jobSize: nodes.length, uid, argv: [program.name, ...argv], envp: [`MARGAY_RANK=${rank}`], jobMap });
+        const p = this.sys.kernel(nid).spawn(program, { rank, jobSize: nodes.length, uid, argv: [program.name, ...argv], envp: [`MARGAY_RANK=${rank}`], jobMap, launcher: opts.launcher });
         jobMap[rank] = { nid, pid: p.pid };
         job.ranks.push({ rank, node: nid, process: p, error: null });
         job.started++;
@@ -87,7 +87,8 @@ export class Jobs {
     const size = o.map.reduce((a, r) => a + r.count, 0);
     // The compute partition boots with the machine: every node of the map runs its kernel.
     for (const r of o.map) for (let i = 0; i < r.count; i++) this.sys.kernel(r.firstNid + i);
-    const p = this.sys.kernel(o.serviceNid).spawn(yod, { rank: 0, jobSize: 1, uid: o.uid ?? 1000, argv: ['yod', ...o.argv], envp: [] });
+    // yod is the job launcher: the only process whose loads and remote-task creations place a job on nodes.
+    const p = this.sys.kernel(o.serviceNid).spawn(yod, { rank: 0, jobSize: 1, uid: o.uid ?? 1000, argv: ['yod', ...o.argv], envp: [], launcher: true });
     const job: Job = { program: o.program, load: o.load, ranks: [], jobId: o.jobId, size, map: o.map, serviceNid: o.serviceNid, yod: p, startedAt: this.sys.now, started: 1, finished: 0, endedAt: -1 };
     this.jobOf.set(p, job);
     this.list.push(job);

@@ -209,8 +209,9 @@ export class System implements KernelHost {
     return this.launcher.list;
   }
 
-  launchDirect(program: UserProgram, nodes: readonly number[], argv: readonly string[], uid = 1000): Job {
-    return this.launcher.launchDirect(program, nodes, argv, uid);
+  /** `opts.launcher`: the processes are job launchers (as yod is), e.g. a test's own rtask creator. */
+  launchDirect(program: UserProgram, nodes: readonly number[], argv: readonly string[], uid = 1000, opts: { launcher?: boolean } = {}): Job {
+    return this.launcher.launchDirect(program, nodes, argv, uid, opts);
   }
 
   launchLoaded(yod: UserProgram, o: { program: string; load: Exclude<LoadKind, 'direct'>; jobId: number; serviceNid: number; map: readonly JobRange[]; argv: readonly string[]; uid?: number }): Job {

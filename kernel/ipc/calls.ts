@@ -129,6 +129,12 @@ export function* sys_ipc_lookup(c: SyscallCtx): KPath<number> {
   let answer: number | PortRef | null = null;
   yield* k.ipc.request(nid, 'lookup', [key, c.p.info.uid], null, function* (r, cpu) {
     answer = r.ok ? { port: r.words[0], nms: r.words[1] === 1 } : r.errno;
+    // The home counted this node as a sender when it answered: the node holds the right from now on,
+    // and gives it up again if the asker is gone (its NMS notice still comes).
+    if (typeof answer !== 'number' && homeOf(answer.port) === nid) {
+      k.ports.lookedUp(answer);
+      if (!t.process.alive) return yield* k.ports.unclaimed(answer, cpu);
+    }
     yield* k.wake(t, 0, cpu);
   });
   if (answer === null) yield* block();
@@ -137,8 +143,10 @@ export function* sys_ipc_lookup(c: SyscallCtx): KPath<number> {
   if (typeof a === 'number') return a;
   if (homeOf(a.port) !== nid) fail('EIO', `node ${nid} answered with port ${a.port} of another node`);
   const name = k.ports.insertSend(c.p, a);
-  if (name === null) fail('ENOSPC', 'the task holds as many rights as it may');
-  k.ports.lookedUp(a);
+  if (name === null) {
+    yield* k.ports.unclaimed(a, c.cpu);
+    fail('ENOSPC', 'the task holds as many rights as it may');
+  }
   return name;
 }
 
@@ -179,9 +187,18 @@ export function* sys_ipc_receive(c: SyscallCtx): KPath<number> {
     yield* c.k.ports.putBack(port, m, c.cpu);
     throw e;
   }
+  // So is the room for the rights it carries: a right dropped here would leave an RPC caller waiting for
+  // ever (its reply right gone, no port-dead) and a No-More-Senders count that never reaches zero. The
+  // message stays queued: the receiver frees names and receives again, or dies and the message's rights
+  // are given up as at any death (port-dead to the caller, the send right's count dropped).
   const table = c.k.ports.table(c.p);
-  const carriedName = m.carried === null ? NO_NAME : (table.insert({ kind: 'send', port: m.carried.port, nms: m.carried.nms }) ?? NO_NAME);
-  const replyName = m.reply === null ? NO_NAME : (table.insert({ kind: 'send-once', port: m.reply, nms: false }) ?? NO_NAME);
+  const needed = (m.carried === null ? 0 : 1) + (m.reply === null ? 0 : 1);
+  if (table.room < needed) {
+    yield* c.k.ports.putBack(port, m, c.cpu);
+    fail('ENOSPC', `the message carries ${needed} right(s) and the task's right table is full: it stays queued`);
+  }
+  const carriedName = m.carried === null ? NO_NAME : table.insert({ kind: 'send', port: m.carried.port, nms: m.carried.nms })!;
+  const replyName = m.reply === null ? NO_NAME : table.insert({ kind: 'send-once', port: m.reply, nms: false })!;
   yield* copyout(c.k, c.cpu, c.p, buf, i64bytes(PORT_MSG_KIND[m.kind], carriedName, replyName, ...m.words.slice(0, n)));
   return n;
 }
@@ -216,6 +233,8 @@ export function* sys_ipc_rpc(c: SyscallCtx): KPath<number> {
   c.k.ports.ports.delete(replyPort.id);
   if (typeof v === 'number') return v;
   const m = v as PortMsg;
+  // The answer spent the send-once right: nothing can reach this id any more.
+  c.k.ports.recycle(replyPort);
   if (m.kind === 'port-dead') return -ERRNO.ECONNREFUSED;
   const n = Math.min(m.words.length, rmax);
   if (n > 0) yield* copyout(c.k, c.cpu, c.p, rbuf, i64bytes(...m.words.slice(0, n)));

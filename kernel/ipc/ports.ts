@@ -28,7 +28,7 @@ export const PORT_MAX_WORDS = 6;
 export const PORT_MSG_KIND = { message: 0, 'no-more-senders': 1, 'port-dead': 2 } as const;
 export type PortMsgKind = keyof typeof PORT_MSG_KIND;
 
-/** Ports per node: a port id is home * PORTS_PER_NODE + a counter (never reused). */
+/** Ports per node: a port id is home * PORTS_PER_NODE + a counter; only a spent RPC reply port's id is used again (recycle). */
 const PORTS_PER_NODE = 2 ** 24;
 
 /** Messages a port queues before further ones are dropped (and counted). */
@@ -88,6 +88,8 @@ export class PortSpace {
   /** Published ports (the name server of this node), by publisher's uid and key: a uid sees only its own keys. */
   private readonly published = new Map<string, number>();
   private nextPort = 1;
+  /** Ids of RPC reply ports whose one answer came back: no right to them is left anywhere, so they are used again. */
+  private readonly spentIds: number[] = [];
   readonly stats = { messages: 0, delivered: 0, dropped: 0, nmsUpdates: 0, nmsNotifications: 0, forgeries: 0 };
 
   constructor(private readonly k: Kernel) {
@@ -157,11 +159,33 @@ export class PortSpace {
 
   /** A new port whose receive right `owner` holds; null when out of ids. */
   allocate(owner: Process, nms: boolean, isReply = false): Port | null {
-    if (this.nextPort >= PORTS_PER_NODE) return null;
-    const id = this.k.nid * PORTS_PER_NODE + this.nextPort++;
+    const reused = this.spentIds.shift();
+    if (reused === undefined && this.nextPort >= PORTS_PER_NODE) return null;
+    const id = reused ?? this.k.nid * PORTS_PER_NODE + this.nextPort++;
     const port: Port = { id, owner, nms, isReply, queue: [], waiters: [], backlog: [], localSends: 0, remoteSenders: new Set(), hadSenders: false };
     this.ports.set(id, port);
     return port;
+  }
+
+  /**
+   * An RPC's reply port got its answer (the reply or its port-dead): the one
+   * send-once right to it was spent, and no other right to it can exist, so
+   * its id may name a new port. Without this every RPC used up an id for
+   * good, and after 2^24 RPCs on a node every user there got -ENOSPC.
+   */
+  recycle(port: Port): void {
+    if (!port.isReply || this.ports.has(port.id)) return;
+    this.spentIds.push(port.id);
+  }
+
+  /** Port ids handed out on this node so far (for tests and info). */
+  get idsUsed(): number {
+    return this.nextPort - 1;
+  }
+
+  /** A right this node was counted for never reached a table (the asker died or had no room): counted out again. */
+  *unclaimed(ref: PortRef, cpu: Cpu): KPath {
+    yield* this.lost(ref, cpu);
   }
 
   /** A send right to `ref` is now held on this node (inserted in a table or queued in a message). */

@@ -75,4 +75,9 @@ export class RightTable {
   get size(): number {
     return this.live;
   }
+
+  /** How many more rights the table takes. */
+  get room(): number {
+    return MAX_RIGHTS - this.live;
+  }
 }

@@ -47,14 +47,19 @@ export interface KMsgHeader {
   readonly code: number;
   readonly jobSize: number;
   readonly summary: ExitSummary;
+  /** What the sending kernel vouches its sender is (SENDER): only a launcher or a loaded rank may send a load. */
+  readonly sender: number;
 }
 
-const WORDS = 15;
+/** The sender's role, stamped by its kernel (a process cannot set it). */
+export const SENDER = { none: 0, launcher: 1, rank: 2 } as const;
+
+const WORDS = 16;
 
 export function encodeKMsg(h: KMsgHeader): Uint8Array {
   const b = new Uint8Array(HEADER_BYTES);
   const dv = new DataView(b.buffer);
-  const w = [KERNEL_KIND, KMSG_CODE[h.type], h.dstPid, h.srcNid, h.srcPid, h.rank, h.uid, h.jobId, h.imageLen, h.code, h.summary.ranks, h.summary.failed, h.summary.firstFailedRank, h.summary.firstFailedStatus, h.jobSize];
+  const w = [KERNEL_KIND, KMSG_CODE[h.type], h.dstPid, h.srcNid, h.srcPid, h.rank, h.uid, h.jobId, h.imageLen, h.code, h.summary.ranks, h.summary.failed, h.summary.firstFailedRank, h.summary.firstFailedStatus, h.jobSize, h.sender];
   w.forEach((v, i) => dv.setBigInt64(8 * i, BigInt(v), true));
   return b;
 }
@@ -79,6 +84,7 @@ export function decodeKMsg(b: Uint8Array): KMsgHeader | null {
     code: w(9),
     summary: { ranks: w(10), failed: w(11), firstFailedRank: w(12), firstFailedStatus: w(13) },
     jobSize: w(14),
+    sender: w(15),
   };
 }
 

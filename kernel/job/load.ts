@@ -11,7 +11,7 @@ import type { Process } from '../process.ts';
 import { type KPath, step } from '../step.ts';
 import { parseImage } from './image.ts';
 import { RangeJobMap, parseJobBlock } from './jobblock.ts';
-import { type KMsgHeader, NO_SUMMARY } from './jobmsg.ts';
+import { type KMsgHeader, NO_SUMMARY, SENDER } from './jobmsg.ts';
 import { type JobState, copyCycles } from './records.ts';
 import { MAX_KMSG_PAYLOAD } from './transport.ts';
 
@@ -43,6 +43,9 @@ export function* load(s: JobState, h: KMsgHeader, payload: Uint8Array, cpu: Cpu)
     const fromLauncher = h.srcNid === block.serviceNid && h.srcPid === block.servicePid;
     const fromRank = h.srcPid === block.pid && map.hasNode(h.srcNid);
     if (!fromLauncher && !fromRank) return yield* nack(s, h, `a load must come from the job's launcher (node ${block.serviceNid} pid ${block.servicePid}) or one of its ranks, not node ${h.srcNid} pid ${h.srcPid}`, cpu);
+    // A job block names whom the sender likes: its kernel's stamp says whether the sender really is a launcher
+    // (yod, which the host starts on the service partition) or a loaded rank of this job. Nodes are the launcher's to give.
+    if (fromLauncher ? h.sender !== SENDER.launcher : h.sender !== SENDER.rank) return yield* nack(s, h, `node ${h.srcNid} pid ${h.srcPid} is not ${fromLauncher ? 'a job launcher' : `a loaded rank of job ${h.jobId}`}: only the launcher places a job on nodes`, cpu);
     if (h.rank < 0 || h.rank >= block.size) return yield* nack(s, h, `rank ${h.rank} is outside the job's ${block.size} ranks`, cpu);
     if (map.at(h.rank).nid !== k.nid) return yield* nack(s, h, `rank ${h.rank} belongs on node ${map.at(h.rank).nid}, not ${k.nid}`, cpu);
     const code = k.host.catalog.instantiate(img.image.textHash);

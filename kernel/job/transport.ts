@@ -9,7 +9,7 @@ import type { Kernel } from '../kernel.ts';
 import { COOKIE_BASE } from '../nicwire.ts';
 import type { Pin } from '../pin.ts';
 import { type KPath, step } from '../step.ts';
-import { type KMsgHeader, type KMsgType, NO_SUMMARY, encodeKMsg } from './jobmsg.ts';
+import { type KMsgHeader, type KMsgType, NO_SUMMARY, SENDER, encodeKMsg } from './jobmsg.ts';
 import type { Mailboxes } from './mailbox.ts';
 import type { JobStats } from './records.ts';
 
@@ -72,7 +72,7 @@ export class KMsgTransport {
 
   /** A header for a message from this kernel. */
   header(type: KMsgType, fields: Partial<KMsgHeader>): KMsgHeader {
-    return { type, dstPid: 0, srcNid: this.k.nid, srcPid: 0, rank: 0, uid: 0, jobId: 0, imageLen: 0, code: 0, jobSize: 0, summary: NO_SUMMARY, ...fields };
+    return { type, dstPid: 0, srcNid: this.k.nid, srcPid: 0, rank: 0, uid: 0, jobId: 0, imageLen: 0, code: 0, jobSize: 0, summary: NO_SUMMARY, sender: SENDER.none, ...fields };
   }
 
   /** The NIC finished (or could not deliver) a kernel message. */

@@ -73,6 +73,9 @@ export function* sys_rtask_create(c: SyscallCtx): KPath<number> {
   if (!jb.ok) fail('EINVAL', jb.reason);
   const blk = jb.block;
   if (blk.serviceNid !== k.nid || blk.servicePid !== c.p.pid) fail('EPERM', `the job block names node ${blk.serviceNid} pid ${blk.servicePid} as its launcher, not the caller`);
+  // Nodes are the launcher's to give (yod on the service partition, as in Puma/Cougar): any other process,
+  // a compute rank included, would place tasks on nodes outside its job.
+  if (c.p.info.launcher !== true) fail('EPERM', 'only a job launcher (yod) creates remote tasks');
   if (n.sources.has(blk.jobId)) fail('EEXIST', `job ${blk.jobId} already has tasks from this node`);
   const map = new RangeJobMap(blk.ranges, blk.size, blk.pid);
   if (map.hasNode(k.nid)) fail('EINVAL', 'a rank of the job is on the source node itself');

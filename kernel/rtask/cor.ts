@@ -93,6 +93,8 @@ function* pageIn(n: RtaskNode, j: RJob, a: Area, page: number, t: Thread, va: nu
       yield* k.wake(t, null, c);
     });
     while (failed === undefined) yield* block();
+    // The task ended while its page was in flight and its objects are gone: nothing is left to fill or kill.
+    if (!t.process.alive || obj.released) return failed ?? 'the task ended during the page-in';
     if (failed !== null) {
       const why = `copy-on-reference page-in of 0x${pageVa.toString(16)} failed: ${failed}`;
       yield step('cor', 'kill', 0, why);
@@ -135,6 +137,12 @@ function* want(n: RtaskNode, j: RJob, obj: VmObject, page: number, waiter: (ok: 
     const waiting = obj.fetching.get(page) ?? [];
     obj.fetching.delete(page);
     const bytes = r.ok ? (r.payload?.bytes() ?? null) : null;
+    if (obj.released) {
+      // Torn down while the page was on its way: its frames are someone else's now; the answer is dropped.
+      yield step('cor', 'drop', 0, `area ${obj.area.index} page ${page} from node ${pager}: its object was torn down`);
+      for (const w of waiting) yield* w(false, 'the object was torn down', c);
+      return;
+    }
     if (bytes !== null && bytes.length === PAGE) {
       n.k.node.memory.write(obj.pa + page * PAGE, bytes);
       obj.resident[page] = 1;
@@ -158,6 +166,7 @@ export function* servePage(n: RtaskNode, req: IpcRequest, cpu: Cpu): KPath {
   const k = n.k;
   const serve = function* (ok: boolean, reason: string, _c: Cpu): KPath {
     if (!ok) return yield* req.refuse(-ERRNO.EHOSTUNREACH, reason);
+    if (obj.released) return yield* req.refuse(-ERRNO.ESRCH, `area ${areaIndex} of job ${jobId} was torn down`);
     const bytes = new Uint8Array(PAGE);
     k.node.memory.read(obj.pa + page * PAGE, bytes);
     n.stats.pagesServed++;

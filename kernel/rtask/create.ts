@@ -327,7 +327,7 @@ export function makeObjects(n: RtaskNode, tpl: TemplateDesc): (VmObject | null)[
       for (const o of out) if (o !== null) n.k.phys.release(o.pa);
       return null;
     }
-    out.push({ area: a, pa, resident: new Uint8Array(a.size / PAGE), fetching: new Map(), refs: 0, attached: false });
+    out.push({ area: a, pa, resident: new Uint8Array(a.size / PAGE), fetching: new Map(), refs: 0, attached: false, released: false });
   }
   return out;
 }

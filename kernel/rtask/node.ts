@@ -37,6 +37,8 @@ export interface VmObject {
   refs: number;
   /** This object's own paging path is set up (its pager holds a reference for it). */
   attached: boolean;
+  /** Its frames went back to the allocator (tear-down): a page arriving late must not be written there. */
+  released: boolean;
 }
 
 /** Someone waiting for a page: a faulting thread or a child's page request. */

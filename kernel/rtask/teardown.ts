@@ -102,9 +102,11 @@ export function* teardown(n: RtaskNode, j: RJob, cpu: Cpu): KPath {
   const objs = j.objects.filter((o): o is VmObject => o !== null);
   const pagerRank = pagerOf(j.plan.paging, j.rank);
   const done = function* (c: Cpu): KPath {
-    for (const o of objs) n.k.phys.release(o.pa);
+    releaseObjects(n, objs);
     j.torn = true;
+    // The job is gone from this node: its id is free again and nothing answers from its frames.
     if (j.rank === SOURCE) n.sources.delete(j.jobId);
+    else if (n.tasks.get(j.jobId) === j) n.tasks.delete(j.jobId);
     yield step('rtask', 'torn-down', n.k.profile.values['kernel.syscallWorkCycles'], `job ${j.jobId} rank ${j.rank === SOURCE ? 'source' : j.rank}: ${objs.length} object(s)`);
     for (const f of j.onTorn.splice(0)) yield* f(c);
   };
@@ -121,6 +123,19 @@ export function* teardown(n: RtaskNode, j: RJob, cpu: Cpu): KPath {
     });
   };
   yield* next(0, cpu);
+}
+
+/**
+ * Gives `objs`' frames back. A page-in still in flight for one of them is
+ * failed now (its waiters hear the object is gone) and its answer, when it
+ * comes, is dropped without touching the frames (cor.ts want()).
+ */
+function releaseObjects(n: RtaskNode, objs: readonly VmObject[]): void {
+  for (const o of objs) {
+    if (o.released) continue;
+    o.released = true;
+    n.k.phys.release(o.pa);
+  }
 }
 
 /**
@@ -189,7 +204,7 @@ export function releaseSource(n: RtaskNode, j: RJob): void {
   if (j.torn) return;
   j.ended = true;
   j.tearing = true;
-  for (const o of j.objects) if (o !== null) n.k.phys.release(o.pa);
+  releaseObjects(n, j.objects.filter((o): o is VmObject => o !== null));
   j.torn = true;
   n.sources.delete(j.jobId);
 }

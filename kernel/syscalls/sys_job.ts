@@ -6,7 +6,7 @@ import { USER_VA_LIMIT } from '../../hw/mmu.ts';
 import { KMSG } from '../abi.ts';
 import { fail } from '../errno.ts';
 import { parseImage } from '../job/image.ts';
-import type { KMsgType } from '../job/jobmsg.ts';
+import { type KMsgType, SENDER } from '../job/jobmsg.ts';
 import { MAX_KMSG_PAYLOAD } from '../job/jobctl.ts';
 import { Pin } from '../pin.ts';
 import { type KPath, block, step } from '../step.ts';
@@ -51,7 +51,9 @@ export function* sys_lwk_kmsg_send(c: SyscallCtx): KPath<number> {
     if (regions === null) fail('EFAULT', 'payload is not mapped');
     pin = Pin.of(c.k.phys, regions);
   }
-  const h = c.k.jobs.header(type, { dstPid: w(2), srcPid: c.p.pid, rank: w(3), jobId: w(4), uid: c.p.info.uid, imageLen, jobSize: w(8) });
+  // The kernel vouches for what its sender is: a launcher the host started, or the loaded rank of the named job here.
+  const sender = c.p.info.launcher === true ? SENDER.launcher : c.k.jobs.records.get(w(4))?.process === c.p ? SENDER.rank : SENDER.none;
+  const h = c.k.jobs.header(type, { dstPid: w(2), srcPid: c.p.pid, rank: w(3), jobId: w(4), uid: c.p.info.uid, imageLen, jobSize: w(8), sender });
   yield step('jobctl', 'send', c.k.profile.values['kernel.portalsSetupCycles'], `${type} to node ${dstNid} rank ${w(3)} (${len} B)`);
   c.k.jobs.transmit(dstNid, h, pa, len, null, pin);
   return 0;

@@ -5,6 +5,7 @@
 // reason, both by the check and by the receiving kernel (a NACK); an
 // unchanged one must check and load as the original. Nothing may throw.
 
+import { SENDER } from '../../kernel/job/jobmsg.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,7 +112,7 @@ function loadOnce(image: Uint8Array, name: string, seed: number): { acked: boole
   const payload = new Uint8Array(image.length + block.length);
   payload.set(image);
   payload.set(block, image.length);
-  svc.jobs.send(0, svc.jobs.header('load', { dstPid: 100, srcPid: 0, rank: 0, jobId: 1, uid: 1000, imageLen: image.length, jobSize: 1 }), payload);
+  svc.jobs.send(0, svc.jobs.header('load', { dstPid: 100, srcPid: 0, rank: 0, jobId: 1, uid: 1000, imageLen: image.length, jobSize: 1, sender: SENDER.launcher }), payload);
   const replies: { type: string; text: string }[] = [];
   sys.run({ until: sys.now + 1e12, done: () => (replies.push(...svc.jobs.takeControlReplies().map((m) => ({ type: m.header.type, text: new TextDecoder().decode(m.payload) }))), replies.length > 0) });
   const r = replies[0];

@@ -18,10 +18,10 @@ function block(serviceNid: number, servicePid: number): Uint8Array {
   return encodeJobBlock({ jobId: 7, pid: 100, fanout: { kind: 'binomial' }, mode: 'crtc', serviceNid, servicePid, initLen: hello.length, timeoutUs: 1e6, startUs: 0, ranges: [{ firstNid: 0, count: 2, image: 0 }], images: [{ offset: 0, length: hello.length }], storeBytes: hello.length, argv: ['hello'], envp: [] });
 }
 
-/** Runs `prog` directly on node 2 of a 3-node machine (a process that is nobody's launcher) and returns what it published. */
+/** Runs `prog` directly on node `nid` as a job launcher (as yod is) and returns what it published. */
 function runOn(sys: System, prog: ReturnType<typeof program>, nid: number): Map<string, number> {
   sys.catalog.register(APPS.hello);
-  const job = sys.launchDirect(prog, [nid], []);
+  const job = sys.launchDirect(prog, [nid], [], 1000, { launcher: true });
   sys.run({ done: () => sys.jobDone(job), until: 10e12 });
   return job.ranks[0].process!.results;
 }

@@ -40,7 +40,7 @@ describe('a creator killed while rtask_create is in flight', () => {
         const measure = new System({ profile: getProfile('paragon'), shape: { kind: 'mesh', dims: [NID + 1] }, seed: 1 });
         measure.catalog.register(APPS.hello);
         for (let n = 0; n <= NID; n++) measure.boot(n);
-        const m = measure.launchDirect(creator(a, c, p), [NID], [], 2002);
+        const m = measure.launchDirect(creator(a, c, p), [NID], [], 2002, { launcher: true });
         measure.run({ done: () => measure.kernel(NID).rtask.sources.has(77), until: 100e12 });
         const t0 = measure.now;
         measure.run({ done: () => m.ranks[0].process!.results.has('created'), until: 100e12 });
@@ -50,7 +50,7 @@ describe('a creator killed while rtask_create is in flight', () => {
         const sys = new System({ profile: getProfile('paragon'), shape: { kind: 'mesh', dims: [NID + 1] }, seed: 1 });
         sys.catalog.register(APPS.hello);
         for (let n = 0; n <= NID; n++) sys.boot(n);
-        const job = sys.launchDirect(creator(a, c, p), [NID], [], 2002);
+        const job = sys.launchDirect(creator(a, c, p), [NID], [], 2002, { launcher: true });
         sys.run({ done: () => sys.kernel(NID).rtask.sources.has(77), until: 100e12 });
         sys.run({ until: sys.now + Math.floor(span * fraction) });
         const proc = job.ranks[0].process!;

@@ -109,7 +109,7 @@ describe('run --load crtc', () => {
     const sys = boot(7);
     finish(sys, start(sys, 7, { creation: 'tree', paging: 'tree', vmAreas: 6 }, { app: 'cor_touch', argv: ['pages=3'] }));
     sys.run({ until: sys.now + 10e12 });
-    for (let n = 0; n < 7; n++) expect(sys.kernel(n).rtask.tasks.get(1)?.torn).toBe(true);
+    for (let n = 0; n < 7; n++) expect(sys.kernel(n).rtask.tasks.has(1)).toBe(false); // torn down and forgotten
     // 6 areas, 5 of them paged (bss is zero-fill): 5 detaches per task, each at its pager.
     const detaches = [...Array(8).keys()].reduce((a, n) => a + sys.kernel(n).rtask.stats.detaches, 0);
     expect(detaches).toBe(7 * 5);
@@ -126,7 +126,7 @@ describe('run --load crtc', () => {
     // When it returns the source's objects are gone: every node has detached (the last answer is on its way).
     expect(sys.kernel(7).rtask.sources.size).toBe(0);
     sys.run({ until: sys.now + 1e9 });
-    for (let n = 0; n < 7; n++) expect(sys.kernel(n).rtask.tasks.get(1)?.torn).toBe(true);
+    for (let n = 0; n < 7; n++) expect(sys.kernel(n).rtask.tasks.has(1)).toBe(false); // torn down and forgotten
   });
 
   it('fails the creation naming a down node, and tears down the tasks already created', () => {
@@ -176,10 +176,12 @@ describe('run --load crtc', () => {
     const sys = boot(7);
     const job = start(sys, 7, { creation: 'tree', paging: 'tree' }, { app: 'cor_touch', argv: ['pages=4', 'sleep_us=50000'] });
     sys.run({ done: () => job.yod!.results.has('yod_go_at_ns') && sys.kernel(2).rtask.tasks.get(1)!.started && sys.kernel(3).rtask.tasks.get(1)!.started, until: 100e12 });
+    // The tasks' entries go when they are torn down: hold on to their processes.
+    const procs = new Map([2, 3].map((rank) => [rank, sys.kernel(rank).rtask.tasks.get(1)!.process!]));
     sys.machine.network.setNodeDown(0, true);
     sys.run({ until: sys.now + 50e12 });
     for (const rank of [2, 3]) {
-      const p = sys.kernel(rank).rtask.tasks.get(1)!.process!;
+      const p = procs.get(rank)!;
       expect(p.exitStatus).toBe(135);
       expect(p.exitReason).toMatch(/copy-on-reference page-in of 0x[0-9a-f]+ failed: pager node 0: node 0 unreachable/);
     }

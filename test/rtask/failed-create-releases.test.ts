@@ -56,7 +56,7 @@ describe('a failed remote task creation', () => {
       sys.machine.network.setNodeDown(1, true); // rank 1's node is down: every creation fails
       sys.catalog.register(APPS.cor_touch);
       const k = sys.kernel(NID);
-      const job = sys.launchDirect(mk(fails, badReason), [NID], []);
+      const job = sys.launchDirect(mk(fails, badReason), [NID], [], 1000, { launcher: true });
       sys.run({ done: () => sys.jobDone(job), until: 100e12 });
       sys.run({ until: sys.now + 1e12 });
       return { sys, k, job };

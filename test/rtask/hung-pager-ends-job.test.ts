@@ -20,6 +20,8 @@ describe('a pager node that stops answering after the start', () => {
         const job = launch(sys, { load: 'crtc', fanout: { kind: 'binomial' }, programs: [APPS.cor_touch], map: [{ firstNid: 0, count: 4, image: 0 }], argv: ['pages=8', 'sleep_us=200000'], timeoutUs: 1e6, rtask: { ...DEFAULT_RTASK } });
         sys.run({ done: () => [0, 1, 2, 3].every((n) => [...sys.kernel(n).rtask.tasks.values()][0]?.started === true), until: 10e12 });
         sys.run({ until: sys.now + 1e9 });
+        // The tasks' entries go when they are torn down: hold on to their processes.
+        const procs = new Map([2, 3].map((n) => [n, [...sys.kernel(n).rtask.tasks.values()][0].process!]));
         // Rank 0's node is the pager (and the creator) of ranks 2 and 3.
         if (fate === 'hung') sys.hangKernel(0);
         else sys.machine.network.setNodeDown(0, true);
@@ -28,7 +30,7 @@ describe('a pager node that stops answering after the start', () => {
         expect(sys.jobDone(job)).toBe(true);
         expect(sys.now - t0).toBeLessThan(PAGEIN_TIMEOUT_PS + 2e12);
         for (const n of [2, 3]) {
-          const p = [...sys.kernel(n).rtask.tasks.values()][0].process!;
+          const p = procs.get(n)!;
           expect(p.exitStatus).toBe(PAGEIN_FAILED_STATUS);
           expect(p.exitReason).toMatch(/copy-on-reference page-in of 0x[0-9a-f]+ failed: pager node 0: /);
         }

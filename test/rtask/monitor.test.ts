@@ -24,6 +24,16 @@ describe('remote tasking in the monitor', () => {
     expect(after).toMatch(/node 0: 1 task\(s\) created here, 2 copy-on-reference fault\(s\), 2 page\(s\) fetched, 2 served/);
   }, 60_000);
 
+  it('lets continue run the tear-down that follows a finished crtc job, until nothing is left', async () => {
+    const s = new MonitorSession();
+    await s.exec('boot --nodes 4 --profile paragon');
+    await s.exec('load hello --load crtc --creation tree --paging tree');
+    expect((await s.exec('continue')).join('\n')).toMatch(/stopped: job finished/);
+    expect((await s.exec('info rtask')).join('\n')).toMatch(/tearing down|ended/);
+    expect((await s.exec('continue')).join('\n')).toMatch(/stopped: nothing left to do/);
+    expect(await s.exec('info rtask')).toEqual(['no remote tasks on the booted nodes']);
+  }, 60_000);
+
   it('loads and runs a program directly (no loader) with --load direct, as margay run does', async () => {
     const s = new MonitorSession();
     await s.exec('boot --nodes 3 --profile paragon');

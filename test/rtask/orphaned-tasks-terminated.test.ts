@@ -31,7 +31,7 @@ describe('remote tasks whose creator exited', () => {
     const sys = new System({ profile: getProfile('paragon'), shape: { kind: 'mesh', dims: [4] }, seed: 1 });
     sys.catalog.register(APPS.hello);
     for (let n = 0; n < 4; n++) sys.boot(n);
-    const job = sys.launchDirect(prog, [NID], [], 2002);
+    const job = sys.launchDirect(prog, [NID], [], 2002, { launcher: true });
     sys.run({ done: () => sys.jobDone(job), until: 100e12 });
     sys.run({ until: sys.now + 100e12 });
     const left = [0, 1, 2].map((n) => sys.kernel(n).liveProcesses().map((p) => `${p.pid}:${p.name}:uid${p.info.uid}`));

@@ -55,7 +55,7 @@ function intruder(m: { type: number; dstNid: number; rank: number; jobId: number
 
 function attack(sys: System, m: Parameters<typeof intruder>[0]): KMsgRecord[] {
   const answers: KMsgRecord[] = [];
-  sys.kernel(SERVICE).spawn(intruder(m, answers), { rank: 0, jobSize: 1, uid: INTRUDER_UID, argv: ['intruder'], envp: [] });
+  sys.kernel(SERVICE).spawn(intruder(m, answers), { rank: 0, jobSize: 1, uid: INTRUDER_UID, argv: ['intruder'], envp: [], launcher: true });
   return answers;
 }
 
@@ -80,7 +80,7 @@ describe('a job record belongs to its launcher', () => {
     const { sys, job } = boot();
     sys.run({ until: 5e12, done: () => sys.kernel(0).jobs.records.get(7)?.processDone === true });
     const answers: KMsgRecord[] = [];
-    sys.kernel(SERVICE).spawn(intruder({ type: KMSG.LOAD, dstNid: 0, rank: 0, jobId: 7, withLoad: true }, answers), { rank: 0, jobSize: 1, uid: VICTIM_UID, argv: ['again'], envp: [] });
+    sys.kernel(SERVICE).spawn(intruder({ type: KMSG.LOAD, dstNid: 0, rank: 0, jobId: 7, withLoad: true }, answers), { rank: 0, jobSize: 1, uid: VICTIM_UID, argv: ['again'], envp: [], launcher: true });
     sys.run({ until: sys.now + 5e12, done: () => sys.jobDone(job) && answers.length > 0 });
     expect(answers[0].type).toBe(KMSG.LOAD_NACK);
     expect(answers[0].text).toMatch(/job 7 already has a rank on node 0/);

@@ -39,13 +39,16 @@ export interface Ipc {
   makeSend(receive: number): U<number>;
   dealloc(name: number): U;
   publish(receive: number, key: number): U;
-  /** A send right to what node nid published under key; with `retryNs`, waits (sleeping) until it is published. */
+  /** A send right to what node nid published under key; with `retryNs`, waits (sleeping retryNs, then twice as long each time, up to LOOKUP_BACKOFF_MAX_NS) until it is published. */
   lookup(nid: number, key: number, retryNs?: number): U<number>;
   send(name: number, words: readonly number[], carry?: number): U;
   receive(receive: number): U<Received>;
   rpc(name: number, words: readonly number[]): U<number[]>;
   reply(reply: number, words: readonly number[]): U;
 }
+
+/** The longest wait between two lookups of a name not yet published (ns of simulated time). */
+export const LOOKUP_BACKOFF_MAX_NS = 50_000_000;
 
 export function* openIpc(env: Env): U<Ipc> {
   const { sys, mem } = env;
@@ -79,10 +82,15 @@ export function* openIpc(env: Env): U<Ipc> {
       yield* check('ipc_publish', yield* sys.raw(SYS.ipc_publish, receive, key));
     },
     *lookup(nid, key, retryNs) {
+      // Each remote lookup costs the name server's node transport work on its core 0 (where its NIC
+      // interrupts go): many clients re-asking at a fixed short interval can keep that core so busy the
+      // publisher never runs (docs/IPC.md, receive livelock). The wait doubles, up to LOOKUP_BACKOFF_MAX_NS.
+      let wait = retryNs ?? 0;
       for (;;) {
         const r = yield* sys.raw(SYS.ipc_lookup, nid, key);
         if (r === -ERRNO.ENOENT && retryNs !== undefined) {
-          yield* sys.nanosleep(retryNs);
+          yield* sys.nanosleep(wait);
+          wait = Math.min(2 * wait, Math.max(retryNs, LOOKUP_BACKOFF_MAX_NS));
           continue;
         }
         return yield* check('ipc_lookup', r);
