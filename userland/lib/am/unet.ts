@@ -97,7 +97,7 @@ class UnetTransport implements AmTransport {
     readonly size: number,
     readonly maxMessage: number,
     /** Per channel, the receive-queue position before which it was another process's (openToRank). */
-    private readonly foreignBefore: ReadonlyMap<number, number> = new Map(),
+    private readonly foreignBefore: ReadonlyMap<number, number>,
   ) {}
 
   *send(dest: number, header: Uint8Array, data: number, len: number): U {
