@@ -80,7 +80,7 @@ export function* sys_ipc_port_alloc(c: SyscallCtx): KPath<number> {
   if (port === null) fail('ENOSPC', 'no port ids left on this node');
   const name = c.k.ports.table(c.p).insert({ kind: 'receive', port: port.id, nms: port.nms });
   if (name === null) {
-    c.k.ports.ports.delete(port.id);
+    c.k.ports.remove(port);
     fail('ENOSPC', 'the task holds as many rights as it may');
   }
   yield step('ipc', 'right', c.k.profile.values['ipc.rightCycles'], `pid ${c.p.pid}: port ${port.id} (receive right ${name}${port.nms ? ', no-more-senders' : ''})`);
@@ -224,17 +224,16 @@ export function* sys_ipc_rpc(c: SyscallCtx): KPath<number> {
           const i = replyPort.waiters.indexOf(t);
           if (i < 0) return;
           replyPort.waiters.splice(i, 1);
-          k.ports.ports.delete(replyPort.id);
+          k.ports.remove(replyPort);
           yield step('ipc', 'undeliverable', 0, `RPC to port ${r.port}: ${why}`);
           yield* k.wake(t, -ERRNO.EHOSTUNREACH, cpu);
         });
   const v = yield* block();
   unwatch?.();
-  c.k.ports.ports.delete(replyPort.id);
+  // An answer (the reply or its port-dead) spent the send-once right: nothing can reach this id any more.
+  c.k.ports.remove(replyPort, typeof v !== 'number');
   if (typeof v === 'number') return v;
   const m = v as PortMsg;
-  // The answer spent the send-once right: nothing can reach this id any more.
-  c.k.ports.recycle(replyPort);
   if (m.kind === 'port-dead') return -ERRNO.ECONNREFUSED;
   const n = Math.min(m.words.length, rmax);
   if (n > 0) yield* copyout(c.k, c.cpu, c.p, rbuf, i64bytes(...m.words.slice(0, n)));

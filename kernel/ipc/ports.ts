@@ -19,6 +19,7 @@ import type { Kernel } from '../kernel.ts';
 import type { Process, Thread } from '../process.ts';
 import { type KPath, step } from '../step.ts';
 import type { Deadline } from '../timer.ts';
+import { PORTS_PER_NODE, PortIds } from './portids.ts';
 import { type Right, RightTable } from './rights.ts';
 
 /** Words a user message carries. */
@@ -27,9 +28,6 @@ export const PORT_MAX_WORDS = 6;
 /** What a received message is (the receiver reads it from its buffer). */
 export const PORT_MSG_KIND = { message: 0, 'no-more-senders': 1, 'port-dead': 2 } as const;
 export type PortMsgKind = keyof typeof PORT_MSG_KIND;
-
-/** Ports per node: a port id is home * PORTS_PER_NODE + a counter; only a spent RPC reply port's id is used again (recycle). */
-const PORTS_PER_NODE = 2 ** 24;
 
 /** Messages a port queues before further ones are dropped (and counted). */
 const QUEUE_LIMIT = 1024;
@@ -87,12 +85,12 @@ export class PortSpace {
   private readonly heldRemote = new Map<number, number>();
   /** Published ports (the name server of this node), by publisher's uid and key: a uid sees only its own keys. */
   private readonly published = new Map<string, number>();
-  private nextPort = 1;
-  /** Ids of RPC reply ports whose one answer came back: no right to them is left anywhere, so they are used again. */
-  private readonly spentIds: number[] = [];
+  /** Port ids: a dead port's slot comes back with the next generation (portids.ts). */
+  private readonly ids: PortIds;
   readonly stats = { messages: 0, delivered: 0, dropped: 0, nmsUpdates: 0, nmsNotifications: 0, forgeries: 0 };
 
   constructor(private readonly k: Kernel) {
+    this.ids = new PortIds(k.nid * PORTS_PER_NODE);
     k.ipc.serve('port', (req, cpu) => this.arrived(req.src, req.words, cpu, req.wantsReply ? () => req.reply([]) : null));
     k.ipc.serve('nms', (req, cpu) => this.countUpdate(req.src, req.words, req.wantsReply ? () => req.reply([0]) : null, cpu));
     k.ipc.serve('lookup', (req) => this.serveLookup(req.src, req.words[0], req.words[1], (ws) => req.reply(ws), (e, why) => req.refuse(e, why)));
@@ -159,28 +157,30 @@ export class PortSpace {
 
   /** A new port whose receive right `owner` holds; null when out of ids. */
   allocate(owner: Process, nms: boolean, isReply = false): Port | null {
-    const reused = this.spentIds.shift();
-    if (reused === undefined && this.nextPort >= PORTS_PER_NODE) return null;
-    const id = reused ?? this.k.nid * PORTS_PER_NODE + this.nextPort++;
+    const id = this.ids.alloc();
+    if (id === null) return null;
     const port: Port = { id, owner, nms, isReply, queue: [], waiters: [], backlog: [], localSends: 0, remoteSenders: new Set(), hadSenders: false };
     this.ports.set(id, port);
     return port;
   }
 
   /**
-   * An RPC's reply port got its answer (the reply or its port-dead): the one
-   * send-once right to it was spent, and no other right to it can exist, so
-   * its id may name a new port. Without this every RPC used up an id for
-   * good, and after 2^24 RPCs on a node every user there got -ENOSPC.
+   * The port is dead: it leaves the table and its id's slot comes back with
+   * the next generation, so no right to it reaches the port that gets the
+   * slot. `spent`: an RPC's reply port whose answer (the reply or its
+   * port-dead) came back spent the one send-once right to it, and no other
+   * right to it can exist, so the very id may name a new port (RPCs use up
+   * no ids at all).
    */
-  recycle(port: Port): void {
-    if (!port.isReply || this.ports.has(port.id)) return;
-    this.spentIds.push(port.id);
+  remove(port: Port, spent = false): void {
+    if (this.ports.get(port.id) !== port) return;
+    this.ports.delete(port.id);
+    this.ids.release(port.id, spent && port.isReply);
   }
 
-  /** Port ids handed out on this node so far (for tests and info). */
+  /** Port ids minted on this node so far (for tests and info): an RPC's spent reply id used again mints none. */
   get idsUsed(): number {
-    return this.nextPort - 1;
+    return this.ids.minted;
   }
 
   /** A right this node was counted for never reached a table (the asker died or had no room): counted out again. */
@@ -282,7 +282,7 @@ export class PortSpace {
   *destroy(id: number, cpu: Cpu): KPath {
     const port = this.ports.get(id);
     if (port === undefined) return;
-    this.ports.delete(id);
+    this.remove(port);
     for (const [key, v] of this.published) if (v === id) this.published.delete(key);
     for (const m of port.queue.splice(0)) yield* this.discard(m, cpu);
     for (const e of port.backlog.splice(0)) yield* this.discard(e.msg, cpu);
