@@ -211,25 +211,28 @@ export function* sys_ipc_rpc(c: SyscallCtx): KPath<number> {
   const replyPort = c.k.ports.allocate(c.p, false, true);
   if (replyPort === null) fail('ENOSPC', 'no port ids left on this node');
   replyPort.waiters.push(c.t);
-  yield* c.k.ports.send(r.port, { kind: 'message', words: ws, carried: null, reply: replyPort.id }, c.cpu);
-  // A server on another node may die holding the request: its node is probed while the answer is due.
+  const request = { id: -1 };
+  yield* c.k.ports.send(r.port, { kind: 'message', words: ws, carried: null, reply: replyPort.id }, c.cpu, request);
+  // A server on another node may die holding the request: its node is probed while the answer is due
+  // (probes.ts). The watch ends with the reply port: the answer came, or the caller died.
   const home = homeOf(r.port);
   const k = c.k;
   const t = c.t;
-  const unwatch =
-    home === k.nid || !k.ports.ports.has(replyPort.id)
-      ? null
-      : k.ports.watchServer(home, function* (why, cpu) {
-          // Only a caller still waiting: an answer that came first has woken it already.
-          const i = replyPort.waiters.indexOf(t);
-          if (i < 0) return;
-          replyPort.waiters.splice(i, 1);
-          k.ports.remove(replyPort);
-          yield step('ipc', 'undeliverable', 0, `RPC to port ${r.port}: ${why}`);
-          yield* k.wake(t, -ERRNO.EHOSTUNREACH, cpu);
-        });
+  if (home !== k.nid && k.ports.ports.has(replyPort.id)) {
+    replyPort.unwatch = k.ports.probes.watch(home, function* (why, cpu) {
+      // Only a caller still waiting: an answer that came first has woken it already.
+      const i = replyPort.waiters.indexOf(t);
+      if (i < 0) return;
+      replyPort.waiters.splice(i, 1);
+      replyPort.unwatch = null;
+      k.ports.remove(replyPort);
+      // A request the hung node never acknowledged stops holding the transport (and NORMA's queue to that node).
+      yield* k.ipc.transport.cancel(request.id, cpu);
+      yield step('ipc', 'undeliverable', 0, `RPC to port ${r.port}: ${why}`);
+      yield* k.wake(t, -ERRNO.EHOSTUNREACH, cpu);
+    });
+  }
   const v = yield* block();
-  unwatch?.();
   // An answer (the reply or its port-dead) spent the send-once right: nothing can reach this id any more.
   c.k.ports.remove(replyPort, typeof v !== 'number');
   if (typeof v === 'number') return v;

@@ -18,8 +18,8 @@ import { ERRNO } from '../errno.ts';
 import type { Kernel } from '../kernel.ts';
 import type { Process, Thread } from '../process.ts';
 import { type KPath, step } from '../step.ts';
-import type { Deadline } from '../timer.ts';
 import { PORTS_PER_NODE, PortIds } from './portids.ts';
+import { ServerProbes } from './probes.ts';
 import { type Right, RightTable } from './rights.ts';
 
 /** Words a user message carries. */
@@ -31,15 +31,6 @@ export type PortMsgKind = keyof typeof PORT_MSG_KIND;
 
 /** Messages a port queues before further ones are dropped (and counted). */
 const QUEUE_LIMIT = 1024;
-
-/**
- * How often an RPC waiting for an answer from another node probes that
- * node (ps of simulated time). The request was delivered (acknowledged),
- * so the transport has nothing left to retransmit; a probe not answered by
- * the next one, or that the mesh cannot deliver, means the server's node
- * is gone or hung.
- */
-export const RPC_PROBE_PS = 1e12;
 
 /** A reference to a port as it travels: its id and whether it counts senders. */
 export interface PortRef {
@@ -72,6 +63,8 @@ export interface Port {
   readonly remoteSenders: Set<number>;
   /** NMS: whether any send right was ever made (a port nobody was given has no "no more" senders). */
   hadSenders: boolean;
+  /** A reply port whose RPC waits on another node: stops that node's liveness watch (probes.ts) when the port goes. */
+  unwatch: (() => void) | null;
 }
 
 export function homeOf(port: number): number {
@@ -88,59 +81,15 @@ export class PortSpace {
   /** Port ids: a dead port's slot comes back with the next generation (portids.ts). */
   private readonly ids: PortIds;
   readonly stats = { messages: 0, delivered: 0, dropped: 0, nmsUpdates: 0, nmsNotifications: 0, forgeries: 0 };
+  /** Liveness probes of the nodes RPCs wait on. */
+  readonly probes: ServerProbes;
 
   constructor(private readonly k: Kernel) {
     this.ids = new PortIds(k.nid * PORTS_PER_NODE);
     k.ipc.serve('port', (req, cpu) => this.arrived(req.src, req.words, cpu, req.wantsReply ? () => req.reply([]) : null));
     k.ipc.serve('nms', (req, cpu) => this.countUpdate(req.src, req.words, req.wantsReply ? () => req.reply([0]) : null, cpu));
     k.ipc.serve('lookup', (req) => this.serveLookup(req.src, req.words[0], req.words[1], (ws) => req.reply(ws), (e, why) => req.refuse(e, why)));
-    // A kernel that runs answers a probe: an RPC's caller learns that the server's node is still there.
-    k.ipc.serve('probe', function* (req) {
-      yield step('ipc', 'probe', k.profile.values['ipc.rightCycles'], `from node ${req.src}`);
-      yield* req.reply([]);
-    });
-  }
-
-  /**
-   * Watches node `home` while an RPC waits for its answer from there: every
-   * RPC_PROBE_PS a probe goes; when one fails (the node is down) or the
-   * previous one is still unanswered (hung), `gone` runs once with the
-   * reason. The returned function stops the watch (the answer came).
-   */
-  watchServer(home: number, gone: (why: string, cpu: Cpu) => KPath): () => void {
-    const k = this.k;
-    let stopped = false;
-    let probe: { id: number } | null = null;
-    let timer: Deadline | null = null;
-    const stop = () => {
-      stopped = true;
-      if (timer !== null) k.timer(0).remove(timer);
-      timer = null;
-    };
-    const fire = function* (cpu: Cpu): KPath {
-      timer = null;
-      if (stopped) return;
-      if (probe !== null) {
-        const unanswered = probe;
-        stop();
-        yield* k.ipc.forget(unanswered.id, cpu);
-        return yield* gone(`node ${home} answered no probe for ${RPC_PROBE_PS / 1e12} s`, cpu);
-      }
-      const ticket = { id: -1 };
-      probe = ticket;
-      arm();
-      yield* k.ipc.request(home, 'probe', [], null, function* (r, c) {
-        if (probe === ticket) probe = null;
-        if (stopped || r.ok) return;
-        stop();
-        yield* gone(r.reason, c);
-      }, ticket);
-    };
-    const arm = () => {
-      timer = k.timer(0).add({ at: k.engine.now + RPC_PROBE_PS, kind: 'sleep', thread: null, expire: (tc) => fire(k.cpus[tc.index]) });
-    };
-    arm();
-    return stop;
+    this.probes = new ServerProbes(k);
   }
 
   table(p: Process): RightTable {
@@ -159,7 +108,7 @@ export class PortSpace {
   allocate(owner: Process, nms: boolean, isReply = false): Port | null {
     const id = this.ids.alloc();
     if (id === null) return null;
-    const port: Port = { id, owner, nms, isReply, queue: [], waiters: [], backlog: [], localSends: 0, remoteSenders: new Set(), hadSenders: false };
+    const port: Port = { id, owner, nms, isReply, queue: [], waiters: [], backlog: [], localSends: 0, remoteSenders: new Set(), hadSenders: false, unwatch: null };
     this.ports.set(id, port);
     return port;
   }
@@ -175,6 +124,8 @@ export class PortSpace {
   remove(port: Port, spent = false): void {
     if (this.ports.get(port.id) !== port) return;
     this.ports.delete(port.id);
+    port.unwatch?.();
+    port.unwatch = null;
     this.ids.release(port.id, spent && port.isReply);
   }
 
@@ -316,8 +267,8 @@ export class PortSpace {
 
   // ---- messages ----------------------------------------------------------------------
 
-  /** Sends `m` to port `id` (here, or at its home over the transport). */
-  *send(id: number, m: PortMsg, cpu: Cpu): KPath {
+  /** Sends `m` to port `id` (here, or at its home over the transport; `ticket` gets the transport message's id, which cancel takes). */
+  *send(id: number, m: PortMsg, cpu: Cpu, ticket?: { id: number }): KPath {
     this.stats.messages++;
     yield step('ipc', 'port-send', this.cost('msg') + (m.carried !== null ? this.cost('right') : 0), `${m.kind} to port ${id} (${m.words.length} words)`);
     const home = homeOf(id);
@@ -333,7 +284,7 @@ export class PortSpace {
     };
     const carried = m.carried;
     if (carried === null || !carried.nms) {
-      yield* this.k.ipc.post(home, 'port', encode(id, m), null, (_errno, reason, c) => unreachable(reason, c));
+      yield* this.k.ipc.post(home, 'port', encode(id, m), null, (_errno, reason, c) => unreachable(reason, c), ticket);
       return;
     }
     // NMS: the right in transit stays counted here until the other node holds it (and has told

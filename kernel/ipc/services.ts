@@ -125,8 +125,8 @@ export class IpcServices {
     if (p.msg.id >= 0) yield* this.transport.cancel(p.msg.id, cpu);
   }
 
-  /** Sends a one-way message to service `name` on node `dst`; `onFail` runs if it cannot be delivered. */
-  *post(dst: number, name: string, words: readonly number[], payload: IpcPayload, onFail: ((errno: number, reason: string, cpu: Cpu) => KPath) | null = null): KPath {
+  /** Sends a one-way message to service `name` on node `dst`; `onFail` runs if it cannot be delivered; `ticket` gets its transport message's id (transport.cancel). */
+  *post(dst: number, name: string, words: readonly number[], payload: IpcPayload, onFail: ((errno: number, reason: string, cpu: Cpu) => KPath) | null = null, ticket?: { id: number }): KPath {
     const bad = this.check(dst, name, words, payload);
     const out = bad === null ? this.stage(payload) : null;
     if (bad !== null || out === 'nomem') {
@@ -136,7 +136,7 @@ export class IpcServices {
     this.stats.posts++;
     yield* this.transport.send(dst, serviceCode(name)!, [OP.post, serviceCode(name)!, 0, ...words], out, function* (reason, cpu) {
       if (onFail !== null) yield* onFail(-ERRNO.EHOSTUNREACH, reason, cpu);
-    });
+    }, ticket);
   }
 
   private check(dst: number, name: string, words: readonly number[], payload: IpcPayload): string | null {

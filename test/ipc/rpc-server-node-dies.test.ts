@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { getProfile } from '../../hw/profile.ts';
 import { ERRNO } from '../../kernel/errno.ts';
-import { RPC_PROBE_PS } from '../../kernel/ipc/ports.ts';
+import { RPC_PROBE_PS } from '../../kernel/ipc/probes.ts';
 import { System } from '../../system/system.ts';
 import { SYS } from '../../userland/lib/abi.gen.ts';
 import { openIpc } from '../../userland/lib/ipc.ts';
