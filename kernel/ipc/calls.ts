@@ -10,7 +10,9 @@ import { type KPath, block, step } from '../step.ts';
 import { type SyscallCtx, argInt, argPtr, argSize } from '../syscalls/context.ts';
 import type { SyscallName } from '../syscalls/table.ts';
 import { checkUser, copyin, copyout, i64bytes } from '../uaccess.ts';
-import { PORT_MAX_WORDS, PORT_MSG_KIND, type Port, type PortMsg, type PortRef, homeOf } from './ports.ts';
+import { LOOKUP_WAIT_MAX_NS, LOOKUP_WAIT_MIN_NS, MAX_WAITING_LOOKUPS } from './lookups.ts';
+import { LOOKUP_OP, PORT_MAX_WORDS, PORT_MSG_KIND, type Port, type PortMsg, type PortRef, homeOf } from './ports.ts';
+import { RPC_PROBE_PS } from './probes.ts';
 import type { Right } from './rights.ts';
 
 /** ipc_port_alloc flags. */
@@ -108,38 +110,78 @@ export function* sys_ipc_publish(c: SyscallCtx): KPath<number> {
   if (key < 0 || key > 0x7fffffff) fail('EINVAL', `key ${key}: from 0 to 2^31-1`);
   if (!c.k.ports.publish(c.p.info.uid, key, port)) fail('EEXIST', `a live port of uid ${c.p.info.uid} is published under ${key} on this node`);
   yield step('ipc', 'lookup', c.k.profile.values['ipc.rightCycles'], `publish port ${port.id} as ${key}`);
+  // Lookups waiting for the name are answered now.
+  yield* c.k.ports.waiting.published(c.p.info.uid, key, port.id, c.cpu);
   return 0;
 }
 
+/**
+ * A send right to what node nid's name server has under key for the
+ * caller's uid. A name not yet published is waited for at that node
+ * (lookups.ts: no polling) for timeout_ns, at least LOOKUP_WAIT_MIN_NS,
+ * then refused with -ENOENT. The caller's node lets a uid have at most
+ * MAX_WAITING_LOOKUPS lookups in progress at one node: one more is -EAGAIN
+ * without a message.
+ */
 export function* sys_ipc_lookup(c: SyscallCtx): KPath<number> {
   const nid = argInt(c, 0);
   const key = argInt(c, 1);
+  const timeoutNs = argInt(c, 2);
   if (nid < 0 || nid >= c.k.host.nodeCount) fail('EINVAL', `no node ${nid}`);
   if (key < 0 || key > 0x7fffffff) fail('EINVAL', `key ${key}: from 0 to 2^31-1`);
-  if (nid === c.k.nid) {
-    const port = c.k.ports.lookupLocal(c.p.info.uid, key);
-    if (port === undefined) fail('ENOENT', `nothing published under ${key} on node ${nid}`);
-    const name = c.k.ports.makeSend(c.p, port);
+  if (timeoutNs < 0 || timeoutNs > LOOKUP_WAIT_MAX_NS) fail('EINVAL', `timeout ${timeoutNs} ns: from 0 to ${LOOKUP_WAIT_MAX_NS}`);
+  const k = c.k;
+  const t = c.t;
+  const uid = c.p.info.uid;
+  const wait = Math.max(timeoutNs, LOOKUP_WAIT_MIN_NS);
+  if (k.ports.asks(nid, uid) >= MAX_WAITING_LOOKUPS) fail('EAGAIN', `${MAX_WAITING_LOOKUPS} lookups of uid ${uid} are in progress at node ${nid}`);
+  if (nid === k.nid) {
+    let port = k.ports.lookupLocal(uid, key);
+    if (port === undefined) {
+      const ask = k.ports.beginAsk(c.p, nid);
+      const added = k.ports.waiting.add(nid, uid, key, ask, wait, function* (o, cpu) {
+        yield* k.wake(t, 'port' in o ? o.port : o.errno, cpu);
+      });
+      if (!added) {
+        k.ports.endAsk(ask);
+        fail('EAGAIN', 'too many lookups of this uid wait on this node');
+      }
+      yield step('ipc', 'lookup', k.profile.values['ipc.rightCycles'], `key ${key}: waits up to ${wait} ns`);
+      const v = (yield* block()) as number;
+      k.ports.endAsk(ask);
+      if (v < 0) return v;
+      port = k.ports.ports.get(v);
+      if (port === undefined) fail('ENOENT', `the port published under ${key} died`);
+    }
+    const name = k.ports.makeSend(c.p, port);
     if (name === null) fail('ENOSPC', 'the task holds as many rights as it may');
-    yield step('ipc', 'lookup', c.k.profile.values['ipc.rightCycles'], `key ${key}: port ${port.id}`);
+    yield step('ipc', 'lookup', k.profile.values['ipc.rightCycles'], `key ${key}: port ${port.id}`);
     return name;
   }
-  const t = c.t;
-  const k = c.k;
-  let answer: number | PortRef | null = null;
-  yield* k.ipc.request(nid, 'lookup', [key, c.p.info.uid], null, function* (r, cpu) {
-    answer = r.ok ? { port: r.words[0], nms: r.words[1] === 1 } : r.errno;
+  const ask = k.ports.beginAsk(c.p, nid);
+  const request = { id: -1 };
+  let settled = false;
+  // The name server answers by the timeout; a node that answers nothing a probe interval later is hung.
+  k.sleepUntil(t, k.engine.now + wait * 1000 + RPC_PROBE_PS, 'sleep', function* (kk, cpu) {
+    if (settled) return;
+    settled = true;
+    yield* kk.ipc.forget(request.id, cpu);
+    yield* kk.wake(t, -ERRNO.EHOSTUNREACH, cpu);
+  });
+  yield* k.ipc.request(nid, 'lookup', [LOOKUP_OP.ask, key, uid, timeoutNs, ask], null, function* (r, cpu) {
+    const answer: number | PortRef = r.ok ? { port: r.words[0], nms: r.words[1] === 1 } : r.errno;
     // The home counted this node as a sender when it answered: the node holds the right from now on,
-    // and gives it up again if the asker is gone (its NMS notice still comes).
+    // and gives it up again if the asker is gone or gave up (its NMS notice still comes).
     if (typeof answer !== 'number' && homeOf(answer.port) === nid) {
       k.ports.lookedUp(answer);
-      if (!t.process.alive) return yield* k.ports.unclaimed(answer, cpu);
+      if (settled || !t.process.alive) return yield* k.ports.unclaimed(answer, cpu);
     }
-    yield* k.wake(t, 0, cpu);
-  });
-  if (answer === null) yield* block();
-  const a = answer as number | PortRef | null;
-  if (a === null) fail('EIO', 'the lookup ended without an answer');
+    if (settled) return;
+    settled = true;
+    yield* k.wake(t, answer, cpu);
+  }, request);
+  const a = (yield* block()) as number | PortRef;
+  k.ports.endAsk(ask);
   if (typeof a === 'number') return a;
   if (homeOf(a.port) !== nid) fail('EIO', `node ${nid} answered with port ${a.port} of another node`);
   const name = k.ports.insertSend(c.p, a);

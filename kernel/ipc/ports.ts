@@ -18,9 +18,11 @@ import { ERRNO } from '../errno.ts';
 import type { Kernel } from '../kernel.ts';
 import type { Process, Thread } from '../process.ts';
 import { type KPath, step } from '../step.ts';
+import { LOOKUP_WAIT_MAX_NS, LOOKUP_WAIT_MIN_NS, MAX_WAITING_LOOKUPS, WaitingLookups } from './lookups.ts';
 import { PORTS_PER_NODE, PortIds } from './portids.ts';
 import { ServerProbes } from './probes.ts';
 import { type Right, RightTable } from './rights.ts';
+import type { IpcRequest } from './services.ts';
 
 /** Words a user message carries. */
 export const PORT_MAX_WORDS = 6;
@@ -31,6 +33,9 @@ export type PortMsgKind = keyof typeof PORT_MSG_KIND;
 
 /** Messages a port queues before further ones are dropped (and counted). */
 const QUEUE_LIMIT = 1024;
+
+/** The 'lookup' service's operations: [ask, key, uid, timeout ns, ask id] (a request) and [cancel, 0, 0, 0, ask id] (a post). */
+export const LOOKUP_OP = { ask: 1, cancel: 2 } as const;
 
 /** A reference to a port as it travels: its id and whether it counts senders. */
 export interface PortRef {
@@ -83,12 +88,18 @@ export class PortSpace {
   readonly stats = { messages: 0, delivered: 0, dropped: 0, nmsUpdates: 0, nmsNotifications: 0, forgeries: 0 };
   /** Liveness probes of the nodes RPCs wait on. */
   readonly probes: ServerProbes;
+  /** Lookups waiting at this node's name server for a name to be published (lookups.ts). */
+  readonly waiting: WaitingLookups;
+  /** This node's processes' lookups in progress, by ask id (a process that ends cancels its own). */
+  private readonly asking = new Map<number, { readonly p: Process; readonly nid: number }>();
+  private nextAsk = 1;
 
   constructor(private readonly k: Kernel) {
     this.ids = new PortIds(k.nid * PORTS_PER_NODE);
     k.ipc.serve('port', (req, cpu) => this.arrived(req.src, req.words, cpu, req.wantsReply ? () => req.reply([]) : null));
     k.ipc.serve('nms', (req, cpu) => this.countUpdate(req.src, req.words, req.wantsReply ? () => req.reply([0]) : null, cpu));
-    k.ipc.serve('lookup', (req) => this.serveLookup(req.src, req.words[0], req.words[1], (ws) => req.reply(ws), (e, why) => req.refuse(e, why)));
+    k.ipc.serve('lookup', (req, cpu) => this.serveLookup(req, cpu));
+    this.waiting = new WaitingLookups(k);
     this.probes = new ServerProbes(k);
   }
 
@@ -254,7 +265,14 @@ export class PortSpace {
     this.tables.delete(p);
     const cpu = this.k.cpus[0];
     const owned = [...this.ports.values()].filter((port) => port.owner === p).map((port) => port.id);
+    const asks = [...this.asking].filter(([, a]) => a.p === p);
     const work = function* (self: PortSpace): KPath {
+      // Its lookups still waiting at a name server are given up there (their interests would wait out their timeouts).
+      for (const [ask, a] of asks) {
+        self.asking.delete(ask);
+        if (a.nid === self.k.nid) yield* self.waiting.cancel(self.k.nid, ask, cpu);
+        else yield* self.k.ipc.post(a.nid, 'lookup', [LOOKUP_OP.cancel, 0, 0, 0, ask], null);
+      }
       for (const id of owned) yield* self.destroy(id, cpu);
       for (const [, r] of t?.entries() ?? []) {
         if (r.kind === 'send') yield* self.lost({ port: r.port, nms: r.nms }, cpu);
@@ -390,19 +408,58 @@ export class PortSpace {
     return true;
   }
 
-  /** A lookup from node `src` for a process of `uid`: the port that uid published under `key` (NMS: the home counts `src` as a sender at once). */
-  private *serveLookup(src: number, key: number, uid: number, reply: (ws: number[]) => KPath, refuse: (errno: number, why: string) => KPath): KPath {
-    const id = this.published.get(nameKey(uid, key));
-    const port = id === undefined ? undefined : this.ports.get(id);
-    yield step('ipc', 'lookup', this.cost('right'), `key ${key} for node ${src}: ${port === undefined ? 'none' : `port ${port.id}`}`);
-    if (port === undefined) return yield* refuse(-ERRNO.ENOENT, `nothing published under ${key}`);
-    if (src === this.k.nid) {
+  /** A new lookup of process `p` at node `nid`'s name server: its ask id, until endAsk. */
+  beginAsk(p: Process, nid: number): number {
+    const ask = this.nextAsk++;
+    this.asking.set(ask, { p, nid });
+    return ask;
+  }
+
+  endAsk(ask: number): void {
+    this.asking.delete(ask);
+  }
+
+  /** Lookups this node's processes of `uid` have in progress at node `nid`. */
+  asks(nid: number, uid: number): number {
+    let n = 0;
+    for (const a of this.asking.values()) if (a.nid === nid && a.p.info.uid === uid) n++;
+    return n;
+  }
+
+  /**
+   * The 'lookup' service: the port the asker's uid published under the key
+   * (NMS: the home counts the asking node as a sender at once); if there is
+   * none yet and the ask has a timeout, it waits here (lookups.ts) until the
+   * name is published, the timeout expires or the asker cancels.
+   */
+  private *serveLookup(req: IpcRequest, _cpu: Cpu): KPath {
+    const [op, key, uid, timeoutNs, ask] = req.words;
+    if (op === LOOKUP_OP.cancel) {
+      yield step('ipc', 'lookup', this.cost('right'), `node ${req.src} gives up its lookup ${ask}`);
+      return yield* this.waiting.cancel(req.src, ask, _cpu);
+    }
+    if (op !== LOOKUP_OP.ask || req.words.length !== 5) return yield* req.refuse(-ERRNO.EINVAL, `malformed lookup from node ${req.src}`);
+    const port = this.lookupLocal(uid, key);
+    yield step('ipc', 'lookup', this.cost('right'), `key ${key} for node ${req.src}: ${port === undefined ? 'waits' : `port ${port.id}`}`);
+    if (port !== undefined) return yield* this.answerLookup(req, port);
+    const self = this;
+    const wait = Math.min(Math.max(timeoutNs, LOOKUP_WAIT_MIN_NS), LOOKUP_WAIT_MAX_NS);
+    const added = this.waiting.add(req.src, uid, key, ask, wait, function* (o) {
+      const p = 'port' in o ? self.ports.get(o.port) : undefined;
+      if (p !== undefined) return yield* self.answerLookup(req, p);
+      yield* req.refuse('errno' in o ? o.errno : -ERRNO.ENOENT, 'errno' in o ? o.why : `the port published under ${key} died`);
+    });
+    if (!added) return yield* req.refuse(-ERRNO.EAGAIN, `${MAX_WAITING_LOOKUPS} lookups of node ${req.src} uid ${uid} already wait here`);
+  }
+
+  private *answerLookup(req: IpcRequest, port: Port): KPath {
+    if (req.src === this.k.nid) {
       this.gained({ port: port.id, nms: port.nms });
     } else if (port.nms) {
-      port.remoteSenders.add(src);
+      port.remoteSenders.add(req.src);
       port.hadSenders = true;
     }
-    yield* reply([port.id, port.nms ? 1 : 0]);
+    yield* req.reply([port.id, port.nms ? 1 : 0]);
   }
 
   /** The port `uid` published here under `key`, if any. */

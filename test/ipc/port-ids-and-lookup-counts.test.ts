@@ -30,7 +30,7 @@ describe('port bookkeeping', () => {
         return 0;
       }
       for (let i = 0; i < MAX_RIGHTS; i++) yield* ipc.portAlloc();
-      yield* env.sys.publish('lookup', yield* env.sys.raw(SYS.ipc_lookup, 0, 9));
+      yield* env.sys.publish('lookup', yield* env.sys.raw(SYS.ipc_lookup, 0, 9, 0));
       return 0;
     });
     expect(ranks[1].lookup).toBe(-ERRNO.ENOSPC);
@@ -51,7 +51,7 @@ describe('port bookkeeping', () => {
         }
         return 0;
       }
-      const s = yield* ipc.lookup(0, 5, 50_000);
+      const s = yield* ipc.lookup(0, 5, 10e9);
       let sum = 0;
       for (let i = 0; i < RPCS; i++) sum += (yield* ipc.rpc(s, [i]))[0];
       yield* env.sys.publish('sum', sum);

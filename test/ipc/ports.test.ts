@@ -40,7 +40,7 @@ describe('ports across nodes', () => {
             yield* env.sys.publish('local', r[0] * 1000 + r[1]);
             yield* env.join(th);
           } else {
-            const r = yield* ipc.rpc(yield* ipc.lookup(0, KEY, 50_000), [50, 9]);
+            const r = yield* ipc.rpc(yield* ipc.lookup(0, KEY, 10e9), [50, 9]);
             yield* env.sys.publish('remote', r[0] * 1000 + r[1]);
           }
         },
@@ -80,7 +80,7 @@ describe('ports across nodes', () => {
         if ((yield* sys.raw(SYS.ipc_reply, n, buf, 0)) === -ERRNO.EBADF) bad++;
       }
       yield* sys.publish('refused', bad);
-      yield* ipc.send(yield* ipc.lookup(0, KEY, 50_000), [77]);
+      yield* ipc.send(yield* ipc.lookup(0, KEY, 10e9), [77]);
     }, 2);
     expect(ranks[1].results.refused).toBe(7 * 6);
     expect(ranks[0].results.got).toBe(77);
@@ -130,8 +130,8 @@ describe('ports across nodes', () => {
         void n;
         return;
       }
-      const stale = yield* ipc.lookup(0, KEY, 50_000);
-      yield* ipc.rpc(yield* ipc.lookup(0, KEY + 1, 50_000), []);
+      const stale = yield* ipc.lookup(0, KEY, 10e9);
+      yield* ipc.rpc(yield* ipc.lookup(0, KEY + 1, 10e9), []);
       const buf = yield* env.mem.alloc(64);
       yield* sys.publish('rpc_dead', yield* sys.raw(SYS.ipc_rpc, stale, buf, 0, buf, 1));
       yield* ipc.send(yield* ipc.lookup(0, KEY + 1), []);
@@ -160,12 +160,12 @@ describe('ports across nodes', () => {
       yield* r('unmapped_buf', yield* sys.raw(SYS.ipc_send, send, 0x10, 1, -1));
       yield* r('small_receive_buf', yield* sys.raw(SYS.ipc_receive, port, buf, 2));
       yield* r('bad_flags', yield* sys.raw(SYS.ipc_port_alloc, 6));
-      yield* r('bad_node', yield* sys.raw(SYS.ipc_lookup, 99, 1));
-      yield* r('negative_node', yield* sys.raw(SYS.ipc_lookup, -3, 1));
+      yield* r('bad_node', yield* sys.raw(SYS.ipc_lookup, 99, 1, 0));
+      yield* r('negative_node', yield* sys.raw(SYS.ipc_lookup, -3, 1, 0));
       yield* r('bad_key', yield* sys.raw(SYS.ipc_publish, port, -1));
       yield* r('huge_name', yield* sys.raw(SYS.ipc_send, 2n ** 60n, buf, 0, -1));
       yield* r('bad_carry', yield* sys.raw(SYS.ipc_send, send, buf, 0, 12345));
-      yield* r('unpublished', yield* sys.raw(SYS.ipc_lookup, 0, 99));
+      yield* r('unpublished', yield* sys.raw(SYS.ipc_lookup, 0, 99, 0));
       yield* ipc.dealloc(port);
       yield* r('dead_local_send', yield* sys.raw(SYS.ipc_send, send, buf, 0, -1));
       yield* r('dead_local_rpc', yield* sys.raw(SYS.ipc_rpc, send, buf, 0, buf, 1));
@@ -205,7 +205,7 @@ describe('ports across nodes', () => {
         return 0; // exits without answering
       }
       const buf = yield* env.mem.alloc(64);
-      yield* sys.publish('rpc', yield* sys.raw(SYS.ipc_rpc, yield* ipc.lookup(0, KEY, 50_000), buf, 0, buf, 1));
+      yield* sys.publish('rpc', yield* sys.raw(SYS.ipc_rpc, yield* ipc.lookup(0, KEY, 10e9), buf, 0, buf, 1));
     }, 2);
     expect(ranks[1].results.rpc).toBe(-ERRNO.ECONNREFUSED);
   });
@@ -226,8 +226,8 @@ describe('ports across nodes', () => {
         }
         if (rank === 1) {
           // Rank 1 gets a right by lookup and forwards it to rank 2 (a third node), then drops its own.
-          const p = yield* ipc.lookup(0, KEY, 50_000);
-          const q = yield* ipc.lookup(2, KEY + 1, 50_000);
+          const p = yield* ipc.lookup(0, KEY, 10e9);
+          const q = yield* ipc.lookup(2, KEY + 1, 10e9);
           const t0 = yield* sys.clockNs();
           yield* ipc.rpc(q, [t0]);
           yield* ipc.send(q, [], p);
@@ -273,7 +273,7 @@ describe('ports across nodes', () => {
         yield* sys.publish('kinds', a.kind * 10 + b.kind);
         return;
       }
-      const p = yield* ipc.lookup(0, KEY, 50_000);
+      const p = yield* ipc.lookup(0, KEY, 10e9);
       yield* ipc.send(p, [1]);
       yield* ipc.dealloc(p);
     }, 2);

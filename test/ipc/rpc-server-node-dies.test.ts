@@ -25,8 +25,8 @@ function run(transport: 'norma' | 'dipc', fate: 'down' | 'hung' | 'slow') {
   });
   const client = program('client', function* main(env) {
     const ipc = yield* openIpc(env);
-    yield* env.sys.publish('lookup_down', yield* env.sys.raw(SYS.ipc_lookup, 2, 5));
-    const srv = yield* ipc.lookup(0, 5, 100_000);
+    yield* env.sys.publish('lookup_down', yield* env.sys.raw(SYS.ipc_lookup, 2, 5, 0));
+    const srv = yield* ipc.lookup(0, 5, 10e9);
     const buf = yield* env.mem.alloc(64);
     const t0 = yield* env.sys.clockNs();
     yield* env.sys.publish('rpc', yield* env.sys.raw(SYS.ipc_rpc, srv, buf, 0, buf, 6));

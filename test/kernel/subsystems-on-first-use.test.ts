@@ -54,7 +54,7 @@ describe('kernel subsystems made on first use', () => {
     expect(made(sys.kernel(2))).toEqual([]);
     const job = sys.launchDirect(
       program('t', function* (env) {
-        yield* env.sys.publish('lookup', yield* env.sys.raw(SYS.ipc_lookup, 2, 7));
+        yield* env.sys.publish('lookup', yield* env.sys.raw(SYS.ipc_lookup, 2, 7, 0));
       }),
       [0],
       [],

@@ -34,7 +34,7 @@ describe('a right used after its port\'s task exited', () => {
       });
       const b = program('b', function* main(env) {
         const ipc = yield* openIpc(env);
-        const srv = yield* ipc.lookup(0, 5, 100_000);
+        const srv = yield* ipc.lookup(0, 5, 10e9);
         yield* env.sys.nanosleep(30_000_000);
         const buf = yield* env.mem.alloc(64);
         yield* env.sys.publish('send', yield* env.sys.raw(SYS.ipc_send, srv, buf, 0, -1));

@@ -38,7 +38,7 @@ function server(freeOne: boolean): Main {
       yield* ipc.reply(m.reply, [42]);
       return 0;
     }
-    const s = yield* ipc.lookup(0, 7, 50_000);
+    const s = yield* ipc.lookup(0, 7, 10e9);
     const buf = yield* env.mem.alloc(8 * 4);
     yield* env.mem.store(buf, new Uint8Array(8));
     yield* env.sys.publish('rpc', yield* env.sys.raw(SYS.ipc_rpc, s, buf, 1, buf, 4));

@@ -29,9 +29,12 @@ describe('ipc ports against hostile arguments and other uids', () => {
         dealloc_forged: () => sys.raw(SYS.ipc_dealloc, 12345),
         publish_key_neg: () => sys.raw(SYS.ipc_publish, recv, -5),
         publish_key_huge: () => sys.raw(SYS.ipc_publish, recv, 2n ** 40n),
-        lookup_nid_neg: () => sys.raw(SYS.ipc_lookup, -1, 1),
-        lookup_nid_huge: () => sys.raw(SYS.ipc_lookup, 2n ** 50n, 1),
-        lookup_nid_max: () => sys.raw(SYS.ipc_lookup, 2n ** 64n - 1n, 1),
+        lookup_nid_neg: () => sys.raw(SYS.ipc_lookup, -1, 1, 0),
+        lookup_nid_huge: () => sys.raw(SYS.ipc_lookup, 2n ** 50n, 1, 0),
+        lookup_nid_max: () => sys.raw(SYS.ipc_lookup, 2n ** 64n - 1n, 1, 0),
+        lookup_timeout_neg: () => sys.raw(SYS.ipc_lookup, 0, 1, -1),
+        lookup_timeout_past_max: () => sys.raw(SYS.ipc_lookup, 0, 1, 60e9 + 1),
+        lookup_timeout_huge: () => sys.raw(SYS.ipc_lookup, 0, 1, 2n ** 62n),
         send_nwords_huge: () => sys.raw(SYS.ipc_send, send, buf, 2n ** 62n, -1),
         send_nwords_neg: () => sys.raw(SYS.ipc_send, send, buf, 2n ** 64n - 1n, -1),
         send_buf_kernel: () => sys.raw(SYS.ipc_send, send, 2n ** 63n, 6, -1),
@@ -96,7 +99,7 @@ describe('ipc ports against hostile arguments and other uids', () => {
     const client = program('victim_client', function* main(env) {
       const ipc = yield* openIpc(env);
       yield* env.sys.nanosleep(5_000_000);
-      const srv = yield* ipc.lookup(0, 5, 100_000);
+      const srv = yield* ipc.lookup(0, 5, 10e9);
       const ans = yield* ipc.rpc(srv, [1234]);
       yield* env.sys.publish('client_answer', ans[0]);
       return 0;

@@ -14,6 +14,8 @@ import { type Env, program } from '../lib/runtime.ts';
 
 const SERVICE_KEY = 1;
 const GO_KEY = 2;
+/** How long rank 0 waits for rank 1's go port to be published (its node's name server answers at publish). */
+const NAME_WAIT_NS = 10e9;
 /** The word that tells the server thread to stop. */
 const STOP = -1;
 
@@ -59,7 +61,7 @@ export default program('ipc_rpc', function* main(env) {
   let remote = -1;
   if (remoteToo) {
     const results = yield* ipc.portAlloc();
-    yield* ipc.send(yield* ipc.lookup(map[1].nid, GO_KEY, 100_000), [], results);
+    yield* ipc.send(yield* ipc.lookup(map[1].nid, GO_KEY, NAME_WAIT_NS), [], results);
     remote = (yield* ipc.receive(results)).words[0];
   }
   yield* ipc.rpc(self, [STOP]);

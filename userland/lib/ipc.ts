@@ -39,16 +39,21 @@ export interface Ipc {
   makeSend(receive: number): U<number>;
   dealloc(name: number): U;
   publish(receive: number, key: number): U;
-  /** A send right to what node nid published under key; with `retryNs`, waits (sleeping retryNs, then twice as long each time, up to LOOKUP_BACKOFF_MAX_NS) until it is published. */
-  lookup(nid: number, key: number, retryNs?: number): U<number>;
+  /**
+   * A send right to what node nid published under key. A key not yet
+   * published is waited for, up to `waitNs` (the kernel waits at least
+   * 100 ms), at node nid's name server, which answers when it is
+   * published: no polling.
+   */
+  lookup(nid: number, key: number, waitNs?: number): U<number>;
   send(name: number, words: readonly number[], carry?: number): U;
   receive(receive: number): U<Received>;
   rpc(name: number, words: readonly number[]): U<number[]>;
   reply(reply: number, words: readonly number[]): U;
 }
 
-/** The longest wait between two lookups of a name not yet published (ns of simulated time). */
-export const LOOKUP_BACKOFF_MAX_NS = 50_000_000;
+/** The longest one ipc_lookup may wait (kernel/ipc/lookups.ts's LOOKUP_WAIT_MAX_NS); lookup() asks again for a longer wait. */
+export const LOOKUP_WAIT_MAX_NS = 60e9;
 
 export function* openIpc(env: Env): U<Ipc> {
   const { sys, mem } = env;
@@ -81,18 +86,15 @@ export function* openIpc(env: Env): U<Ipc> {
     *publish(receive, key) {
       yield* check('ipc_publish', yield* sys.raw(SYS.ipc_publish, receive, key));
     },
-    *lookup(nid, key, retryNs) {
-      // Each remote lookup costs the name server's node transport work on its core 0 (where its NIC
-      // interrupts go): many clients re-asking at a fixed short interval can keep that core so busy the
-      // publisher never runs (docs/IPC.md, receive livelock). The wait doubles, up to LOOKUP_BACKOFF_MAX_NS.
-      let wait = retryNs ?? 0;
+    *lookup(nid, key, waitNs = 0) {
+      // One lookup waits at the name server until the key is published (docs/IPC.md); only a wait
+      // longer than the kernel's maximum takes more than one.
+      let left = Math.max(0, waitNs);
       for (;;) {
-        const r = yield* sys.raw(SYS.ipc_lookup, nid, key);
-        if (r === -ERRNO.ENOENT && retryNs !== undefined) {
-          yield* sys.nanosleep(wait);
-          wait = Math.min(2 * wait, Math.max(retryNs, LOOKUP_BACKOFF_MAX_NS));
-          continue;
-        }
+        const slice = Math.min(left, LOOKUP_WAIT_MAX_NS);
+        left -= slice;
+        const r = yield* sys.raw(SYS.ipc_lookup, nid, key, slice);
+        if (r === -ERRNO.ENOENT && left > 0) continue;
         return yield* check('ipc_lookup', r);
       }
     },
