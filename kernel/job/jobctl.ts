@@ -37,7 +37,7 @@ export class JobControl implements JobState {
   /** Ranks of jobs on this node, by job id (finished ones stay for the report). */
   readonly records = new Map<number, JobRecord>();
   readonly refusals: Refusal[] = [];
-  readonly stats = { sent: 0, received: 0, loads: 0, nacks: 0, dropped: 0 };
+  readonly stats = { sent: 0, received: 0, loads: 0, nacks: 0, dropped: 0, forwardsRefused: 0 };
   readonly mailbox: Mailboxes;
   readonly transport: KMsgTransport;
   loading = false;

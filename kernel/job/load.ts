@@ -3,12 +3,13 @@
 // job block are verified, the rank's process is created and the loader gets
 // an ACK; anything wrong is a NACK with the reason, which the report names.
 // A rank's record is created once, by a load from the launcher (yod, named
-// in the job block) or from a rank of the same job (a parent in the load
-// tree), and is never replaced.
+// in the job block) or from its parent rank in the job's load tree, and is
+// never replaced.
 
 import type { Cpu } from '../cpu.ts';
 import type { Process } from '../process.ts';
 import { type KPath, step } from '../step.ts';
+import { loadParentOf } from './forward.ts';
 import { parseImage } from './image.ts';
 import { RangeJobMap, parseJobBlock } from './jobblock.ts';
 import { type KMsgHeader, NO_SUMMARY, SENDER } from './jobmsg.ts';
@@ -47,6 +48,9 @@ export function* load(s: JobState, h: KMsgHeader, payload: Uint8Array, cpu: Cpu)
     // (yod, which the host starts on the service partition) or a loaded rank of this job. Nodes are the launcher's to give.
     if (fromLauncher ? h.sender !== SENDER.launcher : h.sender !== SENDER.rank) return yield* nack(s, h, `node ${h.srcNid} pid ${h.srcPid} is not ${fromLauncher ? 'a job launcher' : `a loaded rank of job ${h.jobId}`}: only the launcher places a job on nodes`, cpu);
     if (h.rank < 0 || h.rank >= block.size) return yield* nack(s, h, `rank ${h.rank} is outside the job's ${block.size} ranks`, cpu);
+    // A rank loads only its children (its kernel checked so, forward.ts); the launcher loads rank 0.
+    const parent = loadParentOf(block.bytes, h.rank);
+    if (fromRank && !fromLauncher && (parent < 0 || map.at(parent).nid !== h.srcNid)) return yield* nack(s, h, `rank ${h.rank} is loaded by ${parent < 0 ? 'the launcher' : `its parent, rank ${parent} on node ${map.at(parent).nid}`}, not by node ${h.srcNid}`, cpu);
     if (map.at(h.rank).nid !== k.nid) return yield* nack(s, h, `rank ${h.rank} belongs on node ${map.at(h.rank).nid}, not ${k.nid}`, cpu);
     const code = k.host.catalog.instantiate(img.image.textHash);
     if (code === null) return yield* nack(s, h, `no code for the text of '${img.image.name}' (unknown program)`, cpu);
@@ -69,6 +73,7 @@ export function* load(s: JobState, h: KMsgHeader, payload: Uint8Array, cpu: Cpu)
       parentNid: h.srcNid,
       parentPid: h.srcPid,
       block,
+      loadImageLen: h.imageLen,
       uid: h.uid,
       process: p,
       execing: false,

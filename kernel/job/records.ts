@@ -17,6 +17,8 @@ export interface JobRecord {
   readonly parentNid: number;
   readonly parentPid: number;
   readonly block: JobBlock;
+  /** Bytes of image before the block in the job load this rank was created from (0: created otherwise, e.g. by remote tasking); forward.ts. */
+  readonly loadImageLen: number;
   /** The job's owner: the uid the loading kernel stamped on the load. */
   readonly uid: number;
   process: Process;
@@ -46,6 +48,8 @@ export interface JobStats {
   loads: number;
   nacks: number;
   dropped: number;
+  /** Loads a rank asked to send that were not the load it received, to its own children (forward.ts). */
+  forwardsRefused: number;
 }
 
 /** The state job control's mechanisms share (JobControl holds it). */

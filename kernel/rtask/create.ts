@@ -195,6 +195,7 @@ function record(n: RtaskNode, j: RJob): void {
     parentNid: j.creatorNid,
     parentPid: fromSource ? j.block.servicePid : j.block.pid,
     block: j.block,
+    loadImageLen: 0,
     uid: j.uid,
     process: p,
     execing: false,

@@ -6,6 +6,7 @@ import { USER_VA_LIMIT } from '../../hw/mmu.ts';
 import { KMSG } from '../abi.ts';
 import { fail } from '../errno.ts';
 import { parseImage } from '../job/image.ts';
+import { forwardRefusal } from '../job/forward.ts';
 import { type KMsgType, SENDER } from '../job/jobmsg.ts';
 import { MAX_KMSG_PAYLOAD } from '../job/jobctl.ts';
 import { Pin } from '../pin.ts';
@@ -37,6 +38,17 @@ export function* sys_lwk_kmsg_send(c: SyscallCtx): KPath<number> {
   if (len < 0 || len > MAX_KMSG_PAYLOAD) fail('EINVAL', `payload of ${len} bytes`);
   const imageLen = w(7);
   if (type === 'load' && !(imageLen > 0 && imageLen <= len)) fail('EINVAL', `image length ${imageLen} does not fit the ${len}-byte payload`);
+  // The kernel vouches for what its sender is: a launcher the host started, or the loaded rank of the named job here.
+  const record = c.k.jobs.records.get(w(4));
+  const sender = c.p.info.launcher === true ? SENDER.launcher : record?.process === c.p ? SENDER.rank : SENDER.none;
+  // A rank's load is the load it received, to one of its children (job/forward.ts): checked before anything is pinned.
+  if (type === 'load' && sender === SENDER.rank) {
+    const why = forwardRefusal(record!, c.p, { dstNid, rank: w(3), va: w(5), len, imageLen });
+    if (why !== null) {
+      c.k.jobs.stats.forwardsRefused++;
+      fail('EPERM', why);
+    }
+  }
   let pa: number | null = null;
   let pin: Pin | null = null;
   if (len > 0) {
@@ -51,8 +63,6 @@ export function* sys_lwk_kmsg_send(c: SyscallCtx): KPath<number> {
     if (regions === null) fail('EFAULT', 'payload is not mapped');
     pin = Pin.of(c.k.phys, regions);
   }
-  // The kernel vouches for what its sender is: a launcher the host started, or the loaded rank of the named job here.
-  const sender = c.p.info.launcher === true ? SENDER.launcher : c.k.jobs.records.get(w(4))?.process === c.p ? SENDER.rank : SENDER.none;
   const h = c.k.jobs.header(type, { dstPid: w(2), srcPid: c.p.pid, rank: w(3), jobId: w(4), uid: c.p.info.uid, imageLen, jobSize: w(8), sender });
   yield step('jobctl', 'send', c.k.profile.values['kernel.portalsSetupCycles'], `${type} to node ${dstNid} rank ${w(3)} (${len} B)`);
   c.k.jobs.transmit(dstNid, h, pa, len, null, pin);

@@ -52,6 +52,16 @@ function refuseDsmWindow(call: string, addr: number, len: number): void {
   if (addr < LAYOUT.DSM_BASE + MAX_DSM_BYTES && addr + len > LAYOUT.DSM_BASE) fail('EINVAL', `${call} over the kernel DSM window (0x${LAYOUT.DSM_BASE.toString(16)}, ${MAX_DSM_BYTES} bytes)`);
 }
 
+/**
+ * The job load a rank was created from is mapped read-only at
+ * LAYOUT.IMAGE_BASE: it is the kernel's copy that the rank passes on to its
+ * children (kernel/job/forward.ts), so no process may change or unmap it.
+ */
+function refuseJobLoad(c: SyscallCtx, call: string, addr: number, len: number): void {
+  const img = c.p.aspace.find(LAYOUT.IMAGE_BASE);
+  if (img !== undefined && img.kind === 'image' && addr < img.start + img.size && addr + len > img.start) fail('EINVAL', `${call} over the job load the kernel mapped at 0x${img.start.toString(16)} (read-only for good)`);
+}
+
 export function* sys_mmap(c: SyscallCtx): KPath<number> {
   const addr = argPtr(c, 0);
   const len = pageRound(argSize(c, 1));
@@ -67,6 +77,7 @@ export function* sys_mmap(c: SyscallCtx): KPath<number> {
   if (flags & MAP_FIXED) {
     if (addr % PAGE_4K !== 0 || addr < PAGE_4K || addr + len > USER_TOP) fail('EINVAL', 'MAP_FIXED address must be page aligned and in user space');
     refuseDsmWindow('MAP_FIXED', addr, len);
+    refuseJobLoad(c, 'MAP_FIXED', addr, len);
     start = addr;
     if (aspace.overlaps(start, len)) yield* unmapRange(c, start, len);
   } else {
@@ -83,6 +94,7 @@ export function* sys_munmap(c: SyscallCtx): KPath<number> {
   const len = pageRound(argSize(c, 1));
   if (addr % PAGE_4K !== 0) fail('EINVAL', 'address must be page aligned');
   refuseDsmWindow('munmap', addr, len);
+  refuseJobLoad(c, 'munmap', addr, len);
   yield* unmapRange(c, addr, len);
   return 0;
 }
@@ -93,6 +105,7 @@ export function* sys_mprotect(c: SyscallCtx): KPath<number> {
   const pflags = protFlags(argInt(c, 2));
   if (addr % PAGE_4K !== 0) fail('EINVAL', 'address must be page aligned');
   refuseDsmWindow('mprotect', addr, len);
+  refuseJobLoad(c, 'mprotect', addr, len);
   const splits = c.p.aspace.splits;
   const pages = c.p.aspace.protect(addr, len, pflags);
   // Memory the process can no longer write, the NIC can no longer write either.
