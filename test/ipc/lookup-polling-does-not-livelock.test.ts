@@ -12,10 +12,12 @@
 import { describe, expect, it } from 'vitest';
 import { ERRNO } from '../../kernel/errno.ts';
 import { LOOKUP_WAIT_MAX_NS, LOOKUP_WAIT_MIN_NS, MAX_WAITING_LOOKUPS } from '../../kernel/ipc/lookups.ts';
+import { LOOKUP_OP } from '../../kernel/ipc/ports.ts';
+import { RPC_PROBE_PS } from '../../kernel/ipc/probes.ts';
 import { SYS } from '../../userland/lib/abi.gen.ts';
 import { LOOKUP_WAIT_MAX_NS as LIB_WAIT_MAX_NS, openIpc } from '../../userland/lib/ipc.ts';
 import { program } from '../../userland/lib/runtime.ts';
-import { machine } from './helpers.ts';
+import { inKernel, machine } from './helpers.ts';
 
 function clients(transport: 'norma' | 'dipc') {
   const sys = machine({ nodes: 8, transport });
@@ -143,4 +145,38 @@ describe('a lookup waiting at the name server', () => {
       expect(sys.kernel(1).ipc.waiting).toBe(0);
     });
   }
+});
+
+describe('a name server', () => {
+  it(`keeps at most ${MAX_WAITING_LOOKUPS} waiting lookups of one asking node and uid, whatever that node's kernel sends (-EAGAIN beyond)`, () => {
+    const sys = machine({ nodes: 2, transport: 'dipc' });
+    const errnos: number[] = [];
+    inKernel(sys, 1, function* () {
+      for (let ask = 1; ask <= MAX_WAITING_LOOKUPS + 3; ask++) {
+        yield* sys.kernel(1).ipc.request(0, 'lookup', [LOOKUP_OP.ask, 31337, 2000, 30e9, ask], null, function* (r) {
+          errnos.push(r.ok ? 0 : r.errno);
+        });
+      }
+    });
+    sys.run({ until: 0.5e12 });
+    expect(sys.kernel(0).ports.waiting.size).toBe(MAX_WAITING_LOOKUPS);
+    expect(errnos).toEqual([-ERRNO.EAGAIN, -ERRNO.EAGAIN, -ERRNO.EAGAIN]);
+  });
+
+  it('that hangs gives its asker -EHOSTUNREACH a probe interval after the wait, never a hang', () => {
+    const sys = machine({ nodes: 2, transport: 'norma' });
+    sys.hangKernel(0);
+    const r: Record<string, number> = {};
+    const job = sys.launchDirect(program('asker', function* (env) {
+      const t0 = yield* env.sys.clockNs();
+      r.rc = yield* env.sys.raw(SYS.ipc_lookup, 0, 5, 0.2e9);
+      r.ns = (yield* env.sys.clockNs()) - t0;
+      return 0;
+    }), [1], ['asker']);
+    sys.run({ done: () => sys.jobDone(job), until: 10e12 });
+    expect(r.rc).toBe(-ERRNO.EHOSTUNREACH);
+    expect(r.ns).toBeGreaterThanOrEqual(0.2e9 + RPC_PROBE_PS / 1e3);
+    expect(r.ns).toBeLessThan(0.2e9 + RPC_PROBE_PS / 1e3 + 10e6);
+    expect(sys.kernel(1).ipc.waiting).toBe(0);
+  });
 });
