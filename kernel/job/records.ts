@@ -25,6 +25,8 @@ export interface JobRecord {
   /** Children whose kernels ACKed a load from this rank, until their EXIT arrives. */
   readonly children: Map<number, 'acked' | 'exited'>;
   processDone: boolean;
+  /** Its process was killed on request (app kill, remote-task termination): its end sends no failure notice. */
+  killedOnRequest?: boolean;
   summary: ExitSummary;
   readonly loadedAt: number;
   mainAt: number;
@@ -46,6 +48,8 @@ export interface JobStats {
   loads: number;
   nacks: number;
   dropped: number;
+  /** FAILED messages this kernel sent to a launcher (failnotice.ts). */
+  failureNotices: number;
 }
 
 /** The state job control's mechanisms share (JobControl holds it). */
