@@ -218,14 +218,9 @@ function* awaitExit(env: Env, a: YodArgs, kbuf: number, size: number, sourceNid 
   const exit = { ranks: 0, failed: 0, firstFailedRank: -1, firstFailedStatus: 0 };
   // The first failure in time, from its kernel's notice (the fan-in's "first" is the lowest failed rank).
   let noticed: { rank: number; status: number } | null = null;
-  let killed = 0;
   while (exit.ranks < size) {
     const m = yield* recvKMsg(env, kbuf, -1);
     if (m === null || m.jobId !== a.jobId) continue;
-    if (m.type === KMSG.KILL_ACK) {
-      killed += m.code;
-      continue;
-    }
     if (m.type === KMSG.FAILED) {
       // Only the kernel of the rank's own node speaks for it (a kernel message: no process can send one).
       if (noticed !== null || m.srcPid !== 0 || m.rank < 0 || m.rank >= size || placeOf(a.ranges, m.rank).nid !== m.srcNid) continue;
@@ -256,7 +251,6 @@ function* awaitExit(env: Env, a: YodArgs, kbuf: number, size: number, sourceNid 
   yield* sys.publish('yod_exit_at_ns', yield* sys.clockNs());
   yield* sys.publish('ranks_exited', exit.ranks);
   yield* sys.publish('ranks_failed', exit.failed);
-  if (noticed !== null && a.onFailure === 'end') yield* sys.publish('ranks_killed', killed);
   if (exit.failed > 0) {
     const first = noticed ?? { rank: exit.firstFailedRank, status: exit.firstFailedStatus };
     yield* sys.print(`yod: job ${a.jobId}: ${exit.failed} of ${exit.ranks} rank(s) failed; first: rank ${first.rank} with status ${first.status}\n`, 2);
