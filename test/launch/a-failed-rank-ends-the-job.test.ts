@@ -13,6 +13,7 @@ import { ERRNO, FUTEX_WAIT, KMSG } from '../../userland/lib/abi.gen.ts';
 import { openKernelDsm } from '../../userland/lib/dsm/kernel.ts';
 import { openIpc } from '../../userland/lib/ipc.ts';
 import type { LoadMode } from '../../userland/lib/jobblock.ts';
+import { DEFAULT_RTASK } from '../../userland/lib/rtask.ts';
 import { setup } from '../../userland/lib/ptlapp.ts';
 import type { U } from '../../userland/lib/ops.ts';
 import { type Env, program } from '../../userland/lib/runtime.ts';
@@ -155,6 +156,23 @@ describe('a job whose rank fails (--on-failure end)', () => {
     expect(r.report.yod?.stderr).toMatch(/^yod: job 1: rank 2 failed with status 5; ending the job$/m);
     for (const rank of [0, 1, 3]) expect(r.report.ranks[rank].exit_status, `rank ${rank}`).toBe(137);
     expect(r.report.yod?.results).toMatchObject({ first_failed_rank: 2, ranks_exited: 4, ranks_failed: 4 });
+  });
+
+  it('ends a remote-tasking job whose task dies of a failed page-in, then takes its source\'s word', () => {
+    const sys = new System({ profile: getProfile('paragon'), shape: { kind: 'mesh', dims: [5] }, seed: 1 });
+    sys.trace.enabled = false;
+    const job = launch(sys, { load: 'crtc', fanout: { kind: 'binomial' }, programs: [APPS.cor_touch], map: [{ firstNid: 0, count: 4, image: 0 }], argv: ['pages=8', 'sleep_us=200000'], timeoutUs: 1e6, rtask: { ...DEFAULT_RTASK } });
+    sys.run({ done: () => [0, 1, 2, 3].every((n) => [...sys.kernel(n).rtask.tasks.values()][0]?.started === true), until: 10e12 });
+    sys.run({ until: sys.now + 1e9 });
+    // Node 0 is the pager of ranks 2 and 3.
+    sys.machine.network.setNodeDown(0, true);
+    sys.run({ done: () => sys.jobDone(job), until: sys.now + 200e12 });
+    expect(sys.jobDone(job)).toBe(true);
+    const err = job.yod!.stderr.join('');
+    expect(err).toMatch(/^yod: job 1: rank [23] failed with status 135: copy-on-reference page-in of 0x[0-9a-f]+ failed: pager node 0: .*; ending the job$/m);
+    expect(err).toMatch(/ended by its source/);
+    sys.run({ until: sys.now + 20e12 });
+    for (const n of [1, 2, 3]) expect(sys.kernel(n).liveProcesses()).toEqual([]);
   });
 
   it('ends a direct job (no launcher: the host kills the other ranks) with onFailure end', () => {
