@@ -144,6 +144,18 @@ describe('a job whose rank fails (--on-failure end)', () => {
     expect(r.report.yod?.results.first_failed_rank).toBeUndefined();
   });
 
+  it('ends a one-phase job the same way', () => {
+    const sys = boot({ kind: 'mesh', dims: [5] });
+    const oneFails = program('onephasefails', function* (env) {
+      if ((yield* env.sys.getrank()) === 3) throw new Error('no convergence');
+      return yield* sleepForever(env);
+    });
+    const r = finish(sys, start(sys, oneFails, 4, { load: 'one-phase' }));
+    expect(r.done).toBe(true);
+    expect(r.report.yod?.stderr).toMatch(/^yod: job 1: rank 3 failed with status 134: user program threw: no convergence; ending the job$/m);
+    for (const rank of [0, 1, 2]) expect(r.report.ranks[rank].exit_status, `rank ${rank}`).toBe(137);
+  });
+
   it('ends a remote-tasking job (--load crtc) the same way', () => {
     const sys = boot({ kind: 'mesh', dims: [5] });
     const oneFails = program('crtcfails', function* (env) {
