@@ -64,7 +64,7 @@ const waiters = program('waiters', function* (env) {
     }
     case 2: {
       // a U-Net polling loop on an endpoint no message will reach
-      const ep = yield* unetCreate(env, { entries: 8, bytes: 64 << 10 });
+      const ep = yield* unetCreate(env, { entries: 8 });
       yield* unetReceive(env, ep);
       return 0;
     }
