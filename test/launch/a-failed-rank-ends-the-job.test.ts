@@ -225,6 +225,21 @@ describe('a job whose rank fails (--on-failure end)', () => {
     expect(notices(sys)).toBe(0);
   });
 
+  it('drops mail that reaches a process after it ended (the kill-acks that come back after yod exited)', () => {
+    const sys = boot({ kind: 'mesh', dims: [3] });
+    const job = start(sys, APPS.hello, 2);
+    finish(sys, job);
+    const svc = sys.kernel(2);
+    const yodPid = job.yod!.pid;
+    const before = svc.jobs.stats.dropped;
+    const k0 = sys.kernel(0);
+    k0.jobs.send(2, k0.jobs.header('kill-ack', { dstPid: yodPid, rank: 0, jobId: 1, code: 1 }), null);
+    sys.run({ until: sys.now + 1e9 });
+    expect(svc.jobs.stats.dropped).toBe(before + 1);
+    // A later process given yod's pid would otherwise read it.
+    expect(svc.jobs.takeMail(yodPid)).toBeUndefined();
+  });
+
   it('has yod believe a notice only from the kernel of the rank\'s own node', () => {
     const sleeper = program('sleeper', function* (env) {
       yield* env.sys.nanosleep(1_000_000);
