@@ -155,6 +155,8 @@ export const KMSG = {
   KILL: 6,
   KILL_ACK: 7,
   EXIT: 8,
+  /** A rank's process ended with a nonzero status: its kernel tells the job's launcher at once (kernel/job/failnotice.ts). */
+  FAILED: 9,
   /** Record words lwk_kmsg_recv writes before the reason/payload bytes. */
   R_TYPE: 0,
   R_SRC_NID: 1,

@@ -7,7 +7,7 @@
 
 import type { UserProgram } from '../kernel/abi.ts';
 import { buildImage } from '../kernel/job/image.ts';
-import type { Job, JobRange, System } from '../system/system.ts';
+import type { Job, JobRange, OnFailure, System } from '../system/system.ts';
 import init from '../userland/init/init.ts';
 import { type Fanout, type LoadMode, formatFanout } from '../userland/lib/jobblock.ts';
 import { DEFAULT_RTASK, type RtaskChoice, formatRtask } from '../userland/lib/rtask.ts';
@@ -32,6 +32,8 @@ export interface LaunchOptions {
   readonly rtask?: RtaskChoice;
   /** crtc: terminate the tasks as soon as they exist instead of starting them (the termination experiment). */
   readonly terminate?: boolean;
+  /** A rank failed: yod ends the job (default) or lets the other ranks run on. */
+  readonly onFailure?: OnFailure;
 }
 
 /** The ELF image of a program built with program() (its text bytes are what the kernel finds its code by). */
@@ -77,9 +79,11 @@ export function launch(sys: System, o: LaunchOptions): Job {
     '--timeout-us', String(o.timeoutUs),
     ...(o.load === 'crtc' ? ['--rtask', formatRtask(o.rtask ?? DEFAULT_RTASK)] : []),
     ...(o.terminate === true ? ['--then', 'terminate'] : []),
+    // yod's default is end: the argument is given only to keep the other ranks running.
+    ...(o.onFailure === 'continue' ? ['--on-failure', 'continue'] : []),
     '--',
     o.programs[o.map[0]?.image ?? 0].name,
     ...o.argv,
   ];
-  return sys.launchLoaded(yodProgram(disk), { program: o.programs.map((p) => p.name).join('+'), load: o.load, jobId, serviceNid, map: o.map, argv });
+  return sys.launchLoaded(yodProgram(disk), { program: o.programs.map((p) => p.name).join('+'), load: o.load, jobId, serviceNid, map: o.map, argv, onFailure: o.onFailure ?? 'end' });
 }

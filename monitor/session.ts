@@ -10,7 +10,7 @@
 
 import { isPersonality } from '../kernel/ipc/personality.ts';
 import { match } from 'ts-pattern';
-import { rtaskChoice } from './commands/run.ts';
+import { onFailureOption, rtaskChoice } from './commands/run.ts';
 import { writeOutput } from './files.ts';
 import { formatPs as formatTime, parseTime } from '../hw/time.ts';
 import { SyscallError } from '../kernel/errno.ts';
@@ -230,11 +230,11 @@ const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
     },
   },
   load: {
-    usage: 'load APP [--load two-phase|one-phase|crtc|direct] [--fanout F] [--creation C] [--algorithm A] [--paging P] [--nms on|off] [--vm-areas N] [-- args]',
+    usage: 'load APP [--load two-phase|one-phase|crtc|direct] [--fanout F] [--creation C] [--algorithm A] [--paging P] [--nms on|off] [--vm-areas N] [--on-failure end|continue] [-- args]',
     help: 'launch APP through yod (two-phase by default) without running the machine',
     example: 'load hello --fanout tree:2',
     async run(s, args) {
-      const p = parse(args, { load: { type: 'string' }, fanout: { type: 'string' }, ranks: { type: 'string' }, algorithm: { type: 'string' }, creation: { type: 'string' }, paging: { type: 'string' }, nms: { type: 'string' }, 'vm-areas': { type: 'string' }, creators: { type: 'string' } }, 1);
+      const p = parse(args, { load: { type: 'string' }, fanout: { type: 'string' }, ranks: { type: 'string' }, algorithm: { type: 'string' }, creation: { type: 'string' }, paging: { type: 'string' }, nms: { type: 'string' }, 'vm-areas': { type: 'string' }, creators: { type: 'string' }, 'on-failure': { type: 'string' } }, 1);
       const name = p.positionals[0];
       if (name === undefined) throw new UsageError('load needs an app (e.g. load hello)');
       const sys = s.system;
@@ -242,6 +242,7 @@ const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
       if (load !== 'two-phase' && load !== 'one-phase' && load !== 'crtc' && load !== 'direct') throw new UsageError(`--load must be two-phase, one-phase, crtc or direct, got '${load}'`);
       if ((load === 'direct' || load === 'crtc') && p.values.fanout !== undefined) throw new UsageError('--fanout is the loader\'s tree (--load two-phase or one-phase); remote tasking takes --creation');
       const rtask = rtaskChoice(p, load);
+      const onFailure = onFailureOption(p.values['on-failure'] as string | undefined);
       const fanout = parseFanout((p.values.fanout as string | undefined) ?? 'binomial');
       if (fanout === null) throw new UsageError(`bad --fanout '${p.values.fanout as string}'`);
       const ranks = p.values.ranks !== undefined ? int(p.values.ranks as string, '--ranks') : s.defaultRanks;
@@ -250,12 +251,12 @@ const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
       if (load === 'direct') {
         // No loader: the program starts on nodes 0..ranks-1 at once (margay run --load direct).
         s.fanout = null;
-        s.job = sys.launchDirect(program, Array.from({ length: ranks }, (_, i) => i), p.rest);
+        s.job = sys.launchDirect(program, Array.from({ length: ranks }, (_, i) => i), p.rest, 1000, { onFailure });
         return [`job ${s.job.jobId}: ${name} directly on ${ranks} rank(s) (no loader)`];
       }
       let job: Job;
       try {
-        job = launch(sys, { load, fanout, programs: [program], map: [{ firstNid: 0, count: ranks, image: 0 }], argv: p.rest, timeoutUs: 1_000_000, jobId: sys.jobs.length + 1, rtask });
+        job = launch(sys, { load, fanout, programs: [program], map: [{ firstNid: 0, count: ranks, image: 0 }], argv: p.rest, timeoutUs: 1_000_000, jobId: sys.jobs.length + 1, rtask, onFailure });
       } catch (e) {
         // yod's process could not be created (the service node's memory is held by earlier jobs' yods).
         if (e instanceof SyscallError) throw new UsageError(`cannot start yod on the service node (node ${sys.machine.size - 1}): ${e.message}`);
@@ -267,7 +268,7 @@ const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
     },
   },
   run: {
-    usage: 'run APP [--load two-phase|one-phase|crtc|direct] [--fanout F] [-- args]',
+    usage: 'run APP [--load two-phase|one-phase|crtc|direct] [--fanout F] [--on-failure end|continue] [-- args]',
     help: 'load APP, then continue until it ends or a breakpoint hits',
     example: 'run hello --fanout tree:2',
     async run(s, args) {

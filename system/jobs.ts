@@ -18,6 +18,9 @@ export interface RankState {
 
 export type LoadKind = 'direct' | 'two-phase' | 'one-phase' | 'crtc';
 
+/** When a rank fails (a nonzero status): end the job (kill the other ranks) or let them run on. */
+export type OnFailure = 'end' | 'continue';
+
 /** Ranks firstNid.. run image `image` (the job's nid map). */
 export interface JobRange {
   readonly firstNid: number;
@@ -41,6 +44,12 @@ export interface Job {
   started: number;
   finished: number;
   endedAt: number;
+  /**
+   * Direct jobs: what a rank's failure does (loaded jobs: yod's --on-failure),
+   * and the first rank that failed (-1: none).
+   */
+  readonly onFailure: OnFailure;
+  firstFailedRank: number;
 }
 
 export class Jobs {
@@ -55,11 +64,27 @@ export class Jobs {
     if (job === undefined) return;
     job.finished++;
     if (job.finished === job.started) job.endedAt = this.sys.now;
+    if (job.load === 'direct' && p.exitStatus !== 0 && job.firstFailedRank < 0) this.directRankFailed(job, p);
+  }
+
+  /**
+   * A rank of a direct job failed. A direct job has no launcher to hear of it
+   * (loaded jobs: kernel/job/failnotice.ts and yod), so the host, which
+   * started every rank, ends the others itself with --on-failure end, as a
+   * launcher's app kill would.
+   */
+  private directRankFailed(job: Job, p: Process): void {
+    const failed = job.ranks.find((r) => r.process === p);
+    if (failed === undefined) return;
+    job.firstFailedRank = failed.rank;
+    if (job.onFailure === 'continue') return;
+    const why = `killed: rank ${failed.rank} of the job failed with status ${p.exitStatus}`;
+    for (const r of job.ranks) if (r.process !== null && r.process.alive) this.sys.kernel(r.node).killProcess(r.process, 137, why);
   }
 
   /** Starts `program` as the init task on each of `nodes` (Kitten's create_init_task), rank i on nodes[i]. */
-  launchDirect(program: UserProgram, nodes: readonly number[], argv: readonly string[], uid = 1000, opts: { launcher?: boolean } = {}): Job {
-    const job: Job = { program: program.name, load: 'direct', ranks: [], jobId: 0, size: nodes.length, map: [], serviceNid: -1, yod: null, startedAt: this.sys.now, started: 0, finished: 0, endedAt: -1 };
+  launchDirect(program: UserProgram, nodes: readonly number[], argv: readonly string[], uid = 1000, opts: { launcher?: boolean; onFailure?: OnFailure } = {}): Job {
+    const job: Job = { program: program.name, load: 'direct', ranks: [], jobId: 0, size: nodes.length, map: [], serviceNid: -1, yod: null, startedAt: this.sys.now, started: 0, finished: 0, endedAt: -1, onFailure: opts.onFailure ?? 'continue', firstFailedRank: -1 };
     // The job's map of where each rank runs, completed once every rank is placed.
     const jobMap: { nid: number; pid: number }[] = [];
     nodes.forEach((nid, rank) => {
@@ -83,13 +108,13 @@ export class Jobs {
    * yod's argv carries the job's parameters and its data segment the images
    * (the service node's "disk"); the map says where the ranks go.
    */
-  launchLoaded(yod: UserProgram, o: { program: string; load: Exclude<LoadKind, 'direct'>; jobId: number; serviceNid: number; map: readonly JobRange[]; argv: readonly string[]; uid?: number }): Job {
+  launchLoaded(yod: UserProgram, o: { program: string; load: Exclude<LoadKind, 'direct'>; jobId: number; serviceNid: number; map: readonly JobRange[]; argv: readonly string[]; uid?: number; onFailure?: OnFailure }): Job {
     const size = o.map.reduce((a, r) => a + r.count, 0);
     // The compute partition boots with the machine: every node of the map runs its kernel.
     for (const r of o.map) for (let i = 0; i < r.count; i++) this.sys.kernel(r.firstNid + i);
     // yod is the job launcher: the only process whose loads and remote-task creations place a job on nodes.
     const p = this.sys.kernel(o.serviceNid).spawn(yod, { rank: 0, jobSize: 1, uid: o.uid ?? 1000, argv: ['yod', ...o.argv], envp: [], launcher: true });
-    const job: Job = { program: o.program, load: o.load, ranks: [], jobId: o.jobId, size, map: o.map, serviceNid: o.serviceNid, yod: p, startedAt: this.sys.now, started: 1, finished: 0, endedAt: -1 };
+    const job: Job = { program: o.program, load: o.load, ranks: [], jobId: o.jobId, size, map: o.map, serviceNid: o.serviceNid, yod: p, startedAt: this.sys.now, started: 1, finished: 0, endedAt: -1, onFailure: o.onFailure ?? 'end', firstFailedRank: -1 };
     this.jobOf.set(p, job);
     this.list.push(job);
     return job;

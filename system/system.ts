@@ -16,11 +16,11 @@ import type { Process, Thread } from '../kernel/process.ts';
 import type { TraceRecord } from '../kernel/trace.ts';
 import { type Breakpoint, type BreakpointSpec, Breakpoints } from './breakpoints.ts';
 import { Inspector, type RunningCode } from './inspect.ts';
-import { type Job, type JobRange, Jobs, type LoadKind, type RankState } from './jobs.ts';
+import { type Job, type JobRange, Jobs, type LoadKind, type OnFailure, type RankState } from './jobs.ts';
 import { RunControl, type StopReason } from './runctl.ts';
 import { Trace } from './trace.ts';
 
-export type { Job, JobRange, RankState } from './jobs.ts';
+export type { Job, JobRange, OnFailure, RankState } from './jobs.ts';
 export type { StopReason } from './runctl.ts';
 export type { ProcessSummary, RunningCode } from './inspect.ts';
 
@@ -209,12 +209,15 @@ export class System implements KernelHost {
     return this.launcher.list;
   }
 
-  /** `opts.launcher`: the processes are job launchers (as yod is), e.g. a test's own rtask creator. */
-  launchDirect(program: UserProgram, nodes: readonly number[], argv: readonly string[], uid = 1000, opts: { launcher?: boolean } = {}): Job {
+  /**
+   * `opts.launcher`: the processes are job launchers (as yod is), e.g. a test's own rtask creator.
+   * `opts.onFailure`: 'end' kills the other ranks when one fails (margay run's default); the API's default is 'continue'.
+   */
+  launchDirect(program: UserProgram, nodes: readonly number[], argv: readonly string[], uid = 1000, opts: { launcher?: boolean; onFailure?: OnFailure } = {}): Job {
     return this.launcher.launchDirect(program, nodes, argv, uid, opts);
   }
 
-  launchLoaded(yod: UserProgram, o: { program: string; load: Exclude<LoadKind, 'direct'>; jobId: number; serviceNid: number; map: readonly JobRange[]; argv: readonly string[]; uid?: number }): Job {
+  launchLoaded(yod: UserProgram, o: { program: string; load: Exclude<LoadKind, 'direct'>; jobId: number; serviceNid: number; map: readonly JobRange[]; argv: readonly string[]; uid?: number; onFailure?: OnFailure }): Job {
     return this.launcher.launchLoaded(yod, o);
   }
 

@@ -5,6 +5,7 @@
 
 import type { Cpu } from '../cpu.ts';
 import { type KPath, step } from '../step.ts';
+import { killOnRequest } from './failnotice.ts';
 import type { KMsgHeader } from './jobmsg.ts';
 import { type JobRecord, type JobState, copyCycles } from './records.ts';
 
@@ -32,7 +33,7 @@ export function* kill(s: JobState, h: KMsgHeader, _cpu: Cpu): KPath {
   const r = visibleRecord(s, h);
   let killed = 0;
   if (r !== undefined && r.process.alive) {
-    s.k.killProcess(r.process, 137, `killed by app kill from node ${h.srcNid}`);
+    killOnRequest(s, r.process, 137, `killed by app kill from node ${h.srcNid}`);
     killed = 1;
   }
   yield step('jobctl', 'kill', s.k.profile.values['kernel.syscallWorkCycles'], `job ${h.jobId}: ${killed} process(es)`);

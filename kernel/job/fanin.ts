@@ -10,6 +10,7 @@ import { KMSG } from '../abi.ts';
 import type { Cpu } from '../cpu.ts';
 import type { Process } from '../process.ts';
 import { type KPath, step } from '../step.ts';
+import { noticeFailure } from './failnotice.ts';
 import { type ExitSummary, type KMsgHeader, mergeSummary } from './jobmsg.ts';
 import type { JobRecord, JobState } from './records.ts';
 
@@ -51,6 +52,8 @@ export function processEnded(s: JobState, p: Process): void {
   const status = p.exitStatus ?? 0;
   const own: ExitSummary = status === 0 ? { ranks: 1, failed: 0, firstFailedRank: -1, firstFailedStatus: 0 } : { ranks: 1, failed: 1, firstFailedRank: r.rank, firstFailedStatus: status };
   r.summary = mergeSummary(r.summary, own);
+  // The launcher hears of a failure at once (failnotice.ts); the summary still fans in.
+  if (status !== 0) noticeFailure(s, r, p, status);
   maybeReportExit(s, r);
 }
 

@@ -11,7 +11,8 @@
 // This file receives kernel messages and dispatches them by type; each
 // mechanism has its own file: transport.ts (send, completions), mailbox.ts
 // (lwk_kmsg_recv), load.ts, control.ts (status/kill), fanin.ts (exit
-// fan-in), records.ts (the state they share).
+// fan-in), failnotice.ts (a failed rank tells its launcher), records.ts
+// (the state they share).
 
 import { match } from 'ts-pattern';
 import type { RxHeader } from '../../hw/nic.ts';
@@ -22,6 +23,7 @@ import type { Process, Thread } from '../process.ts';
 import { RxWaits } from '../rxwaits.ts';
 import { type KPath, step } from '../step.ts';
 import { kill, status } from './control.ts';
+import { killOnRequest } from './failnotice.ts';
 import { exit, phase, processEnded, recordOf, reply } from './fanin.ts';
 import { type KMsgHeader, type KMsgType, decodeKMsg } from './jobmsg.ts';
 import { load, loadRefusal, nack } from './load.ts';
@@ -37,7 +39,7 @@ export class JobControl implements JobState {
   /** Ranks of jobs on this node, by job id (finished ones stay for the report). */
   readonly records = new Map<number, JobRecord>();
   readonly refusals: Refusal[] = [];
-  readonly stats = { sent: 0, received: 0, loads: 0, nacks: 0, dropped: 0, forwardsRefused: 0 };
+  readonly stats = { sent: 0, received: 0, loads: 0, nacks: 0, dropped: 0, forwardsRefused: 0, failureNotices: 0 };
   readonly mailbox: Mailboxes;
   readonly transport: KMsgTransport;
   loading = false;
@@ -122,7 +124,7 @@ export class JobControl implements JobState {
       .with('status', () => status(this, h, cpu))
       .with('kill', () => kill(this, h, cpu))
       .with('exit', () => exit(this, h, payload, cpu))
-      .with('load-ack', 'load-nack', 'status-reply', 'kill-ack', () => reply(this, h, payload, cpu))
+      .with('load-ack', 'load-nack', 'status-reply', 'kill-ack', 'failed', () => reply(this, h, payload, cpu))
       .exhaustive();
   }
 
@@ -170,6 +172,11 @@ export class JobControl implements JobState {
 
   processEnded(p: Process): void {
     processEnded(this, p);
+  }
+
+  /** Kills a rank's process on request (remote-task termination): it sends no failure notice. */
+  killOnRequest(p: Process, status: number, reason: string): void {
+    killOnRequest(this, p, status, reason);
   }
 
   phase(p: Process, ph: number): boolean {

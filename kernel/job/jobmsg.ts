@@ -3,12 +3,13 @@
 // Only these are interpreted by kernels (the seed's job-load proposal): job
 // load (answered ACK or NACK), app status (answered with every CPU context
 // of the app), app kill (answered affirmatively), and the exit fan-in that
-// carries a subtree's combined exit status up the load tree.
+// carries a subtree's combined exit status up the load tree; and the
+// failure notice a failed rank's kernel sends straight to the launcher.
 
 import { KMSG } from '../abi.ts';
 import { KERNEL_MESSAGE_KIND as KERNEL_KIND, NIC_HEADER_BYTES as HEADER_BYTES } from '../nicwire.ts';
 
-export type KMsgType = 'load' | 'load-ack' | 'load-nack' | 'status' | 'status-reply' | 'kill' | 'kill-ack' | 'exit';
+export type KMsgType = 'load' | 'load-ack' | 'load-nack' | 'status' | 'status-reply' | 'kill' | 'kill-ack' | 'exit' | 'failed';
 
 const KMSG_CODE: Readonly<Record<KMsgType, number>> = {
   load: KMSG.LOAD,
@@ -19,6 +20,7 @@ const KMSG_CODE: Readonly<Record<KMsgType, number>> = {
   kill: KMSG.KILL,
   'kill-ack': KMSG.KILL_ACK,
   exit: KMSG.EXIT,
+  failed: KMSG.FAILED,
 };
 
 const TYPE_OF = new Map<number, KMsgType>(Object.entries(KMSG_CODE).map(([k, v]) => [v, k as KMsgType]));
@@ -43,7 +45,7 @@ export interface KMsgHeader {
   readonly jobId: number;
   /** load: bytes of the ELF image at the start of the payload (the job block follows). */
   readonly imageLen: number;
-  /** Replies: 0 or a status; exit: unused. */
+  /** Replies: 0 or a status; failed: the rank's exit status; exit: unused. */
   readonly code: number;
   readonly jobSize: number;
   readonly summary: ExitSummary;

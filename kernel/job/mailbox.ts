@@ -30,6 +30,12 @@ export class Mailboxes {
   ) {}
 
   *deliver(h: KMsgHeader, payload: Uint8Array, cpu: Cpu): KPath {
+    // Mail for a process that has ended can never be read, and the next process given its pid (a job's
+    // ranks all have one pid) must not read it: the kill-acks that reach yod after it has exited go here.
+    if (h.dstPid !== 0 && this.k.processes.get(h.dstPid)?.alive !== true) {
+      this.stats.dropped++;
+      return;
+    }
     let box = this.mailboxes.get(h.dstPid);
     if (box === undefined) this.mailboxes.set(h.dstPid, (box = []));
     if (box.length >= MAILBOX_LIMIT) {

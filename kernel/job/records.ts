@@ -27,6 +27,8 @@ export interface JobRecord {
   /** Children whose kernels ACKed a load from this rank, until their EXIT arrives. */
   readonly children: Map<number, 'acked' | 'exited'>;
   processDone: boolean;
+  /** Its process was killed on request (app kill, remote-task termination): its end sends no failure notice. */
+  killedOnRequest?: boolean;
   summary: ExitSummary;
   readonly loadedAt: number;
   mainAt: number;
@@ -50,6 +52,8 @@ export interface JobStats {
   dropped: number;
   /** Loads a rank asked to send that were not the load it received, to its own children (forward.ts). */
   forwardsRefused: number;
+  /** FAILED messages this kernel sent to a launcher (failnotice.ts). */
+  failureNotices: number;
 }
 
 /** The state job control's mechanisms share (JobControl holds it). */

@@ -91,7 +91,7 @@ export class KMsgTransport {
       .with('load', () => 'load-nack' as const)
       .with('status', () => 'status-reply' as const)
       .with('kill', () => 'kill-ack' as const)
-      .with('load-ack', 'load-nack', 'status-reply', 'kill-ack', 'exit', () => null)
+      .with('load-ack', 'load-nack', 'status-reply', 'kill-ack', 'exit', 'failed', () => null)
       .exhaustive();
     if (answer === null) return;
     const h = this.header(answer, { dstPid: t.header.srcPid, srcNid: t.dstNid, rank: t.header.rank, jobId: t.header.jobId, code: -1 });

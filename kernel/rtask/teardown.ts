@@ -74,7 +74,7 @@ export function* serveTerminate(n: RtaskNode, req: IpcRequest, cpu: Cpu): KPath 
   if (j === undefined || j.ended) return yield* req.reply([OP.terminate, 0]);
   if (req.src !== j.srcNid) return yield* req.refuse(-ERRNO.EPERM, `only the source (node ${j.srcNid}) terminates job ${j.jobId}`);
   yield step('rtask', 'terminate', n.k.profile.values['kernel.syscallWorkCycles'], `rank ${j.rank} of job ${j.jobId}`);
-  if (j.process !== null && j.process.alive) n.k.killProcess(j.process, TERMINATED_STATUS, 'terminated by its source (rtask_terminate)');
+  if (j.process !== null && j.process.alive) n.k.jobs.killOnRequest(j.process, TERMINATED_STATUS, 'terminated by its source (rtask_terminate)');
   else taskEnded(n, j);
   yield* req.reply([OP.terminate, 1]);
   yield* teardown(n, j, cpu);

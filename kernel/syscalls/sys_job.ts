@@ -110,7 +110,7 @@ export function* sys_lwk_kmsg_recv(c: SyscallCtx): KPath<number> {
   return out.length;
 }
 
-function typeKey(t: KMsgType): 'LOAD' | 'LOAD_ACK' | 'LOAD_NACK' | 'STATUS' | 'STATUS_REPLY' | 'KILL' | 'KILL_ACK' | 'EXIT' {
+function typeKey(t: KMsgType): 'LOAD' | 'LOAD_ACK' | 'LOAD_NACK' | 'STATUS' | 'STATUS_REPLY' | 'KILL' | 'KILL_ACK' | 'EXIT' | 'FAILED' {
   return t.toUpperCase().replace('-', '_') as ReturnType<typeof typeKey>;
 }
 

@@ -4,7 +4,7 @@
 // --json, the report.
 
 import { parseTime } from '../../hw/time.ts';
-import { System } from '../../system/system.ts';
+import { type OnFailure, System } from '../../system/system.ts';
 import { type Fanout, type LoadMode, parseFanout } from '../../userland/lib/jobblock.ts';
 import type { PersonalityName } from '../../kernel/ipc/personality.ts';
 import { ALGORITHM_CODE, CREATION_CODE, DEFAULT_RTASK, PAGING_CODE, type RtaskChoice } from '../../userland/lib/rtask.ts';
@@ -49,6 +49,11 @@ status, output and published results.
   --fanout F         flat, flat-concurrent, tree:K or binomial (default)
   --load-timeout T   give up on nodes that do not answer within T (default 1s)
   --ranks N          ranks on nodes 0..N-1 (default: every compute node)
+  --on-failure W     when a rank fails (nonzero exit, signal, fault, kill):
+                     end (default: its kernel tells yod at once, yod names
+                     the rank, status and reason and kills the job, as
+                     mpirun does) or continue (the other ranks run on until
+                     they end by themselves or a limit stops the run)
   --no-shootdown     do not send TLB shootdown IPIs (stale TLB entries stay)
   --time-limit T     stop after T of simulated time (default 10s; e.g. 500ms, 2s)
   --host-limit T     stop after T of host (wall-clock) time with a partial
@@ -98,6 +103,7 @@ export const RUN_OPTIONS = {
   'vm-areas': { type: 'string' },
   creators: { type: 'string' },
   transport: { type: 'string' },
+  'on-failure': { type: 'string' },
 } as const;
 
 /** Parses a node list such as 3,5,8-11 (every node must exist). */
@@ -208,6 +214,13 @@ export function jobChoice(p: Parsed): JobChoice {
   return { load, fanout, timeoutPs, rtask: rtaskChoice(p, load) };
 }
 
+/** --on-failure end|continue: what a rank's failure does to the job (yod's, or the host's for --load direct). */
+export function onFailureOption(value: string | undefined): OnFailure {
+  const v = value ?? 'end';
+  if (v !== 'end' && v !== 'continue') throw new UsageError(`--on-failure must be end or continue, got '${v}'`);
+  return v;
+}
+
 /** --transport norma|dipc: the personality of the kernels' IPC transport. */
 export function transportOption(p: Parsed): PersonalityName {
   const t = str(p, 'transport') ?? 'dipc';
@@ -237,6 +250,7 @@ export async function runJob(p: Parsed, out: Output): Promise<number> {
   const hostLimitS = hostLimitSeconds(p);
   const program = await resolveProgram(name);
   const transport = transportOption(p);
+  const onFailure = onFailureOption(str(p, 'on-failure'));
   const sys = new System({ ...choice, shootdown: !flag(p, 'no-shootdown'), transport });
   const computeNodes = loaded ? sys.machine.size - 1 : sys.machine.size;
   if (computeNodes < 1) throw new UsageError('a loaded job needs at least 2 nodes (compute nodes and the service node)');
@@ -250,8 +264,8 @@ export async function runJob(p: Parsed, out: Output): Promise<number> {
   }
   const start = process.hrtime.bigint();
   const job = loaded
-    ? launch(sys, { load: jc.load as LoadMode, fanout: jc.fanout, programs: [program], map: [{ firstNid: 0, count: ranks, image: 0 }], argv: p.rest, timeoutUs: Math.round(jc.timeoutPs / 1e6), rtask: jc.rtask })
-    : sys.launchDirect(program, Array.from({ length: ranks }, (_, i) => i), p.rest);
+    ? launch(sys, { load: jc.load as LoadMode, fanout: jc.fanout, programs: [program], map: [{ firstNid: 0, count: ranks, image: 0 }], argv: p.rest, timeoutUs: Math.round(jc.timeoutPs / 1e6), rtask: jc.rtask, onFailure })
+    : sys.launchDirect(program, Array.from({ length: ranks }, (_, i) => i), p.rest, 1000, { onFailure });
   const stop = await runWatched(sys, { done: () => sys.jobDone(job), until: limit, hostLimitS, progress: (l) => out.note(l), watchdog: true });
   const wall = Number(process.hrtime.bigint() - start) / 1e9;
   sys.trace.close();

@@ -7,7 +7,7 @@ import { getProfile } from '../../hw/profile.ts';
 import type { PersonalityName } from '../../kernel/ipc/personality.ts';
 import { launch } from '../../monitor/launch.ts';
 import { buildReport } from '../../monitor/report.ts';
-import { type Job, System } from '../../system/system.ts';
+import { type Job, type OnFailure, System } from '../../system/system.ts';
 import { APPS } from '../../userland/apps/index.ts';
 import { DEFAULT_RTASK, type RtaskChoice } from '../../userland/lib/rtask.ts';
 import { program } from '../../userland/lib/runtime.ts';
@@ -18,7 +18,7 @@ function boot(nodes: number, transport: PersonalityName = 'dipc', profile = 'par
   return sys;
 }
 
-function start(sys: System, ranks: number, rtask: Partial<RtaskChoice> = {}, o: { app?: keyof typeof APPS; argv?: string[]; terminate?: boolean; timeoutUs?: number } = {}): Job {
+function start(sys: System, ranks: number, rtask: Partial<RtaskChoice> = {}, o: { app?: keyof typeof APPS; argv?: string[]; terminate?: boolean; timeoutUs?: number; onFailure?: OnFailure } = {}): Job {
   return launch(sys, {
     load: 'crtc',
     fanout: { kind: 'binomial' },
@@ -28,6 +28,7 @@ function start(sys: System, ranks: number, rtask: Partial<RtaskChoice> = {}, o: 
     timeoutUs: o.timeoutUs ?? 10_000_000,
     rtask: { ...DEFAULT_RTASK, ...rtask },
     terminate: o.terminate,
+    onFailure: o.onFailure,
   });
 }
 
@@ -174,7 +175,8 @@ describe('run --load crtc', () => {
 
   it('kills a task whose pager died before it paged in, with the reason', () => {
     const sys = boot(7);
-    const job = start(sys, 7, { creation: 'tree', paging: 'tree' }, { app: 'cor_touch', argv: ['pages=4', 'sleep_us=50000'] });
+    // --on-failure continue: yod would otherwise kill rank 3 (app kill) as soon as rank 2's page-in fails.
+    const job = start(sys, 7, { creation: 'tree', paging: 'tree' }, { app: 'cor_touch', argv: ['pages=4', 'sleep_us=50000'], onFailure: 'continue' });
     sys.run({ done: () => job.yod!.results.has('yod_go_at_ns') && sys.kernel(2).rtask.tasks.get(1)!.started && sys.kernel(3).rtask.tasks.get(1)!.started, until: 100e12 });
     // The tasks' entries go when they are torn down: hold on to their processes.
     const procs = new Map([2, 3].map((rank) => [rank, sys.kernel(rank).rtask.tasks.get(1)!.process!]));

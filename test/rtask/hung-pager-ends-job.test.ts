@@ -17,7 +17,9 @@ describe('a pager node that stops answering after the start', () => {
     for (const fate of ['hung', 'down'] as const) {
       it(`kills the faulting tasks naming the pager's node and ends the job with their status, never a hang (${fate}, ${transport})`, () => {
         const sys = new System({ profile: getProfile('paragon'), shape: { kind: 'mesh', dims: [5] }, seed: 1, transport });
-        const job = launch(sys, { load: 'crtc', fanout: { kind: 'binomial' }, programs: [APPS.cor_touch], map: [{ firstNid: 0, count: 4, image: 0 }], argv: ['pages=8', 'sleep_us=200000'], timeoutUs: 1e6, rtask: { ...DEFAULT_RTASK } });
+        // --on-failure continue: this pins the source's end of the job; yod's own (end, the default) could kill
+        // rank 3 by app kill before its page-in fails (test/launch/a-failed-rank-ends-the-job.test.ts).
+        const job = launch(sys, { load: 'crtc', fanout: { kind: 'binomial' }, programs: [APPS.cor_touch], map: [{ firstNid: 0, count: 4, image: 0 }], argv: ['pages=8', 'sleep_us=200000'], timeoutUs: 1e6, rtask: { ...DEFAULT_RTASK }, onFailure: 'continue' });
         sys.run({ done: () => [0, 1, 2, 3].every((n) => [...sys.kernel(n).rtask.tasks.values()][0]?.started === true), until: 10e12 });
         sys.run({ until: sys.now + 1e9 });
         // The tasks' entries go when they are torn down: hold on to their processes.

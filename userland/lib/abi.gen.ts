@@ -217,6 +217,7 @@ export const KMSG = {
   KILL: 6,
   KILL_ACK: 7,
   EXIT: 8,
+  FAILED: 9,
   R_TYPE: 0,
   R_SRC_NID: 1,
   R_SRC_PID: 2,

@@ -10,10 +10,17 @@
 // (rtask_create from a template of the executable, docs/REMOTE-TASKING.md),
 // starts them (rtask_start) and waits for the same exit fan-in.
 //
+// While it waits, the kernel of a rank that fails sends it a FAILED notice
+// at once (kernel/job/failnotice.ts). With --on-failure end (the default, as
+// mpirun does) yod names the rank, status and reason in one line and ends
+// the job with the same 1-to-n app kill as after a failed load, then still
+// waits for the fan-in so the counts are right; with --on-failure continue
+// the other ranks run on until they end by themselves.
+//
 // argv: --job-id N --pid P --fanout F --mode two-phase|one-phase|crtc
 //       --map FIRST:COUNT:IMAGE[,...] --images OFFSET:LEN[,...]
 //       --load-len L --timeout-us T [--rtask A:C:P:NMS:AREAS:THREADS]
-//       [--then run|terminate] -- PROGRAM [ARGS...]
+//       [--then run|terminate] [--on-failure end|continue] -- PROGRAM [ARGS...]
 // (--then terminate: create the tasks, then terminate them unstarted, for
 // the seed's termination figure; yod publishes both phases' times.)
 
@@ -39,6 +46,8 @@ interface YodArgs {
   rtask: RtaskChoice;
   /** crtc: run the tasks, or terminate them as soon as they exist (the termination experiment). */
   then: 'run' | 'terminate';
+  /** A rank failed: end the job at once, or let the others run on. */
+  onFailure: 'end' | 'continue';
   appArgv: string[];
 }
 
@@ -64,6 +73,8 @@ function parseArgs(argv: readonly string[]): YodArgs | string {
   const then = opt.get('then') ?? 'run';
   if (then !== 'run' && then !== 'terminate') return `bad --then '${then}'`;
   if (then === 'terminate' && mode !== 'crtc') return '--then terminate needs --mode crtc';
+  const onFailure = opt.get('on-failure') ?? 'end';
+  if (onFailure !== 'end' && onFailure !== 'continue') return `bad --on-failure '${onFailure}'`;
   const triples = (opt.get('map') ?? '').split(',').filter((x) => x).map((x) => x.split(':').map(Number));
   const pairs = (opt.get('images') ?? '').split(',').filter((x) => x).map((x) => x.split(':').map(Number));
   if (triples.length === 0 || triples.some((t) => t.length !== 3 || t.some((n) => !Number.isSafeInteger(n) || n < 0))) return 'bad --map';
@@ -80,6 +91,7 @@ function parseArgs(argv: readonly string[]): YodArgs | string {
     timeoutUs: num('timeout-us'),
     rtask,
     then,
+    onFailure,
     appArgv,
   };
   if ([a.jobId, a.pid, a.loadLen, a.timeoutUs].some((n) => Number.isNaN(n))) return 'missing --job-id, --pid, --load-len or --timeout-us';
@@ -142,7 +154,8 @@ function* yodMain(env: Env): U<number> {
   if (rc < 0) failures.push(`rank 0: job-load send failed (errno ${-rc})`);
   else {
     let answer = null;
-    while (answer === null || answer.rank !== 0 || answer.jobId !== a.jobId) {
+    // A rank's FAILED notice is for the exit wait (awaitExit), not an answer to the load.
+    while (answer === null || answer.rank !== 0 || answer.jobId !== a.jobId || answer.type === KMSG.FAILED) {
       answer = yield* recvKMsg(env, kbuf, Math.max(0, deadline - (yield* sys.clockNs())));
       if (answer === null) break;
     }
@@ -170,8 +183,7 @@ function* yodMain(env: Env): U<number> {
   yield* sys.publish('ranks_loaded', ok);
   if (failures.length > 0 || ok !== size) {
     yield* sys.print(`yod: job ${a.jobId} failed to load:\n${failures.map((f) => `  ${f}\n`).join('')}`, 2);
-    // App kill goes 1-to-n from the service node: kernels never forward it.
-    for (let rank = 0; rank < size; rank++) yield* sys.kmsgSend({ type: KMSG.KILL, dstNid: placeOf(a.ranges, rank).nid, dstPid: a.pid, rank, jobId: a.jobId, payload: 0, payloadLen: 0, imageLen: 0, jobSize: size });
+    yield* killJob(env, a, size);
     let acks = 0;
     const until = (yield* sys.clockNs()) + 1e6 + 2000 * size;
     while (acks < size) {
@@ -188,17 +200,40 @@ function* yodMain(env: Env): U<number> {
   return yield* awaitExit(env, a, kbuf, size);
 }
 
+/** App kill goes 1-to-n from the service node: kernels never forward it. */
+function* killJob(env: Env, a: YodArgs, size: number): U<void> {
+  for (let rank = 0; rank < size; rank++) yield* env.sys.kmsgSend({ type: KMSG.KILL, dstNid: placeOf(a.ranges, rank).nid, dstPid: a.pid, rank, jobId: a.jobId, payload: 0, payloadLen: 0, imageLen: 0, jobSize: size });
+}
+
 /**
  * The exit status of the whole job, combined by the kernels up the tree: one
  * summary from each subtree yod started (rank 0's for the loader; the
- * source's children for remote tasking, every rank when it was flat).
+ * source's children for remote tasking, every rank when it was flat). The
+ * first rank to fail is heard of at once, from its kernel's FAILED notice:
+ * with --on-failure end the job is killed then, and the fan-in still counts
+ * every rank.
  */
 function* awaitExit(env: Env, a: YodArgs, kbuf: number, size: number, sourceNid = -1): U<number> {
   const { sys } = env;
   const exit = { ranks: 0, failed: 0, firstFailedRank: -1, firstFailedStatus: 0 };
+  // The first failure in time, from its kernel's notice (the fan-in's "first" is the lowest failed rank).
+  let noticed: { rank: number; status: number } | null = null;
   while (exit.ranks < size) {
     const m = yield* recvKMsg(env, kbuf, -1);
-    if (m === null || m.type !== KMSG.EXIT || m.jobId !== a.jobId) continue;
+    if (m === null || m.jobId !== a.jobId) continue;
+    if (m.type === KMSG.FAILED) {
+      // Only the kernel of the rank's own node speaks for it (a kernel message: no process can send one).
+      if (noticed !== null || m.srcPid !== 0 || m.rank < 0 || m.rank >= size || placeOf(a.ranges, m.rank).nid !== m.srcNid) continue;
+      noticed = { rank: m.rank, status: m.code };
+      yield* sys.publish('first_failed_rank', m.rank);
+      yield* sys.publish('first_failed_status', m.code);
+      yield* sys.publish('first_failed_at_ns', yield* sys.clockNs());
+      if (a.onFailure === 'continue') continue;
+      yield* sys.print(`yod: job ${a.jobId}: rank ${m.rank} failed with status ${m.code}${m.text ? `: ${m.text}` : ''}; ending the job\n`, 2);
+      yield* killJob(env, a, size);
+      continue;
+    }
+    if (m.type !== KMSG.EXIT) continue;
     if (m.srcNid === sourceNid) {
       // Remote tasking: the source's kernel ended the job (a task died of a failed page-in); its word is final.
       yield* sys.publish('yod_exit_at_ns', yield* sys.clockNs());
@@ -217,7 +252,8 @@ function* awaitExit(env: Env, a: YodArgs, kbuf: number, size: number, sourceNid 
   yield* sys.publish('ranks_exited', exit.ranks);
   yield* sys.publish('ranks_failed', exit.failed);
   if (exit.failed > 0) {
-    yield* sys.print(`yod: job ${a.jobId}: ${exit.failed} of ${exit.ranks} rank(s) failed; first: rank ${exit.firstFailedRank} with status ${exit.firstFailedStatus}\n`, 2);
+    const first = noticed ?? { rank: exit.firstFailedRank, status: exit.firstFailedStatus };
+    yield* sys.print(`yod: job ${a.jobId}: ${exit.failed} of ${exit.ranks} rank(s) failed; first: rank ${first.rank} with status ${first.status}\n`, 2);
     return 1;
   }
   yield* sys.print(`yod: job ${a.jobId}: ${exit.ranks} rank(s) loaded and exited with status 0\n`);
