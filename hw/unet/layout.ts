@@ -89,6 +89,12 @@ export const UNET_STATUS = {
    * ROFFSET names the refused offset; no data, nothing reached the receiver.
    */
   DIRECT_REFUSED: 7,
+  /**
+   * Receive: the channel closed (or was opened afresh) while this message was
+   * on its way through the NIC; its data was dropped. OFFSET is the free
+   * buffer the NIC had already taken for it, handed back; LEN is 0.
+   */
+  CHANNEL_CLOSED: 8,
 } as const;
 
 /** Flags of unet_create (kernel/syscalls/table.ts). */

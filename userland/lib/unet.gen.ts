@@ -44,6 +44,7 @@ export const UNET_STATUS = {
   NO_BUFFER: 5,
   BAD_FLAGS: 6,
   DIRECT_REFUSED: 7,
+  CHANNEL_CLOSED: 8,
 } as const;
 
 export const UNET_LIMITS = {

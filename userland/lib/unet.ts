@@ -31,8 +31,8 @@
 // DIRECT_REFUSED descriptor naming roffset.
 //
 // Status: a refused send descriptor gets a UNET_STATUS code (unetSendStatus);
-// a received message whose data was dropped arrives with status NO_BUFFER
-// or BAD_BUFFER and len 0; messages dropped with the receive queue full are
+// a received message whose data was dropped arrives with status NO_BUFFER,
+// BAD_BUFFER or CHANNEL_CLOSED and len 0; messages dropped with the receive queue full are
 // counted in the segment's DROPS word (unetDrops).
 
 import { ERRNO, SYS } from './abi.gen.ts';
@@ -147,7 +147,8 @@ export function unetAlloc(ep: UnetEndpoint, n: number): number {
  * Declares [offset, offset+len) of the segment the direct-access area: the NIC
  * lets peers' direct deposits land there and nowhere else (one outside is
  * dropped and its sender gets a DIRECT_REFUSED receive descriptor). Moving or
- * closing it (len 0) takes effect for deposits that arrive after the store.
+ * closing it (len 0) takes effect for every deposit not yet written at the
+ * store: the NIC checks the area again when a deposit's bytes land.
  * Keep the library's receive buffers out of it: what lands there is the
  * peers' to overwrite until the application has read it.
  */
