@@ -19,6 +19,14 @@
 // descriptor), and a direct deposit is checked against the area again at
 // the moment its bytes are written, so closing or moving the area stops
 // every deposit not yet written.
+// The engine's FIFO holds at most UNET_LIMITS.RX_BACKLOG messages for one
+// endpoint from one sending node (messages with a tag nobody here gave are
+// shared per sending node alike; the kernels' control messages are not
+// held back): what arrives beyond that waits in the network, link-level
+// flow control, and enters the FIFO in order as the share drains. So a
+// flood costs another endpoint's message a wait of at most one share per
+// flooding (endpoint, node), not one that grows for as long as the flood
+// lasts, and nothing is dropped for it.
 // Tag 0 is the kernels' own: control messages go to the host's inbox with
 // an interrupt. Messages are handled one at a time, in arrival order.
 
@@ -38,17 +46,36 @@ interface RxItem {
   status: number;
   /** A buffer was taken from the free queue for it (it goes back to the owner whatever happens). */
   tookBuffer: boolean;
+  /** Its share of the FIFO (receiving endpoint and sending node), or null for a control message. */
+  readonly share: string | null;
 }
 
 export class UnetReceiveEngine implements EventSink {
   private readonly queue: RxItem[] = [];
+  /** Messages in the queue per share (receiving endpoint and sending node). */
+  private readonly held = new Map<string, number>();
+  /** Per share, messages that arrived with the share full: they wait in the network, in order. */
+  private readonly waiting = new Map<string, { readonly msg: UnetMessage; readonly tailTime: number }[]>();
   private busy = false;
 
   constructor(private readonly c: UnetContext) {}
 
   /** The network delivered a U-Net message's head here. */
   arrive(msg: UnetMessage, tailTime: number): void {
-    this.queue.push({ msg, tailTime, ep: null, chan: 0, offset: 0, len: 0, status: UNET_STATUS.OK, tookBuffer: false });
+    const hit = msg.unet.tag === UNET_KERNEL_TAG ? undefined : this.c.byRxTag(msg.unet.tag);
+    const share = msg.unet.tag === UNET_KERNEL_TAG ? null : `${hit === undefined ? '-' : hit.ep.id}:${msg.src}`;
+    if (share !== null && (this.held.get(share) ?? 0) >= UNET_LIMITS.RX_BACKLOG) {
+      const w = this.waiting.get(share);
+      if (w === undefined) this.waiting.set(share, [{ msg, tailTime }]);
+      else w.push({ msg, tailTime });
+      return;
+    }
+    this.admit(msg, tailTime, share);
+  }
+
+  private admit(msg: UnetMessage, tailTime: number, share: string | null): void {
+    if (share !== null) this.held.set(share, (this.held.get(share) ?? 0) + 1);
+    this.queue.push({ msg, tailTime, ep: null, chan: 0, offset: 0, len: 0, status: UNET_STATUS.OK, tookBuffer: false, share });
     if (!this.busy) this.start();
   }
 
@@ -62,7 +89,17 @@ export class UnetReceiveEngine implements EventSink {
   }
 
   private end(): void {
-    this.queue.shift();
+    const share = this.queue.shift()?.share;
+    if (share !== null && share !== undefined) {
+      const n = this.held.get(share)! - 1;
+      if (n === 0) this.held.delete(share);
+      else this.held.set(share, n);
+      // The share has room: the first message of it waiting in the network comes in, behind the others.
+      const w = this.waiting.get(share);
+      const next = w?.shift();
+      if (w !== undefined && w.length === 0) this.waiting.delete(share);
+      if (next !== undefined) this.admit(next.msg, next.tailTime, share);
+    }
     this.start();
   }
 
