@@ -87,6 +87,11 @@ export class UnetEndpoint {
   readonly channels: (UnetChannel | null)[] = new Array(UNET_LIMITS.MAX_CHANNELS).fill(null);
   /** The NIC's own copy of the send head (the owner cannot move it). */
   sendHead = 0;
+  /**
+   * Refused-deposit notices this endpoint's NIC owes the senders (send.ts):
+   * served in the endpoint's own turns, at most one waiting per channel.
+   */
+  readonly notices: { readonly dst: number; readonly info: UnetWireInfo }[] = [];
   live = true;
   upcall: boolean;
   readonly stats: UnetEndpointStats = { sent: 0, sentBytes: 0, received: 0, receivedBytes: 0, badDescriptors: 0, noBuffer: 0, recvFull: 0, directRefused: 0 };
@@ -136,8 +141,8 @@ export interface UnetContext {
   readonly stats: UnetNicStats;
   endpoint(id: number): UnetEndpoint | undefined;
   endpoints(): Iterable<UnetEndpoint>;
-  /** Queues the NIC's own notice to `dst` on `tag` (a refused direct deposit), behind the sends already queued. */
-  notify(dst: number, info: UnetWireInfo): void;
+  /** Queues the NIC's notice to `dst` (a direct deposit `ep` refused) as `ep`'s work, in its turn. */
+  notify(dst: number, info: UnetWireInfo, ep: UnetEndpoint): void;
   /** The endpoint and channel a receive tag belongs to. */
   byRxTag(tag: number): { readonly ep: UnetEndpoint; readonly chan: number } | undefined;
   /** A step that ends now (its fixed delay is over) or, with `startsNow`, one that begins now. */

@@ -89,6 +89,12 @@ export const UNET_STATUS = {
    * ROFFSET names the refused offset; no data, nothing reached the receiver.
    */
   DIRECT_REFUSED: 7,
+  /**
+   * Receive: the channel closed (or was opened afresh) while this message was
+   * on its way through the NIC; its data was dropped. OFFSET is the free
+   * buffer the NIC had already taken for it, handed back; LEN is 0.
+   */
+  CHANNEL_CLOSED: 8,
 } as const;
 
 /** Flags of unet_create (kernel/syscalls/table.ts). */
@@ -108,6 +114,17 @@ export const UNET_LIMITS = {
   MAX_CHANNELS: 256,
   /** Most endpoints per NIC. */
   MAX_ENDPOINTS: 64,
+  /**
+   * Most messages for one endpoint from one sending node that the NIC's
+   * receive engine queues before it has demultiplexed them (their share of
+   * its FIFO); more wait in the network (link-level flow control) until the
+   * share has room, while other shares' messages go ahead. A sending NIC can
+   * issue messages faster than a receiving one demultiplexes them, and one
+   * unbounded FIFO let one uid's flood delay everyone else's messages for as
+   * long as it lasted. 32: twice the deepest backlog the shipped programs
+   * build (unet_bandwidth's stream, 16), so their timing is what it was.
+   */
+  RX_BACKLOG: 32,
   /** OFFSET of a received descriptor for which the NIC took no free buffer. */
   NO_OFFSET: 0xffffffff,
 } as const;

@@ -11,6 +11,22 @@
 // write neither the header, the queues, nor a message the owner has not
 // polled yet. A full queue or a missing buffer is counted (DROPS word,
 // NO_BUFFER status), never thrown.
+// A message takes a while after its demultiplexing (a free-buffer fetch,
+// the DMA, the tail), and its channel may close or change hands in that
+// time: each later step checks again that the tag still leads where it was
+// demultiplexed to (else the message is dropped as one for a closed channel;
+// a free buffer already taken goes back to the owner in a CHANNEL_CLOSED
+// descriptor), and a direct deposit is checked against the area again at
+// the moment its bytes are written, so closing or moving the area stops
+// every deposit not yet written.
+// The engine's FIFO holds at most UNET_LIMITS.RX_BACKLOG messages for one
+// endpoint from one sending node (messages with a tag nobody here gave are
+// shared per sending node alike; the kernels' control messages are not
+// held back): what arrives beyond that waits in the network, link-level
+// flow control, and enters the FIFO in order as the share drains. So a
+// flood costs another endpoint's message a wait of at most one share per
+// flooding (endpoint, node), not one that grows for as long as the flood
+// lasts, and nothing is dropped for it.
 // Tag 0 is the kernels' own: control messages go to the host's inbox with
 // an interrupt. Messages are handled one at a time, in arrival order.
 
@@ -28,17 +44,38 @@ interface RxItem {
   offset: number;
   len: number;
   status: number;
+  /** A buffer was taken from the free queue for it (it goes back to the owner whatever happens). */
+  tookBuffer: boolean;
+  /** Its share of the FIFO (receiving endpoint and sending node), or null for a control message. */
+  readonly share: string | null;
 }
 
 export class UnetReceiveEngine implements EventSink {
   private readonly queue: RxItem[] = [];
+  /** Messages in the queue per share (receiving endpoint and sending node). */
+  private readonly held = new Map<string, number>();
+  /** Per share, messages that arrived with the share full: they wait in the network, in order. */
+  private readonly waiting = new Map<string, { readonly msg: UnetMessage; readonly tailTime: number }[]>();
   private busy = false;
 
   constructor(private readonly c: UnetContext) {}
 
   /** The network delivered a U-Net message's head here. */
   arrive(msg: UnetMessage, tailTime: number): void {
-    this.queue.push({ msg, tailTime, ep: null, chan: 0, offset: 0, len: 0, status: UNET_STATUS.OK });
+    const hit = msg.unet.tag === UNET_KERNEL_TAG ? undefined : this.c.byRxTag(msg.unet.tag);
+    const share = msg.unet.tag === UNET_KERNEL_TAG ? null : `${hit === undefined ? '-' : hit.ep.id}:${msg.src}`;
+    if (share !== null && (this.held.get(share) ?? 0) >= UNET_LIMITS.RX_BACKLOG) {
+      const w = this.waiting.get(share);
+      if (w === undefined) this.waiting.set(share, [{ msg, tailTime }]);
+      else w.push({ msg, tailTime });
+      return;
+    }
+    this.admit(msg, tailTime, share);
+  }
+
+  private admit(msg: UnetMessage, tailTime: number, share: string | null): void {
+    if (share !== null) this.held.set(share, (this.held.get(share) ?? 0) + 1);
+    this.queue.push({ msg, tailTime, ep: null, chan: 0, offset: 0, len: 0, status: UNET_STATUS.OK, tookBuffer: false, share });
     if (!this.busy) this.start();
   }
 
@@ -52,7 +89,17 @@ export class UnetReceiveEngine implements EventSink {
   }
 
   private end(): void {
-    this.queue.shift();
+    const share = this.queue.shift()?.share;
+    if (share !== null && share !== undefined) {
+      const n = this.held.get(share)! - 1;
+      if (n === 0) this.held.delete(share);
+      else this.held.set(share, n);
+      // The share has room: the first message of it waiting in the network comes in, behind the others.
+      const w = this.waiting.get(share);
+      const next = w?.shift();
+      if (w !== undefined && w.length === 0) this.waiting.delete(share);
+      if (next !== undefined) this.admit(next.msg, next.tailTime, share);
+    }
     this.start();
   }
 
@@ -96,15 +143,11 @@ export class UnetReceiveEngine implements EventSink {
     }
     if (msg.unet.flags & UNET_FLAG.DIRECT) {
       const r = msg.unet.roffset;
+      item.offset = r;
       if (!this.inDirectArea(ep, r, item.len)) {
-        // Outside the area the owner opened: nothing is written or posted here; counted, and the sender is told.
-        ep.stats.directRefused++;
-        c.note(ep.id, UNET_STEP.RX_DEMUX, `direct deposit at +${r} (${item.len} B) outside the direct-access area: dropped, sender told`, 0);
-        c.notify(msg.src, { tag: ch.txTag, flags: UNET_WIRE_REFUSED, roffset: r });
-        this.end();
+        this.refuseDirect(item, UNET_STEP.RX_DEMUX);
         return;
       }
-      item.offset = r;
       this.dma(item);
       return;
     }
@@ -123,6 +166,50 @@ export class UnetReceiveEngine implements EventSink {
     const lo = Math.max(base, ep.queues.buffers);
     const hi = Math.min(base + size, ep.cfg.segLen);
     return r >= lo && r + len <= hi;
+  }
+
+  /** A direct deposit outside the area the owner opened: nothing is written or posted here; counted, and the sender is told. */
+  private refuseDirect(item: RxItem, step: number): void {
+    const { c } = this;
+    const ep = item.ep!;
+    ep.stats.directRefused++;
+    c.note(ep.id, step, `direct deposit at +${item.offset} (${item.len} B) outside the direct-access area: dropped, sender told`, 0);
+    const ch = ep.channels[item.chan];
+    if (ch !== null) c.notify(item.msg.src, { tag: ch.txTag, flags: UNET_WIRE_REFUSED, roffset: item.offset }, ep);
+    this.end();
+  }
+
+  /**
+   * Whether the message's tag still leads to the endpoint and channel it was
+   * demultiplexed to, from the same node: the channel may have been closed,
+   * or re-opened with a new tag (to another peer, or after another process
+   * held it), since.
+   */
+  private stillRouted(item: RxItem): boolean {
+    const hit = this.c.byRxTag(item.msg.unet.tag);
+    const ch = hit?.ep.channels[hit.chan];
+    return hit !== undefined && hit.ep === item.ep && hit.chan === item.chan && ch !== null && ch !== undefined && ch.peerNode === item.msg.src;
+  }
+
+  /**
+   * The message's channel closed (or changed hands) while it was being
+   * received: its data goes nowhere (counted with the unknown tags, as it
+   * would have been had it arrived a little later). A free buffer already
+   * taken for it is handed back in a CHANNEL_CLOSED descriptor (no data):
+   * returns true if that descriptor is still to be written, false if the
+   * message is done with.
+   */
+  private dropClosed(item: RxItem, step: number): boolean {
+    const { c } = this;
+    c.stats.forged++;
+    c.note(item.ep!.id, step, `tag ${item.msg.unet.tag}: channel ${item.chan} closed since the message was demultiplexed, data dropped${item.tookBuffer ? ', buffer handed back' : ''}`, 0);
+    if (!item.tookBuffer) {
+      this.end();
+      return false;
+    }
+    item.status = UNET_STATUS.CHANNEL_CLOSED;
+    item.len = 0;
+    return true;
   }
 
   private full(ep: UnetEndpoint): boolean {
@@ -150,6 +237,10 @@ export class UnetReceiveEngine implements EventSink {
       this.end();
       return;
     }
+    if (!this.stillRouted(item)) {
+      this.dropClosed(item, UNET_STEP.RX_FREE);
+      return;
+    }
     const m = c.memory;
     const seg = ep.cfg.segPa;
     const head = m.readU32(seg + UNET_HDR.FREE_HEAD);
@@ -168,6 +259,7 @@ export class UnetReceiveEngine implements EventSink {
     const offset = m.readU32(slot + UNET_FREE.OFFSET);
     const len = m.readU32(slot + UNET_FREE.LEN);
     m.writeU32(seg + UNET_HDR.FREE_HEAD, (head + 1) >>> 0);
+    item.tookBuffer = true;
     const outside = offset < ep.queues.buffers || offset + len > ep.cfg.segLen;
     if (len < item.len || outside) {
       ep.stats.noBuffer++;
@@ -195,6 +287,13 @@ export class UnetReceiveEngine implements EventSink {
       this.end();
       return;
     }
+    if (!this.stillRouted(item)) {
+      if (!this.dropClosed(item, UNET_STEP.RX_DMA_DONE)) return;
+    } else if (item.status === UNET_STATUS.OK && (item.msg.unet.flags & UNET_FLAG.DIRECT) !== 0 && !this.inDirectArea(ep, item.offset, item.len)) {
+      // The owner closed or moved its area after the head was checked: the bytes land now, so the check is now.
+      this.refuseDirect(item, UNET_STEP.RX_DMA_DONE);
+      return;
+    }
     if (item.len > 0) c.memory.write(ep.cfg.segPa + item.offset, item.msg.payload.subarray(0, item.len));
     c.note(ep.id, UNET_STEP.RX_DMA_DONE, `${item.len} B -> +${item.offset}`, 0);
     c.engine.after(c.params.writebackPs, this, UNET_STEP.RX_WRITEBACK);
@@ -209,6 +308,7 @@ export class UnetReceiveEngine implements EventSink {
       this.end();
       return;
     }
+    if (item.status !== UNET_STATUS.CHANNEL_CLOSED && !this.stillRouted(item) && !this.dropClosed(item, UNET_STEP.RX_WRITEBACK)) return;
     const m = c.memory;
     const seg = ep.cfg.segPa;
     // The queue may have filled while the data moved (the owner does not consume): count, post nothing.

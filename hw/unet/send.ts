@@ -6,7 +6,10 @@
 // endpoint in turn, one descriptor at a time, with the kernels' control
 // messages ahead of endpoint work: an endpoint whose queue never empties
 // (another uid refilling it with one store) cannot hold back anyone else's
-// sends or the kernel's OPEN. Each endpoint's descriptors still leave in the
+// sends or the kernel's OPEN. The NIC's notices of refused direct deposits
+// are the refusing endpoint's work, served in its turns (at most one waiting
+// per channel): a peer that floods deposits an endpoint refuses gets that
+// endpoint one turn in the round, not a place ahead of every endpoint. Each endpoint's descriptors still leave in the
 // order they were queued, so the messages of a channel keep their order. Each step the trace names
 // is an event of its own (the DMA starts in a zero-delay event after the
 // fetch), so the monitor can stop at each.
@@ -28,9 +31,9 @@ const TX_REFUSED = 9;
 type TxWork =
   | { readonly kind: 'endpoint'; readonly ep: UnetEndpoint }
   | { readonly kind: 'control'; readonly dst: number; readonly bytes: Uint8Array }
-  | { readonly kind: 'notice'; readonly dst: number; readonly info: UnetWireInfo };
-/** The NIC's and the kernels' own messages: served before any endpoint's descriptor. */
-type ControlWork = Extract<TxWork, { kind: 'control' | 'notice' }>;
+  | { readonly kind: 'notice'; readonly ep: UnetEndpoint; readonly dst: number; readonly info: UnetWireInfo };
+/** The kernels' own messages: served before any endpoint's work. */
+type ControlWork = Extract<TxWork, { kind: 'control' }>;
 
 interface TxCurrent {
   readonly work: TxWork;
@@ -58,10 +61,23 @@ export class UnetSendEngine implements EventSink {
     this.kick();
   }
 
-  /** Queues the NIC's own zero-byte notice to `dst` (a refused direct deposit, on the channel's tag). */
-  sendNotice(dst: number, info: UnetWireInfo): void {
-    this.control.push({ kind: 'notice', dst, info });
+  /**
+   * Queues the NIC's zero-byte notice to `dst` (a direct deposit `ep` refused,
+   * on the channel's tag) as `ep`'s work. One already waiting for that channel
+   * stands for this one too (the refusal is counted at `ep`): a flood of
+   * refused deposits queues one notice per channel, not one per deposit.
+   */
+  sendNotice(dst: number, info: UnetWireInfo, ep: UnetEndpoint): void {
+    if (!ep.live || ep.notices.some((n) => n.dst === dst && n.info.tag === info.tag)) return;
+    ep.notices.push({ dst, info });
+    if (!this.busy(ep)) this.turns.push(ep);
     this.kick();
+  }
+
+  /** Whether `ep` is being served or waits for its turn. */
+  private busy(ep: UnetEndpoint): boolean {
+    const w = this.tx?.work;
+    return (w !== undefined && w.kind !== 'control' && w.ep === ep) || this.turns.includes(ep);
   }
 
   /** A host store reached memory: if it hit an endpoint's SEND_TAIL, the NIC has work. */
@@ -76,7 +92,8 @@ export class UnetSendEngine implements EventSink {
     if (this.tx !== null) return;
     const control = this.control.shift();
     const ep = control === undefined ? this.turns.shift() : undefined;
-    const work: TxWork | undefined = control ?? (ep === undefined ? undefined : { kind: 'endpoint', ep });
+    const notice = ep?.notices.shift();
+    const work: TxWork | undefined = control ?? (ep === undefined ? undefined : notice !== undefined ? { kind: 'notice', ep, ...notice } : { kind: 'endpoint', ep });
     if (work === undefined) return;
     this.tx = { work, chan: 0, len: 0, msg: null, refused: 0 };
     this.c.engine.after(this.c.params.descDmaPs, this, UNET_STEP.TX_FETCH);
@@ -104,7 +121,11 @@ export class UnetSendEngine implements EventSink {
       return;
     }
     if (work.kind === 'notice') {
-      c.note(UNET_KERNEL_TAG, UNET_STEP.TX_FETCH, `notice tag ${work.info.tag}: direct deposit at +${work.info.roffset} refused -> node ${work.dst}`, c.params.descDmaPs);
+      if (!work.ep.live) {
+        this.end();
+        return;
+      }
+      c.note(work.ep.id, UNET_STEP.TX_FETCH, `notice tag ${work.info.tag}: direct deposit at +${work.info.roffset} refused -> node ${work.dst}`, c.params.descDmaPs);
       cur.msg = this.message(work.dst, work.info, NO_BYTES);
       c.engine.after(0, this, UNET_STEP.TX_DMA);
       return;
@@ -157,11 +178,11 @@ export class UnetSendEngine implements EventSink {
     const cur = this.tx!;
     const msg = cur.msg!;
     cur.msg = null;
-    if (cur.work.kind === 'endpoint' && !cur.work.ep.live) {
+    if (cur.work.kind !== 'control' && !cur.work.ep.live) {
       this.end();
       return;
     }
-    this.inject(msg, cur.work.kind === 'endpoint' ? cur.work.ep.id : -1);
+    this.inject(msg, cur.work.kind !== 'control' ? cur.work.ep.id : -1);
   }
 
   private check(ep: UnetEndpoint, chan: number, flags: number, offset: number, len: number): number {
@@ -207,9 +228,13 @@ export class UnetSendEngine implements EventSink {
 
   private sent(): void {
     const cur = this.tx!;
-    if (cur.work.kind !== 'endpoint') {
-      if (cur.work.kind === 'control') this.c.stats.control++;
+    if (cur.work.kind === 'control') {
+      this.c.stats.control++;
       this.end();
+      return;
+    }
+    if (cur.work.kind === 'notice') {
+      this.next(cur.work.ep);
       return;
     }
     this.c.engine.after(this.c.params.writebackPs, this, UNET_STEP.TX_DONE);
@@ -241,7 +266,7 @@ export class UnetSendEngine implements EventSink {
 
   /** One descriptor done: an endpoint with more goes to the back of the turns, and the next work (control first) begins. */
   private next(ep: UnetEndpoint): void {
-    if (ep.live && this.pending(ep)) this.turns.push(ep);
+    if (ep.live && (ep.notices.length > 0 || this.pending(ep))) this.turns.push(ep);
     this.end();
   }
 
@@ -254,8 +279,7 @@ export class UnetSendEngine implements EventSink {
     const ep = this.c.endpoint(id);
     if (ep === undefined || !ep.live) return;
     this.c.note(ep.id, UNET_STEP.DOORBELL, `send tail ${this.c.memory.readU32(ep.cfg.segPa + UNET_HDR.SEND_TAIL)}`, this.c.params.doorbellPs);
-    const busy = (this.tx?.work.kind === 'endpoint' && this.tx.work.ep === ep) || this.turns.includes(ep);
-    if (!busy) this.turns.push(ep);
+    if (!this.busy(ep)) this.turns.push(ep);
     this.kick();
   }
 

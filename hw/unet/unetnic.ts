@@ -119,8 +119,8 @@ export class UnetNic implements UnetContext {
     this.send.sendControl(dst, bytes);
   }
 
-  notify(dst: number, info: UnetWireInfo): void {
-    this.send.sendNotice(dst, info);
+  notify(dst: number, info: UnetWireInfo, ep: UnetEndpoint): void {
+    this.send.sendNotice(dst, info, ep);
   }
 
   takeControl(): UnetControl[] {

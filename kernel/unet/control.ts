@@ -2,8 +2,12 @@
 // carried by the NIC on the kernels' own tag (0): OPEN offers the
 // requester's receive tag, ACCEPT answers with the peer's, REFUSE with an
 // errno; CLOSE tells the peer that a channel's end (its receive tag) is gone,
-// so the peer's NIC stops sending into it. Eleven little-endian u32 words;
-// anything else is ignored.
+// so the peer's NIC stops sending into it. Each names its sender's process
+// incarnation (a serial its kernel gives every process that makes an
+// endpoint, never reused on that node): pids are reused (every yod rank is
+// pid 100), incarnations are not, so a later process cannot pass for the one
+// that held a channel. Thirteen little-endian u32 words; anything else is
+// ignored.
 
 export const UNET_CTL = { OPEN: 1, ACCEPT: 2, REFUSE: 3, CLOSE: 4 } as const;
 
@@ -21,12 +25,16 @@ export interface UnetControlMsg {
   readonly dstPid: number;
   readonly dstEp: number;
   readonly dstChan: number;
+  /** The requester's (or CLOSE: the closer's) process incarnation on its node. */
+  readonly srcSerial: number;
+  /** ACCEPT: the accepting process's incarnation (0 in OPEN and CLOSE: not known or not needed). */
+  readonly dstSerial: number;
   /** OPEN: the requester's receive tag; ACCEPT: the peer's; CLOSE: the closer's (the tag the peer sends with). */
   readonly tag: number;
   readonly errno: number;
 }
 
-const FIELDS = ['type', 'req', 'srcPid', 'srcUid', 'srcEp', 'srcChan', 'dstPid', 'dstEp', 'dstChan', 'tag', 'errno'] as const;
+const FIELDS = ['type', 'req', 'srcPid', 'srcUid', 'srcEp', 'srcChan', 'dstPid', 'dstEp', 'dstChan', 'srcSerial', 'dstSerial', 'tag', 'errno'] as const;
 
 export function encodeControl(m: UnetControlMsg): Uint8Array {
   const b = new Uint8Array(FIELDS.length * 4);

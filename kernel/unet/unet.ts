@@ -46,6 +46,12 @@ interface Peer {
 
 interface KChannel {
   readonly peer: Peer;
+  /**
+   * The peer process's incarnation (its kernel's serial for it; 0 until its
+   * kernel has answered): the peer's pid may be reused by a later process
+   * (every yod rank is pid 100), its incarnation is not.
+   */
+  peerSerial: number;
   readonly rxTag: number;
   /** Set once the peer's tag is known. */
   txTag: number | null;
@@ -77,14 +83,29 @@ export interface KEndpoint {
 }
 
 const samePeer = (a: Peer, b: Peer) => a.nid === b.nid && a.pid === b.pid && a.ep === b.ep && a.chan === b.chan;
+/** Whether `serial` is the incarnation a channel's peer had (or the peer's is not known yet: an open of ours in flight). */
+const sameIncarnation = (c: KChannel, serial: number) => c.peerSerial === 0 || c.peerSerial === serial;
 
 export class UnetKernel {
   private readonly endpoints = new Map<number, KEndpoint>();
   private nextEp = 1;
   private nextTag = 1;
   private nextReq = 1;
+  /** Process incarnations on this node: given at a process's first endpoint, never reused (pids are). */
+  private readonly serials = new WeakMap<Process, number>();
+  private nextSerial = 1;
 
   constructor(private readonly k: Kernel) {}
+
+  /** The process's incarnation on this node (given at its first endpoint). */
+  private serialOf(p: Process): number {
+    let s = this.serials.get(p);
+    if (s === undefined) {
+      s = this.nextSerial++;
+      this.serials.set(p, s);
+    }
+    return s;
+  }
 
   private get nic() {
     return this.k.node.nic.unet;
@@ -143,6 +164,7 @@ export class UnetKernel {
     const held = [...this.endpoints.values()].filter((e) => e.owner.info.uid === p.info.uid).length;
     if (held >= UNET_ENDPOINTS_PER_UID) fail('EMFILE', `uid ${p.info.uid} holds ${held} endpoints on this node (the share of one user)`);
     const segPa = r.pa + (va - r.start);
+    this.serialOf(p);
     const id = this.nextEp++;
     const mine = this.endpointsOf(p);
     const handle = mine.length === 0 ? 1 : Math.max(...mine.map((e) => e.handle)) + 1;
@@ -211,25 +233,27 @@ export class UnetKernel {
       fail('EBUSY', `channel ${chan} is being opened`);
     }
     yield step('unet', 'open', this.v['kernel.syscallWorkCycles'], `endpoint ${ep.id} chan ${chan} -> node ${peer.nid} pid ${peer.pid} ep ${peer.ep} chan ${peer.chan}`);
-    const c: KChannel = { peer, rxTag: this.newTag(), txTag: null, waiter: null, req: this.nextReq++, ownerOpened: true };
+    const c: KChannel = { peer, peerSerial: 0, rxTag: this.newTag(), txTag: null, waiter: null, req: this.nextReq++, ownerOpened: true };
     if (samePeer(peer, { nid: this.k.nid, pid: ep.owner.pid, ep: ep.handle, chan })) {
       // A channel to itself (loopback): what it sends, it receives, on the one tag.
       c.txTag = c.rxTag;
+      c.peerSerial = this.serialOf(ep.owner);
       ep.channels.set(chan, c);
       this.program(ep, chan, c);
       return 0;
     }
     if (peer.nid === this.k.nid) {
-      const theirs = this.accept(ep.owner.info, { nid: this.k.nid, pid: ep.owner.pid, ep: ep.handle, chan }, peer, c.rxTag);
+      const theirs = this.accept(ep.owner.info, { nid: this.k.nid, pid: ep.owner.pid, ep: ep.handle, chan }, this.serialOf(ep.owner), peer, c.rxTag);
       if (typeof theirs === 'string') fail(theirs, 'peer refused');
-      c.txTag = theirs;
+      c.txTag = theirs.tag;
+      c.peerSerial = theirs.serial;
       ep.channels.set(chan, c);
       this.program(ep, chan, c);
       return 0;
     }
     ep.channels.set(chan, c);
     c.waiter = t;
-    this.nic.sendControl(peer.nid, encodeControl({ type: UNET_CTL.OPEN, req: c.req, srcPid: ep.owner.pid, srcUid: ep.owner.info.uid, srcEp: ep.handle, srcChan: chan, dstPid: peer.pid, dstEp: peer.ep, dstChan: peer.chan, tag: c.rxTag, errno: 0 }));
+    this.nic.sendControl(peer.nid, encodeControl({ type: UNET_CTL.OPEN, req: c.req, srcPid: ep.owner.pid, srcUid: ep.owner.info.uid, srcEp: ep.handle, srcChan: chan, dstPid: peer.pid, dstEp: peer.ep, dstChan: peer.chan, srcSerial: this.serialOf(ep.owner), dstSerial: 0, tag: c.rxTag, errno: 0 }));
     yield step('unet', 'open-wait', this.v['kernel.syscallWorkCycles'], `OPEN sent to node ${peer.nid}`);
     const r = (yield* block()) as number;
     c.waiter = null;
@@ -242,28 +266,34 @@ export class UnetKernel {
 
   /**
    * The peer end of an open, on the peer's node: checks the process, owner
-   * and user, then opens (or re-tags) its channel. Returns our receive tag or an errno name.
+   * and user, then opens (or re-tags) its channel. Returns our receive tag and
+   * our process's incarnation, or an errno name. Only the very process that
+   * held the other end (its incarnation, not merely its pid) re-tags it.
    */
-  private accept(requester: { readonly uid: number }, from: Peer, to: Peer, theirTag: number): number | 'ECONNREFUSED' | 'EBUSY' | 'EINVAL' {
+  private accept(requester: { readonly uid: number }, from: Peer, fromSerial: number, to: Peer, theirTag: number): { readonly tag: number; readonly serial: number } | 'ECONNREFUSED' | 'EBUSY' | 'EINVAL' {
     const p = this.k.processes.get(to.pid);
     // Another user's process gets the answer of no process at all: unet_open is no oracle of who runs where.
     if (p === undefined || !p.alive || p.info.uid !== requester.uid) return 'ECONNREFUSED';
     const ep = this.byHandle(p, to.ep);
     if (ep === undefined) return 'ECONNREFUSED';
     if (!(to.chan >= 0 && to.chan < UNET_LIMITS.MAX_CHANNELS)) return 'EINVAL';
+    const serial = this.serialOf(p);
     const c = ep.channels.get(to.chan);
     if (c !== undefined) {
-      if (!samePeer(c.peer, from)) return 'EBUSY';
-      // Opened from both ends at once, or reopened after a close: our tag stays, theirs is new.
+      // Another peer, or a later process on the same node with the same pid (a new job's rank where an exited one
+      // was): not the end this channel was opened to, which stays closed until our own process reopens it.
+      if (!samePeer(c.peer, from) || !sameIncarnation(c, fromSerial)) return 'EBUSY';
+      // Opened from both ends at once, or reopened after a close by the same process: our tag stays, theirs is new.
       c.txTag = theirTag;
+      c.peerSerial = fromSerial;
       c.peerGone = false;
       this.program(ep, to.chan, c);
-      return c.rxTag;
+      return { tag: c.rxTag, serial };
     }
-    const n: KChannel = { peer: from, rxTag: this.newTag(), txTag: theirTag, waiter: null, req: 0, ownerOpened: false };
+    const n: KChannel = { peer: from, peerSerial: fromSerial, rxTag: this.newTag(), txTag: theirTag, waiter: null, req: 0, ownerOpened: false };
     ep.channels.set(to.chan, n);
     this.program(ep, to.chan, n);
-    return n.rxTag;
+    return { tag: n.rxTag, serial };
   }
 
   *close(ep: KEndpoint, chan: number): KPath<number> {
@@ -284,11 +314,12 @@ export class UnetKernel {
     // An open still unanswered (no peer tag yet) may have been accepted already: the CLOSE, which follows the OPEN
     // on the same path, closes that end too, so the peer's sends come back BAD_CHANNEL instead of vanishing.
     if (c.txTag === null && c.peer.nid === this.k.nid) return;
+    const serial = this.serialOf(ep.owner);
     if (c.peer.nid === this.k.nid) {
-      this.peerClosed(from, c.peer, c.rxTag);
+      this.peerClosed(from, serial, c.peer, c.rxTag);
       return;
     }
-    this.nic.sendControl(c.peer.nid, encodeControl({ type: UNET_CTL.CLOSE, req: 0, srcPid: from.pid, srcUid: ep.owner.info.uid, srcEp: from.ep, srcChan: chan, dstPid: c.peer.pid, dstEp: c.peer.ep, dstChan: c.peer.chan, tag: c.rxTag, errno: 0 }));
+    this.nic.sendControl(c.peer.nid, encodeControl({ type: UNET_CTL.CLOSE, req: 0, srcPid: from.pid, srcUid: ep.owner.info.uid, srcEp: from.ep, srcChan: chan, dstPid: c.peer.pid, dstEp: c.peer.ep, dstChan: c.peer.chan, srcSerial: serial, dstSerial: 0, tag: c.rxTag, errno: 0 }));
   }
 
   /**
@@ -297,11 +328,11 @@ export class UnetKernel {
    * to a new incarnation: then the tag differs). Returns the thread that was
    * waiting in unet_open on it, if one was.
    */
-  private peerClosed(from: Peer, to: Peer, tag: number): Thread | null {
+  private peerClosed(from: Peer, fromSerial: number, to: Peer, tag: number): Thread | null {
     const p = this.k.processes.get(to.pid);
     const ep = p === undefined ? undefined : this.byHandle(p, to.ep);
     const c = ep?.channels.get(to.chan);
-    if (ep === undefined || c === undefined || !samePeer(c.peer, from) || c.txTag !== tag) return null;
+    if (ep === undefined || c === undefined || !samePeer(c.peer, from) || !sameIncarnation(c, fromSerial) || c.txTag !== tag) return null;
     this.nic.clearChannel(ep.id, to.chan);
     if (c.waiter !== null) {
       // Our open of it was in flight: it fails, and the channel is free again.
@@ -365,32 +396,33 @@ export class UnetKernel {
     }
     if (raw.undeliverable) {
       // Our own message came back: the open fails.
-      if (m.type === UNET_CTL.OPEN) yield* this.answer(m.srcPid, m.srcEp, m.srcChan, m.req, -ERRNO.EHOSTUNREACH, 0, cpu);
+      if (m.type === UNET_CTL.OPEN) yield* this.answer(m.srcPid, m.srcEp, m.srcChan, m.req, -ERRNO.EHOSTUNREACH, 0, 0, cpu);
       return;
     }
     yield step('unet', 'control', this.v['kernel.syscallWorkCycles'], `${UNET_CTL_NAMES[m.type]} from node ${raw.src}`);
     if (m.type === UNET_CTL.CLOSE) {
-      const waiter = this.peerClosed({ nid: raw.src, pid: m.srcPid, ep: m.srcEp, chan: m.srcChan }, { nid: this.k.nid, pid: m.dstPid, ep: m.dstEp, chan: m.dstChan }, m.tag);
+      const waiter = this.peerClosed({ nid: raw.src, pid: m.srcPid, ep: m.srcEp, chan: m.srcChan }, m.srcSerial, { nid: this.k.nid, pid: m.dstPid, ep: m.dstEp, chan: m.dstChan }, m.tag);
       if (waiter !== null) yield* this.k.wake(waiter, -ERRNO.ECONNREFUSED, cpu);
       return;
     }
     if (m.type === UNET_CTL.OPEN) {
-      const r = this.accept({ uid: m.srcUid }, { nid: raw.src, pid: m.srcPid, ep: m.srcEp, chan: m.srcChan }, { nid: this.k.nid, pid: m.dstPid, ep: m.dstEp, chan: m.dstChan }, m.tag);
-      const reply: UnetControlMsg = typeof r === 'number' ? { ...m, type: UNET_CTL.ACCEPT, tag: r, errno: 0 } : { ...m, type: UNET_CTL.REFUSE, tag: 0, errno: ERRNO[r] };
+      const r = this.accept({ uid: m.srcUid }, { nid: raw.src, pid: m.srcPid, ep: m.srcEp, chan: m.srcChan }, m.srcSerial, { nid: this.k.nid, pid: m.dstPid, ep: m.dstEp, chan: m.dstChan }, m.tag);
+      const reply: UnetControlMsg = typeof r === 'object' ? { ...m, type: UNET_CTL.ACCEPT, tag: r.tag, dstSerial: r.serial, errno: 0 } : { ...m, type: UNET_CTL.REFUSE, tag: 0, errno: ERRNO[r] };
       this.nic.sendControl(raw.src, encodeControl(reply));
       return;
     }
-    yield* this.answer(m.srcPid, m.srcEp, m.srcChan, m.req, m.type === UNET_CTL.ACCEPT ? 0 : -m.errno, m.tag, cpu);
+    yield* this.answer(m.srcPid, m.srcEp, m.srcChan, m.req, m.type === UNET_CTL.ACCEPT ? 0 : -m.errno, m.tag, m.dstSerial, cpu);
   }
 
   /** The answer to one of our opens: program the channel and wake the opener. */
-  private *answer(pid: number, handle: number, chan: number, req: number, result: number, tag: number, cpu: Cpu): KPath {
+  private *answer(pid: number, handle: number, chan: number, req: number, result: number, tag: number, serial: number, cpu: Cpu): KPath {
     const p = this.k.processes.get(pid);
     const ep = p === undefined ? undefined : this.byHandle(p, handle);
     const c = ep?.channels.get(chan);
     if (ep === undefined || c === undefined || c.req !== req) return;
     if (result === 0) {
       c.txTag = tag;
+      c.peerSerial = serial;
       this.program(ep, chan, c);
     } else if (c.txTag === null) ep.channels.delete(chan);
     if (c.waiter !== null) yield* this.k.wake(c.waiter, result, cpu);

@@ -9,7 +9,7 @@ import { UNET_ENDPOINTS_PER_UID } from '../../kernel/unet/unet.ts';
 import { ERRNO } from '../../userland/lib/abi.gen.ts';
 import type { U } from '../../userland/lib/ops.ts';
 import type { Env } from '../../userland/lib/runtime.ts';
-import { UNET_STATUS, type UnetEndpoint, unetCreate, unetDestroy, unetFlush, unetOpen, unetPoll, unetRelease, unetSend, unetSendStatus } from '../../userland/lib/unet.ts';
+import { UNET_STATUS, type UnetEndpoint, unetClose, unetCreate, unetDestroy, unetFlush, unetOpen, unetPoll, unetRelease, unetSend, unetSendStatus } from '../../userland/lib/unet.ts';
 import { machine, spawn, waitFor } from '../security/attack.ts';
 import { runMain } from '../kernel/helpers.ts';
 
@@ -122,6 +122,35 @@ describe('a channel whose peer endpoint went away', () => {
     expect(s.statuses).toEqual([UNET_STATUS.BAD_CHANNEL, UNET_STATUS.OK]);
     expect(s.openRc).toBe(0);
     expect(s.got).toEqual([2]);
+  });
+
+  it('lets the very process that closed its end open it again, and the survivor hears it on the same channel', () => {
+    const s = { closed: false, openRc: -1, got: [] as number[] };
+    const { job } = runMain(
+      function* (env) {
+        const rank = yield* env.sys.getrank();
+        const map = yield* env.sys.jobMap();
+        const peer = { ...map[1 - rank], ep: 1, chan: 0 };
+        const ep = yield* unetCreate(env, {});
+        yield* unetOpen(env, ep, 0, peer);
+        if (rank === 1) {
+          yield* unetClose(env, ep, 0);
+          yield* env.sys.nanosleep(50_000); // the CLOSE has reached rank 0: its end is closed
+          s.closed = true;
+          s.openRc = yield* errnoOf(() => unetOpen(env, ep, 0, peer)); // same process: its incarnation re-binds the end
+          yield* env.mem.store(ep.va + ep.queues.buffers, new Uint8Array([7]));
+          yield* unetSend(env, ep, 0, ep.queues.buffers, 1);
+          yield* unetFlush(env, ep);
+          return;
+        }
+        yield* waitFor(env, () => s.closed, 1000);
+        s.got = yield* collect(env, ep, 200);
+      },
+      { ranks: 2 },
+    );
+    expect(job.ranks.map((r) => r.process!.exitStatus)).toEqual([0, 0]);
+    expect(s.openRc).toBe(0);
+    expect(s.got).toEqual([7]);
   });
 
   it('never delivers to another user who takes the node after the peer exits, and refuses that user as a peer', () => {

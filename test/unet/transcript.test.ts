@@ -27,3 +27,20 @@ describe.each(['docs/KERNEL-BYPASS.md', 'docs/ACTIVE-MESSAGES.md'])('the monitor
     }
   });
 });
+
+describe('the prose under the transcript of docs/KERNEL-BYPASS.md', () => {
+  it('gives the first step\'s times as the transcript shows them', () => {
+    const doc = readFileSync('docs/KERNEL-BYPASS.md', 'utf8');
+    const block = transcripts(doc)[0];
+    // The first stop, and the record under it: when the step ended and when it began.
+    const stop = /stopped: breakpoint \d+ at ([\d.]+) us/.exec(block);
+    const record = /^\s+([\d.]+) us  node \d+ core \d+  unet-nic\/(\S+)/m.exec(block);
+    const prose = /the (\S+) took (\d+) ns, from\s+([\d.]+) to\s+([\d.]+) us/.exec(doc);
+    expect(stop).not.toBeNull();
+    expect(record).not.toBeNull();
+    expect(prose).not.toBeNull();
+    expect(record![2]).toContain(prose![1]);
+    expect([prose![3], prose![4]]).toEqual([record![1], stop![1]]);
+    expect(Number(prose![2])).toBe(Math.round((Number(stop![1]) - Number(record![1])) * 1000));
+  });
+});

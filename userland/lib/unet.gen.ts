@@ -44,6 +44,7 @@ export const UNET_STATUS = {
   NO_BUFFER: 5,
   BAD_FLAGS: 6,
   DIRECT_REFUSED: 7,
+  CHANNEL_CLOSED: 8,
 } as const;
 
 export const UNET_LIMITS = {
@@ -51,6 +52,7 @@ export const UNET_LIMITS = {
   MAX_ENTRIES: 1024,
   MAX_CHANNELS: 256,
   MAX_ENDPOINTS: 64,
+  RX_BACKLOG: 32,
   NO_OFFSET: 4294967295,
 } as const;
 

@@ -31,8 +31,8 @@
 // DIRECT_REFUSED descriptor naming roffset.
 //
 // Status: a refused send descriptor gets a UNET_STATUS code (unetSendStatus);
-// a received message whose data was dropped arrives with status NO_BUFFER
-// or BAD_BUFFER and len 0; messages dropped with the receive queue full are
+// a received message whose data was dropped arrives with status NO_BUFFER,
+// BAD_BUFFER or CHANNEL_CLOSED and len 0; messages dropped with the receive queue full are
 // counted in the segment's DROPS word (unetDrops).
 
 import { ERRNO, SYS } from './abi.gen.ts';
@@ -147,7 +147,8 @@ export function unetAlloc(ep: UnetEndpoint, n: number): number {
  * Declares [offset, offset+len) of the segment the direct-access area: the NIC
  * lets peers' direct deposits land there and nowhere else (one outside is
  * dropped and its sender gets a DIRECT_REFUSED receive descriptor). Moving or
- * closing it (len 0) takes effect for deposits that arrive after the store.
+ * closing it (len 0) takes effect for every deposit not yet written at the
+ * store: the NIC checks the area again when a deposit's bytes land.
  * Keep the library's receive buffers out of it: what lands there is the
  * peers' to overwrite until the application has read it.
  */
@@ -164,12 +165,13 @@ export function* unetDirectArea(env: Env, ep: UnetEndpoint, offset: number, len:
  * Opens channel `chan` to a peer's channel; both ends may call it (the second
  * finds it open). A peer whose endpoint does not exist yet refuses
  * (ECONNREFUSED): the open is tried again until `waitNs` of simulated time
- * have passed since the first refusal (default 4 ms), first 20 us apart, the pause doubling up to
+ * have passed since the first refusal (default 4 ms), or until the clock
+ * reads `untilNs` if that is given, first 20 us apart, the pause doubling up to
  * 1.28 ms or an eighth of the time waited so far, whichever is longer: a late
  * peer is joined at most an eighth late, and a wait of seconds is a few dozen
  * tries, not millions of events.
  */
-export function* unetOpen(env: Env, ep: UnetEndpoint, chan: number, peer: UnetPeer, opts: { readonly waitNs?: number } = {}): U {
+export function* unetOpen(env: Env, ep: UnetEndpoint, chan: number, peer: UnetPeer, opts: { readonly waitNs?: number; readonly untilNs?: number } = {}): U {
   const waitNs = opts.waitNs ?? 4_000_000;
   // The clock is read only once refused: an open that succeeds at once costs no more than the syscall.
   let begin: number | null = null;
@@ -178,7 +180,7 @@ export function* unetOpen(env: Env, ep: UnetEndpoint, chan: number, peer: UnetPe
     if (r === 0) return;
     const now = yield* env.sys.clockNs();
     begin ??= now;
-    const left = begin + waitNs - now;
+    const left = (opts.untilNs ?? begin + waitNs) - now;
     if (r !== -ERRNO.ECONNREFUSED || left <= 0) throw new UnetError(-r, 'unet_open');
     yield* env.sys.nanosleep(Math.min(pause, left));
     pause = Math.min(2 * pause, Math.max(1_280_000, Math.floor((now - begin) / 8)));

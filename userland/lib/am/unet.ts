@@ -14,10 +14,16 @@ import { UNET_HDR } from '../unet.gen.ts';
 import { AmError } from './am.ts';
 import type { AmGone, AmIncoming, AmTransport } from './transport.ts';
 import { AM_HEADER_BYTES } from './wire.ts';
-import { CONTROL_GIVE_UP_NS } from '../ptlapp.ts';
 
-/** How long set-up waits for another rank: as long as AM over Portals' set-up barrier. */
-const SETUP_WAIT_NS = CONTROL_GIVE_UP_NS;
+/**
+ * How long set-up (every open and the barrier, together) waits for the other
+ * ranks: 5 s of simulated time, half `margay run`'s default time limit (10 s),
+ * so that under the defaults a rank that never comes, or exits during set-up,
+ * is named in an AmError instead of the run ending INCOMPLETE at the limit.
+ * A late rank is milliseconds late (a job's load), not seconds.
+ */
+export const AM_UNET_SETUP_WAIT_NS = 5e9;
+const SETUP_WAIT_NS = AM_UNET_SETUP_WAIT_NS;
 /** How long the set-up barrier polls without sleeping before it backs off. */
 const BARRIER_SPIN_NS = 100_000;
 
@@ -39,9 +45,11 @@ export function* amOverUnet(env: Env, opts: AmUnetOptions = {}): U<AmTransport> 
   const map = yield* env.sys.jobMap();
   // SPMD: every rank's endpoint has the same handle, and channel r leads to rank r.
   const foreignBefore = new Map<number, number>();
-  for (let r = 0; r < size; r++) if (r !== rank) yield* openToRank(env, ep, rank, r, { nid: map[r].nid, pid: map[r].pid, ep: ep.id, chan: rank }, foreignBefore);
+  // One deadline for the whole set-up, so the opens and the barrier together wait no longer than SETUP_WAIT_NS.
+  const deadline = (yield* env.sys.clockNs()) + SETUP_WAIT_NS;
+  for (let r = 0; r < size; r++) if (r !== rank) yield* openToRank(env, ep, rank, r, { nid: map[r].nid, pid: map[r].pid, ep: ep.id, chan: rank }, foreignBefore, deadline);
   const t = new UnetTransport(env, ep, rank, size, bufBytes, foreignBefore);
-  yield* t.setupBarrier();
+  yield* t.setupBarrier(deadline);
   return t;
 }
 
@@ -55,11 +63,11 @@ export function* amOverUnet(env: Env, opts: AmUnetOptions = {}): U<AmTransport> 
  * is ours: `foreignBefore` keeps, per channel, the receive-queue position
  * from which on channel r is rank r's.
  */
-function* openToRank(env: Env, ep: UnetEndpoint, rank: number, r: number, peer: UnetPeer, foreignBefore: Map<number, number>): U {
+function* openToRank(env: Env, ep: UnetEndpoint, rank: number, r: number, peer: UnetPeer, foreignBefore: Map<number, number>, deadline: number): U {
   for (let tries = 0; ; tries++) {
     try {
-      // A rank that reaches its set-up late is waited for as long as AM over Portals waits for it.
-      yield* unetOpen(env, ep, r, peer, { waitNs: SETUP_WAIT_NS });
+      // A rank that reaches its set-up late is waited for, up to the set-up's deadline.
+      yield* unetOpen(env, ep, r, peer, { untilNs: deadline });
       return;
     } catch (e) {
       if (e instanceof UnetError && e.errno === ERRNO.ECONNREFUSED) throw new AmError(`rank ${rank}: rank ${r} did not open its end of AM over U-Net in ${SETUP_WAIT_NS / 1e6} ms of simulated time (it never came, or has exited)`);
@@ -117,7 +125,7 @@ class UnetTransport implements AmTransport {
    * message a round however many ranks there are. An Active Message from a
    * rank already past the barrier is kept for the first polls.
    */
-  *setupBarrier(): U {
+  *setupBarrier(deadline: number): U {
     const { env, ep, rank, size } = this;
     const heard = new Set<number>();
     for (let k = 0, dist = 1; dist < size; k++, dist *= 2) {
@@ -130,9 +138,9 @@ class UnetTransport implements AmTransport {
           // Spin a while (the usual case: the others are a few us behind), then sleep ever longer up to the deadline.
           const waited = (yield* env.sys.clockNs()) - begin;
           if (waited < BARRIER_SPIN_NS) yield* env.compute(200);
-          else if (waited >= SETUP_WAIT_NS) throw new AmError(`rank ${rank}: rank ${(rank - dist + size) % size} did not reach the end of AM over U-Net set-up in ${SETUP_WAIT_NS / 1e6} ms of simulated time`);
+          else if (begin + waited >= deadline) throw new AmError(`rank ${rank}: rank ${(rank - dist + size) % size} did not reach the end of AM over U-Net set-up in ${SETUP_WAIT_NS / 1e6} ms of simulated time`);
           else {
-            yield* env.sys.nanosleep(pause);
+            yield* env.sys.nanosleep(Math.min(pause, deadline - begin - waited));
             pause = Math.min(2 * pause, Math.max(BARRIER_SPIN_NS, Math.floor(waited / 8)));
           }
           continue;
