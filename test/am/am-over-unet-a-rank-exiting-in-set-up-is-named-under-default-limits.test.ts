@@ -11,10 +11,11 @@ import { describe, expect, it } from 'vitest';
 const BIN = resolve('bin/margay.js');
 
 // The reviewer's program: rank 1 makes its endpoint (so rank 0's opens may be accepted) and exits at once.
+// It returns 0: a nonzero status would have yod end the job (--on-failure end) before the set-up's deadline.
 const EXIT_SETUP = `import { type Env, amOverUnet, amStart, program, unetCreate } from 'margay/userland';
 export default program('exit_setup', function* main(env: Env) {
   const rank = yield* env.sys.getrank();
-  if (rank === 1) { yield* unetCreate(env, { entries: 64, bufBytes: 4160 }); return 7; }
+  if (rank === 1) { yield* unetCreate(env, { entries: 64, bufBytes: 4160 }); return 0; }
   const t = yield* amOverUnet(env);
   yield* amStart(env, t, [function* h() {}]);
   yield* env.sys.print('set-up finished\\n');

@@ -90,8 +90,13 @@ export class PeerEnded extends Error {
 
 /** How long one control put waits for its acknowledgment before it is sent again. */
 export const CONTROL_ACK_WAIT_MS = 50;
-/** Simulated time after which a rank stops knocking on a peer that never answers (the default time limit). */
-export const CONTROL_GIVE_UP_NS = 10e9;
+/**
+ * Simulated time after which a rank stops waiting for a peer that never
+ * answers: half `margay run`'s default time limit (10 s), so that a rank that
+ * returned early or never came is named in an error before the run's own
+ * limit stops it with no reason (AM over U-Net's set-up waits as long).
+ */
+export const CONTROL_GIVE_UP_NS = 5e9;
 
 /** The name of an ni_fail_type, for messages. */
 function failName(f: number): string {
