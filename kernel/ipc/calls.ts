@@ -5,6 +5,7 @@
 // since, is -EBADF; a right of the wrong kind is -EPERM.
 
 import { ERRNO, fail } from '../errno.ts';
+import { hold, release } from '../holds.ts';
 import type { Kernel } from '../kernel.ts';
 import { type KPath, block, step } from '../step.ts';
 import { type SyscallCtx, argInt, argPtr, argSize } from '../syscalls/context.ts';
@@ -172,7 +173,9 @@ export function* sys_ipc_receive(c: SyscallCtx): KPath<number> {
   const buf = argPtr(c, 1);
   const max = argSize(c, 2);
   if (max < RECEIVE_HEADER_WORDS) fail('EINVAL', `a buffer of ${max} words cannot hold the ${RECEIVE_HEADER_WORDS} header words`);
-  let m = c.k.ports.take(port);
+  // From here the thread holds the message (ports.take, or handed to it while it waited): if the process
+  // dies while the buffer check below pages in, the message goes back to the port (kernel/holds.ts).
+  let m = c.k.ports.take(port, c.t);
   if (m === null) {
     port.waiters.push(c.t);
     const v = yield* block();
@@ -184,6 +187,7 @@ export function* sys_ipc_receive(c: SyscallCtx): KPath<number> {
   try {
     yield* checkUser(c.k, c.cpu, c.p, buf, 8 * (RECEIVE_HEADER_WORDS + n), true);
   } catch (e) {
+    c.k.ports.received(c.t, m);
     yield* c.k.ports.putBack(port, m, c.cpu);
     throw e;
   }
@@ -194,11 +198,14 @@ export function* sys_ipc_receive(c: SyscallCtx): KPath<number> {
   const table = c.k.ports.table(c.p);
   const needed = (m.carried === null ? 0 : 1) + (m.reply === null ? 0 : 1);
   if (table.room < needed) {
+    c.k.ports.received(c.t, m);
     yield* c.k.ports.putBack(port, m, c.cpu);
     fail('ENOSPC', `the message carries ${needed} right(s) and the task's right table is full: it stays queued`);
   }
   const carriedName = m.carried === null ? NO_NAME : table.insert({ kind: 'send', port: m.carried.port, nms: m.carried.nms })!;
   const replyName = m.reply === null ? NO_NAME : table.insert({ kind: 'send-once', port: m.reply, nms: false })!;
+  // Its rights are the task's now: a death from here gives them up as any right in the table.
+  c.k.ports.received(c.t, m);
   yield* copyout(c.k, c.cpu, c.p, buf, i64bytes(PORT_MSG_KIND[m.kind], carriedName, replyName, ...m.words.slice(0, n)));
   return n;
 }
@@ -228,11 +235,19 @@ export function* sys_ipc_rpc(c: SyscallCtx): KPath<number> {
           yield step('ipc', 'undeliverable', 0, `RPC to port ${r.port}: ${why}`);
           yield* k.wake(t, -ERRNO.EHOSTUNREACH, cpu);
         });
+  // A caller killed while it waits never returns from block(): its death stops the watch (kernel/holds.ts).
+  const watch = { unwatch };
+  if (unwatch !== null) hold(t, watch, function* () {
+    unwatch();
+  });
   const v = yield* block();
+  release(t, watch);
   unwatch?.();
   c.k.ports.ports.delete(replyPort.id);
   if (typeof v === 'number') return v;
   const m = v as PortMsg;
+  // The answer is the caller's now (the port hands it over held, as to any receiver).
+  c.k.ports.received(t, m);
   // The answer spent the send-once right: nothing can reach this id any more.
   c.k.ports.recycle(replyPort);
   if (m.kind === 'port-dead') return -ERRNO.ECONNREFUSED;

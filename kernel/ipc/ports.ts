@@ -15,6 +15,7 @@
 
 import type { Cpu } from '../cpu.ts';
 import { ERRNO } from '../errno.ts';
+import { hold, release } from '../holds.ts';
 import type { Kernel } from '../kernel.ts';
 import type { Process, Thread } from '../process.ts';
 import { type KPath, step } from '../step.ts';
@@ -290,10 +291,15 @@ export class PortSpace {
     yield step('ipc', 'port-dead', this.cost('right'), `port ${id}`);
   }
 
-  /** A message that will never be received: its rights go, and an RPC waiting on its reply port hears the port died. */
-  private *discard(m: PortMsg, cpu: Cpu): KPath {
+  /**
+   * A message that will never be received: its rights go, and an RPC waiting
+   * on its reply port hears the port died. `counted`: its carried right was
+   * counted in on this node (it was queued or backlogged on a live port), so
+   * it is counted out; a message that never reached a live port was not.
+   */
+  private *discard(m: PortMsg, cpu: Cpu, counted = true): KPath {
     this.stats.dropped++;
-    if (m.carried !== null) yield* this.lost(m.carried, cpu);
+    if (m.carried !== null && counted) yield* this.lost(m.carried, cpu);
     if (m.reply !== null) yield* this.send(m.reply, { kind: 'port-dead', words: [], carried: null, reply: null }, cpu);
   }
 
@@ -356,7 +362,8 @@ export class PortSpace {
     const port = this.ports.get(m.id);
     if (port === undefined) {
       yield step('ipc', 'drop', 0, `${m.msg.kind} for port ${m.id}, which is not here (dead or never made)`);
-      yield* this.discard(m.msg, cpu);
+      // Its carried right was never counted in on this node (gained runs only for a live port): not counted out either.
+      yield* this.discard(m.msg, cpu, false);
       if (held !== null) yield* held();
       return;
     }
@@ -396,9 +403,8 @@ export class PortSpace {
     let t = port.waiters.shift();
     while (t !== undefined && t.state === 'dead') t = port.waiters.shift();
     if (t !== undefined) {
-      this.stats.delivered++;
       yield step('ipc', 'port-deliver', 0, `${m.kind} on port ${port.id} to tid ${t.tid}`);
-      yield* this.k.wake(t, m, cpu);
+      yield* this.handTo(t, port, m, cpu);
       return;
     }
     if (port.queue.length >= QUEUE_LIMIT) {
@@ -415,18 +421,35 @@ export class PortSpace {
     if (!this.ports.has(port.id)) return yield* this.discard(m, cpu);
     let t = port.waiters.shift();
     while (t !== undefined && t.state === 'dead') t = port.waiters.shift();
-    if (t !== undefined) {
-      this.stats.delivered++;
-      return yield* this.k.wake(t, m, cpu);
-    }
+    if (t !== undefined) return yield* this.handTo(t, port, m, cpu);
     port.queue.unshift(m);
   }
 
-  /** Takes the next message of a port, or null (the caller then waits in port.waiters). */
-  take(port: Port): PortMsg | null {
+  /**
+   * Hands `m` to a thread waiting in receive. Until its path has put the
+   * message's rights in its table (received), the thread holds the message:
+   * if it dies first (killed while it waits to run, or while its buffer
+   * pages in), the message goes back to the port (holds.ts), so its reply
+   * right still ends in a port-dead and its carried right is counted out.
+   */
+  private *handTo(t: Thread, port: Port, m: PortMsg, cpu: Cpu): KPath {
+    this.stats.delivered++;
+    hold(t, m, (c) => this.putBack(port, m, c));
+    yield* this.k.wake(t, m, cpu);
+  }
+
+  /** Takes the next message of a port for thread `t`, or null (the caller then waits in port.waiters); `t` holds it until received. */
+  take(port: Port, t: Thread): PortMsg | null {
     const m = port.queue.shift() ?? null;
-    if (m !== null) this.stats.delivered++;
+    if (m === null) return null;
+    this.stats.delivered++;
+    hold(t, m, (c) => this.putBack(port, m, c));
     return m;
+  }
+
+  /** Thread `t` is done with a message it took: its rights are in its table, or it gave it back (putBack). */
+  received(t: Thread, m: PortMsg): void {
+    release(t, m);
   }
 
   // ---- the name server ---------------------------------------------------------------
