@@ -335,7 +335,7 @@ export class PortSpace {
     const unreachable = function* (reason: string, c: Cpu): KPath {
       // The home is unreachable: the message is lost, and an RPC waiting for its answer hears so.
       yield step('ipc', 'undeliverable', 0, `to port ${id}: ${reason}`);
-      if (m.reply !== null) yield* self.send(m.reply, { kind: 'port-dead', words: [], carried: null, reply: null }, c);
+      if (m.reply !== null) yield* self.requestUnreachable(m.reply, c);
     };
     const carried = m.carried;
     if (carried === null || !carried.nms) {
@@ -349,6 +349,20 @@ export class PortSpace {
       if (!r.ok) yield* unreachable(r.reason, c);
       yield* self.lost(carried, c);
     });
+  }
+
+  /**
+   * An RPC's request could not reach its port's node (the transport says the
+   * node is down or unreachable): the caller waiting on reply port `id` gets
+   * -EHOSTUNREACH, as when the node dies after taking the request, not the
+   * port-dead (-ECONNREFUSED) that says the port itself is gone.
+   */
+  private *requestUnreachable(id: number, cpu: Cpu): KPath {
+    const port = this.ports.get(id);
+    // The caller is gone (its reply port with it): nothing waits for the answer.
+    if (port === undefined || !port.isReply) return;
+    this.ports.delete(id);
+    for (const t of port.waiters.splice(0)) yield* this.k.wake(t, -ERRNO.EHOSTUNREACH, cpu);
   }
 
   /** A message for a port homed here arrived (from this node or another); `held` answers a sender that waits until the message is queued. */
