@@ -6,6 +6,7 @@
 
 import { ERRNO, fail } from '../errno.ts';
 import { hold, release } from '../holds.ts';
+import type { Cpu } from '../cpu.ts';
 import type { Kernel } from '../kernel.ts';
 import { type KPath, block, step } from '../step.ts';
 import { type SyscallCtx, argInt, argPtr, argSize } from '../syscalls/context.ts';
@@ -155,8 +156,38 @@ export function* sys_ipc_send(c: SyscallCtx): KPath<number> {
   const r = sendable(c, argInt(c, 0), false);
   const ws = yield* words(c, argPtr(c, 1), argSize(c, 2));
   const carried = carry(c, argInt(c, 3));
-  yield* c.k.ports.send(r.port, { kind: 'message', words: ws, carried, reply: null }, c.cpu);
-  return 0;
+  // The send returns the port's verdict: 0 queued, -EAGAIN full (admission.ts), -ECONNREFUSED dead, -EHOSTUNREACH.
+  const k = c.k;
+  const t = c.t;
+  const box: { v: number | null } = { v: null };
+  const ticket = { id: -1 };
+  const answered = function* (v: number, cpu: Cpu): KPath {
+    if (box.v !== null) return;
+    box.v = v;
+    yield* k.wake(t, null, cpu);
+  };
+  yield* k.ports.sendChecked(r.port, { kind: 'message', words: ws, carried, reply: null, sender: c.p.pid }, c.cpu, answered, ticket);
+  if (box.v === null) {
+    // A port on another node answers over the transport; a node that dies or hangs meanwhile is found by probes, as for an RPC.
+    // (A port here waits only for an NMS registration with another node, which the transport answers or fails.)
+    const home = homeOf(r.port);
+    const unwatch =
+      home === k.nid
+        ? () => {}
+        : k.ports.watchServer(home, function* (why, cpu) {
+            yield step('ipc', 'undeliverable', 0, `send to port ${r.port}: ${why}`);
+            yield* k.ipc.forget(ticket.id, cpu);
+            yield* answered(-ERRNO.EHOSTUNREACH, cpu);
+          });
+    const watch = { unwatch };
+    hold(t, watch, function* () {
+      unwatch();
+    });
+    while (box.v === null) yield* block();
+    release(t, watch);
+    unwatch();
+  }
+  return box.v;
 }
 
 export function* sys_ipc_reply(c: SyscallCtx): KPath<number> {
@@ -218,7 +249,7 @@ export function* sys_ipc_rpc(c: SyscallCtx): KPath<number> {
   const replyPort = c.k.ports.allocate(c.p, false, true);
   if (replyPort === null) fail('ENOSPC', 'no port ids left on this node');
   replyPort.waiters.push(c.t);
-  yield* c.k.ports.send(r.port, { kind: 'message', words: ws, carried: null, reply: replyPort.id }, c.cpu);
+  yield* c.k.ports.send(r.port, { kind: 'message', words: ws, carried: null, reply: replyPort.id, sender: c.p.pid }, c.cpu);
   // A server on another node may die holding the request: its node is probed while the answer is due.
   const home = homeOf(r.port);
   const k = c.k;
@@ -251,6 +282,7 @@ export function* sys_ipc_rpc(c: SyscallCtx): KPath<number> {
   // The answer spent the send-once right: nothing can reach this id any more.
   c.k.ports.recycle(replyPort);
   if (m.kind === 'port-dead') return -ERRNO.ECONNREFUSED;
+  if (m.kind === 'queue-full') return -ERRNO.EAGAIN;
   const n = Math.min(m.words.length, rmax);
   if (n > 0) yield* copyout(c.k, c.cpu, c.p, rbuf, i64bytes(...m.words.slice(0, n)));
   return n;

@@ -20,20 +20,18 @@ import type { Kernel } from '../kernel.ts';
 import type { Process, Thread } from '../process.ts';
 import { type KPath, step } from '../step.ts';
 import type { Deadline } from '../timer.ts';
+import { Admission } from './admission.ts';
 import { type Right, RightTable } from './rights.ts';
 
 /** Words a user message carries. */
 export const PORT_MAX_WORDS = 6;
 
-/** What a received message is (the receiver reads it from its buffer). */
-export const PORT_MSG_KIND = { message: 0, 'no-more-senders': 1, 'port-dead': 2 } as const;
+/** What a received message is (the receiver reads it from its buffer; 'queue-full' only ever answers an RPC: admission.ts). */
+export const PORT_MSG_KIND = { message: 0, 'no-more-senders': 1, 'port-dead': 2, 'queue-full': 3 } as const;
 export type PortMsgKind = keyof typeof PORT_MSG_KIND;
 
 /** Ports per node: a port id is home * PORTS_PER_NODE + a counter; only a spent RPC reply port's id is used again (recycle). */
 const PORTS_PER_NODE = 2 ** 24;
-
-/** Messages a port queues before further ones are dropped (and counted). */
-const QUEUE_LIMIT = 1024;
 
 /**
  * How often an RPC waiting for an answer from another node probes that
@@ -57,6 +55,8 @@ export interface PortMsg {
   readonly carried: PortRef | null;
   /** A send-once right to the port the answer goes to (an RPC's reply port). */
   readonly reply: number | null;
+  /** The pid of the task that sent it (its kernel stamps it: a port's queue admits so many per sender); none for the kernel's own. */
+  readonly sender?: number;
 }
 
 export interface Port {
@@ -91,10 +91,12 @@ export class PortSpace {
   private nextPort = 1;
   /** Ids of RPC reply ports whose one answer came back: no right to them is left anywhere, so they are used again. */
   private readonly spentIds: number[] = [];
-  readonly stats = { messages: 0, delivered: 0, dropped: 0, nmsUpdates: 0, nmsNotifications: 0, forgeries: 0 };
+  readonly stats = { messages: 0, delivered: 0, dropped: 0, refused: 0, nmsUpdates: 0, nmsNotifications: 0, forgeries: 0 };
+  /** Who may still queue on a port (admission.ts). */
+  readonly admission = new Admission();
 
   constructor(private readonly k: Kernel) {
-    k.ipc.serve('port', (req, cpu) => this.arrived(req.src, req.words, cpu, req.wantsReply ? () => req.reply([]) : null));
+    k.ipc.serve('port', (req, cpu) => this.arrived(req.src, req.words, cpu, req.wantsReply ? (v) => req.reply([v]) : null));
     k.ipc.serve('nms', (req, cpu) => this.countUpdate(req.src, req.words, req.wantsReply ? () => req.reply([0]) : null, cpu));
     k.ipc.serve('lookup', (req) => this.serveLookup(req.src, req.words[0], req.words[1], (ws) => req.reply(ws), (e, why) => req.refuse(e, why)));
     // A kernel that runs answers a probe: an RPC's caller learns that the server's node is still there.
@@ -352,6 +354,37 @@ export class PortSpace {
   }
 
   /**
+   * Sends a one-way message and waits for its port's verdict: `done` runs
+   * with 0 (queued, or handed to a receiver), -EAGAIN (the queue or the
+   * sender's share of it is full: admission.ts), -ECONNREFUSED (the port is
+   * dead) or the transport's -EHOSTUNREACH. To another node this is a
+   * request to its 'port' service rather than a post: nothing is lost without
+   * the sender hearing of it. `ticket` names the request (to forget it).
+   */
+  *sendChecked(id: number, m: PortMsg, cpu: Cpu, done: (v: number, cpu: Cpu) => KPath, ticket?: { id: number }): KPath {
+    this.stats.messages++;
+    yield step('ipc', 'port-send', this.cost('msg') + (m.carried !== null ? this.cost('right') : 0), `${m.kind} to port ${id} (${m.words.length} words, answered)`);
+    const home = homeOf(id);
+    if (home === this.k.nid) return yield* this.arrived(this.k.nid, encode(id, m), cpu, (v) => done(v, cpu));
+    const carried = m.carried !== null && m.carried.nms ? m.carried : null;
+    // NMS: the right in transit stays counted here until the home has answered (see send).
+    if (carried !== null) this.gained(carried);
+    const self = this;
+    yield* this.k.ipc.request(
+      home,
+      'port',
+      encode(id, m),
+      null,
+      function* (r, c) {
+        if (!r.ok) yield step('ipc', 'undeliverable', 0, `to port ${id}: ${r.reason}`);
+        if (carried !== null) yield* self.lost(carried, c);
+        yield* done(r.ok ? (r.words[0] ?? 0) : r.errno, c);
+      },
+      ticket,
+    );
+  }
+
+  /**
    * An RPC's request could not reach its port's node (the transport says the
    * node is down or unreachable): the caller waiting on reply port `id` gets
    * -EHOSTUNREACH, as when the node dies after taking the request, not the
@@ -365,8 +398,8 @@ export class PortSpace {
     for (const t of port.waiters.splice(0)) yield* this.k.wake(t, -ERRNO.EHOSTUNREACH, cpu);
   }
 
-  /** A message for a port homed here arrived (from this node or another); `held` answers a sender that waits until the message is queued. */
-  private *arrived(src: number, words: readonly number[], cpu: Cpu, held: (() => KPath) | null = null): KPath {
+  /** A message for a port homed here arrived (from this node or another); `held` answers a sender that waits for the verdict (0 or -errno). */
+  private *arrived(src: number, words: readonly number[], cpu: Cpu, held: ((v: number) => KPath) | null = null): KPath {
     const m = decode(words);
     if (m === null) {
       this.stats.dropped++;
@@ -378,7 +411,16 @@ export class PortSpace {
       yield step('ipc', 'drop', 0, `${m.msg.kind} for port ${m.id}, which is not here (dead or never made)`);
       // Its carried right was never counted in on this node (gained runs only for a live port): not counted out either.
       yield* this.discard(m.msg, cpu, false);
-      if (held !== null) yield* held();
+      if (held !== null) yield* held(-ERRNO.ECONNREFUSED);
+      return;
+    }
+    // A full queue, or a sender past its share, refuses the message before its rights are counted in.
+    const verdict = m.msg.kind === 'message' ? this.admission.admit(port, port.queue.length + port.backlog.length, m.msg, `${src}:${m.msg.sender ?? -1}`) : 'ok';
+    if (verdict !== 'ok') {
+      this.stats.refused++;
+      yield step('ipc', 'refuse', 0, `message for port ${port.id} from node ${src} pid ${m.msg.sender ?? -1}: ${verdict}`);
+      if (m.msg.reply !== null) yield* this.send(m.msg.reply, { kind: 'queue-full', words: [], carried: null, reply: null }, cpu);
+      if (held !== null) yield* held(-ERRNO.EAGAIN);
       return;
     }
     const carried = m.msg.carried;
@@ -394,13 +436,13 @@ export class PortSpace {
       yield* this.k.ipc.request(homeOf(carried.port), 'nms', [1, carried.port], null, function* (_r, c) {
         entry.ready = true;
         yield* self.flush(port, c);
-        if (held !== null) yield* held();
+        if (held !== null) yield* held(0);
       });
       return;
     }
     if (carried !== null) this.gained(carried);
     yield* this.flush(port, cpu);
-    if (held !== null) yield* held();
+    if (held !== null) yield* held(0);
   }
 
   /** Queues the port's arrived messages that are ready, in arrival order. */
@@ -418,14 +460,11 @@ export class PortSpace {
     while (t !== undefined && t.state === 'dead') t = port.waiters.shift();
     if (t !== undefined) {
       yield step('ipc', 'port-deliver', 0, `${m.kind} on port ${port.id} to tid ${t.tid}`);
+      this.admission.left(port, m);
       yield* this.handTo(t, port, m, cpu);
       return;
     }
-    if (port.queue.length >= QUEUE_LIMIT) {
-      yield step('ipc', 'drop', 0, `port ${port.id} queue full`);
-      yield* this.discard(m, cpu);
-      return;
-    }
+    // Admitted on arrival (admission.ts): a message that reaches here is queued.
     port.queue.push(m);
   }
 
@@ -436,6 +475,7 @@ export class PortSpace {
     let t = port.waiters.shift();
     while (t !== undefined && t.state === 'dead') t = port.waiters.shift();
     if (t !== undefined) return yield* this.handTo(t, port, m, cpu);
+    this.admission.back(port, m);
     port.queue.unshift(m);
   }
 
@@ -456,6 +496,7 @@ export class PortSpace {
   take(port: Port, t: Thread): PortMsg | null {
     const m = port.queue.shift() ?? null;
     if (m === null) return null;
+    this.admission.left(port, m);
     this.stats.delivered++;
     hold(t, m, (c) => this.putBack(port, m, c));
     return m;
@@ -510,19 +551,19 @@ export class PortSpace {
   }
 }
 
-/** A port message as the words of a 'port' post: [port, kind, carried, carried nms, reply, n, words...]. */
+/** A port message as the words of a 'port' post: [port, kind, carried, carried nms, reply, sender pid, words...]. */
 function encode(id: number, m: PortMsg): number[] {
-  return [id, PORT_MSG_KIND[m.kind], m.carried?.port ?? -1, m.carried?.nms ? 1 : 0, m.reply ?? -1, ...m.words];
+  return [id, PORT_MSG_KIND[m.kind], m.carried?.port ?? -1, m.carried?.nms ? 1 : 0, m.reply ?? -1, m.sender ?? -1, ...m.words];
 }
 
 const KIND_OF = new Map<number, PortMsgKind>(Object.entries(PORT_MSG_KIND).map(([k, v]) => [v, k as PortMsgKind]));
 
 function decode(w: readonly number[]): { id: number; msg: PortMsg } | null {
-  if (w.length < 5 || w.length > 5 + PORT_MAX_WORDS) return null;
-  const [id, kindNo, carried, nms, reply, ...words] = w;
+  if (w.length < 6 || w.length > 6 + PORT_MAX_WORDS) return null;
+  const [id, kindNo, carried, nms, reply, sender, ...words] = w;
   const kind = KIND_OF.get(kindNo);
   if (kind === undefined || id < 0 || carried < -1 || reply < -1) return null;
-  return { id, msg: { kind, words, carried: carried < 0 ? null : { port: carried, nms: nms === 1 }, reply: reply < 0 ? null : reply } };
+  return { id, msg: { kind, words, carried: carried < 0 ? null : { port: carried, nms: nms === 1 }, reply: reply < 0 ? null : reply, ...(sender >= 0 ? { sender } : {}) } };
 }
 
 /** The name server's key: a key is scoped by the uid that published it, so another uid can neither take nor answer it. */

@@ -5,6 +5,7 @@
 // exactly in the slots where that count falls to zero, and in no other.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ERRNO } from '../../kernel/errno.ts';
 import { SYS } from '../../userland/lib/abi.gen.ts';
 import { IPC_KIND, IPC_NMS, openIpc } from '../../userland/lib/ipc.ts';
 import type { U } from '../../userland/lib/ops.ts';
@@ -62,6 +63,7 @@ function simulate(transport: 'dipc' | 'norma', ops: readonly Op[]): number[] {
   const sys = machine({ nodes: RANKS, transport });
   const notices: number[] = [];
   const held: number[][] = Array.from({ length: RANKS }, () => []);
+  const refused: number[] = [];
   const job = sys.launchDirect(
     program('nmsprop', function* (env) {
       const ipc = yield* openIpc(env);
@@ -110,7 +112,10 @@ function simulate(transport: 'dipc' | 'norma', ops: readonly Op[]): number[] {
         yield* until(T0 + i * SLOT);
         if (op.kind === 'make') held[0].push(yield* ipc.makeSend(p));
         else if (op.kind === 'give') yield* ipc.send(inboxes[op.to], [i], held[me][0]);
-        else if (op.kind === 'dead') yield* ipc.send(dead[op.to], [i], held[me][0]);
+        else if (op.kind === 'dead') {
+          // The dead port's home answers the send: the port is dead, and the right it carried is not held there.
+          refused.push(yield* env.sys.raw(SYS.ipc_send, dead[op.to], clock, 0, held[me][0]));
+        }
         else yield* ipc.dealloc(held[me].pop()!);
       }
       // Everyone stays until the last slot has settled (a task's end drops its rights).
@@ -123,6 +128,7 @@ function simulate(transport: 'dipc' | 'norma', ops: readonly Op[]): number[] {
   sys.run({ done: () => sys.jobDone(job), until: 60e12 });
   expect(sys.jobDone(job)).toBe(true);
   expect(job.ranks.map((r) => r.process?.exitReason ?? r.process?.exitStatus)).toEqual([0, 0, 0]);
+  expect(refused).toEqual(ops.filter((o) => o.kind === 'dead').map(() => -ERRNO.ECONNREFUSED));
   return notices.filter((s) => s < ops.length);
 }
 

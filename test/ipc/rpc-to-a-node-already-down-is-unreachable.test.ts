@@ -42,8 +42,8 @@ describe('an RPC to a node that is already down', () => {
       const r = Object.fromEntries(c.ranks[0].process!.results);
       expect(sys.jobDone(c)).toBe(true);
       expect(r.rpc).toBe(-ERRNO.EHOSTUNREACH);
-      // A one-way send returns when the transport has the message: it learns the node is down only later (docs/IPC.md).
-      expect(r.send).toBe(0);
+      // A one-way send waits for its port's verdict (kernel/ipc/admission.ts): the transport's failure is its answer too.
+      expect(r.send).toBe(-ERRNO.EHOSTUNREACH);
     });
   }
 });
