@@ -1,8 +1,9 @@
 // Remote tasking on one node: the jobs this node is the source of (their
 // templates and source objects) and the remote tasks it holds (their VM
 // objects, their place in the creation and paging trees), the 'rtask'
-// service on the kernel IPC transport, and requests with a deadline so a
-// hung node ends a creation with its name instead of hanging it.
+// service on the kernel IPC transport, and requests that give a node up
+// once it stops answering (askAlive) or at a deadline (ask), so a hung node
+// ends a creation with its name instead of hanging it.
 //
 // Each mechanism has its own file: create.ts (ntc and crtc, flat, flat-mt
 // and tree), cor.ts (copy-on-reference faults and page service over the
@@ -68,8 +69,9 @@ export interface RJob {
   readonly installed: (Uint8Array | null)[];
   /** Whom this node's task answers to: its creator's node (exit fan-in goes there). */
   readonly creatorNid: number;
-  /** The deadline for this node's children's answers and what each level below gives up (ps). */
-  readonly deadline: number;
+  /** How long a node asked in the creation may stay silent (ps): the job's --load-timeout (askAlive). */
+  readonly timeout: number;
+  /** What tear-down waits for a node that does not answer (ps): the timeout cut by the depth of the tree. */
   readonly slice: number;
   /** Nodes of the children this node created (they report their exit here). */
   readonly childNids: number[];
@@ -142,7 +144,7 @@ export class RtaskNode {
   }
 
   private *serve(req: IpcRequest, cpu: Cpu): KPath {
-    // A hung kernel (--hang) answers nothing: its creator's deadline names it.
+    // A hung kernel (--hang) answers nothing (and its transport no probe): the node that asked it names it.
     if (this.k.jobs.silent) return;
     // A request from a node is a sign of life too (a child busy asking its pager answers no probe in time).
     this.lastHeard.set(req.src, this.k.engine.now);
