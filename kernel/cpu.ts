@@ -138,8 +138,10 @@ export class Cpu implements EventSink, CoreContext {
         return;
       }
       if (t.kpath !== null) {
-        const r = this.advance(t.kpath, t.kresume, t);
+        // Taken before the path runs: a wake that comes before the path blocks leaves its value for the block to return.
+        const resume = t.kresume;
         t.kresume = undefined;
+        const r = this.advance(t.kpath, resume, t);
         if (r === 'done') {
           t.kpath = null;
           this.maybePreempt();

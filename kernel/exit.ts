@@ -6,6 +6,7 @@ import type { CoreContext, KernelContext } from './context.ts';
 import type { AsidPool } from './asid.ts';
 import type { Cpu } from './cpu.ts';
 import type { FutexTable } from './futex.ts';
+import { giveBack } from './holds.ts';
 import type { Process, Thread } from './process.ts';
 import { teardown } from './spawn.ts';
 import type { CpuTimers } from './timer.ts';
@@ -65,13 +66,17 @@ export class Zombies {
 export function exitThread(k: ExitContext, t: Thread, status: number): void {
   if (t.state === 'dead') return;
   buryThread(k, t);
+  giveBack([t], k.cpus[0]);
   if (t.process.liveThreads.length === 0) endProcess(k, t.process, status, null);
 }
 
 /** Ends every thread of a process (exit_group, a fatal fault, a kill). */
 export function killProcess(k: ExitContext, p: Process, status: number, reason: string | null): void {
   if (!p.alive) return;
-  for (const t of p.liveThreads) buryThread(k, t);
+  const threads = [...p.liveThreads];
+  for (const t of threads) buryThread(k, t);
+  // What their kernel paths held across a block goes back before the process's rights and ports go (endProcess).
+  giveBack(threads, k.cpus[0]);
   endProcess(k, p, status, reason);
 }
 

@@ -10,7 +10,7 @@
 
 import { isPersonality } from '../kernel/ipc/personality.ts';
 import { match } from 'ts-pattern';
-import { onFailureOption, rtaskChoice } from './commands/run.ts';
+import { crtcTreeName, onFailureOption, rtaskChoice } from './commands/run.ts';
 import { writeOutput } from './files.ts';
 import { formatPs as formatTime, parseTime } from '../hw/time.ts';
 import { SyscallError } from '../kernel/errno.ts';
@@ -51,7 +51,8 @@ export const MAX_NEXT = 100_000;
 export class MonitorSession {
   sys: System | null = null;
   job: Job | null = null;
-  fanout: Fanout | null = null;
+  /** The job's tree as the report names it: the loader's fan-out, or remote tasking's choices. */
+  fanout: Fanout | string | null = null;
   /** Ranks a job gets by default: the compute nodes asked for at boot. */
   defaultRanks = 0;
   /** Why the machine last stopped; null when it has not run since the job was loaded. */
@@ -195,6 +196,9 @@ export class MonitorSession {
 
 export const ALIASES: Readonly<Record<string, string>> = { s: 'step', n: 'next', c: 'continue', cont: 'continue', q: 'quit', b: 'break', i: 'info', '?': 'help', rs: 'reverse-step', rc: 'reverse-continue', gva2gpa: 'page' };
 
+/** The remote-tasking flags of load and run with --load crtc (docs/REMOTE-TASKING.md). */
+const CRTC_USAGE = '[--creation C] [--algorithm A] [--paging P] [--nms on|off] [--vm-areas N] [--creators N]';
+
 const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
   help: {
     usage: 'help',
@@ -230,7 +234,7 @@ const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
     },
   },
   load: {
-    usage: 'load APP [--load two-phase|one-phase|crtc|direct] [--fanout F] [--creation C] [--algorithm A] [--paging P] [--nms on|off] [--vm-areas N] [--on-failure end|continue] [-- args]',
+    usage: `load APP [--load two-phase|one-phase|crtc|direct] [--fanout F] ${CRTC_USAGE} [--on-failure end|continue] [-- args]`,
     help: 'launch APP through yod (two-phase by default) without running the machine',
     example: 'load hello --fanout tree:2',
     async run(s, args) {
@@ -262,13 +266,14 @@ const CORE_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
         if (e instanceof SyscallError) throw new UsageError(`cannot start yod on the service node (node ${sys.machine.size - 1}): ${e.message}`);
         throw e;
       }
-      s.fanout = fanout;
+      // crtc has no loader fan-out: the job is named by its remote-tasking choices, as margay run names it.
+      s.fanout = load === 'crtc' ? crtcTreeName(rtask, sys.transport) : fanout;
       s.job = job;
-      return [`job ${s.job.jobId}: yod on node ${s.job.serviceNid} launches ${name} on ${ranks} rank(s), ${load} over ${p.values.fanout ?? 'binomial'}`];
+      return [`job ${s.job.jobId}: yod on node ${s.job.serviceNid} launches ${name} on ${ranks} rank(s), ${load} over ${typeof s.fanout === 'string' ? s.fanout : (p.values.fanout ?? 'binomial')}`];
     },
   },
   run: {
-    usage: 'run APP [--load two-phase|one-phase|crtc|direct] [--fanout F] [--on-failure end|continue] [-- args]',
+    usage: `run APP [--load two-phase|one-phase|crtc|direct] [--fanout F] ${CRTC_USAGE} [--on-failure end|continue] [-- args]`,
     help: 'load APP, then continue until it ends or a breakpoint hits',
     example: 'run hello --fanout tree:2',
     async run(s, args) {

@@ -5,6 +5,8 @@
 // since, is -EBADF; a right of the wrong kind is -EPERM.
 
 import { ERRNO, fail } from '../errno.ts';
+import { hold, release } from '../holds.ts';
+import type { Cpu } from '../cpu.ts';
 import type { Kernel } from '../kernel.ts';
 import { type KPath, block, step } from '../step.ts';
 import { type SyscallCtx, argInt, argPtr, argSize } from '../syscalls/context.ts';
@@ -196,8 +198,38 @@ export function* sys_ipc_send(c: SyscallCtx): KPath<number> {
   const r = sendable(c, argInt(c, 0), false);
   const ws = yield* words(c, argPtr(c, 1), argSize(c, 2));
   const carried = carry(c, argInt(c, 3));
-  yield* c.k.ports.send(r.port, { kind: 'message', words: ws, carried, reply: null }, c.cpu);
-  return 0;
+  // The send returns the port's verdict: 0 queued, -EAGAIN full (admission.ts), -ECONNREFUSED dead, -EHOSTUNREACH.
+  const k = c.k;
+  const t = c.t;
+  const box: { v: number | null } = { v: null };
+  const ticket = { id: -1 };
+  const answered = function* (v: number, cpu: Cpu): KPath {
+    if (box.v !== null) return;
+    box.v = v;
+    yield* k.wake(t, null, cpu);
+  };
+  yield* k.ports.sendChecked(r.port, { kind: 'message', words: ws, carried, reply: null, sender: c.p.pid }, c.cpu, answered, ticket);
+  if (box.v === null) {
+    // A port on another node answers over the transport; a node that dies or hangs meanwhile is found by probes, as for an RPC.
+    // (A port here waits only for an NMS registration with another node, which the transport answers or fails.)
+    const home = homeOf(r.port);
+    const unwatch =
+      home === k.nid
+        ? () => {}
+        : k.ports.probes.watch(home, function* (why, cpu) {
+            yield step('ipc', 'undeliverable', 0, `send to port ${r.port}: ${why}`);
+            yield* k.ipc.forget(ticket.id, cpu);
+            yield* answered(-ERRNO.EHOSTUNREACH, cpu);
+          });
+    const watch = { unwatch };
+    hold(t, watch, function* () {
+      unwatch();
+    });
+    while (box.v === null) yield* block();
+    release(t, watch);
+    unwatch();
+  }
+  return box.v;
 }
 
 export function* sys_ipc_reply(c: SyscallCtx): KPath<number> {
@@ -214,7 +246,9 @@ export function* sys_ipc_receive(c: SyscallCtx): KPath<number> {
   const buf = argPtr(c, 1);
   const max = argSize(c, 2);
   if (max < RECEIVE_HEADER_WORDS) fail('EINVAL', `a buffer of ${max} words cannot hold the ${RECEIVE_HEADER_WORDS} header words`);
-  let m = c.k.ports.take(port);
+  // From here the thread holds the message (ports.take, or handed to it while it waited): if the process
+  // dies while the buffer check below pages in, the message goes back to the port (kernel/holds.ts).
+  let m = c.k.ports.take(port, c.t);
   if (m === null) {
     port.waiters.push(c.t);
     const v = yield* block();
@@ -226,6 +260,7 @@ export function* sys_ipc_receive(c: SyscallCtx): KPath<number> {
   try {
     yield* checkUser(c.k, c.cpu, c.p, buf, 8 * (RECEIVE_HEADER_WORDS + n), true);
   } catch (e) {
+    c.k.ports.received(c.t, m);
     yield* c.k.ports.putBack(port, m, c.cpu);
     throw e;
   }
@@ -236,11 +271,14 @@ export function* sys_ipc_receive(c: SyscallCtx): KPath<number> {
   const table = c.k.ports.table(c.p);
   const needed = (m.carried === null ? 0 : 1) + (m.reply === null ? 0 : 1);
   if (table.room < needed) {
+    c.k.ports.received(c.t, m);
     yield* c.k.ports.putBack(port, m, c.cpu);
     fail('ENOSPC', `the message carries ${needed} right(s) and the task's right table is full: it stays queued`);
   }
   const carriedName = m.carried === null ? NO_NAME : table.insert({ kind: 'send', port: m.carried.port, nms: m.carried.nms })!;
   const replyName = m.reply === null ? NO_NAME : table.insert({ kind: 'send-once', port: m.reply, nms: false })!;
+  // Its rights are the task's now: a death from here gives them up as any right in the table.
+  c.k.ports.received(c.t, m);
   yield* copyout(c.k, c.cpu, c.p, buf, i64bytes(PORT_MSG_KIND[m.kind], carriedName, replyName, ...m.words.slice(0, n)));
   return n;
 }
@@ -254,7 +292,7 @@ export function* sys_ipc_rpc(c: SyscallCtx): KPath<number> {
   if (replyPort === null) fail('ENOSPC', 'no port ids left on this node');
   replyPort.waiters.push(c.t);
   const request = { id: -1 };
-  yield* c.k.ports.send(r.port, { kind: 'message', words: ws, carried: null, reply: replyPort.id }, c.cpu, request);
+  yield* c.k.ports.send(r.port, { kind: 'message', words: ws, carried: null, reply: replyPort.id, sender: c.p.pid }, c.cpu, request);
   // A server on another node may die holding the request: its node is probed while the answer is due
   // (probes.ts). The watch ends with the reply port: the answer came, or the caller died.
   const home = homeOf(r.port);
@@ -275,11 +313,14 @@ export function* sys_ipc_rpc(c: SyscallCtx): KPath<number> {
     });
   }
   const v = yield* block();
-  // An answer (the reply or its port-dead) spent the send-once right: nothing can reach this id any more.
+  // The answer is the caller's now (the port hands it over held, as to any receiver: ports.ts handTo).
+  if (typeof v !== 'number') c.k.ports.received(t, v as PortMsg);
+  // An answer (the reply, its port-dead or queue-full) spent the send-once right: nothing can reach this id any more.
   c.k.ports.remove(replyPort, typeof v !== 'number');
   if (typeof v === 'number') return v;
   const m = v as PortMsg;
   if (m.kind === 'port-dead') return -ERRNO.ECONNREFUSED;
+  if (m.kind === 'queue-full') return -ERRNO.EAGAIN;
   const n = Math.min(m.words.length, rmax);
   if (n > 0) yield* copyout(c.k, c.cpu, c.p, rbuf, i64bytes(...m.words.slice(0, n)));
   return n;

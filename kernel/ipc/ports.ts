@@ -15,24 +15,23 @@
 
 import type { Cpu } from '../cpu.ts';
 import { ERRNO } from '../errno.ts';
+import { hold, release } from '../holds.ts';
 import type { Kernel } from '../kernel.ts';
 import type { Process, Thread } from '../process.ts';
 import { type KPath, step } from '../step.ts';
 import { LOOKUP_WAIT_MAX_NS, LOOKUP_WAIT_MIN_NS, MAX_WAITING_LOOKUPS, WaitingLookups } from './lookups.ts';
 import { PORTS_PER_NODE, PortIds } from './portids.ts';
 import { ServerProbes } from './probes.ts';
+import { Admission } from './admission.ts';
 import { type Right, RightTable } from './rights.ts';
 import type { IpcRequest } from './services.ts';
 
 /** Words a user message carries. */
 export const PORT_MAX_WORDS = 6;
 
-/** What a received message is (the receiver reads it from its buffer). */
-export const PORT_MSG_KIND = { message: 0, 'no-more-senders': 1, 'port-dead': 2 } as const;
+/** What a received message is (the receiver reads it from its buffer; 'queue-full' only ever answers an RPC: admission.ts). */
+export const PORT_MSG_KIND = { message: 0, 'no-more-senders': 1, 'port-dead': 2, 'queue-full': 3 } as const;
 export type PortMsgKind = keyof typeof PORT_MSG_KIND;
-
-/** Messages a port queues before further ones are dropped (and counted). */
-const QUEUE_LIMIT = 1024;
 
 /** The 'lookup' service's operations: [ask, key, uid, timeout ns, ask id] (a request) and [cancel, 0, 0, 0, ask id] (a post). */
 export const LOOKUP_OP = { ask: 1, cancel: 2 } as const;
@@ -50,6 +49,8 @@ export interface PortMsg {
   readonly carried: PortRef | null;
   /** A send-once right to the port the answer goes to (an RPC's reply port). */
   readonly reply: number | null;
+  /** The pid of the task that sent it (its kernel stamps it: a port's queue admits so many per sender); none for the kernel's own. */
+  readonly sender?: number;
 }
 
 export interface Port {
@@ -85,7 +86,9 @@ export class PortSpace {
   private readonly published = new Map<string, number>();
   /** Port ids: a dead port's slot comes back with the next generation (portids.ts). */
   private readonly ids: PortIds;
-  readonly stats = { messages: 0, delivered: 0, dropped: 0, nmsUpdates: 0, nmsNotifications: 0, forgeries: 0 };
+  readonly stats = { messages: 0, delivered: 0, dropped: 0, refused: 0, nmsUpdates: 0, nmsNotifications: 0, forgeries: 0 };
+  /** Who may still queue on a port (admission.ts). */
+  readonly admission = new Admission();
   /** Liveness probes of the nodes RPCs wait on. */
   readonly probes: ServerProbes;
   /** Lookups waiting at this node's name server for a name to be published (lookups.ts). */
@@ -96,7 +99,7 @@ export class PortSpace {
 
   constructor(private readonly k: Kernel) {
     this.ids = new PortIds(k.nid * PORTS_PER_NODE);
-    k.ipc.serve('port', (req, cpu) => this.arrived(req.src, req.words, cpu, req.wantsReply ? () => req.reply([]) : null));
+    k.ipc.serve('port', (req, cpu) => this.arrived(req.src, req.words, cpu, req.wantsReply ? (v) => req.reply([v]) : null));
     k.ipc.serve('nms', (req, cpu) => this.countUpdate(req.src, req.words, req.wantsReply ? () => req.reply([0]) : null, cpu));
     k.ipc.serve('lookup', (req, cpu) => this.serveLookup(req, cpu));
     this.waiting = new WaitingLookups(k);
@@ -252,10 +255,15 @@ export class PortSpace {
     yield step('ipc', 'port-dead', this.cost('right'), `port ${id}`);
   }
 
-  /** A message that will never be received: its rights go, and an RPC waiting on its reply port hears the port died. */
-  private *discard(m: PortMsg, cpu: Cpu): KPath {
+  /**
+   * A message that will never be received: its rights go, and an RPC waiting
+   * on its reply port hears the port died. `counted`: its carried right was
+   * counted in on this node (it was queued or backlogged on a live port), so
+   * it is counted out; a message that never reached a live port was not.
+   */
+  private *discard(m: PortMsg, cpu: Cpu, counted = true): KPath {
     this.stats.dropped++;
-    if (m.carried !== null) yield* this.lost(m.carried, cpu);
+    if (m.carried !== null && counted) yield* this.lost(m.carried, cpu);
     if (m.reply !== null) yield* this.send(m.reply, { kind: 'port-dead', words: [], carried: null, reply: null }, cpu);
   }
 
@@ -298,7 +306,7 @@ export class PortSpace {
     const unreachable = function* (reason: string, c: Cpu): KPath {
       // The home is unreachable: the message is lost, and an RPC waiting for its answer hears so.
       yield step('ipc', 'undeliverable', 0, `to port ${id}: ${reason}`);
-      if (m.reply !== null) yield* self.send(m.reply, { kind: 'port-dead', words: [], carried: null, reply: null }, c);
+      if (m.reply !== null) yield* self.requestUnreachable(m.reply, c);
     };
     const carried = m.carried;
     if (carried === null || !carried.nms) {
@@ -314,8 +322,53 @@ export class PortSpace {
     });
   }
 
-  /** A message for a port homed here arrived (from this node or another); `held` answers a sender that waits until the message is queued. */
-  private *arrived(src: number, words: readonly number[], cpu: Cpu, held: (() => KPath) | null = null): KPath {
+  /**
+   * Sends a one-way message and waits for its port's verdict: `done` runs
+   * with 0 (queued, or handed to a receiver), -EAGAIN (the queue or the
+   * sender's share of it is full: admission.ts), -ECONNREFUSED (the port is
+   * dead) or the transport's -EHOSTUNREACH. To another node this is a
+   * request to its 'port' service rather than a post: nothing is lost without
+   * the sender hearing of it. `ticket` names the request (to forget it).
+   */
+  *sendChecked(id: number, m: PortMsg, cpu: Cpu, done: (v: number, cpu: Cpu) => KPath, ticket?: { id: number }): KPath {
+    this.stats.messages++;
+    yield step('ipc', 'port-send', this.cost('msg') + (m.carried !== null ? this.cost('right') : 0), `${m.kind} to port ${id} (${m.words.length} words, answered)`);
+    const home = homeOf(id);
+    if (home === this.k.nid) return yield* this.arrived(this.k.nid, encode(id, m), cpu, (v) => done(v, cpu));
+    const carried = m.carried !== null && m.carried.nms ? m.carried : null;
+    // NMS: the right in transit stays counted here until the home has answered (see send).
+    if (carried !== null) this.gained(carried);
+    const self = this;
+    yield* this.k.ipc.request(
+      home,
+      'port',
+      encode(id, m),
+      null,
+      function* (r, c) {
+        if (!r.ok) yield step('ipc', 'undeliverable', 0, `to port ${id}: ${r.reason}`);
+        if (carried !== null) yield* self.lost(carried, c);
+        yield* done(r.ok ? (r.words[0] ?? 0) : r.errno, c);
+      },
+      ticket,
+    );
+  }
+
+  /**
+   * An RPC's request could not reach its port's node (the transport says the
+   * node is down or unreachable): the caller waiting on reply port `id` gets
+   * -EHOSTUNREACH, as when the node dies after taking the request, not the
+   * port-dead (-ECONNREFUSED) that says the port itself is gone.
+   */
+  private *requestUnreachable(id: number, cpu: Cpu): KPath {
+    const port = this.ports.get(id);
+    // The caller is gone (its reply port with it): nothing waits for the answer.
+    if (port === undefined || !port.isReply) return;
+    this.ports.delete(id);
+    for (const t of port.waiters.splice(0)) yield* this.k.wake(t, -ERRNO.EHOSTUNREACH, cpu);
+  }
+
+  /** A message for a port homed here arrived (from this node or another); `held` answers a sender that waits for the verdict (0 or -errno). */
+  private *arrived(src: number, words: readonly number[], cpu: Cpu, held: ((v: number) => KPath) | null = null): KPath {
     const m = decode(words);
     if (m === null) {
       this.stats.dropped++;
@@ -325,8 +378,18 @@ export class PortSpace {
     const port = this.ports.get(m.id);
     if (port === undefined) {
       yield step('ipc', 'drop', 0, `${m.msg.kind} for port ${m.id}, which is not here (dead or never made)`);
-      yield* this.discard(m.msg, cpu);
-      if (held !== null) yield* held();
+      // Its carried right was never counted in on this node (gained runs only for a live port): not counted out either.
+      yield* this.discard(m.msg, cpu, false);
+      if (held !== null) yield* held(-ERRNO.ECONNREFUSED);
+      return;
+    }
+    // A full queue, or a sender past its share, refuses the message before its rights are counted in.
+    const verdict = m.msg.kind === 'message' ? this.admission.admit(port, port.queue.length + port.backlog.length, m.msg, `${src}:${m.msg.sender ?? -1}`) : 'ok';
+    if (verdict !== 'ok') {
+      this.stats.refused++;
+      yield step('ipc', 'refuse', 0, `message for port ${port.id} from node ${src} pid ${m.msg.sender ?? -1}: ${verdict}`);
+      if (m.msg.reply !== null) yield* this.send(m.msg.reply, { kind: 'queue-full', words: [], carried: null, reply: null }, cpu);
+      if (held !== null) yield* held(-ERRNO.EAGAIN);
       return;
     }
     const carried = m.msg.carried;
@@ -342,13 +405,13 @@ export class PortSpace {
       yield* this.k.ipc.request(homeOf(carried.port), 'nms', [1, carried.port], null, function* (_r, c) {
         entry.ready = true;
         yield* self.flush(port, c);
-        if (held !== null) yield* held();
+        if (held !== null) yield* held(0);
       });
       return;
     }
     if (carried !== null) this.gained(carried);
     yield* this.flush(port, cpu);
-    if (held !== null) yield* held();
+    if (held !== null) yield* held(0);
   }
 
   /** Queues the port's arrived messages that are ready, in arrival order. */
@@ -365,16 +428,12 @@ export class PortSpace {
     let t = port.waiters.shift();
     while (t !== undefined && t.state === 'dead') t = port.waiters.shift();
     if (t !== undefined) {
-      this.stats.delivered++;
       yield step('ipc', 'port-deliver', 0, `${m.kind} on port ${port.id} to tid ${t.tid}`);
-      yield* this.k.wake(t, m, cpu);
+      this.admission.left(port, m);
+      yield* this.handTo(t, port, m, cpu);
       return;
     }
-    if (port.queue.length >= QUEUE_LIMIT) {
-      yield step('ipc', 'drop', 0, `port ${port.id} queue full`);
-      yield* this.discard(m, cpu);
-      return;
-    }
+    // Admitted on arrival (admission.ts): a message that reaches here is queued.
     port.queue.push(m);
   }
 
@@ -384,18 +443,37 @@ export class PortSpace {
     if (!this.ports.has(port.id)) return yield* this.discard(m, cpu);
     let t = port.waiters.shift();
     while (t !== undefined && t.state === 'dead') t = port.waiters.shift();
-    if (t !== undefined) {
-      this.stats.delivered++;
-      return yield* this.k.wake(t, m, cpu);
-    }
+    if (t !== undefined) return yield* this.handTo(t, port, m, cpu);
+    this.admission.back(port, m);
     port.queue.unshift(m);
   }
 
-  /** Takes the next message of a port, or null (the caller then waits in port.waiters). */
-  take(port: Port): PortMsg | null {
+  /**
+   * Hands `m` to a thread waiting in receive. Until its path has put the
+   * message's rights in its table (received), the thread holds the message:
+   * if it dies first (killed while it waits to run, or while its buffer
+   * pages in), the message goes back to the port (holds.ts), so its reply
+   * right still ends in a port-dead and its carried right is counted out.
+   */
+  private *handTo(t: Thread, port: Port, m: PortMsg, cpu: Cpu): KPath {
+    this.stats.delivered++;
+    hold(t, m, (c) => this.putBack(port, m, c));
+    yield* this.k.wake(t, m, cpu);
+  }
+
+  /** Takes the next message of a port for thread `t`, or null (the caller then waits in port.waiters); `t` holds it until received. */
+  take(port: Port, t: Thread): PortMsg | null {
     const m = port.queue.shift() ?? null;
-    if (m !== null) this.stats.delivered++;
+    if (m === null) return null;
+    this.admission.left(port, m);
+    this.stats.delivered++;
+    hold(t, m, (c) => this.putBack(port, m, c));
     return m;
+  }
+
+  /** Thread `t` is done with a message it took: its rights are in its table, or it gave it back (putBack). */
+  received(t: Thread, m: PortMsg): void {
+    release(t, m);
   }
 
   // ---- the name server ---------------------------------------------------------------
@@ -481,19 +559,19 @@ export class PortSpace {
   }
 }
 
-/** A port message as the words of a 'port' post: [port, kind, carried, carried nms, reply, n, words...]. */
+/** A port message as the words of a 'port' post: [port, kind, carried, carried nms, reply, sender pid, words...]. */
 function encode(id: number, m: PortMsg): number[] {
-  return [id, PORT_MSG_KIND[m.kind], m.carried?.port ?? -1, m.carried?.nms ? 1 : 0, m.reply ?? -1, ...m.words];
+  return [id, PORT_MSG_KIND[m.kind], m.carried?.port ?? -1, m.carried?.nms ? 1 : 0, m.reply ?? -1, m.sender ?? -1, ...m.words];
 }
 
 const KIND_OF = new Map<number, PortMsgKind>(Object.entries(PORT_MSG_KIND).map(([k, v]) => [v, k as PortMsgKind]));
 
 function decode(w: readonly number[]): { id: number; msg: PortMsg } | null {
-  if (w.length < 5 || w.length > 5 + PORT_MAX_WORDS) return null;
-  const [id, kindNo, carried, nms, reply, ...words] = w;
+  if (w.length < 6 || w.length > 6 + PORT_MAX_WORDS) return null;
+  const [id, kindNo, carried, nms, reply, sender, ...words] = w;
   const kind = KIND_OF.get(kindNo);
   if (kind === undefined || id < 0 || carried < -1 || reply < -1) return null;
-  return { id, msg: { kind, words, carried: carried < 0 ? null : { port: carried, nms: nms === 1 }, reply: reply < 0 ? null : reply } };
+  return { id, msg: { kind, words, carried: carried < 0 ? null : { port: carried, nms: nms === 1 }, reply: reply < 0 ? null : reply, ...(sender >= 0 ? { sender } : {}) } };
 }
 
 /** The name server's key: a key is scoped by the uid that published it, so another uid can neither take nor answer it. */

@@ -87,7 +87,7 @@ export function* sys_rtask_create(c: SyscallCtx): KPath<number> {
     k.node.memory.write(o.pa, sourceBytes(img.image, o.area));
     o.resident.fill(1);
   }
-  // The loader's timeout rule: a node at depth d gives up on its children at start + T - (d+1)T/(D+2).
+  // A node asked in the creation is given up after T of silence (askAlive); tear-down waits a slice of it per level.
   const timeoutPs = w.timeout_us * 1e6;
   const depth = creation === 'tree' ? depthOf('tree', blk.size - 1) : 1;
   const slice = Math.floor(timeoutPs / (depth + 2));
@@ -106,7 +106,7 @@ export function* sys_rtask_create(c: SyscallCtx): KPath<number> {
     process: null,
     installed: [],
     creatorNid: k.nid,
-    deadline: k.engine.now + timeoutPs - slice,
+    timeout: timeoutPs,
     slice,
     childNids: [],
     created: 0,

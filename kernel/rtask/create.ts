@@ -60,12 +60,12 @@ export function* createChildren(n: RtaskNode, j: RJob, cpu: Cpu, then: Then): KP
 /** Creates `rank`'s task (and, in a tree, its subtree) from `j`'s node with the job's algorithm. */
 function* createOne(n: RtaskNode, j: RJob, rank: number, then: Then): KPath {
   const nid = n.nidOf(j, rank);
-  const words: CreateWords = { jobId: j.jobId, rank, plan: j.plan, srcNid: j.srcNid, uid: j.uid, templateLen: j.tplBytes.length, deadline: j.deadline - j.slice, slice: j.slice };
+  const words: CreateWords = { jobId: j.jobId, rank, plan: j.plan, srcNid: j.srcNid, uid: j.uid, templateLen: j.tplBytes.length, timeout: j.timeout, slice: j.slice };
   const payload = { bytes: concat(j.tplBytes, j.block.bytes) };
   const failed = (reason: string) => ({ created: 0, failure: reason.startsWith('rank ') ? reason : `rank ${rank}: ${reason}` });
   yield step('rtask', 'create-send', n.k.profile.values['kernel.syscallWorkCycles'], `${j.plan.algorithm} rank ${rank} on node ${nid}`);
   if (j.plan.algorithm === 'crtc') {
-    yield* n.ask(nid, createWords('create', words), payload, j.deadline, function* (r, c) {
+    yield* n.askAlive(nid, createWords('create', words), payload, j.timeout, function* (r, c) {
       if (!r.ok) return yield* then(failed(r.reason), c);
       const reason = r.words[2] === 0 ? null : dec.decode(r.payload?.bytes() ?? new Uint8Array(0));
       yield* then({ created: r.words[1], failure: reason }, c);
@@ -80,7 +80,7 @@ function* createOne(n: RtaskNode, j: RJob, rank: number, then: Then): KPath {
     { words: [OP.thread, j.jobId], payload: null },
   ];
   const go = function* (i: number): KPath {
-    yield* n.ask(nid, steps[i].words, steps[i].payload, j.deadline, function* (r, c2) {
+    yield* n.askAlive(nid, steps[i].words, steps[i].payload, j.timeout, function* (r, c2) {
       if (!r.ok) return yield* then(failed(r.reason), c2);
       if (i + 1 < steps.length) return yield* go(i + 1);
       const reason = r.words[2] === 0 ? null : dec.decode(r.payload?.bytes() ?? new Uint8Array(0));
@@ -168,7 +168,7 @@ export function* serveThread(n: RtaskNode, req: IpcRequest, cpu: Cpu): KPath {
 function* afterRights(n: RtaskNode, j: RJob, cpu: Cpu, then: (cpu: Cpu) => KPath): KPath {
   if (!j.plan.nms) return yield* then(cpu);
   const pager = n.nidOf(j, pagerOf(j.plan.paging, j.rank));
-  yield* n.ask(pager, [OP.nms, j.jobId], null, j.deadline, function* (r, c) {
+  yield* n.askAlive(pager, [OP.nms, j.jobId], null, j.timeout, function* (r, c) {
     // A lost count update does not stop the creation (the notification would merely be late).
     if (!r.ok) yield step('rtask', 'nms-lost', 0, r.reason);
     yield* then(c);
@@ -226,7 +226,7 @@ function* attachAll(n: RtaskNode, j: RJob, cpu: Cpu, then: (failure: string | nu
 /** One area's paging path: the pager takes a reference on its object for this node. */
 function* attach(n: RtaskNode, j: RJob, obj: VmObject, then: (failure: string | null, cpu: Cpu) => KPath): KPath {
   const pager = n.nidOf(j, pagerOf(j.plan.paging, j.rank));
-  yield* n.ask(pager, [OP.attach, j.jobId, obj.area.index, pagerOf(j.plan.paging, j.rank) + 1], null, j.deadline, function* (r, c) {
+  yield* n.askAlive(pager, [OP.attach, j.jobId, obj.area.index, pagerOf(j.plan.paging, j.rank) + 1], null, j.timeout, function* (r, c) {
     if (!r.ok) return yield* then(`rank ${j.rank}: paging path for area ${obj.area.index} to node ${pager}: ${r.reason}`, c);
     obj.attached = true;
     yield step('rtask', 'attached', n.k.profile.values['kernel.syscallWorkCycles'], `area ${obj.area.index} pages from node ${pager}`);
@@ -297,7 +297,7 @@ function* makeTask(n: RtaskNode, req: IpcRequest, batched: boolean): KPath<RJob 
     process: p,
     installed: tpl.areas.map((a) => (a.cor ? new Uint8Array(a.size / PAGE) : null)),
     creatorNid: req.src,
-    deadline: c.deadline,
+    timeout: c.timeout,
     slice: c.slice,
     childNids: [],
     created: 0,

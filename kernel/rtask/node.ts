@@ -1,8 +1,9 @@
 // Remote tasking on one node: the jobs this node is the source of (their
 // templates and source objects) and the remote tasks it holds (their VM
 // objects, their place in the creation and paging trees), the 'rtask'
-// service on the kernel IPC transport, and requests with a deadline so a
-// hung node ends a creation with its name instead of hanging it.
+// service on the kernel IPC transport, and requests that give a node up
+// once it stops answering (askAlive) or at a deadline (ask), so a hung node
+// ends a creation with its name instead of hanging it.
 //
 // Each mechanism has its own file: create.ts (ntc and crtc, flat, flat-mt
 // and tree), cor.ts (copy-on-reference faults and page service over the
@@ -10,6 +11,7 @@
 // objects), calls.ts (the system calls).
 
 import { match } from 'ts-pattern';
+import { formatPs } from '../../hw/time.ts';
 import type { Cpu } from '../cpu.ts';
 import { ERRNO } from '../errno.ts';
 import type { IpcPayload, IpcReply, IpcRequest } from '../ipc/services.ts';
@@ -17,6 +19,7 @@ import type { JobBlock, RangeJobMap } from '../job/jobblock.ts';
 import type { Kernel } from '../kernel.ts';
 import type { Process } from '../process.ts';
 import { type KPath, step } from '../step.ts';
+import type { Deadline } from '../timer.ts';
 import { servePage } from './cor.ts';
 import { serveArea, serveCreate, serveState, serveTask, serveThread } from './create.ts';
 import { SOURCE } from './shape.ts';
@@ -66,8 +69,9 @@ export interface RJob {
   readonly installed: (Uint8Array | null)[];
   /** Whom this node's task answers to: its creator's node (exit fan-in goes there). */
   readonly creatorNid: number;
-  /** The deadline for this node's children's answers and what each level below gives up (ps). */
-  readonly deadline: number;
+  /** How long a node asked in the creation may stay silent (ps): the job's --load-timeout (askAlive). */
+  readonly timeout: number;
+  /** What tear-down waits for a node that does not answer (ps): the timeout cut by the depth of the tree. */
   readonly slice: number;
   /** Nodes of the children this node created (they report their exit here). */
   readonly childNids: number[];
@@ -111,6 +115,10 @@ export class RtaskNode {
   /** Remote tasks on this node, by job id. */
   readonly tasks = new Map<number, RJob>();
   readonly stats: RtaskStats = { created: 0, faults: 0, pagesFetched: 0, pagesServed: 0, attaches: 0, detaches: 0, timeouts: 0 };
+  /** When this node last heard from each node it asked (askAlive): an answer or a probe's. */
+  private readonly lastHeard = new Map<number, number>();
+  /** The liveness probe on its way to each node, and when it went. */
+  private readonly probing = new Map<number, { at: number; ticket: { id: number } }>();
 
   constructor(readonly k: Kernel) {}
 
@@ -136,8 +144,10 @@ export class RtaskNode {
   }
 
   private *serve(req: IpcRequest, cpu: Cpu): KPath {
-    // A hung kernel (--hang) answers nothing: its creator's deadline names it.
+    // A hung kernel (--hang) answers nothing (and its transport no probe): the node that asked it names it.
     if (this.k.jobs.silent) return;
+    // A request from a node is a sign of life too (a child busy asking its pager answers no probe in time).
+    this.lastHeard.set(req.src, this.k.engine.now);
     const op = opOf(req.words[0]);
     if (op === undefined || !Number.isSafeInteger(req.words[1])) {
       yield step('rtask', 'drop', this.k.profile.values['kernel.syscallWorkCycles'], `malformed request from node ${req.src}`);
@@ -192,6 +202,68 @@ export class RtaskNode {
       if (timer !== null) k.timer(0).remove(timer);
       yield* then(r, cpu);
     }, ticket);
+  }
+
+  /**
+   * A request of the creation (its answer may take as long as the work the
+   * plan gives the node: a whole subtree with ntc, 1024 VM areas) that fails
+   * only if the node stops answering. A node is alive while this node hears
+   * from it: any request or answer, or an answer to a liveness probe (the
+   * IPC 'probe' service), which goes when nothing came for half `patience`
+   * (one at a time per node, however many requests wait). A request fails,
+   * naming the node, when nothing came from it for `patience` (the job's
+   * --load-timeout): it is hung or down. A node that is only slow (a long plan, a backlog of this
+   * node's own requests) keeps its requests, so no deadline has to guess the
+   * plan's work; and a node waiting on a hung child answers its own probes,
+   * so the failure names the hung node, not a healthy one above it.
+   */
+  *askAlive(dst: number, words: readonly number[], payload: IpcPayload, patience: number, then: (r: IpcReply, cpu: Cpu) => KPath): KPath {
+    let done = false;
+    let timer: Deadline | null = null;
+    const asked = this.k.engine.now;
+    const ticket = { id: -1 };
+    const k = this.k;
+    const self = this;
+    const check = function* (cpu: Cpu): KPath {
+      timer = null;
+      if (done) return;
+      const silent = k.engine.now - Math.max(asked, self.lastHeard.get(dst) ?? 0);
+      if (silent >= patience) {
+        done = true;
+        self.stats.timeouts++;
+        yield* k.ipc.forget(ticket.id, cpu);
+        return yield* then({ ok: false, errno: -ERRNO.ETIMEDOUT, reason: `no answer from node ${dst} (timeout: nothing from it, not even an answer to a liveness probe, for ${formatPs(patience)}; --load-timeout gives more)` }, cpu);
+      }
+      arm();
+      if (silent >= patience / 2) yield* self.probe(dst, patience / 2, cpu);
+    };
+    const arm = () => {
+      timer = k.timer(0).add({ at: k.engine.now + patience / 2, kind: 'sleep', thread: null, expire: (tc) => check(k.cpus[tc.index]) });
+    };
+    arm();
+    yield* k.ipc.request(dst, SERVICE, words, payload, function* (r, cpu) {
+      if (done) return;
+      done = true;
+      if (timer !== null) k.timer(0).remove(timer);
+      // An answer or a refusal comes from the node; a transport failure does not.
+      if (r.ok || r.errno !== -ERRNO.EHOSTUNREACH) self.lastHeard.set(dst, k.engine.now);
+      yield* then(r, cpu);
+    }, ticket);
+  }
+
+  /** Asks node `dst`'s kernel whether it runs (one probe at a time per node; one unanswered for `patience` is given up and sent again). */
+  private *probe(dst: number, patience: number, cpu: Cpu): KPath {
+    const k = this.k;
+    const last = this.probing.get(dst);
+    if (last !== undefined && k.engine.now - last.at < patience) return;
+    if (last !== undefined) yield* k.ipc.forget(last.ticket.id, cpu);
+    const mine = { at: k.engine.now, ticket: { id: -1 } };
+    this.probing.set(dst, mine);
+    const self = this;
+    yield* k.ipc.request(dst, 'probe', [], null, function* (r) {
+      if (self.probing.get(dst) === mine) self.probing.delete(dst);
+      if (r.ok) self.lastHeard.set(dst, k.engine.now);
+    }, mine.ticket);
   }
 
   /** The process `p` ended: a remote task's objects go once no child refers to them. */

@@ -69,9 +69,8 @@ export const MAX_THREADS = 64;
 /**
  * A creation request's words (crtc's create and ntc's task): op, job, rank,
  * plan, the source node, the owner's uid, the template's length at the
- * start of the payload (the job block follows), the deadline for the
- * receiver's own children's answers and the slice each level below gives
- * up from it (ps).
+ * start of the payload (the job block follows), the job's timeout (how long
+ * a node asked may stay silent) and the slice tear-down waits (ps).
  */
 export interface CreateWords {
   readonly jobId: number;
@@ -80,17 +79,17 @@ export interface CreateWords {
   readonly srcNid: number;
   readonly uid: number;
   readonly templateLen: number;
-  readonly deadline: number;
+  readonly timeout: number;
   readonly slice: number;
 }
 
 export function createWords(op: 'create' | 'task', c: CreateWords): number[] {
-  return [OP[op], c.jobId, c.rank, planWord(c.plan), c.srcNid, c.uid, c.templateLen, c.deadline, c.slice];
+  return [OP[op], c.jobId, c.rank, planWord(c.plan), c.srcNid, c.uid, c.templateLen, c.timeout, c.slice];
 }
 
 export function parseCreateWords(w: readonly number[]): CreateWords | null {
   if (w.length < 9) return null;
   const plan = planOf(w[3]);
   if (plan === null || !w.slice(1).every((x) => Number.isSafeInteger(x) && x >= 0)) return null;
-  return { jobId: w[1], rank: w[2], plan, srcNid: w[4], uid: w[5], templateLen: w[6], deadline: w[7], slice: w[8] };
+  return { jobId: w[1], rank: w[2], plan, srcNid: w[4], uid: w[5], templateLen: w[6], timeout: w[7], slice: w[8] };
 }

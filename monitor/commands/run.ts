@@ -232,7 +232,11 @@ export function transportOption(p: Parsed): PersonalityName {
 function treeName(jc: JobChoice, transport: PersonalityName): Fanout | string | null {
   if (jc.load === 'direct') return null;
   if (jc.load !== 'crtc') return jc.fanout;
-  const r = jc.rtask;
+  return crtcTreeName(jc.rtask, transport);
+}
+
+/** Remote tasking's choices as the report and the monitor name them ("flat (ntc algorithm, flat paging, ...)"). */
+export function crtcTreeName(r: RtaskChoice, transport: PersonalityName): string {
   return `${r.creation}${r.creation === 'flat-mt' ? ` x${r.threads}` : ''} (${r.algorithm} algorithm, ${r.paging} paging, nms ${r.nms ? 'on' : 'off'}, ${r.vmAreas} VM areas, ${transport})`;
 }
 

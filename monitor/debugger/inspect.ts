@@ -373,7 +373,7 @@ export const INSPECT_COMMANDS: Readonly<Record<string, MonitorCommand>> = {
   },
   info: {
     usage: `info ${Object.values(INFO).map((i) => i.usage.split(' ')[0]).join('|')} [...]`,
-    help: 'inspect the machine (a core defaults to the current CPU): nodes, node [N], cpu [N.C], registers [N.C|N] (every core of N), tlb [N.C], lapic [N.C], pic [N] (vector table), ipi [N], ps [N], mem [N[/PID]] (mapped ranges), job, unet [N] (U-Net endpoints, queues, channels), break, dsm [PAGE] (every node\'s state of the kernel DSM\'s pages)',
+    help: 'inspect the machine (a core defaults to the current CPU): nodes, node [N], cpu [N.C], registers [N.C|N] (every core of N), tlb [N.C], lapic [N.C], pic [N] (vector table), ipi [N], ps [N], mem [N[/PID]] (mapped ranges), job, unet [N] (U-Net endpoints, queues, channels), break, dsm [PAGE] (every node\'s state of the kernel DSM\'s pages), ipc [N] (transport counters, ports and their queues), rtask [N] (remote-tasking jobs and tasks, whom each pages from, VM objects)',
     example: 'info registers 0',
     run(s, args) {
       const what = INFO[args[0] ?? ''] ?? INFO[INFO_ALIASES[args[0] ?? ''] ?? ''];

@@ -24,6 +24,16 @@ describe('remote tasking in the monitor', () => {
     expect(after).toMatch(/node 0: 1 task\(s\) created here, 2 copy-on-reference fault\(s\), 2 page\(s\) fetched, 2 served/);
   }, 60_000);
 
+  it('names a crtc job by its remote-tasking choices, as margay run does, in the job line and info job', async () => {
+    const s = new MonitorSession();
+    await s.exec('boot --nodes 4 --profile paragon');
+    const line = (await s.exec('load hello --load crtc --creation flat --algorithm ntc --vm-areas 5')).join('\n');
+    expect(line).toMatch(/crtc over flat \(ntc algorithm, flat paging, nms off, 5 VM areas, dipc\)$/);
+    expect(line).not.toMatch(/binomial/);
+    await s.exec('continue');
+    expect((await s.exec('info job')).join('\n')).toMatch(/load crtc over flat \(ntc algorithm, flat paging, nms off, 5 VM areas, dipc\)/);
+  }, 60_000);
+
   it('lets continue run the tear-down that follows a finished crtc job, until nothing is left', async () => {
     const s = new MonitorSession();
     await s.exec('boot --nodes 4 --profile paragon');
