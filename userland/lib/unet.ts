@@ -5,9 +5,9 @@
 // by DMA. No syscall is on the data path (unet_wait, for a process that
 // would rather sleep than poll, is the one exception and is optional).
 //
-// The API (stable; h-am's Active Messages build on it):
+// The API (stable; the Active Messages library, userland/lib/am/, builds on it):
 //
-//   const ep = yield* unetCreate(env, { entries: 64, bytes: 256 << 10 });
+//   const ep = yield* unetCreate(env, { entries: 64, bufBytes: 4096 });  // ep.bytes: the segment's size
 //   yield* unetOpen(env, ep, chan, { nid, pid, ep: peerEp, chan: peerChan });
 //   const buf = unetBuffer(ep, i);              // segment offset of buffer i
 //   yield* env.mem.store(ep.va + buf, bytes);   // base level: copy into the segment
