@@ -21,12 +21,16 @@
 // every deposit not yet written.
 // The engine's FIFO holds at most UNET_LIMITS.RX_BACKLOG messages for one
 // endpoint from one sending node (messages with a tag nobody here gave are
-// shared per sending node alike; the kernels' control messages are not
-// held back): what arrives beyond that waits in the network, link-level
-// flow control, and enters the FIFO in order as the share drains. So a
+// shared per sending node alike): what arrives beyond that waits in the
+// network, link-level flow control, and enters the FIFO in order as the
+// share drains. A kernels' control message takes no share, but it does not
+// overtake data its sending node sent before it (a CLOSE must not cut off
+// the data flushed ahead of it): it waits until every message from that
+// node that arrived before it has entered the FIFO. So a
 // flood costs another endpoint's message a wait of at most one share per
 // flooding (endpoint, node), not one that grows for as long as the flood
-// lasts, and nothing is dropped for it.
+// lasts, at this NIC, and nothing is dropped for it (the mesh's links,
+// booked first come first served, are another matter: KERNEL-BYPASS.md).
 // Tag 0 is the kernels' own: control messages go to the host's inbox with
 // an interrupt. Messages are handled one at a time, in arrival order.
 
@@ -55,7 +59,11 @@ export class UnetReceiveEngine implements EventSink {
   /** Messages in the queue per share (receiving endpoint and sending node). */
   private readonly held = new Map<string, number>();
   /** Per share, messages that arrived with the share full: they wait in the network, in order. */
-  private readonly waiting = new Map<string, { readonly msg: UnetMessage; readonly tailTime: number }[]>();
+  private readonly waiting = new Map<string, { readonly msg: UnetMessage; readonly tailTime: number; readonly seq: number }[]>();
+  /** Per sending node, control messages waiting behind that node's data still in the network, in order. */
+  private readonly controlWaiting = new Map<number, { readonly msg: UnetMessage; readonly tailTime: number; readonly seq: number }[]>();
+  /** Arrival order, to keep a node's control messages behind its data that arrived first. */
+  private seq = 0;
   private busy = false;
 
   constructor(private readonly c: UnetContext) {}
@@ -64,13 +72,40 @@ export class UnetReceiveEngine implements EventSink {
   arrive(msg: UnetMessage, tailTime: number): void {
     const hit = msg.unet.tag === UNET_KERNEL_TAG ? undefined : this.c.byRxTag(msg.unet.tag);
     const share = msg.unet.tag === UNET_KERNEL_TAG ? null : `${hit === undefined ? '-' : hit.ep.id}:${msg.src}`;
-    if (share !== null && (this.held.get(share) ?? 0) >= UNET_LIMITS.RX_BACKLOG) {
+    const seq = this.seq++;
+    if (share === null) {
+      const cw = this.controlWaiting.get(msg.src);
+      if (cw !== undefined || this.firstWaitingFrom(msg.src) < seq) {
+        if (cw === undefined) this.controlWaiting.set(msg.src, [{ msg, tailTime, seq }]);
+        else cw.push({ msg, tailTime, seq });
+        return;
+      }
+    } else if ((this.held.get(share) ?? 0) >= UNET_LIMITS.RX_BACKLOG) {
       const w = this.waiting.get(share);
-      if (w === undefined) this.waiting.set(share, [{ msg, tailTime }]);
-      else w.push({ msg, tailTime });
+      if (w === undefined) this.waiting.set(share, [{ msg, tailTime, seq }]);
+      else w.push({ msg, tailTime, seq });
       return;
     }
     this.admit(msg, tailTime, share);
+  }
+
+  /** The arrival number of the first message from node `src` still waiting in the network (Infinity: none). */
+  private firstWaitingFrom(src: number): number {
+    let first = Infinity;
+    for (const w of this.waiting.values()) if (w[0].msg.src === src && w[0].seq < first) first = w[0].seq;
+    return first;
+  }
+
+  /** Control messages from `src` whose earlier data has all entered the FIFO go in now, in order. */
+  private admitControlFrom(src: number): void {
+    const cw = this.controlWaiting.get(src);
+    if (cw === undefined) return;
+    const first = this.firstWaitingFrom(src);
+    while (cw.length > 0 && cw[0].seq < first) {
+      const c = cw.shift()!;
+      this.admit(c.msg, c.tailTime, null);
+    }
+    if (cw.length === 0) this.controlWaiting.delete(src);
   }
 
   private admit(msg: UnetMessage, tailTime: number, share: string | null): void {
@@ -98,7 +133,10 @@ export class UnetReceiveEngine implements EventSink {
       const w = this.waiting.get(share);
       const next = w?.shift();
       if (w !== undefined && w.length === 0) this.waiting.delete(share);
-      if (next !== undefined) this.admit(next.msg, next.tailTime, share);
+      if (next !== undefined) {
+        this.admit(next.msg, next.tailTime, share);
+        this.admitControlFrom(next.msg.src);
+      }
     }
     this.start();
   }
