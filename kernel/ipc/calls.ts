@@ -203,10 +203,13 @@ export function* sys_ipc_send(c: SyscallCtx): KPath<number> {
   const t = c.t;
   const box: { v: number | null } = { v: null };
   const ticket = { id: -1 };
+  // Only a thread blocked for the verdict is woken: a port of this node answers at once, inside this path, and a wake
+  // of the running thread would be left for its next block in some later call (which would then return at once).
+  let waiting = false;
   const answered = function* (v: number, cpu: Cpu): KPath {
     if (box.v !== null) return;
     box.v = v;
-    yield* k.wake(t, null, cpu);
+    if (waiting) yield* k.wake(t, null, cpu);
   };
   yield* k.ports.sendChecked(r.port, { kind: 'message', words: ws, carried, reply: null, sender: c.p.pid }, c.cpu, answered, ticket);
   if (box.v === null) {
@@ -225,6 +228,7 @@ export function* sys_ipc_send(c: SyscallCtx): KPath<number> {
     hold(t, watch, function* () {
       unwatch();
     });
+    waiting = true;
     while (box.v === null) yield* block();
     release(t, watch);
     unwatch();
