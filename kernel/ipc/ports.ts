@@ -363,7 +363,11 @@ export class PortSpace {
     const port = this.ports.get(id);
     // The caller is gone (its reply port with it): nothing waits for the answer.
     if (port === undefined || !port.isReply) return;
-    this.ports.delete(id);
+    // The request (an RPC's: it carries no other right) was never taken by the home: it failed its checks here, or the
+    // network dropped it, or the home refused it (kkt.ts `failed` runs only for a message not acknowledged). So its
+    // send-once right, the one right to this port, exists nowhere: the very id is free again, and the port's liveness
+    // watch stops with it (sys_ipc_rpc's own remove then does nothing). `delete` here kept the slot for ever.
+    this.remove(port, true);
     for (const t of port.waiters.splice(0)) yield* this.k.wake(t, -ERRNO.EHOSTUNREACH, cpu);
   }
 
