@@ -177,6 +177,10 @@ export function* sys_ipc_lookup(c: SyscallCtx): KPath<number> {
     if (typeof answer !== 'number' && homeOf(answer.port) === nid) {
       k.ports.lookedUp(answer);
       if (settled || !t.process.alive) return yield* k.ports.unclaimed(answer, cpu);
+      // Counted in from here, the right is the thread's until its path puts it in the table: if the process ends
+      // after this wake and before the thread runs, its death counts the right out (holds.ts), or the home would
+      // keep this node as a sender for ever and the port's owner never get its No More Senders.
+      hold(t, answer, (cc) => k.ports.unclaimed(answer, cc));
     }
     if (settled) return;
     settled = true;
@@ -187,6 +191,8 @@ export function* sys_ipc_lookup(c: SyscallCtx): KPath<number> {
   if (typeof a === 'number') return a;
   if (homeOf(a.port) !== nid) fail('EIO', `node ${nid} answered with port ${a.port} of another node`);
   const name = k.ports.insertSend(c.p, a);
+  // In the table (a death from here gives it up as any right) or given back below: the thread holds it no more.
+  release(t, a);
   if (name === null) {
     yield* k.ports.unclaimed(a, c.cpu);
     fail('ENOSPC', 'the task holds as many rights as it may');
