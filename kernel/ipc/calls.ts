@@ -217,7 +217,7 @@ export function* sys_ipc_send(c: SyscallCtx): KPath<number> {
     box.v = v;
     if (waiting) yield* k.wake(t, null, cpu);
   };
-  yield* k.ports.sendChecked(r.port, { kind: 'message', words: ws, carried, reply: null, sender: c.p.pid }, c.cpu, answered, ticket);
+  yield* k.ports.sendChecked(r.port, { kind: 'message', words: ws, carried, reply: null, sender: c.k.ports.senders.of(c.p) }, c.cpu, answered, ticket);
   if (box.v === null) {
     // A port on another node answers over the transport; a node that dies or hangs meanwhile is found by probes, as for an RPC.
     // (A port here waits only for an NMS registration with another node, which the transport answers or fails.)
@@ -302,7 +302,7 @@ export function* sys_ipc_rpc(c: SyscallCtx): KPath<number> {
   if (replyPort === null) fail('ENOSPC', 'no port ids left on this node');
   replyPort.waiters.push(c.t);
   const request = { id: -1 };
-  yield* c.k.ports.send(r.port, { kind: 'message', words: ws, carried: null, reply: replyPort.id, sender: c.p.pid }, c.cpu, request);
+  yield* c.k.ports.send(r.port, { kind: 'message', words: ws, carried: null, reply: replyPort.id, sender: c.k.ports.senders.of(c.p) }, c.cpu, request);
   // A server on another node may die holding the request: its node is probed while the answer is due
   // (probes.ts). The watch ends with the reply port: the answer came, or the caller died.
   const home = homeOf(r.port);
