@@ -144,6 +144,10 @@ export class Cpu implements EventSink, CoreContext {
         const r = this.advance(t.kpath, resume, t);
         if (r === 'done') {
           t.kpath = null;
+          // A wake keeps its value only for the path it was meant for: one that came after that path's last block
+          // must not make the thread's next block, in some later call, return at once.
+          t.wakePending = false;
+          t.kresume = undefined;
           this.maybePreempt();
           continue;
         }

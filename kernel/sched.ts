@@ -37,11 +37,14 @@ export function* wake(k: SchedContext, t: Thread, value: unknown, from: Cpu): KP
     k.timer(t.home).remove(t.timerDeadline);
     t.timerDeadline = null;
   }
-  t.kresume = value;
   if (t.state !== 'blocked') {
+    // A thread in user mode waits for nothing: the wake is for no path (cpu.ts drops one left at a path's end too).
+    if (t.kpath === null) return;
+    t.kresume = value;
     t.wakePending = true;
     return;
   }
+  t.kresume = value;
   const target = k.cpus[t.home];
   target.enqueue(t);
   if (target !== from && target.halted) {

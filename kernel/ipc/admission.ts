@@ -1,5 +1,7 @@
 // Admission to a port's queue. A port queues at most QUEUE_LIMIT messages,
-// and one sending task (node and pid, stamped by its kernel) at most
+// and one sending task (its node and its incarnation there, stamped by its
+// kernel: kernel/incarnations.ts; not its pid, which a later process on the
+// node has too, as every yod-loaded rank is pid 100) at most
 // SENDER_SHARE of them, so one flooding task cannot take the whole queue
 // from the port's other clients: it fills its own share and is refused.
 // A message past either bound is refused, never dropped silently: the

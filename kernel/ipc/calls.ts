@@ -177,6 +177,10 @@ export function* sys_ipc_lookup(c: SyscallCtx): KPath<number> {
     if (typeof answer !== 'number' && homeOf(answer.port) === nid) {
       k.ports.lookedUp(answer);
       if (settled || !t.process.alive) return yield* k.ports.unclaimed(answer, cpu);
+      // Counted in from here, the right is the thread's until its path puts it in the table: if the process ends
+      // after this wake and before the thread runs, its death counts the right out (holds.ts), or the home would
+      // keep this node as a sender for ever and the port's owner never get its No More Senders.
+      hold(t, answer, (cc) => k.ports.unclaimed(answer, cc));
     }
     if (settled) return;
     settled = true;
@@ -187,6 +191,8 @@ export function* sys_ipc_lookup(c: SyscallCtx): KPath<number> {
   if (typeof a === 'number') return a;
   if (homeOf(a.port) !== nid) fail('EIO', `node ${nid} answered with port ${a.port} of another node`);
   const name = k.ports.insertSend(c.p, a);
+  // In the table (a death from here gives it up as any right) or given back below: the thread holds it no more.
+  release(t, a);
   if (name === null) {
     yield* k.ports.unclaimed(a, c.cpu);
     fail('ENOSPC', 'the task holds as many rights as it may');
@@ -203,12 +209,15 @@ export function* sys_ipc_send(c: SyscallCtx): KPath<number> {
   const t = c.t;
   const box: { v: number | null } = { v: null };
   const ticket = { id: -1 };
+  // Only a thread blocked for the verdict is woken: a port of this node answers at once, inside this path, and a wake
+  // of the running thread would be left for its next block in some later call (which would then return at once).
+  let waiting = false;
   const answered = function* (v: number, cpu: Cpu): KPath {
     if (box.v !== null) return;
     box.v = v;
-    yield* k.wake(t, null, cpu);
+    if (waiting) yield* k.wake(t, null, cpu);
   };
-  yield* k.ports.sendChecked(r.port, { kind: 'message', words: ws, carried, reply: null, sender: c.p.pid }, c.cpu, answered, ticket);
+  yield* k.ports.sendChecked(r.port, { kind: 'message', words: ws, carried, reply: null, sender: c.k.ports.senders.of(c.p) }, c.cpu, answered, ticket);
   if (box.v === null) {
     // A port on another node answers over the transport; a node that dies or hangs meanwhile is found by probes, as for an RPC.
     // (A port here waits only for an NMS registration with another node, which the transport answers or fails.)
@@ -225,6 +234,7 @@ export function* sys_ipc_send(c: SyscallCtx): KPath<number> {
     hold(t, watch, function* () {
       unwatch();
     });
+    waiting = true;
     while (box.v === null) yield* block();
     release(t, watch);
     unwatch();
@@ -292,7 +302,7 @@ export function* sys_ipc_rpc(c: SyscallCtx): KPath<number> {
   if (replyPort === null) fail('ENOSPC', 'no port ids left on this node');
   replyPort.waiters.push(c.t);
   const request = { id: -1 };
-  yield* c.k.ports.send(r.port, { kind: 'message', words: ws, carried: null, reply: replyPort.id, sender: c.p.pid }, c.cpu, request);
+  yield* c.k.ports.send(r.port, { kind: 'message', words: ws, carried: null, reply: replyPort.id, sender: c.k.ports.senders.of(c.p) }, c.cpu, request);
   // A server on another node may die holding the request: its node is probed while the answer is due
   // (probes.ts). The watch ends with the reply port: the answer came, or the caller died.
   const home = homeOf(r.port);

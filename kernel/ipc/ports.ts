@@ -16,6 +16,7 @@
 import type { Cpu } from '../cpu.ts';
 import { ERRNO } from '../errno.ts';
 import { hold, release } from '../holds.ts';
+import { Incarnations } from '../incarnations.ts';
 import type { Kernel } from '../kernel.ts';
 import type { Process, Thread } from '../process.ts';
 import { type KPath, step } from '../step.ts';
@@ -49,7 +50,7 @@ export interface PortMsg {
   readonly carried: PortRef | null;
   /** A send-once right to the port the answer goes to (an RPC's reply port). */
   readonly reply: number | null;
-  /** The pid of the task that sent it (its kernel stamps it: a port's queue admits so many per sender); none for the kernel's own. */
+  /** The sending task's incarnation on its node (its kernel stamps it: a port's queue admits so many per sender, admission.ts); none for the kernel's own. */
   readonly sender?: number;
 }
 
@@ -89,6 +90,8 @@ export class PortSpace {
   readonly stats = { messages: 0, delivered: 0, dropped: 0, refused: 0, nmsUpdates: 0, nmsNotifications: 0, forgeries: 0 };
   /** Who may still queue on a port (admission.ts). */
   readonly admission = new Admission();
+  /** The incarnation this node stamps on its tasks' messages: a sender's share is its own, never a later process's with its pid. */
+  readonly senders = new Incarnations();
   /** Liveness probes of the nodes RPCs wait on. */
   readonly probes: ServerProbes;
   /** Lookups waiting at this node's name server for a name to be published (lookups.ts). */
@@ -363,7 +366,11 @@ export class PortSpace {
     const port = this.ports.get(id);
     // The caller is gone (its reply port with it): nothing waits for the answer.
     if (port === undefined || !port.isReply) return;
-    this.ports.delete(id);
+    // The request (an RPC's: it carries no other right) was never taken by the home: it failed its checks here, or the
+    // network dropped it, or the home refused it (kkt.ts `failed` runs only for a message not acknowledged). So its
+    // send-once right, the one right to this port, exists nowhere: the very id is free again, and the port's liveness
+    // watch stops with it (sys_ipc_rpc's own remove then does nothing). `delete` here kept the slot for ever.
+    this.remove(port, true);
     for (const t of port.waiters.splice(0)) yield* this.k.wake(t, -ERRNO.EHOSTUNREACH, cpu);
   }
 
@@ -387,7 +394,7 @@ export class PortSpace {
     const verdict = m.msg.kind === 'message' ? this.admission.admit(port, port.queue.length + port.backlog.length, m.msg, `${src}:${m.msg.sender ?? -1}`) : 'ok';
     if (verdict !== 'ok') {
       this.stats.refused++;
-      yield step('ipc', 'refuse', 0, `message for port ${port.id} from node ${src} pid ${m.msg.sender ?? -1}: ${verdict}`);
+      yield step('ipc', 'refuse', 0, `message for port ${port.id} from node ${src} task ${m.msg.sender ?? -1}: ${verdict}`);
       if (m.msg.reply !== null) yield* this.send(m.msg.reply, { kind: 'queue-full', words: [], carried: null, reply: null }, cpu);
       if (held !== null) yield* held(-ERRNO.EAGAIN);
       return;

@@ -20,6 +20,7 @@ import { UNET_CREATE_FLAGS, UNET_HDR, UNET_LIMITS, unetQueues } from '../../hw/u
 import type { UnetControl } from '../../hw/unet/unetnic.ts';
 import type { Cpu } from '../cpu.ts';
 import { ERRNO, fail } from '../errno.ts';
+import { Incarnations } from '../incarnations.ts';
 import type { Kernel } from '../kernel.ts';
 import { Pin } from '../pin.ts';
 import type { Process, Thread } from '../process.ts';
@@ -92,19 +93,13 @@ export class UnetKernel {
   private nextTag = 1;
   private nextReq = 1;
   /** Process incarnations on this node: given at a process's first endpoint, never reused (pids are). */
-  private readonly serials = new WeakMap<Process, number>();
-  private nextSerial = 1;
+  private readonly serials = new Incarnations();
 
   constructor(private readonly k: Kernel) {}
 
   /** The process's incarnation on this node (given at its first endpoint). */
   private serialOf(p: Process): number {
-    let s = this.serials.get(p);
-    if (s === undefined) {
-      s = this.nextSerial++;
-      this.serials.set(p, s);
-    }
-    return s;
+    return this.serials.of(p);
   }
 
   private get nic() {

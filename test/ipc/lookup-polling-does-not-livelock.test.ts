@@ -15,7 +15,7 @@ import { LOOKUP_WAIT_MAX_NS, LOOKUP_WAIT_MIN_NS, MAX_WAITING_LOOKUPS } from '../
 import { LOOKUP_OP } from '../../kernel/ipc/ports.ts';
 import { RPC_PROBE_PS } from '../../kernel/ipc/probes.ts';
 import { SYS } from '../../userland/lib/abi.gen.ts';
-import { LOOKUP_WAIT_MAX_NS as LIB_WAIT_MAX_NS, openIpc } from '../../userland/lib/ipc.ts';
+import { LOOKUP_WAIT_MAX_NS as LIB_WAIT_MAX_NS, LOOKUP_WAIT_MIN_NS as LIB_WAIT_MIN_NS, openIpc } from '../../userland/lib/ipc.ts';
 import { program } from '../../userland/lib/runtime.ts';
 import { inKernel, machine } from './helpers.ts';
 
@@ -118,6 +118,7 @@ describe('a hostile client looking up a key nobody publishes, in a tight loop', 
 describe('the lookup wait limits', () => {
   it('are the kernel\'s in the user library', () => {
     expect(LIB_WAIT_MAX_NS).toBe(LOOKUP_WAIT_MAX_NS);
+    expect(LIB_WAIT_MIN_NS).toBe(LOOKUP_WAIT_MIN_NS);
   });
 });
 

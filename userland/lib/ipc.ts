@@ -4,6 +4,7 @@
 // bare -errno).
 
 import { ERRNO, SYS } from './abi.gen.ts';
+import { errnoName } from './dsm/errors.ts';
 import type { U } from './ops.ts';
 import type { Env } from './runtime.ts';
 
@@ -20,8 +21,10 @@ export class IpcError extends Error {
   constructor(
     readonly call: string,
     readonly errno: number,
+    /** What the errno means for this call, when the library knows more than its name. */
+    why?: string,
   ) {
-    super(`ipc: ${call} failed: errno ${errno}`);
+    super(`ipc: ${call} failed: ${errnoName(errno)}${why === undefined ? '' : ` (${why})`}`);
   }
 }
 
@@ -41,9 +44,14 @@ export interface Ipc {
   publish(receive: number, key: number): U;
   /**
    * A send right to what node nid published under key. A key not yet
-   * published is waited for, up to `waitNs` (the kernel waits at least
-   * 100 ms), at node nid's name server, which answers when it is
-   * published: no polling.
+   * published is waited for, up to `waitNs` in all (the kernel waits at
+   * least 100 ms; 0, the default, means 100 ms), at node nid's name server,
+   * which answers when it is published: no polling. A key still not
+   * published then throws an IpcError with ENOENT.
+   *
+   * Changed: `waitNs` was a retry interval (the library polled until the
+   * key was published, however long that took); it is now the total wait.
+   * A program whose publisher may take longer than 100 ms must pass a wait.
    */
   lookup(nid: number, key: number, waitNs?: number): U<number>;
   send(name: number, words: readonly number[], carry?: number): U;
@@ -54,6 +62,9 @@ export interface Ipc {
 
 /** The longest one ipc_lookup may wait (kernel/ipc/lookups.ts's LOOKUP_WAIT_MAX_NS); lookup() asks again for a longer wait. */
 export const LOOKUP_WAIT_MAX_NS = 60e9;
+
+/** The shortest wait of one ipc_lookup (kernel/ipc/lookups.ts's LOOKUP_WAIT_MIN_NS): a smaller one, 0 included, waits this long. */
+export const LOOKUP_WAIT_MIN_NS = 100e6;
 
 export function* openIpc(env: Env): U<Ipc> {
   const { sys, mem } = env;
@@ -95,6 +106,10 @@ export function* openIpc(env: Env): U<Ipc> {
         left -= slice;
         const r = yield* sys.raw(SYS.ipc_lookup, nid, key, slice);
         if (r === -ERRNO.ENOENT && left > 0) continue;
+        if (r === -ERRNO.ENOENT) {
+          const ms = Math.max(waitNs, LOOKUP_WAIT_MIN_NS) / 1e6;
+          throw new IpcError('ipc_lookup', ERRNO.ENOENT, `key ${key} was not published at node ${nid} within the wait of ${ms} ms`);
+        }
         return yield* check('ipc_lookup', r);
       }
     },
